@@ -1,0 +1,72 @@
+"""The gateway: authentication, routing to the services, composite operations, the console."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, Router
+from litestar.config.app import AppConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.template import TemplateConfig
+
+from services.gateway.auth import BearerAuthenticationMiddleware
+from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key, load_or_create_secret
+from services.gateway.domain.upstream import Upstreams
+from services.gateway.routes.console import index
+from services.gateway.routes.health import healthz, readyz
+from services.gateway.routes.projects import ProjectsController
+from services.gateway.routes.proxy import forward
+from services.gateway.settings import GatewaySettings
+from shared.db import Database
+from shared.demo import bureau_unit
+from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES
+from shared.identity import IdentityIssuer
+from shared.logs import configure_logging, request_context_middleware
+from shared.signing_keys import ensure_private_key
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def create_app(settings: GatewaySettings | None = None) -> Litestar:
+    settings = settings or GatewaySettings.from_env()
+    configure_logging("gateway", settings.log_level)
+    database = Database.from_url(settings.database_url)
+    digester = ApiKeyDigester(load_or_create_secret(settings.api_key_secret_file))
+    upstreams = Upstreams(
+        {"experts": settings.experts_urls, "vendors": settings.vendors_urls},
+        IdentityIssuer(ensure_private_key(settings.identity_key_file)),
+        connect_timeout=settings.connect_timeout_seconds, read_timeout=settings.read_timeout_seconds,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if settings.admin_api_key:
+            bureau = bureau_unit()
+            async with database.transaction() as session:
+                await ensure_admin_key(session, digester, settings.admin_api_key, bureau.uscc, bureau.name)
+        try:
+            yield
+        finally:
+            await upstreams.close()
+            await database.dispose()
+
+    # Everything under /api/v1 needs a caller; health, docs and the console's public pages do not.
+    api = Router(path="/api/v1", route_handlers=[ProjectsController, forward],
+                 middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
+    return Litestar.from_config(AppConfig(
+        route_handlers=[healthz, readyz, index, api],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=MAX_BODY_BYTES,
+        middleware=[request_context_middleware],
+        openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/docs",
+                                     render_plugins=[SwaggerRenderPlugin(path="/")]),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester}),
+        lifespan=[lifespan],
+    ))

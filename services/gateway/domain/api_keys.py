@@ -1,0 +1,101 @@
+"""API keys for systems: shown once, stored as a keyed SHA-256 digest.
+
+Keys are long and random, so a fast keyed digest is the right store (a slow password hash buys
+nothing against guessing a 256-bit value and would slow every call); the HMAC key keeps a stolen
+table from being checked offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.models import ApiKey, Unit
+from shared.clock import utc_now
+from shared.identity import Identity
+from shared.roles import Role
+
+KEY_PREFIX = "sortes_"
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The HMAC key for API-key digests, created (owner-readable only) on first start."""
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    path.touch(mode=0o600)
+    path.write_text(secret.hex())
+    return secret
+
+
+class ApiKeyDigester:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def digest(self, presented: str) -> str:
+        return hmac.new(self._secret, presented.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def new_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def _is_usable(key: ApiKey, now: dt.datetime) -> bool:
+    if key.revoked_at is not None:
+        return False
+    expires_at = key.expires_at
+    if expires_at is not None and expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=dt.UTC)
+    return expires_at is None or expires_at > now
+
+
+async def identity_for_key(session: AsyncSession, digester: ApiKeyDigester,
+                           presented: str) -> Identity | None:
+    key = (await session.execute(
+        select(ApiKey).where(ApiKey.digest == digester.digest(presented)))).scalar_one_or_none()
+    if key is None or not _is_usable(key, utc_now()):
+        return None
+    return Identity(subject=f"apikey:{key.id}", name=key.name, roles=tuple(key.roles.split(",")),
+                    unit=key.unit_uscc)
+
+
+async def ensure_unit(session: AsyncSession, uscc: str, name: str) -> Unit:
+    unit = await session.get(Unit, uscc)
+    if unit is None:
+        unit = Unit(uscc=uscc, name=name, created_at=utc_now())
+        session.add(unit)
+        await session.flush()
+    return unit
+
+
+async def create_api_key(session: AsyncSession, digester: ApiKeyDigester, *, name: str,
+                         roles: list[str], unit_uscc: str, value: str | None = None,
+                         expires_at: dt.datetime | None = None) -> tuple[ApiKey, str]:
+    """Store a new key and return it with its plain value, which is never stored or shown again."""
+    value = value or new_api_key()
+    key = ApiKey(id=uuid.uuid4().hex[:16], name=name, digest=digester.digest(value),
+                 roles=",".join(roles), unit_uscc=unit_uscc, created_at=utc_now(),
+                 expires_at=expires_at)
+    session.add(key)
+    await session.flush()
+    return key, value
+
+
+async def ensure_admin_key(session: AsyncSession, digester: ApiKeyDigester, value: str,
+                           bureau_uscc: str, bureau_name: str) -> None:
+    """``SORTES_ADMIN_API_KEY``: create (or keep) a bureau-admin key with exactly that value."""
+    existing = (await session.execute(
+        select(ApiKey).where(ApiKey.digest == digester.digest(value)))).scalar_one_or_none()
+    if existing is not None:
+        return
+    await ensure_unit(session, bureau_uscc, bureau_name)
+    await create_api_key(session, digester, name="admin (SORTES_ADMIN_API_KEY)",
+                         roles=[Role.BUREAU_ADMIN.value], unit_uscc=bureau_uscc, value=value)

@@ -1,0 +1,38 @@
+"""The one door: ``/api/v1/...`` forwarded to the service that owns the path."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, route
+from litestar.datastructures import State
+from litestar.enums import HttpMethod
+
+from services.gateway.domain.routing import service_for
+from services.gateway.domain.upstream import Upstreams
+from shared.errors import NotFound
+
+API_PREFIX = "/api/v1"
+# Request headers worth passing on; authorization and cookies stay at the gateway.
+_FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "if-match", "if-none-match")
+_FORWARDED_RESPONSE_HEADERS = ("content-disposition", "location", "etag", "retry-after", "cache-control")
+
+
+# The router does not fall back from /projects/{code} (a gateway route) to the catch-all, so the
+# project's sub-resources get a path of their own.
+@route(["/{path:path}", "/projects/{project_code:str}/{rest:path}"], include_in_schema=False,
+       http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE])
+async def forward(request: Request, state: State) -> Response[bytes]:
+    path = request.url.path.removeprefix(API_PREFIX)
+    service = service_for(path)
+    if service is None:
+        raise NotFound(f"No API at /api/v1{path}.")
+    upstreams: Upstreams = state.upstreams
+    headers = {name: request.headers[name] for name in _FORWARDED_REQUEST_HEADERS if name in request.headers}
+    upstream = await upstreams.request(
+        service, request.method, API_PREFIX + path, identity=request.user,
+        params=list(request.query_params.multi_items()), content=await request.body(), headers=headers)
+    return Response(
+        content=upstream.content, status_code=upstream.status_code,
+        media_type=upstream.headers.get("content-type", "application/octet-stream"),
+        headers={name: upstream.headers[name] for name in _FORWARDED_RESPONSE_HEADERS
+                 if name in upstream.headers},
+    )

@@ -1,0 +1,37 @@
+"""Settings of the gateway, from ``SORTES_GATEWAY_*`` (and a few ``SORTES_*``) environment variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.settings import data_dir, database_url, env_float, env_list, env_str
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    database_url: str
+    experts_urls: list[str]
+    vendors_urls: list[str]
+    identity_key_file: Path  # Ed25519 private key that signs identity assertions
+    api_key_secret_file: Path  # key of the HMAC that API keys are stored under
+    admin_api_key: str | None = None
+    connect_timeout_seconds: float = 2.0
+    read_timeout_seconds: float = 10.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> GatewaySettings:
+        keys = data_dir() / "keys"
+        return cls(
+            database_url=database_url("gateway"),
+            experts_urls=env_list("SORTES_GATEWAY_EXPERTS_URLS", ["http://127.0.0.1:8001"]),
+            vendors_urls=env_list("SORTES_GATEWAY_VENDORS_URLS", ["http://127.0.0.1:8002"]),
+            identity_key_file=Path(env_str("SORTES_GATEWAY_IDENTITY_KEY_FILE", str(keys / "identity.pem"))),
+            api_key_secret_file=Path(env_str("SORTES_GATEWAY_API_KEY_SECRET_FILE",
+                                             str(keys / "api-key-secret"))),
+            admin_api_key=env_str("SORTES_ADMIN_API_KEY", "") or None,
+            connect_timeout_seconds=env_float("SORTES_GATEWAY_CONNECT_TIMEOUT", 2.0),
+            read_timeout_seconds=env_float("SORTES_GATEWAY_READ_TIMEOUT", 10.0),
+            log_level=env_str("SORTES_LOG_LEVEL", "INFO"),
+        )

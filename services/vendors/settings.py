@@ -1,0 +1,25 @@
+"""Settings of the vendors service, from ``SORTES_VENDORS_*`` environment variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.service_app import identity_public_keys
+from shared.settings import database_url, env_bool, env_str
+
+
+@dataclass(frozen=True)
+class VendorsSettings:
+    database_url: str
+    identity_public_keys: list[str] = field(default_factory=list)
+    load_demo_data: bool = False
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> VendorsSettings:
+        return cls(
+            database_url=database_url("vendors"),
+            identity_public_keys=identity_public_keys(),
+            load_demo_data=env_bool("SORTES_VENDORS_DEMO_DATA", False),
+            log_level=env_str("SORTES_LOG_LEVEL", "INFO"),
+        )

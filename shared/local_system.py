@@ -1,0 +1,140 @@
+"""Experts, vendors and gateway as local uvicorn processes on loopback: for ``sortes run`` and tests.
+
+Each service runs in its own process with its own database; the gateway signs identity assertions
+with a key kept in the data folder, and the services are given its public half.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.migrations import upgrade
+from shared.signing_keys import ensure_private_key, public_key_text
+
+SERVICE_APPS = {
+    "experts": "services.experts.app:create_app",
+    "vendors": "services.vendors.app:create_app",
+    "gateway": "services.gateway.app:create_app",
+}
+
+
+@dataclass
+class LocalSystem:
+    data_dir: Path
+    ports: dict[str, int]
+    host: str = "127.0.0.1"
+    database_urls: dict[str, str] = field(default_factory=dict)  # per service; SQLite files otherwise
+    demo_data: bool = False
+    admin_api_key: str | None = None
+    log_dir: Path | None = None  # where each process's stderr goes; inherited when None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str = "gateway") -> str:
+        return f"http://{self.host}:{self.ports[service]}"
+
+    def prepare(self) -> None:
+        """Keys and an admin API key in the data folder, and every database migrated."""
+        keys = self.data_dir / "keys"
+        private_key = ensure_private_key(keys / "identity.pem")
+        (keys / "identity.pub").write_text(public_key_text(private_key.public_key()) + "\n")
+        if self.admin_api_key is None:
+            self.admin_api_key = _read_or_create(keys / "admin-api-key")
+        for service in SERVICE_APPS:
+            upgrade(service, self._database_url(service))
+
+    def _database_url(self, service: str) -> str:
+        return self.database_urls.get(service) or f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"
+
+    def environment(self) -> dict[str, str]:
+        keys = self.data_dir / "keys"
+        env = {
+            **os.environ,
+            "SORTES_DATA_DIR": str(self.data_dir),
+            "SORTES_IDENTITY_PUBLIC_KEYS": (keys / "identity.pub").read_text().strip(),
+            "SORTES_GATEWAY_IDENTITY_KEY_FILE": str(keys / "identity.pem"),
+            "SORTES_GATEWAY_API_KEY_SECRET_FILE": str(keys / "api-key-secret"),
+            "SORTES_GATEWAY_EXPERTS_URLS": self.url("experts"),
+            "SORTES_GATEWAY_VENDORS_URLS": self.url("vendors"),
+            "SORTES_ADMIN_API_KEY": self.admin_api_key or "",
+            "SORTES_EXPERTS_DEMO_DATA": "true" if self.demo_data else "false",
+            "SORTES_VENDORS_DEMO_DATA": "true" if self.demo_data else "false",
+            **self.extra_env,
+        }
+        for service in SERVICE_APPS:
+            env[f"SORTES_{service.upper()}_DATABASE_URL"] = self._database_url(service)
+        return env
+
+    def start(self, services: tuple[str, ...] = tuple(SERVICE_APPS), ready_timeout: float = 60.0) -> None:
+        env = self.environment()
+        for service in services:
+            self.start_one(service, env)
+        self.wait_ready(services, ready_timeout)
+
+    def start_one(self, service: str, env: dict[str, str] | None = None) -> None:
+        command = [sys.executable, "-m", "uvicorn", SERVICE_APPS[service], "--factory",
+                   "--host", self.host, "--port", str(self.ports[service]), "--no-access-log",
+                   "--timeout-graceful-shutdown", "5"]
+        stderr = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            stderr = (self.log_dir / f"{service}.log").open("ab")
+        self.processes[service] = subprocess.Popen(
+            command, env=env or self.environment(), stdout=stderr, stderr=stderr,
+            start_new_session=True,  # Ctrl-C reaches only the supervisor, which stops children in order
+        )
+
+    def wait_ready(self, services: tuple[str, ...], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(services)
+        while pending:
+            service = pending[0]
+            process = self.processes[service]
+            if process.poll() is not None:
+                raise RuntimeError(f"the {service} service exited with code {process.returncode}")
+            try:
+                if httpx.get(self.url(service) + "/healthz", timeout=1.0).status_code == 200:
+                    pending.pop(0)
+                    continue
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {service} service did not start within {timeout:.0f} s")
+            time.sleep(0.1)
+
+    def stop_one(self, service: str, timeout: float = 10.0) -> None:
+        process = self.processes.pop(service, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def stop(self) -> None:
+        # The gateway first, so nothing new reaches the services while they drain.
+        for service in ("gateway", "experts", "vendors"):
+            self.stop_one(service)
+
+    def dead_services(self) -> list[str]:
+        return [name for name, process in self.processes.items() if process.poll() is not None]
+
+
+def _read_or_create(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    value = "sortes_" + secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(value + "\n")
+    return value

@@ -1,0 +1,215 @@
+"""Project references: the lifecycle system's projects as experts and vendors both keep them.
+
+The gateway's ``PUT /api/v1/projects/{code}`` fans one :class:`ProjectReference` out to both
+services; each stores it with :func:`upsert_project`. A reference's ``digest`` is a hash of its
+canonical form, so a retry that changes nothing writes nothing, and ``sortes reconcile`` can
+compare the two services by digest alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import msgspec
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, selectinload
+
+from shared.errors import FieldError, InvalidInput
+from shared.identifiers import uscc_problem
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_CODE = re.compile(CODE_PATTERN)
+MAJOR_PROJECT_THRESHOLD_FEN = 2_000_000 * 100  # Art. 2: construction projects of ≥ 2,000,000 CNY
+
+
+class EngagementRole(StrEnum):
+    OVERALL_DESIGN = "overall_design"  # 总体设计
+    SPECIFICATION = "specification"  # 需求/招标文件编制
+    PROJECT_MANAGEMENT = "project_management"  # 项目管理
+    SUPERVISION = "supervision"  # 监理
+    TESTING = "testing"  # 检测
+    CONSTRUCTION = "construction"  # 建设/集成
+    SOFTWARE = "software"  # 软件开发
+    OPERATIONS = "operations"  # 运维
+    CONSULTING = "consulting"  # 咨询
+
+
+class ProcurementMethod(StrEnum):
+    PUBLIC_TENDER = "public_tender"  # 公开招标
+    INVITED_TENDER = "invited_tender"  # 邀请招标
+    COMPETITIVE_NEGOTIATION = "competitive_negotiation"  # 竞争性谈判
+    COMPETITIVE_CONSULTATION = "competitive_consultation"  # 竞争性磋商
+    REQUEST_FOR_QUOTATION = "request_for_quotation"  # 询价
+    SINGLE_SOURCE = "single_source"  # 单一来源
+    FRAMEWORK_AGREEMENT = "framework_agreement"  # 框架协议
+    OTHER = "other"
+
+
+Code = Annotated[str, msgspec.Meta(pattern=CODE_PATTERN, description="project or lot code")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class LotReference(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    code: Code
+    name: Name
+    procurement_method: ProcurementMethod
+    role: EngagementRole
+
+
+class ProjectReference(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What the lifecycle system registers; the project code travels in the URL."""
+
+    name: Name
+    kind: Literal["construction", "operations"]
+    owner_unit: Annotated[str, msgspec.Meta(description="owner unit's USCC (18 characters)")]
+    investment_fen: Annotated[int, msgspec.Meta(ge=0, le=10**15)]
+    planned_completion: dt.date
+    lots: list[LotReference] = []
+
+
+class ProjectView(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    kind: str
+    owner_unit: str
+    investment_fen: int
+    planned_completion: dt.date
+    lots: list[LotReference]
+    is_major: bool
+    digest: str
+    updated_at: dt.datetime
+
+
+class ProjectWrite(msgspec.Struct, frozen=True):
+    """A service's answer to a PUT: the stored view and what the write did."""
+
+    project: ProjectView
+    outcome: Literal["created", "updated", "unchanged"]
+
+
+def validate_reference(code: str, reference: ProjectReference) -> ProjectReference:
+    """Checks msgspec's types cannot express; lots come back sorted by code (canonical order)."""
+    errors: list[FieldError] = []
+    if not _CODE.match(code):
+        errors.append(FieldError("code", "must match " + CODE_PATTERN, "path"))
+    problem = uscc_problem(reference.owner_unit)
+    if problem:
+        errors.append(FieldError("owner_unit", problem))
+    seen: set[str] = set()
+    for index, lot in enumerate(reference.lots):
+        if lot.code in seen:
+            errors.append(FieldError(f"lots[{index}].code", "lot codes must be unique in a project"))
+        seen.add(lot.code)
+    if errors:
+        raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    return msgspec.structs.replace(reference, lots=sorted(reference.lots, key=lambda lot: lot.code))
+
+
+def reference_digest(code: str, reference: ProjectReference) -> str:
+    canonical = msgspec.json.encode({"code": code, "reference": reference}, order="sorted")
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def is_major(reference: ProjectReference, threshold_fen: int = MAJOR_PROJECT_THRESHOLD_FEN) -> bool:
+    return reference.kind == "construction" and reference.investment_fen >= threshold_fen
+
+
+class ProjectColumns:
+    """Columns of a service's ``projects`` table; each service maps it onto its own Base."""
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    owner_unit: Mapped[str] = mapped_column(String(18), index=True)
+    investment_fen: Mapped[int] = mapped_column(BigInteger)
+    planned_completion: Mapped[dt.date] = mapped_column(Date)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    @declared_attr
+    def lots(cls) -> Mapped[list]:  # type: ignore[type-arg]
+        return relationship("Lot", cascade="all, delete-orphan", order_by="Lot.code",
+                            lazy="raise", uselist=True, collection_class=list)
+
+
+class LotColumns:
+    @declared_attr
+    def project_code(cls) -> Mapped[str]:
+        return mapped_column(String(64), ForeignKey("projects.code", ondelete="CASCADE"),
+                             primary_key=True)
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    procurement_method: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(40))
+
+
+def project_view(project: ProjectColumns) -> ProjectView:
+    lots = [LotReference(code=lot.code, name=lot.name,
+                         procurement_method=ProcurementMethod(lot.procurement_method),
+                         role=EngagementRole(lot.role)) for lot in project.lots]
+    reference = ProjectReference(name=project.name, kind=project.kind,  # type: ignore[arg-type]
+                                 owner_unit=project.owner_unit, investment_fen=project.investment_fen,
+                                 planned_completion=project.planned_completion, lots=lots)
+    return ProjectView(code=project.code, name=project.name, kind=project.kind,
+                       owner_unit=project.owner_unit, investment_fen=project.investment_fen,
+                       planned_completion=project.planned_completion, lots=lots,
+                       is_major=is_major(reference), digest=project.digest,
+                       updated_at=_as_utc(project.updated_at))
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; every instant is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+async def load_project(session: AsyncSession, project_cls: type, code: str) -> ProjectColumns | None:
+    statement = select(project_cls).where(project_cls.code == code).options(
+        selectinload(project_cls.lots))
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def upsert_project(session: AsyncSession, project_cls: type, lot_cls: type, code: str,
+                         reference: ProjectReference) -> ProjectWrite:
+    """Store ``reference`` under ``code``; a repeat of the same content changes nothing."""
+    reference = validate_reference(code, reference)
+    digest = reference_digest(code, reference)
+    project = await load_project(session, project_cls, code)
+    if project is not None and project.digest == digest:
+        return ProjectWrite(project=project_view(project), outcome="unchanged")
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    outcome: Literal["created", "updated"] = "updated"
+    if project is None:
+        outcome = "created"
+        project = project_cls(code=code, created_at=now, lots=[])
+        session.add(project)
+    project.name, project.kind = reference.name, reference.kind
+    project.owner_unit, project.investment_fen = reference.owner_unit, reference.investment_fen
+    project.planned_completion, project.digest, project.updated_at = (
+        reference.planned_completion, digest, now)
+    _replace_lots(project, lot_cls, reference.lots)
+    await session.flush()
+    return ProjectWrite(project=project_view(project), outcome=outcome)
+
+
+def _replace_lots(project: ProjectColumns, lot_cls: type, lots: list[LotReference]) -> None:
+    # Update rows in place by lot code: deleting and re-adding a row with the same key in one
+    # flush would collide on the primary key.
+    existing = {lot.code: lot for lot in project.lots}
+    kept = []
+    for lot in lots:
+        row = existing.get(lot.code) or lot_cls(code=lot.code)
+        row.name, row.role, row.procurement_method = lot.name, lot.role.value, lot.procurement_method.value
+        kept.append(row)
+    project.lots = kept
+
+
+async def list_projects(session: AsyncSession, project_cls: type) -> list[ProjectView]:
+    statement = select(project_cls).options(selectinload(project_cls.lots)).order_by(project_cls.code)
+    return [project_view(project) for project in (await session.execute(statement)).scalars()]

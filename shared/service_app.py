@@ -1,0 +1,89 @@
+"""Assembly common to the services behind the gateway (experts, vendors).
+
+Each service's ``create_app`` passes its own routes and settings; this module adds what every such
+service has: health and readiness, OpenAPI, problem+json errors, the request-id context, and the
+identity-assertion check in front of every ``/api`` route.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Response, get
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.types import ControllerRouterHandler
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import Database
+from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES, ServiceUnavailable
+from shared.identity import OPEN_PATHS, AssertionAuthenticationMiddleware, IdentityVerifier
+from shared.logs import configure_logging, request_context_middleware
+from shared.settings import data_dir, env_list
+from shared.signing_keys import public_key_from_text
+
+DemoLoader = Callable[[AsyncSession], Awaitable[bool]]
+
+
+@get("/healthz", include_in_schema=False, sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", include_in_schema=False)
+async def readyz(state: State) -> Response[dict[str, str]]:
+    database: Database = state.database
+    if not await database.is_reachable():
+        raise ServiceUnavailable("The database is not reachable.")
+    return Response({"status": "ready"})
+
+
+def identity_public_keys() -> list[str]:
+    """The gateway's assertion keys: ``SORTES_IDENTITY_PUBLIC_KEYS`` or ``<data>/keys/identity.pub``."""
+    keys = env_list("SORTES_IDENTITY_PUBLIC_KEYS", [])
+    if keys:
+        return keys
+    published = data_dir() / "keys" / "identity.pub"
+    return [line for line in published.read_text().split() if line] if published.exists() else []
+
+
+def service_app(*, name: str, title: str, database_url: str, public_keys: Sequence[str],
+                route_handlers: Sequence[ControllerRouterHandler], log_level: str = "INFO",
+                demo_loader: DemoLoader | None = None) -> Litestar:
+    configure_logging(name, log_level)
+    if not public_keys:
+        raise RuntimeError(
+            "No identity public key: set SORTES_IDENTITY_PUBLIC_KEYS (the gateway's key) "
+            f"for the {name} service.")
+    database = Database.from_url(database_url)
+    verifier = IdentityVerifier([public_key_from_text(key) for key in public_keys], audience=name)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if demo_loader is not None:
+            async with database.transaction() as session:
+                if await demo_loader(session):
+                    logging.getLogger("sortes.demo").info("demo data loaded")
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    auth = DefineMiddleware(AssertionAuthenticationMiddleware,
+                            exclude=[f"^{path}" for path in sorted(OPEN_PATHS)])
+    config = AppConfig(
+        route_handlers=[healthz, readyz, *route_handlers],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=MAX_BODY_BYTES,
+        middleware=[request_context_middleware, auth],
+        openapi_config=OpenAPIConfig(title=title, version="1", path="/schema",
+                                     render_plugins=[SwaggerRenderPlugin()]),
+        state=State({"database": database, "identity_verifier": verifier, "service_name": name}),
+        lifespan=[lifespan],
+    )
+    return Litestar.from_config(config)

@@ -1,0 +1,53 @@
+"""Ed25519 signing keys on disk: generate, load, and name them by key id.
+
+A key id is the first 16 hex characters of SHA-256 over the raw 32-byte public key (the same rule
+the draw protocol uses), so a verifier can pick the right key from a set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shared.draw.keys import b64url_decode, b64url_encode, key_id
+
+
+def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id_of(public_key: Ed25519PublicKey) -> str:
+    return key_id(raw_public_key(public_key))
+
+
+def public_key_from_text(text: str) -> Ed25519PublicKey:
+    """A public key given as base64url of its raw 32 bytes."""
+    return Ed25519PublicKey.from_public_bytes(b64url_decode(text.strip()))
+
+
+def public_key_text(public_key: Ed25519PublicKey) -> str:
+    return b64url_encode(raw_public_key(public_key))
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
+    return key
+
+
+def ensure_private_key(path: Path) -> Ed25519PrivateKey:
+    """Load the key at ``path``, creating it (readable by the owner only) when it does not exist."""
+    if path.exists():
+        return load_private_key(path)
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    return key

@@ -1,0 +1,99 @@
+"""Fixtures every test directory shares: database backends, identity assertions, service apps."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.support.databases import POSTGRES_DSN, TestDatabases, drop_stale_databases, postgres_admin
+from tests.support.identity import AssertionMinter
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
+    databases = TestDatabases(workdir=tmp_path_factory.mktemp("databases"))
+    yield databases
+    databases.drop_postgres()
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> bool:
+    """PostgreSQL at 127.0.0.1:5432; under CI=true its absence fails the run instead of skipping."""
+    try:
+        asyncio.run(postgres_admin("SELECT 1"))
+        asyncio.run(drop_stale_databases())
+    except Exception as error:  # any failure to connect means "not available here"
+        message = f"PostgreSQL is not reachable at {POSTGRES_DSN} ({type(error).__name__}: {error})"
+        if IN_CI:
+            pytest.fail(message + "; CI=true requires the PostgreSQL tests to run", pytrace=False)
+        pytest.skip(message)
+    return True
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_available")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def minter() -> AssertionMinter:
+    return AssertionMinter()
+
+
+def build_service_app(service: str, database_url: str, public_key: str) -> Litestar:
+    if service == "experts":
+        from services.experts.app import create_app as create_experts
+        from services.experts.settings import ExpertsSettings
+
+        return create_experts(ExpertsSettings(database_url=database_url, identity_public_keys=[public_key]))
+    from services.vendors.app import create_app as create_vendors
+    from services.vendors.settings import VendorsSettings
+
+    return create_vendors(VendorsSettings(database_url=database_url, identity_public_keys=[public_key]))
+
+
+async def _client(test_databases: TestDatabases, service: str, backend: str,
+                  minter: AssertionMinter) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    url = await asyncio.to_thread(test_databases.fresh, service, backend)
+    async with AsyncTestClient(build_service_app(service, url, minter.public_key)) as client:
+        yield client
+
+
+@pytest.fixture
+async def experts_client(test_databases: TestDatabases, backend: str,
+                         minter: AssertionMinter) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async for client in _client(test_databases, "experts", backend, minter):
+        yield client
+
+
+@pytest.fixture
+async def vendors_client(test_databases: TestDatabases, backend: str,
+                         minter: AssertionMinter) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async for client in _client(test_databases, "vendors", backend, minter):
+        yield client
+
+
+@pytest.fixture(params=["experts", "vendors"])
+async def any_service(request: pytest.FixtureRequest, test_databases: TestDatabases, backend: str,
+                      minter: AssertionMinter) -> AsyncIterator[tuple[str, AsyncTestClient[Litestar]]]:
+    """Either service behind the gateway, for behaviour both must share."""
+    async for client in _client(test_databases, request.param, backend, minter):
+        yield request.param, client
+
+
+@pytest.fixture
+def output_dir() -> Path:
+    """Where tests leave artefacts worth looking at (screenshots, logs)."""
+    path = Path(os.environ.get("SORTES_TEST_OUTPUT", "test-output")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,132 @@
+"""The first operation that crosses all three services: registering a project through the gateway."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from shared.identity import Identity, IdentityIssuer
+from shared.local_system import LocalSystem
+from shared.signing_keys import load_private_key
+from tests.e2e.conftest import service_log
+
+pytestmark = pytest.mark.e2e
+OWNER = "11330326862981311N"
+
+
+def reference(name: str = "平阳县智慧交通项目") -> dict[str, object]:
+    return {"name": name, "kind": "construction", "owner_unit": OWNER, "investment_fen": 300_000_000,
+            "planned_completion": "2027-06-30",
+            "lots": [{"code": "L1", "name": "建设", "procurement_method": "public_tender",
+                      "role": "construction"}]}
+
+
+def admin(system: LocalSystem) -> dict[str, str]:
+    return {"Authorization": f"Bearer {system.admin_api_key}"}
+
+
+def as_gateway(system: LocalSystem, service: str) -> dict[str, str]:
+    """An assertion signed with the gateway's own key, to reach one service behind its back."""
+    issuer = IdentityIssuer(load_private_key(system.data_dir / "keys" / "identity.pem"))
+    identity = Identity(subject="user:e2e", name="e2e", roles=("bureau_admin",), unit=OWNER)
+    return {"x-sortes-identity": issuer.issue(identity, service)}
+
+
+def reconcile(system: LocalSystem) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", "reconcile", "--url", system.url(),
+         "--api-key", system.admin_api_key or ""], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_gateway_is_ready_when_every_service_is(local_system: LocalSystem) -> None:
+    response = httpx.get(local_system.url() + "/readyz", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"gateway_database": True, "experts": True, "vendors": True}
+
+
+def test_a_project_put_at_the_gateway_reaches_both_services(local_system: LocalSystem) -> None:
+    response = httpx.put(local_system.url() + "/api/v1/projects/PY-E2E-1", json=reference(),
+                         headers={**admin(local_system), "x-request-id": "e2e-trace-0001"}, timeout=10)
+    assert response.status_code == 201, response.text
+    assert response.json()["outcomes"] == {"experts": "created", "vendors": "created"}
+    assert response.headers["x-request-id"] == "e2e-trace-0001"
+    for service in ("experts", "vendors"):
+        stored = httpx.get(local_system.url(service) + "/api/v1/projects/PY-E2E-1",
+                           headers=as_gateway(local_system, service), timeout=10)
+        assert stored.json()["digest"] == response.json()["project"]["digest"]
+        assert "e2e-trace-0001" in service_log(local_system, service)
+    again = httpx.put(local_system.url() + "/api/v1/projects/PY-E2E-1", json=reference(),
+                      headers=admin(local_system), timeout=10)
+    assert again.status_code == 200
+    assert again.json()["outcomes"] == {"experts": "unchanged", "vendors": "unchanged"}
+
+
+def test_services_refuse_calls_that_bypass_the_gateway(local_system: LocalSystem) -> None:
+    for service in ("experts", "vendors"):
+        response = httpx.get(local_system.url(service) + "/api/v1/projects/", timeout=10)
+        assert response.status_code == 401
+        forged = httpx.get(local_system.url(service) + "/api/v1/projects/",
+                           headers={"x-sortes-identity": "e30.e30.c2ln"}, timeout=10)
+        assert forged.status_code == 401
+
+
+def test_the_gateway_refuses_unknown_callers(local_system: LocalSystem) -> None:
+    anonymous = httpx.get(local_system.url() + "/api/v1/experts", timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"].startswith("application/problem+json")
+    unknown = httpx.get(local_system.url() + "/api/v1/experts",
+                        headers={"Authorization": "Bearer sortes_not-a-key"}, timeout=10)
+    assert unknown.status_code == 401
+
+
+def test_reconcile_reports_a_divergence_and_a_retry_converges(local_system: LocalSystem) -> None:
+    url = local_system.url()
+    httpx.put(url + "/api/v1/projects/PY-E2E-2", json=reference(), headers=admin(local_system), timeout=10)
+    assert reconcile(local_system).returncode == 0
+    # Change the experts' copy behind the gateway's back.
+    httpx.put(local_system.url("experts") + "/api/v1/projects/PY-E2E-2", json=reference("改过的名称"),
+              headers=as_gateway(local_system, "experts"), timeout=10).raise_for_status()
+    diverged = reconcile(local_system)
+    assert diverged.returncode == 1
+    assert "DIVERGES PY-E2E-2" in diverged.stdout
+    retried = httpx.put(url + "/api/v1/projects/PY-E2E-2", json=reference(), headers=admin(local_system),
+                        timeout=10)
+    assert retried.json()["outcomes"] == {"experts": "updated", "vendors": "unchanged"}
+    converged = reconcile(local_system)
+    assert converged.returncode == 0, converged.stdout + converged.stderr
+    assert "consistent" in converged.stdout
+
+
+def test_with_vendors_down_the_gateway_answers_503_and_a_retry_converges(local_system: LocalSystem) -> None:
+    url = local_system.url()
+    local_system.stop_one("vendors")
+    try:
+        failed = httpx.put(url + "/api/v1/projects/PY-E2E-3", json=reference(), headers=admin(local_system),
+                           timeout=10)
+        assert failed.status_code == 503
+        assert failed.headers["content-type"].startswith("application/problem+json")
+        assert "vendors" in failed.json()["detail"]
+        listing = httpx.get(url + "/api/v1/vendors", headers=admin(local_system), timeout=10)
+        assert listing.status_code == 503
+        ready = httpx.get(url + "/readyz", timeout=10)
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["vendors"] is False
+    finally:
+        local_system.start_one("vendors")
+        local_system.wait_ready(("vendors",), timeout=60)
+    retried = httpx.put(url + "/api/v1/projects/PY-E2E-3", json=reference(), headers=admin(local_system),
+                        timeout=10)
+    assert retried.status_code == 201
+    assert retried.json()["outcomes"]["vendors"] == "created"
+    assert reconcile(local_system).returncode == 0
+
+
+def test_bad_project_input_is_refused_at_the_gateway(local_system: LocalSystem) -> None:
+    body = {**reference(), "owner_unit": "91330326MA2CT8U6X1"}
+    response = httpx.put(local_system.url() + "/api/v1/projects/PY-E2E-4", json=body,
+                         headers=admin(local_system), timeout=10)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "owner_unit"

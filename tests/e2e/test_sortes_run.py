@@ -1,0 +1,85 @@
+"""`make run` as a newcomer uses it: `sortes run` starts everything with demo data, Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.ports import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    """Lines the process prints, up to the one holding ``marker``; a thread reads so we can time out."""
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (process.poll() is None or not lines.empty()):
+        try:
+            seen.append(lines.get(timeout=0.5))
+        except queue.Empty:
+            continue
+        if marker in seen[-1]:
+            return "".join(seen)
+    raise AssertionError(f"'{marker}' not printed within {timeout} s; output so far:\n{''.join(seen)}")
+
+
+def _port_is_closed(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+    except httpx.TransportError:
+        return True
+    return False
+
+
+def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    ports = {"gateway": free_port(), "experts": free_port(), "vendors": free_port()}
+    env = {**os.environ, "SORTES_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    env.pop("SORTES_ADMIN_API_KEY", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli.main", "run", "--port", str(ports["gateway"]),
+         "--experts-port", str(ports["experts"]), "--vendors-port", str(ports["vendors"])],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        banner = _read_until(process, "Press Ctrl-C", timeout=120)
+        gateway = f"http://127.0.0.1:{ports['gateway']}"
+        assert f"{gateway}/" in banner
+        api_key = (tmp_path / "data" / "keys" / "admin-api-key").read_text().strip()
+        assert api_key in banner
+        headers = {"Authorization": f"Bearer {api_key}"}
+
+        experts = httpx.get(gateway + "/api/v1/experts", params={"page_size": 500}, headers=headers,
+                            timeout=10).json()
+        assert 180 <= experts["total"] <= 220
+        fields_used = {field["code"] for expert in experts["items"] for field in expert["fields"]}
+        assert len(fields_used) >= 8
+        assert all(expert["trained_until"] for expert in experts["items"])
+        vendors = httpx.get(gateway + "/api/v1/vendors", headers=headers, timeout=10).json()
+        assert 45 <= vendors["total"] <= 55
+        engagements = httpx.get(gateway + "/api/v1/projects/PY-2026-001/engagements", headers=headers,
+                                timeout=10).json()
+        assert engagements and any(e["lot_code"] is None for e in engagements)
+        report = httpx.get(gateway + "/api/v1/reconciliation/projects", headers=headers, timeout=10).json()
+        assert report["consistent"] and report["projects_checked"] >= 3
+        assert httpx.get(gateway + "/", timeout=10).status_code == 200
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        for port in ports.values():
+            assert _port_is_closed(port)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)

@@ -1,0 +1,77 @@
+"""The gateway's calls to services: slow, broken and absent upstreams become typed problems."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.gateway.domain.routing import service_for
+from services.gateway.domain.upstream import Upstreams
+from shared.errors import BadGateway, GatewayTimeout, ServiceUnavailable
+from shared.identity import IdentityIssuer
+from tests.support.ports import free_port
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    request_line = await reader.readline()
+    while (await reader.readline()) not in (b"\r\n", b""):
+        pass
+    if b"/slow" in request_line:
+        await asyncio.sleep(5)
+    writer.write(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+    await writer.drain()
+    writer.close()
+
+
+@pytest.fixture
+async def misbehaving_server() -> AsyncIterator[str]:
+    """Answers 500 at once, or hangs on /slow; bound to loopback and closed after the test."""
+    server = await asyncio.start_server(_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def upstreams_at(url: str) -> Upstreams:
+    return Upstreams({"experts": [url]}, IdentityIssuer(Ed25519PrivateKey.generate()),
+                     connect_timeout=0.5, read_timeout=0.3)
+
+
+async def test_a_slow_service_is_a_504(misbehaving_server: str) -> None:
+    upstreams = upstreams_at(misbehaving_server)
+    with pytest.raises(GatewayTimeout, match="experts"):
+        await upstreams.request("experts", "GET", "/slow", identity=None)
+    await upstreams.close()
+
+
+async def test_a_failing_service_is_a_502(misbehaving_server: str) -> None:
+    upstreams = upstreams_at(misbehaving_server)
+    with pytest.raises(BadGateway):
+        await upstreams.request("experts", "GET", "/anything", identity=None)
+    await upstreams.close()
+
+
+async def test_an_absent_service_is_a_503() -> None:
+    upstreams = upstreams_at(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ServiceUnavailable, match="not reachable"):
+        await upstreams.request("experts", "GET", "/api/v1/experts", identity=None)
+    assert await upstreams.is_ready("experts") is False
+    await upstreams.close()
+
+
+@pytest.mark.parametrize(("path", "service"), [
+    ("/experts", "experts"), ("/experts/E00001", "experts"), ("/fields", "experts"),
+    ("/draws/abc/reveal", "experts"), ("/projects/PY-1/panels", "experts"), ("/spot-checks", "experts"),
+    ("/vendors/91330326MA2CT8U6X0/ratings", "vendors"), ("/projects/PY-1/engagements", "vendors"),
+    ("/projects/PY-1/lots/L1/conflict-checks", "vendors"), ("/exclusions", "vendors"),
+    ("/ratings/7/comment", "vendors"), ("/conflict-checks/9", "vendors"),
+    ("/expertsx", None), ("/nothing", None), ("/projects/PY-1", None),
+])
+def test_each_path_goes_to_the_service_that_owns_it(path: str, service: str | None) -> None:
+    assert service_for(path) == service

@@ -1,0 +1,136 @@
+"""Test databases: each service migrated once per run, then handed out fresh to every test.
+
+SQLite: the migrated file is the template and each test gets a copy. PostgreSQL: a template
+database is migrated once (``CREATE DATABASE … TEMPLATE`` copies it into one working database per
+service), and between tests the working database is cleaned: every table truncated, then the rows
+the migrations seeded put back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from shared.migrations import upgrade
+
+POSTGRES_DSN = os.environ.get("SORTES_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+RUN_PREFIX = f"sortes_t{os.getpid()}"
+
+
+def postgres_url(database: str) -> str:
+    base = POSTGRES_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{database}"
+
+
+async def postgres_admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def drop_stale_databases() -> None:
+    """Databases left by earlier runs that were killed before they could drop their own."""
+    connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    try:
+        names = [row[0] for row in await connection.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'sortes\\_t%'")]
+        for name in names:
+            pid = name[len("sortes_t"):].split("_", 1)[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@dataclass
+class _Snapshot:
+    tables: list[str]
+    rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]]
+
+
+@dataclass
+class TestDatabases:
+    workdir: Path
+    _sqlite_templates: dict[str, Path] = field(default_factory=dict)
+    _postgres_ready: dict[str, _Snapshot] = field(default_factory=dict)
+    _copies: int = 0
+
+    def fresh(self, service: str, backend: str) -> str:
+        if backend == "sqlite":
+            return self._fresh_sqlite(service)
+        return asyncio.run(self._fresh_postgres(service))
+
+    def _fresh_sqlite(self, service: str) -> str:
+        template = self._sqlite_templates.get(service)
+        if template is None:
+            template = self.workdir / "templates" / f"{service}.db"
+            upgrade(service, f"sqlite+aiosqlite:///{template}")
+            self._sqlite_templates[service] = template
+        self._copies += 1
+        copy = self.workdir / f"{service}-{self._copies}.db"
+        shutil.copyfile(template, copy)
+        return f"sqlite+aiosqlite:///{copy}"
+
+    async def _fresh_postgres(self, service: str) -> str:
+        working = f"{RUN_PREFIX}_{service}"
+        snapshot = self._postgres_ready.get(service)
+        if snapshot is None:
+            template = f"{RUN_PREFIX}_{service}_template"
+            await postgres_admin(f'CREATE DATABASE "{template}"')
+            await asyncio.to_thread(upgrade, service, postgres_url(template))
+            await postgres_admin(f'CREATE DATABASE "{working}" TEMPLATE "{template}"')
+            snapshot = await _take_snapshot(working)
+            self._postgres_ready[service] = snapshot
+            return postgres_url(working)
+        await _restore_snapshot(working, snapshot)
+        return postgres_url(working)
+
+    def drop_postgres(self) -> None:
+        async def drop() -> None:
+            for service in self._postgres_ready:
+                for name in (f"{RUN_PREFIX}_{service}", f"{RUN_PREFIX}_{service}_template"):
+                    await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        if self._postgres_ready:
+            asyncio.run(drop())
+
+
+async def _connect(database: str) -> asyncpg.Connection:
+    return await asyncpg.connect(POSTGRES_DSN.rsplit("/", 1)[0] + f"/{database}", timeout=5)
+
+
+async def _take_snapshot(database: str) -> _Snapshot:
+    connection = await _connect(database)
+    try:
+        tables = [row[0] for row in await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
+        rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+        for table in tables:
+            records = await connection.fetch(f'SELECT * FROM "{table}"')
+            if records:
+                rows[table] = (list(records[0].keys()), [tuple(record.values()) for record in records])
+        return _Snapshot(tables=tables, rows=rows)
+    finally:
+        await connection.close()
+
+
+async def _restore_snapshot(database: str, snapshot: _Snapshot) -> None:
+    connection = await _connect(database)
+    try:
+        async with connection.transaction():
+            quoted = ", ".join(f'"{table}"' for table in snapshot.tables)
+            await connection.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+            # Seeded rows may reference each other (a field's parent): skip FK triggers while restoring.
+            await connection.execute("SET LOCAL session_replication_role = replica")
+            for table, (columns, records) in snapshot.rows.items():
+                await connection.copy_records_to_table(table, records=records, columns=columns)
+    finally:
+        await connection.close()

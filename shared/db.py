@@ -16,6 +16,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(url, hide_parameters=True,
                                      connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 10)
@@ -24,6 +25,8 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN is turned off so that _sqlite_begin decides the mode.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers proceed during a write; busy_timeout makes writers queue instead of failing.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -32,10 +35,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    # A write transaction takes SQLite's write lock at BEGIN (IMMEDIATE): one that read first and
+    # took it later could find its snapshot stale and fail instead of waiting its turn.
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+        self._write_sessions = async_sessionmaker(writer, expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -44,7 +56,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed when the block ends, rolled back on error."""
-        async with self._sessions() as session, session.begin():
+        async with self._write_sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager

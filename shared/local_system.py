@@ -80,15 +80,18 @@ class LocalSystem:
             self.start_one(service, env)
         self.wait_ready(services, ready_timeout)
 
-    def start_one(self, service: str, env: dict[str, str] | None = None) -> None:
+    def start_one(self, service: str, env: dict[str, str] | None = None, *, instance: str | None = None,
+                  port: int | None = None) -> None:
+        """Start ``service``; a second ``instance`` name and ``port`` start another replica of it."""
+        instance = instance or service
         command = [sys.executable, "-m", "uvicorn", SERVICE_APPS[service], "--factory",
-                   "--host", self.host, "--port", str(self.ports[service]), "--no-access-log",
+                   "--host", self.host, "--port", str(port or self.ports[service]), "--no-access-log",
                    "--timeout-graceful-shutdown", "5"]
         stderr = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            stderr = (self.log_dir / f"{service}.log").open("ab")
-        self.processes[service] = subprocess.Popen(
+            stderr = (self.log_dir / f"{instance}.log").open("ab")
+        self.processes[instance] = subprocess.Popen(
             command, env=env or self.environment(), stdout=stderr, stderr=stderr,
             start_new_session=True,  # Ctrl-C reaches only the supervisor, which stops children in order
         )
@@ -124,8 +127,8 @@ class LocalSystem:
 
     def stop(self) -> None:
         # The gateway first, so nothing new reaches the services while they drain.
-        for service in ("gateway", "experts", "vendors"):
-            self.stop_one(service)
+        for instance in sorted(self.processes, key=lambda name: name != "gateway"):
+            self.stop_one(instance)
 
     def dead_services(self) -> list[str]:
         return [name for name, process in self.processes.items() if process.poll() is not None]

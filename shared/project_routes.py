@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get, put
+from litestar import Controller, Request, Response, get, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, Parameter
 
@@ -32,12 +32,13 @@ def project_controller(project_cls: type, lot_cls: type) -> type[Controller]:
         tags = ["projects"]
 
         @put("/{code:str}", guards=[requires_role(Role.SERVICE, Role.BUREAU_ADMIN)])
-        async def put_project(self, state: State, code: FromPath[str], data: JSONBody[ProjectReference],
-                              ) -> Response[ProjectWrite]:
+        async def put_project(self, request: Request, state: State, code: FromPath[str],
+                              data: JSONBody[ProjectReference]) -> Response[ProjectWrite]:
             """Register or update a project reference; repeating the same content changes nothing."""
             database: Database = state.database
             async with database.transaction() as session:
-                written = await upsert_project(session, project_cls, lot_cls, code, data)
+                written = await upsert_project(session, project_cls, lot_cls, code, data, state.audit,
+                                               request.user)
             return Response(written, status_code=201 if written.outcome == "created" else 200)
 
         @get("/", guards=[requires_role(*READERS)])

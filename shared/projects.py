@@ -19,8 +19,10 @@ from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, selectinload
 
+from shared.audit import Actor, AuditRecorder
 from shared.errors import FieldError, InvalidInput
 from shared.identifiers import uscc_problem
+from shared.identity import Identity
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _CODE = re.compile(CODE_PATTERN)
@@ -176,13 +178,15 @@ async def load_project(session: AsyncSession, project_cls: type, code: str) -> P
 
 
 async def upsert_project(session: AsyncSession, project_cls: type, lot_cls: type, code: str,
-                         reference: ProjectReference) -> ProjectWrite:
-    """Store ``reference`` under ``code``; a repeat of the same content changes nothing."""
+                         reference: ProjectReference, audit: AuditRecorder,
+                         actor: Actor | Identity) -> ProjectWrite:
+    """Store ``reference`` under ``code``; a repeat of the same content changes nothing (and logs nothing)."""
     reference = validate_reference(code, reference)
     digest = reference_digest(code, reference)
     project = await load_project(session, project_cls, code)
     if project is not None and project.digest == digest:
         return ProjectWrite(project=project_view(project), outcome="unchanged")
+    before = _content(project_view(project)) if project is not None else None
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     outcome: Literal["created", "updated"] = "updated"
     if project is None:
@@ -195,7 +199,16 @@ async def upsert_project(session: AsyncSession, project_cls: type, lot_cls: type
         reference.planned_completion, digest, now)
     _replace_lots(project, lot_cls, reference.lots)
     await session.flush()
-    return ProjectWrite(project=project_view(project), outcome=outcome)
+    view = project_view(project)
+    await audit.record(session, actor=actor, action=f"project.{outcome}", object_type="project",
+                       object_id=code, before=before, after=_content(view), details={"digest": digest})
+    return ProjectWrite(project=view, outcome=outcome)
+
+
+def _content(view: ProjectView) -> dict[str, object]:
+    content = msgspec.to_builtins(view)
+    content.pop("updated_at")
+    return content
 
 
 def _replace_lots(project: ProjectColumns, lot_cls: type, lots: list[LotReference]) -> None:

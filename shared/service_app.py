@@ -20,6 +20,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.audit.recorder import AuditRecorder
+from shared.audit.routes import get_audit
 from shared.db import Database
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES, ServiceUnavailable
 from shared.identity import OPEN_PATHS, AssertionAuthenticationMiddleware, IdentityVerifier
@@ -27,7 +29,7 @@ from shared.logs import configure_logging, request_context_middleware
 from shared.settings import data_dir, env_list
 from shared.signing_keys import public_key_from_text
 
-DemoLoader = Callable[[AsyncSession], Awaitable[bool]]
+DemoLoader = Callable[[AsyncSession, AuditRecorder], Awaitable[bool]]
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
@@ -53,8 +55,8 @@ def identity_public_keys() -> list[str]:
 
 
 def service_app(*, name: str, title: str, database_url: str, public_keys: Sequence[str],
-                route_handlers: Sequence[ControllerRouterHandler], log_level: str = "INFO",
-                demo_loader: DemoLoader | None = None) -> Litestar:
+                audit: AuditRecorder, route_handlers: Sequence[ControllerRouterHandler],
+                log_level: str = "INFO", demo_loader: DemoLoader | None = None) -> Litestar:
     configure_logging(name, log_level)
     if not public_keys:
         raise RuntimeError(
@@ -67,7 +69,7 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         if demo_loader is not None:
             async with database.transaction() as session:
-                if await demo_loader(session):
+                if await demo_loader(session, audit):
                     logging.getLogger("sortes.demo").info("demo data loaded")
         try:
             yield
@@ -77,13 +79,13 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
     auth = DefineMiddleware(AssertionAuthenticationMiddleware,
                             exclude=[f"^{path}" for path in sorted(OPEN_PATHS)])
     config = AppConfig(
-        route_handlers=[healthz, readyz, *route_handlers],
+        route_handlers=[healthz, readyz, get_audit, *route_handlers],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         middleware=[request_context_middleware, auth],
         openapi_config=OpenAPIConfig(title=title, version="1", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
-        state=State({"database": database, "identity_verifier": verifier, "service_name": name}),
+        state=State({"database": database, "identity_verifier": verifier, "audit": audit}),
         lifespan=[lifespan],
     )
     return Litestar.from_config(config)

@@ -1,4 +1,4 @@
-"""Ed25519 signing keys on disk: generate, load, and name them by key id.
+"""Key files on disk: Ed25519 signing keys (generate, load, name by key id) and HMAC secrets.
 
 A key id is the first 16 hex characters of SHA-256 over the raw 32-byte public key (the same rule
 the draw protocol uses), so a verifier can pick the right key from a set.
@@ -51,3 +51,15 @@ def ensure_private_key(path: Path) -> Ed25519PrivateKey:
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
     return key
+
+
+def ensure_secret_file(path: Path) -> bytes:
+    """A 32-byte secret kept as hex in ``path``, created (owner-readable only) when missing."""
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = os.urandom(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret.hex())
+    return secret

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from tests.support.databases import POSTGRES_DSN, TestDatabases, drop_stale_data
 from tests.support.identity import AssertionMinter
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Keys that services create on first use go to a throwaway folder, never the developer's ./data.
+    if "SORTES_DATA_DIR" not in os.environ:
+        os.environ["SORTES_DATA_DIR"] = tempfile.mkdtemp(prefix="sortes-test-data-")
 
 
 @pytest.fixture(scope="session")

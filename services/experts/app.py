@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 
 from services.experts.domain.demo import load_demo_data
-from services.experts.models import Lot, Project
+from services.experts.models import AUDIT, Lot, Project
 from services.experts.routes.pool import PoolController
 from services.experts.settings import ExpertsSettings
 from shared.project_routes import project_controller
@@ -17,6 +17,7 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
     return service_app(
         name="experts", title="sortes experts", database_url=settings.database_url,
         public_keys=settings.identity_public_keys, log_level=settings.log_level,
+        audit=settings.audit.recorder("experts", AUDIT),
         route_handlers=[project_controller(Project, Lot), PoolController],
         demo_loader=load_demo_data if settings.load_demo_data else None,
     )

@@ -7,11 +7,15 @@ import datetime as dt
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.audit import audit_tables
 from shared.projects import LotColumns, ProjectColumns
 
 
 class Base(DeclarativeBase):
     pass
+
+
+AUDIT = audit_tables(Base.metadata)
 
 
 class Project(ProjectColumns, Base):

@@ -16,8 +16,10 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.template import TemplateConfig
 
 from services.gateway.auth import BearerAuthenticationMiddleware
-from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key, load_or_create_secret
+from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
 from services.gateway.domain.upstream import Upstreams
+from services.gateway.models import AUDIT
+from services.gateway.routes.audit import get_audit
 from services.gateway.routes.console import index
 from services.gateway.routes.health import healthz, readyz
 from services.gateway.routes.projects import ProjectsController
@@ -28,7 +30,7 @@ from shared.demo import bureau_unit
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES
 from shared.identity import IdentityIssuer
 from shared.logs import configure_logging, request_context_middleware
-from shared.signing_keys import ensure_private_key
+from shared.signing_keys import ensure_private_key, ensure_secret_file
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -37,7 +39,8 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     settings = settings or GatewaySettings.from_env()
     configure_logging("gateway", settings.log_level)
     database = Database.from_url(settings.database_url)
-    digester = ApiKeyDigester(load_or_create_secret(settings.api_key_secret_file))
+    audit = settings.audit.recorder("gateway", AUDIT)
+    digester = ApiKeyDigester(ensure_secret_file(settings.api_key_secret_file))
     upstreams = Upstreams(
         {"experts": settings.experts_urls, "vendors": settings.vendors_urls},
         IdentityIssuer(ensure_private_key(settings.identity_key_file)),
@@ -49,7 +52,8 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         if settings.admin_api_key:
             bureau = bureau_unit()
             async with database.transaction() as session:
-                await ensure_admin_key(session, digester, settings.admin_api_key, bureau.uscc, bureau.name)
+                await ensure_admin_key(session, digester, audit, settings.admin_api_key, bureau.uscc,
+                                       bureau.name)
         try:
             yield
         finally:
@@ -57,7 +61,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
             await database.dispose()
 
     # Everything under /api/v1 needs a caller; health, docs and the console's public pages do not.
-    api = Router(path="/api/v1", route_handlers=[ProjectsController, forward],
+    api = Router(path="/api/v1", route_handlers=[ProjectsController, get_audit, forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(
         route_handlers=[healthz, readyz, index, api],
@@ -67,6 +71,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/docs",
                                      render_plugins=[SwaggerRenderPlugin(path="/")]),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester}),
+        state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester,
+                     "audit": audit}),
         lifespan=[lifespan],
     ))

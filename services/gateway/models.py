@@ -7,9 +7,14 @@ import datetime as dt
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.audit import audit_tables
+
 
 class Base(DeclarativeBase):
     pass
+
+
+AUDIT = audit_tables(Base.metadata)
 
 
 class Unit(Base):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.audit import AuditSettings
 from shared.settings import data_dir, database_url, env_float, env_list, env_str
 
 
@@ -16,6 +17,7 @@ class GatewaySettings:
     identity_key_file: Path  # Ed25519 private key that signs identity assertions
     api_key_secret_file: Path  # key of the HMAC that API keys are stored under
     admin_api_key: str | None = None
+    audit: AuditSettings = field(default_factory=lambda: AuditSettings.from_env("gateway"))
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 10.0
     log_level: str = "INFO"

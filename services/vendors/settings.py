@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.audit import AuditSettings
 from shared.service_app import identity_public_keys
 from shared.settings import database_url, env_bool, env_str
 
@@ -12,6 +13,7 @@ from shared.settings import database_url, env_bool, env_str
 class VendorsSettings:
     database_url: str
     identity_public_keys: list[str] = field(default_factory=list)
+    audit: AuditSettings = field(default_factory=lambda: AuditSettings.from_env("vendors"))
     load_demo_data: bool = False
     log_level: str = "INFO"
 

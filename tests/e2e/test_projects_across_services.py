@@ -130,3 +130,26 @@ def test_bad_project_input_is_refused_at_the_gateway(local_system: LocalSystem) 
                          headers=admin(local_system), timeout=10)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "owner_unit"
+
+
+def test_the_audit_log_of_every_service_is_read_through_the_gateway(local_system: LocalSystem) -> None:
+    url = local_system.url()
+    httpx.put(url + "/api/v1/projects/PY-E2E-AUDIT", json=reference(), headers=admin(local_system), timeout=10)
+    merged = httpx.get(url + "/api/v1/audit", params={"object_id": "PY-E2E-AUDIT"}, headers=admin(local_system),
+                       timeout=10).json()
+    assert sorted(item["service"] for item in merged["items"]) == ["experts", "vendors"]
+    assert all(item["action"] == "project.created" for item in merged["items"])
+    assert all(item["actor"].startswith("apikey:") for item in merged["items"])
+    gateway_only = httpx.get(url + "/api/v1/audit", params={"service": "gateway"}, headers=admin(local_system),
+                             timeout=10).json()
+    assert [item["action"] for item in gateway_only["items"]] == ["api_key.created"]
+    too_far = httpx.get(url + "/api/v1/audit", params={"page": 30, "page_size": 50}, headers=admin(local_system),
+                        timeout=10)
+    assert too_far.status_code == 422 and too_far.json()["errors"][0]["field"] == "page"
+    bad_service = httpx.get(url + "/api/v1/audit", params={"service": "nope"}, headers=admin(local_system), timeout=10)
+    assert bad_service.status_code == 422
+    env = local_system.environment()
+    verified = subprocess.run([sys.executable, "-m", "shared.cli.main", "audit", "verify"], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.count(": OK") == 3

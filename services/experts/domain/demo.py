@@ -17,6 +17,7 @@ from services.experts.models import (
     TrainingAttendance,
     TrainingSession,
 )
+from shared.audit import AuditRecorder, system_actor
 from shared.clock import beijing_today, utc_now
 from shared.demo import demo_projects, demo_units, demo_vendors, make_uscc
 from shared.projects import upsert_project
@@ -31,14 +32,16 @@ _OTHER_EMPLOYERS = ["温州大学", "温州医科大学", "浙江工贸职业技
                     "中国移动温州分公司", "温州市大数据发展管理局", "浙江省测绘科学技术研究院"]
 DEMO_EXPERT_COUNT = 200
 
+SYSTEM = system_actor("experts")
 
-async def load_demo_data(session: AsyncSession) -> bool:
+
+async def load_demo_data(session: AsyncSession, audit: AuditRecorder) -> bool:
     """Fill an empty pool; a pool that already has experts is left alone. True when it loaded."""
     if (await session.execute(select(func.count()).select_from(Expert))).scalar_one():
         return False
     rng = random.Random(2021_10)
     for project in demo_projects():
-        await upsert_project(session, Project, Lot, project.code, project.reference)
+        await upsert_project(session, Project, Lot, project.code, project.reference, audit, SYSTEM)
     leaf_fields = await _assignable_fields(session)
     sessions = await _training_sessions(session)
     employers = [*[(u.uscc, u.name) for u in demo_units()[1:]],
@@ -53,6 +56,8 @@ async def load_demo_data(session: AsyncSession) -> bool:
         for training in sessions:
             if expert.last_trained_on == training.held_on:
                 session.add(TrainingAttendance(session_id=training.id, expert_id=expert.id, passed=True))
+    await audit.record(session, actor=SYSTEM, action="demo.loaded", object_type="pool", object_id="demo",
+                       details={"experts": len(experts), "training_sessions": len(sessions)})
     return True
 
 

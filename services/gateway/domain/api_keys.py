@@ -12,28 +12,17 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import ApiKey, Unit
+from shared.audit import Actor, AuditRecorder, system_actor
 from shared.clock import utc_now
 from shared.identity import Identity
 from shared.roles import Role
 
 KEY_PREFIX = "sortes_"
-
-
-def load_or_create_secret(path: Path) -> bytes:
-    """The HMAC key for API-key digests, created (owner-readable only) on first start."""
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_bytes(32)
-    path.touch(mode=0o600)
-    path.write_text(secret.hex())
-    return secret
 
 
 class ApiKeyDigester:
@@ -76,8 +65,9 @@ async def ensure_unit(session: AsyncSession, uscc: str, name: str) -> Unit:
     return unit
 
 
-async def create_api_key(session: AsyncSession, digester: ApiKeyDigester, *, name: str,
-                         roles: list[str], unit_uscc: str, value: str | None = None,
+async def create_api_key(session: AsyncSession, digester: ApiKeyDigester, audit: AuditRecorder,
+                         actor: Actor | Identity, *, name: str, roles: list[str], unit_uscc: str,
+                         value: str | None = None,
                          expires_at: dt.datetime | None = None) -> tuple[ApiKey, str]:
     """Store a new key and return it with its plain value, which is never stored or shown again."""
     value = value or new_api_key()
@@ -86,16 +76,19 @@ async def create_api_key(session: AsyncSession, digester: ApiKeyDigester, *, nam
                  expires_at=expires_at)
     session.add(key)
     await session.flush()
+    await audit.record(session, actor=actor, action="api_key.created", object_type="api_key",
+                       object_id=key.id, after={"name": name, "roles": roles, "unit": unit_uscc},
+                       details={"roles": ",".join(roles), "unit": unit_uscc})
     return key, value
 
 
-async def ensure_admin_key(session: AsyncSession, digester: ApiKeyDigester, value: str,
-                           bureau_uscc: str, bureau_name: str) -> None:
+async def ensure_admin_key(session: AsyncSession, digester: ApiKeyDigester, audit: AuditRecorder,
+                           value: str, bureau_uscc: str, bureau_name: str) -> None:
     """``SORTES_ADMIN_API_KEY``: create (or keep) a bureau-admin key with exactly that value."""
     existing = (await session.execute(
         select(ApiKey).where(ApiKey.digest == digester.digest(value)))).scalar_one_or_none()
     if existing is not None:
         return
     await ensure_unit(session, bureau_uscc, bureau_name)
-    await create_api_key(session, digester, name="admin (SORTES_ADMIN_API_KEY)",
+    await create_api_key(session, digester, audit, system_actor("gateway"), name="admin (SORTES_ADMIN_API_KEY)",
                          roles=[Role.BUREAU_ADMIN.value], unit_uscc=bureau_uscc, value=value)

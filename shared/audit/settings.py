@@ -1,0 +1,31 @@
+"""Where a service's audit keys live, and how often it signs a checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.audit.recorder import AuditRecorder
+from shared.audit.tables import AuditTables
+from shared.settings import data_dir, env_int, env_str
+from shared.signing_keys import ensure_private_key, ensure_secret_file
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    digest_key_file: Path  # HMAC key of the before/after digests
+    signing_key_file: Path  # Ed25519 key that signs checkpoints; keep a copy of its public half apart
+    checkpoint_every: int = 1000
+
+    @classmethod
+    def from_env(cls, service: str) -> AuditSettings:
+        prefix, keys = f"SORTES_{service.upper()}_AUDIT", data_dir() / "keys"
+        return cls(
+            digest_key_file=Path(env_str(f"{prefix}_DIGEST_KEY_FILE", str(keys / f"{service}-audit-digest"))),
+            signing_key_file=Path(env_str(f"{prefix}_SIGNING_KEY_FILE", str(keys / f"{service}-audit.pem"))),
+            checkpoint_every=env_int(f"{prefix}_CHECKPOINT_EVERY", 1000),
+        )
+
+    def recorder(self, service: str, tables: AuditTables) -> AuditRecorder:
+        return AuditRecorder(service, tables, ensure_secret_file(self.digest_key_file),
+                             ensure_private_key(self.signing_key_file), self.checkpoint_every)

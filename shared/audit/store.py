@@ -1,0 +1,154 @@
+"""Reading the audit tables: entries for the API, and the whole chain for verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from sqlalchemy import Row, Select, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from shared.audit.chain import Actor, AuditEntry, ChainReport, ChainWalker, Checkpoint, format_instant
+from shared.audit.checkpoints import SignedCheckpoint, checkpoint_is_authentic
+from shared.audit.tables import AuditTables
+
+
+def entry_from_row(row: Row[Any] | tuple[Any, ...]) -> AuditEntry:
+    # Positional access in the table's column order: this runs once per entry when verifying.
+    (seq, recorded_at, subject, roles, unit, action, object_type, object_id, before_digest, after_digest,
+     details, prev_hash, entry_hash) = row
+    return AuditEntry(
+        seq=seq, recorded_at=recorded_at, action=action,
+        actor=Actor(subject=subject, roles=tuple(roles.split(",")) if roles else (), unit=unit),
+        object_type=object_type, object_id=object_id, before_digest=before_digest, after_digest=after_digest,
+        details=details, prev_hash=prev_hash, entry_hash=entry_hash)
+
+
+_COLUMNS = ("seq, recorded_at, actor_subject, actor_roles, actor_unit, action, object_type, object_id, "
+            "before_digest, after_digest, details, prev_hash, entry_hash")
+
+
+async def stream_rows(connection: AsyncConnection, batch: int = 20_000) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """Every stored row in sequence order with its instant as canonical text, in keyset-paged batches.
+
+    Reads through the driver's own connection: at a million rows the ORM's per-row work would
+    cost more than the hashing itself.
+    """
+    raw = (await connection.get_raw_connection()).driver_connection
+    sqlite = connection.dialect.name == "sqlite"
+    query = f"SELECT {_COLUMNS} FROM audit_log WHERE seq > {{}} ORDER BY seq LIMIT {batch}"
+    last = 0
+    while True:
+        if sqlite:
+            cursor = await raw.execute(query.format("?"), (last,))
+            # SQLAlchemy stores SQLite instants as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC, always 6 digits).
+            rows = [(row[0], row[1].replace(" ", "T", 1) + "Z", *row[2:]) for row in await cursor.fetchall()]
+        else:
+            rows = [(row[0], format_instant(row[1]), *row[2:]) for row in await raw.fetch(query.format("$1"), last)]
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        last = rows[-1][0]
+
+
+async def stored_checkpoints(connection: AsyncConnection, tables: AuditTables,
+                             service: str) -> list[SignedCheckpoint]:
+    rows = await connection.execute(select(tables.checkpoints).order_by(tables.checkpoints.c.seq))
+    return [SignedCheckpoint(service, row.seq, row.entry_hash, row.signed_at, row.key_id, row.signature)
+            for row in rows]
+
+
+async def verify_stored_chain(connection: AsyncConnection, tables: AuditTables, service: str,
+                              public_keys: dict[str, Any],
+                              external: list[SignedCheckpoint] | None = None) -> ChainReport:
+    """Check every stored and exported checkpoint's signature, then walk the chain through them."""
+    signed = await stored_checkpoints(connection, tables, service) + list(external or [])
+    for checkpoint in signed:
+        if checkpoint.service != service or not checkpoint_is_authentic(checkpoint, public_keys):
+            return ChainReport(False, 0, 0, "", 0, f"checkpoint {checkpoint.seq} has no valid signature "
+                               f"of the {service} audit key", checkpoint.seq)
+    walker = ChainWalker(Checkpoint(c.seq, c.entry_hash) for c in signed)
+    async for rows in stream_rows(connection):
+        if not all(walker.feed_row(row) for row in rows):
+            break
+    report = walker.finish()
+    head_seq, head_hash = (await connection.execute(select(tables.head.c.seq, tables.head.c.entry_hash))).one()
+    if report.ok and (head_seq, head_hash) != (report.head_seq, report.head_hash):
+        problem = (f"entries after {report.head_seq} were removed (the head records entry {head_seq})"
+                   if head_seq > report.head_seq else
+                   f"entry {head_seq + 1} was inserted after the recorded head {head_seq}"
+                   if report.head_seq > head_seq else f"entry {head_seq} does not match the recorded head")
+        return ChainReport(False, report.entries, report.head_seq, report.head_hash, report.checkpoints_checked,
+                           problem, min(head_seq, report.head_seq) + 1)
+    return report
+
+
+class AuditEntryView(msgspec.Struct, frozen=True):
+    service: str
+    seq: int
+    recorded_at: dt.datetime
+    actor: str
+    actor_roles: list[str]
+    actor_unit: str
+    action: str
+    object_type: str
+    object_id: str
+    before_digest: str | None
+    after_digest: str | None
+    details: dict[str, Any]
+    entry_hash: str
+
+
+class AuditPage(msgspec.Struct, frozen=True):
+    items: list[AuditEntryView]
+    total: int
+    page: int
+    page_size: int
+
+
+class AuditFilter(msgspec.Struct, frozen=True):
+    object_type: str | None = None
+    object_id: str | None = None
+    actor: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def _filtered(tables: AuditTables, criteria: AuditFilter) -> Select[Any]:
+    entries = tables.entries
+    conditions = []
+    if criteria.object_type:
+        conditions.append(entries.c.object_type == criteria.object_type)
+    if criteria.object_id:
+        conditions.append(entries.c.object_id == criteria.object_id)
+    if criteria.actor:
+        conditions.append(entries.c.actor_subject == criteria.actor)
+    if criteria.since:
+        conditions.append(entries.c.recorded_at >= criteria.since)
+    if criteria.until:
+        conditions.append(entries.c.recorded_at < criteria.until)
+    return select(entries).where(and_(True, *conditions))
+
+
+async def query_entries(session: AsyncSession, tables: AuditTables, service: str, criteria: AuditFilter,
+                        page: int, page_size: int) -> AuditPage:
+    """Newest first."""
+    query = _filtered(tables, criteria)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(query.order_by(tables.entries.c.seq.desc())
+                                 .offset((page - 1) * page_size).limit(page_size))
+    items = [view_of(service, entry_from_row(row)) for row in rows]
+    return AuditPage(items=items, total=total, page=page, page_size=page_size)
+
+
+def view_of(service: str, entry: AuditEntry) -> AuditEntryView:
+    recorded_at = entry.recorded_at if entry.recorded_at.tzinfo else entry.recorded_at.replace(tzinfo=dt.UTC)
+    return AuditEntryView(
+        service=service, seq=entry.seq, recorded_at=recorded_at, actor=entry.actor.subject,
+        actor_roles=list(entry.actor.roles), actor_unit=entry.actor.unit, action=entry.action,
+        object_type=entry.object_type, object_id=entry.object_id, before_digest=entry.before_digest,
+        after_digest=entry.after_digest, details=json.loads(entry.details), entry_hash=entry.entry_hash)

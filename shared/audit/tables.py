@@ -1,0 +1,51 @@
+"""The audit tables, defined once and attached to each service's own metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+
+
+@dataclass(frozen=True)
+class AuditTables:
+    entries: Table
+    checkpoints: Table
+    head: Table
+
+
+def audit_tables(metadata: MetaData) -> AuditTables:
+    entries = Table(
+        "audit_log", metadata,
+        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False, index=True),
+        Column("actor_subject", String(100), nullable=False, index=True),
+        Column("actor_roles", String(300), nullable=False),
+        Column("actor_unit", String(64), nullable=False),
+        Column("action", String(100), nullable=False),
+        Column("object_type", String(50), nullable=False),
+        Column("object_id", String(100), nullable=False),
+        Column("before_digest", String(64)),
+        Column("after_digest", String(64)),
+        Column("details", Text, nullable=False),  # canonical JSON text, hashed as stored
+        Column("prev_hash", String(64), nullable=False),
+        Column("entry_hash", String(64), nullable=False),
+    )
+    Index("ix_audit_log_object", entries.c.object_type, entries.c.object_id)
+    checkpoints = Table(
+        "audit_checkpoints", metadata,
+        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        Column("entry_hash", String(64), nullable=False),
+        Column("signed_at", String(40), nullable=False),
+        Column("key_id", String(16), nullable=False),
+        Column("signature", String(100), nullable=False),
+    )
+    # One row, locked by every writer, so concurrent writers line up instead of forking the chain.
+    head = Table(
+        "audit_head", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("seq", BigInteger, nullable=False),
+        Column("entry_hash", String(64), nullable=False),
+    )
+    return AuditTables(entries, checkpoints, head)
+

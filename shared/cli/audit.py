@@ -1,0 +1,126 @@
+"""``sortes audit``: verify a service's audit chain, sign its head, export checkpoints for safe-keeping."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import MetaData
+
+from shared.audit.chain import ChainReport
+from shared.audit.checkpoints import SignedCheckpoint
+from shared.audit.settings import AuditSettings
+from shared.audit.store import stored_checkpoints, verify_stored_chain
+from shared.audit.tables import AuditTables, audit_tables
+from shared.db import Database
+from shared.migrations import SERVICES
+from shared.settings import database_url
+from shared.signing_keys import key_id_of, load_private_key, public_key_from_text, public_key_text
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("audit", help="the tamper-evident audit logs")
+    actions = parser.add_subparsers(dest="action", required=True)
+    verify = actions.add_parser("verify", help="check a service's chain and its signed checkpoints")
+    verify.add_argument("--service", choices=[*SERVICES, "all"], default="all")
+    verify.add_argument("--checkpoints", type=Path, action="append", default=[],
+                        help="a file written by export-checkpoints (may be repeated)")
+    verify.add_argument("--public-key", action="append", default=[],
+                        help="a checkpoint key (base64url raw) besides the service's own key file")
+    verify.set_defaults(func=run_verify)
+    checkpoint = actions.add_parser("checkpoint", help="sign the current head now")
+    checkpoint.add_argument("--service", choices=SERVICES, required=True)
+    checkpoint.set_defaults(func=run_checkpoint)
+    export = actions.add_parser("export-checkpoints", help="sign the head and write every checkpoint to a file")
+    export.add_argument("--service", choices=SERVICES, required=True)
+    export.add_argument("--output", type=Path, required=True)
+    export.set_defaults(func=run_export)
+
+
+def _tables() -> AuditTables:
+    return audit_tables(MetaData())
+
+
+def _own_public_key(service: str) -> Ed25519PublicKey | None:
+    key_file = AuditSettings.from_env(service).signing_key_file
+    return load_private_key(key_file).public_key() if key_file.exists() else None
+
+
+def _read_exported(paths: list[Path]) -> list[SignedCheckpoint]:
+    checkpoints: list[SignedCheckpoint] = []
+    for path in paths:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        checkpoints += [SignedCheckpoint(**{**item, "service": document["service"]})
+                        for item in document["checkpoints"]]
+    return checkpoints
+
+
+async def verify_service(service: str, extra_keys: list[Ed25519PublicKey],
+                         exported: list[SignedCheckpoint]) -> ChainReport:
+    keys = [key for key in [_own_public_key(service), *extra_keys] if key is not None]
+    database = Database.from_url(database_url(service))
+    try:
+        async with database.engine.connect() as connection:
+            return await verify_stored_chain(connection, _tables(), service,
+                                             {key_id_of(key): key for key in keys},
+                                             [c for c in exported if c.service == service])
+    finally:
+        await database.dispose()
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    try:
+        exported = _read_exported(args.checkpoints)
+        extra_keys = [public_key_from_text(text) for text in args.public_key]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"sortes audit verify: cannot read the checkpoints or keys given: {error}", file=sys.stderr)
+        return 2
+    services = SERVICES if args.service == "all" else (args.service,)
+    failed = False
+    for service in services:
+        report = asyncio.run(verify_service(service, extra_keys, exported))
+        if report.ok:
+            print(f"{service}: OK — {report.entries} entries, head {report.head_seq} "
+                  f"{report.head_hash[:16]}, {report.checkpoints_checked} signed checkpoints matched")
+        else:
+            failed = True
+            print(f"{service}: FAILED — {report.problem}")
+    return 1 if failed else 0
+
+
+async def _sign_head(service: str) -> tuple[list[SignedCheckpoint], str]:
+    tables = _tables()
+    settings = AuditSettings.from_env(service)
+    recorder = settings.recorder(service, tables)
+    database = Database.from_url(database_url(service))
+    try:
+        async with database.transaction() as session:
+            await recorder.checkpoint(session)
+        async with database.engine.connect() as connection:
+            checkpoints = await stored_checkpoints(connection, tables, service)
+    finally:
+        await database.dispose()
+    return checkpoints, public_key_text(load_private_key(settings.signing_key_file).public_key())
+
+
+def run_checkpoint(args: argparse.Namespace) -> int:
+    checkpoints, _ = asyncio.run(_sign_head(args.service))
+    if not checkpoints:
+        print(f"{args.service}: the audit log is empty; nothing to sign")
+        return 0
+    head = checkpoints[-1]
+    print(f"{args.service}: checkpoint at entry {head.seq} ({head.entry_hash[:16]}) signed with key {head.key_id}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    checkpoints, public_key = asyncio.run(_sign_head(args.service))
+    document = {"format": "sortes-audit-checkpoints/1", "service": args.service, "public_key": public_key,
+                "checkpoints": [{k: v for k, v in c.to_json().items() if k != "service"} for c in checkpoints]}
+    args.output.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{args.service}: {len(checkpoints)} checkpoints written to {args.output}")
+    return 0

@@ -1,0 +1,170 @@
+"""The audit log as the services write it: one entry per change, in the change's transaction, and
+`sortes audit verify` catching rows edited, deleted, inserted or reordered directly in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared.cli.main import main
+from tests.support.identity import AssertionMinter
+
+OWNER = "11330326862981311N"
+
+
+def reference(name: str) -> dict[str, object]:
+    return {"name": name, "kind": "operations", "owner_unit": OWNER, "investment_fen": 1_000,
+            "planned_completion": "2027-01-31", "lots": []}
+
+
+async def register_projects(client: AsyncTestClient[Litestar], minter: AssertionMinter, count: int) -> None:
+    headers = minter.headers("experts", "service", subject="apikey:lifecycle")
+    for number in range(1, count + 1):
+        response = await client.put(f"/api/v1/projects/PY-{number}", json=reference(f"项目{number}"), headers=headers)
+        assert response.status_code == 201
+
+
+def database_url(client: AsyncTestClient[Litestar]) -> str:
+    return client.app.state.database.engine.url.render_as_string(hide_password=False)
+
+
+async def run_sql(url: str, *statements: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        for statement in statements:
+            await connection.execute(text(statement))
+    await engine.dispose()
+
+
+async def sortes(monkeypatch: pytest.MonkeyPatch, url: str, *args: str) -> int:
+    monkeypatch.setenv("SORTES_EXPERTS_DATABASE_URL", url)
+    return await asyncio.to_thread(main, list(args))
+
+
+async def test_each_change_writes_one_entry_and_a_repeat_writes_none(experts_client, minter) -> None:
+    await register_projects(experts_client, minter, 3)
+    headers = minter.headers("experts", "service")
+    await experts_client.put("/api/v1/projects/PY-1", json=reference("项目1"), headers=headers)  # unchanged
+    await experts_client.put("/api/v1/projects/PY-2", json=reference("新名称"), headers=headers)  # updated
+    page = (await experts_client.get("/api/v1/audit", headers=minter.headers("experts", "auditor"))).json()
+    assert page["total"] == 4
+    assert [item["action"] for item in page["items"]] == [
+        "project.updated", "project.created", "project.created", "project.created"]
+    updated = page["items"][0]
+    assert updated["object_id"] == "PY-2" and updated["actor"] == "user:test"
+    assert updated["before_digest"] and updated["after_digest"] and updated["before_digest"] != updated["after_digest"]
+    assert "新名称" not in json.dumps(page, ensure_ascii=False)  # digests only, never the values
+
+
+async def test_audit_filters_and_pagination(experts_client, minter) -> None:
+    await register_projects(experts_client, minter, 5)
+    headers = minter.headers("experts", "bureau_admin")
+    one = (await experts_client.get("/api/v1/audit", params={"object_id": "PY-3"}, headers=headers)).json()
+    assert [item["object_id"] for item in one["items"]] == ["PY-3"]
+    by_actor = (await experts_client.get("/api/v1/audit", params={"actor": "apikey:lifecycle"},
+                                         headers=headers)).json()
+    assert by_actor["total"] == 5
+    second = (await experts_client.get("/api/v1/audit", params={"page": 2, "page_size": 2}, headers=headers)).json()
+    assert [item["seq"] for item in second["items"]] == [3, 2]
+    future = (await experts_client.get("/api/v1/audit", params={"since": "2999-01-01T00:00:00Z"},
+                                       headers=headers)).json()
+    assert future["total"] == 0
+
+
+@pytest.mark.parametrize("role", ["organiser", "service", "expert", "vendor", "procurement_officer"])
+async def test_only_auditors_and_admins_read_the_audit_log(experts_client, minter, role: str) -> None:
+    response = await experts_client.get("/api/v1/audit", headers=minter.headers("experts", role))
+    assert response.status_code == 403
+
+
+async def test_a_failed_change_leaves_no_entry(experts_client, minter) -> None:
+    bad = {**reference("x"), "owner_unit": "not-a-uscc"}
+    response = await experts_client.put("/api/v1/projects/PY-9", json=bad, headers=minter.headers("experts", "service"))
+    assert response.status_code == 422
+    page = (await experts_client.get("/api/v1/audit", headers=minter.headers("experts", "auditor"))).json()
+    assert page["total"] == 0
+
+
+async def test_verify_passes_on_an_untouched_log(experts_client, minter, monkeypatch, capsys) -> None:
+    await register_projects(experts_client, minter, 5)
+    assert await sortes(monkeypatch, database_url(experts_client), "audit", "verify", "--service", "experts") == 0
+    assert "experts: OK — 5 entries" in capsys.readouterr().out
+
+
+TAMPERING = {
+    "edited": (["UPDATE audit_log SET object_id = 'PY-99' WHERE seq = 3"], "entry 3 was edited"),
+    "deleted": (["DELETE FROM audit_log WHERE seq = 3"], "entry 3 was removed"),
+    "deleted at the end": (["DELETE FROM audit_log WHERE seq = 5"], "entries after 4 were removed"),
+    "inserted": ([
+        "UPDATE audit_log SET seq = seq + 100 WHERE seq >= 3",
+        "UPDATE audit_log SET seq = seq - 99 WHERE seq >= 103",
+        "INSERT INTO audit_log (seq, recorded_at, actor_subject, actor_roles, actor_unit, action, object_type,"
+        " object_id, details, prev_hash, entry_hash) SELECT 3, recorded_at, actor_subject, actor_roles, actor_unit,"
+        " action, object_type, 'PY-FORGED', details, prev_hash, entry_hash FROM audit_log WHERE seq = 4",
+    ], "entry 3 was edited"),
+    "reordered": ([
+        "UPDATE audit_log SET seq = 100 WHERE seq = 2",
+        "UPDATE audit_log SET seq = 2 WHERE seq = 3",
+        "UPDATE audit_log SET seq = 3 WHERE seq = 100",
+    ], "entry 2 was edited"),
+    "appended": ([
+        "INSERT INTO audit_log (seq, recorded_at, actor_subject, actor_roles, actor_unit, action, object_type,"
+        " object_id, details, prev_hash, entry_hash) SELECT 6, recorded_at, actor_subject, actor_roles, actor_unit,"
+        " action, object_type, object_id, details, entry_hash, entry_hash FROM audit_log WHERE seq = 5",
+    ], "entry 6"),
+}
+
+
+@pytest.mark.parametrize("kind", list(TAMPERING))
+async def test_verify_names_the_tampered_entry(experts_client, minter, monkeypatch, capsys, kind: str) -> None:
+    await register_projects(experts_client, minter, 5)
+    url = database_url(experts_client)
+    statements, expected = TAMPERING[kind]
+    await run_sql(url, *statements)
+    assert await sortes(monkeypatch, url, "audit", "verify", "--service", "experts") == 1
+    output = capsys.readouterr().out
+    assert "experts: FAILED" in output and expected in output, output
+
+
+async def test_an_exported_checkpoint_catches_a_consistent_rewrite(experts_client, minter, monkeypatch, capsys,
+                                                                   tmp_path: Path) -> None:
+    await register_projects(experts_client, minter, 4)
+    url = database_url(experts_client)
+    exported = tmp_path / "experts-checkpoints.json"
+    assert await sortes(monkeypatch, url, "audit", "export-checkpoints", "--service", "experts",
+                        "--output", str(exported)) == 0
+    document = json.loads(exported.read_text())
+    assert document["checkpoints"][-1]["seq"] == 4
+    # Someone with database access wipes the log, the head and the stored checkpoints, then replays
+    # a different history through the API: a whole, valid-looking chain.
+    await run_sql(url, "DELETE FROM audit_log", "DELETE FROM audit_checkpoints",
+                  f"UPDATE audit_head SET seq = 0, entry_hash = '{'0' * 64}'", "DELETE FROM projects")
+    headers = minter.headers("experts", "service")
+    for number in range(1, 5):
+        await experts_client.put(f"/api/v1/projects/PY-{number}", json=reference(f"改写{number}"), headers=headers)
+    assert await sortes(monkeypatch, url, "audit", "verify", "--service", "experts") == 0
+    capsys.readouterr()
+    assert await sortes(monkeypatch, url, "audit", "verify", "--service", "experts",
+                        "--checkpoints", str(exported)) == 1
+    assert "entries up to 4 were rewritten" in capsys.readouterr().out
+
+
+async def test_a_forged_checkpoint_is_refused(experts_client, minter, monkeypatch, capsys, tmp_path: Path) -> None:
+    await register_projects(experts_client, minter, 2)
+    url = database_url(experts_client)
+    exported = tmp_path / "cp.json"
+    await sortes(monkeypatch, url, "audit", "export-checkpoints", "--service", "experts", "--output", str(exported))
+    document = json.loads(exported.read_text())
+    document["checkpoints"][-1]["entry_hash"] = "e" * 64
+    exported.write_text(json.dumps(document))
+    capsys.readouterr()
+    assert await sortes(monkeypatch, url, "audit", "verify", "--service", "experts",
+                        "--checkpoints", str(exported)) == 1
+    assert "no valid signature" in capsys.readouterr().out

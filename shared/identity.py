@@ -96,7 +96,7 @@ def _identity_from_claims(claims: dict[str, Any]) -> Identity:
                     roles=tuple(roles), unit=str(claims.get("unit", "")))
 
 
-OPEN_PATHS = {"/healthz", "/readyz", "/schema"}
+OPEN_PATHS = {"/healthz", "/readyz", "/schema", "/.well-known/sortes-keys"}
 
 
 class AssertionAuthenticationMiddleware(AbstractAuthenticationMiddleware):

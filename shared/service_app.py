@@ -8,8 +8,10 @@ identity-assertion check in front of every ``/api`` route.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar, Response, get
 from litestar.config.app import AppConfig
@@ -56,7 +58,8 @@ def identity_public_keys() -> list[str]:
 
 def service_app(*, name: str, title: str, database_url: str, public_keys: Sequence[str],
                 audit: AuditRecorder, route_handlers: Sequence[ControllerRouterHandler],
-                log_level: str = "INFO", demo_loader: DemoLoader | None = None) -> Litestar:
+                log_level: str = "INFO", demo_loader: DemoLoader | None = None,
+                state: dict[str, Any] | None = None) -> Litestar:
     configure_logging(name, log_level)
     if not public_keys:
         raise RuntimeError(
@@ -77,7 +80,7 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
             await database.dispose()
 
     auth = DefineMiddleware(AssertionAuthenticationMiddleware,
-                            exclude=[f"^{path}" for path in sorted(OPEN_PATHS)])
+                            exclude=[f"^{re.escape(path)}" for path in sorted(OPEN_PATHS)])
     config = AppConfig(
         route_handlers=[healthz, readyz, get_audit, *route_handlers],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -85,7 +88,7 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
         middleware=[request_context_middleware, auth],
         openapi_config=OpenAPIConfig(title=title, version="1", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
-        state=State({"database": database, "identity_verifier": verifier, "audit": audit}),
+        state=State({"database": database, "identity_verifier": verifier, "audit": audit, **(state or {})}),
         lifespan=[lifespan],
     )
     return Litestar.from_config(config)

@@ -22,6 +22,7 @@ from services.gateway.models import AUDIT
 from services.gateway.routes.audit import get_audit
 from services.gateway.routes.console import index
 from services.gateway.routes.health import healthz, readyz
+from services.gateway.routes.keys import get_key_set
 from services.gateway.routes.projects import ProjectsController
 from services.gateway.routes.proxy import forward
 from services.gateway.settings import GatewaySettings
@@ -64,7 +65,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     api = Router(path="/api/v1", route_handlers=[ProjectsController, get_audit, forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(
-        route_handlers=[healthz, readyz, index, api],
+        route_handlers=[healthz, readyz, index, get_key_set, api],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         middleware=[request_context_middleware],

@@ -122,13 +122,19 @@ class ChainWalker:
     Fed one entry at a time so a million-entry log streams through in constant memory.
     """
 
-    def __init__(self, checkpoints: Iterable[Checkpoint] = ()) -> None:
+    def __init__(self, checkpoints: Iterable[Checkpoint] = (), *, start_seq: int = 1,
+                 prev_hash: str | None = GENESIS_HASH) -> None:
+        """``start_seq``/``prev_hash`` let a walker check one segment of a long chain; with
+        ``prev_hash=None`` the first entry's link is taken as found (``first_prev``) for the caller
+        to check against the segment before."""
         self._pinned = {checkpoint.seq: checkpoint.entry_hash for checkpoint in checkpoints}
-        self._expected_seq, self._prev_hash, self._count, self._checked = 1, GENESIS_HASH, 0, 0
+        self._expected_seq, self._count, self._checked = start_seq, 0, 0
+        self._prev_hash: str | None = prev_hash
+        self.first_prev: str | None = None
         self.failure: ChainReport | None = None
 
     def _fail(self, problem: str, seq: int) -> bool:
-        self.failure = ChainReport(False, self._count, self._expected_seq - 1, self._prev_hash,
+        self.failure = ChainReport(False, self._count, self._expected_seq - 1, self._prev_hash or "",
                                    self._checked, problem, seq)
         return False
 
@@ -148,6 +154,8 @@ class ChainWalker:
             return self._fail(f"entry {seq} appears again or out of order after entry {expected - 1}", seq)
         if recomputed != entry_hash:
             return self._fail(f"entry {seq} was edited (its hash does not match its content)", seq)
+        if self._prev_hash is None and self._count == 0:
+            self.first_prev = self._prev_hash = prev_hash
         if prev_hash != self._prev_hash:
             return self._fail(f"entry {seq} was inserted or reordered (it does not follow entry {seq - 1})", seq)
         pinned = self._pinned.get(seq)
@@ -169,7 +177,7 @@ class ChainWalker:
                        last + 1)
             assert self.failure is not None
             return self.failure
-        return ChainReport(True, self._count, last, self._prev_hash, self._checked)
+        return ChainReport(True, self._count, last, self._prev_hash or "", self._checked)
 
 
 def verify_chain(entries: Iterable[AuditEntry], checkpoints: Iterable[Checkpoint] = ()) -> ChainReport:

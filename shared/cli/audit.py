@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a file written by export-checkpoints (may be repeated)")
     verify.add_argument("--public-key", action="append", default=[],
                         help="a checkpoint key (base64url raw) besides the service's own key file")
+    verify.add_argument("--workers", type=int, default=None,
+                        help="processes walking segments of the chain (default: one per core for long chains)")
     verify.set_defaults(func=run_verify)
     checkpoint = actions.add_parser("checkpoint", help="sign the current head now")
     checkpoint.add_argument("--service", choices=SERVICES, required=True)
@@ -59,17 +61,11 @@ def _read_exported(paths: list[Path]) -> list[SignedCheckpoint]:
     return checkpoints
 
 
-async def verify_service(service: str, extra_keys: list[Ed25519PublicKey],
-                         exported: list[SignedCheckpoint]) -> ChainReport:
+async def verify_service(service: str, extra_keys: list[Ed25519PublicKey], exported: list[SignedCheckpoint],
+                         workers: int | None = None) -> ChainReport:
     keys = [key for key in [_own_public_key(service), *extra_keys] if key is not None]
-    database = Database.from_url(database_url(service))
-    try:
-        async with database.engine.connect() as connection:
-            return await verify_stored_chain(connection, _tables(), service,
-                                             {key_id_of(key): key for key in keys},
-                                             [c for c in exported if c.service == service])
-    finally:
-        await database.dispose()
+    return await verify_stored_chain(database_url(service), _tables(), service, {key_id_of(key): key for key in keys},
+                                     [c for c in exported if c.service == service], workers)
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -82,7 +78,7 @@ def run_verify(args: argparse.Namespace) -> int:
     services = SERVICES if args.service == "all" else (args.service,)
     failed = False
     for service in services:
-        report = asyncio.run(verify_service(service, extra_keys, exported))
+        report = asyncio.run(verify_service(service, extra_keys, exported, args.workers))
         if report.ok:
             print(f"{service}: OK — {report.entries} entries, head {report.head_seq} "
                   f"{report.head_hash[:16]}, {report.checkpoints_checked} signed checkpoints matched")

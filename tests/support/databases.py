@@ -58,6 +58,7 @@ class _Snapshot:
 
 @dataclass
 class TestDatabases:
+    __test__ = False  # a helper, not a test class
     workdir: Path
     _sqlite_templates: dict[str, Path] = field(default_factory=dict)
     _postgres_ready: dict[str, _Snapshot] = field(default_factory=dict)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.audit.chain import Actor, compute_hash
 from shared.cli.main import main
 from tests.support.identity import AssertionMinter
 
@@ -168,3 +170,37 @@ async def test_a_forged_checkpoint_is_refused(experts_client, minter, monkeypatc
     assert await sortes(monkeypatch, url, "audit", "verify", "--service", "experts",
                         "--checkpoints", str(exported)) == 1
     assert "no valid signature" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("workers", ["2", "3"])
+async def test_a_chain_walked_in_segments_by_several_processes(experts_client, minter, monkeypatch, capsys,
+                                                               workers: str) -> None:
+    await register_projects(experts_client, minter, 10)
+    url = database_url(experts_client)
+    assert await sortes(monkeypatch, url, "audit", "verify", "--service", "experts", "--workers", workers) == 0
+    assert "experts: OK — 10 entries, head 10" in capsys.readouterr().out
+
+
+async def test_a_broken_link_across_a_segment_cut_is_caught(experts_client, minter, monkeypatch, capsys) -> None:
+    """Entry 6 opens the second of two segments: rewritten with a valid hash of its own but linked to a
+    forged predecessor, only the check across the cut can catch it."""
+    await register_projects(experts_client, minter, 10)
+    url = database_url(experts_client)
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        row = (await connection.execute(text(
+            "SELECT seq, recorded_at, actor_subject, actor_roles, actor_unit, action, object_type, object_id,"
+            " before_digest, after_digest, details FROM audit_log WHERE seq = 6"))).one()
+        recorded_at = row.recorded_at if not isinstance(row.recorded_at, str) else dt.datetime.fromisoformat(
+            row.recorded_at)
+        forged_prev = "f" * 64
+        forged_hash = compute_hash(
+            seq=6, recorded_at=recorded_at, actor=Actor(row.actor_subject, tuple(row.actor_roles.split(",")),
+                                                        row.actor_unit),
+            action=row.action, object_type=row.object_type, object_id=row.object_id, before_digest=row.before_digest,
+            after_digest=row.after_digest, details=row.details, prev_hash=forged_prev)
+        await connection.execute(text("UPDATE audit_log SET prev_hash = :prev, entry_hash = :hash WHERE seq = 6"),
+                                 {"prev": forged_prev, "hash": forged_hash})
+    await engine.dispose()
+    assert await sortes(monkeypatch, url, "audit", "verify", "--service", "experts", "--workers", "2") == 1
+    assert "entry 6 was inserted or reordered" in capsys.readouterr().out

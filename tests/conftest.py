@@ -98,6 +98,26 @@ async def any_service(request: pytest.FixtureRequest, test_databases: TestDataba
         yield request.param, client
 
 
+ADMIN_API_KEY = "sortes_test-admin-key-0123456789abcdefghijklmnop"
+
+
+@pytest.fixture
+async def gateway_client(test_databases: TestDatabases, backend: str,
+                         tmp_path: Path) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The gateway alone, on its own database; its upstream services point at closed ports."""
+    from services.gateway.app import create_app
+    from services.gateway.settings import GatewaySettings
+    from tests.support.ports import free_port
+
+    url = await asyncio.to_thread(test_databases.fresh, "gateway", backend)
+    settings = GatewaySettings(
+        database_url=url, experts_urls=[f"http://127.0.0.1:{free_port()}"],
+        vendors_urls=[f"http://127.0.0.1:{free_port()}"], identity_key_file=tmp_path / "identity.pem",
+        api_key_secret_file=tmp_path / "api-key-secret", admin_api_key=ADMIN_API_KEY, sign_in_max_failures=3)
+    async with AsyncTestClient(create_app(settings)) as client:
+        yield client
+
+
 @pytest.fixture
 def output_dir() -> Path:
     """Where tests leave artefacts worth looking at (screenshots, logs)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +19,9 @@ from litestar.template import TemplateConfig
 from services.gateway.auth import BearerAuthenticationMiddleware
 from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
 from services.gateway.domain.upstream import Upstreams
+from services.gateway.domain.users import SignInPolicy
 from services.gateway.models import AUDIT
+from services.gateway.routes.accounts import AccountsController
 from services.gateway.routes.audit import get_audit
 from services.gateway.routes.console import index
 from services.gateway.routes.health import healthz, readyz
@@ -62,7 +65,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
             await database.dispose()
 
     # Everything under /api/v1 needs a caller; health, docs and the console's public pages do not.
-    api = Router(path="/api/v1", route_handlers=[ProjectsController, get_audit, forward],
+    api = Router(path="/api/v1", route_handlers=[ProjectsController, AccountsController, get_audit, forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(
         route_handlers=[healthz, readyz, index, get_key_set, api],
@@ -73,6 +76,9 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                                      render_plugins=[SwaggerRenderPlugin(path="/")]),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester,
-                     "audit": audit}),
+                     "audit": audit, "sign_in_policy": SignInPolicy(
+                         max_failures=settings.sign_in_max_failures,
+                         lockout=dt.timedelta(minutes=settings.sign_in_lockout_minutes),
+                         token_lifetime=dt.timedelta(hours=settings.token_lifetime_hours))}),
         lifespan=[lifespan],
     ))

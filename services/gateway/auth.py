@@ -1,4 +1,4 @@
-"""Who is calling the gateway: a bearer API key (users and sessions join in the gateway issue)."""
+"""Who is calling the gateway: a bearer API key (systems) or a signed-in user's token."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from services.gateway.domain.api_keys import ApiKeyDigester, identity_for_key
+from services.gateway.domain.users import identity_for_user_token
 from shared.db import Database
 from shared.errors import NotAuthenticated
 
@@ -20,8 +21,9 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         database: Database = connection.app.state.database
         digester: ApiKeyDigester = connection.app.state.api_key_digester
         async with database.reading() as session:
-            identity = await identity_for_key(session, digester, token.strip())
+            identity = await identity_for_key(session, digester, token.strip()) or await identity_for_user_token(
+                session, digester, token.strip())
         if identity is None:
-            raise NotAuthenticated("The API key is unknown, revoked or expired.",
+            raise NotAuthenticated("The API key or sign-in token is unknown, revoked or expired.",
                                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return AuthenticationResult(user=identity, auth=token)

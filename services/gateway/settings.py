@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.audit import AuditSettings
-from shared.settings import data_dir, database_url, env_float, env_list, env_str
+from shared.settings import data_dir, database_url, env_float, env_int, env_list, env_str
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,9 @@ class GatewaySettings:
     audit: AuditSettings = field(default_factory=lambda: AuditSettings.from_env("gateway"))
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 10.0
+    sign_in_max_failures: int = 5
+    sign_in_lockout_minutes: int = 15
+    token_lifetime_hours: int = 8
     log_level: str = "INFO"
 
     @classmethod
@@ -35,5 +38,8 @@ class GatewaySettings:
             admin_api_key=env_str("SORTES_ADMIN_API_KEY", "") or None,
             connect_timeout_seconds=env_float("SORTES_GATEWAY_CONNECT_TIMEOUT", 2.0),
             read_timeout_seconds=env_float("SORTES_GATEWAY_READ_TIMEOUT", 10.0),
+            sign_in_max_failures=env_int("SORTES_GATEWAY_SIGN_IN_MAX_FAILURES", 5),
+            sign_in_lockout_minutes=env_int("SORTES_GATEWAY_SIGN_IN_LOCKOUT_MINUTES", 15),
+            token_lifetime_hours=env_int("SORTES_GATEWAY_TOKEN_LIFETIME_HOURS", 8),
             log_level=env_str("SORTES_LOG_LEVEL", "INFO"),
         )

@@ -9,6 +9,7 @@ import sys
 import time
 from types import FrameType
 
+from shared.cli.demo_accounts import DEMO_USERS, ensure_demo_accounts
 from shared.local_system import LocalSystem
 from shared.settings import data_dir, env_int
 
@@ -45,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
         system.prepare()
         print("sortes: starting experts, vendors and gateway …", flush=True)
         system.start(ready_timeout=120)
-        _print_banner(system)
+        password = ensure_demo_accounts(system.url(), system.admin_api_key or "",
+                                        system.data_dir / "keys" / "demo-password")
+        _print_banner(system, password)
         while not system.dead_services():
             time.sleep(0.5)
         print(f"sortes: {', '.join(system.dead_services())} stopped unexpectedly; stopping the rest",
@@ -63,14 +66,17 @@ def run(args: argparse.Namespace) -> int:
         print("sortes: all processes stopped", flush=True)
 
 
-def _print_banner(system: LocalSystem) -> None:
+def _print_banner(system: LocalSystem, password: str) -> None:
     url = system.url()
+    users = ", ".join(username for username, *_ in DEMO_USERS[1:])
     print(f"""
   sortes is running — 平阳县专家库与供应商库
 
   Console and API   {url}/
   API docs          {url}/api/docs
-  Demo sign-in      API key (bureau admin): {system.admin_api_key}
+  Demo sign-in      user admin, password {password}
+                    (also {users}; same password)
+  API key           {system.admin_api_key}   (bureau admin)
                     curl -H 'Authorization: Bearer {system.admin_api_key}' {url}/api/v1/experts
   Services          experts {system.url('experts')} · vendors {system.url('vendors')}
   Data              {system.data_dir}

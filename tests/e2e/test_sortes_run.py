@@ -74,6 +74,13 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
         report = httpx.get(gateway + "/api/v1/reconciliation/projects", headers=headers, timeout=10).json()
         assert report["consistent"] and report["projects_checked"] >= 3
         assert httpx.get(gateway + "/", timeout=10).status_code == 200
+        password = (tmp_path / "data" / "keys" / "demo-password").read_text().strip()
+        assert f"user admin, password {password}" in banner
+        signed_in = httpx.post(gateway + "/api/v1/auth/sign-in", json={"username": "organiser", "password": password},
+                               timeout=10).json()
+        me = httpx.get(gateway + "/api/v1/auth/me", headers={"Authorization": f"Bearer {signed_in['token']}"},
+                       timeout=10).json()
+        assert me["roles"] == ["organiser"]
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0

@@ -17,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.models import ApiKey, Unit
+from services.gateway.schemas import ApiKeyView
 from shared.audit import Actor, AuditRecorder, system_actor
 from shared.clock import utc_now
+from shared.errors import NotFound
 from shared.identity import Identity
 from shared.roles import Role
 
@@ -92,3 +94,26 @@ async def ensure_admin_key(session: AsyncSession, digester: ApiKeyDigester, audi
     await ensure_unit(session, bureau_uscc, bureau_name)
     await create_api_key(session, digester, audit, system_actor("gateway"), name="admin (SORTES_ADMIN_API_KEY)",
                          roles=[Role.BUREAU_ADMIN.value], unit_uscc=bureau_uscc, value=value)
+
+
+def api_key_view(key: ApiKey) -> ApiKeyView:
+    def aware(moment: dt.datetime | None) -> dt.datetime | None:
+        return moment.replace(tzinfo=dt.UTC) if moment is not None and moment.tzinfo is None else moment
+
+    return ApiKeyView(id=key.id, name=key.name, roles=key.roles.split(","), unit_uscc=key.unit_uscc,
+                      created_at=aware(key.created_at), expires_at=aware(key.expires_at),
+                      revoked_at=aware(key.revoked_at))
+
+
+async def list_api_keys(session: AsyncSession) -> list[ApiKeyView]:
+    return [api_key_view(key) for key in (await session.execute(select(ApiKey).order_by(ApiKey.created_at))).scalars()]
+
+
+async def revoke_api_key(session: AsyncSession, audit: AuditRecorder, actor: Identity, key_id: str) -> ApiKey:
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"No API key {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = utc_now()
+        await audit.record(session, actor=actor, action="api_key.revoked", object_type="api_key", object_id=key_id)
+    return key

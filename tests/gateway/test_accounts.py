@@ -1,0 +1,151 @@
+"""Units, users, sign-in with lockout, sign-in tokens and API keys at the gateway."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.conftest import ADMIN_API_KEY
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
+EDUCATION = "113303268310770367"  # 平阳县教育局 in the demo county
+PASSWORD = "Pingyang-2026!ok"
+
+
+async def add_user(client: AsyncTestClient[Litestar], username: str, *roles: str, unit: str = EDUCATION,
+                   password: str = PASSWORD) -> None:
+    if (await client.get("/api/v1/units", headers=ADMIN)).json() == [] or unit not in [
+            u["uscc"] for u in (await client.get("/api/v1/units", headers=ADMIN)).json()]:
+        response = await client.post("/api/v1/units", json={"uscc": unit, "name": "平阳县教育局"}, headers=ADMIN)
+        assert response.status_code == 201, response.text
+    response = await client.post("/api/v1/users", headers=ADMIN, json={
+        "username": username, "display_name": "李老师", "unit_uscc": unit, "roles": list(roles), "password": password})
+    assert response.status_code == 201, response.text
+
+
+async def sign_in(client: AsyncTestClient[Litestar], username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return await client.post("/api/v1/auth/sign-in", json={"username": username, "password": password})
+
+
+async def test_a_user_signs_in_and_acts_with_their_roles_and_unit(gateway_client) -> None:
+    await add_user(gateway_client, "li.organiser", "organiser")
+    signed_in = await sign_in(gateway_client, "li.organiser")
+    assert signed_in.status_code == 200
+    token = signed_in.json()["token"]
+    me = (await gateway_client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})).json()
+    assert me == {"subject": "user:li.organiser", "name": "李老师", "roles": ["organiser"], "unit": EDUCATION}
+
+
+async def test_an_unknown_user_and_a_wrong_password_look_the_same(gateway_client) -> None:
+    await add_user(gateway_client, "wang", "auditor")
+    unknown = await sign_in(gateway_client, "nobody")
+    wrong = await sign_in(gateway_client, "wang", "not-the-password")
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json()["detail"] == wrong.json()["detail"]
+
+
+async def test_repeated_failures_lock_the_account(gateway_client) -> None:
+    await add_user(gateway_client, "zhao", "supervisor")
+    for _ in range(3):  # the fixture allows 3 failures
+        assert (await sign_in(gateway_client, "zhao", "guess-guess-guess")).status_code in (401, 423)
+    locked = await sign_in(gateway_client, "zhao")
+    assert locked.status_code == 423
+    assert locked.json()["type"] == "/problems/account-locked"
+    audit = (await gateway_client.get("/api/v1/audit", params={"service": "gateway", "object_id": "zhao"},
+                                      headers=ADMIN)).json()
+    assert [item["action"] for item in audit["items"]].count("user.sign_in_failed") == 3
+
+
+async def test_an_admin_unlocks_by_setting_a_new_password(gateway_client) -> None:
+    await add_user(gateway_client, "zhao", "supervisor")
+    for _ in range(3):
+        await sign_in(gateway_client, "zhao", "guess-guess-guess")
+    assert (await sign_in(gateway_client, "zhao")).status_code == 423
+    reset = await gateway_client.patch("/api/v1/users/zhao", json={"password": "Another-pass-2026"}, headers=ADMIN)
+    assert reset.status_code == 200 and reset.json()["locked_until"] is None
+    assert (await sign_in(gateway_client, "zhao", "Another-pass-2026")).status_code == 200
+
+
+async def test_signing_out_ends_the_token(gateway_client) -> None:
+    await add_user(gateway_client, "sun", "auditor")
+    token = (await sign_in(gateway_client, "sun")).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await gateway_client.post("/api/v1/auth/sign-out", headers=headers)).status_code == 204
+    assert (await gateway_client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+
+
+async def test_a_disabled_user_can_no_longer_sign_in_or_use_a_token(gateway_client) -> None:
+    await add_user(gateway_client, "qian", "rater")
+    token = (await sign_in(gateway_client, "qian")).json()["token"]
+    await gateway_client.patch("/api/v1/users/qian", json={"disabled": True}, headers=ADMIN)
+    me = await gateway_client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 401
+    assert (await sign_in(gateway_client, "qian")).status_code == 401
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"password": "short"}, "password"),
+    ({"password": "li.teacher-long-pass"}, "password"),  # contains the user name
+    ({"roles": ["emperor"]}, "roles[0]"),
+    ({"roles": []}, "roles"),
+    ({"username": "No Spaces"}, "username"),
+    ({"unit_uscc": "91330326MA2CT8U6X1"}, "unit_uscc"),
+])
+async def test_bad_user_input_names_the_field_and_creates_nothing(gateway_client, body: dict, field: str) -> None:
+    await add_user(gateway_client, "someone", "auditor")
+    user = {"username": "li.teacher", "display_name": "李", "unit_uscc": EDUCATION, "roles": ["organiser"],
+            "password": PASSWORD, **body}
+    response = await gateway_client.post("/api/v1/users", json=user, headers=ADMIN)
+    assert response.status_code == 422, response.text
+    assert field in [error["field"] for error in response.json()["errors"]]
+    names = [u["username"] for u in (await gateway_client.get("/api/v1/users", headers=ADMIN)).json()]
+    assert names == ["someone"]
+
+
+async def test_passwords_are_stored_as_scrypt_hashes(gateway_client) -> None:
+    await add_user(gateway_client, "zhou", "auditor")
+    # A connection of the test's own: the app's engine lives on the test client's event loop.
+    engine = create_async_engine(gateway_client.app.state.database.engine.url)
+    async with engine.connect() as connection:
+        stored = (await connection.execute(text("SELECT password_hash FROM users WHERE username = 'zhou'"))).scalar()
+    await engine.dispose()
+    assert stored.startswith("scrypt$") and PASSWORD not in stored
+
+
+async def test_only_bureau_admins_manage_users(gateway_client) -> None:
+    await add_user(gateway_client, "li.organiser", "organiser")
+    token = (await sign_in(gateway_client, "li.organiser")).json()["token"]
+    response = await gateway_client.post("/api/v1/users", headers={"Authorization": f"Bearer {token}"}, json={
+        "username": "mallory", "display_name": "M", "unit_uscc": EDUCATION, "roles": ["bureau_admin"],
+        "password": PASSWORD})
+    assert response.status_code == 403
+
+
+async def test_an_api_key_is_shown_once_works_and_can_be_revoked(gateway_client) -> None:
+    await add_user(gateway_client, "placeholder", "auditor")  # creates the unit
+    created = await gateway_client.post("/api/v1/api-keys", headers=ADMIN, json={
+        "name": "项目全生命周期管理系统", "roles": ["service"], "unit_uscc": EDUCATION})
+    assert created.status_code == 201
+    assert created.headers["cache-control"] == "no-store"
+    value, key_id = created.json()["value"], created.json()["key"]["id"]
+    listed = await gateway_client.get("/api/v1/api-keys", headers=ADMIN)
+    assert value not in listed.text
+    system = {"Authorization": f"Bearer {value}"}
+    assert (await gateway_client.get("/api/v1/auth/me", headers=system)).json()["roles"] == ["service"]
+    revoked = await gateway_client.post(f"/api/v1/api-keys/{key_id}/revoke", headers=ADMIN)
+    assert revoked.json()["revoked_at"] is not None
+    assert (await gateway_client.get("/api/v1/auth/me", headers=system)).status_code == 401
+
+
+async def test_an_expired_api_key_is_refused(gateway_client) -> None:
+    await add_user(gateway_client, "placeholder", "auditor")
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat()
+    value = (await gateway_client.post("/api/v1/api-keys", headers=ADMIN, json={
+        "name": "old", "roles": ["service"], "unit_uscc": EDUCATION, "expires_at": past})).json()["value"]
+    me = await gateway_client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {value}"})
+    assert me.status_code == 401

@@ -37,10 +37,19 @@ class LocalSystem:
     admin_api_key: str | None = None
     log_dir: Path | None = None  # where each process's stderr goes; inherited when None
     extra_env: dict[str, str] = field(default_factory=dict)
+    replica_ports: dict[str, list[int]] = field(default_factory=dict)  # further instances of a service
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, service: str = "gateway") -> str:
         return f"http://{self.host}:{self.ports[service]}"
+
+    def instance_urls(self, service: str) -> list[str]:
+        return [self.url(service), *(f"http://{self.host}:{port}" for port in self.replica_ports.get(service, []))]
+
+    def instances(self, service: str) -> list[tuple[str, int]]:
+        """(instance name, port) of every instance: ``experts``, ``experts-2``, …"""
+        ports = [self.ports[service], *self.replica_ports.get(service, [])]
+        return [(service if index == 0 else f"{service}-{index + 1}", port) for index, port in enumerate(ports)]
 
     def prepare(self) -> None:
         """Keys and an admin API key in the data folder, and every database migrated."""
@@ -63,8 +72,8 @@ class LocalSystem:
             "SORTES_IDENTITY_PUBLIC_KEYS": (keys / "identity.pub").read_text().strip(),
             "SORTES_GATEWAY_IDENTITY_KEY_FILE": str(keys / "identity.pem"),
             "SORTES_GATEWAY_API_KEY_SECRET_FILE": str(keys / "api-key-secret"),
-            "SORTES_GATEWAY_EXPERTS_URLS": self.url("experts"),
-            "SORTES_GATEWAY_VENDORS_URLS": self.url("vendors"),
+            "SORTES_GATEWAY_EXPERTS_URLS": ",".join(self.instance_urls("experts")),
+            "SORTES_GATEWAY_VENDORS_URLS": ",".join(self.instance_urls("vendors")),
             "SORTES_ADMIN_API_KEY": self.admin_api_key or "",
             "SORTES_EXPERTS_DEMO_DATA": "true" if self.demo_data else "false",
             "SORTES_VENDORS_DEMO_DATA": "true" if self.demo_data else "false",
@@ -76,9 +85,12 @@ class LocalSystem:
 
     def start(self, services: tuple[str, ...] = tuple(SERVICE_APPS), ready_timeout: float = 60.0) -> None:
         env = self.environment()
+        started: list[str] = []
         for service in services:
-            self.start_one(service, env)
-        self.wait_ready(services, ready_timeout)
+            for instance, port in self.instances(service):
+                self.start_one(service, env, instance=instance, port=port)
+                started.append(instance)
+        self.wait_ready(tuple(started), ready_timeout)
 
     def start_one(self, service: str, env: dict[str, str] | None = None, *, instance: str | None = None,
                   port: int | None = None) -> None:
@@ -105,7 +117,7 @@ class LocalSystem:
             if process.poll() is not None:
                 raise RuntimeError(f"the {service} service exited with code {process.returncode}")
             try:
-                if httpx.get(self.url(service) + "/healthz", timeout=1.0).status_code == 200:
+                if httpx.get(self.instance_url(service) + "/healthz", timeout=1.0).status_code == 200:
                     pending.pop(0)
                     continue
             except httpx.HTTPError:
@@ -113,6 +125,10 @@ class LocalSystem:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the {service} service did not start within {timeout:.0f} s")
             time.sleep(0.1)
+
+    def instance_url(self, instance: str) -> str:
+        service = instance.split("-", 1)[0]
+        return dict((name, f"http://{self.host}:{port}") for name, port in self.instances(service))[instance]
 
     def stop_one(self, service: str, timeout: float = 10.0) -> None:
         process = self.processes.pop(service, None)

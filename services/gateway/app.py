@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from services.gateway.auth import BearerAuthenticationMiddleware
 from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
 from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.users import SignInPolicy
+from services.gateway.idempotency import idempotency_middleware
 from services.gateway.models import AUDIT
 from services.gateway.routes.accounts import AccountsController
 from services.gateway.routes.audit import get_audit
@@ -53,6 +55,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        health = asyncio.create_task(upstreams.check_health_forever())
         if settings.admin_api_key:
             bureau = bureau_unit()
             async with database.transaction() as session:
@@ -61,12 +64,13 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         try:
             yield
         finally:
+            health.cancel()
             await upstreams.close()
             await database.dispose()
 
     # Everything under /api/v1 needs a caller; health, docs and the console's public pages do not.
     api = Router(path="/api/v1", route_handlers=[ProjectsController, AccountsController, get_audit, forward],
-                 middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
+                 middleware=[DefineMiddleware(BearerAuthenticationMiddleware), idempotency_middleware])
     return Litestar.from_config(AppConfig(
         route_handlers=[healthz, readyz, index, get_key_set, api],
         exception_handlers=EXCEPTION_HANDLERS,

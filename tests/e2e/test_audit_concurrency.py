@@ -30,14 +30,11 @@ def two_experts(postgres_available: bool, test_databases: TestDatabases,
         database_urls={service: test_databases.fresh(service, "postgresql") for service in ("experts", "vendors",
                                                                                             "gateway")},
         ports={"gateway": free_port(), "experts": free_port(), "vendors": free_port()},
+        replica_ports={"experts": [free_port()]},
         extra_env={"SORTES_EXPERTS_AUDIT_CHECKPOINT_EVERY": str(CHECKPOINT_EVERY)})
     system.prepare()
-    second_port = free_port()
     try:
         system.start(("experts",))
-        system.start_one("experts", instance="experts-2", port=second_port)
-        system.ports["experts-2"] = second_port
-        system.wait_ready(("experts-2",), timeout=60)
         yield system
     finally:
         system.stop()
@@ -62,7 +59,7 @@ def test_concurrent_writers_keep_one_gapless_chain(two_experts: LocalSystem) -> 
     async def both() -> list[int]:
         first, second = await asyncio.gather(
             _write(two_experts.url("experts"), issuer, range(0, WRITES_PER_PROCESS)),
-            _write(two_experts.url("experts-2"), issuer, range(WRITES_PER_PROCESS, 2 * WRITES_PER_PROCESS)))
+            _write(two_experts.instance_url("experts-2"), issuer, range(WRITES_PER_PROCESS, 2 * WRITES_PER_PROCESS)))
         return first + second
 
     statuses = asyncio.run(both())

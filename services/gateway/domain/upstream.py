@@ -1,17 +1,20 @@
 """Calls from the gateway to the services over HTTP: pooled, timed out, and mapped to problems.
 
 A service that cannot be reached answers 503, one that is too slow 504, one that answers with a
-server error 502 (problem+json), so the caller always gets a clear, typed failure.
+server error 502 (problem+json), so the caller always gets a clear, typed failure. Each service may
+run as several instances; calls are balanced across them (balancer.py) and only idempotent calls
+are retried on another instance.
 """
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 import logging
 from typing import Any
 
 import httpx
 
+from services.gateway.domain.balancer import Balancer, Instance
 from shared.errors import BadGateway, FieldError, GatewayTimeout, Problem, ServiceUnavailable
 from shared.identity import Identity, IdentityIssuer
 from shared.logs import request_id_var
@@ -20,52 +23,97 @@ _log = logging.getLogger("sortes.upstream")
 SERVICE_NAMES = ("experts", "vendors")
 
 
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+class _Retryable(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
 class Upstreams:
-    def __init__(self, urls: dict[str, list[str]], issuer: IdentityIssuer, *,
-                 connect_timeout: float, read_timeout: float) -> None:
-        for service, service_urls in urls.items():
-            if not service_urls:
-                raise ValueError(f"no upstream URL for the {service} service")
-        self._urls = {service: [url.rstrip("/") for url in service_urls]
-                      for service, service_urls in urls.items()}
-        self._turns = {service: itertools.cycle(range(len(service_urls)))
-                       for service, service_urls in self._urls.items()}
+    """The services' instances behind one pooled client; see balancer.py for how one is chosen."""
+
+    def __init__(self, urls: dict[str, list[str]], issuer: IdentityIssuer, *, connect_timeout: float,
+                 read_timeout: float, failure_threshold: int = 3, cooldown: float = 5.0,
+                 health_interval: float = 2.0) -> None:
+        self.balancers = {service: Balancer(service_urls, failure_threshold=failure_threshold, cooldown=cooldown)
+                          for service, service_urls in urls.items()}
         self._issuer = issuer
+        self._health_interval = health_interval
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
-
-    def _next_url(self, service: str) -> str:
-        return self._urls[service][next(self._turns[service])]
 
     async def request(self, service: str, method: str, path: str, *, identity: Identity | None,
                       params: Any = None, content: bytes | None = None, json: Any = None,
                       headers: dict[str, str] | None = None) -> httpx.Response:
+        """Send to one instance; an idempotent call that fails to get an answer tries one more."""
+        balancer = self.balancers[service]
+        candidates = balancer.candidates()
+        if not candidates:
+            raise ServiceUnavailable(f"The {service} service is failing; the gateway is giving it a moment.",
+                                     headers={"Retry-After": "5"})
         request_id = request_id_var.get()
         sent_headers = {"x-request-id": request_id, **(headers or {})}
         if identity is not None:
             sent_headers["x-sortes-identity"] = self._issuer.issue(identity, service, request_id)
-        url = self._next_url(service) + path
+        attempts = candidates[:2] if method.upper() in IDEMPOTENT_METHODS else candidates[:1]
+        last_problem: Problem | None = None
+        for instance in attempts:
+            try:
+                response = await self._send(service, instance, method, path, params=params, content=content,
+                                            json=json, headers=sent_headers)
+            except _Retryable as retryable:
+                balancer.failed(instance)
+                last_problem = retryable.problem
+                continue
+            balancer.succeeded(instance)
+            if response.status_code >= 500:
+                raise upstream_failure(service, response)
+            return response
+        assert last_problem is not None
+        raise last_problem
+
+    async def _send(self, service: str, instance: Instance, method: str, path: str,
+                    **options: Any) -> httpx.Response:
+        fields = {"service": service, "instance": instance.url, "path": path}
         try:
-            response = await self._client.request(method, url, params=params, content=content,
-                                                  json=json, headers=sent_headers)
+            response = await self._client.request(method, instance.url + path, **options)
         except httpx.TimeoutException:
-            _log.warning("upstream timeout", extra={"fields": {"service": service, "path": path}})
-            raise GatewayTimeout(f"The {service} service did not answer in time.") from None
+            _log.warning("upstream timeout", extra={"fields": fields})
+            raise _Retryable(GatewayTimeout(f"The {service} service did not answer in time.")) from None
         except httpx.TransportError:
-            _log.warning("upstream unreachable", extra={"fields": {"service": service, "path": path}})
-            raise ServiceUnavailable(f"The {service} service is not reachable.") from None
-        if response.status_code >= 500:
-            raise upstream_failure(service, response)
+            _log.warning("upstream unreachable", extra={"fields": fields})
+            raise _Retryable(ServiceUnavailable(f"The {service} service is not reachable.")) from None
+        if response.status_code == 503:
+            raise _Retryable(upstream_failure(service, response))
         return response
 
-    async def is_ready(self, service: str) -> bool:
+    async def _instance_ready(self, instance: Instance) -> bool:
         try:
-            response = await self._client.get(self._next_url(service) + "/readyz")
+            response = await self._client.get(instance.url + "/readyz", timeout=2.0)
         except httpx.HTTPError:
             return False
         return response.status_code == 200
+
+    async def is_ready(self, service: str) -> bool:
+        """Ready when at least one instance of the service says it is."""
+        instances = self.balancers[service].instances
+        return any(await asyncio.gather(*(self._instance_ready(instance) for instance in instances)))
+
+    async def check_health_forever(self) -> None:
+        """Mark instances up or down every few seconds, so traffic avoids a sick one and returns to it."""
+        while True:
+            for balancer in self.balancers.values():
+                results = await asyncio.gather(*(self._instance_ready(i) for i in balancer.instances))
+                for instance, ready in zip(balancer.instances, results, strict=True):
+                    if ready != instance.healthy:
+                        _log.info("instance %s", "up" if ready else "down",
+                                  extra={"fields": {"instance": instance.url}})
+                    balancer.mark_health(instance, ready)
+            await asyncio.sleep(self._health_interval)
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -148,7 +148,11 @@ def _handle_http(request: Request, exc: HTTPException) -> Response[Any]:
     if exc.status_code >= 500:
         return _handle_unexpected(request, exc)
     slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
-    problem = Problem(str(exc.detail) if exc.detail else title, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 429 and "Retry-After" not in headers:
+        # Litestar's rate limiter says when the window resets; clients look for Retry-After.
+        headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "60"))))
+    problem = Problem(str(exc.detail) if exc.detail else title, headers=headers)
     problem.status, problem.slug, problem.title = exc.status_code, slug, title
     return problem_response(problem, request)
 

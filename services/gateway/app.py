@@ -22,8 +22,10 @@ from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
 from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.users import SignInPolicy
 from services.gateway.idempotency import idempotency_middleware
+from services.gateway.metrics import PROMETHEUS, MetricsController
 from services.gateway.models import AUDIT
-from services.gateway.routes.accounts import AccountsController
+from services.gateway.rate_limits import api_rate_limit, sign_in_rate_limit
+from services.gateway.routes.accounts import AccountsController, sign_in_handler
 from services.gateway.routes.audit import get_audit
 from services.gateway.routes.console import index
 from services.gateway.routes.health import healthz, readyz
@@ -69,13 +71,16 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
             await database.dispose()
 
     # Everything under /api/v1 needs a caller; health, docs and the console's public pages do not.
+    sign_in = Router(path="/api/v1/auth/sign-in", route_handlers=[sign_in_handler],
+                     middleware=[sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)])
     api = Router(path="/api/v1", route_handlers=[ProjectsController, AccountsController, get_audit, forward],
-                 middleware=[DefineMiddleware(BearerAuthenticationMiddleware), idempotency_middleware])
+                 middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
+                             api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
     return Litestar.from_config(AppConfig(
-        route_handlers=[healthz, readyz, index, get_key_set, api],
+        route_handlers=[healthz, readyz, index, get_key_set, MetricsController, sign_in, api],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, PROMETHEUS.middleware],
         openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/docs",
                                      render_plugins=[SwaggerRenderPlugin(path="/")]),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),

@@ -20,6 +20,8 @@ class GatewaySettings:
     audit: AuditSettings = field(default_factory=lambda: AuditSettings.from_env("gateway"))
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 10.0
+    rate_limit_per_minute: int = 600  # per API key or user
+    sign_in_rate_limit_per_minute: int = 10  # per client address
     sign_in_max_failures: int = 5
     sign_in_lockout_minutes: int = 15
     token_lifetime_hours: int = 8
@@ -38,6 +40,8 @@ class GatewaySettings:
             admin_api_key=env_str("SORTES_ADMIN_API_KEY", "") or None,
             connect_timeout_seconds=env_float("SORTES_GATEWAY_CONNECT_TIMEOUT", 2.0),
             read_timeout_seconds=env_float("SORTES_GATEWAY_READ_TIMEOUT", 10.0),
+            rate_limit_per_minute=env_int("SORTES_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
+            sign_in_rate_limit_per_minute=env_int("SORTES_GATEWAY_SIGN_IN_RATE_LIMIT_PER_MINUTE", 10),
             sign_in_max_failures=env_int("SORTES_GATEWAY_SIGN_IN_MAX_FAILURES", 5),
             sign_in_lockout_minutes=env_int("SORTES_GATEWAY_SIGN_IN_LOCKOUT_MINUTES", 15),
             token_lifetime_hours=env_int("SORTES_GATEWAY_TOKEN_LIFETIME_HOURS", 8),

@@ -34,22 +34,26 @@ class AccountLocked(Problem):
     status, slug, title = 423, "account-locked", "Account locked"
 
 
+@post("/", status_code=200, tags=["accounts"])
+async def sign_in_handler(state: State, data: JSONBody[SignIn]) -> SignedIn:
+    """Exchange a user name and password for a bearer token (``POST /api/v1/auth/sign-in``).
+
+    Repeated failures lock the account (423); sign-in attempts are also limited per address (429).
+    """
+    database: Database = state.database
+    async with database.transaction() as session:
+        outcome = await users.sign_in(session, state.audit, state.api_key_digester, state.sign_in_policy,
+                                      data.username, data.password)
+    if outcome.locked_until is not None:
+        raise AccountLocked(f"Too many failed sign-ins; try again after {outcome.locked_until.isoformat()}.")
+    if outcome.token is None or outcome.user is None or outcome.expires_at is None:
+        raise NotAuthenticated("Unknown user name or wrong password.")
+    return SignedIn(token=outcome.token, expires_at=outcome.expires_at, user=users.user_view(outcome.user))
+
+
 class AccountsController(Controller):
     path = "/"
     tags = ["accounts"]
-
-    @post("/auth/sign-in", status_code=200, exclude_from_auth=True)
-    async def sign_in(self, state: State, data: JSONBody[SignIn]) -> SignedIn:
-        """Exchange a user name and password for a bearer token; repeated failures lock the account."""
-        database: Database = state.database
-        async with database.transaction() as session:
-            outcome = await users.sign_in(session, state.audit, state.api_key_digester, state.sign_in_policy,
-                                          data.username, data.password)
-        if outcome.locked_until is not None:
-            raise AccountLocked(f"Too many failed sign-ins; try again after {outcome.locked_until.isoformat()}.")
-        if outcome.token is None or outcome.user is None or outcome.expires_at is None:
-            raise NotAuthenticated("Unknown user name or wrong password.")
-        return SignedIn(token=outcome.token, expires_at=outcome.expires_at, user=users.user_view(outcome.user))
 
     @post("/auth/sign-out", status_code=204)
     async def sign_out(self, request: Request, state: State) -> None:

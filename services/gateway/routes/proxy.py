@@ -8,6 +8,7 @@ from litestar.enums import HttpMethod
 
 from services.gateway.domain.routing import service_for
 from services.gateway.domain.upstream import Upstreams
+from services.gateway.metrics import count_business_event
 from shared.errors import NotFound
 
 API_PREFIX = "/api/v1"
@@ -30,6 +31,7 @@ async def forward(request: Request, state: State) -> Response[bytes]:
     upstream = await upstreams.request(
         service, request.method, API_PREFIX + path, identity=request.user,
         params=list(request.query_params.multi_items()), content=await request.body(), headers=headers)
+    count_business_event(request.method, path, upstream.status_code)
     return Response(
         content=upstream.content, status_code=upstream.status_code,
         media_type=upstream.headers.get("content-type", "application/octet-stream"),

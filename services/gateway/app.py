@@ -14,11 +14,12 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.template import TemplateConfig
 
 from services.gateway.auth import BearerAuthenticationMiddleware
 from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
+from services.gateway.domain.openapi import MergedOpenAPI
 from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.users import SignInPolicy
 from services.gateway.idempotency import idempotency_middleware
@@ -28,6 +29,7 @@ from services.gateway.rate_limits import api_rate_limit, sign_in_rate_limit
 from services.gateway.routes.accounts import AccountsController, sign_in_handler
 from services.gateway.routes.audit import get_audit
 from services.gateway.routes.console import index
+from services.gateway.routes.docs import api_docs, openapi_json
 from services.gateway.routes.health import healthz, readyz
 from services.gateway.routes.keys import get_key_set
 from services.gateway.routes.projects import ProjectsController
@@ -77,14 +79,16 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
     return Litestar.from_config(AppConfig(
-        route_handlers=[healthz, readyz, index, get_key_set, MetricsController, sign_in, api],
+        route_handlers=[healthz, readyz, index, get_key_set, MetricsController, openapi_json, api_docs, sign_in, api],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         middleware=[request_context_middleware, PROMETHEUS.middleware],
-        openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/docs",
-                                     render_plugins=[SwaggerRenderPlugin(path="/")]),
+        # The gateway's own part; /api/openapi.json merges in the services' routes.
+        openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/schema",
+                                     render_plugins=[JsonRenderPlugin()]),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester,
+                     "openapi": MergedOpenAPI(upstreams),
                      "audit": audit, "sign_in_policy": SignInPolicy(
                          max_failures=settings.sign_in_max_failures,
                          lockout=dt.timedelta(minutes=settings.sign_in_lockout_minutes),

@@ -1,0 +1,60 @@
+"""One OpenAPI document for the whole ``/api/v1``: the gateway's own routes and every service route the
+gateway forwards, fetched from each service's ``/schema/openapi.json`` (kept for a minute)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from services.gateway.domain.routing import service_for
+from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams
+from shared.errors import Problem
+
+API_PREFIX = "/api/v1"
+_CACHE_SECONDS = 60.0
+
+
+class MergedOpenAPI:
+    def __init__(self, upstreams: Upstreams) -> None:
+        self._upstreams = upstreams
+        self._cached: tuple[float, dict[str, Any]] | None = None
+
+    async def document(self, own: dict[str, Any]) -> dict[str, Any]:
+        if self._cached and time.monotonic() - self._cached[0] < _CACHE_SECONDS:
+            return self._cached[1]
+        documents = await asyncio.gather(*(self._fetch(service) for service in SERVICE_NAMES))
+        merged = merge(own, dict(zip(SERVICE_NAMES, documents, strict=True)))
+        if all(documents):  # an incomplete document is served but not kept
+            self._cached = (time.monotonic(), merged)
+        return merged
+
+    async def _fetch(self, service: str) -> dict[str, Any] | None:
+        try:
+            response = await self._upstreams.request(service, "GET", "/schema/openapi.json", identity=None)
+        except Problem:
+            return None
+        return response.json() if response.status_code == 200 else None
+
+
+def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    """The gateway's document plus each service path it forwards; the gateway's own routes win."""
+    merged = {**own, "paths": {path: item for path, item in own.get("paths", {}).items()
+                               if path.startswith(API_PREFIX) or path.startswith("/.well-known")}}
+    schemas = merged.setdefault("components", {}).setdefault("schemas", {})
+    for service, document in services.items():
+        if document is None:
+            continue
+        for path, item in document.get("paths", {}).items():
+            forwarded = path.startswith(API_PREFIX) and service_for(path[len(API_PREFIX):]) == service
+            if forwarded and path not in merged["paths"]:
+                merged["paths"][path] = {method: {**operation, "tags": operation.get("tags") or [service]}
+                                         for method, operation in item.items()}
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            schemas.setdefault(name, schema)
+    merged["components"]["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer",
+                   "description": "An API key (systems) or the token from POST /api/v1/auth/sign-in (people)"}}
+    merged["security"] = [{"bearer": []}]
+    merged["paths"] = dict(sorted(merged["paths"].items()))
+    return merged

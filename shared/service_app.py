@@ -28,6 +28,8 @@ from shared.db import Database
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES, ServiceUnavailable
 from shared.identity import OPEN_PATHS, AssertionAuthenticationMiddleware, IdentityVerifier
 from shared.logs import configure_logging, request_context_middleware
+from shared.outbox import OutboxTables
+from shared.outbox.reading import get_events
 from shared.settings import data_dir, env_list
 from shared.signing_keys import public_key_from_text
 
@@ -57,7 +59,7 @@ def identity_public_keys() -> list[str]:
 
 
 def service_app(*, name: str, title: str, database_url: str, public_keys: Sequence[str],
-                audit: AuditRecorder, route_handlers: Sequence[ControllerRouterHandler],
+                audit: AuditRecorder, outbox: OutboxTables, route_handlers: Sequence[ControllerRouterHandler],
                 log_level: str = "INFO", demo_loader: DemoLoader | None = None,
                 state: dict[str, Any] | None = None) -> Litestar:
     configure_logging(name, log_level)
@@ -82,13 +84,14 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
     auth = DefineMiddleware(AssertionAuthenticationMiddleware,
                             exclude=[f"^{re.escape(path)}" for path in sorted(OPEN_PATHS)])
     config = AppConfig(
-        route_handlers=[healthz, readyz, get_audit, *route_handlers],
+        route_handlers=[healthz, readyz, get_audit, get_events, *route_handlers],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         middleware=[request_context_middleware, auth],
         openapi_config=OpenAPIConfig(title=title, version="1", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
-        state=State({"database": database, "identity_verifier": verifier, "audit": audit, **(state or {})}),
+        state=State({"database": database, "identity_verifier": verifier, "audit": audit, "outbox": outbox,
+                     **(state or {})}),
         lifespan=[lifespan],
     )
     return Litestar.from_config(config)

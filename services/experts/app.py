@@ -6,7 +6,7 @@ from litestar import Litestar
 
 from services.experts.domain.demo import load_demo_data
 from services.experts.domain.draw_keys import load_draw_keys
-from services.experts.models import AUDIT, Lot, Project
+from services.experts.models import AUDIT, OUTBOX, Lot, Project
 from services.experts.routes.keys import get_key_set
 from services.experts.routes.pool import PoolController
 from services.experts.settings import ExpertsSettings
@@ -19,7 +19,7 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
     return service_app(
         name="experts", title="sortes experts", database_url=settings.database_url,
         public_keys=settings.identity_public_keys, log_level=settings.log_level,
-        audit=settings.audit.recorder("experts", AUDIT),
+        audit=settings.audit.recorder("experts", AUDIT), outbox=OUTBOX,
         route_handlers=[project_controller(Project, Lot), PoolController, get_key_set],
         state={"draw_keys": load_draw_keys(settings.draw_key_file, settings.draw_key_set_file)},
         demo_loader=load_demo_data if settings.load_demo_data else None,

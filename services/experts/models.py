@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Uni
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.audit import audit_tables
+from shared.outbox import outbox_tables
 from shared.projects import LotColumns, ProjectColumns
 
 
@@ -16,6 +17,7 @@ class Base(DeclarativeBase):
 
 
 AUDIT = audit_tables(Base.metadata)
+OUTBOX = outbox_tables(Base.metadata)
 
 
 class Project(ProjectColumns, Base):

@@ -22,6 +22,7 @@ from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
 from services.gateway.domain.openapi import MergedOpenAPI
 from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.users import SignInPolicy
+from services.gateway.domain.webhooks import Dispatcher
 from services.gateway.idempotency import idempotency_middleware
 from services.gateway.metrics import PROMETHEUS, MetricsController
 from services.gateway.models import AUDIT
@@ -34,6 +35,7 @@ from services.gateway.routes.health import healthz, readyz
 from services.gateway.routes.keys import get_key_set
 from services.gateway.routes.projects import ProjectsController
 from services.gateway.routes.proxy import forward
+from services.gateway.routes.webhooks import WebhooksController
 from services.gateway.settings import GatewaySettings
 from shared.db import Database
 from shared.demo import bureau_unit
@@ -56,10 +58,12 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         IdentityIssuer(ensure_private_key(settings.identity_key_file)),
         connect_timeout=settings.connect_timeout_seconds, read_timeout=settings.read_timeout_seconds,
     )
+    dispatcher = Dispatcher(database, upstreams)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         health = asyncio.create_task(upstreams.check_health_forever())
+        dispatching = asyncio.create_task(dispatcher.run_forever(settings.webhook_interval_seconds))
         if settings.admin_api_key:
             bureau = bureau_unit()
             async with database.transaction() as session:
@@ -69,13 +73,16 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
             yield
         finally:
             health.cancel()
+            dispatching.cancel()
+            await dispatcher.close()
             await upstreams.close()
             await database.dispose()
 
     # Everything under /api/v1 needs a caller; health, docs and the console's public pages do not.
     sign_in = Router(path="/api/v1/auth/sign-in", route_handlers=[sign_in_handler],
                      middleware=[sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)])
-    api = Router(path="/api/v1", route_handlers=[ProjectsController, AccountsController, get_audit, forward],
+    api = Router(path="/api/v1", route_handlers=[ProjectsController, AccountsController, WebhooksController,
+                                                 get_audit, forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
     return Litestar.from_config(AppConfig(

@@ -20,6 +20,7 @@ class GatewaySettings:
     audit: AuditSettings = field(default_factory=lambda: AuditSettings.from_env("gateway"))
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 10.0
+    webhook_interval_seconds: float = 1.0
     rate_limit_per_minute: int = 600  # per API key or user
     sign_in_rate_limit_per_minute: int = 10  # per client address
     sign_in_max_failures: int = 5
@@ -40,6 +41,7 @@ class GatewaySettings:
             admin_api_key=env_str("SORTES_ADMIN_API_KEY", "") or None,
             connect_timeout_seconds=env_float("SORTES_GATEWAY_CONNECT_TIMEOUT", 2.0),
             read_timeout_seconds=env_float("SORTES_GATEWAY_READ_TIMEOUT", 10.0),
+            webhook_interval_seconds=env_float("SORTES_GATEWAY_WEBHOOK_INTERVAL", 1.0),
             rate_limit_per_minute=env_int("SORTES_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
             sign_in_rate_limit_per_minute=env_int("SORTES_GATEWAY_SIGN_IN_RATE_LIMIT_PER_MINUTE", 10),
             sign_in_max_failures=env_int("SORTES_GATEWAY_SIGN_IN_MAX_FAILURES", 5),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -117,6 +118,12 @@ def test_with_vendors_down_the_gateway_answers_503_and_a_retry_converges(local_s
     finally:
         local_system.start_one("vendors")
         local_system.wait_ready(("vendors",), timeout=60)
+    # The gateway gave the failing service a rest (503 with Retry-After); a client that honours it
+    # gets through once the gateway has seen the service recover.
+    deadline = time.monotonic() + 20
+    while httpx.get(url + "/api/v1/vendors", headers=admin(local_system), timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the gateway did not route to the recovered service"
+        time.sleep(0.5)
     retried = httpx.put(url + "/api/v1/projects/PY-E2E-3", json=reference(), headers=admin(local_system),
                         timeout=10)
     assert retried.status_code == 201

@@ -45,9 +45,14 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/vendors"): REGISTRY_READERS,
     ("GET", "/api/v1/vendors/{uscc}"): REGISTRY_READERS,
     ("GET", "/api/v1/projects/{code}/engagements"): REGISTRY_READERS,
+    ("POST", "/api/v1/webhooks"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
+    ("GET", "/api/v1/webhooks"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR}),
+    ("POST", "/api/v1/webhooks/{webhook_id}/disable"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR}),
 }
 ANONYMOUS = {("POST", "/api/v1/auth/sign-in")}
 SAMPLE_PATH_VALUES = {"code": "PY-2026-001", "username": "nobody", "key_id": "0000000000000000",
+                      "webhook_id": "0000000000000000",
                       "uscc": "91330326MA2CT8U6X0"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -37,3 +37,13 @@ async def test_unknown_paths_and_methods_are_problems(any_service, minter: Asser
     wrong_method = await client.delete("/api/v1/projects/P1", headers=headers)
     assert wrong_method.status_code == 405
     assert wrong_method.json()["type"] == "/problems/method-not-allowed"
+
+
+async def test_only_the_gateways_dispatcher_reads_the_outbox(any_service, minter: AssertionMinter) -> None:
+    service, client = any_service
+    for role in ("bureau_admin", "service", "auditor"):
+        refused = await client.get("/api/v1/internal/events", headers=minter.headers(service, role))
+        assert refused.status_code == 403
+    allowed = await client.get("/api/v1/internal/events", headers=minter.headers(
+        service, "service", subject="system:gateway-webhooks"))
+    assert allowed.status_code == 200 and allowed.json() == []

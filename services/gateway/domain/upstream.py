@@ -78,7 +78,7 @@ class Upstreams:
 
     async def _send(self, service: str, instance: Instance, method: str, path: str,
                     **options: Any) -> httpx.Response:
-        fields = {"service": service, "instance": instance.url, "path": path}
+        fields = {"upstream": service, "instance": instance.url, "path": path}
         try:
             response = await self._client.request(method, instance.url + path, **options)
         except httpx.TimeoutException:

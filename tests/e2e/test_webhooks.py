@@ -1,0 +1,101 @@
+"""Webhooks end to end: an event written to a service's outbox reaches the lifecycle system's URL,
+signed, retried after a failure until acknowledged, with its status visible at the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from services.experts.models import OUTBOX
+from shared.local_system import LocalSystem
+from shared.outbox import publish
+
+pytestmark = pytest.mark.e2e
+
+
+class Receiver:
+    """The lifecycle system's endpoint: refuses the first delivery, accepts the rest."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes, int]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                status = 503 if not receiver.received else 200
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/sortes"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    receiver.thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+
+
+async def emit_event(system: LocalSystem) -> None:
+    """What the experts service does when a draw commits: an outbox row in the same transaction."""
+    engine = create_async_engine(system.environment()["SORTES_EXPERTS_DATABASE_URL"])
+    async with AsyncSession(engine) as session, session.begin():
+        await publish(session, OUTBOX, "draw.committed", "3f2a6c1e-8d4b-4b7a-9c2e-5a1f0e7d9b31",
+                      {"project_code": "PY-2026-001", "commitment": "c4267b6b"})
+    await engine.dispose()
+
+
+def test_an_event_is_delivered_signed_and_retried_until_acknowledged(local_system: LocalSystem,
+                                                                     receiver: Receiver) -> None:
+    admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
+    created = httpx.post(local_system.url() + "/api/v1/webhooks", headers=admin, timeout=10, json={
+        "name": "项目全生命周期管理系统", "url": receiver.url, "event_types": ["draw.committed", "draw.revealed"]})
+    assert created.status_code == 201, created.text
+    secret, webhook_id = created.json()["secret"], created.json()["webhook"]["id"]
+
+    asyncio.run(emit_event(local_system))
+    deadline = time.monotonic() + 40
+    while len(receiver.received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert [status for *_, status in receiver.received] == [503, 200]
+
+    headers, body, _ = receiver.received[-1]
+    assert headers["x-sortes-event"] == "draw.committed"
+    timestamp, mac = (part.split("=", 1)[1] for part in headers["x-sortes-signature"].split(","))
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(mac, expected)
+    event = json.loads(body)
+    assert (event["event"], event["service"], event["object_id"]) == (
+        "draw.committed", "experts", "3f2a6c1e-8d4b-4b7a-9c2e-5a1f0e7d9b31")
+    assert event["data"]["project_code"] == "PY-2026-001"
+
+    deliveries = httpx.get(local_system.url() + f"/api/v1/webhooks/{webhook_id}/deliveries", headers=admin,
+                           timeout=10).json()
+    assert [(d["status"], d["attempts"], d["last_status_code"]) for d in deliveries] == [("delivered", 2, 200)]
+
+
+def test_the_outbox_is_not_readable_by_callers(local_system: LocalSystem) -> None:
+    admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
+    response = httpx.get(local_system.url() + "/api/v1/internal/events", headers=admin, timeout=10)
+    assert response.status_code == 404  # the gateway does not route it

@@ -94,6 +94,13 @@ class ProjectWrite(msgspec.Struct, frozen=True):
     outcome: Literal["created", "updated", "unchanged"]
 
 
+class ProjectRegistration(msgspec.Struct, frozen=True):
+    """The gateway's answer to ``PUT /api/v1/projects/{code}``: what each service's write did."""
+
+    project: ProjectView
+    outcomes: dict[str, Literal["created", "updated", "unchanged"]]
+
+
 def validate_reference(code: str, reference: ProjectReference) -> ProjectReference:
     """Checks msgspec's types cannot express; lots come back sorted by code (canonical order)."""
     errors: list[FieldError] = []

@@ -7,13 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from shared.projects import ProjectView
 from shared.roles import Role
-
-
-class ProjectRegistration(msgspec.Struct, frozen=True):
-    project: ProjectView
-    outcomes: dict[str, Literal["created", "updated", "unchanged"]]
 
 
 class ProjectDivergence(msgspec.Struct, frozen=True):

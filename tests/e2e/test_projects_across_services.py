@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import time
 
 import httpx
+import msgspec
 import pytest
 
 from shared.identity import Identity, IdentityIssuer
@@ -174,3 +176,22 @@ def test_one_openapi_document_covers_the_whole_api(local_system: LocalSystem) ->
     page = httpx.get(local_system.url() + "/api/docs", timeout=10)
     assert page.status_code == 200 and "/api/v1/vendors" in page.text and "接口文档" in page.text
     assert "http://" not in page.text.replace("http://127.0.0.1", "") and "https://" not in page.text
+
+
+def test_the_typed_client_registers_projects_and_verifies_draw_records(local_system: LocalSystem) -> None:
+    from shared.client import SortesClient, SortesError
+    from shared.projects import LotReference, ProjectReference
+
+    reference = ProjectReference(
+        name="平阳县数字乡村项目", kind="construction", owner_unit=OWNER, investment_fen=210_000_000,
+        planned_completion=dt.date(2027, 10, 31),
+        lots=[LotReference(code="L1", name="建设", procurement_method="public_tender", role="construction")])
+    with SortesClient(local_system.url(), local_system.admin_api_key or "") as sortes:
+        first = sortes.register_project("PY-E2E-CLIENT", reference)
+        assert first.project.is_major and set(first.outcomes.values()) == {"created"}
+        assert set(sortes.register_project("PY-E2E-CLIENT", reference).outcomes.values()) == {"unchanged"}
+        with pytest.raises(SortesError) as refused:
+            sortes.register_project("PY-E2E-CLIENT", msgspec.structs.replace(reference, owner_unit="X" * 18))
+        assert "owner_unit" in refused.value.field_errors
+        assert len(sortes.key_set().keys) == 1
+        assert sortes.audit(object_id="PY-E2E-CLIENT").total == 2

@@ -11,10 +11,10 @@ import asyncio
 import msgspec
 
 from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams, passed_on_problem
-from services.gateway.schemas import ProjectDivergence, ProjectRegistration, Reconciliation
+from services.gateway.schemas import ProjectDivergence, Reconciliation
 from shared.errors import BadGateway
 from shared.identity import Identity
-from shared.projects import ProjectReference, ProjectView, ProjectWrite
+from shared.projects import ProjectReference, ProjectRegistration, ProjectView, ProjectWrite
 
 
 async def register_project(upstreams: Upstreams, identity: Identity, code: str,

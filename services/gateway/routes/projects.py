@@ -7,9 +7,9 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from services.gateway.domain import projects
-from services.gateway.schemas import ProjectRegistration, Reconciliation
+from services.gateway.schemas import Reconciliation
 from shared.identity import requires_role
-from shared.projects import ProjectReference, validate_reference
+from shared.projects import ProjectReference, ProjectRegistration, validate_reference
 from shared.roles import Role
 
 

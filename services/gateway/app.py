@@ -36,6 +36,7 @@ from services.gateway.routes.keys import get_key_set
 from services.gateway.routes.projects import ProjectsController
 from services.gateway.routes.proxy import forward
 from services.gateway.routes.webhooks import WebhooksController
+from services.gateway.security_headers import security_headers_middleware
 from services.gateway.settings import GatewaySettings
 from shared.db import Database
 from shared.demo import bureau_unit
@@ -89,7 +90,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         route_handlers=[healthz, readyz, index, get_key_set, MetricsController, openapi_json, api_docs, sign_in, api],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
-        middleware=[request_context_middleware, PROMETHEUS.middleware],
+        middleware=[request_context_middleware, security_headers_middleware, PROMETHEUS.middleware],
         # The gateway's own part; /api/openapi.json merges in the services' routes.
         openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/schema",
                                      render_plugins=[JsonRenderPlugin()]),

@@ -149,3 +149,11 @@ async def test_an_expired_api_key_is_refused(gateway_client) -> None:
         "name": "old", "roles": ["service"], "unit_uscc": EDUCATION, "expires_at": past})).json()["value"]
     me = await gateway_client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {value}"})
     assert me.status_code == 401
+
+
+async def test_every_answer_carries_security_headers(gateway_client) -> None:
+    for path in ("/healthz", "/api/v1/units", "/api/docs"):
+        response = await gateway_client.get(path, headers=ADMIN)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "default-src 'self'" in response.headers["content-security-policy"]

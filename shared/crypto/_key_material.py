@@ -1,0 +1,78 @@
+"""Key material from settings and key files, shared by the data keys and the blind index key.
+
+Error messages name the setting or file and say what is wrong; they never repeat any part of a value,
+because the value is a secret (or a secret pasted into the wrong setting).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from shared.draw.keys import b64url_decode
+
+
+class KeyConfigError(ValueError):
+    """A key setting or key file is missing or malformed. The message names it, never its value."""
+
+
+def read_setting_or_file(environ: Mapping[str, str], name: str, file_name: str) -> tuple[str, str]:
+    """The text of setting ``name`` or of the file that setting ``file_name`` points at.
+
+    Returns the text and a description of its source for error messages.
+    """
+    inline = environ.get(name, "").strip()
+    file_path = environ.get(file_name, "").strip()
+    if inline and file_path:
+        raise KeyConfigError(f"set only one of {name} and {file_name}")
+    if inline:
+        return inline, name
+    if file_path:
+        return read_key_file(Path(file_path)), f"key file {file_path} (from {file_name})"
+    raise KeyConfigError(f"set {name} or {file_name}")
+
+
+def read_key_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise KeyConfigError(f"key file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise KeyConfigError(f"key file {path} is not ASCII text") from None
+    except OSError as error:
+        raise KeyConfigError(f"key file {path} cannot be read: {error.strerror}") from None
+
+
+def decode_secret(text: str, source: str) -> bytes:
+    try:
+        return b64url_decode(text)
+    except ValueError:
+        raise KeyConfigError(f"{source}: the secret is not unpadded base64url") from None
+
+
+def write_new_key_file(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only; raise FileExistsError rather than overwrite a key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_and_sync(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), text)
+
+
+def replace_key_file(path: Path, text: str) -> None:
+    """Replace ``path`` atomically: a crash leaves the old or the new file, never a half-written one."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        _write_and_sync(descriptor, text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _write_and_sync(descriptor: int, text: str) -> None:
+    # Values get encrypted under a new key right after it is written: losing the file to a power cut
+    # would make them unreadable, so the bytes must be on disk before anyone uses the key.
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -1,0 +1,39 @@
+"""Masks for personal values shown in responses. Any length is accepted; a value too short for its
+own pattern falls back to :func:`mask_text`, so no mask ever shows the whole value."""
+
+from __future__ import annotations
+
+
+def mask_text(value: str) -> str:
+    """Keep the first and the last character: ``"欧阳娜娜"`` → ``"欧**娜"``, ``"张三"`` → ``"张*"``."""
+    head = value[:1] if len(value) >= 2 else ""  # a single character is hidden entirely
+    tail = value[-1:] if len(value) >= 3 else ""
+    return head + "*" * (len(value) - len(head) - len(tail)) + tail
+
+
+def mask_phone(phone: str) -> str:
+    """``"13912345678"`` → ``"139****5678"``; spaces and hyphens are dropped first."""
+    compact = _compact(phone)
+    if len(compact) < 11:
+        return mask_text(compact)
+    return compact[:3] + "****" + compact[-4:]
+
+
+def mask_id_number(id_number: str) -> str:
+    """Keep the region code (first 6) and the last 4: ``"330326********123X"``; the birth date is hidden."""
+    compact = _compact(id_number).upper()
+    if len(compact) < 15:  # shorter than an old 15-digit number: not an ID number we can mask by pattern
+        return mask_text(compact)
+    return compact[:6] + "*" * (len(compact) - 10) + compact[-4:]
+
+
+def mask_bank_account(account: str) -> str:
+    """Keep the last 4 digits behind a fixed mask that hides the length: ``"**** **** **** 1234"``."""
+    compact = _compact(account)
+    if len(compact) < 8:
+        return mask_text(compact)
+    return "**** **** **** " + compact[-4:]
+
+
+def _compact(value: str) -> str:
+    return "".join(value.split()).replace("-", "")

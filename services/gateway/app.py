@@ -17,16 +17,17 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.template import TemplateConfig
 
-from services.gateway.auth import BearerAuthenticationMiddleware
 from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
 from services.gateway.domain.openapi import MergedOpenAPI
 from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.users import SignInPolicy
 from services.gateway.domain.webhooks import Dispatcher
-from services.gateway.idempotency import idempotency_middleware
-from services.gateway.metrics import PROMETHEUS, MetricsController
+from services.gateway.middleware.auth import BearerAuthenticationMiddleware
+from services.gateway.middleware.idempotency import idempotency_middleware
+from services.gateway.middleware.metrics import PROMETHEUS, MetricsController
+from services.gateway.middleware.rate_limits import api_rate_limit, sign_in_rate_limit
+from services.gateway.middleware.security_headers import security_headers_middleware
 from services.gateway.models import AUDIT
-from services.gateway.rate_limits import api_rate_limit, sign_in_rate_limit
 from services.gateway.routes.accounts import AccountsController, sign_in_handler
 from services.gateway.routes.audit import get_audit
 from services.gateway.routes.console import index
@@ -36,7 +37,6 @@ from services.gateway.routes.keys import get_key_set
 from services.gateway.routes.projects import ProjectsController
 from services.gateway.routes.proxy import forward
 from services.gateway.routes.webhooks import WebhooksController
-from services.gateway.security_headers import security_headers_middleware
 from services.gateway.settings import GatewaySettings
 from shared.db import Database
 from shared.demo import bureau_unit

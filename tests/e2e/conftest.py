@@ -1,4 +1,5 @@
-"""The three services as real uvicorn processes on free loopback ports, started once per module."""
+"""The three services as real uvicorn processes on free loopback ports, started once per run and
+backend; tests that stop a service start it again before they end."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.support.databases import TestDatabases
 from tests.support.ports import free_port
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                  test_databases: TestDatabases) -> Iterator[LocalSystem]:
     database_urls: dict[str, str] = {}

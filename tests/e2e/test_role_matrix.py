@@ -6,15 +6,12 @@ the merged OpenAPI document has no entry here, so a new endpoint cannot ship unr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from shared.demo import bureau_unit
 from shared.local_system import LocalSystem
 from shared.roles import Role
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -58,23 +55,15 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 @pytest.fixture(scope="module")
-def system_with_role_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalSystem, dict[str, str]]]:
-    data_dir = tmp_path_factory.mktemp("role-matrix")
-    system = LocalSystem(data_dir=data_dir, log_dir=data_dir / "logs", demo_data=True,
-                         ports={name: free_port() for name in ("gateway", "experts", "vendors")},
-                         extra_env={"SORTES_GATEWAY_RATE_LIMIT_PER_MINUTE": "100000"})
-    system.prepare()
-    try:
-        system.start(ready_timeout=90)
-        admin = {"Authorization": f"Bearer {system.admin_api_key}"}
-        keys = {}
-        for role in Role:
-            created = httpx.post(system.url() + "/api/v1/api-keys", headers=admin, timeout=10, json={
-                "name": f"matrix {role}", "roles": [role.value], "unit_uscc": bureau_unit().uscc})
-            keys[role.value] = created.json()["value"]
-        yield system, keys
-    finally:
-        system.stop()
+def system_with_role_keys(local_system: LocalSystem) -> tuple[LocalSystem, dict[str, str]]:
+    """The run's system, and one API key per role (in the bureau's unit)."""
+    admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
+    keys = {}
+    for role in Role:
+        created = httpx.post(local_system.url() + "/api/v1/api-keys", headers=admin, timeout=10, json={
+            "name": f"matrix {role}", "roles": [role.value], "unit_uscc": bureau_unit().uscc})
+        keys[role.value] = created.json()["value"]
+    return local_system, keys
 
 
 def operations(system: LocalSystem) -> list[tuple[str, str]]:

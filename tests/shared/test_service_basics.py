@@ -47,3 +47,16 @@ async def test_only_the_gateways_dispatcher_reads_the_outbox(any_service, minter
     allowed = await client.get("/api/v1/internal/events", headers=minter.headers(
         service, "service", subject="system:gateway-webhooks"))
     assert allowed.status_code == 200 and allowed.json() == []
+
+
+async def test_readiness_fails_when_the_database_is_unreachable(minter: AssertionMinter) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from tests.conftest import build_service_app
+
+    app = build_service_app("experts", "postgresql+asyncpg://postgres@127.0.0.1:1/none", minter.public_key)
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["type"] == "/problems/service-unavailable"

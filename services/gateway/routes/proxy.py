@@ -8,7 +8,7 @@ from litestar.enums import HttpMethod
 
 from services.gateway.domain.routing import service_for
 from services.gateway.domain.upstream import Upstreams
-from services.gateway.metrics import count_business_event
+from services.gateway.middleware.metrics import count_business_event
 from shared.errors import NotFound
 
 API_PREFIX = "/api/v1"

@@ -86,8 +86,11 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                                                  get_audit, forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
+    # Design: only health, the key set, public ratings and the console's sign-in pages are open.
+    operator_pages = Router(path="/", route_handlers=[MetricsController, openapi_json, api_docs],
+                            middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(
-        route_handlers=[healthz, readyz, index, get_key_set, MetricsController, openapi_json, api_docs, sign_in, api],
+        route_handlers=[healthz, readyz, index, get_key_set, operator_pages, sign_in, api],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         middleware=[request_context_middleware, security_headers_middleware, PROMETHEUS.middleware],

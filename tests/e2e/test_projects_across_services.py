@@ -165,7 +165,8 @@ def test_the_audit_log_of_every_service_is_read_through_the_gateway(local_system
 
 
 def test_one_openapi_document_covers_the_whole_api(local_system: LocalSystem) -> None:
-    document = httpx.get(local_system.url() + "/api/openapi.json", timeout=10).json()
+    assert httpx.get(local_system.url() + "/api/openapi.json", timeout=10).status_code == 401
+    document = httpx.get(local_system.url() + "/api/openapi.json", headers=admin(local_system), timeout=10).json()
     paths = document["paths"]
     for path in ("/api/v1/projects/{code}", "/api/v1/auth/sign-in", "/api/v1/experts", "/api/v1/experts/{code}",
                  "/api/v1/fields", "/api/v1/vendors", "/api/v1/projects/{code}/engagements", "/api/v1/audit"):
@@ -173,7 +174,7 @@ def test_one_openapi_document_covers_the_whole_api(local_system: LocalSystem) ->
     assert "put" in paths["/api/v1/projects/{code}"] and "get" not in paths["/api/v1/projects/{code}"]
     assert "ExpertView" in document["components"]["schemas"]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    page = httpx.get(local_system.url() + "/api/docs", timeout=10)
+    page = httpx.get(local_system.url() + "/api/docs", headers=admin(local_system), timeout=10)
     assert page.status_code == 200 and "/api/v1/vendors" in page.text and "接口文档" in page.text
     assert "http://" not in page.text.replace("http://127.0.0.1", "") and "https://" not in page.text
 

@@ -67,7 +67,8 @@ def system_with_role_keys(local_system: LocalSystem) -> tuple[LocalSystem, dict[
 
 
 def operations(system: LocalSystem) -> list[tuple[str, str]]:
-    document = httpx.get(system.url() + "/api/openapi.json", timeout=10).json()
+    document = httpx.get(system.url() + "/api/openapi.json", timeout=10,
+                         headers={"Authorization": f"Bearer {system.admin_api_key}"}).json()
     return sorted((method.upper(), path) for path, item in document["paths"].items() if path.startswith("/api/v1")
                   for method in item if method in {"get", "post", "put", "patch", "delete"})
 
@@ -107,3 +108,12 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(system_with_role_key
                 if not allowed and status != 403:
                     wrong.append(f"{role} {method} {path}: expected 403, got {status}")
     assert wrong == []
+
+
+def test_anonymous_callers_reach_only_what_the_design_leaves_open(system_with_role_keys) -> None:
+    system, _ = system_with_role_keys
+    with httpx.Client(base_url=system.url(), timeout=10) as client:
+        for open_path in ("/healthz", "/readyz", "/.well-known/sortes-keys", "/"):
+            assert client.get(open_path).status_code == 200, open_path
+        for closed_path in ("/metrics", "/api/docs", "/api/openapi.json", "/api/v1/experts"):
+            assert client.get(closed_path).status_code == 401, closed_path

@@ -8,7 +8,8 @@ from tests.conftest import ADMIN_API_KEY
 
 async def test_metrics_count_requests_by_route(gateway_client) -> None:
     await gateway_client.get("/api/v1/units", headers={"Authorization": f"Bearer {ADMIN_API_KEY}"})
-    text = (await gateway_client.get("/metrics")).text
+    assert (await gateway_client.get("/metrics")).status_code == 401  # not for anonymous callers
+    text = (await gateway_client.get("/metrics", headers={"Authorization": f"Bearer {ADMIN_API_KEY}"})).text
     assert "sortes_gateway_requests_total" in text
     assert 'path="/api/v1/units"' in text
     assert "sortes_gateway_request_duration_seconds_bucket" in text

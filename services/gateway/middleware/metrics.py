@@ -8,6 +8,9 @@ import re
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from prometheus_client import Counter
 
+from shared.identity import requires_role
+from shared.roles import Role
+
 PROMETHEUS = PrometheusConfig(app_name="sortes_gateway", prefix="sortes_gateway", group_path=True,
                               exclude=["^/metrics", "^/healthz"])
 
@@ -34,4 +37,7 @@ def count_business_event(method: str, path: str, status_code: int) -> None:
 
 
 class MetricsController(PrometheusController):
+    """For the monitoring system's API key (service role), bureau admins and auditors."""
+
     path = "/metrics"
+    guards = [requires_role(Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR)]

@@ -22,7 +22,7 @@ from services.gateway.domain.openapi import MergedOpenAPI
 from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.users import SignInPolicy
 from services.gateway.domain.webhooks import Dispatcher
-from services.gateway.middleware.auth import BearerAuthenticationMiddleware
+from services.gateway.middleware.auth import BearerAuthenticationMiddleware, CallerCache
 from services.gateway.middleware.idempotency import idempotency_middleware
 from services.gateway.middleware.metrics import PROMETHEUS, MetricsController
 from services.gateway.middleware.rate_limits import api_rate_limit, sign_in_rate_limit
@@ -99,7 +99,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                                      render_plugins=[JsonRenderPlugin()]),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester,
-                     "openapi": MergedOpenAPI(upstreams),
+                     "openapi": MergedOpenAPI(upstreams), "caller_cache": CallerCache(),
                      "audit": audit, "sign_in_policy": SignInPolicy(
                          max_failures=settings.sign_in_max_failures,
                          lockout=dt.timedelta(minutes=settings.sign_in_lockout_minutes),

@@ -16,7 +16,7 @@ import httpx
 
 from services.gateway.domain.balancer import Balancer, Instance
 from shared.errors import BadGateway, FieldError, GatewayTimeout, Problem, ServiceUnavailable
-from shared.identity import Identity, IdentityIssuer
+from shared.identity import CachingIssuer, Identity, IdentityIssuer
 from shared.logs import request_id_var
 
 _log = logging.getLogger("sortes.upstream")
@@ -39,7 +39,7 @@ class Upstreams:
                  health_interval: float = 2.0) -> None:
         self.balancers = {service: Balancer(service_urls, failure_threshold=failure_threshold, cooldown=cooldown)
                           for service, service_urls in urls.items()}
-        self._issuer = issuer
+        self._issuer = CachingIssuer(issuer)
         self._health_interval = health_interval
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
@@ -58,7 +58,7 @@ class Upstreams:
         request_id = request_id_var.get()
         sent_headers = {"x-request-id": request_id, **(headers or {})}
         if identity is not None:
-            sent_headers["x-sortes-identity"] = self._issuer.issue(identity, service, request_id)
+            sent_headers["x-sortes-identity"] = self._issuer.issue(identity, service)
         attempts = candidates[:2] if method.upper() in IDEMPOTENT_METHODS else candidates[:1]
         last_problem: Problem | None = None
         for instance in attempts:

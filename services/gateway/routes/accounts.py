@@ -59,6 +59,7 @@ class AccountsController(Controller):
     async def sign_out(self, request: Request, state: State) -> None:
         async with state.database.transaction() as session:
             await users.sign_out(session, state.audit, state.api_key_digester, request.user, str(request.auth))
+        state.caller_cache.clear()
 
     @get("/auth/me")
     async def me(self, request: Request) -> dict[str, object]:
@@ -93,7 +94,9 @@ class AccountsController(Controller):
     async def patch_user(self, request: Request, state: State, username: FromPath[str],
                          data: JSONBody[UserUpdate]) -> UserView:
         async with state.database.transaction() as session:
-            return users.user_view(await users.update_user(session, state.audit, request.user, username, data))
+            user = await users.update_user(session, state.audit, request.user, username, data)
+        state.caller_cache.clear()
+        return users.user_view(user)
 
     @get("/api-keys", guards=[ADMIN_OR_AUDITOR])
     async def get_api_keys(self, state: State) -> list[ApiKeyView]:
@@ -116,4 +119,6 @@ class AccountsController(Controller):
     @post("/api-keys/{key_id:str}/revoke", guards=[ADMIN], status_code=200)
     async def revoke_api_key(self, request: Request, state: State, key_id: FromPath[str]) -> ApiKeyView:
         async with state.database.transaction() as session:
-            return api_keys.api_key_view(await api_keys.revoke_api_key(session, state.audit, request.user, key_id))
+            key = await api_keys.revoke_api_key(session, state.audit, request.user, key_id)
+        state.caller_cache.clear()
+        return api_keys.api_key_view(key)

@@ -116,7 +116,7 @@ def _identity_from_claims(claims: dict[str, Any]) -> Identity:
                     roles=tuple(roles), unit=str(claims.get("unit", "")))
 
 
-OPEN_PATHS = {"/healthz", "/readyz", "/schema", "/.well-known/sortes-keys"}
+OPEN_PATHS = {"/healthz", "/readyz", "/schema", "/.well-known/sortes-keys", "/api/v1/public-ratings"}
 
 
 class AssertionAuthenticationMiddleware(AbstractAuthenticationMiddleware):

@@ -35,7 +35,7 @@ from services.gateway.routes.docs import api_docs, openapi_json
 from services.gateway.routes.health import healthz, readyz
 from services.gateway.routes.keys import get_key_set
 from services.gateway.routes.projects import ProjectsController
-from services.gateway.routes.proxy import forward
+from services.gateway.routes.proxy import forward, public_ratings
 from services.gateway.routes.webhooks import WebhooksController
 from services.gateway.settings import GatewaySettings
 from shared.db import Database
@@ -83,7 +83,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     sign_in = Router(path="/api/v1/auth/sign-in", route_handlers=[sign_in_handler],
                      middleware=[sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)])
     api = Router(path="/api/v1", route_handlers=[ProjectsController, AccountsController, WebhooksController,
-                                                 get_audit, forward],
+                                                 get_audit, public_ratings, forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
     # Design: only health, the key set, public ratings and the console's sign-in pages are open.

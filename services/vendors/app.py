@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from litestar import Litestar
 
 from services.vendors.domain.demo import load_demo_data
+from services.vendors.domain.personal_data import IdNumberVault
+from services.vendors.domain.rules import policy_name
 from services.vendors.models import AUDIT, OUTBOX, Lot, Project
-from services.vendors.routes.registry import RegistryController
+from services.vendors.routes.engagements import EngagementsController
+from services.vendors.routes.exclusions import ExclusionsController
+from services.vendors.routes.ratings import RatingsController
+from services.vendors.routes.vendors import VendorsController
 from services.vendors.settings import VendorsSettings
 from shared.project_routes import project_controller
 from shared.service_app import service_app
@@ -14,10 +21,13 @@ from shared.service_app import service_app
 
 def create_app(settings: VendorsSettings | None = None) -> Litestar:
     settings = settings or VendorsSettings.from_env()
+    vault = IdNumberVault.from_key_files(settings.data_key_file, settings.blind_index_key_file)
     return service_app(
         name="vendors", title="sortes vendors", database_url=settings.database_url,
         public_keys=settings.identity_public_keys, log_level=settings.log_level,
         audit=settings.audit.recorder("vendors", AUDIT), outbox=OUTBOX,
-        route_handlers=[project_controller(Project, Lot), RegistryController],
-        demo_loader=load_demo_data if settings.load_demo_data else None,
+        route_handlers=[project_controller(Project, Lot), VendorsController, EngagementsController,
+                        ExclusionsController, RatingsController],
+        state={"vault": vault, "conflict_policy": policy_name(settings.strict_service_roles)},
+        demo_loader=partial(load_demo_data, vault=vault) if settings.load_demo_data else None,
     )

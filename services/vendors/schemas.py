@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Generic, TypeVar
+from enum import StrEnum
+from typing import Annotated, Generic, Literal, TypeVar
 
 import msgspec
 
+from shared.projects import EngagementRole
+
 T = TypeVar("T")
+
+Uscc = Annotated[str, msgspec.Meta(min_length=18, max_length=18, description="统一社会信用代码 (GB 32100-2015)")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+VendorStatus = Literal["active", "suspended", "deregistered"]  # 正常 / 暂停 / 注销
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -17,10 +26,100 @@ class Page(msgspec.Struct, Generic[T]):
     page_size: int
 
 
+# --- the registry -----------------------------------------------------------------------------
+
+class LegalRepresentativeInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    id_number: Annotated[str, msgspec.Meta(description="resident ID number; stored encrypted")]
+
+
+class QualificationInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: Name
+    certificate_number: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    valid_until: dt.date | None = None
+
+
+class VendorCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    uscc: Uscc
+    name: Name
+    status: VendorStatus = "active"
+    legal_representative: LegalRepresentativeInput | None = None
+    qualifications: list[QualificationInput] = []
+
+
+class VendorPatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Fields left out stay as they are; a new ``name`` keeps the old one as an alias."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    status: VendorStatus | msgspec.UnsetType = msgspec.UNSET
+    legal_representative: LegalRepresentativeInput | msgspec.UnsetType | None = msgspec.UNSET
+    qualifications: list[QualificationInput] | msgspec.UnsetType = msgspec.UNSET
+
+
+class AliasView(msgspec.Struct, frozen=True):
+    name: str
+    used_until: dt.date
+
+
+class QualificationView(msgspec.Struct, frozen=True):
+    name: str
+    certificate_number: str
+    valid_until: dt.date | None
+    expired: bool
+
+
+class LegalRepresentativeView(msgspec.Struct, frozen=True):
+    name: str | None
+    id_number: str | None
+    id_number_masked: bool
+
+
+class RelationView(msgspec.Struct, frozen=True):
+    id: int
+    controlling_uscc: str
+    controlled_uscc: str
+    kind: str
+    source: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    recorded_at: dt.datetime
+
+
 class VendorView(msgspec.Struct, frozen=True):
     uscc: str
     name: str
     status: str
+    aliases: list[AliasView]
+    legal_representative: LegalRepresentativeView | None
+    qualifications: list[QualificationView]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class VendorDetail(VendorView, frozen=True):
+    relations: list[RelationView]
+    same_legal_representative: list[str]  # USCCs of other vendors with the same legal representative
+
+
+class RelationCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The vendor in the URL controls or manages ``related_uscc`` (Implementing Regulations Art. 18)."""
+
+    related_uscc: Uscc
+    kind: Literal["controlling", "management"]  # 直接控股 (> 50% or decisive vote) / 管理关系
+    source: ShortText
+    valid_from: dt.date
+    valid_until: dt.date | None = None
+
+
+# --- engagements and conflict checks -----------------------------------------------------------
+
+class EngagementCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    vendor_uscc: Uscc
+    role: EngagementRole
+    started_on: dt.date
+    amount_fen: Annotated[int, msgspec.Meta(ge=0, le=10**15)]
+    lot_code: str | None = None  # none: an engagement on the whole project (the construction plan's author)
+    ended_on: dt.date | None = None
 
 
 class EngagementView(msgspec.Struct, frozen=True):
@@ -33,3 +132,197 @@ class EngagementView(msgspec.Struct, frozen=True):
     started_on: dt.date
     ended_on: dt.date | None
     amount_fen: int
+
+
+class ConflictCheckRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    bidders: Annotated[list[str], msgspec.Meta(min_length=1, max_length=500, description="bidders' USCCs")]
+
+
+class RuleCitation(msgspec.Struct, frozen=True):
+    rule: str
+    text: str
+    text_en: str
+
+
+class VerdictReason(msgspec.Struct, frozen=True, omit_defaults=True):
+    code: str
+    detail: str
+    rules: list[RuleCitation] = []  # empty for advice that rests on no rule (e.g. not in the registry)
+    related_uscc: str | None = None
+    engagement_id: int | None = None
+    exclusion_id: int | None = None
+
+
+class BidderVerdict(msgspec.Struct, frozen=True):
+    uscc: str
+    name: str | None
+    registered: bool
+    verdict: Literal["allowed", "barred", "flagged"]
+    reasons: list[VerdictReason]
+
+
+class ConflictCheckView(msgspec.Struct, frozen=True):
+    id: str
+    project_code: str
+    lot_code: str
+    lot_name: str
+    lot_procurement_method: str
+    lot_role: str
+    policy: Literal["combinable", "strict"]
+    policy_text: str
+    rule_version: str
+    checked_at: dt.datetime
+    checked_by: str
+    checked_by_unit: str
+    bidders: list[str]
+    verdicts: list[BidderVerdict]
+
+
+class BarredEntry(msgspec.Struct, frozen=True):
+    uscc: str
+    vendor_name: str
+    lot_code: str | None  # none: every lot of the project
+    lot_name: str
+    reason: str
+    rules: list[str]
+    detail: str
+
+
+class BarredList(msgspec.Struct, frozen=True):
+    project_code: str
+    project_name: str
+    policy: Literal["combinable", "strict"]
+    rule_version: str
+    as_of: dt.date
+    entries: list[BarredEntry]
+
+
+# --- exclusions --------------------------------------------------------------------------------
+
+class ExclusionCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    uscc: Uscc
+    vendor_name: Name
+    issuing_body: Name
+    decision_number: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    scope: ShortText
+    reason: LongText
+    starts_on: dt.date
+    ends_on: dt.date | None = None  # none: until lifted
+
+
+class ExclusionView(msgspec.Struct, frozen=True):
+    id: int
+    uscc: str
+    vendor_name: str
+    issuing_body: str
+    decision_number: str
+    scope: str
+    reason: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+    active: bool
+    recorded_at: dt.datetime
+
+
+# --- ratings -----------------------------------------------------------------------------------
+
+class RatingLevel(StrEnum):
+    EXCELLENT = "excellent"  # 优秀
+    GOOD = "good"  # 良好
+    QUALIFIED = "qualified"  # 合格
+    BASICALLY_QUALIFIED = "basically_qualified"  # 基本合格
+    UNQUALIFIED = "unqualified"  # 不合格
+
+
+Visibility = Literal["bureau", "government", "public"]
+
+
+class RatingFactors(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    quality: RatingLevel
+    schedule: RatingLevel
+    service_responsiveness: RatingLevel
+    security_compliance: RatingLevel
+    documentation: RatingLevel
+
+
+class RatingCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    stage: Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="contract stage rated")]
+    factors: RatingFactors
+    overall: RatingLevel
+    narrative: LongText
+    visibility: Visibility
+    project_code: str | None = None
+
+
+class RatingCommentCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    text: LongText
+    disputes: bool = False
+
+
+class RatingReviewCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    outcome: Literal["upheld", "revised"]
+    narrative: LongText
+    revised_level: RatingLevel | None = None
+
+
+class RatingCommentView(msgspec.Struct, frozen=True):
+    text: str
+    disputes: bool
+    commented_at: dt.datetime
+
+
+class RatingReviewView(msgspec.Struct, frozen=True):
+    outcome: str
+    revised_level: RatingLevel | None
+    narrative: str
+    reviewed_at: dt.datetime
+    reviewer_unit: str
+
+
+class RatingView(msgspec.Struct, frozen=True):
+    id: int
+    vendor_uscc: str
+    vendor_name: str
+    project_code: str | None
+    stage: str
+    factors: RatingFactors
+    overall: RatingLevel
+    overall_label: str
+    narrative: str
+    visibility: Visibility
+    rated_on: dt.date
+    comment_until: dt.date
+    rater_unit: str
+    comment: RatingCommentView | None
+    review: RatingReviewView | None
+    final_level: RatingLevel  # the review's revised level, else the rating's own
+    status: Literal["open_for_comment", "disputed", "final"]
+
+
+class RatingAggregate(msgspec.Struct, frozen=True):
+    since: dt.date
+    count: int
+    by_level: dict[str, int]
+
+
+class VendorRatings(msgspec.Struct, frozen=True):
+    vendor_uscc: str
+    items: list[RatingView]
+    aggregate: RatingAggregate  # over the ratings listed here from the last 3 years, by final level
+
+
+# --- spreadsheets ------------------------------------------------------------------------------
+
+class ImportRowError(msgspec.Struct, frozen=True):
+    row: int
+    field: str
+    message: str
+
+
+class ImportReport(msgspec.Struct, frozen=True):
+    dry_run: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[ImportRowError]

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shared.audit import AuditSettings
 from shared.service_app import identity_public_keys
-from shared.settings import database_url, env_bool, env_str
+from shared.settings import data_dir, database_url, env_bool, env_str
+
+
+def _key_path(variable: str, file_name: str) -> Path:
+    return Path(env_str(variable, str(data_dir() / "keys" / file_name)))
 
 
 @dataclass(frozen=True)
@@ -14,6 +19,15 @@ class VendorsSettings:
     database_url: str
     identity_public_keys: list[str] = field(default_factory=list)
     audit: AuditSettings = field(default_factory=lambda: AuditSettings.from_env("vendors"))
+    # Field encryption of the legal representative's ID number, and the blind index that finds it.
+    data_key_file: Path = field(default_factory=lambda: _key_path(
+        "SORTES_VENDORS_DATA_KEY_FILE", "vendors-data-keys"))
+    blind_index_key_file: Path = field(default_factory=lambda: _key_path(
+        "SORTES_VENDORS_BLIND_INDEX_KEY_FILE", "vendors-blind-index"))
+    # False: the service roles of Art. 29 may be combined with each other (财办库〔2015〕295号);
+    # True: the stricter county reading bars those combinations too.
+    strict_service_roles: bool = field(default_factory=lambda: env_bool(
+        "SORTES_VENDORS_STRICT_SERVICE_ROLES", False))
     load_demo_data: bool = False
     log_level: str = "INFO"
 

@@ -19,6 +19,7 @@ EVERYONE = frozenset(Role)
 ADMIN = frozenset({Role.BUREAU_ADMIN})
 ADMIN_AUDITOR = frozenset({Role.BUREAU_ADMIN, Role.AUDITOR})
 POOL_READERS = frozenset({Role.BUREAU_ADMIN, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR, Role.SERVICE})
+ENGAGEMENT_WRITERS = frozenset({Role.BUREAU_ADMIN, Role.PROCUREMENT_OFFICER, Role.SERVICE})
 REGISTRY_READERS = frozenset({Role.BUREAU_ADMIN, Role.AUDITOR, Role.PROCUREMENT_OFFICER, Role.RATER,
                               Role.RATING_REVIEWER, Role.ORGANISER, Role.SERVICE})
 
@@ -40,16 +41,30 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/experts"): POOL_READERS,
     ("GET", "/api/v1/experts/{code}"): POOL_READERS,
     ("GET", "/api/v1/vendors"): REGISTRY_READERS,
+    ("POST", "/api/v1/vendors"): ADMIN,
     ("GET", "/api/v1/vendors/{uscc}"): REGISTRY_READERS,
+    ("PATCH", "/api/v1/vendors/{uscc}"): ADMIN,
+    ("POST", "/api/v1/vendors/{uscc}/relations"): ADMIN,
     ("GET", "/api/v1/projects/{code}/engagements"): REGISTRY_READERS,
+    ("POST", "/api/v1/projects/{code}/engagements"): ENGAGEMENT_WRITERS,
+    ("POST", "/api/v1/projects/{code}/lots/{lot}/conflict-checks"): ENGAGEMENT_WRITERS,
+    ("GET", "/api/v1/conflict-checks/{check_id}"): ENGAGEMENT_WRITERS | {Role.AUDITOR},
+    ("GET", "/api/v1/projects/{code}/barred-list"): ENGAGEMENT_WRITERS | {Role.AUDITOR},
+    ("GET", "/api/v1/exclusions"): REGISTRY_READERS,
+    ("POST", "/api/v1/exclusions"): ADMIN,
+    ("GET", "/api/v1/vendors/{uscc}/ratings"): EVERYONE,
+    ("POST", "/api/v1/vendors/{uscc}/ratings"): frozenset({Role.RATER}),
+    ("POST", "/api/v1/ratings/{rating_id}/comment"): frozenset({Role.VENDOR}),
+    ("POST", "/api/v1/ratings/{rating_id}/review"): frozenset({Role.RATING_REVIEWER}),
     ("POST", "/api/v1/webhooks"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
     ("GET", "/api/v1/webhooks"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR}),
     ("POST", "/api/v1/webhooks/{webhook_id}/disable"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR}),
 }
-ANONYMOUS = {("POST", "/api/v1/auth/sign-in")}
+ANONYMOUS = {("POST", "/api/v1/auth/sign-in"), ("GET", "/api/v1/public-ratings")}
 SAMPLE_PATH_VALUES = {"code": "PY-2026-001", "username": "nobody", "key_id": "0000000000000000",
-                      "webhook_id": "0000000000000000",
+                      "webhook_id": "0000000000000000", "check_id": "00000000-0000-0000-0000-000000000000",
+                      "rating_id": "1", "lot": "L1",
                       "uscc": "91330326MA2CT8U6X0"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -113,7 +128,7 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(system_with_role_key
 def test_anonymous_callers_reach_only_what_the_design_leaves_open(system_with_role_keys) -> None:
     system, _ = system_with_role_keys
     with httpx.Client(base_url=system.url(), timeout=10) as client:
-        for open_path in ("/healthz", "/readyz", "/.well-known/sortes-keys", "/"):
+        for open_path in ("/healthz", "/readyz", "/.well-known/sortes-keys", "/", "/api/v1/public-ratings"):
             assert client.get(open_path).status_code == 200, open_path
         for closed_path in ("/metrics", "/api/docs", "/api/openapi.json", "/api/v1/experts"):
             assert client.get(closed_path).status_code == 401, closed_path

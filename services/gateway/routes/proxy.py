@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Request, Response, route
+from litestar import Request, Response, get, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod
 
@@ -38,3 +38,13 @@ async def forward(request: Request, state: State) -> Response[bytes]:
         headers={name: upstream.headers[name] for name in _FORWARDED_RESPONSE_HEADERS
                  if name in upstream.headers},
     )
+
+
+@get("/public-ratings", exclude_from_auth=True, include_in_schema=False)
+async def public_ratings(request: Request, state: State) -> Response[bytes]:
+    """The public listing of public ratings (Art. 28): open to anyone, as design.md lists it."""
+    upstreams: Upstreams = state.upstreams
+    upstream = await upstreams.request("vendors", "GET", API_PREFIX + "/public-ratings", identity=None,
+                                       params=list(request.query_params.multi_items()))
+    return Response(content=upstream.content, status_code=upstream.status_code,
+                    media_type=upstream.headers.get("content-type", "application/json"))

@@ -1,0 +1,211 @@
+"""Vendor ratings (Art. 28): five factors and an overall level, the vendor's comment within 14 days,
+a review of a disputed rating by someone outside the rater's unit, and who may see what.
+
+A rating is never rewritten: the comment and the review are rows of their own, and the level that
+counts (``final_level``) is the review's revised level when there is one, else the rating's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from services.vendors.domain.instants import as_utc
+from services.vendors.domain.vendors import find_vendor
+from services.vendors.models import Project, Rating, RatingComment, RatingReview
+from services.vendors.schemas import (
+    Page,
+    RatingAggregate,
+    RatingCommentCreate,
+    RatingCommentView,
+    RatingCreate,
+    RatingFactors,
+    RatingLevel,
+    RatingReviewCreate,
+    RatingReviewView,
+    RatingView,
+    VendorRatings,
+)
+from shared.audit import AuditRecorder
+from shared.clock import add_months, beijing_today, utc_now
+from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from shared.identity import Identity
+from shared.outbox import OutboxTables, publish
+from shared.roles import Role
+
+COMMENT_WINDOW_DAYS = 14
+AGGREGATE_MONTHS = 36
+
+# 评价等级及其定义 (the written definitions the raters apply).
+LEVEL_DEFINITIONS: dict[RatingLevel, tuple[str, str]] = {
+    RatingLevel.EXCELLENT: ("优秀", "全面履行合同并有超出约定的成效；质量、进度、服务、安全合规和文档均无问题。"),
+    RatingLevel.GOOD: ("良好", "全面履行合同；仅有个别非关键问题，且已及时整改到位。"),
+    RatingLevel.QUALIFIED: ("合格", "履行合同主要约定；存在一般性问题，经督促后整改到位。"),
+    RatingLevel.BASICALLY_QUALIFIED: ("基本合格", "合同履行有明显不足，问题较多或整改不及时，但未造成严重后果。"),
+    RatingLevel.UNQUALIFIED: ("不合格", "未履行合同主要约定，或存在严重的质量、安全、合规问题，或造成重大损失。"),
+}
+
+SEES_EVERY_RATING = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.RATING_REVIEWER)
+GOVERNMENT_ROLES = (Role.RATER, Role.PROCUREMENT_OFFICER, Role.ORGANISER, Role.SUPERVISOR, Role.SERVICE)
+FACTORS = tuple(RatingFactors.__struct_fields__)
+
+
+def _with_answers(statement: Any) -> Any:
+    return statement.options(selectinload(Rating.vendor), selectinload(Rating.comment),
+                             selectinload(Rating.review))
+
+
+def final_level(rating: Rating) -> RatingLevel:
+    if rating.review is not None and rating.review.revised_level:
+        return RatingLevel(rating.review.revised_level)
+    return RatingLevel(rating.overall)
+
+
+def _status(rating: Rating, today: dt.date) -> str:
+    if rating.review is not None:
+        return "final"
+    if rating.comment is not None and rating.comment.disputes:
+        return "disputed"
+    return "open_for_comment" if today <= rating.comment_until else "final"
+
+
+def rating_view(rating: Rating, today: dt.date) -> RatingView:
+    comment, review = rating.comment, rating.review
+    return RatingView(
+        id=rating.id, vendor_uscc=rating.vendor.uscc, vendor_name=rating.vendor.name,
+        project_code=rating.project_code, stage=rating.stage,
+        factors=RatingFactors(**{factor: RatingLevel(getattr(rating, factor)) for factor in FACTORS}),
+        overall=RatingLevel(rating.overall), overall_label=LEVEL_DEFINITIONS[RatingLevel(rating.overall)][0],
+        narrative=rating.narrative, visibility=rating.visibility,  # type: ignore[arg-type]
+        rated_on=rating.rated_on, comment_until=rating.comment_until, rater_unit=rating.rater_unit,
+        comment=RatingCommentView(text=comment.text, disputes=comment.disputes,
+                                  commented_at=as_utc(comment.commented_at)) if comment else None,
+        review=RatingReviewView(outcome=review.outcome,
+                                revised_level=RatingLevel(review.revised_level) if review.revised_level else None,
+                                narrative=review.narrative, reviewed_at=as_utc(review.reviewed_at),
+                                reviewer_unit=review.reviewer_unit) if review else None,
+        final_level=final_level(rating), status=_status(rating, today))  # type: ignore[arg-type]
+
+
+def may_see(caller: Identity, rating: Rating) -> bool:
+    if caller.has_any(SEES_EVERY_RATING):
+        return True
+    if caller.has_any([Role.VENDOR]) and caller.unit == rating.vendor.uscc:
+        return True
+    if rating.visibility == "public":
+        return True
+    if rating.visibility == "government" and caller.has_any(GOVERNMENT_ROLES):
+        return True
+    return caller.has_any([Role.RATER]) and caller.unit == rating.rater_unit
+
+
+def _blank(text: str) -> bool:
+    return not text.strip()
+
+
+async def create_rating(session: AsyncSession, audit: AuditRecorder, actor: Identity, uscc: str,
+                        data: RatingCreate) -> RatingView:
+    if _blank(data.narrative):
+        raise InvalidInput.for_field("narrative", "a written narrative is required")
+    if data.project_code is not None and await session.get(Project, data.project_code) is None:
+        raise InvalidInput.for_field("project_code", "no project with this code is registered")
+    vendor = await find_vendor(session, uscc)
+    today = beijing_today()
+    rating = Rating(vendor=vendor, project_code=data.project_code, stage=data.stage, overall=data.overall.value,
+                    narrative=data.narrative, visibility=data.visibility, rated_on=today,
+                    comment_until=today + dt.timedelta(days=COMMENT_WINDOW_DAYS), rater=actor.subject,
+                    rater_unit=actor.unit, created_at=utc_now(), comment=None, review=None,
+                    **{factor: getattr(data.factors, factor).value for factor in FACTORS})
+    session.add(rating)
+    await session.flush()
+    view = rating_view(rating, today)
+    await audit.record(session, actor=actor, action="rating.created", object_type="rating", object_id=str(rating.id),
+                       after=msgspec.to_builtins(view),
+                       details={"vendor_uscc": uscc, "overall": data.overall.value, "visibility": data.visibility})
+    return view
+
+
+async def _load_rating(session: AsyncSession, rating_id: int) -> Rating:
+    rating = (await session.execute(_with_answers(select(Rating).where(Rating.id == rating_id)))).scalar_one_or_none()
+    if rating is None:
+        raise NotFound(f"No rating {rating_id}.")
+    return rating
+
+
+async def comment_on_rating(session: AsyncSession, audit: AuditRecorder, actor: Identity, rating_id: int,
+                            data: RatingCommentCreate) -> RatingView:
+    if _blank(data.text):
+        raise InvalidInput.for_field("text", "must not be blank")
+    rating = await _load_rating(session, rating_id)
+    if actor.unit != rating.vendor.uscc:
+        raise NotPermitted("A vendor may comment only on its own ratings.")
+    today = beijing_today()
+    if rating.comment is not None:
+        raise Conflict("This rating already has the vendor's comment.")
+    if today > rating.comment_until:
+        raise Conflict(f"The comment window closed on {rating.comment_until.isoformat()}.")
+    rating.comment = RatingComment(text=data.text, disputes=data.disputes, commented_at=utc_now(),
+                                   commented_by=actor.subject)
+    await session.flush()
+    view = rating_view(rating, today)
+    await audit.record(session, actor=actor, action="rating.commented", object_type="rating",
+                       object_id=str(rating.id), after=msgspec.to_builtins(view.comment),
+                       details={"disputes": data.disputes})
+    return view
+
+
+async def review_rating(session: AsyncSession, audit: AuditRecorder, outbox: OutboxTables, actor: Identity,
+                        rating_id: int, data: RatingReviewCreate) -> RatingView:
+    if _blank(data.narrative):
+        raise InvalidInput.for_field("narrative", "a written narrative is required")
+    if (data.outcome == "revised") != (data.revised_level is not None):
+        raise InvalidInput.for_field("revised_level", "required when the outcome is revised, and only then")
+    rating = await _load_rating(session, rating_id)
+    if actor.unit == rating.rater_unit:
+        raise NotPermitted("A rating is reviewed by someone outside the rater's unit.")
+    if rating.review is not None:
+        raise Conflict("This rating has already been reviewed.")
+    if rating.comment is None or not rating.comment.disputes:
+        raise Conflict("Only a rating the vendor disputes is reviewed.")
+    rating.review = RatingReview(outcome=data.outcome, revised_level=data.revised_level and data.revised_level.value,
+                                 narrative=data.narrative, reviewed_at=utc_now(), reviewed_by=actor.subject,
+                                 reviewer_unit=actor.unit)
+    await session.flush()
+    view = rating_view(rating, beijing_today())
+    await audit.record(session, actor=actor, action="rating.reviewed", object_type="rating", object_id=str(rating.id),
+                       after=msgspec.to_builtins(view.review),
+                       details={"outcome": data.outcome, "final_level": view.final_level.value})
+    await publish(session, outbox, "rating.final", str(rating.id), {
+        "rating_id": rating.id, "vendor_uscc": view.vendor_uscc, "final_level": view.final_level.value})
+    return view
+
+
+async def vendor_ratings(session: AsyncSession, caller: Identity, uscc: str) -> VendorRatings:
+    """The ratings of ``uscc`` that ``caller`` may see, newest first, with their 3-year aggregate."""
+    if caller.has_any([Role.VENDOR]) and not caller.has_any(SEES_EVERY_RATING) and caller.unit != uscc:
+        raise NotPermitted("A vendor sees only its own ratings.")
+    vendor = await find_vendor(session, uscc)
+    rows = (await session.execute(_with_answers(select(Rating).where(Rating.vendor_id == vendor.id))
+                                  .order_by(Rating.rated_on.desc(), Rating.id.desc()))).scalars()
+    today = beijing_today()
+    visible = [rating for rating in rows if may_see(caller, rating)]
+    since = add_months(today, -AGGREGATE_MONTHS)
+    levels = Counter(final_level(r).value for r in visible if r.rated_on >= since)
+    aggregate = RatingAggregate(since=since, count=sum(levels.values()),
+                                by_level={level.value: levels[level.value] for level in RatingLevel})
+    return VendorRatings(vendor_uscc=uscc, items=[rating_view(r, today) for r in visible], aggregate=aggregate)
+
+
+async def public_ratings(session: AsyncSession, *, page: int, page_size: int) -> Page[RatingView]:
+    public = select(Rating).where(Rating.visibility == "public")
+    total = (await session.execute(select(func.count()).select_from(public.subquery()))).scalar_one()
+    rows = await session.execute(_with_answers(public).order_by(Rating.rated_on.desc(), Rating.id.desc())
+                                 .offset((page - 1) * page_size).limit(page_size))
+    today = beijing_today()
+    return Page(items=[rating_view(r, today) for r in rows.scalars()], total=total, page=page, page_size=page_size)

@@ -1,0 +1,84 @@
+"""Engagements on a project, conflict checks of a lot's bidders, and the project's barred list."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Literal
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from services.vendors.domain import conflicts, engagements
+from services.vendors.routes.access import CHECK_READERS, ENGAGEMENT_WRITERS, REGISTRY_READERS
+from services.vendors.schemas import (
+    BarredList,
+    ConflictCheckRequest,
+    ConflictCheckView,
+    EngagementCreate,
+    EngagementView,
+)
+from shared.db import Database
+from shared.identity import Identity, requires_role
+
+
+class EngagementsController(Controller):
+    path = "/api/v1"
+    tags = ["engagements"]
+
+    @get("/projects/{code:str}/engagements", guards=[requires_role(*REGISTRY_READERS)])
+    async def get_engagements(self, state: State, code: FromPath[str]) -> list[EngagementView]:
+        database: Database = state.database
+        async with database.reading() as session:
+            project = await engagements.load_project(session, code)
+            return await engagements.project_engagements(session, project)
+
+    @post("/projects/{code:str}/engagements", guards=[requires_role(*ENGAGEMENT_WRITERS)])
+    async def post_engagement(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
+                              data: JSONBody[EngagementCreate]) -> Response[EngagementView]:
+        database: Database = state.database
+        async with database.transaction() as session:
+            project = await engagements.project_for_caller(session, code, request.user)
+            recorded = await engagements.record_engagement(session, state.audit, request.user, project, data)
+        return Response(recorded, status_code=201)
+
+    @post("/projects/{code:str}/lots/{lot:str}/conflict-checks", guards=[requires_role(*ENGAGEMENT_WRITERS)])
+    async def post_conflict_check(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
+                                  lot: FromPath[str], data: JSONBody[ConflictCheckRequest]
+                                  ) -> Response[ConflictCheckView]:
+        """Judge each bidder of the lot: allowed, barred or flagged, with every reason and rule. Stored."""
+        database: Database = state.database
+        async with database.transaction() as session:
+            project = await engagements.project_for_caller(session, code, request.user)
+            check = await conflicts.run_conflict_check(session, state.audit, state.outbox, request.user, project,
+                                                       lot, data, state.conflict_policy)
+        return Response(check, status_code=201)
+
+    @get("/conflict-checks/{check_id:str}", guards=[requires_role(*CHECK_READERS)])
+    async def get_conflict_check(self, request: Request[Identity, str, State], state: State,
+                                 check_id: FromPath[str]) -> ConflictCheckView:
+        """A stored check exactly as it was answered."""
+        database: Database = state.database
+        async with database.reading() as session:
+            check = await conflicts.read_conflict_check(session, check_id)
+            await engagements.project_for_caller(session, check.project_code, request.user)
+        return check
+
+    @get("/projects/{code:str}/barred-list", guards=[requires_role(*CHECK_READERS)])
+    async def get_barred_list(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
+                              format: FromQuery[Literal["json", "csv"]] = "json") -> Response[BarredList | bytes]:
+        """Who may not bid on which lot, and why, for the procurement file."""
+        database: Database = state.database
+        async with database.reading() as session:
+            project = await engagements.project_for_caller(session, code, request.user)
+            barred = await conflicts.barred_list(session, project, state.conflict_policy)
+        if format == "json":
+            return Response(barred)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(conflicts.BARRED_CSV_HEADERS)
+        writer.writerows(conflicts.barred_list_rows(barred))
+        # The BOM makes Excel, which the procurement staff open it in, read the file as UTF-8.
+        return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="barred-list-{project.code}.csv"'})

@@ -1,0 +1,67 @@
+"""Vendor ratings (Art. 28): rating, the vendor's comment, the review of a dispute, and who sees what."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody, Parameter
+
+from services.vendors.domain import ratings
+from services.vendors.schemas import (
+    Page,
+    RatingCommentCreate,
+    RatingCreate,
+    RatingReviewCreate,
+    RatingView,
+    VendorRatings,
+)
+from shared.db import Database
+from shared.identity import Identity, requires_role
+from shared.roles import ALL_ROLES, Role
+
+
+class RatingsController(Controller):
+    path = "/api/v1"
+    tags = ["ratings"]
+
+    @post("/vendors/{uscc:str}/ratings", guards=[requires_role(Role.RATER)])
+    async def post_rating(self, request: Request[Identity, str, State], state: State, uscc: FromPath[str],
+                          data: JSONBody[RatingCreate]) -> Response[RatingView]:
+        database: Database = state.database
+        async with database.transaction() as session:
+            rating = await ratings.create_rating(session, state.audit, request.user, uscc, data)
+        return Response(rating, status_code=201)
+
+    @get("/vendors/{uscc:str}/ratings", guards=[requires_role(*ALL_ROLES)])
+    async def get_ratings(self, request: Request[Identity, str, State], state: State,
+                          uscc: FromPath[str]) -> VendorRatings:
+        """Only the ratings the caller may see (a vendor only its own), with the 3-year aggregate of those."""
+        database: Database = state.database
+        async with database.reading() as session:
+            return await ratings.vendor_ratings(session, request.user, uscc)
+
+    @post("/ratings/{rating_id:int}/comment", guards=[requires_role(Role.VENDOR)])
+    async def post_comment(self, request: Request[Identity, str, State], state: State, rating_id: FromPath[int],
+                           data: JSONBody[RatingCommentCreate]) -> Response[RatingView]:
+        """The rated vendor's answer, once, within 14 days; ``disputes`` sends the rating to review."""
+        database: Database = state.database
+        async with database.transaction() as session:
+            rating = await ratings.comment_on_rating(session, state.audit, request.user, rating_id, data)
+        return Response(rating, status_code=201)
+
+    @post("/ratings/{rating_id:int}/review", guards=[requires_role(Role.RATING_REVIEWER)])
+    async def post_review(self, request: Request[Identity, str, State], state: State, rating_id: FromPath[int],
+                          data: JSONBody[RatingReviewCreate]) -> Response[RatingView]:
+        """Settle a disputed rating; the reviewer is never from the rater's unit."""
+        database: Database = state.database
+        async with database.transaction() as session:
+            rating = await ratings.review_rating(session, state.audit, state.outbox, request.user, rating_id, data)
+        return Response(rating, status_code=201)
+
+    @get("/public-ratings")
+    async def get_public_ratings(self, state: State, page: int = Parameter(default=1, ge=1),
+                                 page_size: int = Parameter(default=50, ge=1, le=500)) -> Page[RatingView]:
+        """Ratings published to the public; open to anyone once the path is in shared.identity.OPEN_PATHS."""
+        database: Database = state.database
+        async with database.reading() as session:
+            return await ratings.public_ratings(session, page=page, page_size=page_size)

@@ -1,0 +1,49 @@
+"""The exclusion register: whether a debarment is active follows from its Beijing dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from shared.clock import beijing_today
+from tests.vendors.conftest import VendorsApi
+
+
+def exclusion(uscc: str, starts_on: dt.date, ends_on: dt.date | None) -> dict[str, object]:
+    return {"uscc": uscc, "vendor_name": "浙江某公司", "issuing_body": "温州市财政局",
+            "decision_number": "温财〔2026〕1号", "scope": "浙江省政府采购活动", "reason": "串通投标",
+            "starts_on": starts_on.isoformat(), "ends_on": ends_on and ends_on.isoformat()}
+
+
+async def test_active_is_computed_from_the_dates(api: VendorsApi) -> None:
+    today = beijing_today()
+    current, ended, future = api.new_uscc(), api.new_uscc(), api.new_uscc()
+    for uscc, start, end in ((current, today, today), (ended, today - dt.timedelta(days=30),
+                                                        today - dt.timedelta(days=1)),
+                             (future, today + dt.timedelta(days=1), None)):
+        response = await api.client.post("/api/v1/exclusions", json=exclusion(uscc, start, end), headers=api.admin)
+        assert response.status_code == 201, response.text
+    listed = (await api.client.get("/api/v1/exclusions", headers=api.headers("auditor"))).json()
+    assert {item["uscc"]: item["active"] for item in listed["items"]} == {current: True, ended: False, future: False}
+    active = (await api.client.get("/api/v1/exclusions", params={"active": "true"}, headers=api.admin)).json()
+    assert [item["uscc"] for item in active["items"]] == [current]
+    assert (await api.audit_actions()).count("exclusion.recorded") == 3
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"uscc": "91330326MA2CT8U6X1"}, "uscc"),
+    ({"ends_on": "2020-01-01"}, "ends_on"),
+    ({"issuing_body": ""}, "issuing_body"),
+])
+async def test_bad_exclusions_name_the_field(api: VendorsApi, changes: dict[str, object], field: str) -> None:
+    body = {**exclusion(api.new_uscc(), dt.date(2026, 1, 1), None), **changes}
+    response = await api.client.post("/api/v1/exclusions", json=body, headers=api.admin)
+    assert response.status_code == 422
+    assert field in [error["field"] for error in response.json()["errors"]]
+
+
+async def test_only_bureau_admins_record_exclusions(api: VendorsApi) -> None:
+    body = exclusion(api.new_uscc(), dt.date(2026, 1, 1), None)
+    for role in ("procurement_officer", "auditor", "service"):
+        assert (await api.client.post("/api/v1/exclusions", json=body, headers=api.headers(role))).status_code == 403

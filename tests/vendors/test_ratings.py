@@ -1,0 +1,136 @@
+"""Vendor ratings (Art. 28): a narrative required, the vendor's 14-day comment window, review of a
+dispute by someone outside the rater's unit, nothing overwritten, visibility per rating."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from services.vendors.domain import ratings as ratings_domain
+from shared.clock import beijing_today
+from tests.vendors.conftest import OTHER_UNIT, VendorsApi
+
+RATER_UNIT = OTHER_UNIT  # the county unit whose contract was rated
+
+
+def rating(visibility: str = "public", overall: str = "basically_qualified", **changes: Any) -> dict[str, Any]:
+    return {"stage": "初步验收", "overall": overall, "visibility": visibility,
+            "narrative": "系统上线延期两周，文档不全。",
+            "factors": {"quality": "qualified", "schedule": "basically_qualified", "service_responsiveness": "good",
+                        "security_compliance": "qualified", "documentation": "unqualified"}, **changes}
+
+
+async def rate(api: VendorsApi, uscc: str, **changes: Any) -> dict[str, Any]:
+    response = await api.client.post(f"/api/v1/vendors/{uscc}/ratings", json=rating(**changes),
+                                     headers=api.headers("rater", unit=RATER_UNIT))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_a_rating_opens_a_14_day_comment_window(api: VendorsApi) -> None:
+    uscc = await api.vendor()
+    created = await rate(api, uscc)
+    assert created["overall_label"] == "基本合格"
+    assert created["status"] == "open_for_comment"
+    assert dt.date.fromisoformat(created["comment_until"]) == beijing_today() + dt.timedelta(days=14)
+
+
+async def test_dispute_then_review_keeps_every_part(api: VendorsApi) -> None:
+    uscc = await api.vendor()
+    created = await rate(api, uscc)
+    vendor = api.headers("vendor", unit=uscc)
+    commented = await api.client.post(f"/api/v1/ratings/{created['id']}/comment", headers=vendor,
+                                      json={"text": "延期系用户需求变更所致，附会议纪要。", "disputes": True})
+    assert commented.status_code == 201, commented.text
+    assert commented.json()["status"] == "disputed"
+
+    same_unit = await api.client.post(f"/api/v1/ratings/{created['id']}/review",
+                                      headers=api.headers("rating_reviewer", unit=RATER_UNIT),
+                                      json={"outcome": "upheld", "narrative": "维持"})
+    assert same_unit.status_code == 403
+    reviewed = await api.client.post(f"/api/v1/ratings/{created['id']}/review",
+                                     headers=api.headers("rating_reviewer"),
+                                     json={"outcome": "revised", "revised_level": "qualified",
+                                           "narrative": "需求变更有据，调整为合格。"})
+    assert reviewed.status_code == 201, reviewed.text
+    final = reviewed.json()
+    assert (final["overall"], final["final_level"], final["status"]) == ("basically_qualified", "qualified", "final")
+    assert final["narrative"] == created["narrative"] and final["comment"]["disputes"] is True
+
+    again = await api.client.post(f"/api/v1/ratings/{created['id']}/review", headers=api.headers("rating_reviewer"),
+                                  json={"outcome": "upheld", "narrative": "再次复核"})
+    assert again.status_code == 409
+    actions = await api.audit_actions()
+    assert actions[-3:] == ["rating.created", "rating.commented", "rating.reviewed"]
+
+
+async def test_only_the_rated_vendor_comments_and_only_within_the_window(api: VendorsApi,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    uscc, other = await api.vendor(), await api.vendor()
+    created = await rate(api, uscc)
+    url = f"/api/v1/ratings/{created['id']}/comment"
+    body = {"text": "无异议"}
+    assert (await api.client.post(url, json=body, headers=api.headers("vendor", unit=other))).status_code == 403
+    monkeypatch.setattr(ratings_domain, "beijing_today", lambda: beijing_today() + dt.timedelta(days=15))
+    late = await api.client.post(url, json=body, headers=api.headers("vendor", unit=uscc))
+    assert late.status_code == 409
+    assert "closed" in late.json()["detail"]
+
+
+async def test_an_undisputed_rating_is_not_reviewed(api: VendorsApi) -> None:
+    uscc = await api.vendor()
+    created = await rate(api, uscc)
+    await api.client.post(f"/api/v1/ratings/{created['id']}/comment", json={"text": "收到", "disputes": False},
+                          headers=api.headers("vendor", unit=uscc))
+    response = await api.client.post(f"/api/v1/ratings/{created['id']}/review", headers=api.headers("rating_reviewer"),
+                                     json={"outcome": "upheld", "narrative": "维持"})
+    assert response.status_code == 409
+
+
+async def test_each_caller_sees_only_what_the_visibility_allows(api: VendorsApi) -> None:
+    uscc, other = await api.vendor(), await api.vendor()
+    for visibility in ("bureau", "government", "public"):
+        await rate(api, uscc, visibility=visibility)
+
+    async def visible(headers: dict[str, str], vendor: str = uscc) -> list[str]:
+        response = await api.client.get(f"/api/v1/vendors/{vendor}/ratings", headers=headers)
+        assert response.status_code == 200, response.text
+        return sorted(item["visibility"] for item in response.json()["items"])
+
+    assert await visible(api.admin) == ["bureau", "government", "public"]
+    assert await visible(api.headers("vendor", unit=uscc)) == ["bureau", "government", "public"]
+    assert await visible(api.headers("procurement_officer")) == ["government", "public"]
+    assert await visible(api.headers("expert")) == ["public"]
+    refused = await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.headers("vendor", unit=other))
+    assert refused.status_code == 403
+    public = (await api.client.get("/api/v1/public-ratings", headers=api.headers("expert"))).json()
+    assert [item["visibility"] for item in public["items"]] == ["public"]
+
+
+async def test_the_aggregate_counts_final_levels_of_visible_ratings(api: VendorsApi) -> None:
+    uscc = await api.vendor()
+    await rate(api, uscc, overall="excellent")
+    await rate(api, uscc, overall="excellent", visibility="bureau")
+    await rate(api, uscc, overall="unqualified")
+    aggregate = (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["aggregate"]
+    assert aggregate["count"] == 3
+    assert aggregate["by_level"]["excellent"] == 2 and aggregate["by_level"]["unqualified"] == 1
+    public = (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.headers("expert"))).json()
+    assert public["aggregate"]["count"] == 2
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"narrative": "   "}, "narrative"),
+    ({"overall": "great"}, "overall"),
+    ({"visibility": "everyone"}, "visibility"),
+    ({"project_code": "PY-NONE"}, "project_code"),
+])
+async def test_bad_ratings_name_the_field(api: VendorsApi, changes: dict[str, Any], field: str) -> None:
+    uscc = await api.vendor()
+    response = await api.client.post(f"/api/v1/vendors/{uscc}/ratings", json=rating(**changes),
+                                     headers=api.headers("rater"))
+    assert response.status_code == 422, response.text
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["items"] == []

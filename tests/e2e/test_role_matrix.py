@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from shared.demo import bureau_unit
+from shared.demo import bureau_unit, demo_vendors
 from shared.local_system import LocalSystem
 from shared.roles import Role
 
@@ -61,11 +61,12 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/webhooks/{webhook_id}/disable"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR}),
 }
+SAMPLE_VENDOR = demo_vendors()[0]
 ANONYMOUS = {("POST", "/api/v1/auth/sign-in"), ("GET", "/api/v1/public-ratings")}
 SAMPLE_PATH_VALUES = {"code": "PY-2026-001", "username": "nobody", "key_id": "0000000000000000",
                       "webhook_id": "0000000000000000", "check_id": "00000000-0000-0000-0000-000000000000",
                       "rating_id": "1", "lot": "L1",
-                      "uscc": "91330326MA2CT8U6X0"}
+                      "uscc": SAMPLE_VENDOR.uscc}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -73,10 +74,14 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 def system_with_role_keys(local_system: LocalSystem) -> tuple[LocalSystem, dict[str, str]]:
     """The run's system, and one API key per role (in the bureau's unit)."""
     admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
+    # A vendor acts as itself: its key's unit is the vendor named in the sample paths.
+    httpx.post(local_system.url() + "/api/v1/units", headers=admin, timeout=10,
+               json={"uscc": SAMPLE_VENDOR.uscc, "name": SAMPLE_VENDOR.name})
     keys = {}
     for role in Role:
+        unit = SAMPLE_VENDOR.uscc if role is Role.VENDOR else bureau_unit().uscc
         created = httpx.post(local_system.url() + "/api/v1/api-keys", headers=admin, timeout=10, json={
-            "name": f"matrix {role}", "roles": [role.value], "unit_uscc": bureau_unit().uscc})
+            "name": f"matrix {role}", "roles": [role.value], "unit_uscc": unit})
         keys[role.value] = created.json()["value"]
     return local_system, keys
 

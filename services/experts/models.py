@@ -1,4 +1,7 @@
-"""Tables of the experts service: fields, the pool, training, and project references."""
+"""Tables of the experts service: fields, the pool, training, availability, and project references.
+
+Personal data (phone, ID number, bank account) is stored only as field-encryption tokens; the ID
+number also as a keyed blind index, the one way to find an expert by it."""
 
 from __future__ import annotations
 
@@ -53,13 +56,31 @@ class Expert(Base):
     years_in_field: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    status_changed_on: Mapped[dt.date | None] = mapped_column(Date)
     suspended_until: Mapped[dt.date | None] = mapped_column(Date)
     last_trained_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The identity subject (``user:<id>``) of the expert's own sign-in, so they can keep their
+    # availability and declared conflicts themselves.
+    account_subject: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
+    phone_token: Mapped[str | None] = mapped_column(String(255))
+    id_number_token: Mapped[str | None] = mapped_column(String(255))
+    id_number_index: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    bank_account_token: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     fields: Mapped[list[ExpertField]] = relationship(
         cascade="all, delete-orphan", order_by="ExpertField.field_code", lazy="raise")
+    former_employers: Mapped[list[FormerEmployer]] = relationship(
+        cascade="all, delete-orphan", order_by="FormerEmployer.ended_on", lazy="raise")
+    certificates: Mapped[list[Certificate]] = relationship(
+        cascade="all, delete-orphan", order_by="Certificate.id", lazy="raise")
+    bad_conduct_records: Mapped[list[BadConductRecord]] = relationship(
+        cascade="all, delete-orphan", order_by="BadConductRecord.occurred_on", lazy="raise")
+    unavailability: Mapped[list[Unavailability]] = relationship(
+        cascade="all, delete-orphan", order_by="Unavailability.starts_on", lazy="raise")
+    declared_conflicts: Mapped[list[DeclaredConflict]] = relationship(
+        cascade="all, delete-orphan", order_by="DeclaredConflict.id", lazy="raise")
 
 
 class ExpertField(Base):
@@ -89,3 +110,64 @@ class TrainingAttendance(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("training_sessions.id"), index=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
     passed: Mapped[bool] = mapped_column(Boolean)
+
+
+class FormerEmployer(Base):
+    """A unit the expert worked for; avoidance looks back 3 years from the meeting."""
+
+    __tablename__ = "expert_former_employers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    unit_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    unit_name: Mapped[str] = mapped_column(String(200))
+    started_on: Mapped[dt.date | None] = mapped_column(Date)
+    ended_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class Certificate(Base):
+    __tablename__ = "expert_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class BadConductRecord(Base):
+    """不良行为: a dated record; one within 3 years of a meeting keeps the expert off its panel."""
+
+    __tablename__ = "expert_bad_conduct"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(500))
+
+
+class Unavailability(Base):
+    """A period the expert cannot sit, from a half-day to a half-day (both included)."""
+
+    __tablename__ = "expert_unavailability"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    starts_half: Mapped[str] = mapped_column(String(10))
+    ends_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    ends_half: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeclaredConflict(Base):
+    """A unit the expert declares a conflict with (回避), until a date or open-ended."""
+
+    __tablename__ = "expert_declared_conflicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    unit_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    until: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    declared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -6,8 +6,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.audit import AuditSettings
+from shared.crypto import Algorithm, data_algorithm_from_env
 from shared.service_app import identity_public_keys
-from shared.settings import data_dir, database_url, env_bool, env_str
+from shared.settings import data_dir, database_url, env_bool, env_int, env_str
+
+
+def _key_path(variable: str, file_name: str) -> Path:
+    return Path(env_str(variable, str(data_dir() / "keys" / file_name)))
+
+
+@dataclass(frozen=True)
+class PoolRules:
+    """The numbers of the design's pool rules; each a ``SORTES_EXPERTS_*`` setting."""
+
+    max_age: int = 70  # eligible while younger, on the meeting date
+    training_valid_months: int = 12  # Art. 30
+    bad_conduct_years: int = 3
+    former_employer_years: int = 3  # avoidance (回避) looks this far back
+    yearly_panel_cap: int = 12
+    # Suspension rules: reaching any threshold over the look-back suspends the expert automatically.
+    suspension_max_declines: int = 3
+    suspension_max_no_shows: int = 2
+    suspension_max_low_scores: int = 2
+    suspension_months: int = 6
+
+    @classmethod
+    def from_env(cls) -> PoolRules:
+        defaults = cls()
+        return cls(**{name: env_int(f"SORTES_EXPERTS_{name.upper()}", getattr(defaults, name))
+                      for name in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -19,6 +46,13 @@ class ExpertsSettings:
         "SORTES_EXPERTS_DRAW_KEY_FILE", str(data_dir() / "keys" / "experts-draw.pem"))))
     draw_key_set_file: Path = field(default_factory=lambda: Path(env_str(
         "SORTES_EXPERTS_DRAW_KEY_SET_FILE", str(data_dir() / "keys" / "draw-key-set.json"))))
+    # Field encryption of phone, ID number and bank account, and the blind index of the ID number.
+    data_key_file: Path = field(default_factory=lambda: _key_path(
+        "SORTES_EXPERTS_DATA_KEY_FILE", "experts-data-keys"))
+    data_algorithm: Algorithm = field(default_factory=lambda: data_algorithm_from_env("SORTES_EXPERTS"))
+    blind_index_key_file: Path = field(default_factory=lambda: _key_path(
+        "SORTES_EXPERTS_BLIND_INDEX_KEY_FILE", "experts-blind-index"))
+    rules: PoolRules = field(default_factory=PoolRules.from_env)
     load_demo_data: bool = False
     log_level: str = "INFO"
 

@@ -38,8 +38,28 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/api-keys"): ADMIN,
     ("POST", "/api/v1/api-keys/{key_id}/revoke"): ADMIN,
     ("GET", "/api/v1/fields"): EVERYONE,
+    ("POST", "/api/v1/fields"): ADMIN,
+    ("PATCH", "/api/v1/fields/{code}"): ADMIN,
     ("GET", "/api/v1/experts"): POOL_READERS,
+    ("POST", "/api/v1/experts"): ADMIN,
     ("GET", "/api/v1/experts/{code}"): POOL_READERS,
+    ("PATCH", "/api/v1/experts/{code}"): ADMIN,
+    ("PUT", "/api/v1/experts/{code}/status"): ADMIN,
+    ("POST", "/api/v1/experts/{code}/bad-conduct"): ADMIN,
+    # Experts keep their own availability too; the matrix's expert key is nobody's (tests/experts).
+    ("GET", "/api/v1/experts/{code}/unavailability"): ADMIN,
+    ("POST", "/api/v1/experts/{code}/unavailability"): ADMIN,
+    ("DELETE", "/api/v1/experts/{code}/unavailability/{period_id}"): ADMIN,
+    ("GET", "/api/v1/experts/{code}/declared-conflicts"): ADMIN,
+    ("POST", "/api/v1/experts/{code}/declared-conflicts"): ADMIN,
+    ("DELETE", "/api/v1/experts/{code}/declared-conflicts/{conflict_id}"): ADMIN,
+    ("POST", "/api/v1/experts/import"): ADMIN,
+    ("GET", "/api/v1/experts/import-template"): ADMIN,
+    ("GET", "/api/v1/experts/export"): ADMIN_AUDITOR,
+    ("POST", "/api/v1/eligibility"): frozenset({Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN}),
+    ("GET", "/api/v1/trainings"): frozenset({Role.BUREAU_ADMIN, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR}),
+    ("POST", "/api/v1/trainings"): ADMIN,
+    ("POST", "/api/v1/trainings/{training_id}/attendance"): ADMIN,
     ("GET", "/api/v1/vendors"): REGISTRY_READERS,
     ("POST", "/api/v1/vendors"): ADMIN,
     ("GET", "/api/v1/vendors/{uscc}"): REGISTRY_READERS,
@@ -65,7 +85,7 @@ SAMPLE_VENDOR = demo_vendors()[0]
 ANONYMOUS = {("POST", "/api/v1/auth/sign-in"), ("GET", "/api/v1/public-ratings")}
 SAMPLE_PATH_VALUES = {"code": "PY-2026-001", "username": "nobody", "key_id": "0000000000000000",
                       "webhook_id": "0000000000000000", "check_id": "00000000-0000-0000-0000-000000000000",
-                      "rating_id": "1", "lot": "L1",
+                      "rating_id": "1", "lot": "L1", "period_id": "1", "conflict_id": "1", "training_id": "1",
                       "uscc": SAMPLE_VENDOR.uscc}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 

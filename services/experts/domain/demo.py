@@ -1,4 +1,8 @@
-"""Demo pool for ``make run``: about 200 experts across the default fields, trained, with sessions."""
+"""Demo pool for ``make run``: about 200 experts across the default fields, trained, with sessions.
+
+Deterministic (a fixed seed): the same people every time, with sealed phone, ID and bank numbers
+(ID numbers with valid GB 11643 check digits), former employers, a few declared conflicts and
+unavailable days."""
 
 from __future__ import annotations
 
@@ -8,18 +12,23 @@ import random
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain.personal_data import PersonalDataVault
 from services.experts.models import (
+    DeclaredConflict,
     Expert,
     ExpertField,
     Field,
+    FormerEmployer,
     Lot,
     Project,
     TrainingAttendance,
     TrainingSession,
+    Unavailability,
 )
 from shared.audit import AuditRecorder, system_actor
 from shared.clock import beijing_today, utc_now
-from shared.demo import demo_projects, demo_units, demo_vendors, make_uscc
+from shared.demo import PINGYANG_DIVISION, demo_projects, demo_units, demo_vendors, make_uscc
+from shared.identifiers import id_number_check_character
 from shared.projects import upsert_project
 
 _SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐"
@@ -35,7 +44,7 @@ DEMO_EXPERT_COUNT = 200
 SYSTEM = system_actor("experts")
 
 
-async def load_demo_data(session: AsyncSession, audit: AuditRecorder) -> bool:
+async def load_demo_data(session: AsyncSession, audit: AuditRecorder, vault: PersonalDataVault) -> bool:
     """Fill an empty pool; a pool that already has experts is left alone. True when it loaded."""
     if (await session.execute(select(func.count()).select_from(Expert))).scalar_one():
         return False
@@ -49,7 +58,10 @@ async def load_demo_data(session: AsyncSession, audit: AuditRecorder) -> bool:
                  *[(make_uscc(rng, "12"), name) for name in _OTHER_EMPLOYERS]]
     now = utc_now()
     for number in range(1, DEMO_EXPERT_COUNT + 1):
-        session.add(_demo_expert(rng, number, employers, leaf_fields, now))
+        expert = _demo_expert(rng, number, employers, leaf_fields, now)
+        _add_personal_data(rng, number, expert, vault)
+        _add_history_and_availability(rng, expert, employers, now)
+        session.add(expert)
     await session.flush()
     experts = (await session.execute(select(Expert))).scalars().all()
     for expert in experts:
@@ -82,6 +94,32 @@ def _demo_expert(rng: random.Random, number: int, employers: list[tuple[str, str
         last_trained_on=_snap_to_session(trained), created_at=now, updated_at=now,
         fields=[ExpertField(field_code=code, is_primary=index == 0) for index, code in enumerate(chosen)],
     )
+
+
+def _add_personal_data(rng: random.Random, number: int, expert: Expert, vault: PersonalDataVault) -> None:
+    # The sequence part of the ID number is the pool number, so no two demo experts share one.
+    first17 = f"{PINGYANG_DIVISION}{expert.birth_date:%Y%m%d}{number % 1000:03d}"
+    vault.seal(expert, "id_number", first17 + id_number_check_character(first17))
+    vault.seal(expert, "phone", "1" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9)))
+    vault.seal(expert, "bank_account", "6222" + "".join(rng.choice("0123456789") for _ in range(15)))
+
+
+def _add_history_and_availability(rng: random.Random, expert: Expert, employers: list[tuple[str, str]],
+                                  now: dt.datetime) -> None:
+    today = beijing_today()
+    if rng.random() < 0.4:
+        unit_uscc, unit_name = rng.choice([e for e in employers if e[0] != expert.unit_uscc])
+        ended = today - dt.timedelta(days=rng.randint(60, 2500))
+        expert.former_employers = [FormerEmployer(unit_uscc=unit_uscc, unit_name=unit_name, ended_on=ended,
+                                                  started_on=ended - dt.timedelta(days=rng.randint(400, 3000)))]
+    if rng.random() < 0.05:
+        expert.declared_conflicts = [DeclaredConflict(unit_uscc=rng.choice(employers)[0], reason="亲属在该单位任职",
+                                                      until=today + dt.timedelta(days=365), declared_at=now)]
+    if rng.random() < 0.08:
+        starts = today + dt.timedelta(days=rng.randint(1, 40))
+        expert.unavailability = [Unavailability(starts_on=starts, starts_half="morning",
+                                                ends_on=starts + dt.timedelta(days=rng.randint(0, 6)),
+                                                ends_half="afternoon", reason="出差", created_at=now)]
 
 
 def _session_days() -> list[dt.date]:

@@ -9,7 +9,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/projects/[^/]+/(engagements|lots|barred-list)(/.*)?$"), "vendors"),
     (re.compile(r"^/projects/[^/]+/panels(/.*)?$"), "experts"),
     (re.compile(r"^/(vendors|conflict-checks|exclusions|ratings|public-ratings)(/.*)?$"), "vendors"),
-    (re.compile(r"^/(fields|experts|trainings|draws|spot-checks|panels)(/.*)?$"), "experts"),
+    (re.compile(r"^/(fields|experts|trainings|eligibility|draws|spot-checks|panels)(/.*)?$"), "experts"),
 ]
 
 

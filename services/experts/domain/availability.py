@@ -1,0 +1,121 @@
+"""When an expert can sit: unavailable periods and the conflicts they declare (回避) with units.
+
+An expert signed in with the expert role keeps their own (see :func:`is_account_of`); bureau admins
+keep anyone's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.experts.models import DeclaredConflict, Expert, Unavailability
+from services.experts.schemas import (
+    DeclaredConflictInput,
+    DeclaredConflictView,
+    UnavailabilityInput,
+    UnavailabilityView,
+)
+from shared.audit import AuditRecorder
+from shared.clock import utc_now
+from shared.errors import InvalidInput, NotFound
+from shared.identifiers import uscc_problem
+from shared.identity import Identity
+
+HALVES = ("morning", "afternoon")
+
+
+def half_day_slot(day: dt.date, half: str) -> int:
+    """Half-days numbered in order, so periods compare as integer ranges."""
+    return day.toordinal() * 2 + HALVES.index(half)
+
+
+async def is_account_of(session: AsyncSession, subject: str, code: str) -> bool:
+    """Whether the sign-in ``subject`` is the expert with pool number ``code``."""
+    linked = await session.execute(select(Expert.id).where(Expert.code == code, Expert.account_subject == subject))
+    return linked.first() is not None
+
+
+async def expert_by_code(session: AsyncSession, code: str) -> Expert:
+    expert = (await session.execute(select(Expert).where(Expert.code == code))).scalar_one_or_none()
+    if expert is None:
+        raise NotFound(f"No expert with pool number {code}.")
+    return expert
+
+
+def unavailability_view(period: Unavailability) -> UnavailabilityView:
+    return UnavailabilityView(id=period.id, starts_on=period.starts_on, starts_half=period.starts_half,
+                              ends_on=period.ends_on, ends_half=period.ends_half, reason=period.reason)
+
+
+def conflict_view(conflict: DeclaredConflict) -> DeclaredConflictView:
+    return DeclaredConflictView(id=conflict.id, unit_uscc=conflict.unit_uscc, until=conflict.until,
+                                reason=conflict.reason, declared_at=conflict.declared_at)
+
+
+async def list_unavailability(session: AsyncSession, expert: Expert) -> list[UnavailabilityView]:
+    rows = await session.execute(select(Unavailability).where(Unavailability.expert_id == expert.id)
+                                 .order_by(Unavailability.starts_on, Unavailability.id))
+    return [unavailability_view(period) for period in rows.scalars()]
+
+
+async def add_unavailability(session: AsyncSession, audit: AuditRecorder, actor: Identity, expert: Expert,
+                             new: UnavailabilityInput) -> UnavailabilityView:
+    if half_day_slot(new.ends_on, new.ends_half) < half_day_slot(new.starts_on, new.starts_half):
+        raise InvalidInput.for_field("ends_on", "the period ends before it starts")
+    period = Unavailability(expert_id=expert.id, starts_on=new.starts_on, starts_half=new.starts_half,
+                            ends_on=new.ends_on, ends_half=new.ends_half, reason=new.reason, created_at=utc_now())
+    session.add(period)
+    await session.flush()
+    view = unavailability_view(period)
+    await audit.record(session, actor=actor, action="expert.unavailability_added", object_type="expert",
+                       object_id=expert.code, after=msgspec.to_builtins(view), details={"period_id": period.id})
+    return view
+
+
+async def remove_unavailability(session: AsyncSession, audit: AuditRecorder, actor: Identity, expert: Expert,
+                                period_id: int) -> None:
+    period = await session.get(Unavailability, period_id)
+    if period is None or period.expert_id != expert.id:
+        raise NotFound(f"No unavailable period {period_id} for expert {expert.code}.")
+    before = msgspec.to_builtins(unavailability_view(period))
+    await session.delete(period)
+    await session.flush()
+    await audit.record(session, actor=actor, action="expert.unavailability_removed", object_type="expert",
+                       object_id=expert.code, before=before, details={"period_id": period_id})
+
+
+async def list_declared_conflicts(session: AsyncSession, expert: Expert) -> list[DeclaredConflictView]:
+    rows = await session.execute(select(DeclaredConflict).where(DeclaredConflict.expert_id == expert.id)
+                                 .order_by(DeclaredConflict.id))
+    return [conflict_view(conflict) for conflict in rows.scalars()]
+
+
+async def declare_conflict(session: AsyncSession, audit: AuditRecorder, actor: Identity, expert: Expert,
+                           new: DeclaredConflictInput) -> DeclaredConflictView:
+    if problem := uscc_problem(new.unit_uscc):
+        raise InvalidInput.for_field("unit_uscc", problem)
+    conflict = DeclaredConflict(expert_id=expert.id, unit_uscc=new.unit_uscc, until=new.until, reason=new.reason,
+                                declared_at=utc_now())
+    session.add(conflict)
+    await session.flush()
+    view = conflict_view(conflict)
+    await audit.record(session, actor=actor, action="expert.conflict_declared", object_type="expert",
+                       object_id=expert.code, after=msgspec.to_builtins(view),
+                       details={"conflict_id": conflict.id, "unit_uscc": conflict.unit_uscc})
+    return view
+
+
+async def withdraw_conflict(session: AsyncSession, audit: AuditRecorder, actor: Identity, expert: Expert,
+                            conflict_id: int) -> None:
+    conflict = await session.get(DeclaredConflict, conflict_id)
+    if conflict is None or conflict.expert_id != expert.id:
+        raise NotFound(f"No declared conflict {conflict_id} for expert {expert.code}.")
+    before = msgspec.to_builtins(conflict_view(conflict))
+    await session.delete(conflict)
+    await session.flush()
+    await audit.record(session, actor=actor, action="expert.conflict_withdrawn", object_type="expert",
+                       object_id=expert.code, before=before, details={"conflict_id": conflict_id})

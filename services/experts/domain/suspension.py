@@ -1,0 +1,58 @@
+"""Automatic suspension: declines, no-shows and low evaluation scores beyond the set thresholds.
+
+Panels and evaluations count these; :func:`suspension_reason` decides over the counts alone, and
+:func:`apply_suspension_rules` is the hook they call after recording one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.experts.domain.experts import change_status
+from services.experts.models import Expert
+from services.experts.schemas import StatusChange
+from services.experts.settings import PoolRules
+from shared.audit import AuditRecorder, system_actor
+from shared.clock import add_months, beijing_today
+
+
+@dataclass(frozen=True)
+class ConductCounts:
+    """An expert's record over the rules' look-back: declined invitations, absences, low scores."""
+
+    declines: int = 0
+    no_shows: int = 0
+    low_scores: int = 0
+
+
+def suspension_reason(counts: ConductCounts, rules: PoolRules) -> str | None:
+    """Why ``counts`` call for a suspension, or None when they do not."""
+    thresholds = [
+        (counts.declines, rules.suspension_max_declines, "declined invitations"),
+        (counts.no_shows, rules.suspension_max_no_shows, "no-shows"),
+        (counts.low_scores, rules.suspension_max_low_scores, "low evaluation scores"),
+    ]
+    reached = [f"{count} {what} (threshold {threshold})" for count, threshold, what in thresholds
+               if count >= threshold]
+    return "Suspended automatically: " + "; ".join(reached) if reached else None
+
+
+async def apply_suspension_rules(session: AsyncSession, expert: Expert, audit: AuditRecorder, *,
+                                 counts: ConductCounts, rules: PoolRules, today: dt.date | None = None) -> bool:
+    """Suspend ``expert`` when ``counts`` reach a threshold; True when it did.
+
+    A retired expert stays retired, and a suspension already running to a later date is not shortened.
+    """
+    reason = suspension_reason(counts, rules)
+    if reason is None or expert.status == "retired":
+        return False
+    today = today or beijing_today()
+    until = add_months(today, rules.suspension_months)
+    if expert.status == "suspended" and expert.suspended_until is not None and expert.suspended_until >= until:
+        return False
+    await change_status(session, audit, system_actor("experts"), expert,
+                        StatusChange(status="suspended", reason=reason, suspended_until=until), today)
+    return True

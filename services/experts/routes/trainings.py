@@ -1,0 +1,42 @@
+"""Training sessions (Art. 30) and their attendance."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody, Parameter
+
+from services.experts.domain import training
+from services.experts.schemas import AttendanceInput, AttendanceResult, Page, TrainingCreate, TrainingView
+from shared.db import Database
+from shared.identity import requires_role
+from shared.roles import Role
+
+TRAINING_READERS = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR)
+
+
+class TrainingsController(Controller):
+    path = "/api/v1/trainings"
+    tags = ["training"]
+
+    @get("/", guards=[requires_role(*TRAINING_READERS)])
+    async def get_trainings(self, state: State, page: int = Parameter(default=1, ge=1),
+                            page_size: int = Parameter(default=50, ge=1, le=500)) -> Page[TrainingView]:
+        database: Database = state.database
+        async with database.reading() as session:
+            return await training.list_trainings(session, page=page, page_size=page_size)
+
+    @post("/", guards=[requires_role(Role.BUREAU_ADMIN)])
+    async def create_training(self, state: State, request: Request, data: JSONBody[TrainingCreate]) -> TrainingView:
+        database: Database = state.database
+        async with database.transaction() as session:
+            return await training.create_training(session, state.audit, request.user, data)
+
+    @post("/{training_id:int}/attendance", guards=[requires_role(Role.BUREAU_ADMIN)], status_code=200)
+    async def record_attendance(self, state: State, request: Request, training_id: FromPath[int],
+                                data: JSONBody[AttendanceInput]) -> AttendanceResult:
+        """Who attended and who passed; a pass renews the expert's training for the validity period."""
+        database: Database = state.database
+        async with database.transaction() as session:
+            return await training.record_attendance(session, state.audit, request.user, training_id, data,
+                                                    state.rules.training_valid_months)

@@ -1,0 +1,144 @@
+"""Import and export of the pool as xlsx or csv, with the column headers of a bureau spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import openpyxl
+
+from services.experts.domain.spreadsheets import COLUMNS
+from tests.experts.helpers import admin, audit_entries, create_expert, valid_id_number
+
+HEADERS = list(COLUMNS.values())
+
+
+def row(name: str, id_number: str, **changes: str) -> list[str]:
+    cells = {"姓名": name, "身份证号": id_number, "出生日期": "", "工作单位": "平阳县教育局",
+             "统一社会信用代码": "11330326862981311N", "职称": "高级工程师", "从业年限": "12",
+             "主专业领域": "应用系统", "其他专业领域": "信息安全、DATA", "手机号码": "13900001111",
+             "银行账号": "6222020000000000001", "最近培训日期": "2026/3/1"}
+    cells.update(changes)
+    return [cells[header] for header in HEADERS]
+
+
+def csv_file(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([HEADERS, *rows])
+    return buffer.getvalue().encode(encoding)
+
+
+def xlsx_file(rows: list[list[object]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    for values in [HEADERS, *rows]:
+        workbook.active.append(values)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def upload(client, minter, content: bytes, filename: str, dry_run: bool = False):
+    return await client.post("/api/v1/experts/import", params={"dry_run": str(dry_run).lower()},
+                             files={"file": (filename, content)}, headers=admin(minter))
+
+
+async def test_valid_rows_are_imported_and_the_others_reported_row_by_row(experts_client, minter) -> None:
+    good, bad_check = valid_id_number(dt.date(1975, 6, 1)), valid_id_number(dt.date(1975, 6, 2))
+    bad_check = bad_check[:17] + ("0" if bad_check[17] != "0" else "1")
+    content = csv_file([
+        row("周一", good, 出生日期="1975-06-01"),
+        row("吴二", bad_check),
+        row("郑三", valid_id_number(), 主专业领域="不存在的领域"),
+        row("王四", valid_id_number(), 从业年限="很多"),
+        row("冯五", good),  # the same person as row 2
+        row("陈六", valid_id_number(), 出生日期="1990-01-01"),
+    ])
+    response = await upload(experts_client, minter, content, "专家.csv")
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["rows"], report["created"], report["updated"], report["rejected"]) == (6, 1, 0, 5)
+    assert [(e["row"], e["column"]) for e in report["errors"]] == [
+        (3, "身份证号"), (4, "主专业领域"), (5, "从业年限"), (6, "身份证号"), (7, "出生日期")]
+    assert bad_check not in response.text and good not in response.text
+    listed = (await experts_client.get("/api/v1/experts", headers=admin(minter))).json()
+    assert [(e["name"], e["fields"]) for e in listed["items"]] == [("周一", [
+        {"code": "APP", "primary": True}, {"code": "DATA", "primary": False}, {"code": "SEC", "primary": False}])]
+    detail = (await experts_client.get(f"/api/v1/experts/{listed['items'][0]['code']}", headers=admin(minter))).json()
+    assert (detail["birth_date"], detail["last_trained_on"]) == ("1975-06-01", "2026-03-01")
+    assert detail["personal_data"] == {"phone": "13900001111", "id_number": good, "bank_account": "6222020000000000001"}
+    entries = await audit_entries(experts_client, minter, object_type="import")
+    assert [(e["action"], e["details"]) for e in entries] == [
+        ("experts.imported", {"created": [listed["items"][0]["code"]], "updated": []})]
+
+
+async def test_a_dry_run_only_reports(experts_client, minter) -> None:
+    response = await upload(experts_client, minter, csv_file([row("周一", valid_id_number())]), "a.csv",
+                            dry_run=True)
+    assert response.json()["created"] == 1 and response.json()["dry_run"] is True
+    assert (await experts_client.get("/api/v1/experts", headers=admin(minter))).json()["total"] == 0
+
+
+async def test_a_reimport_updates_the_same_people(experts_client, minter) -> None:
+    id_number = valid_id_number()
+    existing = await create_expert(experts_client, minter, id_number=id_number, name="周一")
+    xlsx = xlsx_file([row("周一", id_number.lower(), 职称="正高级工程师", 最近培训日期=""),
+                      row("吴二", valid_id_number())])
+    first = (await upload(experts_client, minter, xlsx, "pool.xlsx")).json()
+    assert (first["created"], first["updated"], first["errors"]) == (1, 1, [])
+    again = (await upload(experts_client, minter, xlsx, "pool.xlsx")).json()
+    assert (again["created"], again["updated"]) == (0, 2)
+    listed = (await experts_client.get("/api/v1/experts", headers=admin(minter))).json()
+    assert listed["total"] == 2
+    updated = (await experts_client.get(f"/api/v1/experts/{existing['code']}", headers=admin(minter))).json()
+    assert updated["title"] == "正高级工程师"
+    assert updated["last_trained_on"] == existing["last_trained_on"]  # an empty cell keeps the stored date
+
+
+async def test_gbk_csv_from_excel_is_read(experts_client, minter) -> None:
+    response = await upload(experts_client, minter, csv_file([row("周一", valid_id_number())], "gb18030"), "a.csv")
+    assert response.json()["created"] == 1, response.text
+
+
+async def test_a_file_without_the_required_columns_is_refused_whole(experts_client, minter) -> None:
+    response = await upload(experts_client, minter, "姓名,电话\n张三,1\n".encode(), "a.csv")
+    assert response.status_code == 422
+    assert "missing column 身份证号" in [error["message"] for error in response.json()["errors"]]
+    broken = await upload(experts_client, minter, b"PK\x03\x04 not really a zip", "a.xlsx")
+    assert broken.status_code == 422
+
+
+async def test_the_template_has_the_import_columns(experts_client, minter) -> None:
+    response = await experts_client.get("/api/v1/experts/import-template", headers=admin(minter))
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert [cell.value for cell in sheet[1]] == HEADERS
+    example = [str(cell.value) for cell in sheet[2]]
+    imported = await upload(experts_client, minter, xlsx_file([example]), "t.xlsx", dry_run=True)
+    assert imported.json()["errors"] == []  # the example row itself is valid
+
+
+async def test_exports_stream_the_pool_with_personal_data_masked(experts_client, minter) -> None:
+    id_number = valid_id_number()
+    created = await create_expert(experts_client, minter, id_number=id_number, name="周一")
+    as_csv = await experts_client.get("/api/v1/experts/export", params={"format": "csv"}, headers=admin(minter))
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["专家编号", "姓名", "身份证号"]
+    assert rows[1][:3] == [created["code"], "周一", created["personal_data"]["id_number"]]
+    assert id_number not in as_csv.text and "13912345678" not in as_csv.text
+    as_xlsx = await experts_client.get("/api/v1/experts/export", headers=minter.headers("experts", "auditor"))
+    sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert [cell.value for cell in sheet[2]][:2] == [created["code"], "周一"]
+    refused = await experts_client.get("/api/v1/experts/export", headers=minter.headers("experts", "organiser"))
+    assert refused.status_code == 403
+
+
+async def test_an_import_without_a_file_or_by_another_role_is_refused(experts_client, minter) -> None:
+    no_file = await experts_client.post("/api/v1/experts/import", data={"note": "x"}, files={"other": ("a", b"")},
+                                        headers=admin(minter))
+    assert no_file.status_code in {400, 422}, no_file.text
+    assert no_file.headers["content-type"].startswith("application/problem+json")
+    organiser = await experts_client.post("/api/v1/experts/import", files={"file": ("a.csv", csv_file([]))},
+                                          headers=minter.headers("experts", "organiser"))
+    assert organiser.status_code == 403

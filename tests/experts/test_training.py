@@ -1,0 +1,70 @@
+"""Training (Art. 30): sessions, attendance, and a pass keeping an expert drawable for 12 months."""
+
+from __future__ import annotations
+
+from tests.experts.helpers import admin, audit_entries, create_expert
+
+
+async def new_training(client, minter, held_on: str = "2026-03-10") -> dict:
+    response = await client.post("/api/v1/trainings", json={"title": "2026年度评审专家培训", "held_on": held_on},
+                                 headers=admin(minter))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_a_pass_sets_trained_until_twelve_months_on_and_a_fail_does_not(experts_client, minter) -> None:
+    passer = await create_expert(experts_client, minter, last_trained_on=None)
+    failer = await create_expert(experts_client, minter, last_trained_on=None)
+    training = await new_training(experts_client, minter)
+    response = await experts_client.post(
+        f"/api/v1/trainings/{training['id']}/attendance", headers=admin(minter),
+        json={"records": [{"expert_code": passer["code"], "passed": True},
+                          {"expert_code": failer["code"], "passed": False}]})
+    assert response.status_code == 200, response.text
+    assert response.json()["training"]["attended"] == 2 and response.json()["training"]["passed"] == 1
+    assert [(e["code"], e["trained_until"]) for e in response.json()["experts"]] == [
+        (passer["code"], "2027-03-10"), (failer["code"], None)]
+    read = (await experts_client.get(f"/api/v1/experts/{passer['code']}", headers=admin(minter))).json()
+    assert (read["last_trained_on"], read["trained_until"]) == ("2026-03-10", "2027-03-10")
+    entries = await audit_entries(experts_client, minter, object_type="training")
+    assert [e["action"] for e in entries] == ["training.attendance_recorded", "training.created"]
+
+
+async def test_an_older_session_does_not_move_training_back_and_a_corrected_pass_does(experts_client, minter) -> None:
+    expert = await create_expert(experts_client, minter, last_trained_on=None)
+    early, late = await new_training(experts_client, minter, "2025-11-01"), await new_training(experts_client, minter)
+    for training in (late, early):
+        await experts_client.post(f"/api/v1/trainings/{training['id']}/attendance", headers=admin(minter),
+                                  json={"records": [{"expert_code": expert["code"], "passed": True}]})
+    read = (await experts_client.get(f"/api/v1/experts/{expert['code']}", headers=admin(minter))).json()
+    assert read["last_trained_on"] == "2026-03-10"
+    corrected = await experts_client.post(f"/api/v1/trainings/{late['id']}/attendance", headers=admin(minter),
+                                          json={"records": [{"expert_code": expert["code"], "passed": False}]})
+    assert corrected.json()["experts"][0]["trained_until"] == "2026-11-01"
+    listed = (await experts_client.get("/api/v1/trainings", headers=admin(minter))).json()
+    assert [(t["held_on"], t["attended"], t["passed"]) for t in listed["items"]] == [
+        ("2026-03-10", 1, 0), ("2025-11-01", 1, 1)]
+
+
+async def test_unknown_experts_are_refused_and_nothing_is_recorded(experts_client, minter) -> None:
+    expert = await create_expert(experts_client, minter, last_trained_on=None)
+    training = await new_training(experts_client, minter)
+    response = await experts_client.post(
+        f"/api/v1/trainings/{training['id']}/attendance", headers=admin(minter),
+        json={"records": [{"expert_code": expert["code"], "passed": True}, {"expert_code": "E99999", "passed": True}]})
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["records[1].expert_code"]
+    read = (await experts_client.get(f"/api/v1/experts/{expert['code']}", headers=admin(minter))).json()
+    assert read["trained_until"] is None
+    missing = await experts_client.post("/api/v1/trainings/999/attendance", headers=admin(minter),
+                                        json={"records": [{"expert_code": expert["code"], "passed": True}]})
+    assert missing.status_code == 404
+
+
+async def test_only_bureau_admins_record_training(experts_client, minter) -> None:
+    response = await experts_client.post("/api/v1/trainings", json={"title": "t", "held_on": "2026-01-01"},
+                                         headers=minter.headers("experts", "organiser"))
+    assert response.status_code == 403
+    bad = await experts_client.post("/api/v1/trainings", json={"title": "", "held_on": "2026-02-30"},
+                                    headers=admin(minter))
+    assert bad.status_code == 422

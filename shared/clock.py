@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import overload
 from zoneinfo import ZoneInfo
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -11,6 +12,18 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+@overload
+def as_utc(moment: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """An instant read back from the database, made UTC-aware: SQLite hands back naive datetimes,
+    and every instant is stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
 
 
 def beijing_today() -> dt.date:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, selectinload
 
 from shared.audit import Actor, AuditRecorder
+from shared.clock import as_utc
 from shared.errors import FieldError, InvalidInput
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
@@ -170,12 +171,8 @@ def project_view(project: ProjectColumns) -> ProjectView:
                        owner_unit=project.owner_unit, investment_fen=project.investment_fen,
                        planned_completion=project.planned_completion, lots=lots,
                        is_major=is_major(reference), digest=project.digest,
-                       updated_at=_as_utc(project.updated_at))
+                       updated_at=as_utc(project.updated_at))
 
-
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; every instant is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 async def load_project(session: AsyncSession, project_cls: type, code: str) -> ProjectColumns | None:

@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from shared.audit.chain import GENESIS_HASH, Actor, AuditEntry, ChainReport, ChainWalker, Checkpoint, format_instant
 from shared.audit.checkpoints import SignedCheckpoint, checkpoint_is_authentic
 from shared.audit.tables import AuditTables
+from shared.clock import as_utc
 from shared.db import create_engine
 
 
@@ -233,9 +234,8 @@ async def query_entries(session: AsyncSession, tables: AuditTables, service: str
 
 
 def view_of(service: str, entry: AuditEntry) -> AuditEntryView:
-    recorded_at = entry.recorded_at if entry.recorded_at.tzinfo else entry.recorded_at.replace(tzinfo=dt.UTC)
     return AuditEntryView(
-        service=service, seq=entry.seq, recorded_at=recorded_at, actor=entry.actor.subject,
+        service=service, seq=entry.seq, recorded_at=as_utc(entry.recorded_at), actor=entry.actor.subject,
         actor_roles=list(entry.actor.roles), actor_unit=entry.actor.unit, action=entry.action,
         object_type=entry.object_type, object_id=entry.object_id, before_digest=entry.before_digest,
         after_digest=entry.after_digest, details=json.loads(entry.details), entry_hash=entry.entry_hash)

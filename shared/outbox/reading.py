@@ -13,6 +13,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 from sqlalchemy import select
 
+from shared.clock import as_utc
 from shared.db import Database
 from shared.errors import NotPermitted
 from shared.outbox.events import OutboxTables
@@ -43,5 +44,4 @@ async def get_events(state: State, after: int = Parameter(default=0, ge=0),
         rows = await session.execute(select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit))
         return [OutboxEvent(seq=row.seq, event_type=row.event_type, object_id=row.object_id,
                             payload=json.loads(row.payload),
-                            occurred_at=row.occurred_at if row.occurred_at.tzinfo else row.occurred_at.replace(
-                                tzinfo=dt.UTC)) for row in rows]
+                            occurred_at=as_utc(row.occurred_at)) for row in rows]

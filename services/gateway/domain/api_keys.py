@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.gateway.models import ApiKey, Unit
 from services.gateway.schemas import ApiKeyView
 from shared.audit import Actor, AuditRecorder, system_actor
-from shared.clock import utc_now
+from shared.clock import as_utc, utc_now
 from shared.errors import NotFound
 from shared.identity import Identity
 from shared.roles import Role
@@ -42,9 +42,7 @@ def new_api_key() -> str:
 def _is_usable(key: ApiKey, now: dt.datetime) -> bool:
     if key.revoked_at is not None:
         return False
-    expires_at = key.expires_at
-    if expires_at is not None and expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=dt.UTC)
+    expires_at = as_utc(key.expires_at)
     return expires_at is None or expires_at > now
 
 
@@ -97,12 +95,9 @@ async def ensure_admin_key(session: AsyncSession, digester: ApiKeyDigester, audi
 
 
 def api_key_view(key: ApiKey) -> ApiKeyView:
-    def aware(moment: dt.datetime | None) -> dt.datetime | None:
-        return moment.replace(tzinfo=dt.UTC) if moment is not None and moment.tzinfo is None else moment
-
     return ApiKeyView(id=key.id, name=key.name, roles=key.roles.split(","), unit_uscc=key.unit_uscc,
-                      created_at=aware(key.created_at), expires_at=aware(key.expires_at),
-                      revoked_at=aware(key.revoked_at))
+                      created_at=as_utc(key.created_at), expires_at=as_utc(key.expires_at),
+                      revoked_at=as_utc(key.revoked_at))
 
 
 async def list_api_keys(session: AsyncSession) -> list[ApiKeyView]:

@@ -15,7 +15,7 @@ from services.gateway.domain.passwords import hash_password, password_matches, p
 from services.gateway.models import Unit, User, UserToken
 from services.gateway.schemas import UnitCreate, UserCreate, UserUpdate, UserView
 from shared.audit import Actor, AuditRecorder
-from shared.clock import utc_now
+from shared.clock import as_utc, utc_now
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
@@ -30,14 +30,10 @@ class SignInPolicy:
     token_lifetime: dt.timedelta = dt.timedelta(hours=8)
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.replace(tzinfo=dt.UTC) if moment is not None and moment.tzinfo is None else moment
-
-
 def user_view(user: User) -> UserView:
     return UserView(username=user.username, display_name=user.display_name, unit_uscc=user.unit_uscc,
                     roles=[role for role in user.roles.split(",") if role], disabled=user.disabled_at is not None,
-                    locked_until=_aware(user.locked_until))
+                    locked_until=as_utc(user.locked_until))
 
 
 async def create_unit(session: AsyncSession, audit: AuditRecorder, actor: Identity, data: UnitCreate) -> Unit:
@@ -128,7 +124,7 @@ async def sign_in(session: AsyncSession, audit: AuditRecorder, digester: ApiKeyD
     if user is None or user.disabled_at is not None:
         return SignInOutcome(user=None)
     actor = Actor(subject=f"user:{username}", roles=(), unit=user.unit_uscc)
-    locked_until = _aware(user.locked_until)
+    locked_until = as_utc(user.locked_until)
     if locked_until is not None and locked_until > now:
         return SignInOutcome(user=user, locked_until=locked_until)
     if not password_matches(password, user.password_hash):
@@ -139,7 +135,7 @@ async def sign_in(session: AsyncSession, audit: AuditRecorder, digester: ApiKeyD
             details["locked_until"] = user.locked_until.isoformat()
         await audit.record(session, actor=actor, action="user.sign_in_failed", object_type="user",
                            object_id=username, details=details)
-        return SignInOutcome(user=user, locked_until=_aware(user.locked_until) if "locked_until" in details else None)
+        return SignInOutcome(user=user, locked_until=as_utc(user.locked_until) if "locked_until" in details else None)
     token = USER_TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = now + policy.token_lifetime
     user.failed_sign_ins, user.locked_until = 0, None
@@ -166,7 +162,7 @@ async def identity_for_user_token(session: AsyncSession, digester: ApiKeyDigeste
     if row is None:
         return None
     token, user = row
-    expires_at = _aware(token.expires_at)
+    expires_at = as_utc(token.expires_at)
     if token.revoked_at is not None or user.disabled_at is not None or expires_at is None or expires_at <= utc_now():
         return None
     return Identity(subject=f"user:{user.username}", name=user.display_name,

@@ -26,7 +26,7 @@ from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams
 from services.gateway.models import WebhookCursor, WebhookDelivery, WebhookSubscription
 from services.gateway.schemas import DeliveryView, WebhookCreate, WebhookView
 from shared.audit import AuditRecorder
-from shared.clock import utc_now
+from shared.clock import as_utc, utc_now
 from shared.db import Database
 from shared.errors import NotFound, Problem
 from shared.identity import Identity
@@ -39,13 +39,9 @@ CLAIM_FOR = dt.timedelta(seconds=30)
 GAP_PATIENCE = dt.timedelta(seconds=30)  # a missing sequence number this old was a rolled-back insert
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.replace(tzinfo=dt.UTC) if moment is not None and moment.tzinfo is None else moment
-
-
 def webhook_view(subscription: WebhookSubscription) -> WebhookView:
     return WebhookView(id=subscription.id, name=subscription.name, url=subscription.url,
-                       event_types=subscription.event_types.split(","), created_at=_aware(subscription.created_at),
+                       event_types=subscription.event_types.split(","), created_at=as_utc(subscription.created_at),
                        disabled=subscription.disabled_at is not None)
 
 
@@ -53,9 +49,9 @@ def delivery_view(delivery: WebhookDelivery) -> DeliveryView:
     return DeliveryView(id=delivery.id, service=delivery.service, event_seq=delivery.event_seq,
                         event_type=delivery.event_type, object_id=delivery.object_id, status=delivery.status,
                         attempts=delivery.attempts,
-                        next_attempt_at=_aware(delivery.next_attempt_at) if delivery.status == "pending" else None,
+                        next_attempt_at=as_utc(delivery.next_attempt_at) if delivery.status == "pending" else None,
                         last_status_code=delivery.last_status_code, last_error=delivery.last_error,
-                        delivered_at=_aware(delivery.delivered_at))
+                        delivered_at=as_utc(delivery.delivered_at))
 
 
 async def create_subscription(session: AsyncSession, audit: AuditRecorder, actor: Identity,

@@ -10,11 +10,10 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.vendors.domain.inputs import check_period, check_uscc, raise_if_any
-from services.vendors.domain.instants import as_utc
 from services.vendors.models import Exclusion
 from services.vendors.schemas import ExclusionCreate, ExclusionView, Page
 from shared.audit import AuditRecorder
-from shared.clock import beijing_today, utc_now
+from shared.clock import as_utc, beijing_today, utc_now
 from shared.errors import FieldError
 from shared.identity import Identity
 

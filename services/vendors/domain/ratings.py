@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services.vendors.domain.instants import as_utc
 from services.vendors.domain.vendors import find_vendor
 from services.vendors.models import Project, Rating, RatingComment, RatingReview
 from services.vendors.schemas import (
@@ -33,7 +32,7 @@ from services.vendors.schemas import (
     VendorRatings,
 )
 from shared.audit import AuditRecorder
-from shared.clock import add_months, beijing_today, utc_now
+from shared.clock import add_months, as_utc, beijing_today, utc_now
 from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.vendors.domain.inputs import check_period, check_uscc, raise_if_any
-from services.vendors.domain.instants import as_utc
 from services.vendors.domain.personal_data import IdNumberVault, record_unmasking
 from services.vendors.models import Qualification, Vendor, VendorAlias, VendorRelation
 from services.vendors.schemas import (
@@ -30,7 +29,7 @@ from services.vendors.schemas import (
     VendorView,
 )
 from shared.audit import AuditRecorder
-from shared.clock import beijing_today, utc_now
+from shared.clock import as_utc, beijing_today, utc_now
 from shared.crypto import normalise_id_number
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.identifiers import id_number_problem

@@ -148,7 +148,8 @@ class Rating(Base):
     """A vendor's rating after a contract stage (Art. 28). Comment and review are rows of their own."""
 
     __tablename__ = "ratings"
-    __table_args__ = (Index("ix_ratings_vendor_rated_on", "vendor_id", "rated_on"),)
+    __table_args__ = (Index("ix_ratings_vendor_rated_on", "vendor_id", "rated_on"),
+                      Index("ix_ratings_finalised_at_comment_until", "finalised_at", "comment_until"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id"))
@@ -167,6 +168,9 @@ class Rating(Base):
     rater: Mapped[str] = mapped_column(String(100))
     rater_unit: Mapped[str] = mapped_column(String(18))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # When the rating became final (its comment window lapsed undisputed, or its dispute was reviewed)
+    # and ``rating.final`` was published; set once, by whoever locks the row first.
+    finalised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     vendor: Mapped[Vendor] = relationship(lazy="raise")
     comment: Mapped[RatingComment | None] = relationship(lazy="raise", uselist=False)

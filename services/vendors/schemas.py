@@ -9,6 +9,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 import msgspec
 
 from shared.projects import EngagementRole
+from shared.spreadsheets import ImportReport
 
 T = TypeVar("T")
 
@@ -297,6 +298,7 @@ class RatingView(msgspec.Struct, frozen=True):
     review: RatingReviewView | None
     final_level: RatingLevel  # the review's revised level, else the rating's own
     status: Literal["open_for_comment", "disputed", "final"]
+    finalised_at: dt.datetime | None  # when rating.final was published: on review, or after the window lapsed
 
 
 class RatingAggregate(msgspec.Struct, frozen=True):
@@ -313,16 +315,15 @@ class VendorRatings(msgspec.Struct, frozen=True):
 
 # --- spreadsheets ------------------------------------------------------------------------------
 
-class ImportRowError(msgspec.Struct, frozen=True):
-    row: int
-    field: str
-    message: str
+class VendorImportReport(ImportReport, frozen=True):
+    """``updated`` counts the vendors a row changed; a row equal to the registry is ``unchanged``."""
 
-
-class ImportReport(msgspec.Struct, frozen=True):
-    dry_run: bool
-    rows: int
-    created: int
-    updated: int
     unchanged: int
-    errors: list[ImportRowError]
+
+
+class InvolvedVendor(msgspec.Struct, frozen=True):
+    """A vendor engaged on a project or bidding for one of its lots: experts working for it are avoided."""
+
+    uscc: str
+    name: str | None
+    reasons: list[str]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from shared.audit import AuditSettings
 from shared.service_app import identity_public_keys
-from shared.settings import data_dir, database_url, env_bool, env_str
+from shared.settings import data_dir, database_url, env_bool, env_float, env_int, env_str
 
 
 def _key_path(variable: str, file_name: str) -> Path:
@@ -28,6 +28,11 @@ class VendorsSettings:
     # True: the stricter county reading bars those combinations too.
     strict_service_roles: bool = field(default_factory=lambda: env_bool(
         "SORTES_VENDORS_STRICT_SERVICE_ROLES", False))
+    # Days a rated vendor has to comment (Art. 28); an undisputed rating is final once they lapse.
+    rating_comment_days: int = field(default_factory=lambda: env_int("SORTES_VENDORS_RATING_COMMENT_DAYS", 14))
+    # How often the service looks for ratings to finalise; 0 turns the periodic task off.
+    rating_finaliser_interval_seconds: float = field(default_factory=lambda: env_float(
+        "SORTES_VENDORS_RATING_FINALISER_INTERVAL", 60.0))
     load_demo_data: bool = False
     log_level: str = "INFO"
 

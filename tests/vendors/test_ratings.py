@@ -3,13 +3,18 @@ dispute by someone outside the rater's unit, nothing overwritten, visibility per
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from services.vendors.domain import ratings as ratings_domain
-from shared.clock import beijing_today
+from shared.clock import beijing_today, utc_now
+from shared.db import Database
+from shared.outbox.reading import DISPATCHER_SUBJECT
 from tests.vendors.conftest import OTHER_UNIT, VendorsApi
 
 RATER_UNIT = OTHER_UNIT  # the county unit whose contract was rated
@@ -134,3 +139,106 @@ async def test_bad_ratings_name_the_field(api: VendorsApi, changes: dict[str, An
     assert response.status_code == 422, response.text
     assert field in [error["field"] for error in response.json()["errors"]]
     assert (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["items"] == []
+
+
+# --- finalisation ------------------------------------------------------------------------------
+
+@pytest.fixture
+async def processes(api: VendorsApi) -> AsyncIterator[tuple[Database, Database]]:
+    """Two connections to the service's database, as two processes of the service would have."""
+    url = api.client.app.state.database.engine.url.render_as_string(hide_password=False)
+    first, second = Database.from_url(url), Database.from_url(url)
+    yield first, second
+    await first.dispose()
+    await second.dispose()
+
+
+async def finalise(api: VendorsApi, database: Database, now: dt.datetime) -> list[int]:
+    state = api.client.app.state
+    return await ratings_domain.finalise_lapsed_ratings(database, state.audit, state.outbox, now=now)
+
+
+async def final_events(api: VendorsApi) -> list[tuple[str, dict[str, Any]]]:
+    response = await api.client.get("/api/v1/internal/events",
+                                    headers=api.headers("service", subject=DISPATCHER_SUBJECT))
+    assert response.status_code == 200, response.text
+    return [(event["object_id"], event["payload"]) for event in response.json()
+            if event["event_type"] == "rating.final"]
+
+
+async def read_rating(api: VendorsApi, uscc: str, rating_id: int) -> dict[str, Any]:
+    items = (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["items"]
+    return next(item for item in items if item["id"] == rating_id)
+
+
+async def test_a_lapsed_rating_becomes_final_exactly_once_with_one_event(api: VendorsApi, processes) -> None:
+    uscc = await api.vendor()
+    created = await rate(api, uscc)
+    first, second = processes
+    assert await finalise(api, first, utc_now()) == []  # the window is open
+    assert await final_events(api) == []
+
+    later = utc_now() + dt.timedelta(days=15)
+    both = await asyncio.gather(finalise(api, first, later), finalise(api, second, later))
+    assert sorted(both) == [[], [created["id"]]]
+    assert await finalise(api, first, later + dt.timedelta(days=1)) == []
+    assert await final_events(api) == [(str(created["id"]), {
+        "rating_id": created["id"], "vendor_uscc": uscc, "final_level": "basically_qualified",
+        "reason": "comment_window_lapsed"})]
+    view = await read_rating(api, uscc, created["id"])
+    assert view["status"] == "final" and dt.datetime.fromisoformat(view["finalised_at"]) == later
+    assert (await api.audit_actions()).count("rating.finalised") == 1
+
+
+async def test_a_disputed_rating_waits_for_its_review_and_an_undisputed_comment_does_not(
+        api: VendorsApi, processes) -> None:
+    uscc = await api.vendor()
+    disputed, accepted = await rate(api, uscc), await rate(api, uscc, overall="good")
+    vendor = api.headers("vendor", unit=uscc)
+    for rating, disputes in ((disputed, True), (accepted, False)):
+        response = await api.client.post(f"/api/v1/ratings/{rating['id']}/comment", headers=vendor,
+                                         json={"text": "意见见附件。", "disputes": disputes})
+        assert response.status_code == 201, response.text
+    later = utc_now() + dt.timedelta(days=15)
+    assert await finalise(api, processes[0], later) == [accepted["id"]]
+    assert (await read_rating(api, uscc, disputed["id"]))["status"] == "disputed"
+
+    reviewed = await api.client.post(f"/api/v1/ratings/{disputed['id']}/review", headers=api.headers("rating_reviewer"),
+                                     json={"outcome": "upheld", "narrative": "维持原评价。"})
+    assert reviewed.status_code == 201, reviewed.text
+    assert reviewed.json()["finalised_at"] is not None
+    assert await finalise(api, processes[0], later + dt.timedelta(days=30)) == []
+    events = await final_events(api)
+    assert [(object_id, payload["reason"]) for object_id, payload in events] == [
+        (str(accepted["id"]), "comment_window_lapsed"), (str(disputed["id"]), "reviewed")]
+
+
+async def test_no_comment_is_taken_once_a_rating_is_final(api: VendorsApi, processes) -> None:
+    uscc = await api.vendor()
+    created = await rate(api, uscc)
+    await finalise(api, processes[0], utc_now() + dt.timedelta(days=15))
+    # Still inside the window by the service's own clock, but the finaliser has run ahead of it.
+    late = await api.client.post(f"/api/v1/ratings/{created['id']}/comment", json={"text": "有异议", "disputes": True},
+                                 headers=api.headers("vendor", unit=uscc))
+    assert late.status_code == 409
+
+
+async def test_the_service_finalises_lapsed_ratings_by_itself(test_databases, backend: str, minter,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from tests.conftest import build_service_app
+
+    monkeypatch.setenv("SORTES_VENDORS_RATING_FINALISER_INTERVAL", "0.05")
+    url = await asyncio.to_thread(test_databases.fresh, "vendors", backend)
+    async with AsyncTestClient(build_service_app("vendors", url, minter.public_key)) as client:
+        api = VendorsApi(client, minter, random.Random(3))
+        uscc = await api.vendor()
+        created = await rate(api, uscc)
+        monkeypatch.setattr(ratings_domain, "utc_now", lambda: utc_now() + dt.timedelta(days=15))
+        for _ in range(100):
+            if (await read_rating(api, uscc, created["id"]))["finalised_at"] is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert (await read_rating(api, uscc, created["id"]))["finalised_at"] is not None
+    # Leaving the block shut the app down, its periodic task cancelled (or this test would hang).

@@ -106,7 +106,7 @@ def _add_ratings(session: AsyncSession, vendors: list[Vendor], now: dt.datetime)
             schedule=overall, service_responsiveness=overall, security_compliance=overall, documentation=overall,
             overall=overall, narrative=narrative, visibility=visibility, rated_on=rated_on,
             comment_until=rated_on + dt.timedelta(days=14), rater=SYSTEM.subject, rater_unit=bureau_unit().uscc,
-            created_at=now,
+            created_at=now, finalised_at=now,  # every demo rating's window has lapsed, or its dispute was reviewed
             # The third rating was disputed and revised on review, so the demo shows the whole path.
             comment=RatingComment(text="延期系需求变更所致，已提交会议纪要。", disputes=True, commented_at=now,
                                   commented_by=SYSTEM.subject) if index == 8 else None,

@@ -6,13 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.vendors.models import Vendor
 from shared.audit import AuditRecorder
-from shared.crypto import BlindIndex, KeyRing, ensure_blind_index_key_file, ensure_key_file, mask_id_number
+from shared.audit.chain import Actor
+from shared.crypto import (
+    BlindIndex,
+    DecryptionError,
+    KeyRing,
+    Resealed,
+    ensure_blind_index_key_file,
+    ensure_key_file,
+    key_id_of,
+    mask_id_number,
+)
 from shared.identity import Identity
 
 UNMASKED_ACTION = "personal_data.unmasked"
+RESEALED_ACTION = "personal_data.resealed"
 
 
 @dataclass(frozen=True)
@@ -52,3 +65,36 @@ class IdNumberVault:
 async def record_unmasking(session: AsyncSession, audit: AuditRecorder, actor: Identity, uscc: str) -> None:
     await audit.record(session, actor=actor, action=UNMASKED_ACTION, object_type="vendor", object_id=uscc,
                        details={"field": "legal_representative.id_number"})
+
+
+async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: Actor, keyring: KeyRing, *,
+                           after_id: int = 0, batch: int = 500) -> Resealed:
+    """Seal again under ``keyring``'s active key the ID numbers of the next ``batch`` vendors (by id,
+    after ``after_id``) sealed under an older key, with one audit entry naming them.
+
+    ``sortes keys rotate-data --service vendors`` calls it batch after batch, one transaction each;
+    the rows are locked first, so an edit at the same moment keeps its new value.
+    """
+    token_column = Vendor.legal_representative_id_token
+    stale = token_column.is_not(None) & ~token_column.startswith(f"v1.{keyring.active.key_id}.", autoescape=True)
+    vendors = (await session.execute(select(Vendor).where(Vendor.id > after_id, stale).order_by(Vendor.id)
+                                     .limit(batch).with_for_update())).scalars().all()
+    if not vendors:
+        return Resealed(after_id, [], 0)
+    before, after = [], []
+    for vendor in vendors:
+        token = vendor.legal_representative_id_token or ""
+        try:
+            resealed = keyring.reencrypt(token, context=IdNumberVault._context(vendor.uscc))
+        except DecryptionError as error:
+            raise DecryptionError(f"vendor {vendor.uscc}: {error}") from None
+        vendor.legal_representative_id_token = resealed
+        before.append((vendor.uscc, token))
+        after.append((vendor.uscc, resealed))
+    await session.flush()
+    codes = [vendor.uscc for vendor in vendors]
+    await audit.record(session, actor=actor, action=RESEALED_ACTION, object_type="data_key",
+                       object_id=keyring.active.key_id, before=before, after=after,
+                       details={"vendors": codes, "values": len(after),
+                                "from_keys": sorted({key_id_of(token) for _, token in before})})
+    return Resealed(vendors[-1].id, codes, len(after))

@@ -3,11 +3,15 @@ a review of a disputed rating by someone outside the rater's unit, and who may s
 
 A rating is never rewritten: the comment and the review are rows of their own, and the level that
 counts (``final_level``) is the review's revised level when there is one, else the rating's own.
+A rating becomes final, once, with a ``rating.final`` event: when its dispute is reviewed, or when
+its comment window lapses without a dispute (:func:`finalise_lapsed_ratings`, run periodically).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from collections import Counter
 from typing import Any
 
@@ -31,15 +35,16 @@ from services.vendors.schemas import (
     RatingView,
     VendorRatings,
 )
-from shared.audit import AuditRecorder
-from shared.clock import add_months, as_utc, beijing_today, utc_now
+from shared.audit import AuditRecorder, system_actor
+from shared.clock import BEIJING, add_months, as_utc, beijing_today, utc_now
+from shared.db import Database
 from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
 from shared.roles import Role
 
-COMMENT_WINDOW_DAYS = 14
 AGGREGATE_MONTHS = 36
+_log = logging.getLogger("sortes.ratings")
 
 # 评价等级及其定义 (the written definitions the raters apply).
 LEVEL_DEFINITIONS: dict[RatingLevel, tuple[str, str]] = {
@@ -67,7 +72,9 @@ def final_level(rating: Rating) -> RatingLevel:
 
 
 def _status(rating: Rating, today: dt.date) -> str:
-    if rating.review is not None:
+    # Final by the rules as soon as the window lapses undisputed; finalised_at follows at the next run
+    # of the finaliser, which is when rating.final is published.
+    if rating.finalised_at is not None or rating.review is not None:
         return "final"
     if rating.comment is not None and rating.comment.disputes:
         return "disputed"
@@ -89,7 +96,8 @@ def rating_view(rating: Rating, today: dt.date) -> RatingView:
                                 revised_level=RatingLevel(review.revised_level) if review.revised_level else None,
                                 narrative=review.narrative, reviewed_at=as_utc(review.reviewed_at),
                                 reviewer_unit=review.reviewer_unit) if review else None,
-        final_level=final_level(rating), status=_status(rating, today))  # type: ignore[arg-type]
+        final_level=final_level(rating), status=_status(rating, today),  # type: ignore[arg-type]
+        finalised_at=as_utc(rating.finalised_at))
 
 
 def may_see(caller: Identity, rating: Rating) -> bool:
@@ -109,7 +117,7 @@ def _blank(text: str) -> bool:
 
 
 async def create_rating(session: AsyncSession, audit: AuditRecorder, actor: Identity, uscc: str,
-                        data: RatingCreate) -> RatingView:
+                        data: RatingCreate, *, comment_days: int) -> RatingView:
     if _blank(data.narrative):
         raise InvalidInput.for_field("narrative", "a written narrative is required")
     if data.project_code is not None and await session.get(Project, data.project_code) is None:
@@ -118,7 +126,7 @@ async def create_rating(session: AsyncSession, audit: AuditRecorder, actor: Iden
     today = beijing_today()
     rating = Rating(vendor=vendor, project_code=data.project_code, stage=data.stage, overall=data.overall.value,
                     narrative=data.narrative, visibility=data.visibility, rated_on=today,
-                    comment_until=today + dt.timedelta(days=COMMENT_WINDOW_DAYS), rater=actor.subject,
+                    comment_until=today + dt.timedelta(days=comment_days), rater=actor.subject,
                     rater_unit=actor.unit, created_at=utc_now(), comment=None, review=None,
                     **{factor: getattr(data.factors, factor).value for factor in FACTORS})
     session.add(rating)
@@ -131,7 +139,10 @@ async def create_rating(session: AsyncSession, audit: AuditRecorder, actor: Iden
 
 
 async def _load_rating(session: AsyncSession, rating_id: int) -> Rating:
-    rating = (await session.execute(_with_answers(select(Rating).where(Rating.id == rating_id)))).scalar_one_or_none()
+    """The rating, its row locked until the transaction ends: a comment, a review and the finaliser
+    of the same rating take turns, so none of them acts on what another has just changed."""
+    statement = _with_answers(select(Rating).where(Rating.id == rating_id)).with_for_update(of=Rating)
+    rating = (await session.execute(statement)).scalar_one_or_none()
     if rating is None:
         raise NotFound(f"No rating {rating_id}.")
     return rating
@@ -147,7 +158,7 @@ async def comment_on_rating(session: AsyncSession, audit: AuditRecorder, actor: 
     today = beijing_today()
     if rating.comment is not None:
         raise Conflict("This rating already has the vendor's comment.")
-    if today > rating.comment_until:
+    if today > rating.comment_until or rating.finalised_at is not None:
         raise Conflict(f"The comment window closed on {rating.comment_until.isoformat()}.")
     rating.comment = RatingComment(text=data.text, disputes=data.disputes, commented_at=utc_now(),
                                    commented_by=actor.subject)
@@ -172,17 +183,84 @@ async def review_rating(session: AsyncSession, audit: AuditRecorder, outbox: Out
         raise Conflict("This rating has already been reviewed.")
     if rating.comment is None or not rating.comment.disputes:
         raise Conflict("Only a rating the vendor disputes is reviewed.")
+    now = utc_now()
     rating.review = RatingReview(outcome=data.outcome, revised_level=data.revised_level and data.revised_level.value,
-                                 narrative=data.narrative, reviewed_at=utc_now(), reviewed_by=actor.subject,
+                                 narrative=data.narrative, reviewed_at=now, reviewed_by=actor.subject,
                                  reviewer_unit=actor.unit)
+    rating.finalised_at = now
     await session.flush()
     view = rating_view(rating, beijing_today())
     await audit.record(session, actor=actor, action="rating.reviewed", object_type="rating", object_id=str(rating.id),
                        after=msgspec.to_builtins(view.review),
                        details={"outcome": data.outcome, "final_level": view.final_level.value})
-    await publish(session, outbox, "rating.final", str(rating.id), {
-        "rating_id": rating.id, "vendor_uscc": view.vendor_uscc, "final_level": view.final_level.value})
+    await _publish_final(session, outbox, view, "reviewed")
     return view
+
+
+async def _publish_final(session: AsyncSession, outbox: OutboxTables, view: RatingView, reason: str) -> None:
+    await publish(session, outbox, "rating.final", str(view.id), {
+        "rating_id": view.id, "vendor_uscc": view.vendor_uscc, "final_level": view.final_level.value,
+        "reason": reason})
+
+
+async def finalise_lapsed_ratings(database: Database, audit: AuditRecorder, outbox: OutboxTables, *,
+                                  now: dt.datetime | None = None, batch: int = 200) -> list[int]:
+    """Make final every rating whose comment window lapsed before ``now`` (an aware instant; the
+    current one by default) undisputed: with no comment, or a comment that does not dispute it. A
+    disputed rating waits for its review instead. Each rating in a transaction of its own, with an
+    audit entry and a ``rating.final`` event. Returns the ids finalised by this call.
+
+    Safe with several processes of the service: a rating is finalised once, by whichever locks it first.
+    """
+    now = now or utc_now()
+    today = now.astimezone(BEIJING).date()
+    disputed = select(RatingComment.rating_id).where(RatingComment.disputes.is_(True))
+    lapsed = (select(Rating.id).where(Rating.finalised_at.is_(None), Rating.comment_until < today,
+                                      Rating.id.not_in(disputed)).order_by(Rating.id).limit(batch))
+    finalised: list[int] = []
+    last = 0
+    while True:
+        async with database.reading() as session:
+            ids = list((await session.execute(lapsed.where(Rating.id > last))).scalars())
+        for rating_id in ids:
+            if await _finalise(database, audit, outbox, rating_id, now, today):
+                finalised.append(rating_id)
+        if len(ids) < batch:
+            return finalised
+        last = ids[-1]
+
+
+async def _finalise(database: Database, audit: AuditRecorder, outbox: OutboxTables, rating_id: int,
+                    now: dt.datetime, today: dt.date) -> bool:
+    async with database.transaction() as session:
+        # The row lock is the guard: a second finaliser waits here, then finds finalised_at set.
+        rating = (await session.execute(_with_answers(select(Rating).where(
+            Rating.id == rating_id, Rating.finalised_at.is_(None), Rating.comment_until < today))
+            .with_for_update(of=Rating))).scalar_one_or_none()
+        if rating is None or (rating.comment is not None and rating.comment.disputes):
+            return False
+        rating.finalised_at = now
+        await session.flush()
+        view = rating_view(rating, today)
+        await audit.record(session, actor=system_actor("vendors"), action="rating.finalised", object_type="rating",
+                           object_id=str(rating.id), after=msgspec.to_builtins(view),
+                           details={"reason": "comment_window_lapsed", "final_level": view.final_level.value,
+                                    "commented": rating.comment is not None})
+        await _publish_final(session, outbox, view, "comment_window_lapsed")
+    return True
+
+
+async def finalise_ratings_periodically(database: Database, audit: AuditRecorder, outbox: OutboxTables,
+                                        interval: float) -> None:
+    """The vendors service's periodic task (there is no scheduler): run the finaliser every ``interval`` s."""
+    while True:
+        try:
+            finalised = await finalise_lapsed_ratings(database, audit, outbox)
+            if finalised:
+                _log.info("ratings finalised", extra={"fields": {"ratings": finalised}})
+        except Exception:  # the next run tries again; nothing is half-done, each rating is one transaction
+            _log.exception("finalising lapsed ratings failed")
+        await asyncio.sleep(interval)
 
 
 async def vendor_ratings(session: AsyncSession, caller: Identity, uscc: str) -> VendorRatings:

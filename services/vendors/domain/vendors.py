@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -73,13 +74,22 @@ def _view_fields(vendor: Vendor, vault: IdNumberVault, *, unmasked: bool) -> dic
     }
 
 
-def _content(vendor: Vendor) -> dict[str, Any]:
+def vendor_content(vendor: Vendor) -> dict[str, Any]:
     """What the audit digests cover: the registry fields, with the ID number only as its blind index."""
     return {"uscc": vendor.uscc, "name": vendor.name, "status": vendor.status,
             "aliases": [[a.name, a.used_until.isoformat()] for a in vendor.aliases],
             "legal_representative": [vendor.legal_representative_name, vendor.legal_representative_id_index],
-            "qualifications": [[q.name, q.certificate_number, q.valid_until and q.valid_until.isoformat()]
-                               for q in vendor.qualifications]}
+            "qualifications": _qualifications_content(vendor.qualifications)}
+
+
+def _qualifications_content(qualifications: Sequence[Qualification | QualificationInput]) -> list[list[Any]]:
+    return [[q.name, q.certificate_number, q.valid_until and q.valid_until.isoformat()] for q in qualifications]
+
+
+def _representative_content(vault: IdNumberVault, representative: LegalRepresentativeInput | None) -> list[Any]:
+    if representative is None:
+        return [None, None]
+    return [representative.name, vault.index(normalise_id_number(representative.id_number))]
 
 
 async def list_vendors(session: AsyncSession, vault: IdNumberVault, *, page: int, page_size: int,
@@ -143,14 +153,19 @@ def _check_qualifications(errors: list[FieldError], qualifications: list[Qualifi
         seen.add(key)
 
 
-def _set_representative(vendor: Vendor, vault: IdNumberVault, representative: LegalRepresentativeInput | None) -> None:
+def _representative_columns(vault: IdNumberVault, uscc: str,
+                            representative: LegalRepresentativeInput | None) -> dict[str, str | None]:
     if representative is None:
-        vendor.legal_representative_name = None
-        vendor.legal_representative_id_token = vendor.legal_representative_id_index = None
-        return
-    sealed = vault.seal(vendor.uscc, normalise_id_number(representative.id_number))
-    vendor.legal_representative_name = representative.name
-    vendor.legal_representative_id_token, vendor.legal_representative_id_index = sealed.token, sealed.index
+        return dict.fromkeys(("legal_representative_name", "legal_representative_id_token",
+                              "legal_representative_id_index"))
+    sealed = vault.seal(uscc, normalise_id_number(representative.id_number))
+    return {"legal_representative_name": representative.name, "legal_representative_id_token": sealed.token,
+            "legal_representative_id_index": sealed.index}
+
+
+def _set_representative(vendor: Vendor, vault: IdNumberVault, representative: LegalRepresentativeInput | None) -> None:
+    for column, value in _representative_columns(vault, vendor.uscc, representative).items():
+        setattr(vendor, column, value)
 
 
 def _set_qualifications(vendor: Vendor, qualifications: list[QualificationInput]) -> None:
@@ -167,15 +182,26 @@ def check_vendor(data: VendorCreate, prefix: str = "") -> list[FieldError]:
     return errors
 
 
+def new_vendor_columns(vault: IdNumberVault, data: VendorCreate) -> dict[str, Any]:
+    """The registry row of a new vendor (``data`` already checked) as column values, the ID number sealed."""
+    now = utc_now()
+    return {"uscc": data.uscc, "name": data.name, "status": data.status, "created_at": now, "updated_at": now,
+            **_representative_columns(vault, data.uscc, data.legal_representative)}
+
+
+def new_vendor_content(columns: dict[str, Any], qualifications: list[QualificationInput]) -> dict[str, Any]:
+    """``vendor_content`` of the vendor that ``columns`` and ``qualifications`` make, without building it."""
+    return {"uscc": columns["uscc"], "name": columns["name"], "status": columns["status"], "aliases": [],
+            "legal_representative": [columns["legal_representative_name"], columns["legal_representative_id_index"]],
+            "qualifications": _qualifications_content(qualifications)}
+
+
 async def create_vendor(session: AsyncSession, vault: IdNumberVault, audit: AuditRecorder, actor: Identity,
                         data: VendorCreate) -> VendorView:
     raise_if_any(check_vendor(data))
     if (await session.execute(select(Vendor.id).where(Vendor.uscc == data.uscc))).first():
         raise Conflict(f"A vendor with USCC {data.uscc} is already registered.")
-    now = utc_now()
-    vendor = Vendor(uscc=data.uscc, name=data.name, status=data.status, created_at=now, updated_at=now,
-                    aliases=[], qualifications=[])
-    _set_representative(vendor, vault, data.legal_representative)
+    vendor = Vendor(**new_vendor_columns(vault, data), aliases=[], qualifications=[])
     _set_qualifications(vendor, data.qualifications)
     session.add(vendor)
     try:
@@ -183,7 +209,7 @@ async def create_vendor(session: AsyncSession, vault: IdNumberVault, audit: Audi
     except IntegrityError:  # a concurrent create of the same USCC won the race
         raise Conflict(f"A vendor with USCC {data.uscc} is already registered.") from None
     await audit.record(session, actor=actor, action="vendor.created", object_type="vendor", object_id=data.uscc,
-                       after=_content(vendor), details={"qualifications": len(data.qualifications)})
+                       after=vendor_content(vendor), details={"qualifications": len(data.qualifications)})
     return vendor_view(vendor, vault)
 
 
@@ -196,30 +222,49 @@ async def update_vendor(session: AsyncSession, vault: IdNumberVault, audit: Audi
         _check_qualifications(errors, patch.qualifications)
     raise_if_any(errors)
     vendor = await find_vendor(session, uscc)
-    before = _content(vendor)
-    changed: list[str] = []
-    if patch.name is not msgspec.UNSET and patch.name != vendor.name:
-        vendor.aliases.append(VendorAlias(name=vendor.name, used_until=beijing_today()))
-        vendor.name = patch.name
-        changed.append("name")
-    if patch.status is not msgspec.UNSET and patch.status != vendor.status:
-        vendor.status = patch.status
-        changed.append("status")
-    if patch.legal_representative is not msgspec.UNSET:
-        _set_representative(vendor, vault, patch.legal_representative)
-    if patch.qualifications is not msgspec.UNSET:
-        _set_qualifications(vendor, patch.qualifications)
-    after = _content(vendor)
-    for key in ("legal_representative", "qualifications"):
-        if before[key] != after[key]:
-            changed.append(key)
+    before = vendor_content(vendor)
+    changed = apply_patch(vendor, vault, patch)
     if not changed:
         return vendor_view(vendor, vault)
-    vendor.updated_at = utc_now()
     await session.flush()
     await audit.record(session, actor=actor, action="vendor.updated", object_type="vendor", object_id=uscc,
-                       before=before, after=after, details={"changed": changed})
+                       before=before, after=vendor_content(vendor), details={"changed": changed})
     return vendor_view(vendor, vault)
+
+
+def planned_changes(vendor: Vendor, vault: IdNumberVault, patch: VendorPatch) -> list[str]:
+    """The parts of ``vendor`` that ``patch`` would change, in a fixed order; the vendor is left as it is."""
+    changed: list[str] = []
+    if patch.name is not msgspec.UNSET and patch.name != vendor.name:
+        changed.append("name")
+    if patch.status is not msgspec.UNSET and patch.status != vendor.status:
+        changed.append("status")
+    if patch.legal_representative is not msgspec.UNSET and _representative_content(
+            vault, patch.legal_representative) != [vendor.legal_representative_name,
+                                                    vendor.legal_representative_id_index]:
+        changed.append("legal_representative")
+    if patch.qualifications is not msgspec.UNSET and _qualifications_content(
+            patch.qualifications) != _qualifications_content(vendor.qualifications):
+        changed.append("qualifications")
+    return changed
+
+
+def apply_patch(vendor: Vendor, vault: IdNumberVault, patch: VendorPatch) -> list[str]:
+    """Change what ``patch`` changes and nothing else (an equal ID number is not sealed again, equal
+    qualifications are not rewritten); a new name keeps the old one as an alias. Returns the changed parts."""
+    changed = planned_changes(vendor, vault, patch)
+    if "name" in changed:
+        vendor.aliases.append(VendorAlias(name=vendor.name, used_until=beijing_today()))
+        vendor.name = patch.name  # type: ignore[assignment]
+    if "status" in changed:
+        vendor.status = patch.status  # type: ignore[assignment]
+    if "legal_representative" in changed:
+        _set_representative(vendor, vault, patch.legal_representative)  # type: ignore[arg-type]
+    if "qualifications" in changed:
+        _set_qualifications(vendor, patch.qualifications)  # type: ignore[arg-type]
+    if changed:
+        vendor.updated_at = utc_now()
+    return changed
 
 
 async def add_relation(session: AsyncSession, audit: AuditRecorder, actor: Identity, uscc: str,

@@ -10,3 +10,5 @@ REGISTRY_KEEPERS = (Role.BUREAU_ADMIN,)
 # Procurement officers only for their own unit's projects (checked against the project's owner).
 ENGAGEMENT_WRITERS = (Role.BUREAU_ADMIN, Role.PROCUREMENT_OFFICER, Role.SERVICE)
 CHECK_READERS = (*ENGAGEMENT_WRITERS, Role.AUDITOR)
+# Panel draws avoid experts working for the project's vendors: whoever asks for or runs a draw reads them.
+INVOLVEMENT_READERS = (Role.BUREAU_ADMIN, Role.ORGANISER, Role.SUPERVISOR, Role.AUDITOR, Role.SERVICE)

@@ -10,14 +10,15 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from services.vendors.domain import conflicts, engagements
-from services.vendors.routes.access import CHECK_READERS, ENGAGEMENT_WRITERS, REGISTRY_READERS
+from services.vendors.domain import conflicts, engagements, involvement
+from services.vendors.routes.access import CHECK_READERS, ENGAGEMENT_WRITERS, INVOLVEMENT_READERS, REGISTRY_READERS
 from services.vendors.schemas import (
     BarredList,
     ConflictCheckRequest,
     ConflictCheckView,
     EngagementCreate,
     EngagementView,
+    InvolvedVendor,
 )
 from shared.db import Database
 from shared.identity import Identity, requires_role
@@ -33,6 +34,14 @@ class EngagementsController(Controller):
         async with database.reading() as session:
             project = await engagements.load_project(session, code)
             return await engagements.project_engagements(session, project)
+
+    @get("/projects/{code:str}/involved-vendors", guards=[requires_role(*INVOLVEMENT_READERS)])
+    async def get_involved_vendors(self, state: State, code: FromPath[str]) -> list[InvolvedVendor]:
+        """Vendors engaged on the project or bidding for its lots (the gateway avoids their experts in draws)."""
+        database: Database = state.database
+        async with database.reading() as session:
+            project = await engagements.load_project(session, code)
+            return await involvement.involved_vendors(session, project)
 
     @post("/projects/{code:str}/engagements", guards=[requires_role(*ENGAGEMENT_WRITERS)])
     async def post_engagement(self, request: Request[Identity, str, State], state: State, code: FromPath[str],

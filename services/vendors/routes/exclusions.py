@@ -9,7 +9,7 @@ from litestar.params import FromQuery, JSONBody, Parameter
 from services.vendors.domain import exclusions
 from services.vendors.routes.access import REGISTRY_KEEPERS, REGISTRY_READERS
 from services.vendors.schemas import ExclusionCreate, ExclusionView, Page
-from shared.db import Database
+from shared.db import MAX_PAGE, Database
 from shared.identity import Identity, requires_role
 
 
@@ -18,7 +18,7 @@ class ExclusionsController(Controller):
     tags = ["exclusions"]
 
     @get("/", guards=[requires_role(*REGISTRY_READERS)])
-    async def get_exclusions(self, state: State, page: int = Parameter(default=1, ge=1),
+    async def get_exclusions(self, state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                              page_size: int = Parameter(default=50, ge=1, le=500), uscc: FromQuery[str | None] = None,
                              active: FromQuery[bool | None] = None) -> Page[ExclusionView]:
         """The register, newest first; ``active`` is computed from the dates on today's Beijing date."""

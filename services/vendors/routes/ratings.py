@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, Parameter
@@ -15,7 +17,7 @@ from services.vendors.schemas import (
     RatingView,
     VendorRatings,
 )
-from shared.db import Database
+from shared.db import MAX_PAGE, MAX_ROW_ID, Database
 from shared.identity import Identity, requires_role
 from shared.roles import ALL_ROLES, Role
 
@@ -29,7 +31,8 @@ class RatingsController(Controller):
                           data: JSONBody[RatingCreate]) -> Response[RatingView]:
         database: Database = state.database
         async with database.transaction() as session:
-            rating = await ratings.create_rating(session, state.audit, request.user, uscc, data)
+            rating = await ratings.create_rating(session, state.audit, request.user, uscc, data,
+                                                 comment_days=state.rating_comment_days)
         return Response(rating, status_code=201)
 
     @get("/vendors/{uscc:str}/ratings", guards=[requires_role(*ALL_ROLES)])
@@ -41,16 +44,19 @@ class RatingsController(Controller):
             return await ratings.vendor_ratings(session, request.user, uscc)
 
     @post("/ratings/{rating_id:int}/comment", guards=[requires_role(Role.VENDOR)])
-    async def post_comment(self, request: Request[Identity, str, State], state: State, rating_id: FromPath[int],
+    async def post_comment(self, request: Request[Identity, str, State], state: State,
+                           rating_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)],
                            data: JSONBody[RatingCommentCreate]) -> Response[RatingView]:
-        """The rated vendor's answer, once, within 14 days; ``disputes`` sends the rating to review."""
+        """The rated vendor's answer, once, within the comment window (14 days by default); ``disputes``
+        sends the rating to review, else it becomes final when the window lapses."""
         database: Database = state.database
         async with database.transaction() as session:
             rating = await ratings.comment_on_rating(session, state.audit, request.user, rating_id, data)
         return Response(rating, status_code=201)
 
     @post("/ratings/{rating_id:int}/review", guards=[requires_role(Role.RATING_REVIEWER)])
-    async def post_review(self, request: Request[Identity, str, State], state: State, rating_id: FromPath[int],
+    async def post_review(self, request: Request[Identity, str, State], state: State,
+                          rating_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)],
                           data: JSONBody[RatingReviewCreate]) -> Response[RatingView]:
         """Settle a disputed rating; the reviewer is never from the rater's unit."""
         database: Database = state.database
@@ -59,7 +65,7 @@ class RatingsController(Controller):
         return Response(rating, status_code=201)
 
     @get("/public-ratings")
-    async def get_public_ratings(self, state: State, page: int = Parameter(default=1, ge=1),
+    async def get_public_ratings(self, state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                                  page_size: int = Parameter(default=50, ge=1, le=500)) -> Page[RatingView]:
         """Ratings published to the public; open to anyone once the path is in shared.identity.OPEN_PATHS."""
         database: Database = state.database

@@ -20,7 +20,7 @@ from services.vendors.schemas import (
     VendorStatus,
     VendorView,
 )
-from shared.db import Database
+from shared.db import MAX_PAGE, Database
 from shared.identity import Identity, requires_role
 from shared.roles import Role
 
@@ -30,7 +30,7 @@ class VendorsController(Controller):
     tags = ["vendors"]
 
     @get("/", guards=[requires_role(*REGISTRY_READERS)])
-    async def get_vendors(self, state: State, page: int = Parameter(default=1, ge=1),
+    async def get_vendors(self, state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                           page_size: int = Parameter(default=50, ge=1, le=500),
                           q: Annotated[str | None, QueryParameter(description="name, former name or USCC")] = None,
                           status: FromQuery[VendorStatus | None] = None) -> Page[VendorView]:

@@ -19,6 +19,8 @@ Keys come from settings or a key file as entries ``<algorithm>:<unpadded base64u
 ``AES-256-GCM:q2...``: ``<prefix>_DATA_KEYS`` holds them comma-separated, the file named by
 ``<prefix>_DATA_KEY_FILE`` one per line. The first entry is the active key, which seals new values; the
 others are retired keys, kept to open older values until :meth:`KeyRing.reencrypt` has moved them all.
+A service holds a :class:`KeyFileRing`, which reads its file again when ``sortes keys rotate-data`` replaces
+it, so values sealed under the new key open without a restart.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.exceptions import UnsupportedAlgorithm as _CryptographyUnsupported
@@ -213,14 +215,15 @@ def load_key_file(path: Path) -> KeyRing:
     return _keyring_from_text(read_key_file(path), f"key file {path}")
 
 
-def ensure_key_file(path: Path, algorithm: Algorithm = AES_256_GCM) -> KeyRing:
-    """The key ring in ``path``, created (owner-readable only) with one fresh key when missing.
+def ensure_key_file(path: Path, algorithm: Algorithm = AES_256_GCM) -> KeyFileRing:
+    """The key ring in ``path`` (following the file), created (owner-readable only) with one fresh key
+    when missing.
 
     For local and demo use; production keys come from the deployment's secret store.
     """
     with contextlib.suppress(FileExistsError):  # then use the existing keys, whoever created them
         write_new_key_file(path, format_key_entry(generate_data_key(algorithm)) + "\n")
-    ring = load_key_file(path)
+    ring = KeyFileRing(path)
     if ring.active.algorithm != algorithm:
         # Quietly sealing with the other algorithm would defeat an SM4 setting made for an assessment.
         raise KeyConfigError(f"the active key in {path} is {ring.active.algorithm}, not {algorithm}; "
@@ -238,6 +241,64 @@ def rotate_key_file(path: Path, algorithm: Algorithm = AES_256_GCM) -> KeyRing:
     ring = KeyRing(generate_data_key(algorithm), (current.active, *current.retired))
     replace_key_file(path, "".join(format_key_entry(key) + "\n" for key in (ring.active, *ring.retired)))
     return ring
+
+
+class KeyFileRing(KeyRing):
+    """The key ring of a key file, read again when the file changes.
+
+    A process holding it seals new values under the key that is active in the file now, and opens
+    values another process (``sortes keys rotate-data``) sealed under a key added since it started.
+    Checking costs one ``stat`` per sealing; opening checks only when a token does not open.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp = _file_stamp(path)
+        ring = load_key_file(path)
+        super().__init__(ring.active, ring.retired)
+
+    def encrypt(self, plaintext: str, *, context: str) -> str:
+        self.follow_file()
+        return super().encrypt(plaintext, context=context)
+
+    def decrypt(self, token: str, *, context: str) -> str:
+        try:
+            return super().decrypt(token, context=context)
+        except DecryptionError:
+            if not self.follow_file():
+                raise
+        return super().decrypt(token, context=context)
+
+    def needs_rotation(self, token: str) -> bool:
+        self.follow_file()
+        return super().needs_rotation(token)
+
+    def follow_file(self) -> bool:
+        """Load the file again if it changed since it was read; True when it did."""
+        stamp = _file_stamp(self.path)
+        if stamp == self._stamp:
+            return False
+        ring = load_key_file(self.path)  # a file gone or spoilt raises KeyConfigError rather than sealing on
+        self.active, self.retired, self._keys, self._stamp = ring.active, ring.retired, ring._keys, stamp
+        return True
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    # rotate_key_file replaces the file (a new inode); an edit in place changes its time or size.
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+class Resealed(NamedTuple):
+    """One batch of a data-key rotation: the last row id it looked at, the rows it changed (by their
+    public codes) and how many values it sealed again under the active key."""
+
+    last_id: int
+    codes: list[str]
+    values: int
 
 
 def _key_size(algorithm: str) -> int:

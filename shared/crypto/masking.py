@@ -6,9 +6,11 @@ from __future__ import annotations
 
 def mask_text(value: str) -> str:
     """Keep the first and the last character: ``"欧阳娜娜"`` → ``"欧**娜"``, ``"张三"`` → ``"张*"``."""
-    head = value[:1] if len(value) >= 2 else ""  # a single character is hidden entirely
-    tail = value[-1:] if len(value) >= 3 else ""
-    return head + "*" * (len(value) - len(head) - len(tail)) + tail
+    # Written for speed: an eligibility answer masks the name of every excluded expert, thousands at a time.
+    length = len(value)
+    if length >= 3:
+        return value[0] + "*" * (length - 2) + value[-1]
+    return value[:1] + "*" if length == 2 else "*" * length  # a single character is hidden entirely
 
 
 def mask_phone(phone: str) -> str:

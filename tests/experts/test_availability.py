@@ -81,3 +81,15 @@ async def test_an_admin_links_the_experts_sign_in_account(experts_client, minter
     taken = await experts_client.patch(f"/api/v1/experts/{other['code']}", json={"account_subject": "user:late"},
                                        headers=admin(minter))
     assert taken.status_code == 409 and taken.json()["errors"][0]["field"] == "account_subject"
+
+
+async def test_a_signed_in_expert_finds_their_own_pool_number(experts_client, minter) -> None:
+    unlinked = await experts_client.get("/api/v1/experts/me", headers=as_expert(minter, "user:nobody-yet"))
+    assert unlinked.status_code == 404
+    expert = await create_expert(experts_client, minter, account_subject="user:expert-1")
+    own = await experts_client.get("/api/v1/experts/me", headers=as_expert(minter))
+    assert own.status_code == 200, own.text
+    assert (own.json()["code"], own.json()["name"]) == (expert["code"], expert["name"])
+    assert "personal_data" not in own.json()
+    pool_reader = await experts_client.get("/api/v1/experts/me", headers=minter.headers("experts", "organiser"))
+    assert pool_reader.status_code == 403  # the route is the expert's own, not a pool lookup

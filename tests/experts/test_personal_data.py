@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from services.experts.domain.personal_data import PersonalDataVault, rotate_data_keys
 from services.experts.models import Expert
 from services.experts.settings import ExpertsSettings
+from shared.audit import system_actor
 from shared.crypto import ensure_blind_index_key_file, ensure_key_file, key_id_of, rotate_key_file
 from tests.experts.helpers import admin, create_expert, direct_database, profile, valid_id_number
 
@@ -54,15 +55,19 @@ async def test_rotate_data_keys_reseals_every_value_under_the_new_key(experts_cl
     await create_expert(experts_client, minter, phone=None, bank_account=None)
 
     new_ring = rotate_key_file(key_file)
+    audit, actor = experts_client.app.state.audit, system_actor("test")
     async with direct_database(experts_client) as database:
         async with database.transaction() as session:
-            assert await rotate_data_keys(session, new_ring) == 2
+            first = await rotate_data_keys(session, audit, actor, new_ring, batch=1)
         async with database.transaction() as session:
-            assert await rotate_data_keys(session, new_ring) == 0  # a repeat finds nothing left to do
+            second = await rotate_data_keys(session, audit, actor, new_ring, after_id=first.last_id, batch=1)
+        async with database.transaction() as session:
+            assert await rotate_data_keys(session, audit, actor, new_ring) == (0, [], 0)  # nothing left to do
         async with database.reading() as session:
             experts = (await session.execute(select(Expert).order_by(Expert.code))).scalars().all()
     tokens = [t for e in experts for t in (e.phone_token, e.id_number_token, e.bank_account_token) if t]
     assert len(tokens) == 4 and {key_id_of(token) for token in tokens} == {new_ring.active.key_id}
+    assert (first.codes, first.values, second.codes, second.values) == ([created["code"]], 3, [experts[1].code], 1)
 
     # With the new ring alone (the old key dropped) the values still open and duplicates are still found.
     experts_client.app.state.vault = PersonalDataVault(type(new_ring)(new_ring.active), old.blind_index)

@@ -67,9 +67,13 @@ async def test_valid_rows_are_imported_and_the_others_reported_row_by_row(expert
     detail = (await experts_client.get(f"/api/v1/experts/{listed['items'][0]['code']}", headers=admin(minter))).json()
     assert (detail["birth_date"], detail["last_trained_on"]) == ("1975-06-01", "2026-03-01")
     assert detail["personal_data"] == {"phone": "13900001111", "id_number": good, "bank_account": "6222020000000000001"}
-    entries = await audit_entries(experts_client, minter, object_type="import")
-    assert [(e["action"], e["details"]) for e in entries] == [
-        ("experts.imported", {"created": [listed["items"][0]["code"]], "updated": []})]
+    [summary] = await audit_entries(experts_client, minter, object_type="import")
+    assert (summary["action"], summary["actor"], summary["details"]) == (
+        "experts.imported", "user:admin", {"created": 1, "updated": 0})
+    [entry] = [e for e in await audit_entries(experts_client, minter, object_id=detail["code"])
+               if e["action"] != "personal_data.unmasked"]
+    assert (entry["action"], entry["actor"], entry["details"]) == ("expert.created", "user:admin", {
+        "import": summary["object_id"], "personal_data_changed": ["phone", "id_number", "bank_account"]})
 
 
 async def test_a_dry_run_only_reports(experts_client, minter) -> None:
@@ -93,6 +97,17 @@ async def test_a_reimport_updates_the_same_people(experts_client, minter) -> Non
     updated = (await experts_client.get(f"/api/v1/experts/{existing['code']}", headers=admin(minter))).json()
     assert updated["title"] == "正高级工程师"
     assert updated["last_trained_on"] == existing["last_trained_on"]  # an empty cell keeps the stored date
+
+    # Each import is in the expert's own history, by whom and which import, the digests following on.
+    history = [e for e in reversed(await audit_entries(experts_client, minter, object_id=existing["code"]))
+               if e["action"] != "personal_data.unmasked"]
+    imports = [e["object_id"] for e in reversed(await audit_entries(experts_client, minter, object_type="import"))]
+    assert [(e["action"], e["actor"], e["details"].get("import")) for e in history] == [
+        ("expert.created", "user:admin", None), ("expert.updated", "user:admin", imports[0]),
+        ("expert.updated", "user:admin", imports[1])]
+    assert history[1]["before_digest"] == history[0]["after_digest"] != history[1]["after_digest"]
+    assert history[2]["before_digest"] == history[1]["after_digest"] == history[2]["after_digest"]
+    assert history[1]["details"]["personal_data_changed"] == ["phone", "id_number", "bank_account"]
 
 
 async def test_gbk_csv_from_excel_is_read(experts_client, minter) -> None:

@@ -11,6 +11,7 @@ import datetime as dt
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from services.experts.models import DeclaredConflict, Expert, Unavailability
 from services.experts.schemas import (
@@ -37,6 +38,15 @@ async def is_account_of(session: AsyncSession, subject: str, code: str) -> bool:
     """Whether the sign-in ``subject`` is the expert with pool number ``code``."""
     linked = await session.execute(select(Expert.id).where(Expert.code == code, Expert.account_subject == subject))
     return linked.first() is not None
+
+
+async def expert_of_account(session: AsyncSession, subject: str) -> Expert:
+    """The expert whose sign-in account is ``subject``, as a bureau admin linked them."""
+    statement = select(Expert).where(Expert.account_subject == subject).options(selectinload(Expert.fields))
+    expert = (await session.execute(statement)).scalar_one_or_none()
+    if expert is None:
+        raise NotFound("No expert of the pool is linked to this sign-in account; a bureau admin links it.")
+    return expert
 
 
 async def expert_by_code(session: AsyncSession, code: str) -> Expert:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -36,7 +36,7 @@ from services.experts.schemas import (
 from services.experts.settings import PoolRules
 from shared.audit import AuditRecorder
 from shared.audit.chain import Actor
-from shared.clock import add_months, beijing_today, utc_now
+from shared.clock import add_months, as_utc, beijing_today, utc_now
 from shared.crypto import normalise_id_number
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.identifiers import id_number_problem, uscc_problem
@@ -48,22 +48,46 @@ SORTS: dict[str, Any] = {
     "code": Expert.code, "name": Expert.name, "unit_name": Expert.unit_name,
     "years_in_field": Expert.years_in_field, "trained_until": Expert.last_trained_on,
 }
-_DETAIL_LOADS = (selectinload(Expert.fields), selectinload(Expert.former_employers),
+DETAIL_LOADS = (selectinload(Expert.fields), selectinload(Expert.former_employers),
                  selectinload(Expert.certificates), selectinload(Expert.bad_conduct_records))
 
 
 # Reading
 
-def expert_view(expert: Expert, rules: PoolRules) -> ExpertView:
+def current_status(expert: Expert, today: dt.date) -> str:
+    """The status on ``today`` (a Beijing date): a suspension ends by itself after ``suspended_until``.
+
+    Worked out on reading, never written back: the end date was set, and audited, with the suspension,
+    so its passing is no change of its own. Eligibility reads a suspension the same way.
+    """
+    if expert.status == "suspended" and expert.suspended_until is not None and expert.suspended_until < today:
+        return "active"
+    return expert.status
+
+
+def _status_condition(status: str, today: dt.date) -> ColumnElement[bool]:
+    """Experts whose :func:`current_status` on ``today`` is ``status``."""
+    suspended = Expert.status == "suspended"
+    if status == "active":
+        return or_(Expert.status == "active", and_(suspended, Expert.suspended_until < today))
+    if status == "suspended":
+        return and_(suspended, or_(Expert.suspended_until.is_(None), Expert.suspended_until >= today))
+    return Expert.status == status
+
+
+def expert_view(expert: Expert, rules: PoolRules, today: dt.date | None = None) -> ExpertView:
     return ExpertView(
         code=expert.code, name=expert.name, unit_uscc=expert.unit_uscc, unit_name=expert.unit_name,
-        title=expert.title, years_in_field=expert.years_in_field, status=expert.status,
+        title=expert.title, years_in_field=expert.years_in_field,
+        status=current_status(expert, today or beijing_today()),
         fields=_field_views(expert), trained_until=trained_until(expert.last_trained_on, rules.training_valid_months),
     )
 
 
 def expert_detail(expert: Expert, rules: PoolRules, vault: PersonalDataVault, *,
-                  unmasked: bool = False) -> ExpertDetail:
+                  unmasked: bool = False, today: dt.date | None = None) -> ExpertDetail:
+    """One expert in full; after a suspension's end ``status`` is active again, while ``status_reason``
+    and ``suspended_until`` still tell of the last change made."""
     return ExpertDetail(
         code=expert.code, name=expert.name, birth_date=expert.birth_date, unit_uscc=expert.unit_uscc,
         unit_name=expert.unit_name, title=expert.title, years_in_field=expert.years_in_field,
@@ -73,12 +97,13 @@ def expert_detail(expert: Expert, rules: PoolRules, vault: PersonalDataVault, *,
         certificates=[CertificateView(name=c.name, expires_on=c.expires_on) for c in expert.certificates],
         bad_conduct_records=[BadConductView(occurred_on=b.occurred_on, description=b.description)
                              for b in expert.bad_conduct_records],
-        status=expert.status, status_reason=expert.status_reason, status_changed_on=expert.status_changed_on,
+        status=current_status(expert, today or beijing_today()), status_reason=expert.status_reason,
+        status_changed_on=expert.status_changed_on,
         suspended_until=expert.suspended_until, last_trained_on=expert.last_trained_on,
         trained_until=trained_until(expert.last_trained_on, rules.training_valid_months),
         account_subject=expert.account_subject,
         personal_data=vault.open(expert) if unmasked else vault.masked(expert), personal_data_masked=not unmasked,
-        created_at=expert.created_at, updated_at=expert.updated_at,
+        created_at=as_utc(expert.created_at), updated_at=as_utc(expert.updated_at),
     )
 
 
@@ -88,7 +113,7 @@ def _field_views(expert: Expert) -> list[ExpertFieldView]:
 
 
 async def load_expert(session: AsyncSession, code: str) -> Expert:
-    statement = select(Expert).where(Expert.code == code).options(*_DETAIL_LOADS)
+    statement = select(Expert).where(Expert.code == code).options(*DETAIL_LOADS)
     expert = (await session.execute(statement)).scalar_one_or_none()
     if expert is None:
         raise NotFound(f"No expert with pool number {code}.")
@@ -99,15 +124,16 @@ async def list_experts(session: AsyncSession, rules: PoolRules, *, page: int, pa
                        field_code: str | None = None, status: str | None = None, unit: str | None = None,
                        trained: bool | None = None, text_query: str | None = None,
                        sort: str = "code", today: dt.date | None = None) -> Page[ExpertView]:
+    today = today or beijing_today()
     query = select(Expert)
     if field_code:
         query = query.where(Expert.id.in_(select(ExpertField.expert_id).where(ExpertField.field_code == field_code)))
     if status:
-        query = query.where(Expert.status == status)
+        query = query.where(_status_condition(status, today))
     if unit:
         query = query.where(Expert.unit_uscc == unit)
     if trained is not None:
-        query = query.where(_trained_condition(rules, today or beijing_today(), trained))
+        query = query.where(_trained_condition(rules, today, trained))
     if text_query:
         pattern = "%" + text_query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
@@ -117,7 +143,8 @@ async def list_experts(session: AsyncSession, rules: PoolRules, *, page: int, pa
     order = [column.desc() if sort.startswith("-") else column.asc(), Expert.code.asc()]
     rows = await session.execute(query.options(selectinload(Expert.fields)).order_by(*order)
                                  .offset((page - 1) * page_size).limit(page_size))
-    return Page(items=[expert_view(e, rules) for e in rows.scalars()], total=total, page=page, page_size=page_size)
+    return Page(items=[expert_view(e, rules, today) for e in rows.scalars()], total=total, page=page,
+                page_size=page_size)
 
 
 def _trained_condition(rules: PoolRules, today: dt.date, trained: bool) -> ColumnElement[bool]:
@@ -210,7 +237,7 @@ async def create_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
     session.add(expert)
     await flush_refusing_duplicates(session)
     await audit.record(session, actor=actor, action="expert.created", object_type="expert", object_id=expert.code,
-                       after=audited_content(expert), details=_personal_fields_set(values))
+                       after=audited_content(expert), details=personal_data_details(values))
     return expert_detail(expert, rules, vault)
 
 
@@ -227,12 +254,12 @@ async def update_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
     before = audited_content(expert)
     apply_profile(expert, vault, values)
     after = audited_content(expert)
-    if after == before and not _personal_fields_set(values)["personal_data_changed"]:
+    if after == before and not personal_data_details(values)["personal_data_changed"]:
         return expert_detail(expert, rules, vault)
     expert.updated_at = utc_now()
     await flush_refusing_duplicates(session)
     await audit.record(session, actor=actor, action="expert.updated", object_type="expert", object_id=code,
-                       before=before, after=after, details=_personal_fields_set(values))
+                       before=before, after=after, details=personal_data_details(values))
     return expert_detail(expert, rules, vault)
 
 
@@ -320,17 +347,24 @@ async def change_status(session: AsyncSession, audit: AuditRecorder, actor: Iden
 
 
 def audited_content(expert: Expert) -> dict[str, Any]:
-    """What the audit entry's digests cover: the profile without its personal data."""
+    """What the audit entry's digests cover: the profile without its personal data.
+
+    Lists are sorted: held in memory they keep the order given, read back the order of the database,
+    and the same profile must give the same digest either way, so one entry's 'after' is the next one's
+    'before'.
+    """
     return {
         "name": expert.name, "birth_date": expert.birth_date, "unit_uscc": expert.unit_uscc,
         "unit_name": expert.unit_name, "title": expert.title, "years_in_field": expert.years_in_field,
-        "fields": [(f.field_code, f.is_primary) for f in expert.fields],
-        "former_employers": [(f.unit_uscc, f.started_on, f.ended_on) for f in expert.former_employers],
-        "certificates": [(c.name, c.expires_on) for c in expert.certificates],
-        "bad_conduct": [(b.occurred_on, b.description) for b in expert.bad_conduct_records],
+        "fields": sorted(((f.field_code, f.is_primary) for f in expert.fields), key=repr),
+        "former_employers": sorted(((f.unit_uscc, f.started_on, f.ended_on) for f in expert.former_employers),
+                                   key=repr),
+        "certificates": sorted(((c.name, c.expires_on) for c in expert.certificates), key=repr),
+        "bad_conduct": sorted(((b.occurred_on, b.description) for b in expert.bad_conduct_records), key=repr),
         "account_subject": expert.account_subject, "last_trained_on": expert.last_trained_on,
     }
 
 
-def _personal_fields_set(values: dict[str, Any]) -> dict[str, list[str]]:
+def personal_data_details(values: dict[str, Any]) -> dict[str, list[str]]:
+    """An audit entry's note of the personal fields given (their names, never their values)."""
     return {"personal_data_changed": [field for field in PERSONAL_FIELDS if field in values]}

@@ -17,12 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.models import Expert
 from shared.audit import AuditRecorder
+from shared.audit.chain import Actor
 from shared.crypto import (
     Algorithm,
     BlindIndex,
+    DecryptionError,
     KeyRing,
+    Resealed,
     ensure_blind_index_key_file,
     ensure_key_file,
+    key_id_of,
     mask_bank_account,
     mask_id_number,
     mask_phone,
@@ -30,6 +34,7 @@ from shared.crypto import (
 from shared.identity import Identity
 
 UNMASKED_ACTION = "personal_data.unmasked"
+RESEALED_ACTION = "personal_data.resealed"
 # Column of the token → mask for answers.
 PERSONAL_FIELDS = {"phone": mask_phone, "id_number": mask_id_number, "bank_account": mask_bank_account}
 
@@ -83,21 +88,40 @@ async def record_unmasking(session: AsyncSession, audit: AuditRecorder, actor: I
                            object_id=expert.code, details={"fields": shown})
 
 
-async def rotate_data_keys(session: AsyncSession, keyring: KeyRing) -> int:
-    """Seal again under ``keyring``'s active key every value sealed under an older key.
+async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: Actor, keyring: KeyRing, *,
+                           after_id: int = 0, batch: int = 500) -> Resealed:
+    """Seal again under ``keyring``'s active key the values of the next ``batch`` experts (by id, after
+    ``after_id``) holding a value sealed under an older key, with one audit entry naming them.
 
-    Returns how many experts changed. The blind index does not depend on the data keys and stays.
-    Run it after the key file was rotated; the retired keys must stay in the ring until it returns.
+    ``sortes keys rotate-data`` calls it batch after batch, one transaction each, once the key file
+    holds the new key; the retired keys must stay in the ring until no batch is left. The rows are
+    locked first, so a profile edited at the same moment keeps its new value. The blind index does
+    not depend on the data keys and stays.
     """
-    token_columns = [Expert.phone_token, Expert.id_number_token, Expert.bank_account_token]
-    current = f"v1.{keyring.active.key_id}.%"
-    stale = or_(*(column.is_not(None) & column.not_like(current) for column in token_columns))
-    changed = 0
-    for expert in (await session.execute(select(Expert).where(stale))).scalars():
+    current = f"v1.{keyring.active.key_id}."
+    columns = [getattr(Expert, f"{field}_token") for field in PERSONAL_FIELDS]
+    stale = or_(*(column.is_not(None) & ~column.startswith(current, autoescape=True) for column in columns))
+    experts = (await session.execute(select(Expert).where(Expert.id > after_id, stale).order_by(Expert.id)
+                                     .limit(batch).with_for_update())).scalars().all()
+    if not experts:
+        return Resealed(after_id, [], 0)
+    before, after = [], []
+    for expert in experts:
         for field in PERSONAL_FIELDS:
             token = getattr(expert, f"{field}_token")
-            if token is not None and keyring.needs_rotation(token):
-                setattr(expert, f"{field}_token", keyring.reencrypt(token, context=_context(field, expert.code)))
-        changed += 1
+            if token is None or not keyring.needs_rotation(token):
+                continue
+            try:
+                resealed = keyring.reencrypt(token, context=_context(field, expert.code))
+            except DecryptionError as error:
+                raise DecryptionError(f"expert {expert.code}, {field}: {error}") from None
+            setattr(expert, f"{field}_token", resealed)
+            before.append((expert.code, field, token))
+            after.append((expert.code, field, resealed))
     await session.flush()
-    return changed
+    codes = [expert.code for expert in experts]
+    await audit.record(session, actor=actor, action=RESEALED_ACTION, object_type="data_key",
+                       object_id=keyring.active.key_id, before=before, after=after,
+                       details={"experts": codes, "values": len(after),
+                                "from_keys": sorted({key_id_of(token) for _, _, token in before})})
+    return Resealed(experts[-1].id, codes, len(after))

@@ -2,41 +2,46 @@
 
 An import checks every row, imports all valid ones in one transaction and reports the others row by
 row; a dry run only reports. A person already in the pool (the same ID number, found through the
-blind index) is updated, never added twice. Exports show personal data masked, like every answer.
+blind index) is updated, never added twice. Each expert created or updated gets its own audit entry,
+as an edit through the API would, naming the import. Exports show personal data masked, like every
+answer.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-from collections.abc import AsyncIterator, Iterable
+import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-import openpyxl
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.experts.domain.experts import (
+    DETAIL_LOADS,
     apply_profile,
+    audited_content,
+    current_status,
     format_pool_number,
     next_pool_number,
+    personal_data_details,
     profile_errors,
 )
 from services.experts.domain.personal_data import PersonalDataVault
 from services.experts.models import Expert, ExpertField, Field
-from services.experts.schemas import ExpertProfile, ImportReport, RowError
-from shared.audit import AuditRecorder
+from services.experts.schemas import ExpertProfile
+from shared import spreadsheets
+from shared.audit import AuditChange, AuditRecorder
 from shared.audit.chain import Actor
 from shared.clock import beijing_today, utc_now
 from shared.crypto import normalise_id_number
-from shared.errors import FieldError, InvalidInput
 from shared.identifiers import id_number_problem
 from shared.identity import Identity
+from shared.spreadsheets import ImportReport, RowError, parse_date, sheet_bytes
 
 # Profile attribute → column header, in sheet order.
 COLUMNS = {
@@ -58,66 +63,14 @@ EXPORT_COLUMNS = {"code": "专家编号", **COLUMNS, "status": "状态"}
 STATUS_NAMES = {"active": "在库", "suspended": "暂停", "retired": "退出"}
 _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
 _MSGSPEC_PATH = re.compile(r"at `\$\.(\w+)")
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# How far an import has got: (stage, done, total), the stages being "checking" rows and "writing"
+# experts.
+ImportProgress = Callable[[str, int, int], None]
 
-
-class SpreadsheetError(InvalidInput):
-    """The file as a whole cannot be read (not xlsx/csv, or required columns missing)."""
-
-
-# Reading files
 
 def read_rows(content: bytes, filename: str = "") -> list[dict[str, str]]:
-    """The sheet's rows as header → text; xlsx when the file is a zip (or named .xlsx), else csv."""
-    if content[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
-        table = _xlsx_table(content)
-    else:
-        table = _csv_table(content)
-    if not table:
-        raise SpreadsheetError("The file has no header row.", errors=[FieldError("file", "empty")])
-    headers = [header.strip() for header in table[0]]
-    missing = [COLUMNS[name] for name in REQUIRED if COLUMNS[name] not in headers]
-    if missing:
-        raise SpreadsheetError("Required columns are missing.",
-                               errors=[FieldError("file", f"missing column {column}") for column in missing])
-    return [{header: cell.strip() for header, cell in zip(headers, row, strict=False) if header}
-            for row in table[1:] if any(cell.strip() for cell in row)]
-
-
-def _xlsx_table(content: bytes) -> list[list[str]]:
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise SpreadsheetError("The file is not a readable xlsx workbook.",
-                               errors=[FieldError("file", "not an xlsx workbook")]) from None
-    sheet = workbook.worksheets[0]
-    table = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return table
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value)
-
-
-def _csv_table(content: bytes) -> list[list[str]]:
-    # Excel in China saves CSV as GB18030 (GBK) unless told otherwise; UTF-8 (with or without BOM) first.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return list(csv.reader(io.StringIO(text)))
-    raise SpreadsheetError("The csv file is neither UTF-8 nor GB18030.",
-                           errors=[FieldError("file", "unknown encoding")])
+    """The sheet's rows as header → text (see :func:`shared.spreadsheets.read_rows`)."""
+    return spreadsheets.read_rows(content, filename, [COLUMNS[name] for name in REQUIRED])
 
 
 # Checking rows
@@ -127,15 +80,6 @@ class _Row:
     number: int  # as the user sees it in the sheet: the header is row 1
     values: dict[str, Any]
     id_index: str
-
-
-def _parse_date(text: str) -> dt.date | None:
-    if not text:
-        return None
-    parts = [int(part) for part in re.split(r"[-/.年月日]", text) if part.isdigit()]
-    if len(parts) != 3:
-        raise ValueError
-    return dt.date(*parts)
 
 
 def _field_codes(text: str, by_name: dict[str, str]) -> list[str]:
@@ -157,7 +101,7 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
     dates: dict[str, dt.date | None] = {}
     for name in ("birth_date", "last_trained_on"):
         try:
-            dates[name] = _parse_date(cell[name])
+            dates[name] = parse_date(cell[name])
         except ValueError:
             return error(name, "not a date (use 2024-03-01)")
     birth_from_id = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
@@ -196,11 +140,13 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
 # Importing
 
 async def import_experts(session: AsyncSession, audit: AuditRecorder, actor: Identity | Actor,
-                         vault: PersonalDataVault, rows: list[dict[str, str]], *, dry_run: bool) -> ImportReport:
+                         vault: PersonalDataVault, rows: list[dict[str, str]], *, dry_run: bool,
+                         progress: ImportProgress | None = None) -> ImportReport:
     """Check every row and, unless ``dry_run``, create or update the experts of all valid rows.
 
     The one entry point for the HTTP import and the ``sortes experts import`` command.
     """
+    progress = progress or _no_progress
     today = beijing_today()
     fields = (await session.execute(select(Field))).scalars().all()
     field_names = {field.name_zh: field.code for field in fields}
@@ -209,6 +155,7 @@ async def import_experts(session: AsyncSession, audit: AuditRecorder, actor: Ide
     valid: list[_Row] = []
     seen: dict[str, int] = {}
     for number, cells in enumerate(rows, start=2):
+        progress("checking", number - 1, len(rows))
         checked = _check_row(number, cells, field_names, assignable, vault, today)
         if isinstance(checked, list):
             errors += checked
@@ -222,7 +169,7 @@ async def import_experts(session: AsyncSession, audit: AuditRecorder, actor: Ide
     updated = [row for row in valid if row.id_index in existing]
     created = [row for row in valid if row.id_index not in existing]
     if not dry_run:
-        await _write(session, audit, actor, vault, created, updated, existing)
+        await _write(session, audit, actor, vault, created, updated, existing, progress)
     return ImportReport(dry_run=dry_run, rows=len(rows), created=len(created), updated=len(updated),
                         rejected=len({error.row for error in errors}), errors=errors)
 
@@ -231,36 +178,43 @@ async def _experts_by_id_index(session: AsyncSession, indexes: list[str]) -> dic
     found: dict[str, Expert] = {}
     for start in range(0, len(indexes), 5000):  # under every driver's limit on bound parameters
         chunk = indexes[start:start + 5000]
-        rows = await session.execute(select(Expert).where(Expert.id_number_index.in_(chunk))
-                                     .options(selectinload(Expert.fields)))
+        rows = await session.execute(select(Expert).where(Expert.id_number_index.in_(chunk)).options(*DETAIL_LOADS))
         found.update({expert.id_number_index: expert for expert in rows.scalars()})  # type: ignore[misc]
     return found
 
 
 async def _write(session: AsyncSession, audit: AuditRecorder, actor: Identity | Actor, vault: PersonalDataVault,
-                 created: list[_Row], updated: list[_Row], existing: dict[str, Expert]) -> None:
-    now = utc_now()
+                 created: list[_Row], updated: list[_Row], existing: dict[str, Expert],
+                 progress: ImportProgress) -> None:
+    now, written = utc_now(), len(created) + len(updated)
     first_number = int((await next_pool_number(session))[1:])
-    new_experts = []
+    changes: list[tuple[_Row, Expert, dict[str, Any] | None]] = []
     for offset, row in enumerate(created):
         expert = Expert(code=format_pool_number(first_number + offset), status="active", created_at=now,
-                        updated_at=now, fields=[])
+                        updated_at=now, fields=[], former_employers=[], certificates=[], bad_conduct_records=[])
         apply_profile(expert, vault, _sheet_values(row.values))
-        new_experts.append(expert)
-    await _insert_in_bulk(session, new_experts)
+        changes.append((row, expert, None))
+        progress("writing", len(changes), written)
+    await _insert_in_bulk(session, [expert for _, expert, _ in changes])
     for row in updated:
         expert = existing[row.id_index]
+        before = audited_content(expert)
         apply_profile(expert, vault, _sheet_values(row.values))
         expert.updated_at = now
+        changes.append((row, expert, before))
+        progress("writing", len(changes), written)
     await session.flush()
-    # One entry for the whole import, naming every pool number it created or updated: an entry per
-    # expert would cost more than the import itself on a 10,000-row sheet.
-    await audit.record(session, actor=actor, action="experts.imported", object_type="import",
-                       object_id=utc_now().isoformat(),
-                       after=[_audited_sheet_content(expert) for expert in [
-                           *new_experts, *(existing[row.id_index] for row in updated)]],
-                       details={"created": [expert.code for expert in new_experts],
-                                "updated": [existing[row.id_index].code for row in updated]})
+    # One entry for the import, then one for each expert, as a create or an edit through the API
+    # writes it: an auditor following one expert finds the import among its entries, the digests
+    # following on from the entry before.
+    import_id = str(uuid.uuid4())
+    entries = [AuditChange("experts.imported", "import", import_id,
+                           details={"created": len(created), "updated": len(updated)})]
+    for row, expert, before in changes:
+        entries.append(AuditChange("expert.created" if before is None else "expert.updated", "expert", expert.code,
+                                   before, audited_content(expert),
+                                   {"import": import_id, **personal_data_details(_sheet_values(row.values))}))
+    await audit.record_many(session, actor=actor, changes=entries)
 
 
 async def _insert_in_bulk(session: AsyncSession, experts: list[Expert]) -> None:
@@ -283,10 +237,8 @@ def _chunks(items: list[Expert], size: int = 2000) -> list[list[Expert]]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-def _audited_sheet_content(expert: Expert) -> list[Any]:
-    """What the import wrote for ``expert``, personal data left out (it is sealed, and digests need none)."""
-    return [expert.code, expert.name, expert.birth_date, expert.unit_uscc, expert.unit_name, expert.title,
-            expert.years_in_field, [(f.field_code, f.is_primary) for f in expert.fields], expert.last_trained_on]
+def _no_progress(_stage: str, _done: int, _total: int) -> None:
+    pass
 
 
 _SHEET_ATTRIBUTES = ("name", "birth_date", "unit_uscc", "unit_name", "title", "years_in_field", "fields", "id_number",
@@ -302,21 +254,16 @@ def _sheet_values(values: dict[str, Any]) -> dict[str, Any]:
 # The template and exports
 
 def template_xlsx() -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "专家"
-    sheet.append(list(COLUMNS.values()))
-    sheet.append(["张三", "33032619800101001X", "1980-01-01", "平阳县某某单位", "11330326862981311N", "高级工程师",
-                  "15", "应用系统", "信息安全、数据资源", "13900000000", "6222000000000000000", "2026-03-01"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return sheet_bytes("xlsx", "专家", [list(COLUMNS.values()), [
+        "张三", "33032619800101001X", "1980-01-01", "平阳县某某单位", "11330326862981311N", "高级工程师", "15",
+        "应用系统", "信息安全、数据资源", "13900000000", "6222000000000000000", "2026-03-01"]])
 
 
 async def export_rows(session: AsyncSession, vault: PersonalDataVault, batch: int = 1000
                       ) -> AsyncIterator[list[str]]:
     """Each expert as a row of EXPORT_COLUMNS (the header first), fetched in batches by pool number."""
     yield list(EXPORT_COLUMNS.values())
+    today = beijing_today()
     names = dict((await session.execute(select(Field.code, Field.name_zh))).tuples().all())
     last_id = 0
     while True:
@@ -325,21 +272,16 @@ async def export_rows(session: AsyncSession, vault: PersonalDataVault, batch: in
         if not experts:
             return
         for expert in experts:
-            yield _export_row(expert, vault, names)
+            yield _export_row(expert, vault, names, today)
         last_id = experts[-1].id
 
 
-def _export_row(expert: Expert, vault: PersonalDataVault, field_names: dict[str, str]) -> list[str]:
+def _export_row(expert: Expert, vault: PersonalDataVault, field_names: dict[str, str], today: dt.date) -> list[str]:
     masked = vault.masked(expert)
     primary = [field_names[f.field_code] for f in expert.fields if f.is_primary]
     others = [field_names[f.field_code] for f in expert.fields if not f.is_primary]
     return [expert.code, expert.name, masked.id_number or "", expert.birth_date.isoformat(), expert.unit_name,
             expert.unit_uscc, expert.title, str(expert.years_in_field), "、".join(primary), "、".join(others),
             masked.phone or "", masked.bank_account or "",
-            expert.last_trained_on.isoformat() if expert.last_trained_on else "", STATUS_NAMES[expert.status]]
-
-
-def csv_lines(rows: Iterable[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue()
+            expert.last_trained_on.isoformat() if expert.last_trained_on else "",
+            STATUS_NAMES[current_status(expert, today)]]

@@ -105,7 +105,7 @@ async def _fall_back_to_earlier_passes(session: AsyncSession, experts: list[Expe
         select(TrainingAttendance.expert_id, func.max(TrainingSession.held_on))
         .join(TrainingSession, TrainingSession.id == TrainingAttendance.session_id)
         .where(TrainingAttendance.passed.is_(True), TrainingAttendance.expert_id.in_([e.id for e in experts]))
-        .group_by(TrainingAttendance.expert_id))).tuples().all())
+        .group_by(TrainingAttendance.expert_id))).all())
     for expert in experts:
         expert.last_trained_on = last_pass.get(expert.id)
 
@@ -115,7 +115,7 @@ async def _attendance_counts(session: AsyncSession, training_ids: list[int]) -> 
         select(TrainingAttendance.session_id, func.count(),
                func.sum(case((TrainingAttendance.passed.is_(True), 1), else_=0)))
         .where(TrainingAttendance.session_id.in_(training_ids)).group_by(TrainingAttendance.session_id))
-    return {session_id: (attended, int(passed or 0)) for session_id, attended, passed in rows.tuples()}
+    return {session_id: (attended, int(passed or 0)) for session_id, attended, passed in rows}
 
 
 def _view(training: TrainingSession, counts: tuple[int, int]) -> TrainingView:

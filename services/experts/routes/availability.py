@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, delete, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 
 from services.experts.domain import availability
 from services.experts.schemas import (
@@ -15,7 +17,7 @@ from services.experts.schemas import (
     UnavailabilityInput,
     UnavailabilityView,
 )
-from shared.db import Database
+from shared.db import MAX_ROW_ID, Database
 from shared.errors import NotPermitted
 from shared.identity import Identity, requires_role
 from shared.roles import Role
@@ -56,7 +58,7 @@ class AvailabilityController(Controller):
 
     @delete("/unavailability/{period_id:int}")
     async def remove_unavailability(self, state: State, request: Request, code: FromPath[str],
-                                    period_id: FromPath[int]) -> None:
+                                    period_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)]) -> None:
         database: Database = state.database
         async with database.transaction() as session:
             expert = await availability.expert_by_code(session, code)
@@ -80,7 +82,7 @@ class AvailabilityController(Controller):
 
     @delete("/declared-conflicts/{conflict_id:int}")
     async def withdraw_conflict(self, state: State, request: Request, code: FromPath[str],
-                                conflict_id: FromPath[int]) -> None:
+                                conflict_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)]) -> None:
         database: Database = state.database
         async with database.transaction() as session:
             expert = await availability.expert_by_code(session, code)

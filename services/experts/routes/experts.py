@@ -9,6 +9,8 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, Parameter
 
 from services.experts.domain import experts
+from services.experts.domain.availability import expert_of_account
+from services.experts.domain.panel_views import refuse_sealed_lookup
 from services.experts.domain.personal_data import record_unmasking
 from services.experts.schemas import (
     BadConductView,
@@ -20,7 +22,7 @@ from services.experts.schemas import (
     StatusChange,
 )
 from shared.clock import beijing_today
-from shared.db import Database
+from shared.db import MAX_PAGE, Database
 from shared.identity import requires_role
 from shared.roles import Role
 
@@ -36,7 +38,7 @@ class ExpertsController(Controller):
     @get("/", guards=[requires_role(*POOL_READERS)])
     async def get_experts(
         self, state: State,
-        page: int = Parameter(default=1, ge=1),
+        page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
         page_size: int = Parameter(default=50, ge=1, le=500),
         field: str | None = Parameter(default=None, max_length=64),
         status: Literal["active", "suspended", "retired"] | None = Parameter(default=None),
@@ -57,6 +59,14 @@ class ExpertsController(Controller):
         async with database.transaction() as session:
             return await experts.create_expert(session, state.audit, request.user, state.vault, state.rules, data)
 
+    @get("/me", guards=[requires_role(Role.EXPERT)])
+    async def get_own_entry(self, state: State, request: Request) -> ExpertView:
+        """The signed-in expert's own entry: its pool number is how they answer invitations and keep
+        their availability. 404 until a bureau admin links the account (``account_subject``)."""
+        database: Database = state.database
+        async with database.reading() as session:
+            return experts.expert_view(await expert_of_account(session, request.user.subject), state.rules)
+
     @get("/{code:str}", guards=[requires_role(*POOL_READERS)])
     async def get_expert(self, state: State, request: Request, code: FromPath[str]) -> ExpertDetail:
         """One expert. Bureau admins see phone, ID number and bank account whole, and each showing is audited."""
@@ -64,6 +74,7 @@ class ExpertsController(Controller):
         unmasked = request.user.has_any([Role.BUREAU_ADMIN])
         async with (database.transaction() if unmasked else database.reading()) as session:
             expert = await experts.load_expert(session, code)
+            await refuse_sealed_lookup(session, request.user, expert.code)
             if unmasked:
                 await record_unmasking(session, state.audit, request.user, expert)
             return experts.expert_detail(expert, state.rules, state.vault, unmasked=unmasked)

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Literal
 
-import openpyxl
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import State
 from litestar.params import MultipartBody, Parameter
 from litestar.response import Stream
 
 from services.experts.domain import spreadsheets
-from services.experts.schemas import ImportReport
 from shared.db import Database
 from shared.identity import requires_role
 from shared.roles import Role
-
-
-@dataclass
-class SpreadsheetUpload:
-    file: UploadFile
+from shared.spreadsheets import XLSX_MEDIA_TYPE, ImportReport, SpreadsheetUpload, attachment, stream_sheet
 
 
 class SpreadsheetsController(Controller):
@@ -45,41 +37,18 @@ class SpreadsheetsController(Controller):
 
     @get("/import-template", guards=[requires_role(Role.BUREAU_ADMIN)], sync_to_thread=False)
     def get_import_template(self) -> Response[bytes]:
-        return Response(spreadsheets.template_xlsx(), media_type=spreadsheets.XLSX_MEDIA_TYPE,
-                        headers={"content-disposition": 'attachment; filename="experts-template.xlsx"'})
+        return Response(spreadsheets.template_xlsx(), media_type=XLSX_MEDIA_TYPE,
+                        headers=attachment("experts-template.xlsx"))
 
     @get("/export", guards=[requires_role(Role.BUREAU_ADMIN, Role.AUDITOR)])
     async def export_experts(self, state: State, format: Literal["xlsx", "csv"] = Parameter(default="xlsx")
                              ) -> Stream:
         """The whole pool, personal data masked; csv is UTF-8 with a BOM so Excel reads the Chinese."""
-        database: Database = state.database
-        disposition = {"content-disposition": f'attachment; filename="experts.{format}"'}
-        if format == "csv":
-            return Stream(_csv_chunks(database, state), media_type="text/csv; charset=utf-8", headers=disposition)
-        return Stream(_xlsx_chunks(database, state), media_type=spreadsheets.XLSX_MEDIA_TYPE, headers=disposition)
+        return stream_sheet(_export_rows(state), format=format, title="专家", filename=f"experts.{format}")
 
 
-async def _csv_chunks(database: Database, state: State) -> AsyncIterator[bytes]:
-    yield "\ufeff".encode()
-    async with database.reading() as session:
-        batch: list[list[str]] = []
-        async for row in spreadsheets.export_rows(session, state.vault):
-            batch.append(row)
-            if len(batch) >= 500:
-                yield spreadsheets.csv_lines(batch).encode()
-                batch = []
-        yield spreadsheets.csv_lines(batch).encode()
-
-
-async def _xlsx_chunks(database: Database, state: State) -> AsyncIterator[bytes]:
-    # An xlsx file is a zip whose directory comes last, so it is built whole, then sent in chunks.
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("专家")
+async def _export_rows(state: State) -> AsyncIterator[list[str]]:
+    database: Database = state.database
     async with database.reading() as session:
         async for row in spreadsheets.export_rows(session, state.vault):
-            sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    view = buffer.getbuffer()
-    for start in range(0, len(view), 64 * 1024):
-        yield bytes(view[start:start + 64 * 1024])
+            yield row

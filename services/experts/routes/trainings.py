@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter
 
 from services.experts.domain import training
 from services.experts.schemas import AttendanceInput, AttendanceResult, Page, TrainingCreate, TrainingView
-from shared.db import Database
+from shared.db import MAX_PAGE, MAX_ROW_ID, Database
 from shared.identity import requires_role
 from shared.roles import Role
 
@@ -20,7 +22,7 @@ class TrainingsController(Controller):
     tags = ["training"]
 
     @get("/", guards=[requires_role(*TRAINING_READERS)])
-    async def get_trainings(self, state: State, page: int = Parameter(default=1, ge=1),
+    async def get_trainings(self, state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                             page_size: int = Parameter(default=50, ge=1, le=500)) -> Page[TrainingView]:
         database: Database = state.database
         async with database.reading() as session:
@@ -33,7 +35,8 @@ class TrainingsController(Controller):
             return await training.create_training(session, state.audit, request.user, data)
 
     @post("/{training_id:int}/attendance", guards=[requires_role(Role.BUREAU_ADMIN)], status_code=200)
-    async def record_attendance(self, state: State, request: Request, training_id: FromPath[int],
+    async def record_attendance(self, state: State, request: Request,
+                                training_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)],
                                 data: JSONBody[AttendanceInput]) -> AttendanceResult:
         """Who attended and who passed; a pass renews the expert's training for the validity period."""
         database: Database = state.database

@@ -13,6 +13,7 @@ from shared.crypto import (
     AES_256_GCM,
     SM4_GCM,
     DataKey,
+    DecryptionError,
     KeyConfigError,
     KeyRing,
     blind_index_from_env,
@@ -160,6 +161,19 @@ def test_rotate_key_file_keeps_old_keys_as_retired(tmp_path: Path) -> None:
     assert len(load_key_file(key_file).retired) == 2
     assert _mode(key_file) == 0o600
     assert os.listdir(tmp_path) == ["data-keys"]  # no temporary file left behind
+
+
+def test_a_service_ring_follows_its_key_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "data-keys"
+    held = ensure_key_file(key_file)  # what a running service holds
+    old_token = held.encrypt("13912345678", context=CONTEXT)
+    rotated = rotate_key_file(key_file)  # another process rotates the file ...
+    new_token = rotated.reencrypt(old_token, context=CONTEXT)  # ... and seals values under the new key
+    assert held.decrypt(new_token, context=CONTEXT) == "13912345678"
+    assert held.active == rotated.active and held.retired == rotated.retired
+    assert not held.needs_rotation(held.encrypt("x", context=CONTEXT))
+    with pytest.raises(DecryptionError):  # a token that does not open still does not
+        held.decrypt(new_token, context="vendors.other")
 
 
 def test_rotating_a_missing_key_file_is_an_error(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ PUT, and every POST, which is sent with a fresh ``Idempotency-Key``) are retried
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ import msgspec
 
 from shared.audit.store import AuditPage
 from shared.draw import KeySet, VerificationResult, verify_record
+from shared.panel_requests import PanelAsk, SelfEvaluationAsk, SpotCheckAsk, SupplementaryAsk
 from shared.projects import ProjectReference, ProjectRegistration
 
 T = TypeVar("T")
@@ -59,6 +61,78 @@ class Delivery(msgspec.Struct, frozen=True):
     status: str
     attempts: int
     last_status_code: int | None
+
+
+class PanelMember(msgspec.Struct, frozen=True):
+    expert_code: str
+    field: str
+    kind: str  # primary, reserve
+    state: str  # invited, accepted, declined, unable, reserve, skipped, released
+    replaces: str | None = None
+    reason: str | None = None
+
+
+class Panel(msgspec.Struct, frozen=True):
+    id: str
+    project_code: str
+    meeting_on: dt.date
+    halves: list[str]
+    status: str
+    open_seats: dict[str, int]
+    members: list[PanelMember]
+
+
+class Draw(msgspec.Struct, frozen=True):
+    """A draw as the gateway answers it: the commit receipt before the reveal, the result after."""
+
+    id: str
+    kind: str  # panel, supplementary, spot_check
+    status: str  # committed, revealed, cancelled
+    project_code: str
+    commitment: str
+    committed_at: dt.datetime
+    exclusion_counts: dict[str, int]
+    receipt: dict[str, Any]
+    result: dict[str, dict[str, list[str]]] | None = None
+    supplementary_of: str | None = None
+    panel: Panel | None = None
+
+
+class VerdictReason(msgspec.Struct, frozen=True):
+    code: str
+    detail: str
+    rules: list[dict[str, str]] = []
+
+
+class BidderVerdict(msgspec.Struct, frozen=True):
+    uscc: str
+    name: str | None
+    registered: bool
+    verdict: str  # allowed, barred, flagged
+    reasons: list[VerdictReason]
+
+
+class ConflictCheck(msgspec.Struct, frozen=True):
+    id: str
+    project_code: str
+    lot_code: str
+    policy: str
+    rule_version: str
+    checked_at: dt.datetime
+    verdicts: list[BidderVerdict]
+
+
+class Rating(msgspec.Struct, frozen=True):
+    id: int
+    vendor_uscc: str
+    project_code: str | None
+    stage: str
+    overall: str
+    final_level: str
+    narrative: str
+    visibility: str
+    rated_on: dt.date
+    comment_until: dt.date
 
 
 class SortesClient:
@@ -120,6 +194,47 @@ class SortesClient:
     def deliveries(self, webhook_id: str, status: str | None = None) -> list[Delivery]:
         params = {"status": status} if status else None
         return self._call("GET", f"/api/v1/webhooks/{webhook_id}/deliveries", list[Delivery], params=params)
+
+    def request_panel(self, project_code: str, ask: PanelAsk) -> Draw:
+        """Ask for a panel: the gateway avoids the project's owner and vendors and commits the draw.
+        The answer is the commit receipt; the named supervisor reveals it with a witness."""
+        return self._call("POST", f"/api/v1/projects/{project_code}/panels", Draw, body=ask)
+
+    def draw(self, draw_id: str) -> Draw:
+        return self._call("GET", f"/api/v1/draws/{draw_id}", Draw)
+
+    def draw_record(self, draw_id: str) -> dict[str, Any]:
+        """The sortes-draw/1 record (the receipt until the reveal); check it with verify_draw_record."""
+        return self._call("GET", f"/api/v1/draws/{draw_id}/record", dict)
+
+    def supplementary_draw(self, draw_id: str, ask: SupplementaryAsk | None = None) -> Draw:
+        return self._call("POST", f"/api/v1/draws/{draw_id}/supplementary", Draw, body=ask or SupplementaryAsk())
+
+    def cancel_draw(self, draw_id: str, reason: str) -> Draw:
+        return self._call("POST", f"/api/v1/draws/{draw_id}/cancel", Draw, body={"reason": reason})
+
+    def spot_check(self, year: int, submissions: list[SelfEvaluationAsk], supervisor: str) -> Draw:
+        """Commit the year's spot check of self-evaluations (Art. 25) under ``SPOT-<year>``."""
+        return self._call("POST", "/api/v1/spot-checks", Draw,
+                          body=SpotCheckAsk(year=year, submissions=submissions, supervisor=supervisor))
+
+    def record_engagement(self, project_code: str, vendor_uscc: str, role: str, started_on: dt.date,
+                          amount_fen: int, lot_code: str | None = None) -> dict[str, Any]:
+        return self._call("POST", f"/api/v1/projects/{project_code}/engagements", dict, body={
+            "vendor_uscc": vendor_uscc, "role": role, "started_on": started_on, "amount_fen": amount_fen,
+            "lot_code": lot_code})
+
+    def check_bidders(self, project_code: str, lot_code: str, bidders: list[str]) -> ConflictCheck:
+        """Art. 29 conflict check of a lot's bidders; stored, and re-readable with conflict_check()."""
+        return self._call("POST", f"/api/v1/projects/{project_code}/lots/{lot_code}/conflict-checks",
+                          ConflictCheck, body={"bidders": bidders})
+
+    def conflict_check(self, check_id: str) -> ConflictCheck:
+        return self._call("GET", f"/api/v1/conflict-checks/{check_id}", ConflictCheck)
+
+    def vendor_ratings(self, uscc: str) -> list[Rating]:
+        """The vendor's ratings the caller may see (Art. 28)."""
+        return self._call("GET", f"/api/v1/vendors/{uscc}/ratings", list[Rating])
 
     def audit(self, **filters: Any) -> AuditPage:
         return self._call("GET", "/api/v1/audit", AuditPage, params=filters or None)

@@ -9,6 +9,11 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+# Bounds of numbers a request passes on to SQL: beyond them the driver's integer overflows (an OFFSET
+# past 64 bits, a key past PostgreSQL's 32-bit integer) and the answer would be a 500, not a 422.
+MAX_PAGE = 1_000_000
+MAX_ROW_ID = 2**31 - 1
+
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """An engine that never echoes parameters into errors or logs (they may hold personal data)."""

@@ -116,7 +116,8 @@ def _field_error(item: dict[str, Any]) -> FieldError:
     """Name the offending field even when msgspec reports it in the message (missing/unknown)."""
     key = str(item.get("key") or "")
     message = str(item.get("message") or "invalid value")
-    source = str(item.get("source") or "body")
+    source = item.get("source") or "body"
+    source = str(getattr(source, "value", source))  # Litestar names a parameter's place with an enum
     named = _QUOTED_FIELD.search(message)
     if named and ("missing required" in message or "unknown field" in message):
         key = named.group(1) if key in {"", "data"} else f"{key}.{named.group(1)}"
@@ -161,6 +162,11 @@ def _handle_problem(request: Request, exc: Problem) -> Response[Any]:
     return problem_response(exc, request)
 
 
+def _handle_undecodable(request: Request, exc: UnicodeDecodeError) -> Response[Any]:
+    # Litestar's JSON decoding lets a body that is not UTF-8 through as this, not as a validation error.
+    return problem_response(MalformedRequest("The request body is not valid UTF-8."), request)
+
+
 def _handle_unexpected(request: Request, exc: Exception) -> Response[Any]:
     # Only the exception type is logged at error level with the traceback; the message text of
     # driver errors can quote parameters, so it stays out of the problem document.
@@ -173,5 +179,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Problem: _handle_problem,
     ValidationException: _handle_validation,
     HTTPException: _handle_http,
+    UnicodeDecodeError: _handle_undecodable,
     Exception: _handle_unexpected,
 }

@@ -7,6 +7,7 @@ identity-assertion check in front of every ``/api`` route.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -23,17 +24,20 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.recorder import AuditRecorder
-from shared.audit.routes import get_audit
+from shared.audit.routes import get_audit, get_audit_verification
 from shared.db import Database
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES, ServiceUnavailable
 from shared.identity import OPEN_PATHS, AssertionAuthenticationMiddleware, IdentityVerifier
 from shared.logs import configure_logging, request_context_middleware
+from shared.nul_characters import refuse_nul_characters
+from shared.openapi import ProblemDeclaringJsonPlugin
 from shared.outbox import OutboxTables
 from shared.outbox.reading import get_events
 from shared.settings import data_dir, env_list
 from shared.signing_keys import public_key_from_text
 
 DemoLoader = Callable[[AsyncSession, AuditRecorder], Awaitable[bool]]
+BackgroundTask = Callable[[State], Awaitable[None]]  # runs for the app's life, cancelled on shutdown
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
@@ -61,7 +65,7 @@ def identity_public_keys() -> list[str]:
 def service_app(*, name: str, title: str, database_url: str, public_keys: Sequence[str],
                 audit: AuditRecorder, outbox: OutboxTables, route_handlers: Sequence[ControllerRouterHandler],
                 log_level: str = "INFO", demo_loader: DemoLoader | None = None,
-                state: dict[str, Any] | None = None) -> Litestar:
+                state: dict[str, Any] | None = None, background: Sequence[BackgroundTask] = ()) -> Litestar:
     configure_logging(name, log_level)
     if not public_keys:
         raise RuntimeError(
@@ -71,25 +75,30 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
     verifier = IdentityVerifier([public_key_from_text(key) for key in public_keys], audience=name)
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if demo_loader is not None:
             async with database.transaction() as session:
                 if await demo_loader(session, audit):
                     logging.getLogger("sortes.demo").info("demo data loaded")
+        tasks = [asyncio.create_task(task(app.state)) for task in background]
         try:
             yield
         finally:
+            for running in tasks:
+                running.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await database.dispose()
 
     auth = DefineMiddleware(AssertionAuthenticationMiddleware,
                             exclude=[f"^{re.escape(path)}" for path in sorted(OPEN_PATHS)])
     config = AppConfig(
-        route_handlers=[healthz, readyz, get_audit, get_events, *route_handlers],
+        route_handlers=[healthz, readyz, get_audit, get_audit_verification, get_events, *route_handlers],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
+        before_request=refuse_nul_characters,
         middleware=[request_context_middleware, auth],
         openapi_config=OpenAPIConfig(title=title, version="1", path="/schema",
-                                     render_plugins=[SwaggerRenderPlugin()]),
+                                     render_plugins=[SwaggerRenderPlugin(), ProblemDeclaringJsonPlugin()]),
         state=State({"database": database, "identity_verifier": verifier, "audit": audit, "outbox": outbox,
                      **(state or {})}),
         lifespan=[lifespan],

@@ -6,14 +6,22 @@ from litestar import Litestar
 
 from services.experts.domain.demo import load_demo_data
 from services.experts.domain.draw_keys import load_draw_keys
+from services.experts.domain.draws import DrawLedger
+from services.experts.domain.panels import PanelDesk
 from services.experts.domain.personal_data import PersonalDataVault
+from services.experts.domain.seats import SeatDesk
 from services.experts.models import AUDIT, OUTBOX, Lot, Project
 from services.experts.routes.availability import AvailabilityController
+from services.experts.routes.calendar import CalendarController
+from services.experts.routes.draws import DrawsController
 from services.experts.routes.eligibility import check_eligibility
 from services.experts.routes.experts import ExpertsController
 from services.experts.routes.fields import FieldsController
 from services.experts.routes.keys import get_key_set
+from services.experts.routes.panels import PanelsController
+from services.experts.routes.spot_checks import post_spot_check
 from services.experts.routes.spreadsheets import SpreadsheetsController
+from services.experts.routes.statistics import get_draw_statistics
 from services.experts.routes.trainings import TrainingsController
 from services.experts.settings import ExpertsSettings
 from shared.project_routes import project_controller
@@ -24,15 +32,19 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
     settings = settings or ExpertsSettings.from_env()
     vault = PersonalDataVault.from_key_files(settings.data_key_file, settings.data_algorithm,
                                              settings.blind_index_key_file)
+    audit = settings.audit.recorder("experts", AUDIT)
+    draw_keys = load_draw_keys(settings.draw_key_file, settings.draw_key_set_file)
+    panels = PanelDesk(ledger=DrawLedger(draw_keys, vault.keyring, audit, OUTBOX),
+                       seats=SeatDesk(audit, OUTBOX), rules=settings.rules)
     return service_app(
         name="experts", title="sortes experts", database_url=settings.database_url,
         public_keys=settings.identity_public_keys, log_level=settings.log_level,
-        audit=settings.audit.recorder("experts", AUDIT), outbox=OUTBOX,
+        audit=audit, outbox=OUTBOX,
         route_handlers=[project_controller(Project, Lot), FieldsController, ExpertsController,
                         SpreadsheetsController, AvailabilityController, TrainingsController, check_eligibility,
-                        get_key_set],
-        state={"draw_keys": load_draw_keys(settings.draw_key_file, settings.draw_key_set_file),
-               "vault": vault, "rules": settings.rules},
+                        get_key_set, DrawsController, PanelsController, CalendarController, post_spot_check,
+                        get_draw_statistics],
+        state={"draw_keys": draw_keys, "vault": vault, "rules": settings.rules, "panels": panels},
         demo_loader=(lambda session, audit: load_demo_data(session, audit, vault)) if settings.load_demo_data
         else None,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.audit import audit_tables
@@ -171,3 +171,129 @@ class DeclaredConflict(Base):
     until: Mapped[dt.date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(200))
     declared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Panel(Base):
+    """A panel (评审专家组) asked for a project's meeting; its seats are filled by one or more draws."""
+
+    __tablename__ = "panels"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_code: Mapped[str] = mapped_column(String(64), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    meeting_on: Mapped[dt.date] = mapped_column(Date, index=True)  # a Beijing date
+    halves: Mapped[str] = mapped_column(String(20))  # "morning", "afternoon" or "morning,afternoon"
+    reserves_per_field: Mapped[int] = mapped_column(Integer)
+    seats: Mapped[str] = mapped_column(Text)  # JSON: field code → seats asked
+    # JSON: the units and experts the organiser and the gateway named for avoidance (回避), with reasons;
+    # supplementary draws avoid them too.
+    avoidances: Mapped[str] = mapped_column(Text)
+    organiser_subject: Mapped[str] = mapped_column(String(100), index=True)
+    organiser_name: Mapped[str] = mapped_column(String(100))
+    organiser_unit: Mapped[str] = mapped_column(String(64))
+    supervisor_subject: Mapped[str] = mapped_column(String(100), index=True)
+    supervisor_name: Mapped[str] = mapped_column(String(100))
+    supervisor_unit: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open, cancelled
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Draw(Base):
+    """One sortes-draw/1 draw: a panel's first draw, a supplementary one, or a spot check.
+
+    The secret is kept only as a field-encryption token until the reveal puts it in the record.
+    """
+
+    __tablename__ = "draws"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    panel_id: Mapped[str | None] = mapped_column(ForeignKey("panels.id"), index=True)
+    supplementary_of: Mapped[str | None] = mapped_column(ForeignKey("draws.id"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    project_code: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # committed, revealed, cancelled
+    supervisor_subject: Mapped[str] = mapped_column(String(100))
+    receipt: Mapped[str] = mapped_column(Text)  # the commit receipt, canonical JSON
+    secret_token: Mapped[str] = mapped_column(String(255))
+    record: Mapped[str | None] = mapped_column(Text)  # the full record once revealed
+    exclusions_digest: Mapped[str] = mapped_column(String(64))
+    exclusion_counts: Mapped[str] = mapped_column(Text)  # JSON: reason code → experts left out
+    committed_by: Mapped[str] = mapped_column(String(100))
+    committed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revealed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DrawExclusion(Base):
+    """An expert of the asked fields left out of a draw at commit, with every reason code."""
+
+    __tablename__ = "draw_exclusions"
+
+    draw_id: Mapped[str] = mapped_column(ForeignKey("draws.id"), primary_key=True)
+    expert_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reasons: Mapped[str] = mapped_column(String(300))
+
+
+class PanelMember(Base):
+    """An expert a draw placed on a panel, as a primary (a seat) or a reserve (候补), and what became of it.
+
+    States: ``invited`` and ``accepted`` hold a seat (and its bookings); ``reserve`` waits in order;
+    ``declined``, ``unable`` (seated elsewhere at reveal or after a move) and ``released`` (the panel
+    was cancelled) no longer do; ``skipped`` is a reserve passed over because it was seated elsewhere.
+    """
+
+    __tablename__ = "panel_members"
+    __table_args__ = (UniqueConstraint("panel_id", "expert_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    panel_id: Mapped[str] = mapped_column(ForeignKey("panels.id"), index=True)
+    draw_id: Mapped[str] = mapped_column(ForeignKey("draws.id"), index=True)
+    expert_code: Mapped[str] = mapped_column(String(16), index=True)
+    field_code: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))  # primary, reserve
+    position: Mapped[int] = mapped_column(Integer)  # placing order within the field's list of its draw
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    replaces: Mapped[int | None] = mapped_column(ForeignKey("panel_members.id"))
+    channel: Mapped[str | None] = mapped_column(String(20))  # phone, sms, in_person, unreachable, self
+    reason: Mapped[str | None] = mapped_column(String(500))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attended: Mapped[bool | None] = mapped_column(Boolean)
+    score: Mapped[int | None] = mapped_column(Integer)
+    evaluation_notes: Mapped[str | None] = mapped_column(String(1000))
+    evaluated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Booking(Base):
+    """A half-day an expert is seated on a panel. The primary key is the guarantee that no expert
+    holds seats on two panels meeting in the same half-day, whatever two processes do at once."""
+
+    __tablename__ = "panel_bookings"
+
+    expert_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    half: Mapped[str] = mapped_column(String(10), primary_key=True)
+    panel_id: Mapped[str] = mapped_column(ForeignKey("panels.id"), index=True)
+
+
+class SpotCheckSubmission(Base):
+    """A self-evaluation in the population of a year's spot check (Art. 25)."""
+
+    __tablename__ = "spot_check_submissions"
+
+    draw_id: Mapped[str] = mapped_column(ForeignKey("draws.id"), primary_key=True)
+    project_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # application, performance
+
+
+class CalendarDay(Base):
+    """An exception to the Monday–Friday working week: a holiday, or a swapped working day (调休)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(100))

@@ -262,18 +262,229 @@ class EligibilityView(msgspec.Struct, frozen=True):
     excluded: list[ExclusionView]
 
 
-# Spreadsheets
+# Panels and draws
 
-class RowError(msgspec.Struct, frozen=True):
-    row: int
-    column: str
-    message: str
+Purpose = Literal["technical_review", "expert_review", "acceptance", "research"]
+Channel = Literal["phone", "sms", "in_person", "unreachable"]
+Halves = Annotated[list[Half], Meta(min_length=1, max_length=2)]
 
 
-class ImportReport(msgspec.Struct, frozen=True):
-    dry_run: bool
-    rows: int
-    created: int
-    updated: int
-    rejected: int
-    errors: list[RowError]
+class SeatRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    field: FieldCode
+    count: Annotated[int, Meta(ge=1, le=30)]
+
+
+class UnitAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    unit_uscc: Uscc
+    reason: Text200
+
+
+class ExpertAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    code: PoolNumber
+    reason: Text200
+
+
+class Person(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A signed-in person as the gateway knows them (the gateway resolves user names to these)."""
+
+    subject: Text100
+    name: Text100
+    unit: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class PanelRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A panel for a project's meeting, as the experts service takes it from the gateway."""
+
+    purpose: Purpose
+    meeting_on: dt.date
+    halves: Halves
+    seats: Annotated[list[SeatRequest], Meta(min_length=1, max_length=10)]
+    supervisor: Person
+    reserves: Annotated[int, Meta(ge=0, le=10)] = 2
+    avoid_units: Annotated[list[UnitAvoidance], Meta(max_length=500)] = []
+    avoid_experts: Annotated[list[ExpertAvoidance], Meta(max_length=500)] = []
+
+
+class SupplementaryRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """More seats for a panel whose reserves ran out; by default every seat now open."""
+
+    seats: Annotated[list[SeatRequest], Meta(max_length=10)] = []
+    reserves: Annotated[int, Meta(ge=0, le=10)] | None = None
+    avoid_units: Annotated[list[UnitAvoidance], Meta(max_length=500)] = []
+
+
+class RevealRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    witness: Annotated[str, Meta(min_length=1, max_length=800)]
+
+
+class Answer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A member's answer; the expert answering for themself leaves out the channel."""
+
+    channel: Channel | None = None
+    reason: Text500 | None = None
+
+
+class MeetingMove(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    meeting_on: dt.date
+    halves: Halves
+    reason: Text500
+
+
+class Cancellation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    reason: Text500
+
+
+class Evaluation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    attended: bool
+    score: Annotated[int, Meta(ge=0, le=100)] | None = None
+    notes: Annotated[str, Meta(max_length=1000)] | None = None
+
+
+class MemberView(msgspec.Struct, frozen=True):
+    expert_code: str
+    field: str
+    kind: Literal["primary", "reserve"]
+    position: int
+    state: str
+    draw_id: str
+    replaces: str | None = None  # pool number of the member whose seat this one took
+    channel: str | None = None
+    reason: str | None = None
+    answered_at: dt.datetime | None = None
+    attended: bool | None = None
+    score: int | None = None
+    evaluated_at: dt.datetime | None = None
+    name: str | None = None  # only for those who may see the sealed list
+    phone: str | None = None
+
+
+class PanelView(msgspec.Struct, frozen=True):
+    id: str
+    project_code: str
+    purpose: str
+    meeting_on: dt.date
+    halves: list[str]
+    seats: dict[str, int]
+    reserves_per_field: int
+    organiser: str
+    organiser_unit: str
+    supervisor: str
+    supervisor_unit: str
+    status: str
+    cancel_reason: str | None
+    sealed: bool
+    draws: list[str]
+    open_seats: dict[str, int]
+    members: list[MemberView]
+    evaluations_due_on: dt.date
+
+
+class ShortfallView(msgspec.Struct, frozen=True):
+    primaries: int
+    reserves: int
+
+
+class DrawView(msgspec.Struct, frozen=True):
+    id: str
+    kind: Literal["panel", "supplementary", "spot_check"]
+    purpose: str
+    project_code: str
+    status: str
+    committed_at: dt.datetime
+    revealed_at: dt.datetime | None
+    commitment: str
+    candidates_digest: str
+    exclusions_digest: str
+    exclusion_counts: dict[str, int]
+    candidate_counts: dict[str, int]
+    receipt: dict[str, object]
+    supervisor: str
+    supplementary_of: str | None = None
+    reserve_shortfall: dict[str, int] = {}
+    shortfall: dict[str, ShortfallView] = {}
+    result: dict[str, dict[str, list[str]]] | None = None
+    cancel_reason: str | None = None
+    panel: PanelView | None = None
+
+
+class ExclusionEntry(msgspec.Struct, frozen=True):
+    expert_code: str
+    reasons: list[str]
+
+
+class HistoryEntry(msgspec.Struct, frozen=True):
+    seq: int
+    recorded_at: dt.datetime
+    actor: str
+    action: str
+    details: dict[str, object]
+
+
+class TodoItem(msgspec.Struct, frozen=True):
+    kind: Literal["answers_missing", "seats_open", "evaluations_due", "evaluations_late"]
+    panel_id: str
+    draw_id: str
+    project_code: str
+    meeting_on: dt.date
+    experts: list[str] = []
+    fields: dict[str, int] = {}
+    due_on: dt.date | None = None
+
+
+class Invitation(msgspec.Struct, frozen=True):
+    draw_id: str
+    panel_id: str
+    project_code: str
+    purpose: str
+    meeting_on: dt.date
+    halves: list[str]
+    field: str
+    state: str
+
+
+class CalendarDayView(msgspec.Struct, frozen=True):
+    day: dt.date
+    is_working: bool
+    note: str
+
+
+class CalendarDayInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    is_working: bool
+    note: Text100
+
+
+SpotCheckKind = Literal["application", "performance"]
+
+
+class SelfEvaluation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    project_code: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    kind: SpotCheckKind
+
+
+class SpotCheckRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The year's submitted self-evaluations (Art. 25): application self-evaluations, and performance
+    self-evaluations of projects completed the year before."""
+
+    year: Annotated[int, Meta(ge=2000, le=2100)]
+    submissions: Annotated[list[SelfEvaluation], Meta(min_length=1, max_length=10000)]
+    supervisor: Person
+
+
+class ExpertStatistics(msgspec.Struct, frozen=True):
+    expert_code: str
+    draws: int
+    seats: int
+    accepted: int
+    declined: int
+    last_drawn_at: dt.datetime | None
+
+
+class DrawStatistics(msgspec.Struct, frozen=True):
+    since: dt.date
+    until: dt.date
+    committed: int
+    revealed: int
+    cancelled: int
+    supplementary: int
+    spot_checks: int
+    experts: list[ExpertStatistics]

@@ -29,6 +29,14 @@ class PoolRules:
     suspension_max_no_shows: int = 2
     suspension_max_low_scores: int = 2
     suspension_months: int = 6
+    conduct_lookback_months: int = 12  # declines, no-shows and low scores count this far back
+    low_score_below: int = 60  # an evaluation score (0–100) below this is a low score
+    evaluation_working_days: int = 5  # the organiser evaluates the members within these after the meeting
+    # Draws: the supervisor must come from another unit than the organiser (1) or may not (0); experts
+    # seated on another panel of the same project are avoided (1) or not (0).
+    supervisor_from_other_unit: int = 1
+    avoid_same_project_experts: int = 0
+    spot_check_percent: int = 10  # Art. 25: the share of self-evaluations sampled each year
 
     @classmethod
     def from_env(cls) -> PoolRules:

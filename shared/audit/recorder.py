@@ -8,10 +8,12 @@ roll back together, and two writers (even two processes) can never fork the chai
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+import getpass
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,26 @@ def actor_of(identity: Identity) -> Actor:
 
 def system_actor(service: str) -> Actor:
     return Actor(subject=f"system:{service}", roles=(), unit="")
+
+
+def operator_actor() -> Actor:
+    """An operator running a ``sortes`` command on a server: ``cli:<the OS user>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        user = f"uid{os.getuid()}"
+    return Actor(subject=f"cli:{user}", roles=(), unit="")
+
+
+class AuditChange(NamedTuple):
+    """One entry of :meth:`AuditRecorder.record_many`: what ``record`` takes besides the actor."""
+
+    action: str
+    object_type: str
+    object_id: str
+    before: Any = None
+    after: Any = None
+    details: Mapping[str, Any] | None = None
 
 
 class AuditRecorder:
@@ -46,34 +68,60 @@ class AuditRecorder:
         ``before``/``after`` are stored only as keyed digests. ``details`` is stored as given and
         must hold no personal data or secrets: reason codes, counts, digests, public codes.
         """
+        return await self.record_many(session, actor=actor, changes=[
+            AuditChange(action, object_type, object_id, before, after, details)])
+
+    async def record_many(self, session: AsyncSession, *, actor: Actor | Identity,
+                          changes: Sequence[AuditChange]) -> int:
+        """Append an entry for each of ``changes``, in order, as that many ``record`` calls would, with
+        a few statements instead of three an entry (an import of 10,000 experts would otherwise spend
+        longer on its log than on its rows). Returns the last entry's sequence.
+        """
         if isinstance(actor, Identity):
             actor = actor_of(actor)
         head = self.tables.head
         seq, prev_hash = (await session.execute(
             select(head.c.seq, head.c.entry_hash).where(head.c.id == 1).with_for_update())).one()
-        entry = {
-            "seq": seq + 1,
-            "recorded_at": dt.datetime.now(dt.UTC),
-            "actor": actor,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "before_digest": change_digest(self._digest_key, before),
-            "after_digest": change_digest(self._digest_key, after),
-            "details": canonical_details(details),
-            "prev_hash": prev_hash,
-        }
-        entry_hash = compute_hash(**entry)
-        await session.execute(self.tables.entries.insert().values(
-            seq=entry["seq"], recorded_at=entry["recorded_at"], actor_subject=actor.subject,
-            actor_roles=",".join(actor.roles), actor_unit=actor.unit, action=action,
-            object_type=object_type, object_id=object_id, before_digest=entry["before_digest"],
-            after_digest=entry["after_digest"], details=entry["details"], prev_hash=prev_hash,
-            entry_hash=entry_hash))
-        await session.execute(update(head).where(head.c.id == 1).values(seq=seq + 1, entry_hash=entry_hash))
-        if (seq + 1) % self.checkpoint_every == 0:
-            await self._store_checkpoint(session, seq + 1, entry_hash)
-        return seq + 1
+        rows = []
+        for change in changes:
+            seq += 1
+            entry = {
+                "seq": seq,
+                "recorded_at": dt.datetime.now(dt.UTC),
+                "action": change.action,
+                "object_type": change.object_type,
+                "object_id": change.object_id,
+                "before_digest": change_digest(self._digest_key, change.before),
+                "after_digest": change_digest(self._digest_key, change.after),
+                "details": canonical_details(change.details),
+                "prev_hash": prev_hash,
+            }
+            prev_hash = compute_hash(actor=actor, **entry)
+            rows.append({**entry, "actor_subject": actor.subject, "actor_roles": ",".join(actor.roles),
+                         "actor_unit": actor.unit, "entry_hash": prev_hash})
+        if not rows:
+            return seq
+        await session.execute(self.tables.entries.insert(), rows)
+        await session.execute(update(head).where(head.c.id == 1).values(seq=seq, entry_hash=prev_hash))
+        for row in rows:
+            if row["seq"] % self.checkpoint_every == 0:
+                await self._store_checkpoint(session, row["seq"], row["entry_hash"])
+        return seq
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        """The half of the checkpoint-signing key that verifies this service's checkpoints."""
+        return self._signing_key.public_key()
+
+    async def hold_chain(self, session: AsyncSession) -> None:
+        """Lock the chain's head now rather than at the first ``record``.
+
+        Every writer of the log takes this lock before it commits, so taking it first serialises a
+        transaction that reads state another writer may be changing (who is seated where) and then
+        acts on it: no two such transactions, even in two processes, interleave.
+        """
+        head = self.tables.head
+        await session.execute(select(head.c.seq).where(head.c.id == 1).with_for_update())
 
     async def checkpoint(self, session: AsyncSession) -> None:
         """Sign the current head on demand (nothing to sign while the log is empty or already signed)."""

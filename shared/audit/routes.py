@@ -1,18 +1,21 @@
-"""``GET /api/v1/audit`` on each service: its own log, for auditors and bureau admins."""
+"""``GET /api/v1/audit`` on each service: its own log, for auditors and bureau admins; and
+``GET /api/v1/audit/verification``: the whole chain walked and checked now (the console's verify button)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 from litestar import get
 from litestar.datastructures import State
 from litestar.params import Parameter
 
 from shared.audit.recorder import AuditRecorder
-from shared.audit.store import AuditFilter, AuditPage, query_entries
-from shared.db import Database
+from shared.audit.store import AuditFilter, AuditPage, query_entries, verify_stored_chain
+from shared.db import MAX_PAGE, Database
 from shared.identity import requires_role
 from shared.roles import Role
+from shared.signing_keys import key_id_of
 
 AUDIT_READERS = (Role.AUDITOR, Role.BUREAU_ADMIN)
 
@@ -25,7 +28,7 @@ async def get_audit(
     actor: str | None = Parameter(default=None, max_length=100),
     since: dt.datetime | None = Parameter(default=None),
     until: dt.datetime | None = Parameter(default=None),
-    page: int = Parameter(default=1, ge=1),
+    page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
     page_size: int = Parameter(default=50, ge=1, le=500),
 ) -> AuditPage:
     """This service's audit entries, newest first, filtered by object, actor and time."""
@@ -34,3 +37,31 @@ async def get_audit(
     criteria = AuditFilter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
     async with database.reading() as session:
         return await query_entries(session, audit.tables, audit.service, criteria, page, page_size)
+
+
+class ChainVerification(msgspec.Struct, frozen=True):
+    """What ``sortes audit verify`` finds for one service's chain, as of now."""
+
+    service: str
+    ok: bool
+    entries: int
+    head_seq: int
+    head_hash: str
+    checkpoints_checked: int
+    problem: str | None = None
+    first_bad_seq: int | None = None
+
+
+async def verify_own_chain(database: Database, audit: AuditRecorder) -> ChainVerification:
+    url = database.engine.url.render_as_string(hide_password=False)
+    report = await verify_stored_chain(url, audit.tables, audit.service,
+                                       {key_id_of(audit.public_key): audit.public_key}, workers=1)
+    return ChainVerification(service=audit.service, ok=report.ok, entries=report.entries, head_seq=report.head_seq,
+                             head_hash=report.head_hash, checkpoints_checked=report.checkpoints_checked,
+                             problem=report.problem, first_bad_seq=report.first_bad_seq)
+
+
+@get("/api/v1/audit/verification", guards=[requires_role(*AUDIT_READERS)], tags=["audit"])
+async def get_audit_verification(state: State) -> ChainVerification:
+    """Walk this service's whole chain and its signed checkpoints now, as ``sortes audit verify`` does."""
+    return await verify_own_chain(state.database, state.audit)

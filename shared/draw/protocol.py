@@ -538,6 +538,17 @@ class CommitReceipt:
                            reserves_per_field=self.reserves_per_field,
                            candidates_digest=self.candidates_digest, commitment=self.commitment)
 
+    @classmethod
+    def from_json_dict(cls, document: Mapping[str, Any]) -> CommitReceipt:
+        """The receipt back from what :meth:`to_json_dict` gave (the service's own stored copy)."""
+        return cls(draw_id=document["draw_id"], purpose=document["purpose"], project_code=document["project_code"],
+                   committed_at=document["committed_at"], key_id=document["key_id"],
+                   quotas=tuple((quota["field"], quota["count"]) for quota in document["quotas"]),
+                   reserves_per_field=document["reserves_per_field"],
+                   candidates=tuple((field, tuple(ids)) for field, ids in document["candidates"].items()),
+                   candidates_digest=document["candidates_digest"], commitment=document["commitment"],
+                   commit_signature=document["commit_signature"])
+
     def to_json_dict(self) -> dict[str, Any]:
         """The receipt as the record URL shows it before the reveal."""
         return {"protocol": PROTOCOL, "draw_id": self.draw_id, "purpose": self.purpose,

@@ -22,11 +22,15 @@ POOL_READERS = frozenset({Role.BUREAU_ADMIN, Role.AUDITOR, Role.ORGANISER, Role.
 ENGAGEMENT_WRITERS = frozenset({Role.BUREAU_ADMIN, Role.PROCUREMENT_OFFICER, Role.SERVICE})
 REGISTRY_READERS = frozenset({Role.BUREAU_ADMIN, Role.AUDITOR, Role.PROCUREMENT_OFFICER, Role.RATER,
                               Role.RATING_REVIEWER, Role.ORGANISER, Role.SERVICE})
+ORGANISERS = frozenset({Role.ORGANISER, Role.BUREAU_ADMIN, Role.SERVICE})
+DRAW_READERS = frozenset({Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN, Role.AUDITOR, Role.SERVICE})
+ANSWERERS = frozenset({Role.ORGANISER, Role.BUREAU_ADMIN, Role.EXPERT})  # the expert answers for themself
 
 POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/projects/{code}"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
     ("GET", "/api/v1/reconciliation/projects"): ADMIN_AUDITOR,
     ("GET", "/api/v1/audit"): ADMIN_AUDITOR,
+    ("GET", "/api/v1/audit/verification"): ADMIN_AUDITOR,
     ("GET", "/api/v1/auth/me"): EVERYONE,
     ("POST", "/api/v1/auth/sign-out"): EVERYONE,
     ("GET", "/api/v1/units"): EVERYONE,
@@ -43,6 +47,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/experts"): POOL_READERS,
     ("POST", "/api/v1/experts"): ADMIN,
     ("GET", "/api/v1/experts/{code}"): POOL_READERS,
+    ("GET", "/api/v1/experts/me"): frozenset({Role.EXPERT}),  # its own entry; 404 for the matrix's unlinked key
     ("PATCH", "/api/v1/experts/{code}"): ADMIN,
     ("PUT", "/api/v1/experts/{code}/status"): ADMIN,
     ("POST", "/api/v1/experts/{code}/bad-conduct"): ADMIN,
@@ -65,6 +70,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/vendors/{uscc}"): REGISTRY_READERS,
     ("PATCH", "/api/v1/vendors/{uscc}"): ADMIN,
     ("POST", "/api/v1/vendors/{uscc}/relations"): ADMIN,
+    ("POST", "/api/v1/vendors/import"): ADMIN,
+    ("GET", "/api/v1/vendors/import-template"): ADMIN,
+    ("GET", "/api/v1/vendors/export"): ADMIN,
     ("GET", "/api/v1/projects/{code}/engagements"): REGISTRY_READERS,
     ("POST", "/api/v1/projects/{code}/engagements"): ENGAGEMENT_WRITERS,
     ("POST", "/api/v1/projects/{code}/lots/{lot}/conflict-checks"): ENGAGEMENT_WRITERS,
@@ -76,6 +84,26 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/vendors/{uscc}/ratings"): frozenset({Role.RATER}),
     ("POST", "/api/v1/ratings/{rating_id}/comment"): frozenset({Role.VENDOR}),
     ("POST", "/api/v1/ratings/{rating_id}/review"): frozenset({Role.RATING_REVIEWER}),
+    ("POST", "/api/v1/projects/{code}/panels"): ORGANISERS,
+    ("GET", "/api/v1/projects/{code}/involved-vendors"): DRAW_READERS,
+    ("GET", "/api/v1/draws/{draw_id}"): DRAW_READERS,
+    ("GET", "/api/v1/draws/{draw_id}/record"): DRAW_READERS,
+    ("GET", "/api/v1/draws/{draw_id}/exclusions"): DRAW_READERS,
+    ("GET", "/api/v1/draws/{draw_id}/history"): DRAW_READERS,
+    ("GET", "/api/v1/draws/{draw_id}/printable"): DRAW_READERS,
+    ("POST", "/api/v1/draws/{draw_id}/reveal"): frozenset({Role.SUPERVISOR}),
+    ("POST", "/api/v1/draws/{draw_id}/members/{expert_code}/accept"): ANSWERERS,
+    ("POST", "/api/v1/draws/{draw_id}/members/{expert_code}/decline"): ANSWERERS,
+    ("POST", "/api/v1/draws/{draw_id}/members/{expert_code}/evaluation"): ORGANISERS,
+    ("POST", "/api/v1/draws/{draw_id}/supplementary"): ORGANISERS,
+    ("POST", "/api/v1/draws/{draw_id}/meeting"): ORGANISERS,
+    ("POST", "/api/v1/draws/{draw_id}/cancel"): ORGANISERS,
+    ("GET", "/api/v1/panels/todo"): frozenset({Role.ORGANISER, Role.BUREAU_ADMIN}),
+    ("GET", "/api/v1/panels/invitations"): frozenset({Role.EXPERT}),
+    ("POST", "/api/v1/spot-checks"): frozenset({Role.BUREAU_ADMIN, Role.SERVICE}),
+    ("GET", "/api/v1/draw-statistics"): ADMIN_AUDITOR,
+    ("GET", "/api/v1/calendar"): EVERYONE,
+    ("PUT", "/api/v1/calendar/{day}"): ADMIN,
     ("POST", "/api/v1/webhooks"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
     ("GET", "/api/v1/webhooks"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR}),
     ("POST", "/api/v1/webhooks/{webhook_id}/disable"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
@@ -86,7 +114,8 @@ ANONYMOUS = {("POST", "/api/v1/auth/sign-in"), ("GET", "/api/v1/public-ratings")
 SAMPLE_PATH_VALUES = {"code": "PY-2026-001", "username": "nobody", "key_id": "0000000000000000",
                       "webhook_id": "0000000000000000", "check_id": "00000000-0000-0000-0000-000000000000",
                       "rating_id": "1", "lot": "L1", "period_id": "1", "conflict_id": "1", "training_id": "1",
-                      "uscc": SAMPLE_VENDOR.uscc}
+                      "uscc": SAMPLE_VENDOR.uscc, "draw_id": "00000000-0000-4000-8000-000000000000",
+                      "expert_code": "E00001", "day": "2026-12-01"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -153,7 +182,10 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(system_with_role_key
 def test_anonymous_callers_reach_only_what_the_design_leaves_open(system_with_role_keys) -> None:
     system, _ = system_with_role_keys
     with httpx.Client(base_url=system.url(), timeout=10) as client:
-        for open_path in ("/healthz", "/readyz", "/.well-known/sortes-keys", "/", "/api/v1/public-ratings"):
+        for open_path in ("/healthz", "/readyz", "/.well-known/sortes-keys", "/api/v1/public-ratings", "/sign-in",
+                          "/verify", "/verify/offline", "/static/verify.js"):
             assert client.get(open_path).status_code == 200, open_path
+        assert client.get("/").headers["location"] == "/sign-in"  # the console's pages need a session
+        assert client.get("/home/auditor").status_code == 303
         for closed_path in ("/metrics", "/api/docs", "/api/openapi.json", "/api/v1/experts"):
             assert client.get(closed_path).status_code == 401, closed_path

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.fields import field_with_sub_fields
@@ -48,6 +48,8 @@ class Reason(StrEnum):
     AVOID_FORMER_EMPLOYER = "AVOID_FORMER_EMPLOYER"
     DECLARED_CONFLICT = "DECLARED_CONFLICT"
     EXTRA_AVOIDANCE = "EXTRA_AVOIDANCE"
+    SAME_PROJECT = "SAME_PROJECT"  # seated on another panel of the project, when the policy avoids that
+    ALREADY_PLACED = "ALREADY_PLACED"  # a supplementary draw leaves out everyone its panel already placed
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class EligibilityQuery:
     avoid_experts: frozenset[str] = frozenset()
     busy_experts: frozenset[str] = frozenset()
     panels_this_year: Mapping[str, int] = field(default_factory=dict)
+    same_project_experts: frozenset[str] = frozenset()
+    placed_experts: frozenset[str] = frozenset()
 
 
 class Exclusion(NamedTuple):
@@ -91,40 +95,44 @@ async def find_eligible(session: AsyncSession, query: EligibilityQuery, rules: P
     seats = await field_with_sub_fields(session, query.fields)
     avoid_units = set(query.avoid_units) | await _project_owner(session, query.project_code)
     # Bits below FIRST_FIELD_BIT flag the rules that exclude the expert; the bits above say which
-    # requested fields the expert holds (a seat for NET takes NET.BI too).
+    # requested fields the expert holds (a seat for NET takes NET.BI too), found in one pass over the
+    # holders' field rows: per requested field, the largest of its bit or 0 over the expert's rows.
     field_bits = {requested: 1 << (FIRST_FIELD_BIT + index) for index, requested in enumerate(seats)}
-    flags = [*((REASON_BIT[reason], rule) for reason, rule in _stored_data_rules(query, rules, avoid_units)),
-             *((field_bits[requested], Expert.id.in_(_holders_of(codes))) for requested, codes in seats.items())]
-    flag_bits = sum((case((condition, bit), else_=0) for bit, condition in flags), start=literal(0))
-    statement = (select(Expert.code, Expert.name, flag_bits)
-                 .where(Expert.id.in_(_holders_of(set().union(*seats.values())))))
-    # Through the connection, not the ORM: tens of thousands of plain rows, no objects to build.
-    rows = await (await session.connection()).execute(statement)
+    holders = (select(ExpertField.expert_id, sum((
+        func.max(case((ExpertField.field_code.in_(codes), field_bits[requested]), else_=0))
+        for requested, codes in seats.items()), start=literal(0)).label("bits"))
+        .where(ExpertField.field_code.in_(set().union(*seats.values()))).group_by(ExpertField.expert_id).subquery())
+    rule_bits = sum((case((rule, REASON_BIT[reason]), else_=0)
+                     for reason, rule in _stored_data_rules(query, rules, avoid_units)), start=literal(0))
+    statement = (select(Expert.code, Expert.name, holders.c.bits + rule_bits)
+                 .join(holders, holders.c.expert_id == Expert.id))
+    # Tens of thousands of rows: read as the driver's plain tuples, not the ORM's objects nor even
+    # SQLAlchemy's rows, which would cost as much again as the query (no column needs converting).
+    result = await (await session.connection()).execute(statement)
+    rows = result.cursor.fetchall()
+    result.close()
 
     by_code = _request_rules(query, rules)
     reason_bits = (1 << FIRST_FIELD_BIT) - 1
     eligible: dict[str, list[str]] = {requested: [] for requested in seats}
     excluded: list[Exclusion] = []
-    for code, name, bits in rows.tuples():
+    held = [(bit, eligible[requested]) for requested, bit in field_bits.items()]
+    for code, name, bits in rows:
         reasons = (bits | by_code.get(code, 0)) & reason_bits
         if reasons:
             excluded.append(Exclusion(code, mask_text(name), _reasons_of(reasons)))
             continue
-        for requested, bit in field_bits.items():
+        for bit, codes in held:
             if bits & bit:
-                eligible[requested].append(code)
+                codes.append(code)
+    # Pool order, E99999 before E100000: by text, then (stably) by length; two sorts without a Python
+    # key per item cost a fraction of one by a (length, text) key. Exclusions sort by code first.
     for codes in eligible.values():
-        codes.sort(key=_pool_order)
-    excluded.sort(key=lambda exclusion: _pool_order(exclusion.code))
+        codes.sort()
+        codes.sort(key=len)
+    excluded.sort()
+    excluded.sort(key=lambda exclusion: len(exclusion.code))
     return Eligibility(eligible=eligible, excluded=excluded)
-
-
-def _holders_of(field_codes: set[str]) -> Select[tuple[int]]:
-    return select(ExpertField.expert_id).where(ExpertField.field_code.in_(field_codes))
-
-
-def _pool_order(code: str) -> tuple[int, str]:
-    return len(code), code  # E99999 before E100000
 
 
 @functools.cache
@@ -138,7 +146,9 @@ def _request_rules(query: EligibilityQuery, rules: PoolRules) -> dict[str, int]:
     flagged: dict[str, int] = {}
     capped = [code for code, panels in query.panels_this_year.items() if panels >= rules.yearly_panel_cap]
     for reason, codes in ((Reason.BUSY, query.busy_experts), (Reason.YEARLY_CAP, capped),
-                          (Reason.EXTRA_AVOIDANCE, query.avoid_experts)):
+                          (Reason.EXTRA_AVOIDANCE, query.avoid_experts),
+                          (Reason.SAME_PROJECT, query.same_project_experts),
+                          (Reason.ALREADY_PLACED, query.placed_experts)):
         for code in codes:
             flagged[code] = flagged.get(code, 0) | REASON_BIT[reason]
     return flagged

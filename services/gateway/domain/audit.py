@@ -9,6 +9,7 @@ import msgspec
 
 from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams, passed_on_problem
 from shared.audit.recorder import AuditRecorder
+from shared.audit.routes import ChainVerification, verify_own_chain
 from shared.audit.store import AuditFilter, AuditPage, query_entries
 from shared.db import Database
 from shared.errors import InvalidInput
@@ -48,3 +49,15 @@ async def _one_service(database: Database, audit: AuditRecorder, upstreams: Upst
     if response.status_code >= 400:
         raise passed_on_problem(response)
     return msgspec.json.decode(response.content, type=AuditPage)
+
+
+async def verify_all(database: Database, audit: AuditRecorder, upstreams: Upstreams,
+                     identity: Identity) -> list[ChainVerification]:
+    """Each service walks its own chain; the gateway its own. A service that cannot answer fails the check."""
+    async def remote(service: str) -> ChainVerification:
+        response = await upstreams.request(service, "GET", "/api/v1/audit/verification", identity=identity)
+        if response.status_code >= 400:
+            raise passed_on_problem(response)
+        return msgspec.json.decode(response.content, type=ChainVerification)
+
+    return list(await asyncio.gather(verify_own_chain(database, audit), *(remote(name) for name in SERVICE_NAMES)))

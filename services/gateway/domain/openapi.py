@@ -4,6 +4,8 @@ gateway forwards, fetched from each service's ``/schema/openapi.json`` (kept for
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from typing import Any
 
@@ -42,12 +44,14 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> di
     merged = {**own, "paths": {path: item for path, item in own.get("paths", {}).items()
                                if path.startswith(API_PREFIX) or path.startswith("/.well-known")}}
     schemas = merged.setdefault("components", {}).setdefault("schemas", {})
+    own_shapes = {_shape(path) for path in merged["paths"]}
     for service, document in services.items():
         if document is None:
             continue
+        document = _renamed_clashes(document, schemas, service)
         for path, item in document.get("paths", {}).items():
             forwarded = path.startswith(API_PREFIX) and service_for(path[len(API_PREFIX):]) == service
-            if forwarded and path not in merged["paths"]:
+            if forwarded and _shape(path) not in own_shapes:
                 merged["paths"][path] = {method: {**operation, "tags": operation.get("tags") or [service]}
                                          for method, operation in item.items()}
         for name, schema in document.get("components", {}).get("schemas", {}).items():
@@ -58,3 +62,26 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> di
     merged["security"] = [{"bearer": []}]
     merged["paths"] = dict(sorted(merged["paths"].items()))
     return merged
+
+
+def _renamed_clashes(document: dict[str, Any], schemas: dict[str, Any], service: str) -> dict[str, Any]:
+    """``document`` with each schema whose name is already taken by a different one (the services'
+    ``ExclusionView``s: an expert left out of a draw, a vendor's debarment) renamed ``<service>.<name>``."""
+    clashes = {name for name, schema in document.get("components", {}).get("schemas", {}).items()
+               if name in schemas and schemas[name] != schema}
+    if not clashes:
+        return document
+    text = json.dumps(document)
+    for name in clashes:
+        text = text.replace(f'"#/components/schemas/{name}"', f'"#/components/schemas/{service}.{name}"')
+    renamed = json.loads(text)
+    found = renamed["components"]["schemas"]
+    renamed["components"]["schemas"] = {f"{service}.{name}" if name in clashes else name: schema
+                                        for name, schema in found.items()}
+    return renamed
+
+
+def _shape(path: str) -> str:
+    """A path with its parameters unnamed: /projects/{code}/panels and /projects/{project_code}/panels
+    are one operation, served by the gateway when it has a route of its own."""
+    return re.sub(r"\{[^}]+\}", "{}", path)

@@ -17,9 +17,10 @@ _FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "if-m
 _FORWARDED_RESPONSE_HEADERS = ("content-disposition", "location", "etag", "retry-after", "cache-control")
 
 
-# The router does not fall back from /projects/{code} (a gateway route) to the catch-all, so the
-# project's sub-resources get a path of their own.
-@route(["/{path:path}", "/projects/{project_code:str}/{rest:path}"], include_in_schema=False,
+# The router does not fall back from a gateway route's static segment (/projects/{code}, the composite
+# /draws/{id}/supplementary) to the catch-all, so the resources beside them get paths of their own.
+@route(["/{path:path}", "/projects/{project_code:str}/{rest:path}", "/draws/{draw_id:str}",
+        "/draws/{draw_id:str}/{rest:path}"], include_in_schema=False,
        http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE])
 async def forward(request: Request, state: State) -> Response[bytes]:
     path = request.url.path.removeprefix(API_PREFIX)
@@ -34,10 +35,17 @@ async def forward(request: Request, state: State) -> Response[bytes]:
     count_business_event(request.method, path, upstream.status_code)
     return Response(
         content=upstream.content, status_code=upstream.status_code,
-        media_type=upstream.headers.get("content-type", "application/octet-stream"),
+        media_type=relayed_media_type(upstream.headers.get("content-type", "application/octet-stream")),
         headers={name: upstream.headers[name] for name in _FORWARDED_RESPONSE_HEADERS
                  if name in upstream.headers},
     )
+
+
+def relayed_media_type(content_type: str) -> str:
+    """The upstream's content type without its UTF-8 charset, which Litestar adds back to text types
+    (passing it on whole would repeat it)."""
+    media_type, _, parameters = content_type.partition(";")
+    return media_type.strip() if parameters.strip().lower() in ("", "charset=utf-8") else content_type
 
 
 @get("/public-ratings", exclude_from_auth=True, include_in_schema=False)

@@ -204,3 +204,15 @@ async def test_a_broken_link_across_a_segment_cut_is_caught(experts_client, mint
     await engine.dispose()
     assert await sortes(monkeypatch, url, "audit", "verify", "--service", "experts", "--workers", "2") == 1
     assert "entry 6 was inserted or reordered" in capsys.readouterr().out
+
+
+async def test_the_verification_endpoint_walks_the_chain_and_names_a_tampered_entry(experts_client, minter) -> None:
+    await register_projects(experts_client, minter, 4)
+    auditor = minter.headers("experts", "auditor")
+    report = (await experts_client.get("/api/v1/audit/verification", headers=auditor)).json()
+    assert report["ok"] is True and report["entries"] == 4 and report["service"] == "experts"
+    await run_sql(database_url(experts_client), "UPDATE audit_log SET object_id = 'PY-99' WHERE seq = 3")
+    report = (await experts_client.get("/api/v1/audit/verification", headers=auditor)).json()
+    assert report["ok"] is False and report["first_bad_seq"] == 3 and "entry 3 was edited" in report["problem"]
+    refused = await experts_client.get("/api/v1/audit/verification", headers=minter.headers("experts", "organiser"))
+    assert refused.status_code == 403

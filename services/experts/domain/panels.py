@@ -1,0 +1,381 @@
+"""Panels (评审专家组) from request to cancellation: eligibility and avoidance, commit, reveal with the
+supervisor's witness, supplementary draws, moving the meeting, answers and cancelling.
+
+Random draws only, no designation (design.md). The request freezes the eligible experts of each
+field and stores everyone left out with a reason code; a panel the pool cannot fill is refused
+before anything is committed, since a committed draw can only be cancelled, never re-rolled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.experts.domain import seats as seat_rules
+from services.experts.domain.draws import DrawLedger, NewDraw, draw_by_id
+from services.experts.domain.eligibility import Eligibility, EligibilityQuery, find_eligible
+from services.experts.domain.experts import load_expert
+from services.experts.domain.seats import SeatDesk
+from services.experts.domain.suspension import ConductCounts, apply_suspension_rules
+from services.experts.models import Draw, Expert, Field, Panel, PanelMember, Project
+from services.experts.schemas import Answer, MeetingMove, PanelRequest, SupplementaryRequest, UnitAvoidance
+from services.experts.settings import PoolRules
+from shared.audit import AuditRecorder
+from shared.clock import BEIJING, add_months, beijing_today, utc_now
+from shared.draw import capacity, max_primary_seats
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
+from shared.identity import Identity
+from shared.outbox import publish
+from shared.roles import Role
+
+# The sealed list opens when the meeting starts (Beijing time) at its first half-day.
+HALF_DAY_STARTS = {"morning": dt.time(8, 30), "afternoon": dt.time(14, 0)}
+
+
+@dataclass(frozen=True)
+class PanelDesk:
+    ledger: DrawLedger
+    seats: SeatDesk
+    rules: PoolRules
+
+    @property
+    def audit(self) -> AuditRecorder:
+        return self.ledger.audit
+
+    async def request(self, session: AsyncSession, actor: Identity, project_code: str,
+                      data: PanelRequest) -> Draw:
+        project = await project_of(session, project_code)
+        may_organise(actor, project)
+        self._check_request(actor, data)
+        quotas = _quotas(data.seats, "seats")
+        await _check_fields(session, quotas, "seats")
+        halves = _halves(data.halves)
+        same_project = await self._same_project_experts(session, project.code)
+        eligibility = await self._eligible(session, project.code, data.meeting_on, halves, quotas,
+                                           avoid_units=data.avoid_units,
+                                           avoid_experts=frozenset(a.code for a in data.avoid_experts),
+                                           same_project=same_project)
+        _refuse_unfillable(quotas, eligibility, "seats")
+        now = utc_now()
+        panel = Panel(id=_new_panel_id(), project_code=project.code, purpose=data.purpose,
+                      meeting_on=data.meeting_on, halves=",".join(halves), reserves_per_field=data.reserves,
+                      seats=json.dumps(quotas), avoidances=json.dumps({
+                          "units": [{"unit_uscc": a.unit_uscc, "reason": a.reason} for a in data.avoid_units],
+                          "experts": [{"code": a.code, "reason": a.reason} for a in data.avoid_experts]},
+                          ensure_ascii=False),
+                      organiser_subject=actor.subject, organiser_name=actor.name, organiser_unit=actor.unit,
+                      supervisor_subject=data.supervisor.subject, supervisor_name=data.supervisor.name,
+                      supervisor_unit=data.supervisor.unit, status="open", created_at=now, updated_at=now)
+        session.add(panel)
+        await session.flush()
+        await self.audit.record(session, actor=actor, action="panel.requested", object_type="panel",
+                                object_id=panel.id, after=_panel_facts(panel), details={
+                                    "project_code": project.code, "purpose": data.purpose,
+                                    "meeting_on": data.meeting_on.isoformat(), "halves": halves, "seats": quotas,
+                                    "reserves_per_field": data.reserves, "supervisor": data.supervisor.subject,
+                                    "avoid_units": len(data.avoid_units), "avoid_experts": len(data.avoid_experts)})
+        return await self.ledger.commit(session, actor, NewDraw(
+            purpose=data.purpose, project_code=project.code, quotas=quotas, reserves_per_field=data.reserves,
+            candidates=eligibility.eligible, excluded=[(e.code, [str(r) for r in e.reasons])
+                                                       for e in eligibility.excluded],
+            supervisor_subject=data.supervisor.subject, panel_id=panel.id))
+
+    async def supplementary(self, session: AsyncSession, actor: Identity, draw: Draw,
+                            data: SupplementaryRequest) -> Draw:
+        panel = await panel_of(session, draw)
+        _must_be_open(panel)
+        project = await project_of(session, panel.project_code)
+        may_organise(actor, project, panel)
+        members = await seat_rules.members_of(session, panel.id)
+        if any(d.status == "committed" for d in await draws_of(session, panel.id)):
+            raise Conflict("A draw of this panel is committed and not yet revealed; reveal or cancel it first.")
+        quotas = (_quotas(data.seats, "seats") if data.seats
+                  else seat_rules.open_seats(json.loads(panel.seats), members))
+        await _check_fields(session, quotas, "seats")
+        if not quotas:
+            raise Conflict("Every seat of the panel is held; a supplementary draw needs open seats.")
+        stored = json.loads(panel.avoidances)
+        avoid_units = [UnitAvoidance(**unit) for unit in stored["units"]] + list(data.avoid_units)
+        eligibility = await self._eligible(
+            session, project.code, panel.meeting_on, seat_rules.halves_of(panel), quotas, avoid_units=avoid_units,
+            avoid_experts=frozenset(expert["code"] for expert in stored["experts"]),
+            same_project=await self._same_project_experts(session, project.code, except_panel=panel.id),
+            placed=frozenset(member.expert_code for member in members), except_panel=panel.id)
+        _refuse_unfillable(quotas, eligibility, "seats")
+        reserves = panel.reserves_per_field if data.reserves is None else data.reserves
+        original = draw.supplementary_of or draw.id
+        return await self.ledger.commit(session, actor, NewDraw(
+            purpose=panel.purpose, project_code=project.code, quotas=quotas, reserves_per_field=reserves,
+            candidates=eligibility.eligible, excluded=[(e.code, [str(r) for r in e.reasons])
+                                                       for e in eligibility.excluded],
+            supervisor_subject=panel.supervisor_subject, panel_id=panel.id, supplementary_of=original))
+
+    async def reveal(self, session: AsyncSession, actor: Identity, draw_id: str, witness: str) -> Draw:
+        """The named supervisor types the witness; the result is placed on the panel at once."""
+        await self.audit.hold_chain(session)
+        draw = await draw_by_id(session, draw_id, for_update=True)
+        if actor.subject != draw.supervisor_subject:
+            raise NotPermitted("Only the supervisor named for this draw may reveal it.")
+        record = await self.ledger.reveal(session, actor, draw, witness)
+        if draw.panel_id is not None:
+            panel = await panel_of(session, draw)
+            await self.seats.place(session, actor, panel, draw, record.result_map)
+        details = {"panel_id": draw.panel_id, "project_code": draw.project_code, "seed": record.seed.hex(),
+                   "witness_length": len(witness),
+                   "result": {field: {"primaries": list(o.primaries), "reserves": list(o.reserves)}
+                              for field, o in record.result}}
+        await self.audit.record(session, actor=actor, action="draw.revealed", object_type="draw", object_id=draw.id,
+                                after=record.to_json_dict(), details=details)
+        await publish(session, self.ledger.outbox, "draw.revealed", draw.id, {
+            "draw_id": draw.id, "panel_id": draw.panel_id, "project_code": draw.project_code,
+            "result": details["result"]})
+        return draw
+
+    async def move_meeting(self, session: AsyncSession, actor: Identity, draw: Draw, data: MeetingMove) -> Panel:
+        await self.audit.hold_chain(session)
+        panel = await panel_of(session, draw, for_update=True)
+        _must_be_open(panel)
+        may_organise(actor, await project_of(session, panel.project_code), panel)
+        if data.meeting_on < beijing_today():
+            raise InvalidInput.for_field("meeting_on", "the meeting cannot move into the past")
+        before = _panel_facts(panel)
+        panel.meeting_on, panel.halves, panel.updated_at = data.meeting_on, ",".join(_halves(data.halves)), utc_now()
+        await session.flush()
+        await self.audit.record(session, actor=actor, action="panel.moved", object_type="panel", object_id=panel.id,
+                                before=before, after={**_panel_facts(panel), "reason": data.reason},
+                                details={"meeting_on": panel.meeting_on.isoformat(), "halves": panel.halves})
+        await self.seats.rebook_after_move(session, actor, panel)
+        return panel
+
+    async def cancel(self, session: AsyncSession, actor: Identity, draw: Draw, reason: str) -> None:
+        """Cancelling a panel's first draw cancels the panel; a committed supplementary or spot-check
+        draw is cancelled alone. The draw stays in the log and the statistics, with the reason."""
+        await self.audit.hold_chain(session)
+        if draw.panel_id is None:
+            if draw.committed_by != actor.subject and not actor.has_any([Role.BUREAU_ADMIN]):
+                raise NotPermitted("Only who committed the draw or a bureau admin may cancel it.")
+            if draw.status != "committed":
+                raise Conflict(f"The draw is {draw.status}; only a committed draw can be cancelled.")
+            await self.ledger.cancel(session, actor, draw, reason)
+            return
+        panel = await panel_of(session, draw, for_update=True)
+        _must_be_open(panel)
+        may_organise(actor, await project_of(session, panel.project_code), panel)
+        if draw.supplementary_of is not None:
+            if draw.status != "committed":
+                raise Conflict("A revealed supplementary draw has placed its experts; cancel the panel instead "
+                               "(through its first draw).")
+            await self.ledger.cancel(session, actor, draw, reason)
+            return
+        for each in await draws_of(session, panel.id):
+            if each.status == "committed":
+                await self.ledger.cancel(session, actor, each, reason)
+        panel.status, panel.cancel_reason, panel.updated_at = "cancelled", reason, utc_now()
+        await session.flush()
+        await self.audit.record(session, actor=actor, action="panel.cancelled", object_type="panel",
+                                object_id=panel.id, after={**_panel_facts(panel), "reason": reason},
+                                details={"draw_id": draw.id})
+        await self.seats.release_all(session, actor, panel)
+
+    async def answer(self, session: AsyncSession, actor: Identity, draw: Draw, expert_code: str, accepted: bool,
+                     data: Answer) -> PanelMember:
+        """A member accepts or declines: the expert for themself, or the organiser recording the channel."""
+        await self.audit.hold_chain(session)
+        panel = await panel_of(session, draw, for_update=True)
+        _must_be_open(panel)
+        member = await _member(session, panel, expert_code)
+        expert = await load_expert(session, expert_code)
+        by_the_expert = expert.account_subject is not None and expert.account_subject == actor.subject
+        if not by_the_expert:
+            may_organise(actor, await project_of(session, panel.project_code), panel)
+            if data.channel is None:
+                raise InvalidInput.for_field("channel", "say how the expert answered: phone, sms, in_person or "
+                                                        "unreachable")
+        if utc_now() >= meeting_starts_at(panel):
+            raise Conflict("The meeting has started; record attendance and evaluations instead.")
+        channel = "self" if by_the_expert else data.channel
+        if accepted:
+            if data.channel == "unreachable":
+                raise InvalidInput.for_field("channel", "an unreachable expert cannot accept")
+            if member.state != "invited":
+                raise Conflict(f"The member is {member.state}; only an invited member can accept.")
+            member.state, member.channel, member.answered_at, member.updated_at = ("accepted", channel,
+                                                                                   utc_now(), utc_now())
+            await session.flush()
+            await self.seats.log(session, actor, panel, member, "accepted", channel=channel)
+            return member
+        if member.state not in seat_rules.HOLDING:
+            raise Conflict(f"The member is {member.state}; only a seated member can decline.")
+        if data.reason is None:
+            raise InvalidInput.for_field("reason", "a decline needs a reason")
+        await self.seats.vacate(session, actor, panel, member, "declined", data.reason, channel)
+        await self._apply_conduct_rules(session, expert)
+        return member
+
+    async def _apply_conduct_rules(self, session: AsyncSession, expert: Expert) -> None:
+        counts = await conduct_counts(session, expert.code, self.rules)
+        await apply_suspension_rules(session, expert, self.audit, counts=counts, rules=self.rules)
+
+    def _check_request(self, actor: Identity, data: PanelRequest) -> None:
+        errors: list[FieldError] = []
+        if data.supervisor.subject == actor.subject:
+            errors.append(FieldError("supervisor", "the supervisor cannot be the organiser"))
+        elif self.rules.supervisor_from_other_unit and data.supervisor.unit == actor.unit:
+            errors.append(FieldError("supervisor", "the supervisor must come from another unit than the organiser"))
+        if data.meeting_on < beijing_today():
+            errors.append(FieldError("meeting_on", "the meeting day has passed (Beijing date)"))
+        if errors:
+            raise InvalidInput(errors[0].message, errors=errors)
+
+    async def _eligible(self, session: AsyncSession, project_code: str, meeting_on: dt.date, halves: list[str],
+                        quotas: dict[str, int], *, avoid_units: list[UnitAvoidance], avoid_experts: frozenset[str],
+                        same_project: frozenset[str], placed: frozenset[str] = frozenset(),
+                        except_panel: str | None = None) -> Eligibility:
+        query = EligibilityQuery(
+            fields=list(quotas), meeting_on=meeting_on, halves=tuple(halves), project_code=project_code,
+            avoid_units=frozenset(a.unit_uscc for a in avoid_units), avoid_experts=avoid_experts,
+            busy_experts=frozenset(await seat_rules.busy_experts(session, meeting_on, halves, except_panel)),
+            panels_this_year=await seat_rules.panels_in_year(session, meeting_on.year),
+            same_project_experts=same_project, placed_experts=placed)
+        return await find_eligible(session, query, self.rules)
+
+    async def _same_project_experts(self, session: AsyncSession, project_code: str,
+                                    except_panel: str | None = None) -> frozenset[str]:
+        if not self.rules.avoid_same_project_experts:
+            return frozenset()
+        statement = (select(PanelMember.expert_code).join(Panel, Panel.id == PanelMember.panel_id)
+                     .where(Panel.project_code == project_code, Panel.status == "open",
+                            PanelMember.state.in_(seat_rules.HOLDING)))
+        if except_panel is not None:
+            statement = statement.where(Panel.id != except_panel)
+        return frozenset((await session.execute(statement)).scalars())
+
+
+def may_organise(actor: Identity, project: Project, panel: Panel | None = None) -> None:
+    """Bureau admins and the lifecycle system (service role) act on every panel; an organiser only on
+    its own unit's projects (and, for a panel, on one its unit asked for)."""
+    if actor.has_any([Role.BUREAU_ADMIN, Role.SERVICE]):
+        return
+    if not actor.has_any([Role.ORGANISER]) or project.owner_unit != actor.unit:
+        raise NotPermitted("An organiser acts only on its own unit's projects.")
+    if panel is not None and panel.organiser_unit != actor.unit:
+        raise NotPermitted("This panel was asked for by another unit.")
+
+
+def meeting_starts_at(panel: Panel) -> dt.datetime:
+    first_half = "morning" if "morning" in seat_rules.halves_of(panel) else "afternoon"
+    return dt.datetime.combine(panel.meeting_on, HALF_DAY_STARTS[first_half], BEIJING).astimezone(dt.UTC)
+
+
+def is_sealed(panel: Panel, now: dt.datetime | None = None) -> bool:
+    return panel.status == "open" and (now or utc_now()) < meeting_starts_at(panel)
+
+
+def sees_sealed_list(actor: Identity, panel: Panel) -> bool:
+    return actor.has_any([Role.BUREAU_ADMIN]) or actor.subject in (panel.organiser_subject, panel.supervisor_subject)
+
+
+async def conduct_counts(session: AsyncSession, expert_code: str, rules: PoolRules) -> ConductCounts:
+    """Declines, no-shows and low scores over the look-back, as the suspension rules read them."""
+    since = dt.datetime.combine(add_months(beijing_today(), -rules.conduct_lookback_months), dt.time(), dt.UTC)
+    rows = (await session.execute(
+        select(PanelMember.state, PanelMember.attended, PanelMember.score)
+        .where(PanelMember.expert_code == expert_code, PanelMember.updated_at >= since))).all()
+    return ConductCounts(declines=sum(state == "declined" for state, _, _ in rows),
+                         no_shows=sum(attended is False for _, attended, _ in rows),
+                         low_scores=sum(score is not None and score < rules.low_score_below for _, _, score in rows))
+
+
+async def panel_of(session: AsyncSession, draw: Draw, *, for_update: bool = False) -> Panel:
+    if draw.panel_id is None:
+        raise NotFound("This draw is not a panel's (a spot check has no seats).")
+    statement = select(Panel).where(Panel.id == draw.panel_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).scalar_one()
+
+
+async def draws_of(session: AsyncSession, panel_id: str) -> list[Draw]:
+    return list((await session.execute(select(Draw).where(Draw.panel_id == panel_id)
+                                       .order_by(Draw.committed_at, Draw.id))).scalars())
+
+
+async def _member(session: AsyncSession, panel: Panel, expert_code: str) -> PanelMember:
+    member = (await session.execute(select(PanelMember).where(
+        PanelMember.panel_id == panel.id, PanelMember.expert_code == expert_code))).scalar_one_or_none()
+    if member is None:
+        raise NotFound(f"{expert_code} is not a member of this panel.")
+    return member
+
+
+async def project_of(session: AsyncSession, code: str) -> Project:
+    project = await session.get(Project, code)
+    if project is None:
+        raise NotFound(f"No project {code} is registered.")
+    return project
+
+
+def _must_be_open(panel: Panel) -> None:
+    if panel.status != "open":
+        raise Conflict("The panel was cancelled.")
+
+
+def _quotas(seats: list[Any], name: str) -> dict[str, int]:
+    quotas: dict[str, int] = {}
+    for index, seat in enumerate(seats):
+        if seat.field in quotas:
+            raise InvalidInput.for_field(f"{name}[{index}].field", "each field is asked once")
+        quotas[seat.field] = seat.count
+    return quotas
+
+
+async def _check_fields(session: AsyncSession, quotas: dict[str, int], name: str) -> None:
+    """Seats are asked in known fields that are not retired."""
+    retired = dict((await session.execute(select(Field.code, Field.retired_at.is_not(None))
+                                          .where(Field.code.in_(list(quotas))))).all())
+    errors = [FieldError(f"{name}[{index}].field", "no such field" if code not in retired else "the field is retired")
+              for index, code in enumerate(quotas) if retired.get(code, True)]
+    if errors:
+        raise InvalidInput(errors[0].message, errors=errors)
+
+
+def _halves(halves: list[str]) -> list[str]:
+    return [half for half in ("morning", "afternoon") if half in halves]
+
+
+def _refuse_unfillable(quotas: dict[str, int], eligibility: Eligibility, name: str) -> None:
+    """Refuse before committing when no assignment of eligible experts fills every seat."""
+    fillable = max_primary_seats(quotas, eligibility.eligible)
+    wanted = sum(quotas.values())
+    if fillable < wanted:
+        per_field = {field: len(eligibility.eligible.get(field, [])) for field in sorted(quotas)}
+        raise InvalidInput(
+            f"The pool can fill {fillable} of the {wanted} seats asked; nothing was committed.",
+            errors=[FieldError(f"{name}[{index}].count", f"{count} seats asked in {field}, "
+                                                         f"{per_field[field]} eligible experts")
+                    for index, (field, count) in enumerate(quotas.items())],
+            fillable_seats=fillable, eligible_per_field=per_field)
+
+
+def reserve_shortfall(quotas: dict[str, int], reserves: int, candidates: dict[str, Any]) -> dict[str, int]:
+    """How many reserves the pool cannot supply (reported, not refused)."""
+    if reserves == 0:
+        return {}
+    fillable = capacity({field: count + reserves for field, count in quotas.items()}, candidates)
+    missing = sum(quotas.values()) + reserves * len(quotas) - fillable
+    return {"total": missing} if missing > 0 else {}
+
+
+def _panel_facts(panel: Panel) -> dict[str, Any]:
+    return {"project_code": panel.project_code, "meeting_on": panel.meeting_on.isoformat(), "halves": panel.halves,
+            "status": panel.status, "supervisor": panel.supervisor_subject}
+
+
+def _new_panel_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,54 @@
+"""抽取记录表: the draw record as a printable page in Chinese, with signature lines.
+
+Pool numbers only, as in the protocol record: the page can be filed and shown without opening
+the sealed list.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from services.experts.domain.seats import halves_of
+from services.experts.models import Draw, Panel, PanelMember
+from shared.clock import BEIJING, as_utc
+
+_TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
+                         autoescape=select_autoescape(["html"]))
+
+PURPOSES = {"technical_review": "技术评审", "expert_review": "专家论证", "acceptance": "验收",
+            "research": "调研", "spot_check": "自评价抽查"}
+HALVES = {"morning": "上午", "afternoon": "下午"}
+STATES = {"invited": "已通知", "accepted": "已接受", "declined": "谢绝", "unable": "无法出席（时间冲突）",
+          "reserve": "候补", "skipped": "候补（已在其他评审组）", "released": "已释放（评审取消）"}
+CHANNELS = {"phone": "电话", "sms": "短信", "in_person": "当面", "unreachable": "联系不上", "self": "本人答复"}
+DRAW_STATES = {"committed": "已承诺，待揭示", "revealed": "已揭示", "cancelled": "已取消"}
+REASONS = {"STATUS": "状态", "AGE": "年龄", "TRAINING": "培训过期", "BAD_CONDUCT": "不良行为",
+           "UNAVAILABLE": "不可出席", "BUSY": "时间冲突", "YEARLY_CAP": "年度上限", "AVOID_EMPLOYER": "回避（现单位）",
+           "AVOID_FORMER_EMPLOYER": "回避（原单位）", "DECLARED_CONFLICT": "申报回避", "EXTRA_AVOIDANCE": "指定回避",
+           "SAME_PROJECT": "同项目", "ALREADY_PLACED": "已抽中"}
+
+
+def render_draw_record(draw: Draw, panel: Panel | None, members: Sequence[PanelMember],
+                       excluded: Sequence[tuple[str, str]]) -> str:
+    receipt = json.loads(draw.receipt)
+    record = json.loads(draw.record) if draw.record else None
+    by_id = {member.id: member.expert_code for member in members}
+    changes = [m for m in members if m.state in ("declined", "unable", "skipped") or m.replaces is not None]
+    return _TEMPLATES.get_template("draw_record.html").render(
+        draw=draw, receipt=receipt, record=record, panel=panel,
+        halves=[HALVES[h] for h in halves_of(panel)] if panel else [],
+        purpose=PURPOSES.get(draw.purpose, draw.purpose), draw_state=DRAW_STATES.get(draw.status, draw.status),
+        committed_at=_beijing(draw.committed_at), revealed_at=_beijing(draw.revealed_at),
+        exclusion_counts=json.loads(draw.exclusion_counts), excluded_total=len(excluded),
+        members=members, changes=changes, by_id=by_id, states=STATES, channels=CHANNELS,
+        reasons=REASONS)
+
+
+def _beijing(moment: object) -> str:
+    if moment is None:
+        return ""
+    return as_utc(moment).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")  # type: ignore[union-attr]

@@ -1,0 +1,189 @@
+"""Seats of a panel: placing a draw's result, bookings, replacements from the reserves, answers.
+
+A seated member (``invited`` or ``accepted``) holds a booking for each half-day of the meeting; the
+bookings' primary key means no expert is ever seated on two panels meeting in the same half-day.
+Draws committed before an overlapping panel was revealed can name the same expert: at reveal (or
+after a move) a primary already seated elsewhere is ``unable`` and the next free reserve of the
+field, in order, takes the seat; a reserve seated elsewhere is ``skipped``. Reserves book nobody.
+Callers hold the audit chain (:meth:`AuditRecorder.hold_chain`) first, so these reads and writes
+never interleave with another process doing the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.experts.models import Booking, Draw, Panel, PanelMember
+from shared.audit import AuditRecorder
+from shared.clock import utc_now
+from shared.draw import FieldSelection
+from shared.identity import Identity
+from shared.outbox import OutboxTables, publish
+
+HOLDING = ("invited", "accepted")
+
+
+def halves_of(panel: Panel) -> list[str]:
+    return panel.halves.split(",")
+
+
+@dataclass(frozen=True)
+class SeatDesk:
+    """Who records seat changes: every change is an audit entry on the panel and a ``seat.changed`` event."""
+
+    audit: AuditRecorder
+    outbox: OutboxTables
+
+    async def log(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember, change: str,
+                  **details: Any) -> None:
+        payload = {"panel_id": panel.id, "draw_id": member.draw_id, "expert_code": member.expert_code,
+                   "field": member.field_code, "change": change, "state": member.state, **details}
+        await self.audit.record(session, actor=actor, action=f"seat.{change}", object_type="panel",
+                                object_id=panel.id, after={"member": member.id, "state": member.state,
+                                                           "reason": member.reason}, details=payload)
+        await publish(session, self.outbox, "seat.changed", panel.id, {**payload, "project_code": panel.project_code})
+
+    async def place(self, session: AsyncSession, actor: Identity, panel: Panel, draw: Draw,
+                    result: Mapping[str, FieldSelection]) -> None:
+        """Put a revealed draw's result on the panel: primaries take seats, reserves queue up.
+
+        A supplementary draw's primaries take the seats left open; its reserves join the queue after
+        the earlier ones.
+        """
+        members: list[PanelMember] = []
+        now = utc_now()
+        for field, outcome in sorted(result.items()):
+            members += [PanelMember(panel_id=panel.id, draw_id=draw.id, expert_code=code, field_code=field,
+                                    kind="primary", position=position, state="invited", updated_at=now)
+                        for position, code in enumerate(outcome.primaries, start=1)]
+            members += [PanelMember(panel_id=panel.id, draw_id=draw.id, expert_code=code, field_code=field,
+                                    kind="reserve", position=position, state="reserve", updated_at=now)
+                        for position, code in enumerate(outcome.reserves, start=1)]
+        session.add_all(members)
+        await session.flush()
+        for member in members:
+            if member.kind != "primary":
+                continue
+            if await self._seated_elsewhere(session, panel, member.expert_code):
+                await self._unable(session, actor, panel, member,
+                                   "seated on an overlapping panel revealed earlier")
+            else:
+                await _book(session, panel, member.expert_code)
+                await self.log(session, actor, panel, member, "seated")
+
+    async def replace(self, session: AsyncSession, actor: Identity, panel: Panel,
+                      vacated: PanelMember) -> PanelMember | None:
+        """The next free reserve of ``vacated``'s field takes its seat; None when the reserves ran out."""
+        reserves = (await session.execute(
+            select(PanelMember).where(PanelMember.panel_id == panel.id, PanelMember.field_code == vacated.field_code,
+                                      PanelMember.state == "reserve").order_by(PanelMember.id))).scalars().all()
+        for reserve in reserves:
+            if await self._seated_elsewhere(session, panel, reserve.expert_code):
+                reserve.state, reserve.reason, reserve.updated_at = ("skipped",
+                                                                     "seated on an overlapping panel", utc_now())
+                await self.log(session, actor, panel, reserve, "reserve_skipped", replacing=vacated.expert_code)
+                continue
+            reserve.state, reserve.replaces, reserve.updated_at = "invited", vacated.id, utc_now()
+            await _book(session, panel, reserve.expert_code)
+            await self.log(session, actor, panel, reserve, "reserve_moved_up", replacing=vacated.expert_code)
+            return reserve
+        await self.log(session, actor, panel, vacated, "seat_open")
+        return None
+
+    async def vacate(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember, state: str,
+                     reason: str, channel: str | None = None) -> PanelMember | None:
+        """``member`` gives up its seat (declined, unable); the next reserve moves up."""
+        member.state, member.reason, member.channel = state, reason, channel
+        member.answered_at = member.updated_at = utc_now()
+        await _unbook(session, panel, member.expert_code)
+        await self.log(session, actor, panel, member, state, channel=channel)
+        return await self.replace(session, actor, panel, member)
+
+    async def rebook_after_move(self, session: AsyncSession, actor: Identity, panel: Panel) -> None:
+        """After the meeting moved: every seat books the new half-days; a seat that now clashes is replaced."""
+        await session.execute(delete(Booking).where(Booking.panel_id == panel.id))
+        for member in await seated(session, panel.id):
+            if await self._seated_elsewhere(session, panel, member.expert_code):
+                await self._unable(session, actor, panel, member, "seated on an overlapping panel after the move")
+            else:
+                await _book(session, panel, member.expert_code)
+
+    async def release_all(self, session: AsyncSession, actor: Identity, panel: Panel) -> None:
+        """The panel was cancelled: every seat and reserve is released and the bookings go."""
+        await session.execute(delete(Booking).where(Booking.panel_id == panel.id))
+        members = (await session.execute(select(PanelMember).where(
+            PanelMember.panel_id == panel.id, PanelMember.state.in_((*HOLDING, "reserve"))))).scalars().all()
+        for member in members:
+            member.state, member.updated_at = "released", utc_now()
+        if members:
+            await self.audit.record(session, actor=actor, action="seat.released", object_type="panel",
+                                    object_id=panel.id, details={"experts": [m.expert_code for m in members]})
+            await publish(session, self.outbox, "seat.changed", panel.id, {
+                "panel_id": panel.id, "project_code": panel.project_code, "change": "released",
+                "experts": [m.expert_code for m in members]})
+
+    async def _unable(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember,
+                      reason: str) -> None:
+        await self.vacate(session, actor, panel, member, "unable", reason)
+
+    async def _seated_elsewhere(self, session: AsyncSession, panel: Panel, code: str) -> bool:
+        found = await session.execute(select(Booking.panel_id).where(
+            Booking.expert_code == code, Booking.day == panel.meeting_on, Booking.half.in_(halves_of(panel)),
+            Booking.panel_id != panel.id).limit(1))
+        return found.first() is not None
+
+
+async def _book(session: AsyncSession, panel: Panel, code: str) -> None:
+    session.add_all(Booking(expert_code=code, day=panel.meeting_on, half=half, panel_id=panel.id)
+                    for half in halves_of(panel))
+    await session.flush()
+
+
+async def _unbook(session: AsyncSession, panel: Panel, code: str) -> None:
+    await session.execute(delete(Booking).where(Booking.panel_id == panel.id, Booking.expert_code == code))
+
+
+async def seated(session: AsyncSession, panel_id: str) -> Sequence[PanelMember]:
+    return (await session.execute(select(PanelMember).where(
+        PanelMember.panel_id == panel_id, PanelMember.state.in_(HOLDING)).order_by(PanelMember.id))).scalars().all()
+
+
+async def members_of(session: AsyncSession, panel_id: str) -> Sequence[PanelMember]:
+    return (await session.execute(select(PanelMember).where(PanelMember.panel_id == panel_id)
+                                  .order_by(PanelMember.id))).scalars().all()
+
+
+async def busy_experts(session: AsyncSession, day: dt.date, halves: Iterable[str],
+                       except_panel: str | None = None) -> set[str]:
+    """Pool numbers seated on a panel meeting in one of these half-days."""
+    statement = select(Booking.expert_code).where(Booking.day == day, Booking.half.in_(list(halves)))
+    if except_panel is not None:
+        statement = statement.where(Booking.panel_id != except_panel)
+    return set((await session.execute(statement)).scalars())
+
+
+async def panels_in_year(session: AsyncSession, year: int) -> dict[str, int]:
+    """How many panels of the year each expert holds a seat on (the yearly cap counts these)."""
+    rows = await session.execute(
+        select(PanelMember.expert_code, func.count(func.distinct(PanelMember.panel_id)))
+        .join(Panel, Panel.id == PanelMember.panel_id)
+        .where(PanelMember.state.in_(HOLDING), Panel.status == "open",
+               Panel.meeting_on >= dt.date(year, 1, 1), Panel.meeting_on <= dt.date(year, 12, 31))
+        .group_by(PanelMember.expert_code))
+    return dict(rows.all())
+
+
+def open_seats(quotas: Mapping[str, int], members: Iterable[PanelMember]) -> dict[str, int]:
+    """Seats per field that nobody holds now (after declines the reserves could not cover)."""
+    held: dict[str, int] = {}
+    for member in members:
+        if member.state in HOLDING:
+            held[member.field_code] = held.get(member.field_code, 0) + 1
+    return {field: count - held.get(field, 0) for field, count in sorted(quotas.items())
+            if count - held.get(field, 0) > 0}

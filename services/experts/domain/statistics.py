@@ -1,0 +1,62 @@
+"""Draw statistics for auditors: per expert (draws, seats, accepted, declined, last drawn) and per
+period (committed, revealed, cancelled, supplementary draws and spot checks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.experts.models import Draw, PanelMember
+from services.experts.schemas import DrawStatistics, ExpertStatistics
+from shared.clock import BEIJING, as_utc
+
+# States of a member who held a seat at some point (a reserve moved up included).
+_SEATED = ("invited", "accepted", "declined", "unable")
+
+
+@dataclass
+class _Tally:
+    draws: int = 0
+    seats: int = 0
+    accepted: int = 0
+    declined: int = 0
+    last_drawn_at: dt.datetime | None = None
+
+
+async def draw_statistics(session: AsyncSession, since: dt.date, until: dt.date) -> DrawStatistics:
+    """Draws committed on Beijing dates ``since`` to ``until`` (both included)."""
+    start = dt.datetime.combine(since, dt.time(), BEIJING).astimezone(dt.UTC)
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), BEIJING).astimezone(dt.UTC)
+    draws = (await session.execute(select(Draw).where(Draw.committed_at >= start, Draw.committed_at < end)
+                                   )).scalars().all()
+    tallies: dict[str, _Tally] = {}
+    for draw in draws:
+        if draw.record is None or draw.panel_id is None:
+            continue
+        revealed_at = as_utc(draw.revealed_at)
+        for lists in json.loads(draw.record)["result"].values():
+            for code in (*lists["primaries"], *lists["reserves"]):
+                tally = tallies.setdefault(code, _Tally())
+                tally.draws += 1
+                if tally.last_drawn_at is None or (revealed_at is not None and revealed_at > tally.last_drawn_at):
+                    tally.last_drawn_at = revealed_at
+    members = await session.execute(select(PanelMember.expert_code, PanelMember.state, PanelMember.kind,
+                                           PanelMember.replaces)
+                                    .where(PanelMember.draw_id.in_([draw.id for draw in draws])))
+    for code, state, kind, replaces in members:
+        tally = tallies.setdefault(code, _Tally())
+        tally.seats += state in _SEATED and (kind == "primary" or replaces is not None)
+        tally.accepted += state == "accepted"
+        tally.declined += state == "declined"
+    return DrawStatistics(
+        since=since, until=until, committed=len(draws), revealed=sum(d.status == "revealed" for d in draws),
+        cancelled=sum(d.status == "cancelled" for d in draws),
+        supplementary=sum(d.supplementary_of is not None for d in draws),
+        spot_checks=sum(d.panel_id is None for d in draws),
+        experts=[ExpertStatistics(expert_code=code, draws=t.draws, seats=t.seats, accepted=t.accepted,
+                                  declined=t.declined, last_drawn_at=t.last_drawn_at)
+                 for code, t in sorted(tallies.items(), key=lambda item: (len(item[0]), item[0]))])

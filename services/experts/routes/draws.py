@@ -1,0 +1,172 @@
+"""Panels and draws: ask for a panel, reveal with the witness, the record, answers, replacements,
+supplementary draws, moving the meeting, cancelling, evaluations, history and the printable record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
+
+from services.experts.domain import evaluations, panel_views
+from services.experts.domain.draws import draw_by_id, excluded_of, record_document
+from services.experts.domain.panels import PanelDesk, panel_of
+from services.experts.domain.printable import render_draw_record
+from services.experts.domain.seats import members_of
+from services.experts.schemas import (
+    Answer,
+    Cancellation,
+    DrawView,
+    Evaluation,
+    ExclusionEntry,
+    HistoryEntry,
+    MeetingMove,
+    MemberView,
+    PanelRequest,
+    RevealRequest,
+    SupplementaryRequest,
+)
+from shared.db import Database
+from shared.identity import Identity, requires_role
+from shared.roles import Role
+
+ORGANISERS = (Role.ORGANISER, Role.BUREAU_ADMIN, Role.SERVICE)
+DRAW_READERS = (Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN, Role.AUDITOR, Role.SERVICE)
+
+
+class DrawsController(Controller):
+    path = "/api/v1"
+    tags = ["draws"]
+
+    @post("/projects/{code:str}/panels", guards=[requires_role(*ORGANISERS)], status_code=201)
+    async def request_panel(self, request: Request[Identity, Any, State], state: State, code: FromPath[str],
+                            data: JSONBody[PanelRequest]) -> DrawView:
+        """Ask for a panel: eligibility and avoidance (回避) are applied, the candidate lists frozen,
+        every left-out expert stored with a reason code, and the draw committed. The answer is the
+        signed commit receipt with the exclusion summary; the supervisor reveals it with a witness."""
+        desk: PanelDesk = state.panels
+        async with _database(state).transaction() as session:
+            draw = await desk.request(session, request.user, code, data)
+            return await _view(session, state, request.user, draw)
+
+    @get("/draws/{draw_id:str}", guards=[requires_role(*DRAW_READERS)])
+    async def get_draw(self, request: Request[Identity, Any, State], state: State,
+                       draw_id: FromPath[str]) -> DrawView:
+        """A draw with its panel. While the list is sealed only the organiser, the supervisor and
+        bureau admins see names and contacts (each such read is logged); others see pool numbers."""
+        async with _database(state).transaction() as session:
+            return await _view(session, state, request.user, await draw_by_id(session, draw_id))
+
+    @get("/draws/{draw_id:str}/record", guards=[requires_role(*DRAW_READERS)])
+    async def get_record(self, state: State, draw_id: FromPath[str]) -> dict[str, Any]:
+        """The sortes-draw/1 record once revealed (verify it with ``sortes verify``); before, the commit receipt."""
+        async with _database(state).reading() as session:
+            return record_document(await draw_by_id(session, draw_id))
+
+    @get("/draws/{draw_id:str}/exclusions", guards=[requires_role(*DRAW_READERS)])
+    async def get_exclusions(self, state: State, draw_id: FromPath[str]) -> list[ExclusionEntry]:
+        """Every expert of the asked fields left out at commit, by pool number, with its reason codes."""
+        async with _database(state).reading() as session:
+            await draw_by_id(session, draw_id)
+            return [ExclusionEntry(expert_code=code, reasons=reasons.split(","))
+                    for code, reasons in await excluded_of(session, draw_id)]
+
+    @post("/draws/{draw_id:str}/reveal", guards=[requires_role(Role.SUPERVISOR)], status_code=200)
+    async def reveal(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
+                     data: JSONBody[RevealRequest]) -> DrawView:
+        """The named supervisor types the witness; the draw runs and its primaries take their seats."""
+        desk: PanelDesk = state.panels
+        async with _database(state).transaction() as session:
+            draw = await desk.reveal(session, request.user, draw_id, data.witness)
+            return await _view(session, state, request.user, draw)
+
+    @post("/draws/{draw_id:str}/members/{expert_code:str}/accept",
+          guards=[requires_role(Role.ORGANISER, Role.BUREAU_ADMIN, Role.EXPERT)], status_code=200)
+    async def accept(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
+                     expert_code: FromPath[str], data: JSONBody[Answer]) -> MemberView:
+        return await _answer(request, state, draw_id, expert_code, data, accepted=True)
+
+    @post("/draws/{draw_id:str}/members/{expert_code:str}/decline",
+          guards=[requires_role(Role.ORGANISER, Role.BUREAU_ADMIN, Role.EXPERT)], status_code=200)
+    async def decline(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
+                      expert_code: FromPath[str], data: JSONBody[Answer]) -> MemberView:
+        """A decline needs a reason; the organiser also says how the expert answered (phone, sms,
+        in_person, unreachable). The next free reserve of the field moves up, in order."""
+        return await _answer(request, state, draw_id, expert_code, data, accepted=False)
+
+    @post("/draws/{draw_id:str}/members/{expert_code:str}/evaluation", guards=[requires_role(*ORGANISERS)],
+          status_code=200)
+    async def evaluate(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
+                       expert_code: FromPath[str], data: JSONBody[Evaluation]) -> MemberView:
+        """Attendance and the organiser's score (0–100) after the meeting, due within the set working days."""
+        desk: PanelDesk = state.panels
+        async with _database(state).transaction() as session:
+            member = await evaluations.evaluate(session, desk, request.user, await draw_by_id(session, draw_id),
+                                                expert_code, data)
+            return panel_views.member_view(member)
+
+    @post("/draws/{draw_id:str}/supplementary", guards=[requires_role(*ORGANISERS)], status_code=201)
+    async def supplementary(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
+                            data: JSONBody[SupplementaryRequest]) -> DrawView:
+        """A new draw (new commitment) for the panel's open seats, naming the original and leaving
+        out everyone the panel already placed."""
+        desk: PanelDesk = state.panels
+        async with _database(state).transaction() as session:
+            draw = await desk.supplementary(session, request.user, await draw_by_id(session, draw_id), data)
+            return await _view(session, state, request.user, draw)
+
+    @post("/draws/{draw_id:str}/meeting", guards=[requires_role(*ORGANISERS)], status_code=200)
+    async def move_meeting(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
+                           data: JSONBody[MeetingMove]) -> DrawView:
+        """Move the meeting without a redraw; seats that now clash are replaced from the reserves."""
+        desk: PanelDesk = state.panels
+        async with _database(state).transaction() as session:
+            draw = await draw_by_id(session, draw_id)
+            await desk.move_meeting(session, request.user, draw, data)
+            return await _view(session, state, request.user, draw)
+
+    @post("/draws/{draw_id:str}/cancel", guards=[requires_role(*ORGANISERS)], status_code=200)
+    async def cancel(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
+                     data: JSONBody[Cancellation]) -> DrawView:
+        """Cancel with a reason: the panel's first draw cancels the panel; the draw stays in the log."""
+        desk: PanelDesk = state.panels
+        async with _database(state).transaction() as session:
+            draw = await draw_by_id(session, draw_id, for_update=True)
+            await desk.cancel(session, request.user, draw, data.reason)
+            return await _view(session, state, request.user, draw)
+
+    @get("/draws/{draw_id:str}/history", guards=[requires_role(*DRAW_READERS)])
+    async def history(self, state: State, draw_id: FromPath[str]) -> list[HistoryEntry]:
+        """The panel's history from the audit log: request, commits, reveals, every seat change."""
+        async with _database(state).reading() as session:
+            return await panel_views.history(session, state.audit.tables, await draw_by_id(session, draw_id))
+
+    @get("/draws/{draw_id:str}/printable", guards=[requires_role(*DRAW_READERS)], media_type="text/html")
+    async def printable(self, request: Request[Identity, Any, State], state: State,
+                        draw_id: FromPath[str]) -> Response[str]:
+        """抽取记录表: the draw record to print and sign (pool numbers only)."""
+        async with _database(state).reading() as session:
+            draw = await draw_by_id(session, draw_id)
+            panel = await panel_of(session, draw) if draw.panel_id else None
+            members = await members_of(session, panel.id) if panel else []
+            excluded = await excluded_of(session, draw_id)
+            return Response(render_draw_record(draw, panel, members, excluded), media_type="text/html")
+
+
+async def _answer(request: Request[Identity, Any, State], state: State, draw_id: str, expert_code: str,
+                  data: Answer, *, accepted: bool) -> MemberView:
+    desk: PanelDesk = state.panels
+    async with _database(state).transaction() as session:
+        member = await desk.answer(session, request.user, await draw_by_id(session, draw_id), expert_code,
+                                   accepted, data)
+        return panel_views.member_view(member)
+
+
+async def _view(session: Any, state: State, actor: Identity, draw: Any) -> DrawView:
+    return await panel_views.draw_view(session, state.audit, state.vault, actor, draw,
+                                       state.rules.evaluation_working_days)
+
+
+def _database(state: State) -> Database:
+    return state.database

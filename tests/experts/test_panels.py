@@ -1,0 +1,400 @@
+"""Panels end to end at the experts service: request, commit, reveal, seats, declines, reserves,
+supplementary draws, moves, cancels, the sealed list, evaluations, spot checks and statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from shared.clock import beijing_today
+from shared.draw import KeySet, verify_record
+from tests.experts.helpers import OTHER_UNIT, admin, audit_entries, create_expert, direct_database
+
+OWNER = "12330326000000001H"  # the project owner: an organiser of this unit may ask for its panels
+SUPERVISOR_UNIT = "11330326862981311N"
+MEETING = beijing_today() + dt.timedelta(days=10)
+SUPERVISOR = {"subject": "user:supervisor", "name": "李监督", "unit": SUPERVISOR_UNIT}
+
+
+def organiser(minter, subject: str = "user:organiser", unit: str = OWNER) -> dict[str, str]:
+    return minter.headers("experts", "organiser", subject=subject, unit=unit)
+
+
+def supervisor(minter, subject: str = "user:supervisor") -> dict[str, str]:
+    return minter.headers("experts", "supervisor", subject=subject, unit=SUPERVISOR_UNIT)
+
+
+async def register_project(client, minter, code: str = "P1") -> None:
+    response = await client.put(f"/api/v1/projects/{code}", headers=minter.headers("experts", "service"), json={
+        "name": "城市大脑", "kind": "construction", "owner_unit": OWNER, "investment_fen": 300_000_000,
+        "lots": [], "planned_completion": "2027-12-31"})
+    assert response.status_code in (200, 201), response.text
+
+
+async def build_pool(client, minter, count: int, field: str = "APP", **changes: Any) -> list[str]:
+    return [(await create_expert(client, minter, name=f"专家{field}{index}", fields=[{"code": field, "primary": True}],
+                                 unit_uscc=OTHER_UNIT, **changes))["code"] for index in range(count)]
+
+
+def panel_body(count: int = 2, reserves: int = 2, field: str = "APP", meeting: dt.date = MEETING,
+               **changes: Any) -> dict[str, Any]:
+    body = {"purpose": "technical_review", "meeting_on": meeting.isoformat(), "halves": ["morning"],
+            "seats": [{"field": field, "count": count}], "reserves": reserves, "supervisor": SUPERVISOR}
+    body.update(changes)
+    return body
+
+
+async def ask_panel(client, minter, body: dict[str, Any] | None = None, project: str = "P1") -> dict[str, Any]:
+    response = await client.post(f"/api/v1/projects/{project}/panels", json=body or panel_body(),
+                                 headers=organiser(minter))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def reveal(client, minter, draw_id: str, witness: str = "2026年11月29日 上证指数 3401.25") -> dict[str, Any]:
+    response = await client.post(f"/api/v1/draws/{draw_id}/reveal", json={"witness": witness},
+                                 headers=supervisor(minter))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def seated(draw: dict[str, Any]) -> list[str]:
+    return [m["expert_code"] for m in draw["panel"]["members"] if m["state"] in ("invited", "accepted")]
+
+
+def state_of(draw: dict[str, Any], code: str) -> str:
+    return next(m["state"] for m in draw["panel"]["members"] if m["expert_code"] == code)
+
+
+async def count_rows(client, table: str) -> int:
+    async with direct_database(client) as database, database.reading() as session:
+        return (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+
+
+async def test_a_panel_is_committed_with_its_exclusions_then_revealed_into_a_record_that_verifies(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    pool = await build_pool(experts_client, minter, 6)
+    owner_staff = (await create_expert(experts_client, minter, name="业主员工", unit_uscc=OWNER))["code"]
+    untrained = (await create_expert(experts_client, minter, name="未培训", last_trained_on=None))["code"]
+
+    committed = await ask_panel(experts_client, minter)
+    assert committed["status"] == "committed" and committed["result"] is None
+    assert len(committed["commitment"]) == 64
+    assert committed["exclusion_counts"] == {"AVOID_EMPLOYER": 1, "TRAINING": 1}
+    assert committed["receipt"]["candidates"] == {"APP": sorted(pool)}
+    assert "secret" not in committed["receipt"]
+    exclusions = (await experts_client.get(f"/api/v1/draws/{committed['id']}/exclusions",
+                                           headers=organiser(minter))).json()
+    assert {e["expert_code"]: e["reasons"] for e in exclusions} == {owner_staff: ["AVOID_EMPLOYER"],
+                                                                    untrained: ["TRAINING"]}
+    entry = next(e for e in await audit_entries(experts_client, minter) if e["action"] == "draw.committed")
+    assert entry["details"]["exclusions_digest"] == committed["exclusions_digest"]
+    assert entry["details"]["commitment"] == committed["commitment"]
+
+    revealed = await reveal(experts_client, minter, committed["id"])
+    assert revealed["status"] == "revealed"
+    assert len(revealed["result"]["APP"]["primaries"]) == 2 and len(revealed["result"]["APP"]["reserves"]) == 2
+    assert sorted(seated(revealed)) == sorted(revealed["result"]["APP"]["primaries"])
+    record = (await experts_client.get(f"/api/v1/draws/{committed['id']}/record", headers=organiser(minter))).json()
+    keys = (await experts_client.get("/.well-known/sortes-keys")).json()
+    outcome = verify_record(record, KeySet.from_json(keys))
+    assert outcome.ok, outcome
+    assert record["commitment"] == committed["commitment"]
+
+
+async def test_a_panel_the_pool_cannot_fill_is_refused_before_anything_is_committed(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 2)
+    before = await count_rows(experts_client, "draws")
+    response = await experts_client.post("/api/v1/projects/P1/panels", json=panel_body(count=3),
+                                         headers=organiser(minter))
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["errors"][0]["field"] == "seats[0].count" and problem["fillable_seats"] == 2
+    assert await count_rows(experts_client, "draws") == before
+    assert await count_rows(experts_client, "panels") == 0
+    # Too few reserves is only reported: the draw goes ahead.
+    committed = await ask_panel(experts_client, minter, panel_body(count=2, reserves=3))
+    assert committed["reserve_shortfall"] == {"total": 3}
+    revealed = await reveal(experts_client, minter, committed["id"])
+    assert revealed["shortfall"] == {"APP": {"primaries": 0, "reserves": 3}}
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"supervisor": {"subject": "user:organiser", "name": "自己", "unit": "91330326MA2CT8U7X5"}}, "supervisor"),
+    ({"supervisor": {"subject": "user:other", "name": "同单位", "unit": OWNER}}, "supervisor"),
+    ({"meeting_on": (beijing_today() - dt.timedelta(days=1)).isoformat()}, "meeting_on"),
+    ({"halves": []}, "halves"),
+    ({"seats": [{"field": "APP", "count": 1}, {"field": "APP", "count": 1}]}, "seats[1].field"),
+    ({"seats": [{"field": "NOPE", "count": 1}]}, "seats[0].field"),
+    ({"purpose": "lunch"}, "purpose"),
+])
+async def test_bad_panel_requests_name_the_field_and_write_nothing(experts_client, minter, changes, field) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 3)
+    response = await experts_client.post("/api/v1/projects/P1/panels", json=panel_body(**changes),
+                                         headers=organiser(minter))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert await count_rows(experts_client, "panels") == 0
+
+
+async def test_only_the_owner_units_organiser_asks_and_only_the_named_supervisor_reveals(experts_client,
+                                                                                          minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 3)
+    response = await experts_client.post("/api/v1/projects/P1/panels", json=panel_body(),
+                                         headers=organiser(minter, unit=OTHER_UNIT))
+    assert response.status_code == 403
+    committed = await ask_panel(experts_client, minter)
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", json={"witness": "abc"},
+                                         headers=supervisor(minter, subject="user:another-supervisor"))
+    assert response.status_code == 403
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", json={"witness": "a\u202eb"},
+                                         headers=supervisor(minter))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "witness"
+    await reveal(experts_client, minter, committed["id"])
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", json={"witness": "again"},
+                                         headers=supervisor(minter))
+    assert response.status_code == 409
+
+
+async def test_declines_move_the_reserves_up_in_order_then_a_supplementary_draw_fills_the_seat(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 5)
+    committed = await ask_panel(experts_client, minter, panel_body(count=2, reserves=1))
+    draw = await reveal(experts_client, minter, committed["id"])
+    first, second = draw["result"]["APP"]["primaries"]
+    [reserve] = draw["result"]["APP"]["reserves"]
+    url = f"/api/v1/draws/{committed['id']}/members"
+
+    response = await experts_client.post(f"{url}/{first}/decline", json={"reason": "出差"}, headers=organiser(minter))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "channel"
+    response = await experts_client.post(f"{url}/{first}/decline", json={"channel": "phone"},
+                                         headers=organiser(minter))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "reason"
+    response = await experts_client.post(f"{url}/{first}/decline", json={"channel": "phone", "reason": "出差"},
+                                         headers=organiser(minter))
+    assert response.status_code == 200 and response.json()["state"] == "declined"
+    response = await experts_client.post(f"{url}/{second}/accept", json={"channel": "sms"}, headers=organiser(minter))
+    assert response.json()["state"] == "accepted"
+
+    view = (await experts_client.get(f"/api/v1/draws/{committed['id']}", headers=organiser(minter))).json()
+    assert sorted(seated(view)) == sorted([second, reserve])
+    moved_up = next(m for m in view["panel"]["members"] if m["expert_code"] == reserve)
+    assert moved_up["replaces"] == first
+
+    response = await experts_client.post(f"{url}/{reserve}/decline", json={"channel": "unreachable",
+                                                                          "reason": "三次电话无人接听"},
+                                         headers=organiser(minter))
+    view = (await experts_client.get(f"/api/v1/draws/{committed['id']}", headers=organiser(minter))).json()
+    assert view["panel"]["open_seats"] == {"APP": 1}
+
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/supplementary", json={},
+                                         headers=organiser(minter))
+    assert response.status_code == 201, response.text
+    extra = response.json()
+    assert extra["kind"] == "supplementary" and extra["supplementary_of"] == committed["id"]
+    assert extra["commitment"] != committed["commitment"]
+    placed = {first, second, reserve}
+    assert not placed & set(extra["receipt"]["candidates"]["APP"])
+    assert extra["exclusion_counts"]["ALREADY_PLACED"] == 3
+    revealed = await reveal(experts_client, minter, extra["id"])
+    assert len(seated(revealed)) == 2 and revealed["panel"]["open_seats"] == {}
+    history = (await experts_client.get(f"/api/v1/draws/{committed['id']}/history",
+                                        headers=organiser(minter))).json()
+    actions = [entry["action"] for entry in history]
+    assert actions.count("draw.committed") == 2 and "seat.reserve_moved_up" in actions
+    assert "seat.seat_open" in actions and "seat.declined" in actions
+
+
+async def test_overlapping_panels_never_share_a_seated_expert(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    pool = await build_pool(experts_client, minter, 3)
+    first = await ask_panel(experts_client, minter, panel_body(count=2, reserves=1))
+    second = await ask_panel(experts_client, minter, panel_body(count=2, reserves=1), project="P2")
+    assert second["receipt"]["candidates"]["APP"] == sorted(pool)  # committed before the first was revealed
+    a = await reveal(experts_client, minter, first["id"])
+    b = await reveal(experts_client, minter, second["id"])
+    assert not set(seated(a)) & set(seated(b))
+    assert len(seated(a)) == 2 and len(seated(b)) == 1
+    assert {m["state"] for m in b["panel"]["members"]} >= {"unable"}
+    unable = next(m for m in b["panel"]["members"] if m["state"] == "unable")
+    assert "overlapping" in unable["reason"]
+    # A third panel on the same morning finds only the one free expert, so it cannot have two seats.
+    await register_project(experts_client, minter, "P3")
+    response = await experts_client.post("/api/v1/projects/P3/panels", json=panel_body(count=1, reserves=0),
+                                         headers=organiser(minter))
+    assert response.status_code == 422  # everyone is seated that morning
+    assert response.json()["fillable_seats"] == 0
+
+
+async def test_moving_a_meeting_replaces_seats_that_now_clash(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    await build_pool(experts_client, minter, 4)
+    later = MEETING + dt.timedelta(days=1)
+    a = await reveal(experts_client, minter, (await ask_panel(experts_client, minter,
+                                                              panel_body(count=2, reserves=0)))["id"])
+    b_committed = await ask_panel(experts_client, minter, panel_body(count=2, reserves=2, meeting=later),
+                                  project="P2")
+    b = await reveal(experts_client, minter, b_committed["id"])
+    assert len(seated(b)) == 2
+    response = await experts_client.post(f"/api/v1/draws/{b_committed['id']}/meeting", headers=organiser(minter),
+                                         json={"meeting_on": MEETING.isoformat(), "halves": ["morning"],
+                                               "reason": "会议室调整"})
+    assert response.status_code == 200, response.text
+    moved = response.json()
+    assert moved["panel"]["meeting_on"] == MEETING.isoformat()
+    assert not set(seated(moved)) & set(seated(a))
+
+
+async def test_the_sealed_list_shows_names_only_to_organiser_supervisor_and_admins(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 3)
+    draw = await reveal(experts_client, minter, (await ask_panel(experts_client, minter))["id"])
+    member = seated(draw)[0]
+    as_organiser = (await experts_client.get(f"/api/v1/draws/{draw['id']}", headers=organiser(minter))).json()
+    seat = next(m for m in as_organiser["panel"]["members"] if m["expert_code"] == member)
+    assert as_organiser["panel"]["sealed"] and seat["name"].startswith("专家") and seat["phone"] == "13912345678"
+    as_auditor = (await experts_client.get(f"/api/v1/draws/{draw['id']}",
+                                           headers=minter.headers("experts", "auditor"))).json()
+    assert all(m["name"] is None and m["phone"] is None for m in as_auditor["panel"]["members"])
+    for role in ("service", "auditor", "organiser", "supervisor"):
+        response = await experts_client.get(f"/api/v1/experts/{member}",
+                                            headers=minter.headers("experts", role, subject=f"user:other-{role}"))
+        assert response.status_code == 403, role
+    assert (await experts_client.get(f"/api/v1/experts/{member}", headers=organiser(minter))).status_code == 200
+    assert (await experts_client.get(f"/api/v1/experts/{member}", headers=admin(minter))).status_code == 200
+    actions = [e["action"] for e in await audit_entries(experts_client, minter)]
+    assert "panel.sealed_list_read" in actions and "personal_data.unmasked" in actions
+
+
+async def test_cancelling_releases_the_seats_and_stays_in_the_statistics(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 3)
+    committed = await ask_panel(experts_client, minter)
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/cancel", json={},
+                                         headers=organiser(minter))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "reason"
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/cancel",
+                                         json={"reason": "项目暂停"}, headers=organiser(minter))
+    assert response.status_code == 200
+    cancelled = response.json()
+    assert cancelled["status"] == "cancelled" and cancelled["panel"]["status"] == "cancelled"
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", json={"witness": "x"},
+                                         headers=supervisor(minter))
+    assert response.status_code == 409
+    # The same experts can sit another panel that morning: the cancelled one holds nobody.
+    again = await reveal(experts_client, minter, (await ask_panel(experts_client, minter,
+                                                                  panel_body(count=3, reserves=0)))["id"])
+    assert len(seated(again)) == 3
+    stats = (await experts_client.get("/api/v1/draw-statistics", headers=minter.headers("experts", "auditor"))).json()
+    assert stats["committed"] == 2 and stats["cancelled"] == 1 and stats["revealed"] == 1
+    assert {e["expert_code"]: e["seats"] for e in stats["experts"]} == {code: 1 for code in seated(again)}
+
+
+async def test_answers_and_evaluations_follow_the_meeting_and_feed_the_suspension_rules(experts_client,
+                                                                                        minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    await build_pool(experts_client, minter, 2)
+    panels = [await ask_panel(experts_client, minter, panel_body(count=2, reserves=0, meeting=MEETING + dt.timedelta(
+        days=offset)), project=project) for offset, project in ((0, "P1"), (1, "P2"))]
+    draws = [await reveal(experts_client, minter, panel["id"]) for panel in panels]
+    present, absent = sorted(seated(draws[0]))
+    url = f"/api/v1/draws/{panels[0]['id']}/members"
+    response = await experts_client.post(f"{url}/{present}/evaluation", json={"attended": True, "score": 90},
+                                         headers=organiser(minter))
+    assert response.status_code == 409  # the meeting has not started
+    todo = (await experts_client.get("/api/v1/panels/todo", headers=organiser(minter))).json()
+    assert [(item["kind"], sorted(item["experts"])) for item in todo] == [("answers_missing", [present, absent])] * 2
+
+    async with direct_database(experts_client) as database, database.transaction() as session:
+        await session.execute(text("UPDATE panels SET meeting_on = :day"),
+                              {"day": beijing_today() - dt.timedelta(days=20)})
+    todo = (await experts_client.get("/api/v1/panels/todo", headers=organiser(minter))).json()
+    assert [item["kind"] for item in todo] == ["evaluations_late"] * 2
+    response = await experts_client.post(f"{url}/{present}/evaluation", json={"attended": True},
+                                         headers=organiser(minter))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "score"
+    response = await experts_client.post(f"{url}/{present}/evaluation",
+                                         json={"attended": True, "score": 90, "notes": "意见专业"},
+                                         headers=organiser(minter))
+    assert response.status_code == 200 and response.json()["score"] == 90
+    response = await experts_client.post(f"{url}/{present}/evaluation", json={"attended": True, "score": 10},
+                                         headers=organiser(minter))
+    assert response.status_code == 409  # never overwritten
+    # Two no-shows reach the default threshold: the second suspends the expert automatically.
+    for panel in panels:
+        response = await experts_client.post(f"/api/v1/draws/{panel['id']}/members/{absent}/evaluation",
+                                             json={"attended": False}, headers=organiser(minter))
+        assert response.status_code == 200
+        expert = (await experts_client.get(f"/api/v1/experts/{absent}", headers=admin(minter))).json()
+        assert expert["status"] == ("active" if panel is panels[0] else "suspended")
+    assert "no-shows" in expert["status_reason"]
+
+
+async def test_the_annual_spot_check_draws_ten_percent_with_the_same_protocol(experts_client, minter) -> None:
+    submissions = [{"project_code": f"PY-2026-{n:03d}", "kind": "application" if n % 2 else "performance"}
+                   for n in range(1, 24)]
+    body = {"year": 2026, "submissions": submissions, "supervisor": SUPERVISOR}
+    response = await experts_client.post("/api/v1/spot-checks", json=body, headers=admin(minter))
+    assert response.status_code == 201, response.text
+    committed = response.json()
+    assert committed["kind"] == "spot_check" and committed["project_code"] == "SPOT-2026"
+    assert committed["receipt"]["quotas"] == [{"field": "SELF-EVALUATIONS", "count": 3}]  # ceil(2.3)
+    revealed = await reveal(experts_client, minter, committed["id"], witness="监督人见证 0417")
+    sample = revealed["result"]["SELF-EVALUATIONS"]["primaries"]
+    assert len(sample) == 3 and set(sample) <= {s["project_code"] for s in submissions}
+    record = (await experts_client.get(f"/api/v1/draws/{committed['id']}/record", headers=admin(minter))).json()
+    keys = KeySet.from_json((await experts_client.get("/.well-known/sortes-keys")).json())
+    assert verify_record(record, keys).ok
+    duplicate = {**body, "submissions": [*submissions, submissions[0]]}
+    response = await experts_client.post("/api/v1/spot-checks", json=duplicate, headers=admin(minter))
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "submissions[23].project_code"
+
+
+async def test_the_printable_record_is_chinese_html_with_pool_numbers_and_signature_lines(experts_client,
+                                                                                         minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    committed = await ask_panel(experts_client, minter)
+    draw = await reveal(experts_client, minter, committed["id"])
+    await experts_client.post(f"/api/v1/draws/{committed['id']}/members/{seated(draw)[0]}/decline",
+                              json={"channel": "phone", "reason": "身体原因"}, headers=organiser(minter))
+    response = await experts_client.get(f"/api/v1/draws/{committed['id']}/printable", headers=organiser(minter))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for expected in ("专家抽取记录表", committed["commitment"], draw["result"]["APP"]["primaries"][0],
+                     "身体原因", "电话", "组织人签字", "监督人签字", "@media print"):
+        assert expected in page
+    assert "专家APP" not in page  # names never: the record carries pool numbers only
+    assert committed["exclusion_counts"] and all(code not in page for code in committed["exclusion_counts"])
+
+
+async def test_a_restarted_service_reveals_what_was_committed_before(experts_client, minter, test_databases,
+                                                                      backend) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from tests.conftest import build_service_app
+
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 3)
+    committed = await ask_panel(experts_client, minter)
+    async with direct_database(experts_client) as database, database.reading() as session:
+        token = (await session.execute(text("SELECT secret_token FROM draws"))).scalar_one()
+    assert committed["commitment"] not in token and len(token) > 64  # sealed, not the secret in clear
+    url = experts_client.app.state.database.engine.url.render_as_string(hide_password=False)
+    async with AsyncTestClient(build_service_app("experts", url, minter.public_key)) as restarted:
+        revealed = await reveal(restarted, minter, committed["id"])
+    record = json.loads(json.dumps(revealed["receipt"]))
+    assert record["commitment"] == committed["commitment"] and revealed["status"] == "revealed"

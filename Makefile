@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sortes needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -21,6 +21,10 @@ test: $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check shared services tests bench
+
+# Every script in bench/ at the issues' sizes (PostgreSQL ones included); the table goes to docs/benchmarks.md.
+bench: $(INSTALLED)
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) data test-output .pytest_cache

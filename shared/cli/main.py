@@ -6,13 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from shared.cli import audit, database, reconcile, run, verify
+from shared.cli import audit, backup, database, experts, keys, reconcile, run, up, verify
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sortes", description="Expert pool and vendor registry.")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for command in (database, run, reconcile, verify, audit):
+    for command in (database, run, up, reconcile, verify, audit, keys, experts, backup):
         command.register(subparsers)
     return parser
 

@@ -1,0 +1,206 @@
+"""Run every benchmark in bench/ and write one table of figures, targets and measurements.
+
+Each script runs as its own process at the sizes the issues name (``--quick``: smaller ones, to check
+the runner); its printed lines are read back for the figures, and its whole output is kept in
+``test-output/bench/<name>.log``. The table goes to docs/benchmarks.md. The PostgreSQL benchmarks use
+the server at ``--server`` (default 127.0.0.1:5432, user postgres), where they create and drop their
+own databases.
+
+    python bench/run_all.py [--quick] [--only NAME ...] [--output docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row: the ``pattern``'s ``group`` in the script's output, compared with the target."""
+
+    name: str
+    pattern: str
+    unit: str
+    target: str  # as the issue states it
+    meets: Callable[[float], bool]
+    group: str = "value"
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    script: str
+    arguments: list[str]
+    quick: list[str]
+    figures: list[Figure]
+    timeout: float = 1800
+
+
+def _selection(label: str) -> Figure:
+    return Figure(f"draw selection, {label}: time ÷ HMAC floor",
+                  rf"^{re.escape(label)}\s+pairs.*ratio\s+(?P<value>[\d.]+)x", "×", "≤ 1.5 ×", lambda v: v <= 1.5)
+
+
+def benchmarks(server: str) -> list[Benchmark]:
+    return [
+        Benchmark("draw_selection", "draw_selection.py", [], [], [
+            _selection("one field, 100k candidates (5 + 2 reserves)"),
+            _selection("one field, 1M candidates (5 + 2 reserves)"),
+            _selection("5 overlapping fields, 100k candidates"),
+            _selection("select on the same pool (20 seats + 2 reserves)"),
+        ]),
+        Benchmark("audit_verify", "audit_verify.py", ["--entries", "1000000"], ["--entries", "50000"], [
+            Figure("audit verify, {entries} entries, one process",
+                   r"^verify (?P<entries>[\d,]+) entries, 1 process: (?P<value>[\d.]+) s", "s", "< 20 s",
+                   lambda v: v < 20),
+            Figure("audit verify, {entries} entries, one process per core",
+                   r"^verify (?P<entries>[\d,]+) entries, default [^:]*: (?P<value>[\d.]+) s", "s", "< 20 s",
+                   lambda v: v < 20),
+        ]),
+        Benchmark("gateway_overhead", "gateway_overhead.py", ["--requests", "2000"], ["--requests", "200"], [
+            Figure("gateway throughput ÷ direct, 1 client", r"^ 1 client\(s\): throughput ratio \S+ (?P<value>[\d.]+)",
+                   "", "≥ 0.5", lambda v: v >= 0.5),
+            Figure("gateway throughput ÷ direct, 10 clients",
+                   r"^10 client\(s\): throughput ratio \S+ (?P<value>[\d.]+)", "", "≥ 0.5", lambda v: v >= 0.5),
+            Figure("gateway p50 overhead, 1 client", r"^ 1 client\(s\): .*p50 overhead (?P<value>-?[\d.]+) ms", "ms",
+                   "< 2 ms", lambda v: v < 2),
+        ]),
+        Benchmark("vendors_conflict_check", "vendors_conflict_check.py", ["--checks", "200"], ["--checks", "30"], [
+            Figure("conflict check (50 bidders, 10k vendors), p50 at the service",
+                   r"at the service \(uvicorn\)\s+p50\s+(?P<value>[\d.]+) ms", "ms", "< 30 ms", lambda v: v < 30),
+            Figure("conflict check (50 bidders, 10k vendors), p50 through the gateway",
+                   r"through the gateway \(uvicorn\)\s+p50\s+(?P<value>[\d.]+) ms", "ms", "< 50 ms",
+                   lambda v: v < 50),
+        ]),
+        Benchmark("experts_import", "experts_import.py", ["--rows", "10000"], ["--rows", "1000"], [
+            Figure("experts import, {rows} rows (csv), all new",
+                   r"^sheet: (?P<rows>\d+) rows[\s\S]*?^first import \(all new\)\s+(?P<value>[\d.]+) s", "s", "< 20 s",
+                   lambda v: v < 20),
+            Figure("experts import, {rows} rows (csv), all updates",
+                   r"^sheet: (?P<rows>\d+) rows[\s\S]*?^re-import \(all updates\)\s+(?P<value>[\d.]+) s", "s",
+                   "< 20 s", lambda v: v < 20),
+        ]),
+        Benchmark("experts_eligibility", "experts_eligibility.py",
+                  ["--experts", "100000", "--queries", "40", "--server", server],
+                  ["--experts", "5000", "--queries", "10", "--server", server], [
+            Figure("eligibility over {experts} experts (PostgreSQL), p50",
+                   r"^pool of (?P<experts>[\d,]+) experts[\s\S]*?"
+                   r"^find_eligible over \d+ meetings: p50 (?P<value>[\d.]+) ms",
+                   "ms", "< 300 ms", lambda v: v < 300),
+        ]),
+        Benchmark("panel_draw", "panel_draw.py", ["--experts", "10000", "--panels", "40", "--server", server],
+                  ["--experts", "1000", "--panels", "10", "--server", server], [
+            Figure("panel draw through the gateway, commit + reveal, {experts} experts (PostgreSQL), p50",
+                   r"^pool of (?P<experts>[\d,]+) experts[\s\S]*?^full panel draw through the gateway: "
+                   r"p50 (?P<value>[\d.]+) ms", "ms", "< 250 ms", lambda v: v < 250),
+        ]),
+    ]
+
+
+@dataclass
+class Row:
+    figure: str
+    target: str
+    measured: str
+    met: str
+
+
+def run_one(benchmark: Benchmark, quick: bool, logs: Path) -> tuple[list[Row], float]:
+    arguments = benchmark.quick if quick else benchmark.arguments
+    command = [sys.executable, str(ROOT / "bench" / benchmark.script), *arguments]
+    print(f"bench: {benchmark.name} {' '.join(arguments)} …", flush=True)
+    began = time.perf_counter()
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=benchmark.timeout,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+        output, failure = done.stdout + done.stderr, f"exit {done.returncode}" if done.returncode else ""
+    except subprocess.TimeoutExpired as expired:
+        output, failure = f"{expired.stdout or ''}{expired.stderr or ''}", f"timed out after {benchmark.timeout:.0f} s"
+    elapsed = time.perf_counter() - began
+    (logs / f"{benchmark.name}.log").write_text(" ".join(command) + "\n\n" + str(output), encoding="utf-8")
+    rows = [read_figure(figure, str(output), failure) for figure in benchmark.figures]
+    for row in rows:
+        print(f"  {row.figure}: {row.measured} (target {row.target}) {row.met}", flush=True)
+    return rows, elapsed
+
+
+def read_figure(figure: Figure, output: str, failure: str) -> Row:
+    found = re.search(figure.pattern, output, re.MULTILINE)
+    if found is None:
+        name = re.sub(r"\{\w+\}", "…", figure.name)
+        return Row(name, figure.target, f"not measured ({failure or 'no figure printed'})", "—")
+    value = float(found.group(figure.group))
+    name = figure.name.format(**{key: text for key, text in found.groupdict().items() if key != figure.group})
+    measured = f"{found.group(figure.group)} {figure.unit}".strip()
+    return Row(name, figure.target, measured, "yes" if figure.meets(value) else "no")
+
+
+def machine() -> str:
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split("\n", 1)[0].split()[1])
+        memory = f", {kib / 2**20:.0f} GiB memory"
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores{memory}, "
+            f"Python {platform.python_version()}")
+
+
+def write_table(path: Path, rows: list[Row], runs: list[tuple[Benchmark, float]], quick: bool) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` (`python bench/run_all.py{' --quick' if quick else ''}`) on "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC: {machine()}. Each script in `bench/` says in its "
+        "docstring what it measures and how; the sizes are the issues' own"
+        + (" — except this was a `--quick` run, at smaller sizes." if quick else "."),
+        "",
+        "| figure | target | measured | met |",
+        "|---|---|---|---|",
+        *(f"| {row.figure} | {row.target} | {row.measured} | {row.met} |" for row in rows),
+        "",
+        "Runs: " + "; ".join(f"`{' '.join(['bench/' + b.script, *(b.quick if quick else b.arguments)])}` "
+                             f"{elapsed:.0f} s" for b, elapsed in runs) + ".",
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: checks the runner, not the targets")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these (script names without .py)")
+    parser.add_argument("--server", default=SERVER, help="PostgreSQL server for the PostgreSQL benchmarks")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    chosen = [b for b in benchmarks(args.server) if not args.only or b.name in args.only]
+    if args.only and len(chosen) != len(set(args.only)):
+        parser.error(f"--only takes names among {', '.join(b.name for b in benchmarks(args.server))}")
+    logs = ROOT / "test-output" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    runs: list[tuple[Benchmark, float]] = []
+    for benchmark in chosen:
+        measured, elapsed = run_one(benchmark, args.quick, logs)
+        rows += measured
+        runs.append((benchmark, elapsed))
+    write_table(args.output, rows, runs, args.quick)
+    print(f"bench: table written to {args.output}; outputs in {logs}")
+    return 1 if any(row.met == "—" for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

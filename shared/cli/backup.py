@@ -1,0 +1,173 @@
+"""``sortes backup`` and ``sortes restore``: each service's database to a file and back.
+
+PostgreSQL goes through ``pg_dump`` (custom format) and ``pg_restore``; SQLite through its online
+backup API, which copies a consistent snapshot while the service goes on writing. A restore goes into
+the service's own database (``SORTES_<SERVICE>_DATABASE_URL``; on PostgreSQL it is created when
+missing), refuses a database that already holds tables unless ``--force``, and ends with that
+service's audit chain verification. Key files are not in a backup: they are kept apart
+(deploy/README.md), and without the data keys the personal data in a backup cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from shared.cli.audit import verify_service
+from shared.cli.postgres import create_database_if_missing, is_postgres, libpq_environment, shown, table_names
+from shared.migrations import SERVICES
+from shared.settings import database_url
+
+PG_DUMP_MAGIC, SQLITE_MAGIC = b"PGDMP", b"SQLite format 3\x00"
+EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+
+
+class _Refused(Exception):
+    """The command cannot go on; the message says why. ``code`` is the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_UNUSABLE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    backup = subparsers.add_parser("backup", help="copy each service's database to a file")
+    backup.add_argument("--service", choices=[*SERVICES, "all"], default="all")
+    backup.add_argument("--output", type=Path, required=True, help="the folder to write the files to")
+    backup.set_defaults(func=run_backup)
+    restore = subparsers.add_parser("restore", help="put a backup back into a service's database, then verify "
+                                                    "its audit chain")
+    restore.add_argument("--service", choices=SERVICES, required=True)
+    restore.add_argument("--input", type=Path, required=True, help="a file written by sortes backup")
+    restore.add_argument("--force", action="store_true", help="replace what the database holds now")
+    restore.set_defaults(func=run_restore)
+
+
+# --- backup ----------------------------------------------------------------------------------------
+
+def backup_service(service: str, output: Path, stamp: str) -> Path:
+    url = database_url(service)
+    output.mkdir(parents=True, exist_ok=True)
+    if is_postgres(url):
+        target = output / f"{service}-{stamp}.dump"
+        _pg_tool(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}"], url)
+        return target
+    source = _sqlite_path(url)
+    if not source.exists():
+        raise _Refused(f"{service}: no database at {source}")
+    target = output / f"{service}-{stamp}.sqlite"
+    _sqlite_copy(source, target)
+    return target
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    failed = False
+    for service in SERVICES if args.service == "all" else (args.service,):
+        try:
+            written = backup_service(service, args.output, stamp)
+        except _Refused as error:
+            print(f"sortes backup: {error}", file=sys.stderr)
+            failed = True
+            continue
+        print(f"{service}: {written} ({written.stat().st_size:,} bytes)")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+# --- restore ---------------------------------------------------------------------------------------
+
+def restore_service(service: str, source: Path, force: bool) -> None:
+    url = database_url(service)
+    head = _file_head(source)
+    if is_postgres(url):
+        if not head.startswith(PG_DUMP_MAGIC):
+            raise _Refused(f"{source} is not a pg_dump file; {service} is on PostgreSQL ({shown(url)})")
+        asyncio.run(create_database_if_missing(url))
+        _refuse_unless_empty(service, asyncio.run(table_names(url)), force)
+        clean = ["--clean", "--if-exists"] if force else []
+        _pg_tool(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
+                  *clean, f"--dbname={make_url(url).database}", str(source)], url)
+        return
+    if not head.startswith(SQLITE_MAGIC):
+        raise _Refused(f"{source} is not a SQLite backup; {service} is on SQLite ({_sqlite_path(url)})")
+    target = _sqlite_path(url)
+    _refuse_unless_empty(service, _sqlite_tables(target), force)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _sqlite_copy(source, target)
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    try:
+        restore_service(args.service, args.input, args.force)
+    except _Refused as error:
+        print(f"sortes restore: {error}", file=sys.stderr)
+        return error.code
+    print(f"{args.service}: restored from {args.input}")
+    report = asyncio.run(verify_service(args.service, [], []))
+    if not report.ok:
+        print(f"{args.service}: audit chain FAILED after the restore — {report.problem}")
+        return EXIT_FAILED
+    print(f"{args.service}: audit chain OK — {report.entries} entries, head {report.head_seq} "
+          f"{report.head_hash[:16]}, {report.checkpoints_checked} signed checkpoints matched")
+    return EXIT_OK
+
+
+def _refuse_unless_empty(service: str, tables: list[str], force: bool) -> None:
+    if tables and not force:
+        raise _Refused(f"the {service} database already holds {len(tables)} tables "
+                       f"({', '.join(sorted(tables)[:5])}{', …' if len(tables) > 5 else ''}); restore into an "
+                       "empty database, or pass --force to replace what it holds", EXIT_FAILED)
+
+
+# --- the two engines -------------------------------------------------------------------------------
+
+def _pg_tool(command: list[str], url: str) -> None:
+    if shutil.which(command[0]) is None:
+        raise _Refused(f"{command[0]} is not installed (Debian: apt-get install postgresql-client)")
+    done = subprocess.run(command, env={**os.environ, **libpq_environment(url)}, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise _Refused(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()}", EXIT_FAILED)
+
+
+def _sqlite_path(url: str) -> Path:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise _Refused(f"{url} names no SQLite file")
+    return Path(database)
+
+
+def _sqlite_tables(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as connection:
+        return [row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy of ``source`` even while another process writes to it."""
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    writer = sqlite3.connect(target)
+    try:
+        reader.backup(writer)
+    finally:
+        writer.close()
+        reader.close()
+
+
+def _file_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_MAGIC))
+    except OSError as error:
+        raise _Refused(f"cannot read {path}: {error.strerror or error}") from None

@@ -1,0 +1,103 @@
+"""``sortes keys init`` and ``sortes keys rotate-draw``: the key files the services read.
+
+Every key file has a variable naming it; unset, it lies in ``$SORTES_DATA_DIR/keys``. ``init``
+creates the missing ones (owner-readable only) and keeps the others, so that a deployment can make
+its keys once, before any service starts, and hand each service its own (deploy/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.audit import AuditSettings
+from shared.crypto import data_algorithm_from_env, ensure_blind_index_key_file, ensure_key_file
+from shared.migrations import SERVICES
+from shared.settings import data_dir
+from shared.signing_keys import ensure_private_key, ensure_secret_file, public_key_text
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    service: str
+    what: str
+    variable: str
+    path: Path
+    create: Callable[[Path], object]
+
+
+def key_files() -> list[KeyFile]:
+    """Every key file the three services read, as the environment places them now."""
+    # Imported here: only the key commands reach into the services' own settings.
+    from services.experts.domain.draw_keys import load_draw_keys
+    from services.experts.settings import ExpertsSettings
+    from services.gateway.settings import GatewaySettings
+    from services.vendors.settings import VendorsSettings
+
+    gateway, experts, vendors = GatewaySettings.from_env(), ExpertsSettings.from_env(), VendorsSettings.from_env()
+    files = [
+        KeyFile("gateway", "identity assertion signing key (Ed25519)", "SORTES_GATEWAY_IDENTITY_KEY_FILE",
+                gateway.identity_key_file, ensure_private_key),
+        KeyFile("gateway", "API key digest secret (HMAC)", "SORTES_GATEWAY_API_KEY_SECRET_FILE",
+                gateway.api_key_secret_file, ensure_secret_file),
+        KeyFile("experts", "draw-signing key (Ed25519)", "SORTES_EXPERTS_DRAW_KEY_FILE", experts.draw_key_file,
+                lambda path: load_draw_keys(path, experts.draw_key_set_file)),
+        KeyFile("experts", "published draw key set (public)", "SORTES_EXPERTS_DRAW_KEY_SET_FILE",
+                experts.draw_key_set_file, lambda path: load_draw_keys(experts.draw_key_file, path)),
+        KeyFile("experts", "personal data keys", "SORTES_EXPERTS_DATA_KEY_FILE", experts.data_key_file,
+                lambda path: ensure_key_file(path, experts.data_algorithm)),
+        KeyFile("experts", "blind index key", "SORTES_EXPERTS_BLIND_INDEX_KEY_FILE", experts.blind_index_key_file,
+                ensure_blind_index_key_file),
+        KeyFile("vendors", "personal data keys", "SORTES_VENDORS_DATA_KEY_FILE", vendors.data_key_file,
+                lambda path: ensure_key_file(path, data_algorithm_from_env("SORTES_VENDORS"))),
+        KeyFile("vendors", "blind index key", "SORTES_VENDORS_BLIND_INDEX_KEY_FILE", vendors.blind_index_key_file,
+                ensure_blind_index_key_file),
+    ]
+    for service in SERVICES:
+        audit, prefix = AuditSettings.from_env(service), f"SORTES_{service.upper()}_AUDIT"
+        files += [KeyFile(service, "audit digest key (HMAC)", f"{prefix}_DIGEST_KEY_FILE", audit.digest_key_file,
+                          ensure_secret_file),
+                  KeyFile(service, "audit checkpoint signing key (Ed25519)", f"{prefix}_SIGNING_KEY_FILE",
+                          audit.signing_key_file, ensure_private_key)]
+    return files
+
+
+def identity_public_key_file() -> Path:
+    """Where experts and vendors look for the gateway's public key when SORTES_IDENTITY_PUBLIC_KEYS is unset."""
+    return data_dir() / "keys" / "identity.pub"
+
+
+def run_init(_args: argparse.Namespace) -> int:
+    from services.gateway.settings import GatewaySettings
+
+    files = key_files()
+    existing = {key.path for key in files if key.path.exists()}
+    for key in files:
+        key.create(key.path)
+        kept = key.path in existing
+        print(f"{key.service:<8} {'kept   ' if kept else 'created'} {key.path}  ({key.what}; {key.variable})")
+    public = public_key_text(ensure_private_key(GatewaySettings.from_env().identity_key_file).public_key())
+    published = identity_public_key_file()
+    published.parent.mkdir(parents=True, exist_ok=True)
+    published.write_text(public + "\n")
+    print(f"gateway  wrote   {published}  (the identity public key: SORTES_IDENTITY_PUBLIC_KEYS={public})")
+    return 0
+
+
+def run_rotate_draw(_args: argparse.Namespace) -> int:
+    from services.experts.domain.draw_keys import rotate_draw_keys
+    from services.experts.settings import ExpertsSettings
+
+    settings = ExpertsSettings.from_env()
+    try:
+        done = rotate_draw_keys(settings.draw_key_file, settings.draw_key_set_file)
+    except (OSError, ValueError) as error:
+        print(f"sortes keys rotate-draw: {error}", file=sys.stderr)
+        return 2
+    print(f"experts: new draw-signing key {done.active_key_id} in {settings.draw_key_file}; key "
+          f"{done.retired_key_id} retired at {done.at}, still listed in {settings.draw_key_set_file} and kept in "
+          f"{done.retired_key_file} to reveal the draws committed under it")
+    return 0

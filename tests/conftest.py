@@ -16,6 +16,8 @@ from tests.support.databases import POSTGRES_DSN, TestDatabases, drop_stale_data
 from tests.support.identity import AssertionMinter
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The real system of the end-to-end and browser tests: one per run and backend, whichever asks first.
+pytest_plugins = ["tests.support.system"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
 from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
@@ -26,14 +26,19 @@ from services.gateway.middleware.auth import BearerAuthenticationMiddleware, Cal
 from services.gateway.middleware.idempotency import idempotency_middleware
 from services.gateway.middleware.metrics import PROMETHEUS, MetricsController
 from services.gateway.middleware.rate_limits import api_rate_limit, sign_in_rate_limit
-from services.gateway.middleware.security_headers import security_headers_middleware
+from services.gateway.middleware.security_headers import add_security_headers
 from services.gateway.models import AUDIT
 from services.gateway.routes.accounts import AccountsController, sign_in_handler
-from services.gateway.routes.audit import get_audit
-from services.gateway.routes.console import index
+from services.gateway.routes.audit import get_audit, get_audit_verification
+from services.gateway.routes.console import console_routes
+from services.gateway.routes.console_admin import ADMIN_PAGES
+from services.gateway.routes.console_audit import AUDIT_PAGES
+from services.gateway.routes.console_panels import PANEL_PAGES
+from services.gateway.routes.console_procurement import PROCUREMENT_PAGES
 from services.gateway.routes.docs import api_docs, openapi_json
 from services.gateway.routes.health import healthz, readyz
 from services.gateway.routes.keys import get_key_set
+from services.gateway.routes.panels import PanelsController
 from services.gateway.routes.projects import ProjectsController
 from services.gateway.routes.proxy import forward, public_ratings
 from services.gateway.routes.webhooks import WebhooksController
@@ -43,6 +48,7 @@ from shared.demo import bureau_unit
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES
 from shared.identity import IdentityIssuer
 from shared.logs import configure_logging, request_context_middleware
+from shared.nul_characters import refuse_nul_characters
 from shared.signing_keys import ensure_private_key, ensure_secret_file
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -82,18 +88,24 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     # Everything under /api/v1 needs a caller; health, docs and the console's public pages do not.
     sign_in = Router(path="/api/v1/auth/sign-in", route_handlers=[sign_in_handler],
                      middleware=[sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)])
-    api = Router(path="/api/v1", route_handlers=[ProjectsController, AccountsController, WebhooksController,
-                                                 get_audit, public_ratings, forward],
+    api = Router(path="/api/v1", route_handlers=[ProjectsController, PanelsController, AccountsController,
+                                                 WebhooksController, get_audit, get_audit_verification, public_ratings,
+                                                 forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
     # Design: only health, the key set, public ratings and the console's sign-in pages are open.
     operator_pages = Router(path="/", route_handlers=[MetricsController, openapi_json, api_docs],
                             middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(
-        route_handlers=[healthz, readyz, index, get_key_set, operator_pages, sign_in, api],
+        route_handlers=[healthz, readyz, get_key_set,
+                        *console_routes(settings.sign_in_rate_limit_per_minute,
+                                        [*PANEL_PAGES, *AUDIT_PAGES, *ADMIN_PAGES, *PROCUREMENT_PAGES]),
+                        operator_pages, sign_in, api],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
-        middleware=[request_context_middleware, security_headers_middleware, PROMETHEUS.middleware],
+        before_request=refuse_nul_characters,
+        middleware=[request_context_middleware, PROMETHEUS.middleware],
+        before_send=[add_security_headers],
         # The gateway's own part; /api/openapi.json merges in the services' routes.
         openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/schema",
                                      render_plugins=[JsonRenderPlugin()]),

@@ -1,35 +1,11 @@
-"""The three services as real uvicorn processes on free loopback ports, started once per run and
-backend; tests that stop a service start it again before they end."""
+"""Helpers of the end-to-end tests; their system (``local_system``) is tests/support/system.py's,
+shared with the browser tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from shared.local_system import LocalSystem
-from tests.support.databases import TestDatabases
-from tests.support.ports import free_port
-
-
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                 test_databases: TestDatabases) -> Iterator[LocalSystem]:
-    database_urls: dict[str, str] = {}
-    if request.param == "postgresql":
-        request.getfixturevalue("postgres_available")
-        database_urls = {service: test_databases.fresh(service, "postgresql")
-                         for service in ("experts", "vendors", "gateway")}
-    data_dir = tmp_path_factory.mktemp(f"system-{request.param}")
-    system = LocalSystem(data_dir=data_dir, database_urls=database_urls, log_dir=data_dir / "logs",
-                         ports={name: free_port() for name in ("gateway", "experts", "vendors")})
-    system.prepare()
-    try:
-        system.start(ready_timeout=60)
-        yield system
-    finally:
-        system.stop()
 
 
 def service_log(system: LocalSystem, service: str) -> str:

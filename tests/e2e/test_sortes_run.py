@@ -73,7 +73,8 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
         assert engagements and any(e["lot_code"] is None for e in engagements)
         report = httpx.get(gateway + "/api/v1/reconciliation/projects", headers=headers, timeout=10).json()
         assert report["consistent"] and report["projects_checked"] >= 3
-        assert httpx.get(gateway + "/", timeout=10).status_code == 200
+        assert httpx.get(gateway + "/", timeout=10).headers["location"] == "/sign-in"  # the console
+        assert httpx.get(gateway + "/sign-in", timeout=10).status_code == 200
         password = (tmp_path / "data" / "keys" / "demo-password").read_text().strip()
         assert f"user admin, password {password}" in banner
         signed_in = httpx.post(gateway + "/api/v1/auth/sign-in", json={"username": "organiser", "password": password},
@@ -87,6 +88,12 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
         for port in ports.values():
             assert _port_is_closed(port)
     finally:
+        # Ctrl-C even when an assertion failed: it is what stops the children (they run in their own
+        # session, so killing only `sortes run` would leave them serving).
         if process.poll() is None:
-            process.kill()
-            process.wait(10)
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)

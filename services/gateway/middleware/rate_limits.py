@@ -25,6 +25,12 @@ def api_rate_limit(per_minute: int) -> Middleware:
                            store="api_rate_limit").middleware
 
 
+def _is_attempt(request: Request) -> bool:
+    # The console's sign-in form shares the route; showing it is not an attempt.
+    return request.method == "POST"
+
+
 def sign_in_rate_limit(per_minute: int) -> Middleware:
+    """One count per address for the API's and the console's sign-in together (the same store)."""
     return RateLimitConfig(rate_limit=("minute", per_minute), identifier_for_request=_sign_in_address,
-                           store="sign_in_rate_limit").middleware
+                           store="sign_in_rate_limit", check_throttle_handler=_is_attempt).middleware

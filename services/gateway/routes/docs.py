@@ -10,13 +10,15 @@ from litestar.datastructures import State
 from litestar.response import Template
 
 from services.gateway.domain.openapi import MergedOpenAPI
+from shared.openapi import declare_problems
 
 _METHODS = ("get", "post", "put", "patch", "delete")
+_GATEWAY_REFUSALS = {"429": "Beyond the caller's quota (Retry-After says when to try again)"}
 
 
 async def _merged(request: Request, state: State) -> dict[str, Any]:
     openapi: MergedOpenAPI = state.openapi
-    return await openapi.document(request.app.openapi_schema.to_schema())
+    return await openapi.document(declare_problems(request.app.openapi_schema.to_schema(), _GATEWAY_REFUSALS))
 
 
 @get("/api/openapi.json", include_in_schema=False, media_type="application/vnd.oai.openapi+json")

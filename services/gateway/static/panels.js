@@ -1,0 +1,262 @@
+/* The panel pages' forms: asking for a panel, the witness, answers, supplementary draws, moving and
+   cancelling, evaluations, and an expert's own invitations, days and conflicts. Each form names
+   what it builds in data-panel-form and where it goes in data-path; the call goes through
+   sortesConsole.api (console.js: session cookie + CSRF header). A refusal's field errors are shown
+   next to their fields, in the page's language (the #panel-words JSON block). */
+"use strict";
+
+(function () {
+  var wordsBlock = document.getElementById("panel-words");
+  if (!wordsBlock) return;
+  var words = JSON.parse(wordsBlock.textContent);
+  var api = words.api;
+
+  // --- the API's words in the page's language ---------------------------------------------------
+
+  function translate(text) {
+    if (!text) return "";
+    if (Object.prototype.hasOwnProperty.call(api.messages, text)) return api.messages[text];
+    for (var i = 0; i < api.patterns.length; i++) {
+      var match = new RegExp(api.patterns[i][0]).exec(text);
+      if (match) {
+        return api.patterns[i][1].replace(/\$(\d)/g, function (_, n) { return match[Number(n)] || ""; });
+      }
+    }
+    return text;
+  }
+
+  // --- reading a form ---------------------------------------------------------------------------
+
+  function field(form, name) {
+    var element = form.elements.namedItem(name);
+    return element ? element.value.trim() : "";
+  }
+
+  function orNull(text) { return text === "" ? null : text; }
+
+  // A whole number as a number; anything else as typed, for the API to name the field.
+  function number(text) {
+    text = String(text).trim();
+    if (text === "") return null;
+    return /^\d+$/.test(text) ? parseInt(text, 10) : text;
+  }
+
+  function checked(form, name) {
+    return Array.prototype.map.call(form.querySelectorAll('input[name="' + name + '"]:checked'),
+                                    function (box) { return box.value; });
+  }
+
+  // The rows of a repeated list as objects; ``rows[list]`` keeps which row each item came from, so
+  // an error on ``list[i].name`` finds its row even when blank rows were left out.
+  function collect(form, list, rows, skipBlank) {
+    var items = [];
+    rows[list] = [];
+    form.querySelectorAll('[data-list="' + list + '"] [data-row]').forEach(function (row) {
+      var item = {}, blank = true;
+      row.querySelectorAll("[data-name]").forEach(function (input) {
+        var value = input.value.trim();
+        if (value !== "") blank = false;
+        item[input.dataset.name] = input.type === "number" ? number(value) : value;
+      });
+      if (skipBlank && blank) return;
+      rows[list].push(row);
+      items.push(item);
+    });
+    return items;
+  }
+
+  // --- what each form sends ---------------------------------------------------------------------
+
+  function reload() { window.location.reload(); }
+
+  var builders = {
+    panel: function (form) {
+      var rows = {};
+      var code = field(form, "project_code");
+      var body = {
+        purpose: field(form, "purpose"), meeting_on: field(form, "meeting_on"), halves: checked(form, "halves"),
+        seats: collect(form, "seats", rows, false), reserves: number(field(form, "reserves")),
+        supervisor: field(form, "supervisor"),
+        avoid_units: collect(form, "avoid_units", rows, true), avoid_experts: collect(form, "avoid_experts", rows, true)};
+      if (code === "") return {invalid: [{field: "project_code", message: api.required}]};
+      return {method: "POST", path: "/api/v1/projects/" + encodeURIComponent(code) + "/panels", body: body,
+              rows: rows, notFoundField: "project_code",
+              done: function (draw) { window.location.assign("/draws/" + draw.id); }};
+    },
+    reveal: function (form) {
+      var witness = form.elements.namedItem("witness").value.normalize("NFC").trim();
+      if (witness === "") return {invalid: [{field: "witness", message: api.required}]};
+      return {method: "POST", path: form.dataset.path, body: {witness: witness}, done: reload,
+              confirm: words.reveal_confirm.replace("{witness}", witness)};
+    },
+    answer: function (form, submitter) {
+      var answer = submitter ? submitter.value : "accept";
+      var reason = field(form, "reason");
+      if (answer === "accept") {
+        return {method: "POST", path: form.dataset.path + "/accept", body: {channel: field(form, "channel")}, done: reload};
+      }
+      if (answer === "unreachable") {
+        return {method: "POST", path: form.dataset.path + "/decline", done: reload,
+                body: {channel: "unreachable", reason: reason || words.unreachable}};
+      }
+      return {method: "POST", path: form.dataset.path + "/decline", done: reload,
+              body: {channel: field(form, "channel"), reason: orNull(reason)}};
+    },
+    invitation: function (form, submitter) {
+      if (submitter && submitter.value === "decline") {
+        return {method: "POST", path: form.dataset.path + "/decline", body: {reason: orNull(field(form, "reason"))},
+                done: reload};
+      }
+      return {method: "POST", path: form.dataset.path + "/accept", body: {}, done: reload};
+    },
+    supplementary: function (form) {
+      return {method: "POST", path: form.dataset.path, body: {},
+              done: function (draw) { window.location.assign("/draws/" + draw.id); }};
+    },
+    meeting: function (form) {
+      return {method: "POST", path: form.dataset.path, done: reload, body: {
+        meeting_on: field(form, "meeting_on"), halves: checked(form, "halves"), reason: orNull(field(form, "reason"))}};
+    },
+    cancel: function (form) {
+      return {method: "POST", path: form.dataset.path, body: {reason: orNull(field(form, "reason"))}, done: reload,
+              confirm: words.cancel_confirm};
+    },
+    evaluation: function (form) {
+      var attended = form.elements.namedItem("attended").checked;
+      return {method: "POST", path: form.dataset.path, done: reload, body: {
+        attended: attended, score: number(field(form, "score")), notes: orNull(field(form, "notes"))}};
+    },
+    unavailability: function (form) {
+      return {method: "POST", path: form.dataset.path, done: reload, body: {
+        starts_on: field(form, "starts_on"), starts_half: field(form, "starts_half"),
+        ends_on: field(form, "ends_on"), ends_half: field(form, "ends_half"), reason: orNull(field(form, "reason"))}};
+    },
+    conflict: function (form) {
+      return {method: "POST", path: form.dataset.path, done: reload, body: {
+        unit_uscc: field(form, "unit_uscc"), until: orNull(field(form, "until")), reason: orNull(field(form, "reason"))}};
+    },
+    "delete": function (form) {
+      return {method: "DELETE", path: form.dataset.path, done: reload};
+    }
+  };
+
+  // --- showing the outcome ----------------------------------------------------------------------
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field-error").forEach(function (slot) { slot.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (input) { input.removeAttribute("aria-invalid"); });
+    var general = form.querySelector(".form-error");
+    if (general) { general.textContent = ""; general.classList.add("hidden"); }
+  }
+
+  // "supervisor" → [data-error-for=supervisor]; "seats[0].count" → that row's [data-error=count].
+  function errorSlot(form, name, rows) {
+    var item = /^(\w+)\[(\d+)\](?:\.(\w+))?$/.exec(name);
+    if (item && rows && rows[item[1]] && rows[item[1]][Number(item[2])]) {
+      var row = rows[item[1]][Number(item[2])];
+      var slot = item[3] ? row.querySelector('[data-error="' + item[3] + '"]') : null;
+      if (slot) return slot;
+    }
+    var top = item ? item[1] : name;
+    return /^\w+$/.test(top) ? form.querySelector('[data-error-for="' + top + '"]') : null;
+  }
+
+  function showErrors(form, errors, rows) {
+    var unplaced = [];
+    errors.forEach(function (error) {
+      var slot = errorSlot(form, error.field, rows);
+      var text = translate(error.message);
+      if (!slot) { unplaced.push(error.field + "：" + text); return; }
+      slot.textContent = text;
+      var input = slot.parentElement.querySelector("input, select");
+      if (input) input.setAttribute("aria-invalid", "true");
+    });
+    return unplaced;
+  }
+
+  function showGeneral(form, text) {
+    var general = form.querySelector(".form-error");
+    if (!general) { window.alert(text); return; }
+    general.textContent = text;
+    general.classList.remove("hidden");
+  }
+
+  function showProblem(form, answer, request) {
+    var problem = answer.body || {};
+    var errors = problem.errors || [];
+    if (!errors.length && answer.status === 404 && request.notFoundField) {
+      errors = [{field: request.notFoundField, message: problem.detail || ""}];
+    }
+    var unplaced = showErrors(form, errors, request.rows);
+    var text = unplaced.length ? unplaced.join("；")
+      : errors.length ? api.check_fields
+      : translate(problem.detail || problem.title) || "HTTP " + answer.status;
+    showGeneral(form, api.failed + text);
+    var first = form.querySelector("[aria-invalid]");
+    if (first) first.focus();
+  }
+
+  function busy(form, on) {
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = on; });
+    var progress = form.querySelector(".progress");
+    if (progress) progress.classList.toggle("hidden", !on);
+    form.setAttribute("aria-busy", on ? "true" : "false");
+  }
+
+  document.addEventListener("submit", async function (event) {
+    var form = event.target;
+    var build = builders[form.dataset.panelForm];
+    if (!build) return;
+    event.preventDefault();
+    clearErrors(form);
+    var request = build(form, event.submitter);
+    if (request.invalid) { showErrors(form, request.invalid, null); return; }
+    if (request.confirm && !window.confirm(request.confirm)) return;
+    busy(form, true);
+    var answer;
+    try {
+      answer = await sortesConsole.api(request.method, request.path, request.body);
+    } catch (error) {
+      answer = {ok: false, status: 0, body: {detail: api.network}};
+    }
+    if (answer.ok) {
+      request.done(answer.body);
+      return;  // the page moves on; the form stays busy until it does
+    }
+    busy(form, false);
+    showProblem(form, answer, request);
+  });
+
+  // --- repeated rows, printing, waiting for the witness -----------------------------------------
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) return;
+    var adding = target.closest("[data-add-row]");
+    if (adding) {
+      var list = adding.dataset.addRow;
+      var template = document.querySelector('template[data-template-for="' + list + '"]');
+      var row = template.content.firstElementChild.cloneNode(true);
+      document.querySelector('[data-list="' + list + '"]').appendChild(row);
+      var first = row.querySelector("input, select");
+      if (first) first.focus();
+      return;
+    }
+    var removing = target.closest("[data-remove-row]");
+    if (removing) { removing.closest("[data-row]").remove(); return; }
+    if (target.closest("[data-print]")) window.print();
+  });
+
+  var waiting = document.querySelector("[data-poll-record]");
+  if (waiting) {
+    var timer = window.setInterval(async function () {
+      try {
+        var answer = await sortesConsole.api("GET", waiting.dataset.pollRecord);
+        if (answer.ok && answer.body && answer.body.witness !== undefined) {
+          window.clearInterval(timer);
+          window.location.reload();
+        }
+      } catch (error) { /* try again at the next tick */ }
+    }, 4000);
+  }
+})();

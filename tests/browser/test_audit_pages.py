@@ -1,0 +1,61 @@
+"""The auditor's console page: the audit log filtered, the chains verified, the draw statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import ON_SQLITE_SYSTEM, Console, sign_in
+
+pytestmark = ON_SQLITE_SYSTEM
+
+
+async def test_an_auditor_filters_the_log_and_verifies_the_chains(page: Any, console: Console,
+                                                                  screenshot: Any) -> None:
+    await sign_in(page, "console.auditor")
+    assert "审计日志" in await page.locator(".topbar nav a").all_inner_texts()
+    await page.goto("/audit")
+    assert await page.inner_text("#audit-title") == "审计日志"
+    await page.select_option("#f-service", "gateway")
+    await page.fill("#f-object-type", "user")
+    await page.fill("#f-object-id", "console.auditor")
+    async with page.expect_navigation():
+        await page.click("#apply-filters")
+    assert await page.inner_text("#clear-filters") == "清除"
+    assert "service=gateway" in page.url and "object_id=console.auditor" in page.url
+    rows = page.locator("#audit-entries tbody tr")
+    assert await rows.count() >= 2  # created, signed in
+    for text in await rows.all_inner_texts():
+        assert "网关" in text and "console.auditor" in text
+    actions = await page.locator("#audit-entries tbody tr td:nth-child(5)").all_inner_texts()
+    assert "user.created" in actions and "user.signed_in" in actions
+
+    await page.click("#verify-chains")
+    await page.wait_for_selector("#verify-results tbody tr[data-service]")
+    results = page.locator("#verify-results tbody tr")
+    assert await results.count() == 3
+    assert sorted(await results.evaluate_all("rows => rows.map(r => r.dataset.service)")) == [
+        "experts", "gateway", "vendors"]
+    assert await page.locator("#verify-results .chain-ok").all_inner_texts() == ["完好"] * 3
+    assert await page.inner_text("#verify-status") == ""
+    await screenshot(page, "audit-log-verified")
+
+
+async def test_an_auditor_sees_the_draw_statistics(page: Any, console: Console, screenshot: Any) -> None:
+    await sign_in(page, "console.auditor")
+    await page.goto("/audit?stats_since=2026-01-01&stats_until=2026-12-31")
+    assert await page.inner_text("#stats-period") == "统计区间：2026-01-01 至 2026-12-31"
+    headers = await page.locator("#stats-totals th").all_inner_texts()
+    assert headers == ["已提交抽取", "已揭示", "已取消", "补抽", "抽查"]
+    assert await page.locator("#stats-totals tbody td").count() == 5
+    assert await page.locator("#stats-experts, #stats-no-experts").count() == 1
+    await screenshot(page, "audit-draw-statistics")
+
+
+async def test_the_audit_page_in_english_and_refused_to_an_organiser(page: Any, console: Console) -> None:
+    await sign_in(page, "console.auditor")
+    await page.goto("/audit?lang=en")
+    assert await page.inner_text("#audit-title") == "Audit log"
+    await page.click("#sign-out")
+    await sign_in(page, "console.organiser")
+    await page.goto("/audit")
+    assert await page.inner_text("h1") == "Not permitted"  # the language chosen stays with the browser

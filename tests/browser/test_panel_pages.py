@@ -1,0 +1,339 @@
+"""The panel pages end to end against the real services: an organiser asks for a panel and sees what
+was left out, the supervisor reveals it with a witness, the organiser records a decline and the
+reserve moves up, prints the record, runs out of reserves and draws again, moves and cancels; an
+expert answers an invitation and keeps their days; a refused form names its fields in Chinese.
+
+Each module run brings its own fields, so the pool it draws from holds only its own experts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.clock import beijing_today
+from shared.demo import bureau_unit, make_uscc
+from tests.browser.conftest import ON_SQLITE_SYSTEM, PASSWORD, VIEWPORT, Console, sign_in
+
+pytestmark = ON_SQLITE_SYSTEM
+
+SUPERVISOR_UNIT = make_uscc(random.Random("console supervisor unit"), "11")
+EXPERT_UNIT = make_uscc(random.Random("console expert unit"), "12")
+USERS = {"console.supervisor": ("赵监督", "supervisor", SUPERVISOR_UNIT),
+         "console.expert": ("钱专家", "expert", EXPERT_UNIT)}
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The module's fields and experts; ``organiser`` and ``supervisor`` are bearer headers."""
+
+    suffix: str
+    draw_field: str  # four free experts, one employed by the project owner, one to be avoided by name
+    expert_field: str  # one expert only: the signed-in expert, sure to be drawn
+    free: list[str]
+    owner_staff: str
+    avoided: str
+    linked_expert: str
+    organiser: dict[str, str]
+    supervisor: dict[str, str]
+
+    def project(self, console: Console, name: str) -> str:
+        """A new project of the bureau (the organiser's unit) to draw for."""
+        code = f"PY-CON-{self.suffix}-{name}"
+        answer = call(console, "PUT", f"/api/v1/projects/{code}", json={
+            "name": f"控制台测试项目{name}", "kind": "construction", "owner_unit": bureau_unit().uscc,
+            "investment_fen": 120_000_000, "planned_completion": "2027-12-31", "lots": []})
+        assert answer.status_code == 201, answer.text
+        return code
+
+
+def call(console: Console, method: str, path: str, headers: dict[str, str] | None = None,
+         **options: Any) -> httpx.Response:
+    headers = headers or {"Authorization": f"Bearer {console.system.admin_api_key}"}
+    return httpx.request(method, console.url + path, headers=headers, timeout=30, **options)
+
+
+def bearer(console: Console, username: str) -> dict[str, str]:
+    answer = call(console, "POST", "/api/v1/auth/sign-in", {}, json={"username": username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def new_expert(console: Console, name: str, field: str, unit: str, **extra: Any) -> str:
+    answer = call(console, "POST", "/api/v1/experts", json={
+        "name": name, "birth_date": "1976-05-01", "unit_uscc": unit, "unit_name": "某单位", "title": "高级工程师",
+        "years_in_field": 10, "fields": [{"code": field, "primary": True}], "phone": "13957712345",
+        "last_trained_on": (beijing_today() - dt.timedelta(days=30)).isoformat(), **extra})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["code"]
+
+
+@pytest.fixture(scope="module")
+def scene(console: Console) -> Scene:
+    suffix = uuid.uuid4().hex[:6].upper()
+    fields = [f"B{suffix}", f"X{suffix}"]
+    for code in fields:
+        answer = call(console, "POST", "/api/v1/fields", json={"code": code, "name_zh": f"控制台测试{code}",
+                                                                "name_en": f"Console test {code}"})
+        assert answer.status_code == 201, answer.text
+    for username, (display_name, role, unit) in USERS.items():
+        call(console, "POST", "/api/v1/units", json={"uscc": unit, "name": f"单位{unit[-4:]}"})
+        answer = call(console, "POST", "/api/v1/users", json={
+            "username": username, "display_name": display_name, "unit_uscc": unit, "roles": [role],
+            "password": PASSWORD})
+        assert answer.status_code in (201, 409), answer.text
+    rng = random.Random(suffix)
+    free = [new_expert(console, name, fields[0], make_uscc(rng, "91")) for name in ("孙一", "李二", "周三", "吴四")]
+    linked = new_expert(console, "钱专家", fields[1], EXPERT_UNIT)
+    linked_answer = call(console, "PATCH", f"/api/v1/experts/{linked}", json={"account_subject": "user:console.expert"})
+    assert linked_answer.status_code == 200, linked_answer.text
+    return Scene(suffix=suffix, draw_field=fields[0], expert_field=fields[1], free=free,
+                 owner_staff=new_expert(console, "郑五", fields[0], bureau_unit().uscc),
+                 avoided=new_expert(console, "王六", fields[0], make_uscc(rng, "91")), linked_expert=linked,
+                 organiser=bearer(console, "console.organiser"), supervisor=bearer(console, "console.supervisor"))
+
+
+@asynccontextmanager
+async def another_tab(browser: Any, console: Console) -> AsyncIterator[Any]:
+    """A second person at another computer: their own context, cookies and all."""
+    context = await browser.new_context(base_url=console.url, viewport=VIEWPORT, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+def accept_dialogs(page: Any) -> None:
+    page.on("dialog", lambda dialog: dialog.accept())
+
+
+def meeting(days: int) -> str:
+    return (beijing_today() + dt.timedelta(days=days)).isoformat()
+
+
+def panel_by_api(console: Console, scene: Scene, project: str, field: str, day: str, reserves: int) -> str:
+    """A committed and revealed panel, as the lifecycle system and the supervisor would make it."""
+    committed = call(console, "POST", f"/api/v1/projects/{project}/panels", scene.organiser, json={
+        "purpose": "technical_review", "meeting_on": day, "halves": ["morning"],
+        "seats": [{"field": field, "count": 1}], "reserves": reserves, "supervisor": "console.supervisor"})
+    assert committed.status_code == 201, committed.text
+    draw_id = committed.json()["id"]
+    revealed = call(console, "POST", f"/api/v1/draws/{draw_id}/reveal", scene.supervisor, json={"witness": "7731"})
+    assert revealed.status_code == 200, revealed.text
+    return draw_id
+
+
+async def row_state(page: Any, code: str) -> str:
+    return await page.inner_text(f'#members tr[data-code="{code}"] td.state')
+
+
+async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_reserve_moves_up(
+        page: Any, browser: Any, console: Console, scene: Scene, screenshot: Any) -> None:
+    project = scene.project(console, "A")
+    await sign_in(page, "console.organiser")
+    assert await page.is_visible("#todo")
+    async with page.expect_navigation():
+        await page.click("#new-panel-link")
+    await page.fill("#project-code", project)
+    await page.select_option("#purpose", "expert_review")
+    await page.fill("#meeting-on", meeting(20))
+    await page.check('input[name="halves"][value="afternoon"]')
+    await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
+    await page.fill("#seat-rows input[data-name=count]", "1")
+    await page.fill("#supervisor", "console.supervisor")
+    await page.click("#add-avoid-expert")
+    await page.fill("#avoid-expert-rows input[data-name=code]", scene.avoided)
+    await page.fill("#avoid-expert-rows input[data-name=reason]", "曾参与本项目可研编制")
+    assert await page.input_value("#reserves") == "2"
+    await screenshot(page, "panel-request-form")
+    async with page.expect_navigation(url="**/draws/*"):
+        await page.click("#submit-panel")
+    draw_id = page.url.rsplit("/", 1)[1]
+
+    # The commitment and what was left out, before any witness.
+    draw = call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()
+    assert draw["status"] == "committed" and draw["purpose"] == "expert_review"
+    assert await page.inner_text("#commitment-value") == draw["commitment"]
+    assert await page.inner_text("#candidates-digest") == draw["candidates_digest"]
+    summary = dict(await page.eval_on_selector_all(
+        "#exclusion-summary tbody tr", "rows => rows.map(row => [row.cells[0].innerText, row.cells[1].innerText])"))
+    assert summary == {"回避（现单位）": "1", "指定回避": "1"}
+    assert await page.inner_text("#draw-status") == "已承诺，待监督人揭示"
+    assert not await page.is_visible("#witness-panel")  # the organiser cannot reveal
+    await screenshot(page, "draw-committed")
+    await page.emulate_media(media="print")
+    assert not await page.is_visible(".topbar nav") and not await page.is_visible("#waiting")
+    assert await page.is_visible("#commitment-value")
+    await screenshot(page, "draw-committed-print")
+    await page.emulate_media(media="screen")
+
+    # The supervisor, at another computer, opens the draw by its number and types the witness.
+    async with another_tab(browser, console) as supervisor:
+        await sign_in(supervisor, "console.supervisor")
+        assert supervisor.url.endswith("/home/supervisor")
+        await supervisor.fill("#open-draw-id", draw_id)
+        async with supervisor.expect_navigation():
+            await supervisor.click("#open-draw button[type=submit]")
+        await supervisor.fill("#witness", "现场掷骰 3-5-2")
+        accept_dialogs(supervisor)
+        await supervisor.click("#reveal")
+        await supervisor.wait_for_selector("#result")
+        assert await supervisor.inner_text("#witness-value") == "现场掷骰 3-5-2"
+        await screenshot(supervisor, "draw-revealed-supervisor")
+
+    # The organiser's page notices the reveal by itself.
+    await page.wait_for_selector("#result", timeout=15_000)
+    result = call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()["result"][scene.draw_field]
+    primary, reserves = result["primaries"][0], result["reserves"]
+    assert len(reserves) == 2 and set([primary, *reserves]) <= set(scene.free)
+    assert primary in await page.inner_text(f'#result-table tr[data-field="{scene.draw_field}"] .primaries')
+    await screenshot(page, "draw-revealed")
+
+    # The call sheet: names and phones; the primary declines by phone and the first reserve moves up.
+    async with page.expect_navigation():
+        await page.click("#call-sheet-link")
+    primary_row = f'#members tr[data-code="{primary}"]'
+    assert await page.inner_text(f"{primary_row} td:nth-child(5)") == "13957712345"
+    assert await row_state(page, primary) == "已通知，待答复"
+    assert await row_state(page, reserves[0]) == "候补"
+    await page.select_option(f"{primary_row} select[name=channel]", "phone")
+    await page.fill(f"{primary_row} input[name=reason]", "出差在外")
+    async with page.expect_navigation():
+        await page.click(f'{primary_row} button[value="decline"]')
+    assert await row_state(page, primary) == "已谢绝"
+    assert await row_state(page, reserves[0]) == "已通知，待答复"
+    assert await page.inner_text(f'#members tr[data-code="{reserves[0]}"] .replaces') == f"递补 {primary}"
+    assert "由 " + reserves[0] + " 递补" in await page.inner_text(f"{primary_row} td.note")
+    assert "电话" in await page.inner_text(f"{primary_row} td.note")
+    await screenshot(page, "call-sheet-after-decline")
+
+    # The printable record, under the console's address with its own style allowed.
+    async with page.context.expect_page() as opened:
+        await page.click("#printable-link")
+    record = await opened.value
+    await record.wait_for_load_state()
+    assert await record.inner_text("h1") == "专家抽取记录表"
+    assert await record.eval_on_selector("h1", "h1 => getComputedStyle(h1).textAlign") == "center"
+    assert reserves[0] in await record.inner_text("body")
+    await record.emulate_media(media="print")
+    await screenshot(record, "draw-record-printable")
+    # The API's own address answers a cookie-signed request too (without the console's style rule).
+    direct = await page.request.get(f"/api/v1/draws/{draw_id}/printable")
+    assert direct.status == 200 and direct.headers["content-type"].startswith("text/html")
+
+
+async def test_a_refused_request_names_each_field_in_chinese(page: Any, console: Console, scene: Scene,
+                                                             screenshot: Any) -> None:
+    project = scene.project(console, "E")
+    await sign_in(page, "console.organiser")
+    await page.goto(f"/panels/new?project={project}")
+    assert await page.input_value("#project-code") == project
+    await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
+    await page.fill("#supervisor", "nobody.here")
+    await page.click("#submit-panel")
+    await page.wait_for_selector('[data-error-for="supervisor"]:not(:empty)')
+    assert await page.inner_text('[data-error-for="supervisor"]') == "没有此用户名的在用账户"
+    assert await page.get_attribute("#supervisor", "aria-invalid") == "true"
+    assert await page.inner_text("#panel-form .form-error") == "操作失败：请按提示修改后重新提交。"
+    await screenshot(page, "panel-request-error-supervisor")
+
+    await page.fill("#supervisor", "console.supervisor")
+    await page.fill("#seat-rows input[data-name=count]", "9")
+    await page.click("#submit-panel")
+    count_error = "#seat-rows [data-row] [data-error=count]"
+    await page.wait_for_selector(f"{count_error}:not(:empty)")
+    assert await page.inner_text(count_error) == f"{scene.draw_field} 申请 9 人，符合条件的专家只有 5 人"
+    assert await page.inner_text('[data-error-for="supervisor"]') == ""
+    await screenshot(page, "panel-request-error-seats")
+
+    await page.fill("#project-code", f"{project}-NONE")
+    await page.fill("#seat-rows input[data-name=count]", "1")
+    await page.click("#submit-panel")
+    await page.wait_for_selector('[data-error-for="project_code"]:not(:empty)')
+    assert await page.inner_text('[data-error-for="project_code"]') == (
+        f"项目 {project}-NONE 尚未登记（由项目全生命周期系统登记）。")
+    assert page.url.endswith(f"/panels/new?project={project}")  # nothing was committed
+
+
+async def test_an_expert_answers_an_invitation_and_keeps_their_days(page: Any, console: Console, scene: Scene,
+                                                                    screenshot: Any) -> None:
+    draw_id = panel_by_api(console, scene, scene.project(console, "X"), scene.expert_field, meeting(21), reserves=0)
+    await sign_in(page, "console.expert")
+    assert page.url.endswith("/home/expert")
+    assert await page.inner_text("#my-pool-number") == scene.linked_expert
+    invitation = f'#invitation-list tr[data-draw="{draw_id}"]'
+    assert await page.inner_text(f"{invitation} td.state") == "已通知，待答复"
+    async with page.expect_navigation():
+        await page.click(f'{invitation} button[value="accept"]')
+    assert await page.inner_text(f"{invitation} td.state") == "已接受"
+    members = call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()["panel"]["members"]
+    member = next(m for m in members if m["expert_code"] == scene.linked_expert)
+    assert (member["state"], member["channel"]) == ("accepted", "self")
+
+    day = meeting(40)
+    await page.fill("#starts-on", day)
+    await page.fill("#ends-on", day)
+    await page.fill("#unavailability-reason", "外地出差")
+    async with page.expect_navigation():
+        await page.click("#add-unavailability button[type=submit]")
+    assert f"{day} 上午 — {day} 下午" in await page.inner_text("#unavailability-list")
+    periods = call(console, "GET", f"/api/v1/experts/{scene.linked_expert}/unavailability").json()
+    assert [(p["starts_on"], p["reason"]) for p in periods][-1] == (day, "外地出差")
+
+    await page.fill("#conflict-uscc", "91330326MA2CT8U6X1")
+    await page.click("#add-conflict button[type=submit]")
+    await page.wait_for_selector('#add-conflict [data-error-for="unit_uscc"]:not(:empty)')
+    assert await page.inner_text('#add-conflict [data-error-for="unit_uscc"]') == "校验码不正确（GB 32100-2015）"
+    await screenshot(page, "home-expert")
+
+
+async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any, console: Console, scene: Scene,
+                                                                      screenshot: Any) -> None:
+    draw_id = panel_by_api(console, scene, scene.project(console, "S"), scene.draw_field, meeting(30), reserves=0)
+    primary = call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()["result"][
+        scene.draw_field]["primaries"][0]
+    await sign_in(page, "console.organiser")
+    todo = page.locator(f'#todo-list tr[data-kind="answers_missing"]:has(a[href="/draws/{draw_id}/calls"])')
+    assert primary in await todo.inner_text()
+    await screenshot(page, "home-organiser-todo")
+    async with page.expect_navigation():
+        await todo.locator("a").click()
+    async with page.expect_navigation():
+        await page.click(f'#members tr[data-code="{primary}"] button[value="unreachable"]')
+    assert await row_state(page, primary) == "已谢绝"
+    assert "联系不上" in await page.inner_text(f'#members tr[data-code="{primary}"] td.note')
+    assert f"{scene.draw_field} 1" in await page.inner_text("#open-seats")
+    await screenshot(page, "call-sheet-open-seat")
+    async with page.expect_navigation(url="**/draws/*"):
+        await page.click("#supplementary")
+    assert await page.inner_text("#draw-status") == "已承诺，待监督人揭示"
+    assert "补充抽取" in await page.inner_text("#draw-facts")
+    summary = await page.inner_text("#exclusion-summary")
+    assert "已抽中" in summary and "回避（现单位）" in summary
+    await screenshot(page, "draw-supplementary")
+
+    await page.goto(f"/draws/{draw_id}/calls")
+    await page.fill("#move-on", meeting(31))
+    await page.fill("#move-reason", "会议室冲突")
+    async with page.expect_navigation():
+        await page.click("#move-meeting button[type=submit]")
+    assert (await page.inner_text("#meeting")).startswith(meeting(31))
+    await page.click("#move-meeting button[type=submit]")  # no reason this time
+    await page.wait_for_selector('#move-meeting [data-error-for="reason"]:not(:empty)')
+    assert await page.inner_text('#move-meeting [data-error-for="reason"]') == "必填"
+
+    accept_dialogs(page)
+    await page.fill("#cancel-reason", "项目暂缓")
+    async with page.expect_navigation():
+        await page.click("#cancel-panel button[type=submit]")
+    assert await page.inner_text("#panel-status") == "已取消"
+    assert "项目暂缓" in await page.inner_text("main")
+    await screenshot(page, "call-sheet-cancelled")

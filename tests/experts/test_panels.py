@@ -274,6 +274,19 @@ async def test_the_sealed_list_shows_names_only_to_organiser_supervisor_and_admi
         assert response.status_code == 403, role
     assert (await experts_client.get(f"/api/v1/experts/{member}", headers=organiser(minter))).status_code == 200
     assert (await experts_client.get(f"/api/v1/experts/{member}", headers=admin(minter))).status_code == 200
+
+    async def listed(headers: dict[str, str], **query: str) -> set[str]:
+        response = await experts_client.get("/api/v1/experts", params={"page_size": "500", **query}, headers=headers)
+        assert response.status_code == 200, response.text
+        return {item["code"] for item in response.json()["items"]}
+
+    # A listing or a search by pool number leaves the seated expert out for those who may not see the list.
+    for role in ("service", "auditor", "organiser", "supervisor"):
+        other = minter.headers("experts", role, subject=f"user:other-{role}")
+        everyone_else = await listed(other)
+        assert member not in everyone_else and everyone_else, role
+        assert await listed(other, q=member) == set(), role
+    assert member in await listed(organiser(minter)) and member in await listed(admin(minter))
     actions = [e["action"] for e in await audit_entries(experts_client, minter)]
     assert "panel.sealed_list_read" in actions and "personal_data.unmasked" in actions
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import msgspec
@@ -123,9 +123,13 @@ async def load_expert(session: AsyncSession, code: str) -> Expert:
 async def list_experts(session: AsyncSession, rules: PoolRules, *, page: int, page_size: int,
                        field_code: str | None = None, status: str | None = None, unit: str | None = None,
                        trained: bool | None = None, text_query: str | None = None,
-                       sort: str = "code", today: dt.date | None = None) -> Page[ExpertView]:
+                       sort: str = "code", today: dt.date | None = None,
+                       hidden_codes: Collection[str] = ()) -> Page[ExpertView]:
+    """A page of the pool; ``hidden_codes`` (the sealed lists the caller may not see) are left out."""
     today = today or beijing_today()
     query = select(Expert)
+    if hidden_codes:
+        query = query.where(Expert.code.not_in(list(hidden_codes)))
     if field_code:
         query = query.where(Expert.id.in_(select(ExpertField.expert_id).where(ExpertField.field_code == field_code)))
     if status:

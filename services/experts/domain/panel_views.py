@@ -116,6 +116,16 @@ async def sealing_panels(session: AsyncSession, expert_code: str) -> list[Panel]
     return [panel for panel in rows.scalars() if is_sealed(panel)]
 
 
+async def sealed_from(session: AsyncSession, actor: Identity) -> set[str]:
+    """Pool numbers of the experts seated on sealed panels whose list ``actor`` may not see: a
+    listing or search leaves them out, as a lookup by pool number refuses them."""
+    if actor.has_any([Role.BUREAU_ADMIN]):
+        return set()
+    rows = await session.execute(select(PanelMember.expert_code, Panel).join(Panel, PanelMember.panel_id == Panel.id)
+                                 .where(PanelMember.state.in_(seat_rules.HOLDING), Panel.status == "open"))
+    return {code for code, panel in rows.all() if is_sealed(panel) and not sees_sealed_list(actor, panel)}
+
+
 async def refuse_sealed_lookup(session: AsyncSession, actor: Identity, expert_code: str) -> None:
     """A seated expert of a sealed panel is looked up only by that panel's organiser or supervisor,
     or a bureau admin (the service role included among those refused)."""

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from services.experts.domain import experts
 from services.experts.domain.availability import expert_of_account
-from services.experts.domain.panel_views import refuse_sealed_lookup
+from services.experts.domain.panel_views import refuse_sealed_lookup, sealed_from
 from services.experts.domain.personal_data import record_unmasking
 from services.experts.schemas import (
     BadConductView,
@@ -37,7 +37,7 @@ class ExpertsController(Controller):
 
     @get("/", guards=[requires_role(*POOL_READERS)])
     async def get_experts(
-        self, state: State,
+        self, state: State, request: Request,
         page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
         page_size: int = Parameter(default=50, ge=1, le=500),
         field: str | None = Parameter(default=None, max_length=64),
@@ -51,7 +51,8 @@ class ExpertsController(Controller):
         async with database.reading() as session:
             return await experts.list_experts(session, state.rules, page=page, page_size=page_size,
                                               field_code=field, status=status, unit=unit, trained=trained,
-                                              text_query=q, sort=sort)
+                                              text_query=q, sort=sort,
+                                              hidden_codes=await sealed_from(session, request.user))
 
     @post("/", guards=[requires_role(Role.BUREAU_ADMIN)])
     async def create_expert(self, state: State, request: Request, data: JSONBody[ExpertProfile]) -> ExpertDetail:

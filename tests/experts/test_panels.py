@@ -380,6 +380,7 @@ async def test_the_printable_record_is_chinese_html_with_pool_numbers_and_signat
                                                                                          minter) -> None:
     await register_project(experts_client, minter)
     await build_pool(experts_client, minter, 4)
+    await build_pool(experts_client, minter, 1, last_trained_on="2020-03-01")  # left out: training lapsed
     committed = await ask_panel(experts_client, minter)
     draw = await reveal(experts_client, minter, committed["id"])
     await experts_client.post(f"/api/v1/draws/{committed['id']}/members/{seated(draw)[0]}/decline",

@@ -12,7 +12,7 @@ from typing import Any
 
 from services.gateway.domain.routing import service_for
 from services.gateway.domain.upstream import Upstreams, passed_on_problem
-from shared.clock import BEIJING
+from shared.clock import BEIJING, beijing_today
 from shared.errors import NotFound, NotPermitted, Problem
 from shared.identity import Identity
 from shared.roles import Role
@@ -84,7 +84,7 @@ async def expert_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any
     except Problem:
         return {"entry": None, "entry_unavailable": True}
     code = entry["code"]
-    return {"entry": entry,
+    return {"entry": entry, "today": beijing_today().isoformat(),
             "invitations": await _read_or_none(upstreams, identity, "/panels/invitations"),
             "unavailability": await _read_or_none(upstreams, identity, f"/experts/{code}/unavailability"),
             "conflicts": await _read_or_none(upstreams, identity, f"/experts/{code}/declared-conflicts")}

@@ -161,6 +161,13 @@
     return /^\w+$/.test(top) ? form.querySelector('[data-error-for="' + top + '"]') : null;
   }
 
+  // The input a slot speaks of: by its name (a form's field, or a row's data-name), else its neighbour.
+  function inputOf(form, slot) {
+    var named = slot.dataset.errorFor ? form.querySelector('[name="' + slot.dataset.errorFor + '"]')
+      : slot.dataset.error ? slot.parentElement.querySelector('[data-name="' + slot.dataset.error + '"]') : null;
+    return named || slot.parentElement.querySelector("input, select");
+  }
+
   function showErrors(form, errors, rows) {
     var unplaced = [];
     errors.forEach(function (error) {
@@ -168,7 +175,7 @@
       var text = translate(error.message);
       if (!slot) { unplaced.push(error.field + "：" + text); return; }
       slot.textContent = text;
-      var input = slot.parentElement.querySelector("input, select");
+      var input = inputOf(form, slot);
       if (input) input.setAttribute("aria-invalid", "true");
     });
     return unplaced;

@@ -71,16 +71,19 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         health = asyncio.create_task(upstreams.check_health_forever())
         dispatching = asyncio.create_task(dispatcher.run_forever(settings.webhook_interval_seconds))
-        if settings.admin_api_key:
-            bureau = bureau_unit()
-            async with database.transaction() as session:
-                await ensure_admin_key(session, digester, audit, settings.admin_api_key, bureau.uscc,
-                                       bureau.name)
         try:
+            if settings.admin_api_key:
+                bureau = bureau_unit()
+                async with database.transaction() as session:
+                    await ensure_admin_key(session, digester, audit, settings.admin_api_key, bureau.uscc,
+                                           bureau.name)
             yield
         finally:
             health.cancel()
             dispatching.cancel()
+            # Let both finish unwinding before closing what they use: a task cancelled mid-query and left
+            # behind meets a disposed pool and can hold up the event loop's shutdown.
+            await asyncio.gather(health, dispatching, return_exceptions=True)
             await dispatcher.close()
             await upstreams.close()
             await database.dispose()

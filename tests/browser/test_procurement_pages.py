@@ -1,5 +1,7 @@
-"""The procurement officer's conflict check in the console: two bidders, one barred with its
-citation of Art. 29, and the printable result."""
+"""The vendor pages in the console, as their users try them: a procurement officer finds a vendor and
+reads its detail, records an engagement, checks two bidders (one barred with its citation of Art. 29)
+and prints the result and the barred list; a rater rates a vendor, the vendor comments and disputes,
+a reviewer from another unit settles it; a vendor sees only its own ratings."""
 
 from __future__ import annotations
 
@@ -10,13 +12,18 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.identifiers import uscc_check_character
+from services.gateway.domain.sessions import SESSION_COOKIE
+from shared.demo import bureau_unit
+from shared.identifiers import id_number_check_character, uscc_check_character
 from tests.browser.conftest import ON_SQLITE_SYSTEM, PASSWORD, Console, sign_in
 
 pytestmark = ON_SQLITE_SYSTEM
 
 LOTS = [{"code": "L1", "name": "总体设计", "procurement_method": "competitive_consultation", "role": "overall_design"},
         {"code": "L2", "name": "平台建设", "procurement_method": "public_tender", "role": "construction"}]
+ID_NUMBER = "33032619800101123" + id_number_check_character("33032619800101123")
+LEVELS = {"quality": "excellent", "schedule": "good", "service_responsiveness": "good",
+          "security_compliance": "qualified", "documentation": "basically_qualified"}
 
 
 def make_uscc(prefix: str) -> str:
@@ -24,39 +31,156 @@ def make_uscc(prefix: str) -> str:
     return first17 + uscc_check_character(first17)
 
 
+def _ok(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
 @pytest.fixture(scope="module")
 def project(console: Console) -> dict[str, str]:
-    """An owner unit with its procurement officer, a project of two lots, and the design lot's vendor engaged."""
+    """An owner unit with its procurement officer and rater, a bureau reviewer, a project of two lots;
+    a design vendor (former name, legal representative, an expired qualification, a controlled
+    affiliate, a lapsed debarment) engaged on the design lot; a builder with a vendor user; and a
+    rating of the designer that the builder must never see."""
     admin = {"Authorization": f"Bearer {console.system.admin_api_key}"}
 
-    def call(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
-        return httpx.request(method, console.url + path, headers=admin, json=body, timeout=30)
+    def call(method: str, path: str, body: dict[str, Any], headers: dict[str, str] = admin) -> dict[str, Any]:
+        return _ok(httpx.request(method, console.url + path, headers=headers, json=body, timeout=30))
 
-    owner, code = make_uscc("12330326"), f"PY-CONSOLE-{uuid.uuid4().hex[:6].upper()}"
-    assert call("POST", "/api/v1/units", {"uscc": owner, "name": "平阳县住房和城乡建设局"}).status_code == 201
-    username = f"procurement.{uuid.uuid4().hex[:6]}"
-    assert call("POST", "/api/v1/users", {"username": username, "display_name": "郑采购", "unit_uscc": owner,
-                                          "roles": ["procurement_officer"], "password": PASSWORD}).status_code == 201
-    response = call("PUT", f"/api/v1/projects/{code}", {
+    tag = uuid.uuid4().hex[:6]
+    owner, code = make_uscc("12330326"), f"PY-CONSOLE-{tag.upper()}"
+    call("POST", "/api/v1/units", {"uscc": owner, "name": "平阳县住房和城乡建设局"})
+    users = {"officer": (f"procurement.{tag}", "郑采购", owner, "procurement_officer"),
+             "rater": (f"rater.{tag}", "周评价", owner, "rater"),
+             "reviewer": (f"reviewer.{tag}", "钱复核", bureau_unit().uscc, "rating_reviewer")}
+    designer, builder, affiliate = make_uscc("91330326"), make_uscc("91330326"), make_uscc("91330326")
+    call("PUT", f"/api/v1/projects/{code}", {
         "name": "平阳县城市大脑（二期）", "kind": "construction", "owner_unit": owner, "investment_fen": 250_000_000,
         "planned_completion": "2027-12-31", "lots": LOTS})
-    assert response.status_code == 201, response.text
-    designer, builder = make_uscc("91330326"), make_uscc("91330326")
-    for uscc, name in ((designer, "浙江数智设计院有限公司"), (builder, "平阳县集成科技有限公司")):
-        assert call("POST", "/api/v1/vendors", {"uscc": uscc, "name": name}).status_code == 201
-    response = call("POST", f"/api/v1/projects/{code}/engagements", {
+    call("POST", "/api/v1/vendors", {
+        "uscc": designer, "name": f"浙江数智规划院{tag}有限公司",
+        "legal_representative": {"name": "王建国", "id_number": ID_NUMBER},
+        "qualifications": [
+            {"name": "信息系统建设和服务能力等级", "certificate_number": f"CS2-{tag}", "valid_until": "2030-06-30"},
+            {"name": "涉密信息系统集成资质", "certificate_number": f"SM-{tag}", "valid_until": "2021-01-31"}]})
+    call("PATCH", f"/api/v1/vendors/{designer}", {"name": f"浙江数智设计院{tag}有限公司"})
+    call("POST", "/api/v1/vendors", {"uscc": builder, "name": f"平阳县集成科技{tag}有限公司"})
+    call("POST", "/api/v1/vendors", {"uscc": affiliate, "name": f"平阳县数智检测{tag}有限公司"})
+    call("POST", f"/api/v1/vendors/{designer}/relations", {
+        "related_uscc": affiliate, "kind": "controlling", "source": "国家企业信用信息公示系统",
+        "valid_from": "2022-03-01"})
+    call("POST", "/api/v1/exclusions", {
+        "uscc": designer, "vendor_name": f"浙江数智规划院{tag}有限公司", "issuing_body": "温州市财政局",
+        "decision_number": f"温财采〔2024〕{tag}号", "scope": "全市政府采购活动", "reason": "提供虚假材料",
+        "starts_on": "2024-01-01", "ends_on": "2024-12-31"})
+    call("POST", f"/api/v1/projects/{code}/engagements", {
         "vendor_uscc": designer, "role": "overall_design", "lot_code": "L1", "started_on": "2026-01-05",
         "amount_fen": 48_000_000})
-    assert response.status_code == 201, response.text
-    return {"code": code, "username": username, "designer": designer, "builder": builder}
+    call("POST", "/api/v1/units", {"uscc": builder, "name": f"平阳县集成科技{tag}有限公司"})
+    users["vendor"] = (f"vendor.{tag}", "集成科技联系人", builder, "vendor")
+    for username, display_name, unit, role in users.values():
+        call("POST", "/api/v1/users", {"username": username, "display_name": display_name, "unit_uscc": unit,
+                                       "roles": [role], "password": PASSWORD})
+    # One sign-in each (sign-ins are limited per address): the tests carry the token as the session cookie.
+    tokens = {name: call("POST", "/api/v1/auth/sign-in", {"username": user[0], "password": PASSWORD}, {})["token"]
+              for name, user in users.items()}
+    call("POST", f"/api/v1/vendors/{designer}/ratings", {
+        "stage": "总体设计方案评审", "factors": LEVELS, "overall": "good", "narrative": "方案按期交付。",
+        "visibility": "public", "project_code": code}, {"Authorization": f"Bearer {tokens['rater']}"})
+    return {"code": code, "tag": tag, "designer": designer, "builder": builder, "affiliate": affiliate,
+            **{name: user[0] for name, user in users.items()}, **{f"{name}_token": t for name, t in tokens.items()}}
+
+
+async def enter_as(page: Any, console: Console, project: dict[str, str], who: str) -> None:
+    """The browser holds ``who``'s session, as after signing in, and opens the home page."""
+    await page.context.clear_cookies()
+    await page.context.add_cookies([{"name": SESSION_COOKIE, "value": project[f"{who}_token"], "url": console.url}])
+    await page.goto("/")
+
+
+async def test_an_officer_finds_a_vendor_and_reads_its_detail(page: Any, console: Console, project: dict[str, str],
+                                                              screenshot: Any) -> None:
+    await sign_in(page, project["officer"])
+    assert {"供应商库", "项目与冲突检查"} <= set(await page.locator(".topbar nav a").all_inner_texts())
+    async with page.expect_navigation():
+        await page.click(".topbar nav >> text=供应商库")
+    assert await page.inner_text("#vendors-title") == "供应商库"
+    await page.fill("#q", f"数智规划院{project['tag']}")  # the former name finds it
+    async with page.expect_navigation():
+        await page.click("#search-vendors")
+    rows = page.locator("#vendors tbody tr")
+    assert await rows.count() == 1
+    assert f"浙江数智规划院{project['tag']}有限公司" in await rows.first.inner_text()
+    await screenshot(page, "vendors-search")
+    async with page.expect_navigation():
+        await rows.first.locator("a").first.click()
+
+    assert await page.inner_text("#vendor-name") == f"浙江数智设计院{project['tag']}有限公司"
+    masked = await page.inner_text("#legal-representative-id")
+    assert masked != ID_NUMBER and "*" in masked and masked[-1] == ID_NUMBER[-1]
+    assert "王建国" in await page.inner_text("#legal-representative")
+    assert f"浙江数智规划院{project['tag']}有限公司" in await page.inner_text("#aliases")
+    expired = page.locator("#qualifications tr.expired")
+    assert await expired.count() == 1 and "已过期" in await expired.inner_text()
+    assert "涉密信息系统集成资质" in await expired.inner_text()
+    relation = page.locator(f'#relations tr[data-uscc="{project["affiliate"]}"]')
+    assert "直接控股（本单位控股或管理）" in await relation.inner_text()
+    engagement = page.locator(f'#engagements tr[data-project="{project["code"]}"]')
+    assert "总体设计" in await engagement.inner_text() and "480,000.00" in await engagement.inner_text()
+    assert await page.locator("#exclusions .exclusion-state").all_inner_texts() == ["已失效"]
+    await screenshot(page, "vendor-detail")
+    await page.goto(f"/vendors/{project['designer']}?lang=en")
+    assert await page.inner_text("#identity h2") == "Identity"
+    assert await page.locator("#exclusions .exclusion-state").all_inner_texts() == ["Lapsed"]
+    await page.goto(f"/procurement/projects/{project['code']}")
+    assert await page.inner_text('#lots tr[data-lot="L1"] td:nth-child(3)') == "Competitive consultation"
+
+
+async def test_an_officer_records_an_engagement_with_errors_shown_at_the_fields(
+        page: Any, console: Console, project: dict[str, str], screenshot: Any) -> None:
+    await enter_as(page, console, project, "officer")
+    await page.goto("/procurement/projects")
+    async with page.expect_navigation():
+        await page.click(f'#projects tr[data-code="{project["code"]}"] a')
+    assert project["code"] in await page.inner_text("#project-title")
+    assert await page.locator("#lots tbody tr").count() == 2
+    await page.fill("#e-vendor", project["affiliate"][:17])
+    await page.select_option("#e-role", "testing")
+    await page.fill("#e-amount", "12万")
+    await page.click("#record-engagement")
+    vendor_error = page.locator('[data-error-for="vendor_uscc"]')
+    await vendor_error.wait_for(state="visible")
+    assert await vendor_error.inner_text() == "须为 18 位"
+    assert await page.get_attribute("#e-vendor", "aria-invalid") == "true"
+    assert await page.inner_text("#engagement-form .form-error") == "未完成：请按提示修改后重新提交。"
+    await screenshot(page, "procurement-engagement-error")
+
+    await page.fill("#e-vendor", project["affiliate"])
+    await page.click("#record-engagement")
+    amount_error = page.locator('[data-error-for="amount_fen"]')
+    await amount_error.wait_for(state="visible")
+    assert await amount_error.inner_text() == "须为数字，最多两位小数"
+    assert not await vendor_error.is_visible()
+    await page.fill("#e-amount", "120,000.50")
+    await page.click("#record-engagement")
+    await page.locator('[data-error-for="started_on"]:text("请填写日期")').wait_for()
+    await page.fill("#e-start", "2026-03-01")
+    async with page.expect_navigation():
+        await page.click("#record-engagement")
+    row = page.locator(f'#engagements tr[data-uscc="{project["affiliate"]}"]')
+    assert "检测" in await row.inner_text() and "整个项目" in await row.inner_text()
+    assert "120,000.50" in await row.inner_text()
+    await screenshot(page, "procurement-project")
 
 
 async def test_an_officer_checks_two_bidders_and_prints_the_result(page: Any, console: Console,
                                                                      project: dict[str, str], screenshot: Any) -> None:
-    await sign_in(page, project["username"])
-    await page.goto(f"/procurement/projects/{project['code']}/lots/L2/conflict-check")
+    await enter_as(page, console, project, "officer")
+    await page.goto(f"/procurement/projects/{project['code']}")
+    async with page.expect_navigation():
+        await page.click('#lots tr[data-lot="L2"] .check-link')
     assert await page.inner_text("#check-title") == "投标人冲突检查"
-    await page.fill("#bidders", f"{project['designer']}\n{project['builder']}\n")
+    await page.fill("#bidders", f"{project['designer']}\n{project['builder'].lower()}\n")
     await screenshot(page, "procurement-conflict-check-form")
     async with page.expect_navigation(url="**/procurement/conflict-checks/**"):
         await page.click("#run-check")
@@ -72,19 +196,129 @@ async def test_an_officer_checks_two_bidders_and_prints_the_result(page: Any, co
     await page.emulate_media(media="print")
     assert not await page.locator("#print-result").is_visible()
     assert not await page.locator(".topbar nav").is_visible()
-    pdf = await page.pdf(format="A4")
-    assert pdf.startswith(b"%PDF")
+    assert await page.locator("#verdicts").is_visible()
     await screenshot(page, "procurement-conflict-check-print")
+    await page.emulate_media(media="screen")
+
+    # The print button prints (window.print is called by the page's own script).
+    await page.evaluate("window.print = () => { window.printed = true; }")
+    await page.click("#print-result")
+    assert await page.evaluate("window.printed === true")
+
+    async with page.expect_navigation():
+        await page.click("text=禁止参与名单（打印）")
+    assert await page.inner_text("#barred-title") == "不得参与本项目其他采购的供应商"
+    designer_row = page.locator(f'#barred tr[data-uscc="{project["designer"]}"]')
+    assert "PY-2021-29" in await designer_row.first.inner_text()
+    csv = await page.request.get(await page.get_attribute("#barred-csv", "href"))
+    assert csv.status == 200 and "text/csv" in csv.headers["content-type"]
+    assert project["designer"] in (await csv.body()).decode("utf-8-sig")
+    await screenshot(page, "procurement-barred-list")
 
 
 async def test_a_malformed_uscc_is_reported_next_to_the_field(page: Any, console: Console,
                                                               project: dict[str, str], screenshot: Any) -> None:
-    await sign_in(page, project["username"])
+    await enter_as(page, console, project, "officer")
     await page.goto(f"/procurement/projects/{project['code']}/lots/L2/conflict-check")
-    await page.fill("#bidders", "NOT-A-USCC")
+    await page.fill("#bidders", f"{project['builder']}\nNOT-A-USCC")
     await page.click("#run-check")
     error = page.locator('[data-error-for="bidders"]')
     await error.wait_for(state="visible")
-    assert "bidders" in await error.inner_text()
-    assert (await page.inner_text("#check-status")).startswith("检查失败：")
+    assert await error.inner_text() == "第 2 行（NOT-A-USCC）：须为 18 位"
+    assert await page.inner_text("#check-status") == "未完成：请按提示修改后重新提交。"
+    assert await page.is_enabled("#run-check")
     await screenshot(page, "procurement-conflict-check-error")
+
+
+async def test_a_rater_rates_the_vendor_comments_and_a_reviewer_settles_the_dispute(
+        page: Any, console: Console, project: dict[str, str], screenshot: Any) -> None:
+    builder = project["builder"]
+    await enter_as(page, console, project, "rater")
+    await page.goto(f"/vendors/{builder}")
+    async with page.expect_navigation():
+        await page.click("#ratings-link")
+    async with page.expect_navigation():
+        await page.click("#new-rating")
+    assert await page.inner_text("#rating-title") == "评价供应商服务（第二十八条）"
+    definitions = await page.locator("#definitions dd").all_inner_texts()
+    assert len(definitions) == 5 and definitions[0].startswith("全面履行合同并有超出约定的成效")
+    await page.check('input[name="quality"][value="good"]')
+    await page.click("#submit-rating")  # no stage, four factors and the overall level unchosen, no narrative
+    errors = page.locator("#rating-form .field-error:not(:empty)")
+    await errors.first.wait_for()
+    assert await errors.count() == 7
+    assert set(await errors.all_inner_texts()) == {"必填"}
+    assert await page.inner_text('[data-error-for="factors.quality"]') == ""
+    assert await page.inner_text('[data-error-for="factors.documentation"]') == "必填"
+    assert await page.inner_text('[data-error-for="narrative"]') == "必填"
+    await screenshot(page, "rating-form-errors")
+
+    await page.fill("#r-stage", "初步验收")
+    for factor, level in LEVELS.items():
+        await page.check(f'input[name="{factor}"][value="{level}"]')
+    await page.check('input[name="overall"][value="qualified"]')
+    await page.fill("#r-narrative", "系统按期上线，但文档不全，安全测评整改拖延两周。")
+    await page.check('input[name="visibility"][value="bureau"]')
+    await page.select_option("#r-project", project["code"])
+    async with page.expect_navigation(url=f"**/vendors/{builder}/ratings"):
+        await page.click("#submit-rating")
+    rating = page.locator("section.rating").first
+    assert await rating.get_attribute("data-status") == "open_for_comment"
+    assert "意见期内" in await rating.locator("h2").inner_text()
+    assert await rating.locator(".overall").inner_text() == "合格"
+    assert await rating.locator(".visibility").inner_text() == "仅大数据局"
+    assert await rating.locator('tr[data-factor="documentation"]').inner_text() == "文档\t基本合格"
+    await screenshot(page, "rating-created")
+
+    await enter_as(page, console, project, "vendor")
+    async with page.expect_navigation():
+        await page.click(".topbar nav >> text=本单位评价")
+    assert await page.inner_text("#ratings-title") == "本单位收到的评价"
+    rating = page.locator("section.rating").first
+    await rating.locator('input[name="disputes"]').check()
+    await rating.locator("button[type=submit]").click()
+    await rating.locator('[data-error-for="text"]:text("必填")').wait_for()
+    await rating.locator("textarea").fill("安全测评整改延期系因建设单位未及时提供测试环境，申请复核。")
+    async with page.expect_navigation():
+        await rating.locator("button[type=submit]").click()
+    rating = page.locator("section.rating").first
+    assert await rating.get_attribute("data-status") == "disputed"
+    assert "有异议" in await rating.locator(".comment").inner_text()
+    assert await rating.locator("form").count() == 0  # one comment only
+    await screenshot(page, "rating-vendor-commented")
+
+    await enter_as(page, console, project, "reviewer")
+    await page.goto(f"/vendors/{builder}/ratings")
+    rating = page.locator("section.rating").first
+    await rating.locator('input[name="outcome"][value="revised"]').check()
+    await rating.locator("textarea").fill("经核实，延期部分原因在建设单位，改评为良好。")
+    await rating.locator("button[type=submit]").click()
+    await rating.locator('[data-error-for="revised_level"]').wait_for(state="visible")
+    assert "须选择改评等级" in await rating.locator('[data-error-for="revised_level"]').inner_text()
+    await rating.locator("select").select_option("good")
+    async with page.expect_navigation():
+        await rating.locator("button[type=submit]").click()
+    rating = page.locator("section.rating").first
+    assert await rating.get_attribute("data-status") == "final"
+    assert await rating.locator(".review-outcome").inner_text() == "改评：良好"
+    assert await rating.locator(".final-level").inner_text() == "良好"
+    await screenshot(page, "rating-reviewed")
+
+
+async def test_a_vendor_sees_only_its_own_ratings(page: Any, console: Console, project: dict[str, str],
+                                                   screenshot: Any) -> None:
+    await enter_as(page, console, project, "vendor")
+    nav = await page.locator(".topbar nav a").all_inner_texts()
+    assert "本单位评价" in nav and "供应商库" not in nav
+    await page.goto("/ratings/mine")
+    assert await page.inner_text("#ratings-uscc") == project["builder"]
+    assert "总体设计方案评审" not in await page.inner_text("main")  # the designer's public rating
+    await screenshot(page, "ratings-vendor-own")
+    await page.goto(f"/vendors/{project['designer']}/ratings")
+    assert await page.inner_text("h1") == "无权访问"
+    assert "总体设计方案评审" not in await page.inner_text("main")
+    await page.goto(f"/vendors/{project['designer']}")
+    assert await page.inner_text("h1") == "无权访问"
+    await page.goto("/ratings/mine?lang=en")
+    assert await page.inner_text("#ratings-title") == "Our ratings"
+    assert "Our ratings" in await page.locator(".topbar nav a").all_inner_texts()

@@ -32,6 +32,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from services.gateway.domain import users
+from services.gateway.domain.admin_messages import admin_navigation
 from services.gateway.domain.messages import (
     LANG_COOKIE,
     MESSAGES,
@@ -56,6 +57,7 @@ from services.gateway.domain.sessions import (
     sign_in_cookie,
 )
 from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams
+from services.gateway.domain.vendor_messages import vendor_navigation
 from services.gateway.middleware.auth import BearerAuthenticationMiddleware, session_caller
 from services.gateway.middleware.rate_limits import sign_in_rate_limit
 from services.gateway.models import Unit, User
@@ -127,6 +129,9 @@ def _navigation(request: Request, user: Identity | None, lang: str) -> list[dict
         items.append(("/audit", text["nav_audit"]))
     if user is not None and Role.BUREAU_ADMIN.value in user.roles:
         items.append(("/admin/experts", text["nav_admin_experts"]))
+        items += admin_navigation(user.roles, lang)
+    if user is not None:
+        items += vendor_navigation(user.roles, lang)
     items.append(("/verify", text["nav_verify"]))
     if user is not None:
         items.append(("/api/docs", text["nav_api_docs"]))

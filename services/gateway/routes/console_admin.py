@@ -1,7 +1,9 @@
-"""The bureau admin's console pages: the expert pool list with its filters, sorting and pages.
+"""The bureau admin's console pages: the expert pool (list, one expert, import), the field taxonomy,
+training, and units, users and API keys.
 
-The page is a shell rendered on the server; its script (static/admin-experts.js) reads
-``GET /api/v1/experts`` with the session cookie, as any console page's API call.
+Each page is a shell rendered on the server with its words; its script (static/admin-*.js, on the
+helpers of static/admin.js) reads and changes through ``/api/v1`` with the session cookie and the
+CSRF header, as any console page's API call, so the API's own rules and audit apply unchanged.
 """
 
 from __future__ import annotations
@@ -9,43 +11,54 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.params import FromPath
 from litestar.response import Template
 
+from services.gateway.domain.admin_messages import admin_text, admin_words
 from services.gateway.domain.messages import language
 from services.gateway.routes.console import _session_token, page
 from shared.errors import NotPermitted
 from shared.identity import Identity
 from shared.roles import Role
 
-ADMIN_TEXT: dict[str, dict[str, Any]] = {
-    "zh": {
-        "title": "专家库", "filters": "筛选", "q": "关键字", "field": "专业代码", "status": "状态",
-        "unit": "单位代码", "trained": "培训有效", "all": "全部", "yes": "是", "no": "否", "apply": "筛选",
-        "sort": "排序", "code": "编号", "name": "姓名", "unit_name": "单位", "title_col": "职称",
-        "years": "从业年限", "fields": "专业", "trained_until": "培训有效至", "none": "没有符合条件的专家。",
-        "loading": "正在读取……", "error": "读取失败：", "total": "共 {total} 名，第 {page}/{pages} 页",
-        "previous": "上一页", "next": "下一页",
-        "statuses": {"active": "在库", "suspended": "暂停", "retired": "退出"},
-    },
-    "en": {
-        "title": "Expert pool", "filters": "Filters", "q": "Search", "field": "Field code", "status": "Status",
-        "unit": "Unit USCC", "trained": "Training valid", "all": "All", "yes": "Yes", "no": "No", "apply": "Filter",
-        "sort": "Sort", "code": "Code", "name": "Name", "unit_name": "Unit", "title_col": "Title",
-        "years": "Years", "fields": "Fields", "trained_until": "Trained until", "none": "No expert matches.",
-        "loading": "Loading…", "error": "Could not read: ", "total": "{total} experts, page {page}/{pages}",
-        "previous": "Previous", "next": "Next",
-        "statuses": {"active": "Active", "suspended": "Suspended", "retired": "Retired"},
-    },
-}
+
+def _admin_page(request: Request, template: str, words: str, **context: Any) -> Template:
+    identity: Identity = request.user
+    if Role.BUREAU_ADMIN.value not in identity.roles:
+        raise NotPermitted("The expert pool and account pages are for bureau admins.")
+    lang = language(request)
+    return page(request, template, user=identity, session_token=_session_token(request),
+                a=admin_text(lang, words), admin_words=admin_words(lang, words), **context)
 
 
 @get("/admin/experts", include_in_schema=False)
 async def experts_page(request: Request) -> Template:
-    identity: Identity = request.user
-    if Role.BUREAU_ADMIN.value not in identity.roles:
-        raise NotPermitted("The expert pool pages are for bureau admins.")
-    return page(request, "console/admin_experts.html", user=identity, session_token=_session_token(request),
-                a=ADMIN_TEXT[language(request)])
+    return _admin_page(request, "console/admin_experts.html", "experts")
 
 
-ADMIN_PAGES = [experts_page]
+@get("/admin/experts/{code:str}", include_in_schema=False)
+async def expert_page(request: Request, code: FromPath[str]) -> Template:
+    return _admin_page(request, "console/admin_expert.html", "expert", code=code)
+
+
+@get("/admin/import", include_in_schema=False)
+async def import_page(request: Request) -> Template:
+    return _admin_page(request, "console/admin_import.html", "import")
+
+
+@get("/admin/fields", include_in_schema=False)
+async def fields_page(request: Request) -> Template:
+    return _admin_page(request, "console/admin_fields.html", "fields")
+
+
+@get("/admin/trainings", include_in_schema=False)
+async def trainings_page(request: Request) -> Template:
+    return _admin_page(request, "console/admin_trainings.html", "trainings")
+
+
+@get("/admin/accounts", include_in_schema=False)
+async def accounts_page(request: Request) -> Template:
+    return _admin_page(request, "console/admin_accounts.html", "accounts")
+
+
+ADMIN_PAGES = [experts_page, expert_page, import_page, fields_page, trainings_page, accounts_page]

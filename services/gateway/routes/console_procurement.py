@@ -1,73 +1,164 @@
-"""The procurement officer's conflict-check pages: the form for one lot (its script posts the bidders
-to ``POST /api/v1/projects/{code}/lots/{lot}/conflict-checks`` and shows field errors next to the
-field) and the printable result, read on the server with the signed-in user's identity."""
+"""The console's vendor registry and procurement pages: the vendor list and a vendor's detail, the
+projects a procurement officer acts on with their lots and engagements (and the form that records
+one), the bidder conflict check with its printable result, and a project's barred list.
+
+Pages read on the server with the signed-in user's identity through the gateway's upstream calls,
+as the same call to /api/v1 would, so the vendors service authorises every read (a procurement
+officer acts only on its own unit's projects) and masks ID numbers. What a page changes, its script
+(static/console-procurement.js) sends to /api/v1 with the session cookie and the CSRF token.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, get
 from litestar.datastructures import State
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from services.gateway.domain.messages import language
-from services.gateway.domain.upstream import passed_on_problem
-from services.gateway.routes.console import _session_token, page
-from shared.errors import NotFound, NotPermitted
-from shared.identity import Identity
+from services.gateway.domain.upstream import Upstreams
+from services.gateway.domain.vendor_messages import ENGAGEMENT_ROLES, yuan
+from services.gateway.domain.vendor_pages import API, beijing, read
+from services.gateway.domain.vendor_pages import segment as _path_part
+from services.gateway.routes.console_ratings import RATING_PAGES, REGISTRY_READERS, vendor_page
+from shared.errors import NotFound, Problem
+from shared.identity import Identity, requires_role
 from shared.roles import Role
 
-CHECKERS = {Role.PROCUREMENT_OFFICER.value, Role.BUREAU_ADMIN.value, Role.AUDITOR.value}
-
-PROCUREMENT_TEXT: dict[str, dict[str, Any]] = {
-    "zh": {
-        "check_title": "投标人冲突检查", "project": "项目", "lot": "标段", "bidders": "投标人统一社会信用代码",
-        "bidders_hint": "每行一个。", "check": "检查", "checking": "正在检查……", "failed": "检查失败：",
-        "result_title": "冲突检查结果", "checked_at": "检查时间", "checked_by": "检查人", "policy": "适用规则",
-        "rule_version": "规则版本", "bidder": "投标人", "verdict": "结论", "reasons": "理由及依据",
-        "verdicts": {"allowed": "允许", "barred": "禁止", "flagged": "关注"}, "not_registered": "（未登记）",
-        "print": "打印", "check_again": "再次检查", "no_reasons": "无",
-    },
-    "en": {
-        "check_title": "Bidder conflict check", "project": "Project", "lot": "Lot", "bidders": "Bidders' USCCs",
-        "bidders_hint": "One per line.", "check": "Check", "checking": "Checking…", "failed": "Check failed: ",
-        "result_title": "Conflict check result", "checked_at": "Checked at", "checked_by": "Checked by",
-        "policy": "Policy", "rule_version": "Rule version", "bidder": "Bidder", "verdict": "Verdict",
-        "reasons": "Reasons and rules",
-        "verdicts": {"allowed": "Allowed", "barred": "Barred", "flagged": "Flagged"},
-        "not_registered": " (not registered)", "print": "Print", "check_again": "Check again", "no_reasons": "None",
-    },
-}
+PAGE_SIZE = 30
+# Who reads conflict checks and barred lists (the service's CHECK_READERS, people only).
+CHECKERS = (Role.PROCUREMENT_OFFICER, Role.BUREAU_ADMIN, Role.AUDITOR)
+# Who records engagements and runs conflict checks; a procurement officer only on its own unit's projects.
+RECORDERS = (Role.PROCUREMENT_OFFICER, Role.BUREAU_ADMIN)
+ANY_PROJECT = (Role.BUREAU_ADMIN, Role.AUDITOR)
+_ENGAGEMENT_READS = asyncio.Semaphore(8)
 
 
-def _require_checker(identity: Identity) -> None:
-    if not CHECKERS & set(identity.roles):
-        raise NotPermitted("Conflict checks are for procurement officers.")
+def _page_number(request: Request) -> int:
+    try:
+        return max(1, min(10_000, int(request.query_params.get("page", "1"))))
+    except ValueError:
+        return 1
 
 
-@get("/procurement/projects/{code:str}/lots/{lot:str}/conflict-check", include_in_schema=False)
-async def conflict_check_form(request: Request, code: FromPath[str], lot: FromPath[str]) -> Template:
+# --- the registry ---------------------------------------------------------------------------------
+
+
+@get("/vendors", guards=[requires_role(*REGISTRY_READERS)], include_in_schema=False)
+async def vendors_list(request: Request, state: State) -> Template:
+    query = str(request.query_params.get("q", "")).strip()[:200]
+    status = str(request.query_params.get("status", ""))
+    status = status if status in ("active", "suspended", "deregistered") else ""
+    number = _page_number(request)
+    params: dict[str, Any] = {"page": number, "page_size": PAGE_SIZE}
+    if query:
+        params["q"] = query
+    if status:
+        params["status"] = status
+    found = await read(state.upstreams, request.user, "/vendors", params)
+    pages = max(1, -(-found["total"] // PAGE_SIZE))
+    base = urlencode({k: v for k, v in (("q", query), ("status", status)) if v})
+    return vendor_page(request, "console/vendors.html", vendors=found["items"], total=found["total"],
+                       page_number=number, pages=pages, query=query, status=status, base_query=base)
+
+
+@get("/vendors/{uscc:str}", guards=[requires_role(*REGISTRY_READERS)], include_in_schema=False)
+async def vendor_detail(request: Request, state: State, uscc: FromPath[str]) -> Template:
+    """Identity, former names, qualifications with expiry, related parties, engagements and debarments."""
     identity: Identity = request.user
-    _require_checker(identity)
-    return page(request, "console/procurement_check.html", user=identity, session_token=_session_token(request),
-                p=PROCUREMENT_TEXT[language(request)], code=code, lot=lot)
+    vendor = await read(state.upstreams, identity, f"/vendors/{_path_part(uscc)}")
+    exclusions = await read(state.upstreams, identity, "/exclusions", {"uscc": vendor["uscc"], "page_size": 100})
+    engagements, engagements_error = await _vendor_engagements(state.upstreams, identity, vendor["uscc"])
+    relations = [{**relation, "other": relation["controlled_uscc"] if relation["controlling_uscc"] == vendor["uscc"]
+                  else relation["controlling_uscc"], "controls": relation["controlling_uscc"] == vendor["uscc"]}
+                 for relation in vendor["relations"]]
+    return vendor_page(request, "console/vendor_detail.html", vendor=vendor, relations=relations,
+                       exclusions=exclusions["items"], engagements=engagements, engagements_error=engagements_error,
+                       yuan=yuan, beijing=beijing)
 
 
-@get("/procurement/conflict-checks/{check_id:str}", include_in_schema=False)
+async def _vendor_engagements(upstreams: Upstreams, identity: Identity,
+                              uscc: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The vendor's engagements, read project by project (the API lists engagements per project)."""
+    try:
+        projects = await read(upstreams, identity, "/projects/")
+
+        async def of(project: dict[str, Any]) -> list[dict[str, Any]]:
+            async with _ENGAGEMENT_READS:
+                rows = await read(upstreams, identity, f"/projects/{_path_part(project['code'])}/engagements")
+            return [{**row, "project_name": project["name"]} for row in rows if row["vendor_uscc"] == uscc]
+
+        found = await asyncio.gather(*(of(project) for project in projects))
+    except Problem as problem:
+        return [], problem.detail
+    return sorted((row for rows in found for row in rows), key=lambda row: row["started_on"], reverse=True), None
+
+
+# --- projects, engagements, barred lists ----------------------------------------------------------
+
+
+@get("/procurement/projects", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+async def projects_list(request: Request, state: State) -> Template:
+    identity: Identity = request.user
+    projects = await read(state.upstreams, identity, "/projects/")
+    if not identity.has_any(ANY_PROJECT):
+        projects = [project for project in projects if project["owner_unit"] == identity.unit]
+    return vendor_page(request, "console/procurement_projects.html", projects=projects, yuan=yuan)
+
+
+@get("/procurement/project", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+async def open_project(request: Request) -> Redirect:
+    """The projects page's "open a project code" form."""
+    code = str(request.query_params.get("code", "")).strip()
+    if not code:
+        return Redirect("/procurement/projects")
+    return Redirect(f"/procurement/projects/{_path_part(code)}")
+
+
+@get("/procurement/projects/{code:str}", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+async def project_page(request: Request, state: State, code: FromPath[str]) -> Template:
+    """The project's lots (each with its conflict check), engagements and the form to record one."""
+    identity: Identity = request.user
+    project = await read(state.upstreams, identity, f"/projects/{_path_part(code)}")
+    engagements = await read(state.upstreams, identity, f"/projects/{_path_part(code)}/engagements")
+    # Recording and checking are offered where the service allows them (it decides again on each call).
+    acts = identity.has_any([Role.BUREAU_ADMIN]) or (
+        identity.has_any([Role.PROCUREMENT_OFFICER]) and project["owner_unit"] == identity.unit)
+    return vendor_page(request, "console/procurement_project.html", project=project, engagements=engagements,
+                       acts=acts, roles=ENGAGEMENT_ROLES, yuan=yuan)
+
+
+@get("/procurement/projects/{code:str}/barred-list", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+async def barred_list(request: Request, state: State, code: FromPath[str]) -> Template:
+    """Who may not bid on which lot, and why: printable for the procurement file, with the CSV beside it."""
+    barred = await read(state.upstreams, request.user, f"/projects/{_path_part(code)}/barred-list")
+    return vendor_page(request, "console/procurement_barred.html", barred=barred,
+                       csv_href=f"{API}/projects/{_path_part(code)}/barred-list?format=csv")
+
+
+# --- the conflict check ---------------------------------------------------------------------------
+
+
+@get("/procurement/projects/{code:str}/lots/{lot:str}/conflict-check", guards=[requires_role(*RECORDERS)],
+     include_in_schema=False)
+async def conflict_check_form(request: Request, state: State, code: FromPath[str], lot: FromPath[str]) -> Template:
+    project = await read(state.upstreams, request.user, f"/projects/{_path_part(code)}")
+    found = [item for item in project["lots"] if item["code"] == lot]
+    if not found:
+        raise NotFound(f"Project {code} has no lot {lot}.")
+    return vendor_page(request, "console/procurement_check.html", project=project, lot=found[0])
+
+
+@get("/procurement/conflict-checks/{check_id:str}", guards=[requires_role(*CHECKERS)], include_in_schema=False)
 async def conflict_check_result(request: Request, state: State, check_id: FromPath[str]) -> Template:
-    identity: Identity = request.user
-    _require_checker(identity)
-    answer = await state.upstreams.request("vendors", "GET", f"/api/v1/conflict-checks/{check_id}",
-                                           identity=identity)
-    if answer.status_code == 404:
-        raise NotFound(f"No conflict check {check_id}.")
-    if answer.status_code == 403:
-        raise NotPermitted("This conflict check is not yours to read.")
-    if answer.status_code >= 400:
-        raise passed_on_problem(answer)
-    return page(request, "console/procurement_result.html", user=identity, session_token=_session_token(request),
-                p=PROCUREMENT_TEXT[language(request)], check=answer.json(), lang=language(request))
+    check = await read(state.upstreams, request.user, f"/conflict-checks/{_path_part(check_id)}")
+    return vendor_page(request, "console/procurement_result.html", check=check, lang=language(request),
+                       checked_at=beijing(check["checked_at"]))
 
 
-PROCUREMENT_PAGES = [conflict_check_form, conflict_check_result]
+PROCUREMENT_PAGES = [vendors_list, vendor_detail, projects_list, open_project, project_page, barred_list,
+                     conflict_check_form, conflict_check_result, *RATING_PAGES]

@@ -1,5 +1,5 @@
 /* The bureau admin's expert list: reads GET /api/v1/experts with the filters of the form,
-   one page at a time, and fills the table. */
+   one page at a time, and fills the table; each pool number opens the expert's page. */
 "use strict";
 
 (function () {
@@ -15,6 +15,7 @@
     var td = document.createElement("td");
     td.textContent = text === null || text === undefined ? "" : String(text);
     row.appendChild(td);
+    return td;
   }
 
   async function load(pageNumber) {
@@ -31,7 +32,11 @@
     pages = Math.max(1, Math.ceil(answer.body.total / PAGE_SIZE));
     answer.body.items.forEach(function (expert) {
       var row = document.createElement("tr");
-      cell(row, expert.code); cell(row, expert.name); cell(row, expert.unit_name); cell(row, expert.title);
+      var link = document.createElement("a");
+      link.href = "/admin/experts/" + encodeURIComponent(expert.code);
+      link.textContent = expert.code;
+      cell(row, "").appendChild(link);
+      cell(row, expert.name); cell(row, expert.unit_name); cell(row, expert.title);
       cell(row, expert.years_in_field);
       cell(row, expert.fields.map(function (f) { return f.primary ? f.code + "★" : f.code; }).join("、"));
       cell(row, statuses[expert.status] || expert.status); cell(row, expert.trained_until);

@@ -1,0 +1,86 @@
+"""The console's rating pages (Art. 28): a vendor's ratings with the vendor's comment and the review of a
+dispute beside each, the rater's form (five factors, five levels with their written definitions, a
+narrative, the visibility), and a vendor's own ratings.
+
+What each role may do is offered where the API allows it: a rater rates, the rated vendor comments
+once within the window (and may dispute), a rating reviewer from another unit than the rater's
+reviews a disputed rating. The vendors service decides who sees which rating; the forms post to
+/api/v1 through static/console-procurement.js.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from services.gateway.domain.messages import language
+from services.gateway.domain.vendor_messages import FACTORS, LEVELS, VISIBILITIES, vendor_context
+from services.gateway.domain.vendor_pages import beijing, read
+from services.gateway.routes.console import _session_token, page
+from shared.errors import NotPermitted, Problem
+from shared.identity import Identity, requires_role
+from shared.roles import ALL_ROLES, Role
+
+PEOPLE = tuple(role for role in ALL_ROLES if role != Role.SERVICE)
+# Who reads the registry (services/vendors/routes/access.py REGISTRY_READERS, people only).
+REGISTRY_READERS = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.PROCUREMENT_OFFICER, Role.RATER, Role.RATING_REVIEWER,
+                    Role.ORGANISER)
+
+
+def vendor_page(request: Request, template: str, **context: Any) -> Template:
+    """A vendor page: the console's layout, with the vendor pages' words (``v``) and script words."""
+    return page(request, template, user=request.user, session_token=_session_token(request),
+                **vendor_context(language(request)), **context)
+
+
+@get("/ratings/mine", guards=[requires_role(Role.VENDOR)], include_in_schema=False)
+async def my_ratings(request: Request) -> Redirect:
+    """A vendor's own ratings: its unit is the vendor's USCC. The query (``?lang=``) goes along."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return Redirect(f"/vendors/{quote(request.user.unit, safe='')}/ratings{query}")
+
+
+@get("/vendors/{uscc:str}/ratings", guards=[requires_role(*PEOPLE)], include_in_schema=False)
+async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> Template:
+    identity: Identity = request.user
+    if identity.has_any([Role.VENDOR]) and identity.unit != uscc and not identity.has_any(
+            [Role.BUREAU_ADMIN, Role.AUDITOR, Role.RATING_REVIEWER]):
+        raise NotPermitted("A vendor sees only its own ratings.")
+    ratings = await read(state.upstreams, identity, f"/vendors/{quote(uscc, safe='')}/ratings")
+    name = ratings["items"][0]["vendor_name"] if ratings["items"] else await _vendor_name(state, identity, uscc)
+    is_vendor = identity.has_any([Role.VENDOR]) and identity.unit == uscc
+    rows = [{**item, "may_comment": is_vendor and item["status"] == "open_for_comment" and not item["comment"],
+             "may_review": identity.has_any([Role.RATING_REVIEWER]) and item["status"] == "disputed"
+             and identity.unit != item["rater_unit"],
+             "own_unit_dispute": identity.has_any([Role.RATING_REVIEWER]) and item["status"] == "disputed"
+             and identity.unit == item["rater_unit"]}
+            for item in ratings["items"]]
+    return vendor_page(request, "console/ratings.html", uscc=uscc, vendor_name=name, ratings=rows,
+                       aggregate=ratings["aggregate"], factors=FACTORS, levels=LEVELS, is_vendor=is_vendor,
+                       may_rate=identity.has_any([Role.RATER]), beijing=beijing)
+
+
+async def _vendor_name(state: State, identity: Identity, uscc: str) -> str:
+    if not identity.has_any(REGISTRY_READERS):
+        return uscc
+    try:
+        return str((await read(state.upstreams, identity, f"/vendors/{quote(uscc, safe='')}"))["name"])
+    except Problem:
+        return uscc
+
+
+@get("/vendors/{uscc:str}/ratings/new", guards=[requires_role(Role.RATER)], include_in_schema=False)
+async def rating_form(request: Request, state: State, uscc: FromPath[str]) -> Template:
+    identity: Identity = request.user
+    vendor = await read(state.upstreams, identity, f"/vendors/{quote(uscc, safe='')}")
+    projects = await read(state.upstreams, identity, "/projects/")
+    return vendor_page(request, "console/rating_new.html", vendor=vendor, projects=projects, factors=FACTORS,
+                       levels=LEVELS, visibilities=VISIBILITIES, lang=language(request))
+
+
+RATING_PAGES = [my_ratings, ratings_page, rating_form]

@@ -83,6 +83,23 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
                        timeout=10).json()
         assert me["roles"] == ["organiser"]
 
+        def signed_in_as(username: str) -> dict[str, str]:
+            response = httpx.post(gateway + "/api/v1/auth/sign-in",
+                                  json={"username": username, "password": password}, timeout=10)
+            assert response.status_code == 200, (username, response.text)
+            return {"Authorization": f"Bearer {response.json()['token']}"}
+
+        # Every role has a demo user to try the console with: the expert answers as a pool entry,
+        # the vendor sees its own ratings only.
+        own_entry = httpx.get(gateway + "/api/v1/experts/me", headers=signed_in_as("expert"), timeout=10)
+        assert own_entry.status_code == 200 and own_entry.json()["code"] == "E00001"
+        vendor_headers = signed_in_as("vendor")
+        own_uscc = httpx.get(gateway + "/api/v1/auth/me", headers=vendor_headers, timeout=10).json()["unit"]
+        assert httpx.get(f"{gateway}/api/v1/vendors/{own_uscc}/ratings", headers=vendor_headers,
+                         timeout=10).status_code == 200
+        assert "rating_reviewer" in httpx.get(gateway + "/api/v1/auth/me", headers=signed_in_as("reviewer"),
+                                              timeout=10).json()["roles"]
+
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
         for port in ports.values():

@@ -22,8 +22,11 @@ def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         database_urls = {service: test_databases.fresh(service, "postgresql")
                          for service in ("experts", "vendors", "gateway")}
     data_dir = tmp_path_factory.mktemp(f"system-{request.param}")
+    # Every test signs in from 127.0.0.1: the per-address sign-in limit (10 a minute by default, its
+    # own tests use an in-process gateway) is raised so that a whole run's sign-ins fit.
     system = LocalSystem(data_dir=data_dir, database_urls=database_urls, log_dir=data_dir / "logs",
-                         ports={name: free_port() for name in ("gateway", "experts", "vendors")})
+                         ports={name: free_port() for name in ("gateway", "experts", "vendors")},
+                         extra_env={"SORTES_GATEWAY_SIGN_IN_RATE_LIMIT_PER_MINUTE": "1000"})
     system.prepare()
     try:
         system.start(ready_timeout=60)

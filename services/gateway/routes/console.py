@@ -125,6 +125,8 @@ def _navigation(request: Request, user: Identity | None, lang: str) -> list[dict
         homes = home_roles(user.roles)
         items += [(f"/home/{role.value}", text["nav_home"] if len(homes) == 1 else ROLE_NAMES[lang][role.value])
                   for role in homes]
+    if user is not None and Role.ORGANISER.value in user.roles:
+        items.append(("/panels/new", text["nav_new_panel"]))
     if user is not None and {Role.AUDITOR.value, Role.BUREAU_ADMIN.value} & set(user.roles):
         items.append(("/audit", text["nav_audit"]))
     if user is not None and Role.BUREAU_ADMIN.value in user.roles:

@@ -226,8 +226,8 @@ async def _insert_in_bulk(session: AsyncSession, experts: list[Expert]) -> None:
     columns = [column.key for column in Expert.__table__.columns if column.key != "id"]
     for chunk in _chunks(experts):
         await session.execute(insert(Expert), [{name: getattr(e, name) for name in columns} for e in chunk])
-        ids = dict((await session.execute(select(Expert.code, Expert.id).where(
-            Expert.code.in_([e.code for e in chunk])))).tuples().all())
+        ids = {code: expert_id for code, expert_id in await session.execute(select(Expert.code, Expert.id).where(
+            Expert.code.in_([e.code for e in chunk])))}
         field_rows = [{"expert_id": ids[e.code], "field_code": f.field_code, "is_primary": f.is_primary}
                       for e in chunk for f in e.fields]
         await session.execute(insert(ExpertField), field_rows)
@@ -264,7 +264,7 @@ async def export_rows(session: AsyncSession, vault: PersonalDataVault, batch: in
     """Each expert as a row of EXPORT_COLUMNS (the header first), fetched in batches by pool number."""
     yield list(EXPORT_COLUMNS.values())
     today = beijing_today()
-    names = dict((await session.execute(select(Field.code, Field.name_zh))).tuples().all())
+    names = {code: name for code, name in await session.execute(select(Field.code, Field.name_zh))}
     last_id = 0
     while True:
         experts = (await session.execute(select(Expert).where(Expert.id > last_id).order_by(Expert.id)

@@ -10,13 +10,7 @@
   var body = document.querySelector("#expert-table tbody");
   var statuses = JSON.parse(section.dataset.statuses);
   var current = 1, pages = 1;
-
-  function cell(row, text) {
-    var td = document.createElement("td");
-    td.textContent = text === null || text === undefined ? "" : String(text);
-    row.appendChild(td);
-    return td;
-  }
+  var cell = sortesForms.cell;
 
   async function load(pageNumber) {
     var query = new URLSearchParams({page: String(pageNumber), page_size: String(PAGE_SIZE)});

@@ -6,14 +6,7 @@
   var section = document.getElementById("verification");
   var button = document.getElementById("verify-chains");
   if (!section || !button) return;
-
-  function cell(row, text, className) {
-    var td = document.createElement("td");
-    td.textContent = text === null || text === undefined ? "" : String(text);
-    if (className) td.className = className;
-    row.appendChild(td);
-    return td;
-  }
+  var cell = sortesForms.cell;
 
   button.addEventListener("click", async function () {
     var status = document.getElementById("verify-status");

@@ -3,30 +3,15 @@
    data-vendor-form and where it goes in data-path; the call goes through sortesConsole.api
    (console.js: session cookie + CSRF header). While it runs the form is busy (buttons disabled, a
    progress line); a refusal's field errors are shown next to their fields in the page's language
-   (the #vendor-words JSON block). Buttons marked data-print print the page. */
+   (the #vendor-words JSON block), with the helpers of forms.js. Buttons marked data-print print
+   the page. */
 "use strict";
 
 (function () {
   var wordsBlock = document.getElementById("vendor-words");
   if (!wordsBlock) return;
   var api = JSON.parse(wordsBlock.textContent).api;
-
-  function translate(text) {
-    if (!text) return "";
-    if (Object.prototype.hasOwnProperty.call(api.messages, text)) return api.messages[text];
-    for (var i = 0; i < api.patterns.length; i++) {
-      var match = new RegExp(api.patterns[i][0]).exec(text);
-      if (match) {
-        return api.patterns[i][1].replace(/\$(\d)/g, function (_, n) { return match[Number(n)] || ""; });
-      }
-    }
-    return text;
-  }
-
-  function field(form, name) {
-    var element = form.elements.namedItem(name);
-    return element && element.value !== undefined ? element.value.trim() : "";
-  }
+  var F = sortesForms, field = F.value;
 
   function orNull(text) { return text === "" ? null : text; }
 
@@ -90,56 +75,31 @@
 
   // --- showing the outcome ----------------------------------------------------------------------
 
-  function clearErrors(form) {
-    form.querySelectorAll(".field-error").forEach(function (slot) { slot.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach(function (input) { input.removeAttribute("aria-invalid"); });
-    var general = form.querySelector(".form-error");
-    if (general) { general.textContent = ""; general.classList.add("hidden"); }
-  }
-
-  // "narrative" → [data-error-for=narrative]; "factors.quality" → its own slot; "bidders[2]" → the
-  // bidders slot, naming the line and what was typed on it.
-  function place(form, error, request) {
-    var name = String(error.field || "");
-    var text = translate(error.message);
-    var slot = form.querySelector('[data-error-for="' + name + '"]');
-    var item = /^(\w+)\[(\d+)\]/.exec(name);
-    if (!slot && item) {
-      slot = form.querySelector('[data-error-for="' + item[1] + '"]');
-      var typed = request.lines && request.lines[item[1]] ? request.lines[item[1]][Number(item[2])] : "";
-      text = api.line.replace("{n}", Number(item[2]) + 1).replace("{value}", typed || "") + text;
-    }
-    if (!slot && name.indexOf(".") > 0) slot = form.querySelector('[data-error-for="' + name.split(".")[0] + '"]');
-    if (!slot) return false;
-    slot.textContent = slot.textContent ? slot.textContent + "；" + text : text;
-    var holder = slot.closest("div, fieldset, tr, form");
-    var input = holder ? holder.querySelector("input:not([type=radio]):not([type=checkbox]), select, textarea") : null;
-    if (input) input.setAttribute("aria-invalid", "true");
-    return true;
-  }
-
-  function showProblem(form, answer, request) {
-    var problem = answer.body || {};
-    var errors = problem.errors || [];
-    var unplaced = [];
-    errors.forEach(function (error) {
-      if (!place(form, error, request)) unplaced.push(error.field + "：" + translate(error.message));
-    });
-    var text = unplaced.length ? unplaced.join("；")
-      : errors.length ? api.check_fields
-      : translate(problem.detail || problem.title) || "HTTP " + answer.status;
-    var general = form.querySelector(".form-error");
-    general.textContent = api.failed + text;
-    general.classList.remove("hidden");
-    var first = form.querySelector("[aria-invalid]");
-    if (first) first.focus();
-  }
-
-  function busy(form, on) {
-    form.querySelectorAll("button").forEach(function (button) { button.disabled = on; });
-    var progress = form.querySelector(".progress");
-    if (progress) progress.classList.toggle("hidden", !on);
-    form.setAttribute("aria-busy", on ? "true" : "false");
+  // "narrative" → [data-error-for=narrative]; "factors.quality" → its own slot, else the factors
+  // slot; "bidders[2]" → the bidders slot, naming the line and what was typed on it.
+  function errorPlaces(request) {
+    return {
+      catalogue: api,
+      slot: function (form, error) {
+        var name = String(error.field || "");
+        var slot = form.querySelector('[data-error-for="' + name + '"]');
+        var item = /^(\w+)\[(\d+)\]/.exec(name);
+        if (!slot && item) slot = form.querySelector('[data-error-for="' + item[1] + '"]');
+        if (!slot && name.indexOf(".") > 0) slot = form.querySelector('[data-error-for="' + name.split(".")[0] + '"]');
+        return slot;
+      },
+      label: function (error, slot) {
+        var name = String(error.field || "");
+        var item = /^(\w+)\[(\d+)\]/.exec(name);
+        if (!slot || !item || slot.dataset.errorFor === name) return "";
+        var typed = request.lines && request.lines[item[1]] ? request.lines[item[1]][Number(item[2])] : "";
+        return api.line.replace("{n}", Number(item[2]) + 1).replace("{value}", typed || "");
+      },
+      input: function (form, slot) {
+        var holder = slot.closest("div, fieldset, tr, form");
+        return holder ? holder.querySelector("input:not([type=radio]):not([type=checkbox]), select, textarea") : null;
+      }
+    };
   }
 
   document.addEventListener("submit", async function (event) {
@@ -148,25 +108,14 @@
     if (!build) return;
     event.preventDefault();
     if (form.getAttribute("aria-busy") === "true") return;
-    clearErrors(form);
+    F.clearErrors(form);
     var request = build(form);
     if (request.invalid) {
-      showProblem(form, {status: 422, body: {errors: request.invalid}}, request);
+      F.showProblem(form, {status: 422, body: {errors: request.invalid}}, errorPlaces(request));
       return;
     }
-    busy(form, true);
-    var answer;
-    try {
-      answer = await sortesConsole.api("POST", form.dataset.path, request.body);
-    } catch (error) {
-      answer = {ok: false, status: 0, body: {detail: api.network}};
-    }
-    if (answer.ok) {
-      request.done(answer.body);
-      return;  // the page moves on; the form stays busy until it does
-    }
-    busy(form, false);
-    showProblem(form, answer, request);
+    await F.submit(form, {method: "POST", path: form.dataset.path, body: request.body, done: request.done},
+                   errorPlaces(request));
   });
 
   document.addEventListener("click", function (event) {

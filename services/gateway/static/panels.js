@@ -2,7 +2,8 @@
    cancelling, evaluations, and an expert's own invitations, days and conflicts. Each form names
    what it builds in data-panel-form and where it goes in data-path; the call goes through
    sortesConsole.api (console.js: session cookie + CSRF header). A refusal's field errors are shown
-   next to their fields, in the page's language (the #panel-words JSON block). */
+   next to their fields, in the page's language (the #panel-words JSON block), with the helpers of
+   forms.js. */
 "use strict";
 
 (function () {
@@ -10,27 +11,9 @@
   if (!wordsBlock) return;
   var words = JSON.parse(wordsBlock.textContent);
   var api = words.api;
-
-  // --- the API's words in the page's language ---------------------------------------------------
-
-  function translate(text) {
-    if (!text) return "";
-    if (Object.prototype.hasOwnProperty.call(api.messages, text)) return api.messages[text];
-    for (var i = 0; i < api.patterns.length; i++) {
-      var match = new RegExp(api.patterns[i][0]).exec(text);
-      if (match) {
-        return api.patterns[i][1].replace(/\$(\d)/g, function (_, n) { return match[Number(n)] || ""; });
-      }
-    }
-    return text;
-  }
+  var F = sortesForms, field = F.value, checked = F.checked;
 
   // --- reading a form ---------------------------------------------------------------------------
-
-  function field(form, name) {
-    var element = form.elements.namedItem(name);
-    return element ? element.value.trim() : "";
-  }
 
   function orNull(text) { return text === "" ? null : text; }
 
@@ -39,11 +22,6 @@
     text = String(text).trim();
     if (text === "") return null;
     return /^\d+$/.test(text) ? parseInt(text, 10) : text;
-  }
-
-  function checked(form, name) {
-    return Array.prototype.map.call(form.querySelectorAll('input[name="' + name + '"]:checked'),
-                                    function (box) { return box.value; });
   }
 
   // The rows of a repeated list as objects; ``rows[list]`` keeps which row each item came from, so
@@ -142,13 +120,6 @@
 
   // --- showing the outcome ----------------------------------------------------------------------
 
-  function clearErrors(form) {
-    form.querySelectorAll(".field-error").forEach(function (slot) { slot.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach(function (input) { input.removeAttribute("aria-invalid"); });
-    var general = form.querySelector(".form-error");
-    if (general) { general.textContent = ""; general.classList.add("hidden"); }
-  }
-
   // "supervisor" → [data-error-for=supervisor]; "seats[0].count" → that row's [data-error=count].
   function errorSlot(form, name, rows) {
     var item = /^(\w+)\[(\d+)\](?:\.(\w+))?$/.exec(name);
@@ -168,46 +139,12 @@
     return named || slot.parentElement.querySelector("input, select");
   }
 
-  function showErrors(form, errors, rows) {
-    var unplaced = [];
-    errors.forEach(function (error) {
-      var slot = errorSlot(form, error.field, rows);
-      var text = translate(error.message);
-      if (!slot) { unplaced.push(error.field + "：" + text); return; }
-      slot.textContent = text;
-      var input = inputOf(form, slot);
-      if (input) input.setAttribute("aria-invalid", "true");
-    });
-    return unplaced;
-  }
-
-  function showGeneral(form, text) {
-    var general = form.querySelector(".form-error");
-    if (!general) { window.alert(text); return; }
-    general.textContent = text;
-    general.classList.remove("hidden");
-  }
-
-  function showProblem(form, answer, request) {
-    var problem = answer.body || {};
-    var errors = problem.errors || [];
-    if (!errors.length && answer.status === 404 && request.notFoundField) {
-      errors = [{field: request.notFoundField, message: problem.detail || ""}];
-    }
-    var unplaced = showErrors(form, errors, request.rows);
-    var text = unplaced.length ? unplaced.join("；")
-      : errors.length ? api.check_fields
-      : translate(problem.detail || problem.title) || "HTTP " + answer.status;
-    showGeneral(form, api.failed + text);
-    var first = form.querySelector("[aria-invalid]");
-    if (first) first.focus();
-  }
-
-  function busy(form, on) {
-    form.querySelectorAll("button").forEach(function (button) { button.disabled = on; });
-    var progress = form.querySelector(".progress");
-    if (progress) progress.classList.toggle("hidden", !on);
-    form.setAttribute("aria-busy", on ? "true" : "false");
+  // Where a refusal's errors go: a row's own slot, else the form's; 404 on the form's notFoundField.
+  function errorPlaces(request) {
+    return {catalogue: api, replace: true,
+            slot: function (form, error) { return errorSlot(form, error.field, request.rows); },
+            input: function (form, slot) { return inputOf(form, slot); },
+            orphan: {status: 404, field: request.notFoundField}};
   }
 
   document.addEventListener("submit", async function (event) {
@@ -215,23 +152,11 @@
     var build = builders[form.dataset.panelForm];
     if (!build) return;
     event.preventDefault();
-    clearErrors(form);
+    F.clearErrors(form);
     var request = build(form, event.submitter);
-    if (request.invalid) { showErrors(form, request.invalid, null); return; }
+    if (request.invalid) { F.showErrors(form, request.invalid, errorPlaces({})); return; }
     if (request.confirm && !window.confirm(request.confirm)) return;
-    busy(form, true);
-    var answer;
-    try {
-      answer = await sortesConsole.api(request.method, request.path, request.body);
-    } catch (error) {
-      answer = {ok: false, status: 0, body: {detail: api.network}};
-    }
-    if (answer.ok) {
-      request.done(answer.body);
-      return;  // the page moves on; the form stays busy until it does
-    }
-    busy(form, false);
-    showProblem(form, answer, request);
+    await F.submit(form, request, errorPlaces(request));
   });
 
   // --- repeated rows, printing, waiting for the witness -----------------------------------------

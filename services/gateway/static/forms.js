@@ -1,0 +1,162 @@
+/* What the console's page scripts share (panels.js, console-procurement.js, admin.js and the admin
+   pages on it, console-audit.js): the API's texts put into the page's language, field errors shown
+   next to their fields, a form's general message, busy states, reading a form and filling a table.
+   The layout loads it after console.js and before every page's own script.
+
+   Each page keeps its own words: a "catalogue" is the api part of the page's JSON words block,
+     {messages: {"API text": "its translation"}, patterns: [["regex", "translation with $1"], ...],
+      failed: "prefix of a refusal", check_fields: "see the fields", network: "no answer", ...}
+   and where its errors go (see showErrors).
+
+   sortesForms.translate(catalogue, text)    the API's text in the page's language ("" for none)
+   sortesForms.format(template, values)      "{name}" replaced by values.name (unknown names kept)
+   sortesForms.problemText(catalogue, answer)  a refusal's detail or title, translated, or "HTTP <status>"
+   sortesForms.call(method, path, body, networkText)
+                                             sortesConsole.api, with a call that gets no answer as
+                                             {ok: false, status: 0, body: {detail: networkText}}
+   sortesForms.clearErrors(form)             empties the field slots and the general message
+   sortesForms.showErrors(form, errors, options)  puts [{field, message}] next to their fields;
+                                             returns "field：text" of those without a slot
+   sortesForms.showGeneral(form, text)       the form's .form-error (an alert where it has none)
+   sortesForms.showProblem(form, answer, options)  a refused call: its field errors, then the general
+                                             message, then the focus on the first invalid field
+   sortesForms.busy(form, on)                buttons disabled, its .progress line shown, aria-busy
+   sortesForms.submit(form, request, options)  sends request {method, path, body, done}, busy meanwhile;
+                                             done(answer's body) on success (the form stays busy while
+                                             the page moves on), else showProblem(form, answer, options)
+   sortesForms.value(form, name), checked(form, name)  a field's trimmed value; a group's ticked values
+   sortesForms.cell(row, text, className)    appends a <td> ("" for null, undefined) and returns it */
+"use strict";
+
+var sortesForms = (function () {
+  function has(object, name) { return Object.prototype.hasOwnProperty.call(object, name); }
+
+  function translate(catalogue, text) {
+    if (!text) return "";
+    if (has(catalogue.messages, text)) return catalogue.messages[text];
+    for (var i = 0; i < catalogue.patterns.length; i++) {
+      var match = new RegExp(catalogue.patterns[i][0]).exec(text);
+      if (match) {
+        return catalogue.patterns[i][1].replace(/\$(\d)/g, function (_, n) { return match[Number(n)] || ""; });
+      }
+    }
+    return text;
+  }
+
+  function format(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, name) {
+      return has(values, name) ? String(values[name]) : all;
+    });
+  }
+
+  function problemText(catalogue, answer) {
+    var problem = answer.body || {};
+    return translate(catalogue, problem.detail || problem.title) || "HTTP " + answer.status;
+  }
+
+  async function call(method, path, body, networkText) {
+    try {
+      return await sortesConsole.api(method, path, body);
+    } catch (error) {
+      return {ok: false, status: 0, body: {detail: networkText}};
+    }
+  }
+
+  // --- errors ---------------------------------------------------------------------------------------
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field-error, [data-error-for]").forEach(function (slot) { slot.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (input) { input.removeAttribute("aria-invalid"); });
+    var general = form.querySelector(".form-error");
+    if (general) { general.textContent = ""; general.classList.add("hidden"); }
+  }
+
+  // The first name of "fields[0].code" or "records[2].expert_code" is "fields", "records".
+  function firstName(error) { return String(error.field || "").split(/[.[]/)[0]; }
+
+  // options: catalogue (required); and, each optional —
+  //   slot(form, error): where the error goes (null: nowhere); by default [data-error-for=<first name>]
+  //   input(form, slot, error): what is marked aria-invalid; by default [name=<first name>]
+  //   label(error, slot): put before the error's text (slot is null for an error with no slot)
+  //   replace: a second error on a slot replaces the first rather than following it after "；"
+  function showErrors(form, errors, options) {
+    var unplaced = [];
+    errors.forEach(function (error) {
+      var slot = options.slot ? options.slot(form, error)
+        : form.querySelector('[data-error-for="' + firstName(error) + '"]');
+      var text = (options.label ? options.label(error, slot) : "") + translate(options.catalogue, error.message);
+      if (!slot) { unplaced.push(error.field + "：" + text); return; }
+      slot.textContent = slot.textContent && !options.replace ? slot.textContent + "；" + text : text;
+      var input = options.input ? options.input(form, slot, error)
+        : form.querySelector('[name="' + firstName(error) + '"]');
+      if (input) input.setAttribute("aria-invalid", "true");
+    });
+    return unplaced;
+  }
+
+  function showGeneral(form, text) {
+    var general = form.querySelector(".form-error");
+    if (!general) { window.alert(text); return; }
+    general.textContent = text;
+    general.classList.remove("hidden");
+  }
+
+  // options: those of showErrors, and orphan: {status, field} — a refusal with that status and no
+  // field errors (a 409 "already exists", a 404 "no such project") is put on that field.
+  function showProblem(form, answer, options) {
+    var problem = answer.body || {};
+    var errors = problem.errors || [];
+    var orphan = options.orphan;
+    if (!errors.length && orphan && orphan.field && answer.status === orphan.status) {
+      errors = [{field: orphan.field, message: problem.detail || ""}];
+    }
+    var unplaced = showErrors(form, errors, options);
+    var catalogue = options.catalogue;
+    showGeneral(form, catalogue.failed + (unplaced.length ? unplaced.join("；")
+      : errors.length ? catalogue.check_fields : problemText(catalogue, answer)));
+    var first = form.querySelector("[aria-invalid]");
+    if (first) first.focus();
+  }
+
+  function busy(form, on) {
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = on; });
+    var progress = form.querySelector(".progress");
+    if (progress) progress.classList.toggle("hidden", !on);
+    form.setAttribute("aria-busy", on ? "true" : "false");
+  }
+
+  async function submit(form, request, options) {
+    busy(form, true);
+    var answer = await call(request.method, request.path, request.body, options.catalogue.network);
+    if (answer.ok) {
+      request.done(answer.body);
+      return;  // the page moves on; the form stays busy until it does
+    }
+    busy(form, false);
+    showProblem(form, answer, options);
+  }
+
+  // --- reading a form, filling a table ------------------------------------------------------------
+
+  function value(form, name) {
+    var element = form.elements.namedItem(name);
+    return element && element.value !== undefined && element.value !== null ? String(element.value).trim() : "";
+  }
+
+  function checked(form, name) {
+    return Array.prototype.map.call(form.querySelectorAll('input[name="' + name + '"]:checked'),
+                                    function (box) { return box.value; });
+  }
+
+  function cell(row, text, className) {
+    var td = document.createElement("td");
+    td.textContent = text === null || text === undefined ? "" : String(text);
+    if (className) td.className = className;
+    row.appendChild(td);
+    return td;
+  }
+
+  return {translate: translate, format: format, problemText: problemText, call: call,
+          clearErrors: clearErrors, showErrors: showErrors, showGeneral: showGeneral, showProblem: showProblem,
+          busy: busy, submit: submit, value: value, checked: checked, cell: cell};
+})();

@@ -68,10 +68,17 @@ def main() -> None:
     system.prepare()
     system.start(ready_timeout=120)
     try:
+        # An auditor reads the pool with personal data masked: a pure read on both paths. (A bureau
+        # admin's read unmasks and so writes an audit entry, which would time the disk, not the hop.)
+        unit = "11330326862981311N"
+        created = httpx.post(system.url() + "/api/v1/api-keys", json={"name": "bench", "roles": ["auditor"],
+                                                                     "unit_uscc": unit},
+                             headers={"Authorization": f"Bearer {system.admin_api_key}"}, timeout=30)
+        created.raise_for_status()
         issuer = IdentityIssuer(load_private_key(data_dir / "keys" / "identity.pem"), ttl_seconds=3600)
-        identity = Identity(subject="bench", name="bench", roles=("bureau_admin",), unit="11330326862981311N")
+        identity = Identity(subject="bench", name="bench", roles=("auditor",), unit=unit)
         direct_headers = {"x-sortes-identity": issuer.issue(identity, "experts")}
-        gateway_headers = {"Authorization": f"Bearer {system.admin_api_key}"}
+        gateway_headers = {"Authorization": f"Bearer {created.json()['value']}"}
         codes = [f"E{number:05d}" for number in range(1, 201)]
         asyncio.run(run_clients(system.url(), lambda: gateway_headers, codes, 200, 2))  # warm up both paths
         asyncio.run(run_clients(system.url("experts"), lambda: direct_headers, codes, 200, 2))

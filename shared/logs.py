@@ -20,6 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode("latin-1")
 
 
 class JsonFormatter(logging.Formatter):
@@ -78,9 +79,9 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        headers = {key.decode("latin-1").lower(): value.decode("latin-1")
-                   for key, value in scope.get("headers", [])}
-        request_id = accept_request_id(headers.get(REQUEST_ID_HEADER))
+        # ASGI servers give header names in lower case; only this one is wanted.
+        raw = next((value for key, value in scope.get("headers", []) if key == _REQUEST_ID_KEY), None)
+        request_id = accept_request_id(raw.decode("latin-1") if raw is not None else None)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder = {"status": 500}

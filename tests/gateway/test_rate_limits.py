@@ -29,3 +29,11 @@ async def test_sign_in_attempts_are_limited_per_address(gateway_client) -> None:
     statuses = [(await gateway_client.post("/api/v1/auth/sign-in", json={"username": f"u{n}", "password": "x"})
                  ).status_code for n in range(13)]
     assert statuses[:12] == [401] * 12 and statuses[12] == 429
+
+
+async def test_answers_within_the_quota_carry_the_ratelimit_headers(gateway_client) -> None:
+    first = await gateway_client.get("/api/v1/units", headers=ADMIN)
+    second = await gateway_client.get("/api/v1/units", headers=ADMIN)
+    assert first.headers["ratelimit-limit"] == "40" and first.headers["ratelimit-policy"] == "40; w=60"
+    assert (first.headers["ratelimit-remaining"], second.headers["ratelimit-remaining"]) == ("39", "38")
+    assert 0 < int(second.headers["ratelimit-reset"]) <= 60

@@ -76,3 +76,48 @@ async def test_an_absent_service_is_a_503() -> None:
 ])
 def test_each_path_goes_to_the_service_that_owns_it(path: str, service: str | None) -> None:
     assert service_for(path) == service
+
+
+async def test_the_proxys_relay_maps_failures_like_request(misbehaving_server: str) -> None:
+    upstreams = upstreams_at(misbehaving_server)
+    with pytest.raises(GatewayTimeout, match="experts"):
+        await upstreams.relay("experts", "GET", "/slow", identity=None)
+    with pytest.raises(BadGateway):
+        await upstreams.relay("experts", "GET", "/anything", identity=None)
+    await upstreams.close()
+    absent = upstreams_at(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ServiceUnavailable, match="not reachable"):
+        await absent.relay("experts", "GET", "/api/v1/experts", identity=None)
+    await absent.close()
+
+
+async def test_the_relay_sends_the_path_encoded_the_query_and_the_body() -> None:
+    seen: list[bytes] = []
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        seen.append(head + await reader.readexactly(length))
+        writer.write(b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\nETag: \"v1\"\r\n"
+                     b"content-length: 2\r\n\r\n{}")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    upstreams = upstreams_at(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+    try:
+        answer = await upstreams.relay("experts", "POST", "/api/v1/experts/专家 1%", identity=None,
+                                       params=[("q", "a b"), ("q", "c&d")], content=b'{"x":1}',
+                                       headers={"content-type": "application/json"})
+    finally:
+        await upstreams.close()
+        server.close()
+        await server.wait_closed()
+    assert (answer.status_code, answer.content, answer.headers["etag"]) == (201, b"{}", '"v1"')
+    request_line, *header_lines = seen[0].split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert request_line == (b"POST /api/v1/experts/%E4%B8%93%E5%AE%B6%201%25?q=a%20b&q=c%26d HTTP/1.1")
+    headers = dict(line.lower().split(b": ", 1) for line in header_lines)
+    assert headers[b"content-length"] == b"7" and headers[b"content-type"] == b"application/json"
+    assert headers[b"host"].startswith(b"127.0.0.1:") and b"x-request-id" in headers
+    assert seen[0].endswith(b'{"x":1}')

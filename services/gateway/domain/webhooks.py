@@ -127,6 +127,8 @@ class Dispatcher:
         if response.status_code != 200:
             return
         events = msgspec.json.decode(response.content, type=list[OutboxEvent])
+        if not events:
+            return  # nothing new (the usual poll): no write transaction to open
         async with self._database.transaction() as session:
             cursor = (await session.execute(select(WebhookCursor).where(WebhookCursor.service == service)
                                             .with_for_update())).scalar_one_or_none()

@@ -40,9 +40,10 @@ async def _read_body(receive: Receive) -> bytes:
 
 def idempotency_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers", []))
-        key = headers.get(HEADER)
-        if scope["type"] != "http" or scope.get("method") != "POST" or key is None:
+        # Only a POST can carry a key: other requests pass without their headers being looked at.
+        key = dict(scope.get("headers", [])).get(HEADER) \
+            if scope["type"] == "http" and scope.get("method") == "POST" else None
+        if key is None:
             await app(scope, receive, send)
             return
         # A Problem raised here is rendered by Litestar's exception handling like any other.

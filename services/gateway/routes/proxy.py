@@ -29,7 +29,7 @@ async def forward(request: Request, state: State) -> Response[bytes]:
         raise NotFound(f"No API at /api/v1{path}.")
     upstreams: Upstreams = state.upstreams
     headers = {name: request.headers[name] for name in _FORWARDED_REQUEST_HEADERS if name in request.headers}
-    upstream = await upstreams.request(
+    upstream = await upstreams.relay(
         service, request.method, API_PREFIX + path, identity=request.user,
         params=list(request.query_params.multi_items()), content=await request.body(), headers=headers)
     count_business_event(request.method, path, upstream.status_code)
@@ -52,7 +52,7 @@ def relayed_media_type(content_type: str) -> str:
 async def public_ratings(request: Request, state: State) -> Response[bytes]:
     """The public listing of public ratings (Art. 28): open to anyone, as design.md lists it."""
     upstreams: Upstreams = state.upstreams
-    upstream = await upstreams.request("vendors", "GET", API_PREFIX + "/public-ratings", identity=None,
-                                       params=list(request.query_params.multi_items()))
+    upstream = await upstreams.relay("vendors", "GET", API_PREFIX + "/public-ratings", identity=None,
+                                     params=list(request.query_params.multi_items()))
     return Response(content=upstream.content, status_code=upstream.status_code,
                     media_type=upstream.headers.get("content-type", "application/json"))

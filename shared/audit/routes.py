@@ -13,6 +13,7 @@ from litestar.params import Parameter
 from shared.audit.recorder import AuditRecorder
 from shared.audit.store import AuditFilter, AuditPage, query_entries, verify_stored_chain
 from shared.db import MAX_PAGE, Database
+from shared.errors import FieldError, InvalidInput
 from shared.identity import requires_role
 from shared.roles import Role
 from shared.signing_keys import key_id_of
@@ -34,9 +35,25 @@ async def get_audit(
     """This service's audit entries, newest first, filtered by object, actor and time."""
     database: Database = state.database
     audit: AuditRecorder = state.audit
-    criteria = AuditFilter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
+    criteria = audit_filter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
     async with database.reading() as session:
         return await query_entries(session, audit.tables, audit.service, criteria, page, page_size)
+
+
+def audit_filter(*, object_type: str | None, object_id: str | None, actor: str | None, since: dt.datetime | None,
+                 until: dt.datetime | None) -> AuditFilter:
+    """The query's criteria; an instant with an offset that takes it outside years 1–9999 in UTC (such as
+    ``0001-01-01T00:00:00+01:00``) is refused naming the parameter, not left to fail in the database."""
+    errors = []
+    for name, instant in (("since", since), ("until", until)):
+        try:
+            if instant is not None:
+                instant.astimezone(dt.UTC)
+        except OverflowError:
+            errors.append(FieldError(name, "the instant is out of range (years 1 to 9999 in UTC)", "query"))
+    if errors:
+        raise InvalidInput(f"{errors[0].field}: {errors[0].message}", errors=errors)
+    return AuditFilter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
 
 
 class ChainVerification(msgspec.Struct, frozen=True):

@@ -5,7 +5,7 @@ included: shared/openapi.py declares them as problem documents).
 Experts and vendors are called in-process (ASGI) as a bureau admin with a fresh identity assertion
 each call; the gateway as a real process with the admin API key, in front of real services. A few
 records are made through the API first, so that lists hold rows and some generated calls name real
-objects. ``make test`` runs 25 examples an operation on SQLite; ``pytest -m heavy`` runs 150 on
+objects. ``make test`` runs 12 examples an operation on SQLite; ``pytest -m heavy`` runs 150 on
 SQLite and PostgreSQL, and fuzzes every operation of the gateway's merged document.
 """
 
@@ -35,7 +35,7 @@ from tests.support.databases import TestDatabases
 from tests.support.identity import BUREAU_USCC, AssertionMinter
 from tests.support.ports import free_port
 
-QUICK, THOROUGH = 25, 150
+QUICK, THOROUGH = 12, 150
 CHECKS = [not_a_server_error, response_schema_conformance]
 OTHER_UNIT = "91330326MA2CT8U6X4"
 SUPERVISOR_UNIT = "12330326000000001H"

@@ -1,6 +1,6 @@
 """Security: the identity assertion (expired, foreign, misaddressed or absent: 401 on every operation),
 calls that bypass the gateway, secrets and personal data kept out of the logs, the sealed list for
-every role, security headers, and the sign-in rate limit.
+every role, security headers, the sign-in rate limit, and expired or revoked sign-in tokens at the gateway.
 
 Proved elsewhere and not repeated here:
 - personal data encrypted at rest, raw rows on both backends:
@@ -28,7 +28,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.testing import TestClient
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.gateway.models import UserToken
 from shared.clock import beijing_today
 from shared.demo import make_uscc
 from shared.identifiers import id_number_check_character
@@ -144,10 +147,21 @@ def person(system: LocalSystem, username: str, unit: str, role: str) -> tuple[di
     return {"Authorization": f"Bearer {token}"}, token
 
 
+def wait_until_served(system: LocalSystem, timeout: float = 30) -> None:
+    """Until the gateway routes to both services: a process answers its health check a moment before
+    the gateway's own health round takes it into rotation, and until then forwarded calls get 503."""
+    deadline = time.monotonic() + timeout
+    for path in ("/api/v1/fields", "/api/v1/exclusions"):
+        while call(system, "GET", path).status_code != 200:
+            assert time.monotonic() < deadline, f"the gateway did not serve {path}"
+            time.sleep(0.3)
+
+
 @pytest.fixture(scope="module")
 def sealed_panel(local_system: LocalSystem) -> dict[str, Any]:
     """A revealed panel whose meeting is ahead (so its list is sealed), with the personal data and
     secrets it took to make: the values the log scan looks for."""
+    wait_until_served(local_system)
     serial = random.Random(str(local_system.data_dir)).randrange(100, 900)
     code = f"SEC-{serial}"
     assert call(local_system, "PUT", f"/api/v1/projects/{code}", json={
@@ -261,6 +275,7 @@ SECURITY_HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DEN
 
 
 def test_console_pages_api_answers_and_refusals_carry_the_security_headers(local_system: LocalSystem) -> None:
+    wait_until_served(local_system)
     answers = {
         "console sign-in page": call(local_system, "GET", "/sign-in", {}),
         "console verification page": call(local_system, "GET", "/verify", {}),
@@ -301,3 +316,32 @@ async def test_sign_in_beyond_the_limit_is_429_with_retry_after_even_with_the_ri
         assert limited.headers[header] == value
     # The API's quota is the caller's own: the admin key is not held back by the address's sign-in limit.
     assert (await gateway_client.get("/api/v1/auth/me", headers=admin_key)).status_code == 200
+
+
+async def test_an_expired_or_revoked_sign_in_token_is_refused(gateway_client) -> None:
+    """The gateway's side of expiry (an expired API key: tests/gateway/test_accounts.py)."""
+    admin_key = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
+    for username in ("expiring", "signing-out"):
+        created = await gateway_client.post("/api/v1/users", headers=admin_key, json={
+            "username": username, "display_name": username, "unit_uscc": BUREAU_USCC, "roles": ["auditor"],
+            "password": PASSWORD})
+        assert created.status_code == 201, created.text
+    tokens = {}
+    for username in ("expiring", "signing-out"):
+        signed_in = await gateway_client.post("/api/v1/auth/sign-in", json={"username": username, "password": PASSWORD})
+        assert signed_in.status_code == 200, signed_in.text
+        tokens[username] = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+        assert (await gateway_client.get("/api/v1/auth/me", headers=tokens[username])).status_code == 200
+    # Eight hours pass for one token (its row says so); the other is signed out.
+    engine = create_async_engine(gateway_client.app.state.database.engine.url)
+    async with engine.begin() as connection:
+        await connection.execute(update(UserToken).where(UserToken.username == "expiring").values(
+            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+    await engine.dispose()
+    assert (await gateway_client.post("/api/v1/auth/sign-out", headers=tokens["signing-out"])).status_code in (200, 204)
+    gateway_client.app.state.caller_cache.clear()  # what another gateway process sees within seconds
+    for username, headers in tokens.items():
+        response = await gateway_client.get("/api/v1/auth/me", headers=headers)
+        assert response.status_code == 401, (username, response.text)
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert response.headers["www-authenticate"].startswith("Bearer")

@@ -10,8 +10,8 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 
 from services.gateway.domain.audit import audit_page, verify_all
-from shared.audit.routes import AUDIT_READERS, ChainVerification
-from shared.audit.store import AuditFilter, AuditPage
+from shared.audit.routes import AUDIT_READERS, ChainVerification, audit_filter
+from shared.audit.store import AuditPage
 from shared.db import MAX_PAGE
 from shared.identity import requires_role
 
@@ -30,7 +30,7 @@ async def get_audit(
     page_size: int = Parameter(default=50, ge=1, le=500),
 ) -> AuditPage:
     """Audit entries newest first; filter by service, object, actor (subject) and time."""
-    criteria = AuditFilter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
+    criteria = audit_filter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
     return await audit_page(state.database, state.audit, state.upstreams, request.user, service, criteria,
                             page, page_size)
 

@@ -26,6 +26,20 @@ def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=dt.UTC)
 
 
+OUT_OF_UTC_RANGE = "the instant is out of range (years 1 to 9999 in UTC)"
+
+
+def fits_in_utc(moment: dt.datetime | None) -> bool:
+    """False for an instant whose offset takes it outside years 1–9999 in UTC (such as
+    ``0001-01-01T00:00:00+01:00``), which the database cannot store or compare: refuse it as input."""
+    try:
+        if moment is not None:
+            moment.astimezone(dt.UTC)
+    except OverflowError:
+        return False
+    return True
+
+
 def beijing_today() -> dt.date:
     return dt.datetime.now(BEIJING).date()
 

@@ -149,6 +149,12 @@ class LocalSystem:
     def dead_services(self) -> list[str]:
         return [name for name, process in self.processes.items() if process.poll() is not None]
 
+    def wait_for_a_stop(self, poll_seconds: float = 0.5) -> list[str]:
+        """Block while every process runs; then the names of those that have stopped."""
+        while not (dead := self.dead_services()):
+            time.sleep(poll_seconds)
+        return dead
+
 
 def _read_or_create(path: Path) -> str:
     if path.exists():

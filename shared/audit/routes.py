@@ -12,6 +12,7 @@ from litestar.params import Parameter
 
 from shared.audit.recorder import AuditRecorder
 from shared.audit.store import AuditFilter, AuditPage, query_entries, verify_stored_chain
+from shared.clock import OUT_OF_UTC_RANGE, fits_in_utc
 from shared.db import MAX_PAGE, Database
 from shared.errors import FieldError, InvalidInput
 from shared.identity import requires_role
@@ -42,15 +43,10 @@ async def get_audit(
 
 def audit_filter(*, object_type: str | None, object_id: str | None, actor: str | None, since: dt.datetime | None,
                  until: dt.datetime | None) -> AuditFilter:
-    """The query's criteria; an instant with an offset that takes it outside years 1–9999 in UTC (such as
-    ``0001-01-01T00:00:00+01:00``) is refused naming the parameter, not left to fail in the database."""
-    errors = []
-    for name, instant in (("since", since), ("until", until)):
-        try:
-            if instant is not None:
-                instant.astimezone(dt.UTC)
-        except OverflowError:
-            errors.append(FieldError(name, "the instant is out of range (years 1 to 9999 in UTC)", "query"))
+    """The query's criteria; an instant outside years 1–9999 in UTC is refused naming the parameter,
+    not left to fail in the database."""
+    errors = [FieldError(name, OUT_OF_UTC_RANGE, "query")
+              for name, instant in (("since", since), ("until", until)) if not fits_in_utc(instant)]
     if errors:
         raise InvalidInput(f"{errors[0].field}: {errors[0].message}", errors=errors)
     return AuditFilter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)

@@ -6,7 +6,6 @@ import argparse
 import os
 import signal
 import sys
-import time
 from types import FrameType
 
 from shared.cli.demo_accounts import DEMO_USERS, ensure_demo_accounts
@@ -49,10 +48,8 @@ def run(args: argparse.Namespace) -> int:
         password = ensure_demo_accounts(system.url(), system.admin_api_key or "",
                                         system.data_dir / "keys" / "demo-password")
         _print_banner(system, password)
-        while not system.dead_services():
-            time.sleep(0.5)
-        print(f"sortes: {', '.join(system.dead_services())} stopped unexpectedly; stopping the rest",
-              file=sys.stderr)
+        dead = system.wait_for_a_stop()
+        print(f"sortes: {', '.join(dead)} stopped unexpectedly; stopping the rest", file=sys.stderr)
         return 1
     except _Stop:
         print("\nsortes: stopping …", flush=True)

@@ -13,7 +13,6 @@ import asyncio
 import signal
 import socket
 import sys
-import time
 
 import asyncpg
 
@@ -87,10 +86,8 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"sortes: starting {args.replicas} × experts, {args.replicas} × vendors and the gateway …", flush=True)
         start(system, timeout=120)
         _print_banner(system)
-        while not system.dead_services():
-            time.sleep(0.5)
-        print(f"sortes: {', '.join(system.dead_services())} stopped unexpectedly; stopping the rest",
-              file=sys.stderr)
+        dead = system.wait_for_a_stop()
+        print(f"sortes: {', '.join(dead)} stopped unexpectedly; stopping the rest", file=sys.stderr)
         return 1
     except _Stop:
         print("\nsortes: stopping …", flush=True)

@@ -132,7 +132,7 @@ async def refuse_sealed_lookup(session: AsyncSession, actor: Identity, expert_co
     if actor.has_any([Role.BUREAU_ADMIN]):
         return
     for panel in await sealing_panels(session, expert_code):
-        if actor.subject not in (panel.organiser_subject, panel.supervisor_subject):
+        if not sees_sealed_list(actor, panel):
             raise NotPermitted("This expert is seated on a panel whose list is sealed until the meeting starts.")
 
 

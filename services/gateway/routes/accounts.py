@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
@@ -23,6 +21,7 @@ from services.gateway.schemas import (
     UserUpdate,
     UserView,
 )
+from shared.clock import OUT_OF_UTC_RANGE, fits_in_utc
 from shared.db import Database
 from shared.errors import InvalidInput, NotAuthenticated, Problem
 from shared.identity import requires_role
@@ -112,8 +111,8 @@ class AccountsController(Controller):
         async with state.database.transaction() as session:
             if await session.get(Unit, data.unit_uscc) is None:
                 raise InvalidInput.for_field("unit_uscc", "no such unit; create the unit first")
-            if not _in_utc_range(data.expires_at):
-                raise InvalidInput.for_field("expires_at", "the instant is out of range (years 1 to 9999 in UTC)")
+            if not fits_in_utc(data.expires_at):
+                raise InvalidInput.for_field("expires_at", OUT_OF_UTC_RANGE)
             key, value = await api_keys.create_api_key(
                 session, state.api_key_digester, state.audit, request.user, name=data.name,
                 roles=[role.value for role in data.roles], unit_uscc=data.unit_uscc, expires_at=data.expires_at)
@@ -127,13 +126,3 @@ class AccountsController(Controller):
         state.caller_cache.clear()
         return api_keys.api_key_view(key)
 
-
-def _in_utc_range(instant: dt.datetime | None) -> bool:
-    """False for an instant whose offset takes it outside years 1-9999 in UTC (``9999-12-31T23:59:59-01:00``),
-    which PostgreSQL cannot store; refused as invalid input rather than failing in the database."""
-    try:
-        if instant is not None:
-            instant.astimezone(dt.UTC)
-    except OverflowError:
-        return False
-    return True

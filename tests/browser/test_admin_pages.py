@@ -188,6 +188,8 @@ async def test_an_admin_imports_a_sheet_after_a_preview(page: Any, console: Cons
     template = await page.request.get(await page.get_attribute("#template-link", "href"))
     assert template.status == 200 and template.headers["content-type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    template_csv = await page.request.get(await page.get_attribute("#template-csv-link", "href"))
+    assert template_csv.status == 200 and (await template_csv.body()).decode("utf-8-sig").startswith(header)
     await page.set_input_files("#import-file", str(sheet))
     await page.click("#import-check")
     await expect(page.locator("#import-summary")).to_have_text(

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import openpyxl
+import pytest
 
 from services.experts.domain.spreadsheets import COLUMNS
 from tests.experts.helpers import admin, audit_entries, create_expert, valid_id_number
@@ -123,14 +124,23 @@ async def test_a_file_without_the_required_columns_is_refused_whole(experts_clie
     assert broken.status_code == 422
 
 
-async def test_the_template_has_the_import_columns(experts_client, minter) -> None:
-    response = await experts_client.get("/api/v1/experts/import-template", headers=admin(minter))
+@pytest.mark.parametrize("format", ["xlsx", "csv"])
+async def test_the_template_has_the_import_columns_and_imports_as_it_is(experts_client, minter, format) -> None:
+    response = await experts_client.get("/api/v1/experts/import-template", params={"format": format},
+                                        headers=admin(minter))
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    assert [cell.value for cell in sheet[1]] == HEADERS
-    example = [str(cell.value) for cell in sheet[2]]
-    imported = await upload(experts_client, minter, xlsx_file([example]), "t.xlsx", dry_run=True)
-    assert imported.json()["errors"] == []  # the example row itself is valid
+    assert f"experts-template.{format}" in response.headers["content-disposition"]
+    if format == "xlsx":
+        header = [cell.value for cell in openpyxl.load_workbook(io.BytesIO(response.content)).active[1]]
+    else:
+        header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert header == HEADERS
+    dry = (await upload(experts_client, minter, response.content, f"t.{format}", dry_run=True)).json()
+    assert (dry["created"], dry["errors"]) == (1, [])  # the example row itself is valid
+    imported = (await upload(experts_client, minter, response.content, f"t.{format}")).json()
+    assert (imported["created"], imported["errors"]) == (1, [])
+    listed = await experts_client.get("/api/v1/experts", params={"q": "张三"}, headers=admin(minter))
+    assert [item["name"] for item in listed.json()["items"]] == ["张三"]
 
 
 async def test_exports_stream_the_pool_with_personal_data_masked(experts_client, minter) -> None:

@@ -41,7 +41,7 @@ from shared.clock import beijing_today, utc_now
 from shared.crypto import normalise_id_number
 from shared.identifiers import id_number_problem
 from shared.identity import Identity
-from shared.spreadsheets import ImportReport, RowError, parse_date, sheet_bytes
+from shared.spreadsheets import ImportReport, RowError, SheetFormat, parse_date, sheet_bytes
 
 # Profile attribute → column header, in sheet order.
 COLUMNS = {
@@ -253,8 +253,9 @@ def _sheet_values(values: dict[str, Any]) -> dict[str, Any]:
 
 # The template and exports
 
-def template_xlsx() -> bytes:
-    return sheet_bytes("xlsx", "专家", [list(COLUMNS.values()), [
+def template(format: SheetFormat) -> bytes:
+    """The import columns and one example row that imports as it is."""
+    return sheet_bytes(format, "专家", [list(COLUMNS.values()), [
         "张三", "33032619800101001X", "1980-01-01", "平阳县某某单位", "11330326862981311N", "高级工程师", "15",
         "应用系统", "信息安全、数据资源", "13900000000", "6222000000000000000", "2026-03-01"]])
 

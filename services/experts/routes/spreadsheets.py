@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -14,7 +13,7 @@ from services.experts.domain import spreadsheets
 from shared.db import Database
 from shared.identity import requires_role
 from shared.roles import Role
-from shared.spreadsheets import XLSX_MEDIA_TYPE, ImportReport, SpreadsheetUpload, attachment, stream_sheet
+from shared.spreadsheets import ImportReport, SheetFormat, SpreadsheetUpload, attachment, media_type, stream_sheet
 
 
 class SpreadsheetsController(Controller):
@@ -36,13 +35,12 @@ class SpreadsheetsController(Controller):
                                                      dry_run=dry_run)
 
     @get("/import-template", guards=[requires_role(Role.BUREAU_ADMIN)], sync_to_thread=False)
-    def get_import_template(self) -> Response[bytes]:
-        return Response(spreadsheets.template_xlsx(), media_type=XLSX_MEDIA_TYPE,
-                        headers=attachment("experts-template.xlsx"))
+    def get_import_template(self, format: SheetFormat = Parameter(default="xlsx")) -> Response[bytes]:
+        return Response(spreadsheets.template(format), media_type=media_type(format),
+                        headers=attachment(f"experts-template.{format}"))
 
     @get("/export", guards=[requires_role(Role.BUREAU_ADMIN, Role.AUDITOR)])
-    async def export_experts(self, state: State, format: Literal["xlsx", "csv"] = Parameter(default="xlsx")
-                             ) -> Stream:
+    async def export_experts(self, state: State, format: SheetFormat = Parameter(default="xlsx")) -> Stream:
         """The whole pool, personal data masked; csv is UTF-8 with a BOM so Excel reads the Chinese."""
         return stream_sheet(_export_rows(state), format=format, title="专家", filename=f"experts.{format}")
 

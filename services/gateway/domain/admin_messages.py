@@ -113,7 +113,8 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
         "import": {
             "title": "导入专家", "intro": "上传按模板填写的 Excel（xlsx）或 CSV 文件（UTF-8 或 GB18030）。"
             "先检查全部行并列出问题，确认后才导入有效的行；身份证号已在库的人员将更新其信息。",
-            "template": "下载导入模板（xlsx）", "export_xlsx": "导出专家库（Excel）", "export_csv": "导出专家库（CSV）",
+            "template": "下载导入模板（xlsx）", "template_csv": "下载导入模板（CSV）",
+            "export_xlsx": "导出专家库（Excel）", "export_csv": "导出专家库（CSV）",
             "file": "文件", "check": "检查文件", "checking": "正在检查……", "confirm": "确认导入 {count} 行",
             "importing": "正在导入……", "rows": "共 {rows} 行：可导入 {valid} 行（新增 {created}，更新 {updated}），"
             "有问题 {rejected} 行。", "no_errors": "全部行均可导入。", "errors_title": "有问题的行（不会导入）",
@@ -194,7 +195,8 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "title": "Import experts", "intro": "Upload an xlsx or csv file (UTF-8 or GB18030) made from the "
             "template. Every row is checked first and its problems listed; only on confirmation are the valid "
             "rows imported. A person already in the pool (same ID number) is updated.",
-            "template": "Download the template (xlsx)", "export_xlsx": "Export the pool (Excel)",
+            "template": "Download the template (xlsx)", "template_csv": "Download the template (CSV)",
+            "export_xlsx": "Export the pool (Excel)",
             "export_csv": "Export the pool (CSV)", "file": "File", "check": "Check the file",
             "checking": "Checking…", "confirm": "Import {count} rows", "importing": "Importing…",
             "rows": "{rows} rows: {valid} can be imported ({created} new, {updated} updated), "

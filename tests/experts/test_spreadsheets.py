@@ -11,6 +11,7 @@ import pytest
 
 from services.experts.domain.spreadsheets import COLUMNS
 from tests.experts.helpers import admin, audit_entries, create_expert, valid_id_number
+from tests.support.sheets import csv_sheet, xlsx_sheet
 
 HEADERS = list(COLUMNS.values())
 
@@ -25,18 +26,11 @@ def row(name: str, id_number: str, **changes: str) -> list[str]:
 
 
 def csv_file(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([HEADERS, *rows])
-    return buffer.getvalue().encode(encoding)
+    return csv_sheet(HEADERS, rows, encoding)
 
 
 def xlsx_file(rows: list[list[object]]) -> bytes:
-    workbook = openpyxl.Workbook()
-    for values in [HEADERS, *rows]:
-        workbook.active.append(values)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_sheet(HEADERS, rows)
 
 
 async def upload(client, minter, content: bytes, filename: str, dry_run: bool = False):

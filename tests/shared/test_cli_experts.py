@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import openpyxl
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -21,6 +18,7 @@ from shared.cli.main import main
 from tests.experts.helpers import admin, audit_entries, create_expert, valid_id_number
 from tests.support.databases import TestDatabases
 from tests.support.identity import AssertionMinter
+from tests.support.sheets import csv_sheet, xlsx_sheet
 
 
 @pytest.fixture
@@ -46,17 +44,12 @@ def sheet_row(name: str, id_number: str, **changes: str) -> list[str]:
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([list(COLUMNS.values()), *rows])
-    path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
+    path.write_bytes(csv_sheet(list(COLUMNS.values()), rows))
     return path
 
 
 def write_xlsx(path: Path, rows: list[list[str]]) -> Path:
-    workbook = openpyxl.Workbook()
-    for values in [list(COLUMNS.values()), *rows]:
-        workbook.active.append(values)
-    workbook.save(path)
+    path.write_bytes(xlsx_sheet(list(COLUMNS.values()), rows))
     return path
 
 

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from services.vendors.domain.spreadsheets import COLUMNS, EXPORT_COLUMNS, MASKED_ID_HEADER
+from tests.support.sheets import csv_sheet, xlsx_sheet
 from tests.vendors.conftest import VendorsApi, valid_id_number
 
 HEADERS = list(COLUMNS.values())
@@ -22,18 +23,11 @@ def row(uscc: str, name: str, **changes: str) -> list[str]:
 
 
 def csv_file(rows: list[list[str]], headers: list[str] = HEADERS, encoding: str = "utf-8-sig") -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([headers, *rows])
-    return buffer.getvalue().encode(encoding)
+    return csv_sheet(headers, rows, encoding)
 
 
 def xlsx_file(rows: list[list[Any]]) -> bytes:
-    workbook = openpyxl.Workbook()
-    for values in [HEADERS, *rows]:
-        workbook.active.append(values)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_sheet(HEADERS, rows)
 
 
 async def upload(api: VendorsApi, content: bytes, filename: str, dry_run: bool = False,

@@ -442,6 +442,24 @@ class Invitation(msgspec.Struct, frozen=True):
     state: str
 
 
+class SupervisedDraw(msgspec.Struct, frozen=True):
+    """A draw naming the caller as its supervisor (监督人员). Never a member's name or pool number:
+    the panel's list is sealed until the meeting."""
+
+    draw_id: str
+    kind: Literal["panel", "supplementary", "spot_check"]
+    panel_id: str | None  # None for a spot check
+    project_code: str
+    purpose: str
+    status: str  # committed (awaiting the witness), revealed, cancelled
+    committed_at: dt.datetime
+    committed_by: str
+    meeting_on: dt.date | None  # the panel's Beijing date; None for a spot check
+    seats: dict[str, int] | None  # the panel's seats by field (a supplementary draw fills some of them)
+    revealed_at: dt.datetime | None = None
+    cancelled_at: dt.datetime | None = None
+
+
 class CalendarDayView(msgspec.Struct, frozen=True):
     day: dt.date
     is_working: bool

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.clock import beijing_today
+from shared.clock import BEIJING, beijing_today
 from shared.demo import bureau_unit, make_uscc
 from tests.browser.conftest import ON_SQLITE_SYSTEM, PASSWORD, VIEWPORT, Console, sign_in
 
@@ -121,13 +121,19 @@ def meeting(days: int) -> str:
     return (beijing_today() + dt.timedelta(days=days)).isoformat()
 
 
-def panel_by_api(console: Console, scene: Scene, project: str, field: str, day: str, reserves: int) -> str:
-    """A committed and revealed panel, as the lifecycle system and the supervisor would make it."""
+def committed_by_api(console: Console, scene: Scene, project: str, field: str, day: str, reserves: int,
+                     purpose: str = "technical_review") -> dict[str, Any]:
+    """A committed panel awaiting the supervisor's witness, as the lifecycle system would ask for it."""
     committed = call(console, "POST", f"/api/v1/projects/{project}/panels", scene.organiser, json={
-        "purpose": "technical_review", "meeting_on": day, "halves": ["morning"],
+        "purpose": purpose, "meeting_on": day, "halves": ["morning"],
         "seats": [{"field": field, "count": 1}], "reserves": reserves, "supervisor": "console.supervisor"})
     assert committed.status_code == 201, committed.text
-    draw_id = committed.json()["id"]
+    return committed.json()
+
+
+def panel_by_api(console: Console, scene: Scene, project: str, field: str, day: str, reserves: int) -> str:
+    """A committed and revealed panel, as the lifecycle system and the supervisor would make it."""
+    draw_id = committed_by_api(console, scene, project, field, day, reserves)["id"]
     revealed = call(console, "POST", f"/api/v1/draws/{draw_id}/reveal", scene.supervisor, json={"witness": "7731"})
     assert revealed.status_code == 200, revealed.text
     return draw_id
@@ -437,3 +443,33 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
     assert await page.inner_text("#panel-status") == "已取消"
     assert "项目暂缓" in await page.inner_text("main")
     await screenshot(page, "call-sheet-cancelled")
+
+
+async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_page(
+        page: Any, console: Console, scene: Scene, screenshot: Any) -> None:
+    project = scene.project(console, "W")
+    draw = committed_by_api(console, scene, project, scene.draw_field, meeting(26), reserves=0, purpose="acceptance")
+    draw_id = draw["id"]
+    committed_at = dt.datetime.fromisoformat(draw["committed_at"]).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    await sign_in(page, "console.supervisor")
+    assert page.url.endswith("/home/supervisor")
+    assert await page.inner_text("#supervising h2") == "待我见证的抽取"
+    waiting = page.locator(f'#supervising-list tr[data-draw="{draw_id}"]')
+    assert [await cell.inner_text() for cell in await waiting.locator("td").all()][:4] == [
+        project, "验收", meeting(26), committed_at]
+    assert await page.locator(f'#witnessed-list tr[data-draw="{draw_id}"]').count() == 0
+    assert await page.is_visible("#open-draw")  # typing a number still works, below the list
+    await screenshot(page, "home-supervisor")
+
+    async with page.expect_navigation(url=f"**/draws/{draw_id}"):
+        await waiting.locator("a").click()
+    assert await page.is_visible("#witness-panel") and await page.inner_text("#draw-status") == "已承诺，待监督人揭示"
+    await page.fill("#witness", "现场掷骰 6-1-4")
+    accept_dialogs(page)
+    await page.click("#reveal")
+    await page.wait_for_selector("#result")
+
+    await page.goto("/")
+    assert await page.locator(f'#supervising-list tr[data-draw="{draw_id}"]').count() == 0
+    assert await page.inner_text(f'#witnessed-list tr[data-draw="{draw_id}"] td.state') == "已揭示"
+    await screenshot(page, "home-supervisor-witnessed")

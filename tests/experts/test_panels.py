@@ -8,9 +8,10 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
-from shared.clock import beijing_today
+from services.experts.models import Draw
+from shared.clock import beijing_today, utc_now
 from shared.draw import KeySet, verify_record
 from tests.experts.helpers import OTHER_UNIT, admin, audit_entries, create_expert, direct_database
 
@@ -354,6 +355,79 @@ async def test_answers_and_evaluations_follow_the_meeting_and_feed_the_suspensio
         expert = (await experts_client.get(f"/api/v1/experts/{absent}", headers=admin(minter))).json()
         assert expert["status"] == ("active" if panel is panels[0] else "suspended")
     assert "no-shows" in expert["status_reason"]
+
+
+async def supervising(client, headers: dict[str, str]) -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/panels/supervising", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_supervising_lists_the_draws_awaiting_the_callers_witness_then_the_settled_ones(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    pool = await build_pool(experts_client, minter, 4)
+    mine = await ask_panel(experts_client, minter)
+    someone_elses = await ask_panel(experts_client, minter, panel_body(supervisor={
+        "subject": "user:other-supervisor", "name": "张监督", "unit": SUPERVISOR_UNIT}), project="P2")
+    response = await experts_client.post("/api/v1/spot-checks", headers=admin(minter), json={
+        "year": 2026, "submissions": [{"project_code": "PY-2026-001", "kind": "application"}],
+        "supervisor": SUPERVISOR})
+    assert response.status_code == 201, response.text
+    spot_check = response.json()
+    async with direct_database(experts_client) as database, database.transaction() as session:
+        # Commits a second apart at most: the spot check is made the older one for a settled order.
+        await session.execute(update(Draw).where(Draw.id == spot_check["id"]).values(
+            committed_at=utc_now() - dt.timedelta(minutes=1)))
+
+    waiting = await supervising(experts_client, supervisor(minter))
+    assert [(item["draw_id"], item["status"]) for item in waiting] == [(mine["id"], "committed"),
+                                                                       (spot_check["id"], "committed")]
+    assert waiting[0] == {
+        "draw_id": mine["id"], "kind": "panel", "panel_id": mine["panel"]["id"], "project_code": "P1",
+        "purpose": "technical_review", "status": "committed", "committed_at": mine["committed_at"],
+        "committed_by": "user:organiser", "meeting_on": MEETING.isoformat(), "seats": {"APP": 2},
+        "revealed_at": None, "cancelled_at": None}
+    assert waiting[0]["committed_at"].endswith("Z")
+    assert (waiting[1]["kind"], waiting[1]["panel_id"], waiting[1]["meeting_on"], waiting[1]["seats"],
+            waiting[1]["project_code"]) == ("spot_check", None, None, None, "SPOT-2026")
+    others = await supervising(experts_client, supervisor(minter, subject="user:other-supervisor"))
+    assert [item["draw_id"] for item in others] == [someone_elses["id"]]
+
+    revealed = await reveal(experts_client, minter, mine["id"])
+    response = await experts_client.get("/api/v1/panels/supervising", headers=supervisor(minter))
+    after = response.json()  # what awaits the witness first, though the reveal is newer
+    assert [(item["draw_id"], item["status"]) for item in after] == [(spot_check["id"], "committed"),
+                                                                     (mine["id"], "revealed")]
+    assert after[1]["revealed_at"] is not None and after[1]["cancelled_at"] is None
+    # The panel's list is sealed until the meeting: not one pool number or name in the answer.
+    assert seated(revealed) and all(code not in response.text for code in pool)
+    assert "专家APP" not in response.text and "name" not in after[1]
+
+    response = await experts_client.post(f"/api/v1/draws/{someone_elses['id']}/cancel",
+                                         json={"reason": "项目暂停"}, headers=organiser(minter))
+    assert response.status_code == 200, response.text
+    others = await supervising(experts_client, supervisor(minter, subject="user:other-supervisor"))
+    assert [(item["status"], item["cancelled_at"] is not None) for item in others] == [("cancelled", True)]
+
+    # A draw settled more than 90 days ago leaves the list; one awaiting the witness never does.
+    async with direct_database(experts_client) as database, database.transaction() as session:
+        await session.execute(update(Draw).where(Draw.id.in_([mine["id"], spot_check["id"]])).values(
+            committed_at=utc_now() - dt.timedelta(days=120)))
+        await session.execute(update(Draw).where(Draw.id == mine["id"]).values(
+            revealed_at=utc_now() - dt.timedelta(days=91)))
+    assert [item["draw_id"] for item in await supervising(experts_client, supervisor(minter))] == [spot_check["id"]]
+
+
+async def test_supervising_is_for_supervisors_only(experts_client, minter) -> None:
+    for headers in (organiser(minter), admin(minter), minter.headers("experts", "auditor"),
+                    minter.headers("experts", "service")):
+        response = await experts_client.get("/api/v1/panels/supervising", headers=headers)
+        assert response.status_code == 403, headers
+        assert response.headers["content-type"].startswith("application/problem+json")
+    response = await experts_client.get("/api/v1/panels/supervising")
+    assert response.status_code == 401
 
 
 async def test_the_annual_spot_check_draws_ten_percent_with_the_same_protocol(experts_client, minter) -> None:

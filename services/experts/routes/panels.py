@@ -1,4 +1,4 @@
-"""The organiser's to-do list and an expert's own invitations."""
+"""The organiser's to-do list, the supervisor's draws to witness and an expert's own invitations."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 
-from services.experts.domain import evaluations
-from services.experts.schemas import Invitation, TodoItem
+from services.experts.domain import evaluations, supervision
+from services.experts.schemas import Invitation, SupervisedDraw, TodoItem
 from shared.db import Database
 from shared.identity import Identity, requires_role
 from shared.roles import Role
@@ -24,6 +24,16 @@ class PanelsController(Controller):
         database: Database = state.database
         async with database.reading() as session:
             return await evaluations.todo_list(session, request.user, state.rules.evaluation_working_days)
+
+    @get("/supervising", guards=[requires_role(Role.SUPERVISOR)])
+    async def supervising(self, request: Request[Identity, Any, State], state: State) -> list[SupervisedDraw]:
+        """The draws naming the caller as supervisor: first every one still committed (awaiting the
+        witness; reveal it under /api/v1/draws), then those revealed or cancelled in the last 90 days,
+        newest first. No member names or pool numbers. Not paginated: one person's draws are few, since
+        a committed draw waits only until it is revealed or cancelled and the rest reach back 90 days."""
+        database: Database = state.database
+        async with database.reading() as session:
+            return await supervision.supervised_draws(session, request.user)
 
     @get("/invitations", guards=[requires_role(Role.EXPERT)])
     async def invitations(self, request: Request[Identity, Any, State], state: State) -> list[Invitation]:

@@ -21,6 +21,7 @@ API = "/api/v1"
 HALVES = ("morning", "afternoon")
 CHANNELS = ("phone", "sms", "in_person", "unreachable")
 HOLDING = ("invited", "accepted")  # states that hold a seat (services/experts/domain/seats.py)
+RECENTLY_WITNESSED_SHOWN = 10  # the latest few on the home page; /api/v1/panels/supervising has 90 days
 
 
 async def read(upstreams: Upstreams, identity: Identity, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -69,11 +70,25 @@ async def home_sections(upstreams: Upstreams, identity: Identity, role: Role) ->
     if role in (Role.ORGANISER, Role.BUREAU_ADMIN):
         return {"panel_section": "console/home_organiser.html",
                 "todo": await _read_or_none(upstreams, identity, "/panels/todo")}
-    if role in (Role.SUPERVISOR, Role.AUDITOR):
-        return {"panel_section": "console/home_supervisor.html"}
+    if role == Role.SUPERVISOR:
+        return {"panel_section": "console/home_supervisor.html", **await supervisor_home(upstreams, identity)}
+    if role == Role.AUDITOR:  # reads any draw, witnesses none
+        return {"panel_section": "console/home_open_draw.html"}
     if role == Role.EXPERT:
         return {"panel_section": "console/home_expert.html", **await expert_home(upstreams, identity)}
     return {}
+
+
+async def supervisor_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any]:
+    """The draws naming the supervisor: those awaiting the witness, and a few recently revealed or
+    cancelled; both None when the experts service cannot say."""
+    draws = await _read_or_none(upstreams, identity, "/panels/supervising")
+    if draws is None:
+        return {"awaiting_witness": None, "witnessed": None}
+    rows = [{**draw, "committed_at": beijing(draw["committed_at"]),
+             "settled_at": beijing(draw["revealed_at"] or draw["cancelled_at"])} for draw in draws]
+    return {"awaiting_witness": [row for row in rows if row["status"] == "committed"],
+            "witnessed": [row for row in rows if row["status"] != "committed"][:RECENTLY_WITNESSED_SHOWN]}
 
 
 async def expert_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any]:

@@ -236,6 +236,8 @@ class RatingLevel(StrEnum):
 
 
 Visibility = Literal["bureau", "government", "public"]
+# 意见期内 / 有异议，待复核 / 已生效: computed from the comment window, the comment and the review.
+RatingStatus = Literal["open_for_comment", "disputed", "final"]
 
 
 class RatingFactors(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -297,7 +299,7 @@ class RatingView(msgspec.Struct, frozen=True):
     comment: RatingCommentView | None
     review: RatingReviewView | None
     final_level: RatingLevel  # the review's revised level, else the rating's own
-    status: Literal["open_for_comment", "disputed", "final"]
+    status: RatingStatus
     finalised_at: dt.datetime | None  # when rating.final was published: on review, or after the window lapsed
 
 

@@ -1,7 +1,8 @@
 """The vendor pages in the console, as their users try them: a procurement officer finds a vendor and
 reads its detail, records an engagement, checks two bidders (one barred with its citation of Art. 29)
 and prints the result and the barred list; a rater rates a vendor, the vendor comments and disputes,
-a reviewer from another unit settles it; a vendor sees only its own ratings."""
+a reviewer from another unit settles it, finding it in the queue of disputed ratings; a vendor sees
+only its own ratings."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from services.gateway.domain.sessions import SESSION_COOKIE
+from shared.clock import beijing_today
 from shared.demo import bureau_unit
 from shared.identifiers import id_number_check_character, uscc_check_character
 from tests.browser.conftest import ON_SQLITE_SYSTEM, PASSWORD, Console, sign_in
@@ -303,6 +305,94 @@ async def test_a_rater_rates_the_vendor_comments_and_a_reviewer_settles_the_disp
     assert await rating.locator(".review-outcome").inner_text() == "改评：良好"
     assert await rating.locator(".final-level").inner_text() == "良好"
     await screenshot(page, "rating-reviewed")
+
+
+async def test_a_reviewer_works_through_the_queue_of_disputed_ratings(page: Any, console: Console,
+                                                                      project: dict[str, str], screenshot: Any) -> None:
+    builder, bureau = project["builder"], bureau_unit().uscc
+    admin = {"Authorization": f"Bearer {console.system.admin_api_key}"}
+
+    def call(path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        return _ok(httpx.post(console.url + path, headers=headers, json=body, timeout=30))
+
+    def key(role: str, unit: str) -> dict[str, str]:
+        created = call("/api/v1/api-keys", {"name": f"queue {role} {project['tag']}", "roles": [role],
+                                            "unit_uscc": unit}, admin)
+        return {"Authorization": f"Bearer {created['value']}"}
+
+    # The owner unit's rater rates the builder, and so does a rater of the reviewer's own unit (the bureau);
+    # the builder disputes both, the owner unit's rating first.
+    other_unit = make_uscc("11330326")
+    call("/api/v1/units", {"uscc": other_unit, "name": f"平阳县财政局{project['tag']}"}, admin)
+    raters = [({"Authorization": f"Bearer {project['rater_token']}"}, "government"), (key("rater", bureau), "bureau")]
+    disputed = [call(f"/api/v1/vendors/{builder}/ratings", {
+        "stage": "年度运维", "factors": LEVELS, "overall": "basically_qualified", "narrative": "响应超时三次。",
+        "visibility": visibility}, headers) for headers, visibility in raters]
+    for rating in disputed:
+        call(f"/api/v1/ratings/{rating['id']}/comment", {"text": "超时系停电所致，申请复核。", "disputes": True},
+             {"Authorization": f"Bearer {project['vendor_token']}"})
+    owner_rating, own_unit_rating = disputed
+
+    await enter_as(page, console, project, "reviewer")
+    async with page.expect_navigation():
+        await page.click(".topbar nav >> text=待复核评价")
+    assert await page.inner_text("#disputed-title") == "待复核的争议评价"
+    rows = page.locator("#disputed-ratings tbody tr")
+    assert [await row.get_attribute("data-rating") for row in await rows.all()] == [
+        str(owner_rating["id"]), str(own_unit_rating["id"])]  # oldest dispute first
+    first, second = rows.nth(0), rows.nth(1)
+    assert f"平阳县集成科技{project['tag']}有限公司" in await first.locator(".vendor-ratings").inner_text()
+    assert await first.locator(".rater-unit").inner_text() == owner_rating["rater_unit"]
+    assert await first.locator(".level").inner_text() == "基本合格"
+    assert await first.locator(".rated-on").inner_text() == beijing_today().isoformat()
+    assert (await first.locator(".disputed-at").inner_text()).startswith(beijing_today().isoformat())
+    assert await first.locator(".review-link").inner_text() == "去复核"
+    assert await second.locator(".rater-unit").inner_text() == bureau
+    assert await second.locator(".review-action").inner_text() == "本单位作出的评价，不得复核"
+    assert await second.locator(".review-link").count() == 0
+    await screenshot(page, "ratings-disputed-queue")
+
+    async with page.expect_navigation(url=f"**/vendors/{builder}/ratings#rating-{owner_rating['id']}"):
+        await first.locator(".review-link").click()
+    section = page.locator(f"#rating-{owner_rating['id']}")
+    assert await section.get_attribute("data-status") == "disputed"
+    assert await page.locator(f"#rating-{own_unit_rating['id']} .own-unit").inner_text() == \
+        "本单位作出的评价须由其他单位复核。"
+    await section.locator("textarea").fill("停电记录属实，但未启用备用方案，维持原评价。")
+    async with page.expect_navigation():
+        await section.locator("button[type=submit]").click()
+    assert await page.locator(f"#rating-{owner_rating['id']}").get_attribute("data-status") == "final"
+
+    async with page.expect_navigation():
+        await page.click(".topbar nav >> text=待复核评价")
+    assert [await row.get_attribute("data-rating") for row in await rows.all()] == [str(own_unit_rating["id"])]
+    # A reviewer of another unit than the bureau settles the bureau's own rating; then the queue is empty.
+    call(f"/api/v1/ratings/{own_unit_rating['id']}/review", {"outcome": "upheld", "narrative": "维持原评价。"},
+         key("rating_reviewer", other_unit))
+    await page.reload()
+    assert await page.locator("#disputed-ratings").count() == 0
+    assert await page.inner_text("#no-disputed") == "目前没有待复核的争议评价。"
+    await screenshot(page, "ratings-disputed-empty")
+    await page.goto("/ratings/disputed?lang=en")
+    assert await page.inner_text("#disputed-title") == "Disputed ratings awaiting review"
+    assert await page.inner_text("#no-disputed") == "No disputed rating awaits review."
+    assert "Disputed ratings" in await page.locator(".topbar nav a").all_inner_texts()
+    await page.goto("/ratings/disputed?lang=zh")
+
+
+async def test_auditors_and_admins_read_the_queue_and_others_do_not_reach_it(
+        page: Any, console: Console, project: dict[str, str]) -> None:
+    for username in ("console.auditor", "console.admin"):
+        await page.context.clear_cookies()
+        await sign_in(page, username)
+        assert "待复核评价" in await page.locator(".topbar nav a").all_inner_texts()
+        response = await page.goto("/ratings/disputed")
+        assert response.status == 200 and await page.inner_text("#disputed-title") == "待复核的争议评价"
+    for who in ("rater", "vendor", "officer"):
+        await enter_as(page, console, project, who)
+        assert "待复核评价" not in await page.locator(".topbar nav a").all_inner_texts()
+        response = await page.goto("/ratings/disputed")
+        assert response.status == 403 and await page.inner_text("h1") == "无权访问"
 
 
 async def test_a_vendor_sees_only_its_own_ratings(page: Any, console: Console, project: dict[str, str],

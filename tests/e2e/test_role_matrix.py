@@ -82,6 +82,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/exclusions"): ADMIN,
     ("GET", "/api/v1/vendors/{uscc}/ratings"): EVERYONE,
     ("POST", "/api/v1/vendors/{uscc}/ratings"): frozenset({Role.RATER}),
+    # Across vendors (the reviewers' queue of disputes); only for roles that see every rating.
+    ("GET", "/api/v1/ratings"): frozenset({Role.RATING_REVIEWER, Role.BUREAU_ADMIN, Role.AUDITOR}),
     ("POST", "/api/v1/ratings/{rating_id}/comment"): frozenset({Role.VENDOR}),
     ("POST", "/api/v1/ratings/{rating_id}/review"): frozenset({Role.RATING_REVIEWER}),
     ("POST", "/api/v1/projects/{code}/panels"): ORGANISERS,
@@ -100,6 +102,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/draws/{draw_id}/cancel"): ORGANISERS,
     ("GET", "/api/v1/panels/todo"): frozenset({Role.ORGANISER, Role.BUREAU_ADMIN}),
     ("GET", "/api/v1/panels/invitations"): frozenset({Role.EXPERT}),
+    ("GET", "/api/v1/panels/supervising"): frozenset({Role.SUPERVISOR}),
     ("POST", "/api/v1/spot-checks"): frozenset({Role.BUREAU_ADMIN, Role.SERVICE}),
     ("GET", "/api/v1/draw-statistics"): ADMIN_AUDITOR,
     ("GET", "/api/v1/calendar"): EVERYONE,

@@ -71,7 +71,7 @@ async def test_an_absent_service_is_a_503() -> None:
     ("/vendors/91330326MA2CT8U6X0/ratings", "vendors"), ("/projects/PY-1/engagements", "vendors"),
     ("/projects/PY-1/lots/L1/conflict-checks", "vendors"), ("/exclusions", "vendors"),
     ("/ratings/7/comment", "vendors"), ("/conflict-checks/9", "vendors"), ("/projects/PY-1/barred-list", "vendors"),
-    ("/public-ratings", "vendors"),
+    ("/public-ratings", "vendors"), ("/ratings", "vendors"), ("/ratingsx", None),
     ("/expertsx", None), ("/nothing", None), ("/projects/PY-1", None),
 ])
 def test_each_path_goes_to_the_service_that_owns_it(path: str, service: str | None) -> None:

@@ -78,6 +78,7 @@ VENDOR_MESSAGES: dict[str, dict[str, Any]] = {
     "zh": {
         "api": _ZH_API,
         "nav_vendors": "供应商库", "nav_projects": "项目与冲突检查", "nav_my_ratings": "本单位评价",
+        "nav_disputed_ratings": "待复核评价",
         "statuses": {"active": "正常", "suspended": "暂停", "deregistered": "注销"},
         "roles": {"overall_design": "总体设计", "specification": "规范编制", "project_management": "项目管理",
                   "supervision": "监理", "testing": "检测", "construction": "建设/集成", "software": "软件开发",
@@ -154,10 +155,18 @@ VENDOR_MESSAGES: dict[str, dict[str, Any]] = {
         "reviewer_unit": "复核单位", "reviewed_at": "复核时间（北京）",
         "own_unit_review": "本单位作出的评价须由其他单位复核。",
         "window_closed": "意见期已结束，供应商未提出意见。", "level": "等级",
+        # the rating reviewers' queue
+        "disputed_title": "待复核的争议评价",
+        "disputed_intro": "供应商提出异议、尚待复核的评价，按提出异议的先后排列。"
+                          "复核人不得复核本单位作出的评价。",
+        "disputed_total": "共 {total} 条，第 {page}/{pages} 页", "vendor": "供应商", "disputed_at": "提出异议（北京）",
+        "go_review": "去复核", "own_unit_no_review": "本单位作出的评价，不得复核",
+        "no_disputed": "目前没有待复核的争议评价。",
     },
     "en": {
         "api": _EN_API,
         "nav_vendors": "Vendors", "nav_projects": "Projects & checks", "nav_my_ratings": "Our ratings",
+        "nav_disputed_ratings": "Disputed ratings",
         "statuses": {"active": "Active", "suspended": "Suspended", "deregistered": "Deregistered"},
         "roles": {"overall_design": "Overall design", "specification": "Specification", "project_management":
                   "Project management", "supervision": "Supervision", "testing": "Testing",
@@ -240,6 +249,13 @@ VENDOR_MESSAGES: dict[str, dict[str, Any]] = {
         "reviewer_unit": "Reviewer unit", "reviewed_at": "Reviewed at (Beijing)",
         "own_unit_review": "A rating of your own unit is reviewed by another unit.",
         "window_closed": "The comment window closed without a comment.", "level": "Level",
+        "disputed_title": "Disputed ratings awaiting review",
+        "disputed_intro": "Ratings their vendor disputes, awaiting review, oldest dispute first. A reviewer never "
+                          "reviews a rating made by their own unit.",
+        "disputed_total": "{total} ratings, page {page}/{pages}", "vendor": "Vendor",
+        "disputed_at": "Disputed (Beijing)",
+        "go_review": "Review", "own_unit_no_review": "Rated by your own unit: not for you to review",
+        "no_disputed": "No disputed rating awaits review.",
     },
 }
 
@@ -265,6 +281,7 @@ _NAVIGATION = (
                                  "organiser"}),
     ("/procurement/projects", "nav_projects", {"procurement_officer", "bureau_admin", "auditor"}),
     ("/ratings/mine", "nav_my_ratings", {"vendor"}),
+    ("/ratings/disputed", "nav_disputed_ratings", {"rating_reviewer", "bureau_admin", "auditor"}),
 )
 
 

@@ -24,7 +24,7 @@ from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.vendor_messages import ENGAGEMENT_ROLES, yuan
 from services.gateway.domain.vendor_pages import API, beijing, read
 from services.gateway.domain.vendor_pages import segment as _path_part
-from services.gateway.routes.console_ratings import RATING_PAGES, REGISTRY_READERS, vendor_page
+from services.gateway.routes.console_ratings import RATING_PAGES, REGISTRY_READERS, page_number, vendor_page
 from shared.errors import NotFound, Problem
 from shared.identity import Identity, requires_role
 from shared.roles import Role
@@ -38,13 +38,6 @@ ANY_PROJECT = (Role.BUREAU_ADMIN, Role.AUDITOR)
 _ENGAGEMENT_READS = asyncio.Semaphore(8)
 
 
-def _page_number(request: Request) -> int:
-    try:
-        return max(1, min(10_000, int(request.query_params.get("page", "1"))))
-    except ValueError:
-        return 1
-
-
 # --- the registry ---------------------------------------------------------------------------------
 
 
@@ -53,7 +46,7 @@ async def vendors_list(request: Request, state: State) -> Template:
     query = str(request.query_params.get("q", "")).strip()[:200]
     status = str(request.query_params.get("status", ""))
     status = status if status in ("active", "suspended", "deregistered") else ""
-    number = _page_number(request)
+    number = page_number(request)
     params: dict[str, Any] = {"page": number, "page_size": PAGE_SIZE}
     if query:
         params["q"] = query

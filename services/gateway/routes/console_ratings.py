@@ -1,6 +1,6 @@
 """The console's rating pages (Art. 28): a vendor's ratings with the vendor's comment and the review of a
 dispute beside each, the rater's form (five factors, five levels with their written definitions, a
-narrative, the visibility), and a vendor's own ratings.
+narrative, the visibility), a vendor's own ratings, and the rating reviewers' queue of disputed ratings.
 
 What each role may do is offered where the API allows it: a rater rates, the rated vendor comments
 once within the window (and may dispute), a rating reviewer from another unit than the rater's
@@ -30,12 +30,30 @@ PEOPLE = tuple(role for role in ALL_ROLES if role != Role.SERVICE)
 # Who reads the registry (services/vendors/routes/access.py REGISTRY_READERS, people only).
 REGISTRY_READERS = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.PROCUREMENT_OFFICER, Role.RATER, Role.RATING_REVIEWER,
                     Role.ORGANISER)
+# Who lists ratings across vendors (services/vendors/routes/ratings.py ACROSS_VENDORS).
+ACROSS_VENDORS = (Role.RATING_REVIEWER, Role.BUREAU_ADMIN, Role.AUDITOR)
+QUEUE_PAGE_SIZE = 30
 
 
 def vendor_page(request: Request, template: str, **context: Any) -> Template:
     """A vendor page: the console's layout, with the vendor pages' words (``v``) and script words."""
     return page(request, template, user=request.user, session_token=_session_token(request),
                 **vendor_context(language(request)), **context)
+
+
+def page_number(request: Request) -> int:
+    try:
+        return max(1, min(10_000, int(request.query_params.get("page", "1"))))
+    except ValueError:
+        return 1
+
+
+def review_offer(identity: Identity, rating: dict[str, Any]) -> dict[str, bool]:
+    """Whether a disputed rating is offered to ``identity`` for review, or marked as its own unit's
+    rating (never reviewed by the rater's unit): the same on a vendor's ratings page and in the queue."""
+    disputed = identity.has_any([Role.RATING_REVIEWER]) and rating["status"] == "disputed"
+    own_unit = identity.unit == rating["rater_unit"]
+    return {"may_review": disputed and not own_unit, "own_unit_dispute": disputed and own_unit}
 
 
 @get("/ratings/mine", guards=[requires_role(Role.VENDOR)], include_in_schema=False)
@@ -55,14 +73,24 @@ async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> T
     name = ratings["items"][0]["vendor_name"] if ratings["items"] else await _vendor_name(state, identity, uscc)
     is_vendor = identity.has_any([Role.VENDOR]) and identity.unit == uscc
     rows = [{**item, "may_comment": is_vendor and item["status"] == "open_for_comment" and not item["comment"],
-             "may_review": identity.has_any([Role.RATING_REVIEWER]) and item["status"] == "disputed"
-             and identity.unit != item["rater_unit"],
-             "own_unit_dispute": identity.has_any([Role.RATING_REVIEWER]) and item["status"] == "disputed"
-             and identity.unit == item["rater_unit"]}
-            for item in ratings["items"]]
+             **review_offer(identity, item)} for item in ratings["items"]]
     return vendor_page(request, "console/ratings.html", uscc=uscc, vendor_name=name, ratings=rows,
                        aggregate=ratings["aggregate"], factors=FACTORS, levels=LEVELS, is_vendor=is_vendor,
                        may_rate=identity.has_any([Role.RATER]), beijing=beijing)
+
+
+@get("/ratings/disputed", guards=[requires_role(*ACROSS_VENDORS)], include_in_schema=False)
+async def disputed_ratings(request: Request, state: State) -> Template:
+    """待复核的争议评价: every vendor's disputed ratings, oldest dispute first (the order a reviewer works
+    in), each linking to its vendor's ratings page, where the review form is."""
+    identity: Identity = request.user
+    number = page_number(request)
+    found = await read(state.upstreams, identity, "/ratings",
+                       {"status": "disputed", "page": number, "page_size": QUEUE_PAGE_SIZE})
+    return vendor_page(request, "console/ratings_disputed.html",
+                       ratings=[{**item, **review_offer(identity, item)} for item in found["items"]],
+                       total=found["total"], page_number=number, pages=max(1, -(-found["total"] // QUEUE_PAGE_SIZE)),
+                       beijing=beijing)
 
 
 async def _vendor_name(state: State, identity: Identity, uscc: str) -> str:
@@ -83,4 +111,4 @@ async def rating_form(request: Request, state: State, uscc: FromPath[str]) -> Te
                        levels=LEVELS, visibilities=VISIBILITIES, lang=language(request))
 
 
-RATING_PAGES = [my_ratings, ratings_page, rating_form]
+RATING_PAGES = [my_ratings, disputed_ratings, ratings_page, rating_form]

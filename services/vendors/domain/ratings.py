@@ -16,12 +16,12 @@ from collections import Counter
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.vendors.domain.vendors import find_vendor
-from services.vendors.models import Project, Rating, RatingComment, RatingReview
+from services.vendors.models import Project, Rating, RatingComment, RatingReview, Vendor
 from services.vendors.schemas import (
     Page,
     RatingAggregate,
@@ -32,6 +32,7 @@ from services.vendors.schemas import (
     RatingLevel,
     RatingReviewCreate,
     RatingReviewView,
+    RatingStatus,
     RatingView,
     VendorRatings,
 )
@@ -71,7 +72,7 @@ def final_level(rating: Rating) -> RatingLevel:
     return RatingLevel(rating.overall)
 
 
-def _status(rating: Rating, today: dt.date) -> str:
+def _status(rating: Rating, today: dt.date) -> RatingStatus:
     # Final by the rules as soon as the window lapses undisputed; finalised_at follows at the next run
     # of the finaliser, which is when rating.final is published.
     if rating.finalised_at is not None or rating.review is not None:
@@ -79,6 +80,20 @@ def _status(rating: Rating, today: dt.date) -> str:
     if rating.comment is not None and rating.comment.disputes:
         return "disputed"
     return "open_for_comment" if today <= rating.comment_until else "final"
+
+
+def has_status(status: RatingStatus, today: dt.date) -> ColumnElement[bool]:
+    """A condition on ``Rating``: its status on ``today`` is ``status``. The rule of :func:`_status`
+    above, for a query; the two change together."""
+    disputed = Rating.comment.has(RatingComment.disputes.is_(True))
+    pending = and_(Rating.finalised_at.is_(None), ~Rating.review.has())
+    awaiting_review = and_(pending, disputed)
+    open_for_comment = and_(pending, ~disputed, Rating.comment_until >= today)
+    if status == "disputed":
+        return awaiting_review
+    if status == "open_for_comment":
+        return open_for_comment
+    return ~or_(awaiting_review, open_for_comment)
 
 
 def rating_view(rating: Rating, today: dt.date) -> RatingView:
@@ -96,20 +111,25 @@ def rating_view(rating: Rating, today: dt.date) -> RatingView:
                                 revised_level=RatingLevel(review.revised_level) if review.revised_level else None,
                                 narrative=review.narrative, reviewed_at=as_utc(review.reviewed_at),
                                 reviewer_unit=review.reviewer_unit) if review else None,
-        final_level=final_level(rating), status=_status(rating, today),  # type: ignore[arg-type]
+        final_level=final_level(rating), status=_status(rating, today),
         finalised_at=as_utc(rating.finalised_at))
 
 
-def may_see(caller: Identity, rating: Rating) -> bool:
+def visible_to(caller: Identity) -> ColumnElement[bool]:
+    """The ratings ``caller`` may see, as a condition on ``Rating`` for the listings' queries (so that a
+    total and a page hold only what the caller may see): bureau admins, auditors and rating reviewers
+    see all; a vendor its own; a rater its unit's; government roles what is visible to government
+    units; everyone what is public."""
     if caller.has_any(SEES_EVERY_RATING):
-        return True
-    if caller.has_any([Role.VENDOR]) and caller.unit == rating.vendor.uscc:
-        return True
-    if rating.visibility == "public":
-        return True
-    if rating.visibility == "government" and caller.has_any(GOVERNMENT_ROLES):
-        return True
-    return caller.has_any([Role.RATER]) and caller.unit == rating.rater_unit
+        return true()
+    seen = [Rating.visibility == "public"]
+    if caller.has_any(GOVERNMENT_ROLES):
+        seen.append(Rating.visibility == "government")
+    if caller.has_any([Role.RATER]):
+        seen.append(Rating.rater_unit == caller.unit)
+    if caller.has_any([Role.VENDOR]):
+        seen.append(Rating.vendor_id.in_(select(Vendor.id).where(Vendor.uscc == caller.unit)))
+    return or_(*seen)
 
 
 def _blank(text: str) -> bool:
@@ -268,10 +288,10 @@ async def vendor_ratings(session: AsyncSession, caller: Identity, uscc: str) -> 
     if caller.has_any([Role.VENDOR]) and not caller.has_any(SEES_EVERY_RATING) and caller.unit != uscc:
         raise NotPermitted("A vendor sees only its own ratings.")
     vendor = await find_vendor(session, uscc)
-    rows = (await session.execute(_with_answers(select(Rating).where(Rating.vendor_id == vendor.id))
-                                  .order_by(Rating.rated_on.desc(), Rating.id.desc()))).scalars()
+    visible = list((await session.execute(
+        _with_answers(select(Rating).where(Rating.vendor_id == vendor.id, visible_to(caller)))
+        .order_by(Rating.rated_on.desc(), Rating.id.desc()))).scalars())
     today = beijing_today()
-    visible = [rating for rating in rows if may_see(caller, rating)]
     since = add_months(today, -AGGREGATE_MONTHS)
     levels = Counter(final_level(r).value for r in visible if r.rated_on >= since)
     aggregate = RatingAggregate(since=since, count=sum(levels.values()),
@@ -285,4 +305,24 @@ async def public_ratings(session: AsyncSession, *, page: int, page_size: int) ->
     rows = await session.execute(_with_answers(public).order_by(Rating.rated_on.desc(), Rating.id.desc())
                                  .offset((page - 1) * page_size).limit(page_size))
     today = beijing_today()
+    return Page(items=[rating_view(r, today) for r in rows.scalars()], total=total, page=page, page_size=page_size)
+
+
+async def list_ratings(session: AsyncSession, caller: Identity, *, page: int, page_size: int,
+                       status: RatingStatus | None = None, vendor: str | None = None) -> Page[RatingView]:
+    """Ratings across vendors that ``caller`` may see, of one status and one vendor when asked. Disputed
+    ratings come oldest dispute first, the order a reviewer works in (复核); any other list newest first."""
+    today = beijing_today()
+    statement = select(Rating).where(visible_to(caller))
+    if status is not None:
+        statement = statement.where(has_status(status, today))
+    if vendor:
+        statement = statement.where(Rating.vendor_id.in_(select(Vendor.id).where(Vendor.uscc == vendor)))
+    total = (await session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
+    if status == "disputed":
+        ordered = (statement.join(RatingComment, RatingComment.rating_id == Rating.id)
+                   .order_by(RatingComment.commented_at, Rating.id))
+    else:
+        ordered = statement.order_by(Rating.rated_on.desc(), Rating.id.desc())
+    rows = await session.execute(_with_answers(ordered).offset((page - 1) * page_size).limit(page_size))
     return Page(items=[rating_view(r, today) for r in rows.scalars()], total=total, page=page, page_size=page_size)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
 from services.vendors.domain import ratings
 from services.vendors.schemas import (
@@ -14,12 +14,16 @@ from services.vendors.schemas import (
     RatingCommentCreate,
     RatingCreate,
     RatingReviewCreate,
+    RatingStatus,
     RatingView,
     VendorRatings,
 )
 from shared.db import MAX_PAGE, MAX_ROW_ID, Database
 from shared.identity import Identity, requires_role
 from shared.roles import ALL_ROLES, Role
+
+# Who lists ratings across vendors: the reviewers' queue of disputes, and those who oversee them.
+ACROSS_VENDORS = (Role.RATING_REVIEWER, Role.BUREAU_ADMIN, Role.AUDITOR)
 
 
 class RatingsController(Controller):
@@ -34,6 +38,20 @@ class RatingsController(Controller):
             rating = await ratings.create_rating(session, state.audit, request.user, uscc, data,
                                                  comment_days=state.rating_comment_days)
         return Response(rating, status_code=201)
+
+    @get("/ratings", guards=[requires_role(*ACROSS_VENDORS)])
+    async def get_ratings_across_vendors(
+            self, request: Request[Identity, str, State], state: State,
+            page: int = Parameter(default=1, ge=1, le=MAX_PAGE), page_size: int = Parameter(default=50, ge=1, le=500),
+            status: FromQuery[RatingStatus | None] = None,
+            vendor: Annotated[str | None, QueryParameter(description="the vendor's USCC")] = None,
+    ) -> Page[RatingView]:
+        """Ratings of every vendor that the caller may see (the rule of a vendor's ratings list).
+        ``status=disputed`` is the reviewers' queue, oldest dispute first; other lists are newest first."""
+        database: Database = state.database
+        async with database.reading() as session:
+            return await ratings.list_ratings(session, request.user, page=page, page_size=page_size, status=status,
+                                              vendor=vendor)
 
     @get("/vendors/{uscc:str}/ratings", guards=[requires_role(*ALL_ROLES)])
     async def get_ratings(self, request: Request[Identity, str, State], state: State,

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from shared.draw.keys import b64url_decode, b64url_encode, key_id
+from shared.private_files import create_private_file
 
 
 def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
@@ -40,26 +41,17 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 
 def ensure_private_key(path: Path) -> Ed25519PrivateKey:
-    """Load the key at ``path``, creating it (readable by the owner only) when it does not exist."""
-    if path.exists():
-        return load_private_key(path)
-    key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
-    return key
+    """Load the key at ``path``, creating it (readable by the owner only) when it does not exist. Two
+    processes starting together (replicas of a service) end up with the same key."""
+    if not path.exists():
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        create_private_file(path, pem)
+    return load_private_key(path)
 
 
 def ensure_secret_file(path: Path) -> bytes:
     """A 32-byte secret kept as hex in ``path``, created (owner-readable only) when missing."""
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = os.urandom(32)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secret.hex())
-    return secret
+    if not path.exists():
+        create_private_file(path, os.urandom(32).hex().encode())
+    return bytes.fromhex(path.read_text().strip())

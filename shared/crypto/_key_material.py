@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from shared.draw.keys import b64url_decode
+from shared.private_files import create_private_file
 
 
 class KeyConfigError(ValueError):
@@ -53,9 +54,10 @@ def decode_secret(text: str, source: str) -> bytes:
 
 
 def write_new_key_file(path: Path, text: str) -> None:
-    """Create ``path`` readable by its owner only; raise FileExistsError rather than overwrite a key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_and_sync(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), text)
+    """Create ``path`` readable by its owner only, whole (a process starting beside this one never
+    reads it half-written); raise FileExistsError rather than overwrite a key."""
+    if not create_private_file(path, text.encode("ascii")):
+        raise FileExistsError(f"key file {path} exists")
 
 
 def replace_key_file(path: Path, text: str) -> None:

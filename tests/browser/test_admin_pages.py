@@ -115,13 +115,25 @@ async def test_an_admin_edits_an_expert_and_changes_the_status(page: Any, consol
     await page.wait_for_url(f"**/admin/experts/{scene.expert}")
     await expect(page.locator("#expert-heading")).to_have_text(f"专家 {scene.expert} {scene.expert_name}")
     assert await page.input_value("#p-title") == "高级工程师"
-    # Personal data is masked until shown.
+    # Personal data is masked until shown: opening the page reads nothing whole and logs no showing;
+    # the first "show" reads it whole, once, and that is logged.
+    async def showings() -> int:
+        answer = await page.request.get("/api/v1/audit", params={
+            "service": "experts", "object_type": "expert", "object_id": scene.expert, "page_size": "500"})
+        assert answer.status == 200
+        return sum(entry["action"] == "personal_data.unmasked" for entry in (await answer.json())["items"])
+
+    before = await showings()
     phone = page.locator("#pd-phone")
     await expect(phone).to_have_text("139****2345")
+    assert await showings() == before
     await page.click("#personal-toggle")
     await expect(phone).to_have_text("13957712345")
     await page.click("#personal-toggle")
     await expect(phone).to_have_text("139****2345")
+    await page.click("#personal-toggle")
+    await expect(phone).to_have_text("13957712345")
+    assert await showings() == before + 1
 
     # A refused field is named in Chinese beside it; a good change is saved and read back.
     await page.fill("#p-unit-uscc", "12345")

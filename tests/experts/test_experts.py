@@ -66,6 +66,22 @@ async def test_a_bureau_admin_sees_personal_data_whole_and_the_showing_is_audite
     assert "13912345678" not in listed.text  # lists carry no personal data at all
 
 
+async def test_a_bureau_admin_may_read_an_expert_masked_and_nothing_is_logged(experts_client, minter) -> None:
+    id_number = valid_id_number()
+    created = await create_expert(experts_client, minter, id_number=id_number)
+    read = await experts_client.get(f"/api/v1/experts/{created['code']}", params={"masked": "true"},
+                                    headers=admin(minter))
+    assert read.status_code == 200
+    assert (read.json()["personal_data"]["phone"], read.json()["personal_data_masked"]) == ("139****5678", True)
+    assert id_number not in read.text
+    entries = await audit_entries(experts_client, minter, object_id=created["code"])
+    assert [entry["action"] for entry in entries] == ["expert.created"]
+    refused = await experts_client.get(f"/api/v1/experts/{created['code']}", params={"masked": "perhaps"},
+                                       headers=admin(minter))
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["masked"]
+
+
 async def test_the_same_id_number_twice_is_a_409_and_writes_nothing(experts_client, minter) -> None:
     id_number = valid_id_number()
     await create_expert(experts_client, minter, id_number=id_number)

@@ -69,10 +69,14 @@ class ExpertsController(Controller):
             return experts.expert_view(await expert_of_account(session, request.user.subject), state.rules)
 
     @get("/{code:str}", guards=[requires_role(*POOL_READERS)])
-    async def get_expert(self, state: State, request: Request, code: FromPath[str]) -> ExpertDetail:
-        """One expert. Bureau admins see phone, ID number and bank account whole, and each showing is audited."""
+    async def get_expert(self, state: State, request: Request, code: FromPath[str],
+                         masked: bool = Parameter(default=False, description=(
+                             "true: personal data masked for a bureau admin too, and nothing logged "
+                             "(a page that shows it only on request)"))) -> ExpertDetail:
+        """One expert. Bureau admins see phone, ID number and bank account whole (unless ``masked``), and
+        each showing is audited; everyone else sees them masked."""
         database: Database = state.database
-        unmasked = request.user.has_any([Role.BUREAU_ADMIN])
+        unmasked = request.user.has_any([Role.BUREAU_ADMIN]) and not masked
         async with (database.transaction() if unmasked else database.reading()) as session:
             expert = await experts.load_expert(session, code)
             await refuse_sealed_lookup(session, request.user, expert.code)

@@ -98,7 +98,7 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "account_subject": "专家账户（用户名）", "save": "保存修改", "saved": "已保存。", "unchanged": "没有修改。",
             "personal": "个人信息", "phone": "手机号码", "id_number": "身份证号", "bank_account": "银行账号",
             "show": "显示", "hide": "遮盖",
-            "personal_note": "个人信息默认遮盖显示。按规定，每次打开本页都会在审计日志中记录一次个人信息查看。",
+            "personal_note": "个人信息默认遮盖显示。点击“显示”才会读取完整信息，每次读取都在审计日志中记录。",
             "new_value": "新值（留空则不改）",
             "status_title": "状态", "status": "当前状态", "reason": "原因", "since": "变更日期",
             "suspended_until": "暂停至", "change_status": "变更状态", "new_status": "变更为",
@@ -175,8 +175,8 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "saved": "Saved.", "unchanged": "Nothing changed.",
             "personal": "Personal data", "phone": "Phone", "id_number": "ID number", "bank_account": "Bank account",
             "show": "Show", "hide": "Mask",
-            "personal_note": "Personal data is shown masked. Each opening of this page is logged as a showing "
-                             "of personal data in the audit log.",
+            "personal_note": "Personal data is shown masked. Only pressing Show reads it whole, and each such "
+                             "reading is logged in the audit log.",
             "new_value": "New value (blank keeps it)",
             "status_title": "Status", "status": "Current status", "reason": "Reason", "since": "Changed on",
             "suspended_until": "Suspended until", "change_status": "Change status", "new_status": "Change to",

@@ -1,7 +1,7 @@
 /* One expert, for the bureau admin: GET /api/v1/experts/{code} fills the page; the profile is saved
    with PATCH (only what changed), the status with PUT …/status, a bad-conduct record added with
-   POST …/bad-conduct. Personal data comes whole to bureau
-   admins (the service logs each showing); the page masks it until "show" is pressed. */
+   POST …/bad-conduct. The page reads the expert with personal data masked (?masked=true, nothing
+   logged) and asks for it whole only when "show" is pressed: the service logs that showing. */
 "use strict";
 
 (function () {
@@ -14,7 +14,7 @@
   var personalForm = document.getElementById("personal-form");
   var toggle = document.getElementById("personal-toggle");
   var PROFILE = ["name", "birth_date", "unit_name", "unit_uscc", "title", "years_in_field", "account_subject"];
-  var expert = null, personal = {}, shown = false;
+  var expert = null, masked = {}, whole = null, shown = false;
 
   // The same masks as the service's (shared/crypto/masking.py).
   function compact(text) { return String(text).replace(/[\s-]/g, ""); }
@@ -33,8 +33,8 @@
 
   function showPersonal() {
     document.querySelectorAll("[data-personal]").forEach(function (slot) {
-      var key = slot.dataset.personal, value = personal[key];
-      slot.textContent = value === null || value === undefined ? w.none : shown ? value : MASKS[key](value);
+      var key = slot.dataset.personal, value = (shown ? whole : masked)[key];
+      slot.textContent = value === null || value === undefined ? w.none : value;
     });
     toggle.textContent = shown ? toggle.dataset.hide : toggle.dataset.show;
     toggle.setAttribute("aria-pressed", shown ? "true" : "false");
@@ -99,13 +99,13 @@
   }
 
   async function load() {
-    var answers = await Promise.all([A.call("GET", path), A.call("GET", "/api/v1/fields")]);
+    var answers = await Promise.all([A.call("GET", path + "?masked=true"), A.call("GET", "/api/v1/fields")]);
     if (!answers[0].ok) {
       loadStatus.textContent = answers[0].status === 404 ? w.not_found : w.load_failed + A.problemText(answers[0]);
       return;
     }
     expert = answers[0].body;
-    personal = expert.personal_data;
+    masked = expert.personal_data;
     fillFieldOptions(answers[1].ok ? answers[1].body : []);
     show(expert);
     showPersonal();
@@ -160,14 +160,25 @@
     status.textContent = answer.ok ? w.saved : "";
     if (answer.ok) {
       Object.keys(changes).forEach(function (name) {
-        personal[name] = changes[name];
+        masked[name] = MASKS[name](changes[name]);
+        if (whole !== null) whole[name] = changes[name];
         personalForm.elements.namedItem(name).value = "";
       });
       showPersonal();
     }
   });
 
-  toggle.addEventListener("click", function () { shown = !shown; showPersonal(); });
+  toggle.addEventListener("click", async function () {
+    var status = document.getElementById("personal-status");
+    if (!shown && whole === null) {  // the first showing: read it whole (the service logs this)
+      var answer = await A.call("GET", path);
+      if (!answer.ok) { status.textContent = w.load_failed + A.problemText(answer); return; }
+      whole = answer.body.personal_data;
+      status.textContent = "";
+    }
+    shown = !shown;
+    showPersonal();
+  });
 
   function untilShown() {
     document.getElementById("s-until-box").classList.toggle("hidden", statusForm.elements.status.value !== "suspended");

@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.gateway.domain.routing import service_for
-from services.gateway.domain.upstream import Upstreams
+from services.gateway.domain.upstream import KEEPALIVE_SECONDS, Upstreams
 from shared.errors import BadGateway, GatewayTimeout, ServiceUnavailable
 from shared.identity import IdentityIssuer
 from tests.support.ports import free_port
@@ -121,3 +122,36 @@ async def test_the_relay_sends_the_path_encoded_the_query_and_the_body() -> None
     assert headers[b"content-length"] == b"7" and headers[b"content-type"] == b"application/json"
     assert headers[b"host"].startswith(b"127.0.0.1:") and b"x-request-id" in headers
     assert seen[0].endswith(b'{"x":1}')
+
+
+async def test_an_idle_connection_is_retired_before_the_service_would_close_it() -> None:
+    """A connection idle for longer than KEEPALIVE_SECONDS is not reused: a service's uvicorn closes
+    idle connections after its keep-alive timeout, and a POST sent just as it does gets no answer."""
+    assert uvicorn.Config(app=None).timeout_keep_alive - 2 > KEEPALIVE_SECONDS  # a margin for a busy machine
+    connections: list[int] = []
+
+    async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer.get_extra_info("peername")[1])
+        try:
+            while True:  # one request after another on the same connection, until the client leaves
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                await reader.readexactly(length)
+                writer.write(b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\n{}")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(keep_alive, "127.0.0.1", 0)
+    upstreams = upstreams_at(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+    try:
+        for pause in (0, 0.1, KEEPALIVE_SECONDS + 0.5):
+            await asyncio.sleep(pause)
+            answer = await upstreams.relay("experts", "POST", "/api/v1/x", identity=None, content=b"{}")
+            assert answer.status_code == 201
+    finally:
+        await upstreams.close()
+        server.close()
+        await server.wait_closed()
+    assert len(connections) == 2  # the second request reused the first connection; the third did not

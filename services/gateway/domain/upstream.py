@@ -35,6 +35,10 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 # What httpx itself maps to TimeoutException and TransportError.
+# An idle connection to a service is dropped well before the service's uvicorn closes it (after 5 s
+# by default): a request sent on a connection the server is closing at that moment gets no answer,
+# and a POST cannot be sent again, so the caller would see a 503 under a steady load.
+KEEPALIVE_SECONDS = 2.0
 _RELAY_TIMEOUTS = httpcore.TimeoutException
 _RELAY_TRANSPORT_ERRORS = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol,
                            httpcore.ProxyError)
@@ -91,11 +95,12 @@ class Upstreams:
         self._health_interval = health_interval
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50,
+                                keepalive_expiry=KEEPALIVE_SECONDS),
         )
         # The proxy's pool: the same limits and keep-alive expiry as the httpx client's.
         self._pool = httpcore.AsyncConnectionPool(max_connections=200, max_keepalive_connections=50,
-                                                  keepalive_expiry=5.0)
+                                                  keepalive_expiry=KEEPALIVE_SECONDS)
         self._relay_timeouts = {"connect": connect_timeout, "read": read_timeout, "write": read_timeout,
                                 "pool": read_timeout}
         self._origins: dict[str, _Origin] = {}

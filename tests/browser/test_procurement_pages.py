@@ -302,6 +302,7 @@ async def test_a_rater_rates_the_vendor_comments_and_a_reviewer_settles_the_disp
         await rating.locator("button[type=submit]").click()
     rating = page.locator("section.rating").first
     assert await rating.get_attribute("data-status") == "final"
+    assert await rating.locator(".rater-unit-name").inner_text() == "平阳县住房和城乡建设局"
     assert await rating.locator(".review-outcome").inner_text() == "改评：良好"
     assert await rating.locator(".final-level").inner_text() == "良好"
     await screenshot(page, "rating-reviewed")
@@ -342,12 +343,15 @@ async def test_a_reviewer_works_through_the_queue_of_disputed_ratings(page: Any,
         str(owner_rating["id"]), str(own_unit_rating["id"])]  # oldest dispute first
     first, second = rows.nth(0), rows.nth(1)
     assert f"平阳县集成科技{project['tag']}有限公司" in await first.locator(".vendor-ratings").inner_text()
-    assert await first.locator(".rater-unit").inner_text() == owner_rating["rater_unit"]
+    # The rater's unit by its name, with its code beside it.
+    assert await first.locator(".rater-unit .rater-unit-name").inner_text() == "平阳县住房和城乡建设局"
+    assert await first.locator(".rater-unit .mono").inner_text() == owner_rating["rater_unit"]
     assert await first.locator(".level").inner_text() == "基本合格"
     assert await first.locator(".rated-on").inner_text() == beijing_today().isoformat()
     assert (await first.locator(".disputed-at").inner_text()).startswith(beijing_today().isoformat())
     assert await first.locator(".review-link").inner_text() == "去复核"
-    assert await second.locator(".rater-unit").inner_text() == bureau
+    assert await second.locator(".rater-unit .rater-unit-name").inner_text() == bureau_unit().name
+    assert await second.locator(".rater-unit .mono").inner_text() == bureau
     assert await second.locator(".review-action").inner_text() == "本单位作出的评价，不得复核"
     assert await second.locator(".review-link").count() == 0
     await screenshot(page, "ratings-disputed-queue")

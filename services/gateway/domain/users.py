@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -48,6 +49,14 @@ async def create_unit(session: AsyncSession, audit: AuditRecorder, actor: Identi
     await audit.record(session, actor=actor, action="unit.created", object_type="unit", object_id=data.uscc,
                        after={"name": data.name})
     return unit
+
+
+async def unit_names(session: AsyncSession, usccs: Iterable[str]) -> dict[str, str]:
+    """The registered units' names by USCC, for pages that would otherwise show only the code."""
+    wanted = sorted(set(usccs))
+    if not wanted:
+        return {}
+    return dict((await session.execute(select(Unit.uscc, Unit.name).where(Unit.uscc.in_(wanted)))).tuples().all())
 
 
 async def _require_unit(session: AsyncSession, uscc: str) -> None:

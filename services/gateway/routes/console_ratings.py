@@ -19,9 +19,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.gateway.domain.messages import language
+from services.gateway.domain.users import unit_names
 from services.gateway.domain.vendor_messages import FACTORS, LEVELS, VISIBILITIES, vendor_context
 from services.gateway.domain.vendor_pages import beijing, read
 from services.gateway.routes.console import _session_token, page
+from shared.db import Database
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity, requires_role
 from shared.roles import ALL_ROLES, Role
@@ -74,7 +76,9 @@ async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> T
     is_vendor = identity.has_any([Role.VENDOR]) and identity.unit == uscc
     rows = [{**item, "may_comment": is_vendor and item["status"] == "open_for_comment" and not item["comment"],
              **review_offer(identity, item)} for item in ratings["items"]]
-    return vendor_page(request, "console/ratings.html", uscc=uscc, vendor_name=name, ratings=rows,
+    units = await _unit_names(state, [item["rater_unit"] for item in rows] + [
+        item["review"]["reviewer_unit"] for item in rows if item["review"]])
+    return vendor_page(request, "console/ratings.html", uscc=uscc, vendor_name=name, ratings=rows, units=units,
                        aggregate=ratings["aggregate"], factors=FACTORS, levels=LEVELS, is_vendor=is_vendor,
                        may_rate=identity.has_any([Role.RATER]), beijing=beijing)
 
@@ -89,8 +93,16 @@ async def disputed_ratings(request: Request, state: State) -> Template:
                        {"status": "disputed", "page": number, "page_size": QUEUE_PAGE_SIZE})
     return vendor_page(request, "console/ratings_disputed.html",
                        ratings=[{**item, **review_offer(identity, item)} for item in found["items"]],
+                       units=await _unit_names(state, [item["rater_unit"] for item in found["items"]]),
                        total=found["total"], page_number=number, pages=max(1, -(-found["total"] // QUEUE_PAGE_SIZE)),
                        beijing=beijing)
+
+
+async def _unit_names(state: State, usccs: list[str]) -> dict[str, str]:
+    """Raters' and reviewers' units by name where the gateway knows them (its units table)."""
+    database: Database = state.database
+    async with database.reading() as session:
+        return await unit_names(session, usccs)
 
 
 async def _vendor_name(state: State, identity: Identity, uscc: str) -> str:

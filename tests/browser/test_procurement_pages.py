@@ -384,6 +384,35 @@ async def test_a_reviewer_works_through_the_queue_of_disputed_ratings(page: Any,
     await page.goto("/ratings/disputed?lang=zh")
 
 
+async def test_an_admin_sees_a_vendors_id_number_whole_only_on_request_and_that_is_logged(
+        page: Any, console: Console, project: dict[str, str], screenshot: Any) -> None:
+    designer = project["designer"]
+
+    async def showings() -> int:
+        answer = await page.request.get("/api/v1/audit", params={
+            "service": "vendors", "object_id": designer, "page_size": "500"})
+        assert answer.status == 200
+        return sum(entry["action"] == "personal_data.unmasked" for entry in (await answer.json())["items"])
+
+    await page.context.clear_cookies()
+    await sign_in(page, "console.admin")
+    before = await showings()
+    await page.goto(f"/vendors/{designer}")
+    masked = await page.inner_text("#legal-representative-id")
+    assert masked != ID_NUMBER and "*" in masked
+    assert await showings() == before  # opening the page shows nothing whole
+    await page.click("#legal-representative-show")
+    await page.locator("#legal-representative-show").wait_for(state="detached")
+    assert await page.inner_text("#legal-representative-id") == ID_NUMBER
+    assert await page.locator("#legal-representative-masked").count() == 0
+    assert await showings() == before + 1
+    await screenshot(page, "vendor-detail-id-shown")
+    # Nobody else is offered the button.
+    await enter_as(page, console, project, "officer")
+    await page.goto(f"/vendors/{designer}")
+    assert await page.locator("#legal-representative-show").count() == 0
+
+
 async def test_auditors_and_admins_read_the_queue_and_others_do_not_reach_it(
         page: Any, console: Console, project: dict[str, str]) -> None:
     for username in ("console.auditor", "console.admin"):

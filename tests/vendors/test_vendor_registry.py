@@ -24,6 +24,11 @@ async def test_create_then_read_masks_the_id_number_except_for_bureau_admins(api
     assert [q["expired"] for q in as_rater["qualifications"]] == [True, False]
     assert "personal_data.unmasked" not in await api.audit_actions()
 
+    asked_masked = (await api.client.get(f"/api/v1/vendors/{uscc}", params={"masked": "true"},
+                                         headers=api.admin)).json()
+    assert asked_masked["legal_representative"] == as_rater["legal_representative"]
+    assert "personal_data.unmasked" not in await api.audit_actions()  # an admin's masked read logs nothing
+
     as_admin = (await api.client.get(f"/api/v1/vendors/{uscc}", headers=api.admin)).json()
     assert as_admin["legal_representative"]["id_number"] == id_number
     assert (await api.audit_actions())[-1] == "personal_data.unmasked"

@@ -105,6 +105,7 @@ VENDOR_MESSAGES: dict[str, dict[str, Any]] = {
         "exclusions_title": "禁止参加政府采购活动记录", "issuing_body": "作出机关", "decision_number": "决定文号",
         "scope": "范围", "reason": "事由", "period": "期间", "active": "有效", "inactive": "已失效",
         "until_lifted": "至解除", "ratings_link": "服务评价", "masked_note": "身份证号已遮蔽。",
+        "show_id_number": "显示（记入审计日志）",
         "created_at": "登记时间",
         # projects and engagements
         "projects_title": "项目与冲突检查", "projects_intro": "采购经办人只能办理本单位（项目业主单位）的项目。",
@@ -194,6 +195,7 @@ VENDOR_MESSAGES: dict[str, dict[str, Any]] = {
         "exclusions_title": "Debarments", "issuing_body": "Issued by", "decision_number": "Decision",
         "scope": "Scope", "reason": "Reason", "period": "Period", "active": "Active", "inactive": "Lapsed",
         "until_lifted": "until lifted", "ratings_link": "Ratings", "masked_note": "ID numbers are masked.",
+        "show_id_number": "Show (logged in the audit log)",
         "created_at": "Registered",
         "projects_title": "Projects and conflict checks",
         "projects_intro": "Procurement officers act on their own unit's projects only.",

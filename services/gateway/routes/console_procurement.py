@@ -63,7 +63,9 @@ async def vendors_list(request: Request, state: State) -> Template:
 async def vendor_detail(request: Request, state: State, uscc: FromPath[str]) -> Template:
     """Identity, former names, qualifications with expiry, related parties, engagements and debarments."""
     identity: Identity = request.user
-    vendor = await read(state.upstreams, identity, f"/vendors/{_path_part(uscc)}")
+    # Masked for a bureau admin too: the page asks for the ID number whole only when 显示 is pressed,
+    # and only that reading is logged as a showing of personal data.
+    vendor = await read(state.upstreams, identity, f"/vendors/{_path_part(uscc)}", {"masked": "true"})
     exclusions = await read(state.upstreams, identity, "/exclusions", {"uscc": vendor["uscc"], "page_size": 100})
     engagements, engagements_error = await _vendor_engagements(state.upstreams, identity, vendor["uscc"])
     relations = [{**relation, "other": relation["controlled_uscc"] if relation["controlling_uscc"] == vendor["uscc"]
@@ -71,7 +73,7 @@ async def vendor_detail(request: Request, state: State, uscc: FromPath[str]) -> 
                  for relation in vendor["relations"]]
     return vendor_page(request, "console/vendor_detail.html", vendor=vendor, relations=relations,
                        exclusions=exclusions["items"], engagements=engagements, engagements_error=engagements_error,
-                       yuan=yuan, beijing=beijing)
+                       may_show_id_number=identity.has_any([Role.BUREAU_ADMIN]), yuan=yuan, beijing=beijing)
 
 
 async def _vendor_engagements(upstreams: Upstreams, identity: Identity,

@@ -4,7 +4,7 @@
    (console.js: session cookie + CSRF header). While it runs the form is busy (buttons disabled, a
    progress line); a refusal's field errors are shown next to their fields in the page's language
    (the #vendor-words JSON block), with the helpers of forms.js. Buttons marked data-print print
-   the page. */
+   the page; a bureau admin's "show" reveals a vendor's masked ID number on request. */
 "use strict";
 
 (function () {
@@ -121,5 +121,24 @@
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (target instanceof Element && target.closest("[data-print]")) window.print();
+  });
+
+  // A bureau admin's "show" beside the legal representative's masked ID number: the page came with it
+  // masked; this reads the vendor whole, which the vendors service logs as a showing.
+  var showId = document.getElementById("legal-representative-show");
+  if (showId) showId.addEventListener("click", async function () {
+    var error = document.getElementById("legal-representative-error");
+    showId.disabled = true;
+    var answer = await F.call("GET", showId.dataset.path, undefined, api.network);
+    if (!answer.ok) {
+      error.textContent = F.problemText(api, answer);
+      error.classList.remove("hidden");
+      showId.disabled = false;
+      return;
+    }
+    document.getElementById("legal-representative-id").textContent = answer.body.legal_representative.id_number;
+    document.getElementById("legal-representative-masked").remove();
+    showId.remove();
+    error.remove();
   });
 })();

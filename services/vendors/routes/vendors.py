@@ -49,11 +49,14 @@ class VendorsController(Controller):
         return Response(created, status_code=201)
 
     @get("/{uscc:str}", guards=[requires_role(*REGISTRY_READERS)])
-    async def get_vendor(self, request: Request[Identity, str, State], state: State,
-                         uscc: FromPath[str]) -> VendorDetail:
-        """One vendor with related parties. Bureau admins see the ID number whole, and that is audited."""
+    async def get_vendor(self, request: Request[Identity, str, State], state: State, uscc: FromPath[str],
+                         masked: bool = Parameter(default=False, description=(
+                             "true: the ID number masked for a bureau admin too, and nothing logged "
+                             "(a page that shows it only on request)"))) -> VendorDetail:
+        """One vendor with related parties. Bureau admins see the legal representative's ID number whole
+        (unless ``masked``), and that is audited; everyone else sees it masked."""
         database: Database = state.database
-        unmasked = request.user.has_any([Role.BUREAU_ADMIN])
+        unmasked = request.user.has_any([Role.BUREAU_ADMIN]) and not masked
         async with (database.transaction() if unmasked else database.reading()) as session:
             return await vendors.vendor_detail(session, state.vault, state.audit, request.user, uscc,
                                                unmasked=unmasked)

@@ -6,13 +6,11 @@ because the value is a secret (or a secret pasted into the wrong setting).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from shared.draw.keys import b64url_decode
-from shared.private_files import create_private_file
+from shared.private_files import create_private_file, replace_private_file
 
 
 class KeyConfigError(ValueError):
@@ -62,19 +60,4 @@ def write_new_key_file(path: Path, text: str) -> None:
 
 def replace_key_file(path: Path, text: str) -> None:
     """Replace ``path`` atomically: a crash leaves the old or the new file, never a half-written one."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
-    try:
-        _write_and_sync(descriptor, text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _write_and_sync(descriptor: int, text: str) -> None:
-    # Values get encrypted under a new key right after it is written: losing the file to a power cut
-    # would make them unreadable, so the bytes must be on disk before anyone uses the key.
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    replace_private_file(path, text.encode("ascii"))

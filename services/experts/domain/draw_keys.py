@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.clock import utc_now
 from shared.draw import KeySet, Signer
+from shared.private_files import create_private_file, replace_private_file
 from shared.signing_keys import ensure_private_key, load_private_key
 
 _Stamp = tuple[int, int, int] | None
@@ -127,11 +128,10 @@ def _write_key_set(path: Path, key_set: KeySet) -> None:
 
 
 def _write_private(path: Path, key: Ed25519PrivateKey, replace_existing: bool = False) -> None:
+    """A key file written whole: a running service may read it at any moment (``signer_for``)."""
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    target = path.with_name(f".{path.name}.{os.getpid()}.tmp") if replace_existing else path
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
     if replace_existing:
-        os.replace(target, path)
+        replace_private_file(path, pem)
+    elif not create_private_file(path, pem):
+        raise FileExistsError(f"key file {path} exists")

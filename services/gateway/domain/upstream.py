@@ -34,11 +34,11 @@ SERVICE_NAMES = ("experts", "vendors")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
-# What httpx itself maps to TimeoutException and TransportError.
 # An idle connection to a service is dropped well before the service's uvicorn closes it (after 5 s
 # by default): a request sent on a connection the server is closing at that moment gets no answer,
 # and a POST cannot be sent again, so the caller would see a 503 under a steady load.
 KEEPALIVE_SECONDS = 2.0
+# What httpx itself maps to TimeoutException and TransportError.
 _RELAY_TIMEOUTS = httpcore.TimeoutException
 _RELAY_TRANSPORT_ERRORS = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol,
                            httpcore.ProxyError)

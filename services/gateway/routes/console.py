@@ -99,6 +99,15 @@ def console_routes(sign_in_per_minute: int,
 # --- rendering ------------------------------------------------------------------------------------
 
 
+def page_number(request: Request, last: int | None = 10_000) -> int:
+    """The ``page`` query parameter of a listing page: 1 when absent or not a number, at most ``last``."""
+    try:
+        number = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+    return number if last is None else min(last, number)
+
+
 def page(request: Request, template: str, *, user: Identity | None = None, session_token: str | None = None,
          status_code: int = 200, cookies: list[Cookie] | None = None, **context: Any) -> Template:
     """A console page in the reader's language, with the layout's navigation and CSRF token."""

@@ -18,7 +18,7 @@ from litestar.response import Template
 
 from services.gateway.domain.audit import audit_page
 from services.gateway.domain.messages import language
-from services.gateway.routes.console import _session_token, page
+from services.gateway.routes.console import _session_token, page, page_number
 from shared.audit.routes import AUDIT_READERS
 from shared.audit.store import AuditFilter
 from shared.clock import BEIJING
@@ -113,10 +113,7 @@ async def audit_log_page(request: Request, state: State) -> Template:
     _require_auditor(identity)
     text = AUDIT_TEXT[language(request)]
     query = {name: str(request.query_params.get(name, "") or "").strip() for name in FILTERS}
-    try:
-        number = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        number = 1
+    number = page_number(request, last=None)  # no bound here: an audit log runs to many pages
     service = query["service"] if query["service"] in SERVICES else None
     criteria = AuditFilter(object_type=query["object_type"] or None, object_id=query["object_id"] or None,
                            actor=query["actor"] or None, since=_instant(query["since"]),

@@ -24,7 +24,8 @@ from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.vendor_messages import ENGAGEMENT_ROLES, yuan
 from services.gateway.domain.vendor_pages import API, beijing, read
 from services.gateway.domain.vendor_pages import segment as _path_part
-from services.gateway.routes.console_ratings import RATING_PAGES, REGISTRY_READERS, page_number, vendor_page
+from services.gateway.routes.console import page_number
+from services.gateway.routes.console_ratings import RATING_PAGES, REGISTRY_READERS, vendor_page
 from shared.errors import NotFound, Problem
 from shared.identity import Identity, requires_role
 from shared.roles import Role

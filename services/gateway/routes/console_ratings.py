@@ -22,7 +22,7 @@ from services.gateway.domain.messages import language
 from services.gateway.domain.users import unit_names
 from services.gateway.domain.vendor_messages import FACTORS, LEVELS, VISIBILITIES, vendor_context
 from services.gateway.domain.vendor_pages import beijing, read
-from services.gateway.routes.console import _session_token, page
+from services.gateway.routes.console import _session_token, page, page_number
 from shared.db import Database
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity, requires_role
@@ -41,13 +41,6 @@ def vendor_page(request: Request, template: str, **context: Any) -> Template:
     """A vendor page: the console's layout, with the vendor pages' words (``v``) and script words."""
     return page(request, template, user=request.user, session_token=_session_token(request),
                 **vendor_context(language(request)), **context)
-
-
-def page_number(request: Request) -> int:
-    try:
-        return max(1, min(10_000, int(request.query_params.get("page", "1"))))
-    except ValueError:
-        return 1
 
 
 def review_offer(identity: Identity, rating: dict[str, Any]) -> dict[str, bool]:

@@ -59,6 +59,9 @@ class Database:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
         self._write_sessions = async_sessionmaker(writer, expire_on_commit=False)
+        # Given to every write transaction's session: the service's audit recorder, whose commit hook
+        # binds the audited rows each transaction writes into the log (shared/audit/rows.py).
+        self.session_info: dict[str, Any] = {}
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -68,6 +71,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed when the block ends, rolled back on error."""
         async with self._write_sessions() as session, session.begin():
+            session.info.update(self.session_info)
             yield session
 
     @asynccontextmanager

@@ -23,7 +23,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.audit.recorder import AuditRecorder
+from shared.audit.recorder import AuditRecorder, checkpoint_periodically, take_row_baseline
 from shared.audit.routes import get_audit, get_audit_verification
 from shared.db import Database
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES, ServiceUnavailable
@@ -72,15 +72,17 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
             "No identity public key: set SORTES_IDENTITY_PUBLIC_KEYS (the gateway's key) "
             f"for the {name} service.")
     database = Database.from_url(database_url)
+    database.session_info["audit_recorder"] = audit
     verifier = IdentityVerifier([public_key_from_text(key) for key in public_keys], audience=name)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await take_row_baseline(database, audit)
         if demo_loader is not None:
             async with database.transaction() as session:
                 if await demo_loader(session, audit):
                     logging.getLogger("sortes.demo").info("demo data loaded")
-        tasks = [asyncio.create_task(task(app.state)) for task in background]
+        tasks = [asyncio.create_task(task(app.state)) for task in [checkpoint_periodically, *background]]
         try:
             yield
         finally:

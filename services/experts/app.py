@@ -10,7 +10,7 @@ from services.experts.domain.draws import DrawLedger
 from services.experts.domain.panels import PanelDesk
 from services.experts.domain.personal_data import PersonalDataVault
 from services.experts.domain.seats import SeatDesk
-from services.experts.models import AUDIT, OUTBOX, Lot, Project
+from services.experts.models import AUDIT, AUDITED_ROWS, OUTBOX, Lot, Project
 from services.experts.routes.availability import AvailabilityController
 from services.experts.routes.calendar import CalendarController
 from services.experts.routes.draws import DrawsController
@@ -32,7 +32,7 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
     settings = settings or ExpertsSettings.from_env()
     vault = PersonalDataVault.from_key_files(settings.data_key_file, settings.data_algorithm,
                                              settings.blind_index_key_file)
-    audit = settings.audit.recorder("experts", AUDIT)
+    audit = settings.audit.recorder("experts", AUDIT, rows=AUDITED_ROWS, outbox=OUTBOX)
     draw_keys = load_draw_keys(settings.draw_key_file, settings.draw_key_set_file)
     panels = PanelDesk(ledger=DrawLedger(draw_keys, vault.keyring, audit, OUTBOX),
                        seats=SeatDesk(audit, OUTBOX), rules=settings.rules)

@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.audit import audit_tables
+from shared.audit.rows import audited_rows
 from shared.outbox import outbox_tables
 from shared.projects import LotColumns, ProjectColumns
 
@@ -297,3 +298,8 @@ class CalendarDay(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     is_working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(100))
+
+
+# Every table of this service is audited row by row (shared/audit/rows.py): `sortes audit verify` names
+# a row changed, inserted or deleted behind the log.
+AUDITED_ROWS = audited_rows(Base.metadata, unaudited={})

@@ -27,7 +27,7 @@ from services.gateway.middleware.idempotency import idempotency_middleware
 from services.gateway.middleware.metrics import PROMETHEUS, MetricsController
 from services.gateway.middleware.rate_limits import api_rate_limit, sign_in_rate_limit
 from services.gateway.middleware.security_headers import add_security_headers
-from services.gateway.models import AUDIT
+from services.gateway.models import AUDIT, AUDITED_ROWS, OUTBOX
 from services.gateway.routes.accounts import AccountsController, sign_in_handler
 from services.gateway.routes.audit import get_audit, get_audit_verification
 from services.gateway.routes.console import console_routes
@@ -43,6 +43,7 @@ from services.gateway.routes.projects import ProjectsController
 from services.gateway.routes.proxy import forward, public_ratings
 from services.gateway.routes.webhooks import WebhooksController
 from services.gateway.settings import GatewaySettings
+from shared.audit.recorder import checkpoint_periodically, take_row_baseline
 from shared.db import Database
 from shared.demo import bureau_unit
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES
@@ -58,18 +59,21 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     settings = settings or GatewaySettings.from_env()
     configure_logging("gateway", settings.log_level)
     database = Database.from_url(settings.database_url)
-    audit = settings.audit.recorder("gateway", AUDIT)
+    audit = settings.audit.recorder("gateway", AUDIT, rows=AUDITED_ROWS, outbox=OUTBOX)
+    database.session_info["audit_recorder"] = audit
     digester = ApiKeyDigester(ensure_secret_file(settings.api_key_secret_file))
     upstreams = Upstreams(
         {"experts": settings.experts_urls, "vendors": settings.vendors_urls},
         IdentityIssuer(ensure_private_key(settings.identity_key_file)),
         connect_timeout=settings.connect_timeout_seconds, read_timeout=settings.read_timeout_seconds,
     )
-    dispatcher = Dispatcher(database, upstreams)
+    dispatcher = Dispatcher(database, upstreams, OUTBOX)
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await take_row_baseline(database, audit)
         health = asyncio.create_task(upstreams.check_health_forever())
+        checkpoints = asyncio.create_task(checkpoint_periodically(app.state))
         dispatching = asyncio.create_task(dispatcher.run_forever(settings.webhook_interval_seconds))
         try:
             if settings.admin_api_key:
@@ -81,9 +85,10 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         finally:
             health.cancel()
             dispatching.cancel()
-            # Let both finish unwinding before closing what they use: a task cancelled mid-query and left
+            checkpoints.cancel()
+            # Let them finish unwinding before closing what they use: a task cancelled mid-query and left
             # behind meets a disposed pool and can hold up the event loop's shutdown.
-            await asyncio.gather(health, dispatching, return_exceptions=True)
+            await asyncio.gather(health, dispatching, checkpoints, return_exceptions=True)
             await dispatcher.close()
             await upstreams.close()
             await database.dispose()

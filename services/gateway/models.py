@@ -8,6 +8,8 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, S
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.audit import audit_tables
+from shared.audit.rows import audited_rows
+from shared.outbox import outbox_tables
 
 
 class Base(DeclarativeBase):
@@ -15,6 +17,7 @@ class Base(DeclarativeBase):
 
 
 AUDIT = audit_tables(Base.metadata)
+OUTBOX = outbox_tables(Base.metadata)  # its own audit checkpoints
 
 
 class Unit(Base):
@@ -127,3 +130,15 @@ class WebhookCursor(Base):
 
     service: Mapped[str] = mapped_column(String(20), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+# Audited row by row (shared/audit/rows.py), except what changes on its own, with no state change to log.
+AUDITED_ROWS = audited_rows(Base.metadata, unaudited={
+    "user_tokens": "sessions: issued at each sign-in, revoked at sign-out",
+    "idempotency_records": "stored answers of requests, kept for replays and expired",
+    "webhook_deliveries": "delivery attempts of events, each already logged where it happened",
+    "webhook_cursors": "how far the dispatcher has read each service's outbox",
+}, unaudited_columns={"users": {
+    "failed_sign_ins": "counted at each failed sign-in",
+    "locked_until": "set by a run of failed sign-ins, cleared by a good one",
+}})

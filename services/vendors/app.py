@@ -11,7 +11,7 @@ from services.vendors.domain.demo import load_demo_data
 from services.vendors.domain.personal_data import IdNumberVault
 from services.vendors.domain.ratings import finalise_ratings_periodically
 from services.vendors.domain.rules import policy_name
-from services.vendors.models import AUDIT, OUTBOX, Lot, Project
+from services.vendors.models import AUDIT, AUDITED_ROWS, OUTBOX, Lot, Project
 from services.vendors.routes.engagements import EngagementsController
 from services.vendors.routes.exclusions import ExclusionsController
 from services.vendors.routes.ratings import RatingsController
@@ -29,7 +29,7 @@ def create_app(settings: VendorsSettings | None = None) -> Litestar:
     return service_app(
         name="vendors", title="sortes vendors", database_url=settings.database_url,
         public_keys=settings.identity_public_keys, log_level=settings.log_level,
-        audit=settings.audit.recorder("vendors", AUDIT), outbox=OUTBOX,
+        audit=settings.audit.recorder("vendors", AUDIT, rows=AUDITED_ROWS, outbox=OUTBOX), outbox=OUTBOX,
         route_handlers=[project_controller(Project, Lot), VendorsController, SpreadsheetsController,
                         EngagementsController, ExclusionsController, RatingsController],
         state={"vault": vault, "conflict_policy": policy_name(settings.strict_service_roles),

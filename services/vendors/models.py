@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, I
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.audit import audit_tables
+from shared.audit.rows import audited_rows
 from shared.outbox import outbox_tables
 from shared.projects import LotColumns, ProjectColumns
 
@@ -204,3 +205,8 @@ class RatingReview(Base):
     reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     reviewed_by: Mapped[str] = mapped_column(String(100))
     reviewer_unit: Mapped[str] = mapped_column(String(18))
+
+
+# Every table of this service is audited row by row (shared/audit/rows.py): `sortes audit verify` names
+# a row changed, inserted or deleted behind the log.
+AUDITED_ROWS = audited_rows(Base.metadata, unaudited={})

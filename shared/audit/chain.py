@@ -42,6 +42,7 @@ class AuditEntry(NamedTuple):
     details: str  # canonical JSON text of an object (canonical_details)
     prev_hash: str
     entry_hash: str
+    rows_digest: str | None = None  # the rows the entry's transaction wrote (rows.py); hashed when present
 
 
 def format_instant(moment: dt.datetime) -> str:
@@ -60,17 +61,20 @@ def canonical_details(details: Mapping[str, Any] | None) -> str:
 
 def compute_hash(*, seq: int, recorded_at: dt.datetime, actor: Actor, action: str, object_type: str,
                  object_id: str, before_digest: str | None, after_digest: str | None, details: str,
-                 prev_hash: str) -> str:
-    """SHA-256 over "sortes-audit/1\n" and each field as ``<byte length>:<UTF-8 text>\n`` (docs/audit-log.md)."""
+                 prev_hash: str, rows_digest: str | None = None) -> str:
+    """SHA-256 over "sortes-audit/1\n" and each field as ``<byte length>:<UTF-8 text>\n`` (docs/audit-log.md);
+    ``rows_digest`` is a last field only when the entry has one, so entries without it hash as before."""
+    rows = (rows_digest,) if rows_digest is not None else ()
     return _hash_texts((str(seq), format_instant(recorded_at), actor.subject, ",".join(actor.roles), actor.unit,
-                        action, object_type, object_id, before_digest or "", after_digest or "", details, prev_hash))
+                        action, object_type, object_id, before_digest or "", after_digest or "", details, prev_hash,
+                        *rows))
 
 
 def row_hash(row: tuple[Any, ...]) -> str:
     """The hash of a stored row in audit_log column order, its instant already formatted as text."""
-    seq, recorded_at, subject, roles, unit, action, object_type, object_id, before, after, details, prev, _ = row
+    seq, recorded_at, subject, roles, unit, action, object_type, object_id, before, after, details, prev, _, rows = row
     return _hash_texts((str(seq), recorded_at, subject, roles, unit, action, object_type,
-                        object_id, before or "", after or "", details, prev))
+                        object_id, before or "", after or "", details, prev, *((rows,) if rows is not None else ())))
 
 
 def _hash_texts(texts: tuple[str, ...]) -> str:
@@ -85,7 +89,7 @@ def recompute(entry: AuditEntry) -> str:
     return compute_hash(seq=entry.seq, recorded_at=entry.recorded_at, actor=entry.actor,
                         action=entry.action, object_type=entry.object_type, object_id=entry.object_id,
                         before_digest=entry.before_digest, after_digest=entry.after_digest,
-                        details=entry.details, prev_hash=entry.prev_hash)
+                        details=entry.details, prev_hash=entry.prev_hash, rows_digest=entry.rows_digest)
 
 
 def change_digest(key: bytes, state: Any) -> str | None:

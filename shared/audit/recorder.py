@@ -3,24 +3,47 @@
 ``AuditRecorder.record`` locks the chain's head row, appends the next entry linked to it and moves
 the head, all in the transaction that makes the change itself, so a change and its entry commit or
 roll back together, and two writers (even two processes) can never fork the chain or leave a gap.
+
+At commit (a session event, so no call site has to remember it) the recorder binds the digests of the
+audited rows the transaction wrote into its last entry (rows.py), then signs a checkpoint when one is
+due: every ``checkpoint_every`` entries and after every reveal, each delivered off the host as an
+``audit.checkpoint`` event in the outbox and a log line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import getpass
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from shared.audit.chain import Actor, canonical_details, change_digest, compute_hash, format_instant
 from shared.audit.checkpoints import SignedCheckpoint, sign_checkpoint
+from shared.audit.rows import (
+    BASELINE_MARKER,
+    AuditedRows,
+    current_rows,
+    digest_of,
+    forget,
+    row_digest,
+    row_key,
+    rows_digest,
+)
 from shared.audit.tables import AuditTables
 from shared.identity import Identity
+from shared.outbox.events import OutboxTables, event_row
+
+_log = logging.getLogger("sortes.audit")
+CHECKPOINT_EVENT = "audit.checkpoint"
+CHECKPOINT_AFTER = frozenset({"draw.revealed"})  # actions signed at once: the moments worth pinning
 
 
 def actor_of(identity: Identity) -> Actor:
@@ -53,12 +76,17 @@ class AuditChange(NamedTuple):
 
 class AuditRecorder:
     def __init__(self, service: str, tables: AuditTables, digest_key: bytes,
-                 signing_key: Ed25519PrivateKey, checkpoint_every: int = 1000) -> None:
+                 signing_key: Ed25519PrivateKey, checkpoint_every: int = 100, *,
+                 rows: AuditedRows | None = None, outbox: OutboxTables | None = None,
+                 checkpoint_interval: float = 3600.0) -> None:
         self.service = service
         self.tables = tables
         self._digest_key = digest_key
         self._signing_key = signing_key
         self.checkpoint_every = checkpoint_every
+        self.rows = rows  # the service's audited tables, for the baseline and verification
+        self.outbox = outbox  # where checkpoints go out as events (None: the log line only)
+        self.checkpoint_interval = checkpoint_interval  # seconds between signings of new entries at least
 
     async def record(self, session: AsyncSession, *, actor: Actor | Identity, action: str,
                      object_type: str, object_id: str, before: Any = None, after: Any = None,
@@ -79,9 +107,13 @@ class AuditRecorder:
         """
         if isinstance(actor, Identity):
             actor = actor_of(actor)
+        return await session.run_sync(self._append, actor, list(changes))
+
+    def _append(self, session: Session, actor: Actor, changes: list[AuditChange]) -> int:
+        session.info["audit_recorder"] = self
         head = self.tables.head
-        seq, prev_hash = (await session.execute(
-            select(head.c.seq, head.c.entry_hash).where(head.c.id == 1).with_for_update())).one()
+        seq, prev_hash = session.execute(
+            select(head.c.seq, head.c.entry_hash).where(head.c.id == 1).with_for_update()).one()
         rows = []
         for change in changes:
             seq += 1
@@ -101,12 +133,17 @@ class AuditRecorder:
                          "actor_unit": actor.unit, "entry_hash": prev_hash})
         if not rows:
             return seq
-        await session.execute(self.tables.entries.insert(), rows)
-        await session.execute(update(head).where(head.c.id == 1).values(seq=seq, entry_hash=prev_hash))
-        for row in rows:
-            if row["seq"] % self.checkpoint_every == 0:
-                await self._store_checkpoint(session, row["seq"], row["entry_hash"])
+        session.execute(self.tables.entries.insert(), rows)
+        session.execute(update(head).where(head.c.id == 1).values(seq=seq, entry_hash=prev_hash))
+        written = session.info.setdefault("audit_entries", [])
+        written += [{"seq": row["seq"], "action": row["action"], "entry_hash": row["entry_hash"]} for row in rows]
+        written[-1].update(entry=rows[-1], actor=actor)
         return seq
+
+    @property
+    def digest_key(self) -> bytes:
+        """The key of the before/after and row digests, for verification inside the service."""
+        return self._digest_key
 
     @property
     def public_key(self) -> Ed25519PublicKey:
@@ -123,20 +160,158 @@ class AuditRecorder:
         head = self.tables.head
         await session.execute(select(head.c.seq).where(head.c.id == 1).with_for_update())
 
-    async def checkpoint(self, session: AsyncSession) -> None:
+    async def checkpoint(self, session: AsyncSession) -> SignedCheckpoint | None:
         """Sign the current head on demand (nothing to sign while the log is empty or already signed)."""
-        head = self.tables.head
-        seq, entry_hash = (await session.execute(
-            select(head.c.seq, head.c.entry_hash).where(head.c.id == 1).with_for_update())).one()
-        signed = (await session.execute(select(self.tables.checkpoints.c.seq)
-                                        .where(self.tables.checkpoints.c.seq == seq))).first()
-        if seq > 0 and signed is None:
-            await self._store_checkpoint(session, seq, entry_hash)
+        return await session.run_sync(self._checkpoint_head)
 
-    async def _store_checkpoint(self, session: AsyncSession, seq: int, entry_hash: str) -> SignedCheckpoint:
+    def _checkpoint_head(self, session: Session) -> SignedCheckpoint | None:
+        head = self.tables.head
+        seq, entry_hash = session.execute(
+            select(head.c.seq, head.c.entry_hash).where(head.c.id == 1).with_for_update()).one()
+        signed = session.execute(select(self.tables.checkpoints.c.seq)
+                                 .where(self.tables.checkpoints.c.seq == seq)).first()
+        if seq > 0 and signed is None:
+            return self._store_checkpoint(session, seq, entry_hash)
+        return None
+
+    def _store_checkpoint(self, session: Session, seq: int, entry_hash: str) -> SignedCheckpoint:
         signed = sign_checkpoint(self._signing_key, self.service, seq, entry_hash,
                                  format_instant(dt.datetime.now(dt.UTC)))
-        await session.execute(self.tables.checkpoints.insert().values(
+        session.execute(self.tables.checkpoints.insert().values(
             seq=seq, entry_hash=entry_hash, signed_at=signed.signed_at, key_id=signed.key_id,
             signature=signed.signature))
+        if self.outbox is not None:
+            session.execute(self.outbox.events.insert().values(
+                **event_row(CHECKPOINT_EVENT, f"{self.service}:{seq}", signed.to_json())))
+        session.info.setdefault("audit_signed", []).append(signed)
         return signed
+
+    # At commit
+
+    def finish(self, session: Session) -> None:
+        """Bind the rows the transaction wrote into its last entry and sign what is due (before_commit)."""
+        session.flush()  # the rows as they will be committed, changes after the last record included
+        notes = session.info.get("audit_touched")
+        written = self._changed_rows(session, notes) if notes else []
+        entries: list[dict[str, Any]] = session.info.get("audit_entries", [])
+        if written and not entries:
+            # Rows the service wrote with no entry of their own (a bookkeeping change): named, not hidden.
+            tables = sorted({table for table, _, _ in written})
+            self._append(session, system_actor(self.service), [AuditChange(
+                "rows.written", "rows", ",".join(tables)[:100], details={"rows": len(written)})])
+        if written:
+            self._bind(session, entries[-1], written)
+        due = [entry for entry in entries if entry["seq"] % self.checkpoint_every == 0]
+        if entries and any(entry["action"] in CHECKPOINT_AFTER for entry in entries):
+            due.append(entries[-1])
+        for seq, entry_hash in dict((entry["seq"], entry["entry_hash"]) for entry in due).items():
+            self._store_checkpoint(session, seq, entry_hash)
+
+    def _changed_rows(self, session: Session, notes: Any) -> list[tuple[str, str, str | None]]:
+        """(table, key, digest) of each touched row whose digest is not already the ledger's latest."""
+        now = [(audited.name, row_key(key), digest_of(self._digest_key, audited, row))
+               for audited, key, row in current_rows(session, notes)]
+        ledger = self.tables.rows
+        latest: dict[tuple[str, str], str | None] = {}
+        for table in {table for table, _, _ in now}:
+            keys = [key for name, key, _ in now if name == table]
+            for start in range(0, len(keys), 500):
+                found = session.execute(
+                    select(ledger.c.row_key, ledger.c.digest).where(
+                        ledger.c.table_name == table, ledger.c.row_key.in_(keys[start:start + 500]))
+                    .order_by(ledger.c.seq))
+                latest.update({(table, key): digest for key, digest in found})
+        return [(table, key, digest) for table, key, digest in now
+                if ((table, key) in latest and latest[(table, key)] != digest)
+                or ((table, key) not in latest and digest is not None)]
+
+    def _bind(self, session: Session, last: dict[str, Any], written: list[tuple[str, str, str | None]]) -> None:
+        entry, seq = last["entry"], last["seq"]
+        session.execute(self.tables.rows.insert(), [
+            {"seq": seq, "table_name": table, "row_key": key, "digest": digest} for table, key, digest in written])
+        bound = rows_digest(written)
+        fields = {name: entry[name] for name in ("seq", "recorded_at", "action", "object_type", "object_id",
+                                                 "before_digest", "after_digest", "details", "prev_hash")}
+        entry_hash = compute_hash(actor=last["actor"], rows_digest=bound, **fields)
+        entries, head = self.tables.entries, self.tables.head
+        session.execute(update(entries).where(entries.c.seq == seq).values(rows_digest=bound, entry_hash=entry_hash))
+        session.execute(update(head).where(head.c.id == 1).values(entry_hash=entry_hash))
+        last["entry_hash"] = entry_hash
+
+    async def baseline(self, session: AsyncSession) -> int:
+        """Digest, once, the rows that exist before any audited write (rows seeded by migrations, a
+        database from before row digests): stored at sequence 0, bound to no entry but keyed, so a
+        later edit of them is caught all the same. Returns how many rows (0 once taken)."""
+        return await session.run_sync(self._baseline)
+
+    def _baseline(self, session: Session) -> int:
+        if self.rows is None:
+            return 0
+        head, ledger = self.tables.head, self.tables.rows
+        session.execute(select(head.c.seq).where(head.c.id == 1).with_for_update())
+        table, key = BASELINE_MARKER
+        if session.execute(select(func.count()).select_from(ledger).where(
+                ledger.c.table_name == table, ledger.c.row_key == key)).scalar_one():
+            return 0
+        known = {(name, key) for name, key in session.execute(select(ledger.c.table_name, ledger.c.row_key))}
+        found = []
+        for audited in self.rows.tables:
+            columns = audited.key_columns
+            for row in session.execute(select(*audited.table.columns)).mappings():
+                name = row_key(row[column.name] for column in columns)
+                if (audited.name, name) not in known:
+                    found.append({"seq": 0, "table_name": audited.name, "row_key": name,
+                                  "digest": digest_of(self._digest_key, audited, row)})
+        marker = {"seq": 0, "table_name": table, "row_key": key,
+                  "digest": row_digest(self._digest_key, "", {"baseline": len(found)})}
+        session.execute(ledger.insert(), [*found, marker])
+        return len(found)
+
+
+async def take_row_baseline(database: Any, audit: AuditRecorder) -> None:
+    """At a service's start: digest the rows that were there before any audited write, once."""
+    async with database.transaction() as session:
+        count = await audit.baseline(session)
+    if count:
+        _log.info("audit row baseline taken", extra={"fields": {"service": audit.service, "rows": count}})
+
+
+async def checkpoint_periodically(state: Any) -> None:
+    """Sign the head at least every ``checkpoint_interval`` while new entries come (a background task)."""
+    audit: AuditRecorder = state.audit
+    while True:
+        await asyncio.sleep(audit.checkpoint_interval)
+        try:
+            async with state.database.transaction() as session:
+                await audit.checkpoint(session)
+        except Exception:  # the next round tries again; a failure is logged, never fatal
+            _log.exception("periodic audit checkpoint failed")
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    recorder = session.info.get("audit_recorder")
+    if isinstance(recorder, AuditRecorder):
+        recorder.finish(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    recorder = session.info.get("audit_recorder")
+    signed: list[SignedCheckpoint] = session.info.pop("audit_signed", [])
+    forget(session)
+    if isinstance(recorder, AuditRecorder):
+        session.info["audit_recorder"] = recorder  # a session of Database.transaction keeps its recorder
+    for checkpoint in signed:
+        _log.info("audit checkpoint signed", extra={"fields": {
+            "service": checkpoint.service, "seq": checkpoint.seq, "head_hash": checkpoint.entry_hash,
+            "signed_at": checkpoint.signed_at, "key_id": checkpoint.key_id, "signature": checkpoint.signature}})
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("audit_signed", None)
+    recorder = session.info.get("audit_recorder")
+    forget(session)
+    if isinstance(recorder, AuditRecorder):
+        session.info["audit_recorder"] = recorder

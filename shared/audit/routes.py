@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 
 from shared.audit.recorder import AuditRecorder
-from shared.audit.store import AuditFilter, AuditPage, query_entries, verify_stored_chain
+from shared.audit.store import AuditFilter, AuditPage, query_entries, verify_stored_chain, verify_stored_rows
 from shared.clock import OUT_OF_UTC_RANGE, fits_in_utc
 from shared.db import MAX_PAGE, Database
 from shared.errors import FieldError, InvalidInput
@@ -63,15 +63,19 @@ class ChainVerification(msgspec.Struct, frozen=True):
     checkpoints_checked: int
     problem: str | None = None
     first_bad_seq: int | None = None
+    rows: list[str] = msgspec.field(default_factory=list)  # audited rows changed behind the log, each named
 
 
 async def verify_own_chain(database: Database, audit: AuditRecorder) -> ChainVerification:
     url = database.engine.url.render_as_string(hide_password=False)
     report = await verify_stored_chain(url, audit.tables, audit.service,
                                        {key_id_of(audit.public_key): audit.public_key}, workers=1)
-    return ChainVerification(service=audit.service, ok=report.ok, entries=report.entries, head_seq=report.head_seq,
-                             head_hash=report.head_hash, checkpoints_checked=report.checkpoints_checked,
-                             problem=report.problem, first_bad_seq=report.first_bad_seq)
+    rows = (await verify_stored_rows(url, audit.tables, audit.rows, audit.digest_key)
+            if audit.rows is not None else [])
+    return ChainVerification(service=audit.service, ok=report.ok and not rows, entries=report.entries,
+                             head_seq=report.head_seq, head_hash=report.head_hash,
+                             checkpoints_checked=report.checkpoints_checked, problem=report.problem or
+                             (rows[0] if rows else None), first_bad_seq=report.first_bad_seq, rows=rows)
 
 
 @get("/api/v1/audit/verification", guards=[requires_role(*AUDIT_READERS)], tags=["audit"])

@@ -1,4 +1,5 @@
-"""Where a service's audit keys live, and how often it signs a checkpoint."""
+"""Where a service's audit keys live, and how often it signs a checkpoint: every ``checkpoint_every``
+entries, after every reveal, and at least every ``checkpoint_interval_seconds`` while new entries come."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.audit.recorder import AuditRecorder
+from shared.audit.rows import AuditedRows
 from shared.audit.tables import AuditTables
+from shared.outbox.events import OutboxTables
 from shared.settings import data_dir, env_int, env_str
 from shared.signing_keys import ensure_private_key, ensure_secret_file
 
@@ -15,7 +18,8 @@ from shared.signing_keys import ensure_private_key, ensure_secret_file
 class AuditSettings:
     digest_key_file: Path  # HMAC key of the before/after digests
     signing_key_file: Path  # Ed25519 key that signs checkpoints; keep a copy of its public half apart
-    checkpoint_every: int = 1000
+    checkpoint_every: int = 100
+    checkpoint_interval_seconds: float = 3600.0
 
     @classmethod
     def from_env(cls, service: str) -> AuditSettings:
@@ -23,9 +27,12 @@ class AuditSettings:
         return cls(
             digest_key_file=Path(env_str(f"{prefix}_DIGEST_KEY_FILE", str(keys / f"{service}-audit-digest"))),
             signing_key_file=Path(env_str(f"{prefix}_SIGNING_KEY_FILE", str(keys / f"{service}-audit.pem"))),
-            checkpoint_every=env_int(f"{prefix}_CHECKPOINT_EVERY", 1000),
+            checkpoint_every=env_int(f"{prefix}_CHECKPOINT_EVERY", 100),
+            checkpoint_interval_seconds=env_int(f"{prefix}_CHECKPOINT_INTERVAL_SECONDS", 3600),
         )
 
-    def recorder(self, service: str, tables: AuditTables) -> AuditRecorder:
+    def recorder(self, service: str, tables: AuditTables, *, rows: AuditedRows | None = None,
+                 outbox: OutboxTables | None = None) -> AuditRecorder:
         return AuditRecorder(service, tables, ensure_secret_file(self.digest_key_file),
-                             ensure_private_key(self.signing_key_file), self.checkpoint_every)
+                             ensure_private_key(self.signing_key_file), self.checkpoint_every,
+                             rows=rows, outbox=outbox, checkpoint_interval=self.checkpoint_interval_seconds)

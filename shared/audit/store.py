@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from shared.audit.chain import GENESIS_HASH, Actor, AuditEntry, ChainReport, ChainWalker, Checkpoint, format_instant
 from shared.audit.checkpoints import SignedCheckpoint, checkpoint_is_authentic
+from shared.audit.rows import AuditedRows, verify_rows
 from shared.audit.tables import AuditTables
 from shared.clock import as_utc
 from shared.db import create_engine
@@ -27,16 +28,16 @@ from shared.db import create_engine
 def entry_from_row(row: Row[Any] | tuple[Any, ...]) -> AuditEntry:
     # Positional access in the table's column order: this runs once per entry when verifying.
     (seq, recorded_at, subject, roles, unit, action, object_type, object_id, before_digest, after_digest,
-     details, prev_hash, entry_hash) = row
+     details, prev_hash, entry_hash, rows_digest) = row
     return AuditEntry(
         seq=seq, recorded_at=recorded_at, action=action,
         actor=Actor(subject=subject, roles=tuple(roles.split(",")) if roles else (), unit=unit),
         object_type=object_type, object_id=object_id, before_digest=before_digest, after_digest=after_digest,
-        details=details, prev_hash=prev_hash, entry_hash=entry_hash)
+        details=details, prev_hash=prev_hash, entry_hash=entry_hash, rows_digest=rows_digest)
 
 
 _COLUMNS = ("seq, recorded_at, actor_subject, actor_roles, actor_unit, action, object_type, object_id, "
-            "before_digest, after_digest, details, prev_hash, entry_hash")
+            "before_digest, after_digest, details, prev_hash, entry_hash, rows_digest")
 PARALLEL_FROM = 200_000  # entries; below this a second process costs more than it saves
 
 
@@ -173,6 +174,16 @@ async def verify_stored_chain(database_url: str, tables: AuditTables, service: s
         return ChainReport(False, report.entries, report.head_seq, report.head_hash, report.checkpoints_checked,
                            problem, min(head_seq, report.head_seq) + 1)
     return report
+
+
+async def verify_stored_rows(database_url: str, tables: AuditTables, rows: AuditedRows, digest_key: bytes) -> list[str]:
+    """The audited rows changed, inserted or deleted behind the log (rows.py), each named."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await verify_rows(connection, tables.rows, tables.entries, rows, digest_key)
+    finally:
+        await engine.dispose()
 
 
 class AuditEntryView(msgspec.Struct, frozen=True):

@@ -12,6 +12,7 @@ class AuditTables:
     entries: Table
     checkpoints: Table
     head: Table
+    rows: Table  # the digest of each audited row each entry's transaction wrote (rows.py)
 
 
 def audit_tables(metadata: MetaData) -> AuditTables:
@@ -30,6 +31,7 @@ def audit_tables(metadata: MetaData) -> AuditTables:
         Column("details", Text, nullable=False),  # canonical JSON text, hashed as stored
         Column("prev_hash", String(64), nullable=False),
         Column("entry_hash", String(64), nullable=False),
+        Column("rows_digest", String(64)),  # hashed into entry_hash when present
     )
     Index("ix_audit_log_object", entries.c.object_type, entries.c.object_id)
     checkpoints = Table(
@@ -47,5 +49,13 @@ def audit_tables(metadata: MetaData) -> AuditTables:
         Column("seq", BigInteger, nullable=False),
         Column("entry_hash", String(64), nullable=False),
     )
-    return AuditTables(entries, checkpoints, head)
+    rows = Table(
+        "audit_row_digests", metadata,
+        Column("seq", BigInteger, primary_key=True, autoincrement=False),  # 0: the baseline, bound to no entry
+        Column("table_name", String(64), primary_key=True),
+        Column("row_key", String(300), primary_key=True),
+        Column("digest", String(64)),  # None: the row was deleted
+    )
+    Index("ix_audit_row_digests_row", rows.c.table_name, rows.c.row_key, rows.c.seq)
+    return AuditTables(entries, checkpoints, head, rows)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -13,8 +14,9 @@ from sqlalchemy import MetaData
 
 from shared.audit.chain import ChainReport
 from shared.audit.checkpoints import SignedCheckpoint
+from shared.audit.rows import AuditedRows
 from shared.audit.settings import AuditSettings
-from shared.audit.store import stored_checkpoints, verify_stored_chain
+from shared.audit.store import stored_checkpoints, verify_stored_chain, verify_stored_rows
 from shared.audit.tables import AuditTables, audit_tables
 from shared.db import Database
 from shared.migrations import SERVICES
@@ -28,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify = actions.add_parser("verify", help="check a service's chain and its signed checkpoints")
     verify.add_argument("--service", choices=[*SERVICES, "all"], default="all")
     verify.add_argument("--checkpoints", type=Path, action="append", default=[],
-                        help="a file written by export-checkpoints (may be repeated)")
+                        help="checkpoints kept off the host: a file written by export-checkpoints, JSON lines of "
+                             "delivered checkpoints, or the webhook receiver's bodies (may be repeated)")
     verify.add_argument("--public-key", action="append", default=[],
                         help="a checkpoint key (base64url raw) besides the service's own key file")
     verify.add_argument("--workers", type=int, default=None,
@@ -52,13 +55,38 @@ def _own_public_key(service: str) -> Ed25519PublicKey | None:
     return load_private_key(key_file).public_key() if key_file.exists() else None
 
 
+_CHECKPOINT_FIELDS = ("service", "seq", "entry_hash", "signed_at", "key_id", "signature")
+
+
 def _read_exported(paths: list[Path]) -> list[SignedCheckpoint]:
+    """Checkpoints from export-checkpoints' documents, or from JSON lines of delivered checkpoints: each
+    line a checkpoint's payload, or a webhook body (``{"event": "audit.checkpoint", "data": {…}}``);
+    lines of other events, as a webhook receiver writes them all, are passed over."""
     checkpoints: list[SignedCheckpoint] = []
     for path in paths:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        checkpoints += [SignedCheckpoint(**{**item, "service": document["service"]})
-                        for item in document["checkpoints"]]
+        text = path.read_text(encoding="utf-8")
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            document = None
+        if isinstance(document, dict) and "checkpoints" in document:
+            checkpoints += [SignedCheckpoint(**{**item, "service": document["service"]})
+                            for item in document["checkpoints"]]
+            continue
+        items = [document] if isinstance(document, dict) else [json.loads(line) for line in text.splitlines()
+                                                                if line.strip()]
+        for item in items:
+            if "event" in item:
+                if item["event"] != "audit.checkpoint":
+                    continue
+                item = item["data"]
+            checkpoints.append(SignedCheckpoint(**{name: item[name] for name in _CHECKPOINT_FIELDS}))
     return checkpoints
+
+
+def _audited_rows(service: str) -> AuditedRows:
+    module = importlib.import_module(f"services.{service}.models")
+    return module.AUDITED_ROWS
 
 
 async def verify_service(service: str, extra_keys: list[Ed25519PublicKey], exported: list[SignedCheckpoint],
@@ -66,6 +94,15 @@ async def verify_service(service: str, extra_keys: list[Ed25519PublicKey], expor
     keys = [key for key in [_own_public_key(service), *extra_keys] if key is not None]
     return await verify_stored_chain(database_url(service), _tables(), service, {key_id_of(key): key for key in keys},
                                      [c for c in exported if c.service == service], workers)
+
+
+async def verify_service_rows(service: str) -> list[str] | None:
+    """The rows changed behind the log; None when the digest key is not here to check them with."""
+    key_file = AuditSettings.from_env(service).digest_key_file
+    if not key_file.exists():
+        return None
+    return await verify_stored_rows(database_url(service), _tables(), _audited_rows(service),
+                                    bytes.fromhex(key_file.read_text().strip()))
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -79,12 +116,21 @@ def run_verify(args: argparse.Namespace) -> int:
     failed = False
     for service in services:
         report = asyncio.run(verify_service(service, extra_keys, exported, args.workers))
+        rows = asyncio.run(verify_service_rows(service))
         if report.ok:
             print(f"{service}: OK — {report.entries} entries, head {report.head_seq} "
                   f"{report.head_hash[:16]}, {report.checkpoints_checked} signed checkpoints matched")
         else:
             failed = True
             print(f"{service}: FAILED — {report.problem}")
+        if rows is None:
+            print(f"{service}: rows not checked — no audit digest key here")
+        elif rows:
+            failed = True
+            for problem in rows:
+                print(f"{service}: FAILED — row {problem}")
+        else:
+            print(f"{service}: OK — every audited row is as its latest audit entry left it")
     return 1 if failed else 0
 
 

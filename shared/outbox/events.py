@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-EVENT_TYPES = ("draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final")
+EVENT_TYPES = ("draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final",
+               "audit.checkpoint")
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,12 @@ def outbox_tables(metadata: MetaData) -> OutboxTables:
 async def publish(session: AsyncSession, tables: OutboxTables, event_type: str, object_id: str,
                   payload: dict[str, Any]) -> None:
     """Record an event in the caller's transaction: it is published if and only if that commits."""
+    await session.execute(tables.events.insert().values(**event_row(event_type, object_id, payload)))
+
+
+def event_row(event_type: str, object_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The outbox row of one event (the audit recorder writes its checkpoints' rows at commit)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    await session.execute(tables.events.insert().values(
-        event_type=event_type, object_id=object_id, payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
-        occurred_at=dt.datetime.now(dt.UTC)))
+    return {"event_type": event_type, "object_id": object_id,
+            "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True), "occurred_at": dt.datetime.now(dt.UTC)}

@@ -30,6 +30,7 @@ from shared.clock import as_utc, utc_now
 from shared.db import Database
 from shared.errors import NotFound, Problem
 from shared.identity import Identity
+from shared.outbox import OutboxTables
 from shared.outbox.reading import DISPATCHER_SUBJECT, OutboxEvent
 
 _log = logging.getLogger("sortes.webhooks")
@@ -98,8 +99,9 @@ def deliverable_prefix(events: list[OutboxEvent], last_seq: int, now: dt.datetim
 
 
 class Dispatcher:
-    def __init__(self, database: Database, upstreams: Upstreams, *, timeout: float = 10.0) -> None:
-        self._database, self._upstreams = database, upstreams
+    def __init__(self, database: Database, upstreams: Upstreams, outbox: OutboxTables | None = None, *,
+                 timeout: float = 10.0) -> None:
+        self._database, self._upstreams, self._outbox = database, upstreams, outbox
         self._client = httpx.AsyncClient(timeout=timeout)
 
     async def run_forever(self, interval: float = 1.0) -> None:
@@ -113,20 +115,34 @@ class Dispatcher:
     async def step(self) -> None:
         for service in SERVICE_NAMES:
             await self.collect(service)
+        if self._outbox is not None:
+            await self.collect("gateway")
         await self.deliver_due()
+
+    async def _events_after(self, service: str, after: int) -> list[OutboxEvent] | None:
+        if service == "gateway":  # its own outbox: the gateway's audit checkpoints
+            assert self._outbox is not None
+            events = self._outbox.events
+            async with self._database.reading() as session:
+                rows = await session.execute(select(events).where(events.c.seq > after).order_by(events.c.seq)
+                                             .limit(500))
+                return [OutboxEvent(seq=row.seq, event_type=row.event_type, object_id=row.object_id,
+                                    payload=json.loads(row.payload), occurred_at=as_utc(row.occurred_at))
+                        for row in rows]
+        try:
+            response = await self._upstreams.request(service, "GET", "/api/v1/internal/events", identity=DISPATCHER,
+                                                     params={"after": after, "limit": 500})
+        except Problem:
+            return None  # the service is down; its events wait in its outbox
+        if response.status_code != 200:
+            return None
+        return msgspec.json.decode(response.content, type=list[OutboxEvent])
 
     async def collect(self, service: str) -> None:
         async with self._database.reading() as session:
             cursor = await session.get(WebhookCursor, service)
         after = cursor.last_seq if cursor else 0
-        try:
-            response = await self._upstreams.request(service, "GET", "/api/v1/internal/events", identity=DISPATCHER,
-                                                     params={"after": after, "limit": 500})
-        except Problem:
-            return  # the service is down; its events wait in its outbox
-        if response.status_code != 200:
-            return
-        events = msgspec.json.decode(response.content, type=list[OutboxEvent])
+        events = await self._events_after(service, after)
         if not events:
             return  # nothing new (the usual poll): no write transaction to open
         async with self._database.transaction() as session:

@@ -147,6 +147,7 @@ async def test_an_exported_checkpoint_catches_a_consistent_rewrite(experts_clien
     # Someone with database access wipes the log, the head and the stored checkpoints, then replays
     # a different history through the API: a whole, valid-looking chain.
     await run_sql(url, "DELETE FROM audit_log", "DELETE FROM audit_checkpoints",
+                  "DELETE FROM audit_row_digests WHERE seq > 0",
                   f"UPDATE audit_head SET seq = 0, entry_hash = '{'0' * 64}'", "DELETE FROM projects")
     headers = minter.headers("experts", "service")
     for number in range(1, 5):
@@ -190,7 +191,7 @@ async def test_a_broken_link_across_a_segment_cut_is_caught(experts_client, mint
     async with engine.begin() as connection:
         row = (await connection.execute(text(
             "SELECT seq, recorded_at, actor_subject, actor_roles, actor_unit, action, object_type, object_id,"
-            " before_digest, after_digest, details FROM audit_log WHERE seq = 6"))).one()
+            " before_digest, after_digest, details, rows_digest FROM audit_log WHERE seq = 6"))).one()
         recorded_at = row.recorded_at if not isinstance(row.recorded_at, str) else dt.datetime.fromisoformat(
             row.recorded_at)
         forged_prev = "f" * 64
@@ -198,7 +199,7 @@ async def test_a_broken_link_across_a_segment_cut_is_caught(experts_client, mint
             seq=6, recorded_at=recorded_at, actor=Actor(row.actor_subject, tuple(row.actor_roles.split(",")),
                                                         row.actor_unit),
             action=row.action, object_type=row.object_type, object_id=row.object_id, before_digest=row.before_digest,
-            after_digest=row.after_digest, details=row.details, prev_hash=forged_prev)
+            after_digest=row.after_digest, details=row.details, prev_hash=forged_prev, rows_digest=row.rows_digest)
         await connection.execute(text("UPDATE audit_log SET prev_hash = :prev, entry_hash = :hash WHERE seq = 6"),
                                  {"prev": forged_prev, "hash": forged_hash})
     await engine.dispose()

@@ -1,0 +1,257 @@
+"""State that cannot be edited behind the log, and no silent truncation (issue 17, points 6 and 7).
+
+`sortes audit verify` checks every current row of every audited table against the digest its latest
+audit entry bound, and names each row edited, inserted or deleted directly in the database; signed
+checkpoints made after a reveal, every 100 entries and at least hourly go out as `audit.checkpoint`
+events and log lines, and `--checkpoints FILE` catches a chain cut shorter than any of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+
+from shared.audit.recorder import checkpoint_periodically
+from shared.audit.rows import canonical_row, row_digest, row_key, rows_digest
+from shared.cli.main import main
+from shared.outbox.reading import DISPATCHER_SUBJECT
+from tests.experts.helpers import valid_id_number
+from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
+from tests.experts.test_spreadsheets import csv_file, row, upload
+from tests.shared.audit.test_audit_storage import register_projects
+from tests.support.identity import AssertionMinter
+from tests.vendors.conftest import VendorsApi
+from tests.vendors.test_ratings import rate
+
+
+def url_of(client: AsyncTestClient[Litestar]) -> str:
+    return client.app.state.database.engine.url.render_as_string(hide_password=False)
+
+
+async def run_sql(client: AsyncTestClient[Litestar], *statements: str) -> list[Any]:
+    """Statements run straight on the service's database, as someone with database access would."""
+    database = client.app.state.database
+    found = []
+    async with database.engine.begin() as connection:
+        for statement in statements:
+            result = await connection.execute(text(statement))
+            found.append(result.all() if result.returns_rows else None)
+    return found
+
+
+async def verify(monkeypatch: pytest.MonkeyPatch, urls: dict[str, str], *args: str) -> int:
+    for service, url in urls.items():
+        monkeypatch.setenv(f"SORTES_{service.upper()}_DATABASE_URL", url)
+    return await asyncio.to_thread(main, ["audit", "verify", *args])
+
+
+async def experts_workload(client: AsyncTestClient[Litestar], minter: AssertionMinter) -> dict[str, Any]:
+    """Import experts, draw and reveal a panel, take a decline: the day's work of the experts service."""
+    imported = await upload(client, minter, csv_file([row("导入专家甲", valid_id_number()),
+                                                      row("导入专家乙", valid_id_number())]), "experts.csv")
+    assert imported.status_code == 200, imported.text
+    await register_project(client, minter)
+    await build_pool(client, minter, 5)
+    committed = await ask_panel(client, minter, panel_body(count=2, reserves=1))
+    draw = await reveal(client, minter, committed["id"])
+    first = draw["result"]["APP"]["primaries"][0]
+    declined = await client.post(f"/api/v1/draws/{committed['id']}/members/{first}/decline",
+                                 json={"channel": "phone", "reason": "出差"}, headers=organiser(minter))
+    assert declined.status_code == 200, declined.text
+    return {"draw": committed["id"]}
+
+
+async def vendors_workload(api: VendorsApi) -> str:
+    """Register a vendor, rate it and edit it through the service."""
+    uscc = await api.vendor()
+    await rate(api, uscc)
+    edited = await api.client.patch(f"/api/v1/vendors/{uscc}", json={"name": "浙江改名科技有限公司"}, headers=api.admin)
+    assert edited.status_code == 200, edited.text
+    return uscc
+
+
+async def test_rows_edited_behind_the_log_are_named_and_an_untouched_workload_verifies(
+        experts_client, vendors_client, minter, monkeypatch, capsys) -> None:
+    api = VendorsApi(vendors_client, minter, __import__("random").Random(7))
+    await experts_workload(experts_client, minter)
+    await vendors_workload(api)
+    urls = {"experts": url_of(experts_client), "vendors": url_of(vendors_client)}
+    assert await verify(monkeypatch, urls, "--service", "experts") == 0, capsys.readouterr().out
+    assert await verify(monkeypatch, urls, "--service", "vendors") == 0, capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "experts: OK — every audited row" in output and "vendors: OK — every audited row" in output
+
+    [[(member, outsider)], [(expert,)], [(booking_code, day, half)]] = await run_sql(
+        experts_client,
+        "SELECT id, (SELECT code FROM experts WHERE code NOT IN (SELECT expert_code FROM panel_members) LIMIT 1)"
+        " FROM panel_members WHERE state = 'invited' ORDER BY id LIMIT 1",
+        "SELECT id FROM experts ORDER BY id LIMIT 1",
+        "SELECT expert_code, day, half FROM panel_bookings LIMIT 1")
+    await run_sql(experts_client,
+                  f"UPDATE panel_members SET expert_code = '{outsider}' WHERE id = {member}",  # who is seated
+                  f"UPDATE experts SET title = '教授级高工' WHERE id = {expert}",
+                  f"DELETE FROM panel_bookings WHERE expert_code = '{booking_code}' AND half = '{half}'")
+    [[(rating,)]] = await run_sql(vendors_client, "SELECT id FROM ratings LIMIT 1")
+    await run_sql(vendors_client, f"UPDATE ratings SET overall = 'excellent' WHERE id = {rating}",
+                  "INSERT INTO vendor_aliases (vendor_id, name, used_until)"
+                  " SELECT id, '虚构曾用名', '2020-01-01' FROM vendors LIMIT 1")
+
+    assert await verify(monkeypatch, urls, "--service", "experts") == 1
+    output = capsys.readouterr().out
+    assert f"experts: FAILED — row panel_members [{member}]: changed outside the service" in output, output
+    assert f"experts: FAILED — row experts [{expert}]: changed outside the service" in output, output
+    day_text = day if isinstance(day, str) else day.isoformat()
+    assert (f'experts: FAILED — row panel_bookings ["{booking_code}","{day_text}","{half}"]: deleted outside'
+            in output), output
+    assert await verify(monkeypatch, urls, "--service", "vendors") == 1
+    output = capsys.readouterr().out
+    assert f"vendors: FAILED — row ratings [{rating}]: changed outside the service" in output, output
+    assert "vendors: FAILED — row vendor_aliases [" in output and "no audit entry" in output, output
+
+
+async def test_the_row_digests_cannot_be_edited_or_dropped_to_match(experts_client, minter, monkeypatch,
+                                                                    capsys) -> None:
+    """Someone who edits a row and deletes the digests that name its state leaves the entry's bound digest
+    unmatched: the set of row digests of each entry is part of that entry's hash."""
+    await register_project(experts_client, minter)
+    urls = {"experts": url_of(experts_client)}
+    [[(seq,)]] = await run_sql(experts_client, "SELECT max(seq) FROM audit_row_digests WHERE table_name = 'projects'")
+    await run_sql(experts_client, "UPDATE projects SET name = '改名'",
+                  f"DELETE FROM audit_row_digests WHERE seq = {seq}")
+    assert await verify(monkeypatch, urls, "--service", "experts") == 1
+    output = capsys.readouterr().out
+    assert f"the row digests bound to entry {seq} were edited or removed" in output, output
+
+
+async def test_a_change_made_after_the_last_audit_call_of_a_transaction_is_in_its_digest(
+        experts_client, minter, monkeypatch, capsys) -> None:
+    """The digests are taken at commit, after the transaction's last flush, not at the ``record`` call."""
+    from services.experts.models import Project
+
+    database, audit = experts_client.app.state.database, experts_client.app.state.audit
+    await register_project(experts_client, minter)
+    async with database.transaction() as session:
+        project = await session.get(Project, "P1")
+        await audit.record(session, actor=audit_actor(), action="project.updated", object_type="project",
+                           object_id="P1")
+        project.name = "记录之后再改的名称"  # flushed only at commit
+    assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 0, \
+        capsys.readouterr().out
+
+
+def audit_actor():  # type: ignore[no-untyped-def]
+    from shared.audit import system_actor
+    return system_actor("experts")
+
+
+async def test_gateway_rows_edited_behind_the_log_are_named(gateway_client, monkeypatch, capsys) -> None:
+    urls = {"gateway": url_of(gateway_client)}
+    assert await verify(monkeypatch, urls, "--service", "gateway") == 0, capsys.readouterr().out
+    capsys.readouterr()
+    [[(key_id,)]] = await run_sql(gateway_client, "SELECT id FROM api_keys LIMIT 1")
+    await run_sql(gateway_client, f"UPDATE api_keys SET roles = 'bureau_admin,auditor' WHERE id = '{key_id}'")
+    assert await verify(monkeypatch, urls, "--service", "gateway") == 1
+    assert f'gateway: FAILED — row api_keys ["{key_id}"]: changed outside the service' in capsys.readouterr().out
+
+
+def test_the_documented_row_digest_example() -> None:
+    """docs/audit-log.md pins this example: change the encoding and the document must change with it."""
+    key = bytes.fromhex("00" * 32)
+    row = {"id": 7, "panel_id": "p-1", "expert_code": "E0042", "state": "invited", "attended": None}
+    assert canonical_row("panel_members", row) == (
+        '{"row":{"attended":null,"expert_code":"E0042","id":7,"panel_id":"p-1","state":"invited"},'
+        '"table":"panel_members"}')
+    digest = row_digest(key, "panel_members", row)
+    assert digest == "61840a16ba6a9c5f0beb94577fc663dd057e66b8655deaa98af4d28c96bd9bb4"
+    assert row_key([7]) == "[7]"
+    assert (rows_digest([("panel_members", "[7]", digest)])
+            == "7a996d79dc4efec120ae0355ffa4df4dd96a5260ad6212eb614f5174a255f043")
+
+
+# Point 7: checkpoints delivered off the host, and a truncated chain caught by them
+
+async def delivered_checkpoints(client: AsyncTestClient[Litestar], minter: AssertionMinter,
+                                service: str = "experts") -> list[dict[str, Any]]:
+    """The events a webhook receiver would have got, as the dispatcher reads them from the outbox."""
+    response = await client.get("/api/v1/internal/events", params={"limit": 1000},
+                                headers=minter.headers(service, "service", subject=DISPATCHER_SUBJECT))
+    return [event for event in response.json() if event["event_type"] == "audit.checkpoint"]
+
+
+def webhook_body(service: str, event: dict[str, Any]) -> str:
+    """A delivered webhook's body, as services/gateway/domain/webhooks.py builds it."""
+    return json.dumps({"event": event["event_type"], "service": service, "seq": event["seq"],
+                       "object_id": event["object_id"], "occurred_at": event["occurred_at"],
+                       "data": event["payload"]}, ensure_ascii=False, sort_keys=True)
+
+
+async def test_a_reveal_is_checkpointed_and_a_truncated_chain_fails_against_the_delivered_checkpoints(
+        experts_client, minter, monkeypatch, capsys, caplog, tmp_path: Path) -> None:
+    caplog.set_level(logging.INFO, logger="sortes.audit")
+    draw = await experts_workload(experts_client, minter)
+    [[(revealed,)], [(head,)]] = await run_sql(
+        experts_client, f"SELECT seq FROM audit_log WHERE action = 'draw.revealed' AND object_id = '{draw['draw']}'",
+        "SELECT seq FROM audit_head")
+    events = await delivered_checkpoints(experts_client, minter)
+    [checkpoint] = [event["payload"] for event in events]
+    signed = checkpoint["seq"]  # the head of the reveal's transaction (the reveal and the seats it took)
+    assert revealed <= signed < head
+    assert checkpoint["service"] == "experts" and checkpoint["signature"]
+    logged = [record for record in caplog.records if record.getMessage() == "audit checkpoint signed"]
+    assert [(r.fields["service"], r.fields["seq"], r.fields["head_hash"]) for r in logged] == [
+        ("experts", signed, checkpoint["entry_hash"])]
+    assert "signature" in logged[0].fields
+
+    payloads = tmp_path / "checkpoints.jsonl"
+    payloads.write_text(json.dumps(checkpoint) + "\n")
+    received = tmp_path / "webhooks.jsonl"  # what a receiver writes: every event it got, one body a line
+    received.write_text(webhook_body("experts", events[0]) + "\n" + json.dumps(
+        {"event": "draw.revealed", "service": "experts", "seq": 1, "data": {}}) + "\n")
+    urls = {"experts": url_of(experts_client)}
+    for delivered in (payloads, received):
+        assert await verify(monkeypatch, urls, "--service", "experts", "--checkpoints", str(delivered)) == 0, \
+            capsys.readouterr().out
+    capsys.readouterr()
+
+    # Cut the chain back to before the reveal, with the stored checkpoints, the head and the row digests.
+    keep = revealed - 1
+    [[(keep_hash,)]] = await run_sql(experts_client, f"SELECT entry_hash FROM audit_log WHERE seq = {keep}")
+    await run_sql(experts_client, f"DELETE FROM audit_log WHERE seq > {keep}",
+                  f"DELETE FROM audit_checkpoints WHERE seq > {keep}",
+                  f"DELETE FROM audit_row_digests WHERE seq > {keep}",
+                  f"UPDATE audit_head SET seq = {keep}, entry_hash = '{keep_hash}'")
+    for delivered in (payloads, received):
+        assert await verify(monkeypatch, urls, "--service", "experts", "--checkpoints", str(delivered)) == 1
+        output = capsys.readouterr().out
+        assert (f"experts: FAILED — entries after {keep} were removed (a signed checkpoint names entry {signed})"
+                in output), output
+
+
+async def test_every_hundred_entries_are_checkpointed_and_delivered(experts_client, minter) -> None:
+    await register_projects(experts_client, minter, 101)
+    events = await delivered_checkpoints(experts_client, minter)
+    assert [event["payload"]["seq"] for event in events] == [100]
+    [[(stored,)]] = await run_sql(experts_client, "SELECT count(*) FROM audit_checkpoints")
+    assert stored == 1
+
+
+async def test_new_entries_are_checkpointed_at_least_every_interval(experts_client, minter) -> None:
+    state = experts_client.app.state
+    await register_projects(experts_client, minter, 3)
+    state.audit.checkpoint_interval = 0.05
+    task = asyncio.create_task(checkpoint_periodically(state))
+    try:
+        await asyncio.sleep(0.5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    # Signed once for the new entries, not again while nothing new came.
+    assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [3]

@@ -12,18 +12,21 @@ import asyncio
 import json
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.audit import system_actor
 from shared.audit.recorder import checkpoint_periodically
 from shared.audit.rows import canonical_row, row_digest, row_key, rows_digest
 from shared.cli.main import main
 from shared.outbox.reading import DISPATCHER_SUBJECT
-from tests.experts.helpers import valid_id_number
+from tests.experts.helpers import direct_database, valid_id_number
 from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
 from tests.experts.test_spreadsheets import csv_file, row, upload
 from tests.shared.audit.test_audit_storage import register_projects
@@ -38,12 +41,15 @@ def url_of(client: AsyncTestClient[Litestar]) -> str:
 
 async def run_sql(client: AsyncTestClient[Litestar], *statements: str) -> list[Any]:
     """Statements run straight on the service's database, as someone with database access would."""
-    database = client.app.state.database
+    engine = create_async_engine(url_of(client))  # on this test's event loop, not the app's
     found = []
-    async with database.engine.begin() as connection:
-        for statement in statements:
-            result = await connection.execute(text(statement))
-            found.append(result.all() if result.returns_rows else None)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                result = await connection.execute(text(statement))
+                found.append(result.all() if result.returns_rows else None)
+    finally:
+        await engine.dispose()
     return found
 
 
@@ -136,20 +142,15 @@ async def test_a_change_made_after_the_last_audit_call_of_a_transaction_is_in_it
     """The digests are taken at commit, after the transaction's last flush, not at the ``record`` call."""
     from services.experts.models import Project
 
-    database, audit = experts_client.app.state.database, experts_client.app.state.audit
+    audit = experts_client.app.state.audit
     await register_project(experts_client, minter)
-    async with database.transaction() as session:
+    async with direct_database(experts_client) as database, database.transaction() as session:
         project = await session.get(Project, "P1")
-        await audit.record(session, actor=audit_actor(), action="project.updated", object_type="project",
+        await audit.record(session, actor=system_actor("experts"), action="project.updated", object_type="project",
                            object_id="P1")
         project.name = "记录之后再改的名称"  # flushed only at commit
     assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 0, \
         capsys.readouterr().out
-
-
-def audit_actor():  # type: ignore[no-untyped-def]
-    from shared.audit import system_actor
-    return system_actor("experts")
 
 
 async def test_gateway_rows_edited_behind_the_log_are_named(gateway_client, monkeypatch, capsys) -> None:
@@ -244,14 +245,15 @@ async def test_every_hundred_entries_are_checkpointed_and_delivered(experts_clie
 
 
 async def test_new_entries_are_checkpointed_at_least_every_interval(experts_client, minter) -> None:
-    state = experts_client.app.state
+    audit = experts_client.app.state.audit
     await register_projects(experts_client, minter, 3)
-    state.audit.checkpoint_interval = 0.05
-    task = asyncio.create_task(checkpoint_periodically(state))
-    try:
-        await asyncio.sleep(0.5)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    audit.checkpoint_interval = 0.05
+    async with direct_database(experts_client) as database:
+        task = asyncio.create_task(checkpoint_periodically(SimpleNamespace(audit=audit, database=database)))
+        try:
+            await asyncio.sleep(0.5)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
     # Signed once for the new entries, not again while nothing new came.
     assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [3]

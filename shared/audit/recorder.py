@@ -193,15 +193,15 @@ class AuditRecorder:
         session.flush()  # the rows as they will be committed, changes after the last record included
         notes = session.info.get("audit_touched")
         written = self._changed_rows(session, notes) if notes else []
-        entries: list[dict[str, Any]] = session.info.get("audit_entries", [])
-        if written and not entries:
+        if written and not session.info.get("audit_entries"):
             # Rows the service wrote with no entry of their own (a bookkeeping change): named, not hidden.
             tables = sorted({table for table, _, _ in written})
             self._append(session, system_actor(self.service), [AuditChange(
                 "rows.written", "rows", ",".join(tables)[:100], details={"rows": len(written)})])
+        entries: list[dict[str, Any]] = session.info.get("audit_entries", [])
         if written:
             self._bind(session, entries[-1], written)
-        due = [entry for entry in entries if entry["seq"] % self.checkpoint_every == 0]
+        due = [entry for entry in entries if self.checkpoint_every > 0 and entry["seq"] % self.checkpoint_every == 0]
         if entries and any(entry["action"] in CHECKPOINT_AFTER for entry in entries):
             due.append(entries[-1])
         for seq, entry_hash in dict((entry["seq"], entry["entry_hash"]) for entry in due).items():
@@ -268,17 +268,26 @@ class AuditRecorder:
         return len(found)
 
 
-async def take_row_baseline(database: Any, audit: AuditRecorder) -> None:
-    """At a service's start: digest the rows that were there before any audited write, once."""
-    async with database.transaction() as session:
-        count = await audit.baseline(session)
+async def take_row_baseline(database: Any, audit: AuditRecorder) -> bool:
+    """At a service's start: digest the rows that were there before any audited write, once. A database
+    not reachable yet does not stop the start: the periodic task tries again."""
+    try:
+        async with database.transaction() as session:
+            count = await audit.baseline(session)
+    except Exception:
+        _log.warning("audit row baseline not taken yet; tried again shortly")
+        return False
     if count:
         _log.info("audit row baseline taken", extra={"fields": {"service": audit.service, "rows": count}})
+    return True
 
 
-async def checkpoint_periodically(state: Any) -> None:
-    """Sign the head at least every ``checkpoint_interval`` while new entries come (a background task)."""
+async def checkpoint_periodically(state: Any, retry: float = 5.0) -> None:
+    """Sign the head at least every ``checkpoint_interval`` while new entries come (a background task),
+    after taking the row baseline if the start could not."""
     audit: AuditRecorder = state.audit
+    while not await take_row_baseline(state.database, audit):
+        await asyncio.sleep(retry)
     while True:
         await asyncio.sleep(audit.checkpoint_interval)
         try:

@@ -265,8 +265,9 @@ async def verify_rows(connection: AsyncConnection, ledger: Table, entries: Table
                 problems.append(f"{audited.name} {name}: no audit entry (written outside the service)")
             elif digest != digest_of(key, audited, row):
                 problems.append(f"{audited.name} {name}: changed outside the service (not as entry {seq} left it)")
+    audited = rows.by_name()
     problems += [f"{table} {name}: deleted outside the service (entry {seq} left it in place)"
-                 for (table, name), (seq, digest) in latest.items() if digest is not None and table in rows.by_name()]
+                 for (table, name), (seq, digest) in latest.items() if digest is not None and table in audited]
     if len(problems) > limit:
         problems = [*problems[:limit], f"… and {len(problems) - limit} more rows"]
     return problems

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from services.experts.models import OUTBOX
+from shared.cli.main import main
 from shared.local_system import LocalSystem
 from shared.outbox import publish
 
@@ -99,3 +100,27 @@ def test_the_outbox_is_not_readable_by_callers(local_system: LocalSystem) -> Non
     admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
     response = httpx.get(local_system.url() + "/api/v1/internal/events", headers=admin, timeout=10)
     assert response.status_code == 404  # the gateway does not route it
+
+
+def test_audit_checkpoints_reach_the_receiver_and_verify_the_chains_from_there(
+        local_system: LocalSystem, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path) -> None:
+    """Each service's checkpoints leave the host as `audit.checkpoint` webhooks (the gateway's through its own
+    outbox); what the receiver kept is enough for `sortes audit verify --checkpoints`."""
+    admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
+    created = httpx.post(local_system.url() + "/api/v1/webhooks", headers=admin, timeout=10, json={
+        "name": "审计存证", "url": receiver.url, "event_types": ["audit.checkpoint"]})
+    assert created.status_code == 201, created.text
+    for name, value in local_system.environment().items():
+        if name.startswith("SORTES_"):
+            monkeypatch.setenv(name, value)
+    assert main(["audit", "checkpoint", "--service", "gateway"]) == 0  # the webhook's creation, signed
+    deadline = time.monotonic() + 40
+    while len(receiver.received) < 2 and time.monotonic() < deadline:  # the first attempt is refused
+        time.sleep(0.3)
+    bodies = [json.loads(body) for _, body, status in receiver.received if status == 200]
+    assert [(body["event"], body["service"]) for body in bodies] == [("audit.checkpoint", "gateway")]
+    kept = tmp_path / "received.jsonl"
+    kept.write_text("".join(body.decode() + "\n" for _, body, status in receiver.received if status == 200))
+    capsys.readouterr()
+    assert main(["audit", "verify", "--service", "gateway", "--checkpoints", str(kept)]) == 0
+    assert "gateway: OK" in capsys.readouterr().out

@@ -182,20 +182,22 @@ def _note_statement(state: ORMExecuteState) -> None:
     if audited is None:
         return
     session, columns = state.session, audited.key_columns
+    parameters = state.parameters
+    rows = parameters if isinstance(parameters, list) else [parameters] if parameters else []
+    names = [column.key for column in columns]
+    if rows and all(all(name in row for name in names) for row in rows):  # rows named by their keys
+        for row in rows:
+            touched(session).add(audited, tuple(row[name] for name in names))
+        return
     if not state.is_insert:
         # The rows the statement will reach, read (and locked) before it runs.
-        query = select(*columns).where(state.statement.whereclause)
+        query = select(*columns)
+        if state.statement.whereclause is not None:
+            query = query.where(state.statement.whereclause)
         if session.get_bind().dialect.name != "sqlite":
             query = query.with_for_update()
         for key in session.execute(query):
             touched(session).add(audited, tuple(key))
-        return
-    parameters = state.parameters
-    rows = parameters if isinstance(parameters, list) else [parameters] if parameters else []
-    names = [column.key for column in columns]
-    if rows and all(all(name in row for name in names) for row in rows):
-        for row in rows:
-            touched(session).add(audited, tuple(row[name] for name in names))
         return
     if len(columns) != 1:
         raise RuntimeError(f"a bulk insert into {audited.name} must give its whole primary key")

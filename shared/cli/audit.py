@@ -85,8 +85,7 @@ def _read_exported(paths: list[Path]) -> list[SignedCheckpoint]:
 
 
 def _audited_rows(service: str) -> AuditedRows:
-    module = importlib.import_module(f"services.{service}.models")
-    return module.AUDITED_ROWS
+    return importlib.import_module(f"services.{service}.models").AUDITED_ROWS
 
 
 async def verify_service(service: str, extra_keys: list[Ed25519PublicKey], exported: list[SignedCheckpoint],
@@ -137,7 +136,9 @@ def run_verify(args: argparse.Namespace) -> int:
 async def _sign_head(service: str) -> tuple[list[SignedCheckpoint], str]:
     tables = _tables()
     settings = AuditSettings.from_env(service)
-    recorder = settings.recorder(service, tables)
+    models = importlib.import_module(f"services.{service}.models")
+    # Signed here or in the service, a checkpoint goes out the same way: an outbox event for the webhooks.
+    recorder = settings.recorder(service, tables, rows=models.AUDITED_ROWS, outbox=models.OUTBOX)
     database = Database.from_url(database_url(service))
     try:
         async with database.transaction() as session:

@@ -40,6 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     checkpoint = actions.add_parser("checkpoint", help="sign the current head now")
     checkpoint.add_argument("--service", choices=SERVICES, required=True)
     checkpoint.set_defaults(func=run_checkpoint)
+    baseline = actions.add_parser("baseline", help="digest the rows that predate row digests (once; each service "
+                                  "also does it at its first start)")
+    baseline.add_argument("--service", choices=SERVICES, required=True)
+    baseline.set_defaults(func=run_baseline)
     export = actions.add_parser("export-checkpoints", help="sign the head and write every checkpoint to a file")
     export.add_argument("--service", choices=SERVICES, required=True)
     export.add_argument("--output", type=Path, required=True)
@@ -166,4 +170,22 @@ def run_export(args: argparse.Namespace) -> int:
                 "checkpoints": [{k: v for k, v in c.to_json().items() if k != "service"} for c in checkpoints]}
     args.output.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{args.service}: {len(checkpoints)} checkpoints written to {args.output}")
+    return 0
+
+
+async def _take_baseline(service: str) -> int:
+    models = importlib.import_module(f"services.{service}.models")
+    recorder = AuditSettings.from_env(service).recorder(service, _tables(), rows=models.AUDITED_ROWS)
+    database = Database.from_url(database_url(service))
+    try:
+        async with database.transaction() as session:
+            return await recorder.baseline(session)
+    finally:
+        await database.dispose()
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    count = asyncio.run(_take_baseline(args.service))
+    print(f"{args.service}: baseline of {count} rows taken" if count else
+          f"{args.service}: the baseline was taken before; nothing to do")
     return 0

@@ -21,11 +21,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.audit import system_actor
+from shared.audit import AuditSettings, system_actor
 from shared.audit.recorder import checkpoint_periodically
 from shared.audit.rows import canonical_row, row_digest, row_key, rows_digest
 from shared.cli.main import main
 from shared.outbox.reading import DISPATCHER_SUBJECT
+from shared.signing_keys import ensure_secret_file
 from tests.experts.helpers import direct_database, valid_id_number
 from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
 from tests.experts.test_spreadsheets import csv_file, row, upload
@@ -257,3 +258,19 @@ async def test_new_entries_are_checkpointed_at_least_every_interval(experts_clie
             await asyncio.gather(task, return_exceptions=True)
     # Signed once for the new entries, not again while nothing new came.
     assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [3]
+
+
+async def test_an_upgraded_database_verifies_once_its_baseline_is_taken(test_databases, backend, monkeypatch,
+                                                                      capsys) -> None:
+    """Rows written before row digests (here the fields and calendar the migrations seed) have no digest
+    until the baseline, which the service takes at its start or the operator with `sortes audit baseline`."""
+    ensure_secret_file(AuditSettings.from_env("experts").digest_key_file)  # the key a service made on this host
+    url = await asyncio.to_thread(test_databases.fresh, "experts", backend)
+    urls = {"experts": url}
+    assert await verify(monkeypatch, urls, "--service", "experts") == 1
+    assert "row fields [" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["audit", "baseline", "--service", "experts"]) == 0
+    assert "baseline of" in capsys.readouterr().out
+    assert await verify(monkeypatch, urls, "--service", "experts") == 0, capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["audit", "baseline", "--service", "experts"]) == 0
+    assert "taken before" in capsys.readouterr().out

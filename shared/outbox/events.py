@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-EVENT_TYPES = ("draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final")
+EVENT_TYPES = ("draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final",
+               "panel.cancelled", "panel.replaced")
 
 
 @dataclass(frozen=True)

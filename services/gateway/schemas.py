@@ -101,7 +101,8 @@ class ApiKeyCreated(msgspec.Struct, frozen=True):
     value: str  # the key itself: shown this once, never stored
 
 
-EventType = Literal["draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final"]
+EventType = Literal["draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final",
+                    "panel.cancelled", "panel.replaced"]
 
 
 class WebhookCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -103,10 +103,11 @@ def test_a_panel_avoids_the_projects_vendors_and_its_record_verifies(local_syste
     exclusions = call(local_system, "GET", f"/api/v1/draws/{draw['id']}/exclusions", organiser).json()
     assert {e["expert_code"] for e in exclusions if "AVOID_EMPLOYER" in e["reasons"]} >= set(project["vendor_staff"])
 
-    refused = call(local_system, "POST", f"/api/v1/draws/{draw['id']}/reveal", organiser, json={"witness": "x"})
+    refused = call(local_system, "POST", f"/api/v1/draws/{draw['id']}/reveal", organiser,
+                   json={"witness": "x", "confirmed_avoidances": []})
     assert refused.status_code == 403
     revealed = call(local_system, "POST", f"/api/v1/draws/{draw['id']}/reveal", project["supervisor"],
-                    json={"witness": "现场监督 7731"})
+                    json={"witness": "现场监督 7731", "confirmed_avoidances": []})
     assert revealed.status_code == 200, revealed.text
     assert len(revealed.json()["result"]["DATA"]["primaries"]) == 2
 
@@ -175,7 +176,7 @@ def test_the_typed_client_drives_a_project_from_engagement_to_a_verified_panel(l
             seats=[SeatAsk(field="DATA", count=2)], supervisor="e2e-supervisor", reserves=0))
         assert draw.status == "committed" and draw.kind == "panel" and draw.result is None
         revealed = call(local_system, "POST", f"/api/v1/draws/{draw.id}/reveal", project["supervisor"],
-                        json={"witness": "客户端测试"})
+                        json={"witness": "客户端测试", "confirmed_avoidances": []})
         assert revealed.status_code == 200, revealed.text
         again = sortes.draw(draw.id)
         assert again.status == "revealed" and again.panel is not None

@@ -252,3 +252,63 @@ async def test_supplementary_draws_keep_avoiding_the_named_experts(experts_clien
     view = (await experts_client.get(f"/api/v1/draws/{extra['id']}", headers=supervisor(minter))).json()
     assert [a["reason"] for a in view["avoidances"]] == ["close_relative", "employer_within_3_years"]
     await reveal(experts_client, minter, extra["id"], confirmed=[pool[0], pool[1]])
+
+
+def test_the_migration_gives_stored_avoidances_a_code_and_past_cancels_their_phase(test_databases,
+                                                                                    backend) -> None:
+    """Rows written before revision 0006: a panel's free-text expert avoidance becomes ``other`` with its
+    text as the explanation; a panel cancelled after its reveal gets that phase, on the panel and its draw."""
+    import asyncio
+
+    from alembic import command
+
+    from shared.db import Database
+    from shared.migrations import alembic_config
+
+    url = test_databases.fresh("experts", backend)
+    command.downgrade(alembic_config("experts", url), "0005")
+    now = utc_now()
+    panel = {"purpose": "technical_review", "meeting_on": now.date(), "halves": "morning",
+             "reserves_per_field": 0, "seats": '{"APP": 1}', "organiser_subject": "user:o", "organiser_name": "组织人",
+             "organiser_unit": "U", "supervisor_subject": "user:s", "supervisor_name": "监督人", "supervisor_unit": "V",
+             "created_at": now, "updated_at": now}
+    draw = {"purpose": "technical_review", "project_code": "P1", "supervisor_subject": "user:s", "receipt": "{}",
+            "secret_token": "t", "exclusions_digest": "0" * 64, "exclusion_counts": "{}", "committed_by": "user:o",
+            "committed_at": now}
+
+    async def write_then_read() -> tuple[list[Any], list[Any]]:
+        database = Database.from_url(url)
+        try:
+            async with database.transaction() as session:
+                for panel_id, status, reason, avoidances in (
+                        ("p-legacy", "open", None, '{"units": [], "experts": [{"code": "E00007", "reason": "亲属"}]}'),
+                        ("p-cancelled", "cancelled", "结果不理想", '{"units": [], "experts": []}')):
+                    await session.execute(text(
+                        "INSERT INTO panels (id, project_code, purpose, meeting_on, halves, reserves_per_field, seats, "
+                        "avoidances, organiser_subject, organiser_name, organiser_unit, supervisor_subject, "
+                        "supervisor_name, supervisor_unit, status, cancel_reason, created_at, updated_at) VALUES "
+                        "(:id, 'P1', :purpose, :meeting_on, :halves, :reserves_per_field, :seats, :avoidances, "
+                        ":organiser_subject, :organiser_name, :organiser_unit, :supervisor_subject, :supervisor_name, "
+                        ":supervisor_unit, :status, :reason, :created_at, :updated_at)"),
+                        {**panel, "id": panel_id, "status": status, "reason": reason, "avoidances": avoidances})
+                await session.execute(text(
+                    "INSERT INTO draws (id, panel_id, purpose, project_code, status, supervisor_subject, receipt, "
+                    "secret_token, record, exclusions_digest, exclusion_counts, committed_by, committed_at) VALUES "
+                    "('d-cancelled', 'p-cancelled', :purpose, :project_code, 'revealed', :supervisor_subject, "
+                    ":receipt, :secret_token, '{}', :exclusions_digest, :exclusion_counts, :committed_by, "
+                    ":committed_at)"), draw)
+            await asyncio.to_thread(command.upgrade, alembic_config("experts", url), "head")
+            async with database.reading() as session:
+                panels = (await session.execute(text(
+                    "SELECT id, avoidances, cancel_phase FROM panels ORDER BY id"))).all()
+                draws = (await session.execute(text(
+                    "SELECT status, cancel_phase, cancel_reason FROM draws"))).all()
+            return list(panels), list(draws)
+        finally:
+            await database.dispose()
+
+    panels, draws = asyncio.run(write_then_read())
+    (_, _, cancelled_phase), (_, legacy_avoidances, legacy_phase) = panels
+    assert json.loads(legacy_avoidances)["experts"] == [{"code": "E00007", "reason": "other", "explanation": "亲属"}]
+    assert (cancelled_phase, legacy_phase) == ("after_reveal", None)
+    assert [tuple(row) for row in draws] == [("revealed", "after_reveal", "结果不理想")]

@@ -551,3 +551,14 @@ async def test_a_panel_cancelled_after_its_reveal_is_asked_again_only_by_naming_
         accept_dialogs(supervisor)
         await supervisor.click("#reveal")
         await supervisor.wait_for_selector("#result")
+
+    # The auditor's statistics count the cancel after the reveal, by name, and show the chain.
+    async with another_tab(browser, console) as auditor:
+        await sign_in(auditor, "console.auditor")
+        await auditor.goto("/audit")
+        organiser_row = auditor.locator('#stats-cancels tr[data-subject="user:console.organiser"]')
+        assert int(await organiser_row.locator("td.after").inner_text()) >= 1
+        assert "console.organiser" not in await organiser_row.locator("td").first.inner_text()
+        chain = auditor.locator("#stats-replacements tbody tr", has=auditor.locator(f'a[href="/draws/{second_id}"]'))
+        assert draw_id[:8] in await chain.inner_text() and "结果不理想" in await chain.inner_text()
+        await screenshot(auditor, "audit-statistics-cancels")

@@ -58,6 +58,8 @@ class PanelDesk:
         reroll.check_avoidance_reasons(data.avoid_experts)
         quotas = _quotas(data.seats, "seats")
         await _check_fields(session, quotas, "seats")
+        if data.replaces is not None:  # two requests naming one cancelled panel: the second sees the first
+            await self.audit.hold_chain(session)
         replaced = await reroll.panel_replaced(session, project.code, data.purpose, data.replaces,
                                                self.rules.replacement_window_days)
         halves = _halves(data.halves)
@@ -132,7 +134,7 @@ class PanelDesk:
             supervisor_subject=panel.supervisor_subject, panel_id=panel.id, supplementary_of=original))
 
     async def reveal(self, session: AsyncSession, actor: Identity, draw_id: str, witness: str,
-                     confirmed_avoidances: Sequence[str] = ()) -> Draw:
+                     confirmed_avoidances: Sequence[str]) -> Draw:
         """The named supervisor confirms the extra avoidances and types the witness; the result is
         placed on the panel at once."""
         await self.audit.hold_chain(session)

@@ -70,18 +70,20 @@ async def draw_statistics(session: AsyncSession, since: dt.date, until: dt.date)
         cancels_by=[CancelsBy(subject=subject, before_reveal=phases[subject, "before_reveal"],
                               after_reveal=phases[subject, "after_reveal"])
                     for subject in sorted({subject for subject, _ in phases})],
-        replacements=await _replacements(session, [d for d in draws if d.panel_id and not d.supplementary_of]))
+        replacements=await _replacements(session, start, end))
 
 
-async def _replacements(session: AsyncSession, first_draws: list[Draw]) -> list[Replacement]:
-    """The panels, among those whose first draw is counted, that replace a panel cancelled after its reveal."""
-    by_panel = {draw.panel_id: draw for draw in first_draws}
-    panels = (await session.execute(select(Panel).where(Panel.id.in_(list(by_panel)), Panel.replaces.is_not(None))
-                                    .order_by(Panel.created_at, Panel.id))).scalars().all()
-    replaced = {panel.id: panel for panel in (await session.execute(
-        select(Panel).where(Panel.id.in_([p.replaces for p in panels])))).scalars()}
-    return [Replacement(panel_id=panel.id, draw_id=by_panel[panel.id].id, project_code=panel.project_code,
-                        purpose=panel.purpose, replaces=panel.replaces or "",
-                        replaces_draw=await first_draw_id(session, panel.replaces),
-                        cancel_reason=replaced[panel.replaces].cancel_reason if panel.replaces in replaced else None)
-            for panel in panels]
+async def _replacements(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Replacement]:
+    """The panels whose first draw was committed in the period and that replace a panel cancelled after its reveal."""
+    rows = (await session.execute(
+        select(Panel, Draw.id).join(Draw, Draw.panel_id == Panel.id)
+        .where(Panel.replaces.is_not(None), Draw.supplementary_of.is_(None), Draw.committed_at >= start,
+               Draw.committed_at < end).order_by(Draw.committed_at, Draw.id))).all()
+    return [Replacement(panel_id=panel.id, draw_id=draw_id, project_code=panel.project_code, purpose=panel.purpose,
+                        replaces=panel.replaces or "", replaces_draw=await first_draw_id(session, panel.replaces),
+                        cancel_reason=await _cancel_reason(session, panel.replaces))
+            for panel, draw_id in rows]
+
+
+async def _cancel_reason(session: AsyncSession, panel_id: str | None) -> str | None:
+    return (await session.execute(select(Panel.cancel_reason).where(Panel.id == panel_id))).scalar_one_or_none()

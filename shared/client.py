@@ -80,6 +80,9 @@ class Panel(msgspec.Struct, frozen=True):
     status: str
     open_seats: dict[str, int]
     members: list[PanelMember]
+    cancel_phase: str | None = None  # before_reveal, after_reveal
+    replaces: str | None = None  # the panel cancelled after its reveal that this one replaces
+    replaced_by: str | None = None
 
 
 class Draw(msgspec.Struct, frozen=True):
@@ -96,6 +99,8 @@ class Draw(msgspec.Struct, frozen=True):
     result: dict[str, dict[str, list[str]]] | None = None
     supplementary_of: str | None = None
     panel: Panel | None = None
+    cancel_reason: str | None = None
+    cancel_phase: str | None = None  # before_reveal (status cancelled), after_reveal (status stays revealed)
 
 
 class VerdictReason(msgspec.Struct, frozen=True):

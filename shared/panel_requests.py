@@ -25,16 +25,24 @@ class UnitToAvoid(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
+# Why an expert is named to avoid (回避): 近亲属, 现或近三年工作单位, 参与项目前期工作, 与供应商有利害关系, 其他.
+AVOIDANCE_REASONS = ("close_relative", "employer_within_3_years", "prior_project_work", "vendor_interest", "other")
+AvoidanceReason = Literal["close_relative", "employer_within_3_years", "prior_project_work", "vendor_interest",
+                          "other"]
+
+
 class ExpertToAvoid(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     code: Annotated[str, msgspec.Meta(pattern=r"^E\d{5,}$")]
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    reason: AvoidanceReason
+    explanation: Annotated[str, msgspec.Meta(
+        max_length=200, description="why, in at least 10 characters; required with the reason other")] | None = None
 
 
 class PanelAsk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A panel for a project's meeting: seats per field, one reserves count for all fields, the
     supervisor (another person than the organiser, by default of another unit), and any further
-    units or experts to avoid. The project's owner unit and every vendor engaged on or bidding for
-    the project are avoided without being named here."""
+    units or experts to avoid (each expert with a reason code). The project's owner unit and every
+    vendor engaged on or bidding for the project are avoided without being named here."""
 
     purpose: Literal["technical_review", "expert_review", "acceptance", "research"]
     meeting_on: Annotated[dt.date, msgspec.Meta(description="Beijing date")]
@@ -44,6 +52,9 @@ class PanelAsk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reserves: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2
     avoid_units: Annotated[list[UnitToAvoid], msgspec.Meta(max_length=500)] = []
     avoid_experts: Annotated[list[ExpertToAvoid], msgspec.Meta(max_length=500)] = []
+    replaces: Annotated[str | None, msgspec.Meta(
+        description="the panel this one replaces: required (409 otherwise) when a panel of the project and "
+                    "purpose was cancelled after its reveal within the replacement window")] = None
 
 
 class SupplementaryAsk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -199,6 +199,11 @@ class Panel(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # The cancel: before_reveal or after_reveal (a result was known), and when. A panel cancelled after
+    # its reveal is named by the next panel of its project and purpose (``replaces``), once.
+    cancel_phase: Mapped[str | None] = mapped_column(String(20))
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    replaces: Mapped[str | None] = mapped_column(String(36), index=True, unique=True)
 
 
 class Draw(Base):
@@ -226,6 +231,10 @@ class Draw(Base):
     revealed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who cancelled and in which phase: before_reveal (status cancelled) or after_reveal (the panel was
+    # cancelled once its result was known; the status stays revealed, the record stays readable).
+    cancel_phase: Mapped[str | None] = mapped_column(String(20))
+    cancelled_by: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 class DrawExclusion(Base):

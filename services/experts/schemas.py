@@ -279,9 +279,16 @@ class UnitAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reason: Text200
 
 
+# Why the organiser names an expert to avoid (回避): 近亲属, 现或近三年工作单位, 参与项目前期工作,
+# 与供应商有利害关系, 其他 (``other`` needs an explanation of at least 10 characters).
+AvoidanceReason = Literal["close_relative", "employer_within_3_years", "prior_project_work", "vendor_interest",
+                          "other"]
+
+
 class ExpertAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     code: PoolNumber
-    reason: Text200
+    reason: AvoidanceReason
+    explanation: Annotated[str, Meta(max_length=200)] | None = None
 
 
 class Person(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -303,6 +310,9 @@ class PanelRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reserves: Annotated[int, Meta(ge=0, le=10)] = 2
     avoid_units: Annotated[list[UnitAvoidance], Meta(max_length=500)] = []
     avoid_experts: Annotated[list[ExpertAvoidance], Meta(max_length=500)] = []
+    # The panel this one replaces: required when a panel of the same project and purpose was cancelled
+    # after its reveal within the replacement window.
+    replaces: Annotated[str, Meta(min_length=1, max_length=36)] | None = None
 
 
 class SupplementaryRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -315,6 +325,9 @@ class SupplementaryRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=Tr
 
 class RevealRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     witness: Annotated[str, Meta(min_length=1, max_length=800)]
+    # The pool numbers of every expert the organiser named to avoid, as the supervisor confirmed them
+    # (the draw view's ``avoidances``); an empty list when there are none.
+    confirmed_avoidances: Annotated[list[Annotated[str, Meta(max_length=16)]], Meta(max_length=500)]
 
 
 class Answer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -377,6 +390,21 @@ class PanelView(msgspec.Struct, frozen=True):
     open_seats: dict[str, int]
     members: list[MemberView]
     evaluations_due_on: dt.date
+    cancel_phase: str | None = None  # before_reveal, after_reveal
+    cancelled_at: dt.datetime | None = None
+    replaces: str | None = None  # the panel cancelled after its reveal that this one replaces
+    replaced_by: str | None = None
+    replaces_draw: str | None = None  # the first draws of those panels, for links
+    replaced_by_draw: str | None = None
+
+
+class AvoidanceView(msgspec.Struct, frozen=True):
+    """An expert the organiser named to avoid, as the supervisor confirms it before the reveal."""
+
+    code: str
+    reason: str
+    explanation: str | None
+    drawn_earlier: bool  # drawn (primary or reserve) in an earlier revealed draw of the same project
 
 
 class ShortfallView(msgspec.Struct, frozen=True):
@@ -405,6 +433,13 @@ class DrawView(msgspec.Struct, frozen=True):
     result: dict[str, dict[str, list[str]]] | None = None
     cancel_reason: str | None = None
     panel: PanelView | None = None
+    cancel_phase: str | None = None  # before_reveal (status cancelled) or after_reveal (status stays revealed)
+    cancelled_at: dt.datetime | None = None
+    cancelled_by: str | None = None
+    # The extra avoidances the supervisor confirms at the reveal: listed for the panel's organiser,
+    # supervisor and bureau admins; everyone else gets only their number.
+    avoidances: list[AvoidanceView] | None = None
+    avoidance_count: int = 0
 
 
 class ExclusionEntry(msgspec.Struct, frozen=True):
@@ -506,3 +541,27 @@ class DrawStatistics(msgspec.Struct, frozen=True):
     supplementary: int
     spot_checks: int
     experts: list[ExpertStatistics]
+    cancelled_before_reveal: int = 0
+    cancelled_after_reveal: int = 0
+    cancels_by: list[CancelsBy] = []
+    replacements: list[Replacement] = []
+
+
+class CancelsBy(msgspec.Struct, frozen=True):
+    """The draws one person (an organiser, or an admin) cancelled, by phase."""
+
+    subject: str
+    before_reveal: int
+    after_reveal: int
+
+
+class Replacement(msgspec.Struct, frozen=True):
+    """A panel asked again after one of its project and purpose was cancelled once its result was known."""
+
+    panel_id: str
+    draw_id: str
+    project_code: str
+    purpose: str
+    replaces: str
+    replaces_draw: str | None
+    cancel_reason: str | None

@@ -37,6 +37,9 @@ class PoolRules:
     supervisor_from_other_unit: int = 1
     avoid_same_project_experts: int = 0
     spot_check_percent: int = 10  # Art. 25: the share of self-evaluations sampled each year
+    # A new panel for a project and purpose whose panel was cancelled after its reveal within these
+    # days must name that panel (``replaces``): no quiet re-roll.
+    replacement_window_days: int = 180
 
     @classmethod
     def from_env(cls) -> PoolRules:

@@ -102,7 +102,7 @@ class ApiKeyCreated(msgspec.Struct, frozen=True):
 
 
 EventType = Literal["draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final",
-                    "audit.checkpoint"]
+                    "audit.checkpoint", "panel.cancelled", "panel.replaced"]
 
 
 class WebhookCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

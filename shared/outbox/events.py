@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 EVENT_TYPES = ("draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final",
-               "audit.checkpoint")
+               "audit.checkpoint", "panel.cancelled", "panel.replaced")
 
 
 @dataclass(frozen=True)

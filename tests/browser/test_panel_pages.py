@@ -134,7 +134,8 @@ def committed_by_api(console: Console, scene: Scene, project: str, field: str, d
 def panel_by_api(console: Console, scene: Scene, project: str, field: str, day: str, reserves: int) -> str:
     """A committed and revealed panel, as the lifecycle system and the supervisor would make it."""
     draw_id = committed_by_api(console, scene, project, field, day, reserves)["id"]
-    revealed = call(console, "POST", f"/api/v1/draws/{draw_id}/reveal", scene.supervisor, json={"witness": "7731"})
+    revealed = call(console, "POST", f"/api/v1/draws/{draw_id}/reveal", scene.supervisor,
+                    json={"witness": "7731", "confirmed_avoidances": []})
     assert revealed.status_code == 200, revealed.text
     return draw_id
 
@@ -180,7 +181,8 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     await page.fill("#supervisor", "console.supervisor")
     await page.click("#add-avoid-expert")
     await page.fill("#avoid-expert-rows input[data-name=code]", scene.avoided)
-    await page.fill("#avoid-expert-rows input[data-name=reason]", "曾参与本项目可研编制")
+    await page.select_option("#avoid-expert-rows select[data-name=reason]", "prior_project_work")
+    assert "参与项目前期工作" in await page.inner_text("#avoid-expert-rows select[data-name=reason]")
     assert await page.input_value("#reserves") == "2"
     await screenshot(page, "panel-request-form")
     async with page.expect_navigation(url="**/draws/*"):
@@ -211,8 +213,17 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
         await supervisor.fill("#open-draw-id", draw_id)
         async with supervisor.expect_navigation():
             await supervisor.click("#open-draw button[type=submit]")
+        # The avoidance the organiser named is listed with its reason; revealing without ticking it is refused.
+        avoidance = supervisor.locator(f'#avoidance-list tr[data-code="{scene.avoided}"]')
+        assert await avoidance.locator("td.reason").inner_text() == "参与项目前期工作"
         await supervisor.fill("#witness", "现场掷骰 3-5-2")
         accept_dialogs(supervisor)
+        await supervisor.click("#reveal")
+        slot = '#reveal-form [data-error-for="confirmed_avoidances"]'
+        await supervisor.wait_for_selector(f"{slot}:not(:empty)")
+        assert await supervisor.inner_text(slot) == f"抽取前须逐一确认全部指定回避，尚未确认：{scene.avoided}"
+        assert call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()["status"] == "committed"
+        await avoidance.locator("input[type=checkbox]").check()
         await supervisor.click("#reveal")
         await supervisor.wait_for_selector("#result")
         assert await supervisor.inner_text("#witness-value") == "现场掷骰 3-5-2"
@@ -418,7 +429,7 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
     supplementary_id = page.url.rsplit("/", 1)[1]
     assert supplementary_id != draw_id
     revealed = call(console, "POST", f"/api/v1/draws/{supplementary_id}/reveal", scene.supervisor,
-                    json={"witness": "补充 42"})
+                    json={"witness": "补充 42", "confirmed_avoidances": []})
     assert revealed.status_code == 200, revealed.text
     newcomer = revealed.json()["result"][scene.draw_field]["primaries"][0]
     await page.wait_for_selector("#result", timeout=15_000)  # the page notices the reveal by itself
@@ -473,3 +484,81 @@ async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_pa
     assert await page.locator(f'#supervising-list tr[data-draw="{draw_id}"]').count() == 0
     assert await page.inner_text(f'#witnessed-list tr[data-draw="{draw_id}"] td.state') == "已揭示"
     await screenshot(page, "home-supervisor-witnessed")
+
+
+async def test_a_panel_cancelled_after_its_reveal_is_asked_again_only_by_naming_it(
+        page: Any, browser: Any, console: Console, scene: Scene, screenshot: Any) -> None:
+    project = scene.project(console, "R")
+    draw_id = panel_by_api(console, scene, project, scene.draw_field, meeting(40), reserves=1)
+    drawn = call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()["result"][scene.draw_field]
+    cancelled = call(console, "POST", f"/api/v1/draws/{draw_id}/cancel", scene.organiser, json={"reason": "结果不理想"})
+    assert cancelled.status_code == 200, cancelled.text
+    await sign_in(page, "console.organiser")
+    await page.goto(f"/draws/{draw_id}")
+    note = await page.inner_text("#cancel-note")
+    assert note.startswith("揭示后取消：") and "结果不理想" in note and "console.organiser" not in note
+
+    # Asking again from the form without naming the cancelled panel: refused, in Chinese.
+    await page.goto(f"/panels/new?project={project}")
+    await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
+    await page.fill("#meeting-on", meeting(40))
+    await page.fill("#supervisor", "console.supervisor")
+    await page.click("#add-avoid-expert")
+    await page.fill("#avoid-expert-rows input[data-name=code]", drawn["primaries"][0])
+    await page.select_option("#avoid-expert-rows select[data-name=reason]", "other")
+    await page.fill("#avoid-expert-rows input[data-name=explanation]", "x")
+    await page.click("#submit-panel")
+    explanation = '#avoid-expert-rows [data-error="explanation"]'
+    await page.wait_for_selector(f"{explanation}:not(:empty)")
+    assert await page.inner_text(explanation) == "选择“其他”须说明理由，至少 10 个字"
+    await page.fill("#avoid-expert-rows input[data-name=explanation]", "该专家为本项目可研报告的编制人")
+    await page.click("#submit-panel")
+    await page.wait_for_selector('[data-error-for="replaces"]:not(:empty)')
+    assert "揭示后取消" in await page.inner_text("#panel-form")
+    await screenshot(page, "panel-request-replaces-refused")
+
+    # From the cancelled draw's page, "ask again" fills in the panel to replace.
+    await page.goto(f"/draws/{draw_id}")
+    async with page.expect_navigation():
+        await page.click("#ask-again")
+    panel_id = cancelled.json()["panel"]["id"]
+    assert await page.input_value("#replaces") == panel_id
+    await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
+    await page.fill("#meeting-on", meeting(40))
+    await page.fill("#supervisor", "console.supervisor")
+    await page.click("#add-avoid-expert")
+    await page.fill("#avoid-expert-rows input[data-name=code]", drawn["primaries"][0])
+    await page.select_option("#avoid-expert-rows select[data-name=reason]", "vendor_interest")
+    async with page.expect_navigation(url="**/draws/*"):
+        await page.click("#submit-panel")
+    second_id = page.url.rsplit("/", 1)[1]
+    assert second_id != draw_id
+    assert draw_id[:8] in await page.inner_text("#replaces")
+    await page.goto(f"/draws/{draw_id}")
+    assert second_id[:8] in await page.inner_text("#replaced-by")
+    assert not await page.is_visible("#ask-again")
+
+    # The supervisor sees the avoided expert flagged as drawn earlier, and confirms it.
+    async with another_tab(browser, console) as supervisor:
+        await sign_in(supervisor, "console.supervisor")
+        await supervisor.goto(f"/draws/{second_id}")
+        row = supervisor.locator(f'#avoidance-list tr[data-code="{drawn["primaries"][0]}"]')
+        assert await row.locator("td.reason").inner_text() == "与供应商有利害关系"
+        assert await row.locator("td.flag").inner_text() == "此前被抽中"
+        await screenshot(supervisor, "draw-confirm-avoidances")
+        await row.locator("input[type=checkbox]").check()
+        await supervisor.fill("#witness", "现场掷骰 2-2-6")
+        accept_dialogs(supervisor)
+        await supervisor.click("#reveal")
+        await supervisor.wait_for_selector("#result")
+
+    # The auditor's statistics count the cancel after the reveal, by name, and show the chain.
+    async with another_tab(browser, console) as auditor:
+        await sign_in(auditor, "console.auditor")
+        await auditor.goto("/audit")
+        organiser_row = auditor.locator('#stats-cancels tr[data-subject="user:console.organiser"]')
+        assert int(await organiser_row.locator("td.after").inner_text()) >= 1
+        assert "console.organiser" not in await organiser_row.locator("td").first.inner_text()
+        chain = auditor.locator("#stats-replacements tbody tr", has=auditor.locator(f'a[href="/draws/{second_id}"]'))
+        assert draw_id[:8] in await chain.inner_text() and "结果不理想" in await chain.inner_text()
+        await screenshot(auditor, "audit-statistics-cancels")

@@ -106,10 +106,10 @@ def test_two_processes_revealing_at_once_never_seat_one_expert_twice(two_experts
                     client.post(f"{second}/api/v1/projects/PB/panels", json=panel(day), headers=caller.organiser))
                 assert (a.status_code, b.status_code) == (201, 201), a.text + b.text
                 revealed = await asyncio.gather(
-                    client.post(f"{first}/api/v1/draws/{a.json()['id']}/reveal", json={"witness": f"A{offset}"},
-                                headers=caller.supervisor),
-                    client.post(f"{second}/api/v1/draws/{b.json()['id']}/reveal", json={"witness": f"B{offset}"},
-                                headers=caller.supervisor))
+                    client.post(f"{first}/api/v1/draws/{a.json()['id']}/reveal", headers=caller.supervisor,
+                                json={"witness": f"A{offset}", "confirmed_avoidances": []}),
+                    client.post(f"{second}/api/v1/draws/{b.json()['id']}/reveal", headers=caller.supervisor,
+                                json={"witness": f"B{offset}", "confirmed_avoidances": []}))
                 assert [r.status_code for r in revealed] == [200, 200], [r.text for r in revealed]
                 outcomes.append((revealed[0].json(), revealed[1].json()))
         return outcomes
@@ -135,8 +135,8 @@ def test_a_process_killed_between_commit_and_reveal_loses_nothing(two_experts: L
     two_experts.processes.pop("experts")
     two_experts.start_one("experts")
     two_experts.wait_ready(("experts",), timeout=60)
-    revealed = httpx.post(f"{url}/api/v1/draws/{draw['id']}/reveal", json={"witness": "重启之后"},
-                          headers=caller.supervisor, timeout=30)
+    revealed = httpx.post(f"{url}/api/v1/draws/{draw['id']}/reveal", headers=caller.supervisor, timeout=30,
+                          json={"witness": "重启之后", "confirmed_avoidances": []})
     assert revealed.status_code == 200, revealed.text
     assert revealed.json()["commitment"] == draw["commitment"]
     record = httpx.get(f"{url}/api/v1/draws/{draw['id']}/record", headers=caller.organiser, timeout=30).json()

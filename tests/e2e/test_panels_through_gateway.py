@@ -103,10 +103,11 @@ def test_a_panel_avoids_the_projects_vendors_and_its_record_verifies(local_syste
     exclusions = call(local_system, "GET", f"/api/v1/draws/{draw['id']}/exclusions", organiser).json()
     assert {e["expert_code"] for e in exclusions if "AVOID_EMPLOYER" in e["reasons"]} >= set(project["vendor_staff"])
 
-    refused = call(local_system, "POST", f"/api/v1/draws/{draw['id']}/reveal", organiser, json={"witness": "x"})
+    refused = call(local_system, "POST", f"/api/v1/draws/{draw['id']}/reveal", organiser,
+                   json={"witness": "x", "confirmed_avoidances": []})
     assert refused.status_code == 403
     revealed = call(local_system, "POST", f"/api/v1/draws/{draw['id']}/reveal", project["supervisor"],
-                    json={"witness": "现场监督 7731"})
+                    json={"witness": "现场监督 7731", "confirmed_avoidances": []})
     assert revealed.status_code == 200, revealed.text
     assert len(revealed.json()["result"]["DATA"]["primaries"]) == 2
 
@@ -116,6 +117,52 @@ def test_a_panel_avoids_the_projects_vendors_and_its_record_verifies(local_syste
     verified = subprocess.run([sys.executable, "-m", "shared.cli.main", "verify", str(path), "--url",
                                local_system.url()], capture_output=True, text=True, timeout=60, check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_revealed_panel_cancelled_and_asked_again_must_name_it_and_the_supervisor_confirms(
+        local_system: LocalSystem, project) -> None:
+    """The re-roll of issue 17 through the gateway: refused unless the new panel names the cancelled one
+    with reason codes, and revealed only once the supervisor confirms every avoidance."""
+    code, organiser, supervisor = project["code"], project["organiser"], project["supervisor"]
+    hook = call(local_system, "POST", "/api/v1/webhooks", admin(local_system), json={
+        "name": "全生命周期系统（取消与替代）", "url": "https://lifecycle.example.gov.cn/hooks/sortes",
+        "event_types": ["panel.cancelled", "panel.replaced"]})
+    assert hook.status_code == 201, hook.text
+    ask = panel_ask(purpose="research", meeting_on=(MEETING + dt.timedelta(days=5)).isoformat())
+    first = call(local_system, "POST", f"/api/v1/projects/{code}/panels", organiser, json=ask).json()
+    revealed = call(local_system, "POST", f"/api/v1/draws/{first['id']}/reveal", supervisor,
+                    json={"witness": "现场监督 0001", "confirmed_avoidances": []}).json()
+    drawn = [c for lists in revealed["result"].values() for c in (*lists["primaries"], *lists["reserves"])]
+    assert call(local_system, "POST", f"/api/v1/draws/{first['id']}/cancel", organiser,
+                json={"reason": "结果不理想"}).status_code == 200
+
+    attack = call(local_system, "POST", f"/api/v1/projects/{code}/panels", organiser,
+                  json={**ask, "avoid_experts": [{"code": c, "reason": "x"} for c in drawn]})
+    assert attack.status_code == 422 and attack.json()["errors"][0]["field"] == "avoid_experts[0].reason"
+    avoid = [{"code": c, "reason": "prior_project_work"} for c in drawn]
+    unnamed = call(local_system, "POST", f"/api/v1/projects/{code}/panels", organiser,
+                   json={**ask, "avoid_experts": avoid})
+    assert unnamed.status_code == 409 and unnamed.json()["replaces"] == first["panel"]["id"]
+    second = call(local_system, "POST", f"/api/v1/projects/{code}/panels", organiser,
+                  json={**ask, "avoid_experts": avoid, "replaces": first["panel"]["id"]})
+    assert second.status_code == 201, second.text
+    second_id = second.json()["id"]
+    listed = call(local_system, "GET", f"/api/v1/draws/{second_id}", supervisor).json()["avoidances"]
+    assert sorted(a["code"] for a in listed) == sorted(drawn) and all(a["drawn_earlier"] for a in listed)
+    url = f"/api/v1/draws/{second_id}/reveal"
+    refused = call(local_system, "POST", url, supervisor, json={"witness": "现场监督 0002"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "confirmed_avoidances"
+    assert call(local_system, "GET", f"/api/v1/draws/{second_id}", organiser).json()["status"] == "committed"
+    done = call(local_system, "POST", url, supervisor, json={"witness": "现场监督 0002", "confirmed_avoidances": drawn})
+    assert done.status_code == 200, done.text
+
+    deadline, kinds = time.monotonic() + 40, set()
+    while kinds != {"panel.cancelled", "panel.replaced"} and time.monotonic() < deadline:
+        time.sleep(0.5)
+        deliveries = call(local_system, "GET", f"/api/v1/webhooks/{hook.json()['webhook']['id']}/deliveries",
+                          admin(local_system)).json()
+        kinds = {delivery["event_type"] for delivery in deliveries}
+    assert kinds == {"panel.cancelled", "panel.replaced"}
 
 
 def test_a_supervisor_must_be_a_supervisor(local_system: LocalSystem, project) -> None:
@@ -175,7 +222,7 @@ def test_the_typed_client_drives_a_project_from_engagement_to_a_verified_panel(l
             seats=[SeatAsk(field="DATA", count=2)], supervisor="e2e-supervisor", reserves=0))
         assert draw.status == "committed" and draw.kind == "panel" and draw.result is None
         revealed = call(local_system, "POST", f"/api/v1/draws/{draw.id}/reveal", project["supervisor"],
-                        json={"witness": "客户端测试"})
+                        json={"witness": "客户端测试", "confirmed_avoidances": []})
         assert revealed.status_code == 200, revealed.text
         again = sortes.draw(draw.id)
         assert again.status == "revealed" and again.panel is not None

@@ -125,7 +125,7 @@ def draw_panel(call: Caller, code: str, organiser: dict[str, str], supervisor: d
         "purpose": purpose, "meeting_on": day.isoformat(), "halves": ["morning"],
         "seats": [{"field": "DATA", "count": 2}], "reserves": 1, "supervisor": "up-supervisor"})
     revealed = call("POST", f"/api/v1/draws/{committed['id']}/reveal", supervisor, 200,
-                    json={"witness": f"现场监督 {purpose}"})
+                    json={"witness": f"现场监督 {purpose}", "confirmed_avoidances": []})
     assert len(revealed["result"]["DATA"]["primaries"]) == 2
     record = call.http.get(f"/api/v1/draws/{committed['id']}/record", headers=organiser)
     assert record.status_code == 200, record.text

@@ -56,9 +56,10 @@ async def ask_panel(client, minter, body: dict[str, Any] | None = None, project:
     return response.json()
 
 
-async def reveal(client, minter, draw_id: str, witness: str = "2026年11月29日 上证指数 3401.25") -> dict[str, Any]:
-    response = await client.post(f"/api/v1/draws/{draw_id}/reveal", json={"witness": witness},
-                                 headers=supervisor(minter))
+async def reveal(client, minter, draw_id: str, witness: str = "2026年11月29日 上证指数 3401.25",
+                 confirmed: list[str] | None = None) -> dict[str, Any]:
+    response = await client.post(f"/api/v1/draws/{draw_id}/reveal", headers=supervisor(minter),
+                                 json={"witness": witness, "confirmed_avoidances": confirmed or []})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -154,14 +155,17 @@ async def test_only_the_owner_units_organiser_asks_and_only_the_named_supervisor
                                          headers=organiser(minter, unit=OTHER_UNIT))
     assert response.status_code == 403
     committed = await ask_panel(experts_client, minter)
-    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", json={"witness": "abc"},
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal",
+                                         json={"witness": "abc", "confirmed_avoidances": []},
                                          headers=supervisor(minter, subject="user:another-supervisor"))
     assert response.status_code == 403
-    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", json={"witness": "a\u202eb"},
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal",
+                                         json={"witness": "a\u202eb", "confirmed_avoidances": []},
                                          headers=supervisor(minter))
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "witness"
     await reveal(experts_client, minter, committed["id"])
-    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", json={"witness": "again"},
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal",
+                                         json={"witness": "again", "confirmed_avoidances": []},
                                          headers=supervisor(minter))
     assert response.status_code == 409
 
@@ -304,8 +308,8 @@ async def test_cancelling_releases_the_seats_and_stays_in_the_statistics(experts
     assert response.status_code == 200
     cancelled = response.json()
     assert cancelled["status"] == "cancelled" and cancelled["panel"]["status"] == "cancelled"
-    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", json={"witness": "x"},
-                                         headers=supervisor(minter))
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", headers=supervisor(minter),
+                                         json={"witness": "x", "confirmed_avoidances": []})
     assert response.status_code == 409
     # The same experts can sit another panel that morning: the cancelled one holds nobody.
     again = await reveal(experts_client, minter, (await ask_panel(experts_client, minter,

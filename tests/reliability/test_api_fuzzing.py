@@ -90,7 +90,8 @@ def seed_experts(client: requests.Session, minter: AssertionMinter) -> dict[str,
         "halves": ["morning"], "seats": [{"field": "APP", "count": 2}], "reserves": 1, "supervisor": supervisor})
     assert committed.status_code == 201, committed.text
     draw = committed.json()["id"]
-    revealed = client.post(f"/api/v1/draws/{draw}/reveal", json={"witness": "模糊测试 0001"},
+    revealed = client.post(f"/api/v1/draws/{draw}/reveal", json={"witness": "模糊测试 0001",
+                                                                 "confirmed_avoidances": []},
                            headers=as_("supervisor", unit=SUPERVISOR_UNIT, subject="user:supervisor"))
     assert revealed.status_code == 200, revealed.text
     member = revealed.json()["result"]["APP"]["primaries"][0]

@@ -245,7 +245,8 @@ async def test_a_witness_with_control_or_bidirectional_characters_is_refused_and
     url = f"/api/v1/draws/{committed['id']}/reveal"
     before = await row_counts(experts_client)
     for name, witness in BAD_WITNESSES.items():
-        response = await experts_client.post(url, json={"witness": witness}, headers=supervisor(minter))
+        response = await experts_client.post(url, json={"witness": witness, "confirmed_avoidances": []},
+                                             headers=supervisor(minter))
         assert response.status_code == 422, (name, response.text)
         assert_refused(response, "witness")
     # Not JSON text at all: a lone surrogate escape and a string that is not UTF-8.

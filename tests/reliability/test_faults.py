@@ -112,7 +112,7 @@ def ask(people: dict[str, Any], day_offset: int) -> httpx.Response:
 
 def reveal(people: dict[str, Any], draw_id: str) -> httpx.Response:
     return people["gateway"].call("POST", f"/api/v1/draws/{draw_id}/reveal", people["supervisor"],
-                                  json={"witness": "故障之后 0042"})
+                                  json={"witness": "故障之后 0042", "confirmed_avoidances": []})
 
 
 def test_the_experts_process_killed_mid_request_leaves_the_whole_draw_or_nothing(system: LocalSystem,

@@ -116,7 +116,7 @@ async def draw(rng: random.Random, context: dict[str, Any], http: httpx.AsyncCli
         return
     started = time.perf_counter()
     revealed = await http.post(f"/api/v1/draws/{committed.json()['id']}/reveal", headers=context["supervisor"],
-                               json={"witness": f"负载见证 {rng.randrange(10**6):06d}"})
+                               json={"witness": f"负载见证 {rng.randrange(10**6):06d}", "confirmed_avoidances": []})
     if tally.note("reveal", started, revealed):
         tally.revealed.append(committed.json()["id"])
 

@@ -202,7 +202,7 @@ def sealed_panel(local_system: LocalSystem) -> dict[str, Any]:
     assert committed.status_code == 201, committed.text
     draw_id = committed.json()["id"]
     revealed = call(local_system, "POST", f"/api/v1/draws/{draw_id}/reveal", supervisor,
-                    json={"witness": "安全见证 7788"})
+                    json={"witness": "安全见证 7788", "confirmed_avoidances": []})
     assert revealed.status_code == 200, revealed.text
     record = call(local_system, "GET", f"/api/v1/draws/{draw_id}/record", organiser).json()
     seated = [m["expert_code"] for m in revealed.json()["panel"]["members"] if m["state"] == "invited"]

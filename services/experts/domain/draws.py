@@ -123,10 +123,17 @@ class DrawLedger:
         return record
 
     async def cancel(self, session: AsyncSession, actor: Identity, draw: Draw, reason: str) -> None:
-        draw.status, draw.cancel_reason, draw.cancelled_at = "cancelled", reason, utc_now()
+        """Record the cancel on the draw. A committed draw becomes cancelled (before_reveal); a revealed one
+        (its panel cancelled once the result was known) keeps its status and record, with the cancel beside."""
+        phase = "after_reveal" if draw.status == "revealed" else "before_reveal"
+        if phase == "before_reveal":
+            draw.status = "cancelled"
+        draw.cancel_reason, draw.cancelled_at, draw.cancel_phase, draw.cancelled_by = (reason, utc_now(), phase,
+                                                                                       actor.subject)
         await session.flush()
         await self.audit.record(session, actor=actor, action="draw.cancelled", object_type="draw", object_id=draw.id,
-                                after={"status": "cancelled", "reason": reason}, details={"panel_id": draw.panel_id})
+                                after={"status": draw.status, "reason": reason, "phase": phase},
+                                details={"panel_id": draw.panel_id, "phase": phase})
 
 
 def _secret_context(draw_id: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain import reroll
 from services.experts.domain import seats as seat_rules
 from services.experts.domain.draws import receipt_of
 from services.experts.domain.panels import draws_of, is_sealed, panel_of, reserve_shortfall, sees_sealed_list
@@ -46,8 +47,11 @@ async def draw_view(session: AsyncSession, audit: AuditRecorder, vault: Personal
     reserves_missing = (reserve_shortfall(receipt.quota_map, receipt.reserves_per_field, receipt.candidate_map)
                         if draw.status == "committed" else {})
     panel = None
-    if draw.panel_id is not None:
-        panel = await panel_view(session, audit, vault, actor, await panel_of(session, draw), evaluation_working_days)
+    panel_row = await panel_of(session, draw) if draw.panel_id is not None else None
+    if panel_row is not None:
+        panel = await panel_view(session, audit, vault, actor, panel_row, evaluation_working_days)
+    avoided = await reroll.extra_avoidances(session, draw, panel_row)
+    lists_avoidances = panel_row is None or sees_sealed_list(actor, panel_row)
     return DrawView(
         id=draw.id, kind="spot_check" if draw.panel_id is None else
         ("supplementary" if draw.supplementary_of else "panel"), purpose=draw.purpose,
@@ -58,7 +62,9 @@ async def draw_view(session: AsyncSession, audit: AuditRecorder, vault: Personal
         candidate_counts={field: len(ids) for field, ids in receipt.candidates},
         receipt=receipt.to_json_dict(), supervisor=draw.supervisor_subject, supplementary_of=draw.supplementary_of,
         reserve_shortfall=reserves_missing, shortfall=missing, result=result, cancel_reason=draw.cancel_reason,
-        panel=panel)
+        panel=panel, cancel_phase=draw.cancel_phase, cancelled_at=as_utc(draw.cancelled_at),
+        cancelled_by=draw.cancelled_by, avoidances=avoided if lists_avoidances else None,
+        avoidance_count=len(avoided))
 
 
 async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: PersonalDataVault, actor: Identity,
@@ -83,6 +89,7 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
     if contacts_shown:
         await audit.record(session, actor=actor, action="personal_data.unmasked", object_type="panel",
                            object_id=panel.id, details={"fields": ["phone"], "experts": contacts_shown})
+    successor = await reroll.replaced_by(session, panel.id)
     return PanelView(
         id=panel.id, project_code=panel.project_code, purpose=panel.purpose, meeting_on=panel.meeting_on,
         halves=seat_rules.halves_of(panel), seats=json.loads(panel.seats), reserves_per_field=panel.reserves_per_field,
@@ -90,7 +97,11 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
         supervisor_unit=panel.supervisor_unit, status=panel.status, cancel_reason=panel.cancel_reason, sealed=sealed,
         draws=[draw.id for draw in await draws_of(session, panel.id)],
         open_seats=seat_rules.open_seats(json.loads(panel.seats), members) if panel.status == "open" else {},
-        members=views, evaluations_due_on=await working_day_after(session, panel.meeting_on, evaluation_working_days))
+        members=views, evaluations_due_on=await working_day_after(session, panel.meeting_on, evaluation_working_days),
+        cancel_phase=panel.cancel_phase, cancelled_at=as_utc(panel.cancelled_at), replaces=panel.replaces,
+        replaced_by=successor,
+        replaces_draw=await reroll.first_draw_id(session, panel.replaces),
+        replaced_by_draw=await reroll.first_draw_id(session, successor))
 
 
 def member_view(member: PanelMember, by_id: dict[int, str] | None = None, name: str | None = None,

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain import reroll
 from services.experts.domain import seats as seat_rules
 from services.experts.domain.draws import DrawLedger, NewDraw, draw_by_id
 from services.experts.domain.eligibility import Eligibility, EligibilityQuery, find_eligible
@@ -53,8 +55,13 @@ class PanelDesk:
         project = await project_of(session, project_code)
         may_organise(actor, project)
         self._check_request(actor, data)
+        reroll.check_avoidance_reasons(data.avoid_experts)
         quotas = _quotas(data.seats, "seats")
         await _check_fields(session, quotas, "seats")
+        if data.replaces is not None:  # two requests naming one cancelled panel: the second sees the first
+            await self.audit.hold_chain(session)
+        replaced = await reroll.panel_replaced(session, project.code, data.purpose, data.replaces,
+                                               self.rules.replacement_window_days)
         halves = _halves(data.halves)
         same_project = await self._same_project_experts(session, project.code)
         eligibility = await self._eligible(session, project.code, data.meeting_on, halves, quotas,
@@ -67,11 +74,12 @@ class PanelDesk:
                       meeting_on=data.meeting_on, halves=",".join(halves), reserves_per_field=data.reserves,
                       seats=json.dumps(quotas), avoidances=json.dumps({
                           "units": [{"unit_uscc": a.unit_uscc, "reason": a.reason} for a in data.avoid_units],
-                          "experts": [{"code": a.code, "reason": a.reason} for a in data.avoid_experts]},
+                          "experts": reroll.stored_expert_avoidances(data.avoid_experts)},
                           ensure_ascii=False),
                       organiser_subject=actor.subject, organiser_name=actor.name, organiser_unit=actor.unit,
                       supervisor_subject=data.supervisor.subject, supervisor_name=data.supervisor.name,
-                      supervisor_unit=data.supervisor.unit, status="open", created_at=now, updated_at=now)
+                      supervisor_unit=data.supervisor.unit, status="open", created_at=now, updated_at=now,
+                      replaces=None if replaced is None else replaced.id)
         session.add(panel)
         await session.flush()
         await self.audit.record(session, actor=actor, action="panel.requested", object_type="panel",
@@ -79,12 +87,21 @@ class PanelDesk:
                                     "project_code": project.code, "purpose": data.purpose,
                                     "meeting_on": data.meeting_on.isoformat(), "halves": halves, "seats": quotas,
                                     "reserves_per_field": data.reserves, "supervisor": data.supervisor.subject,
-                                    "avoid_units": len(data.avoid_units), "avoid_experts": len(data.avoid_experts)})
-        return await self.ledger.commit(session, actor, NewDraw(
+                                    "avoid_units": len(data.avoid_units), "avoid_experts": len(data.avoid_experts),
+                                    "avoid_expert_reasons": sorted(a.reason for a in data.avoid_experts),
+                                    "replaces": panel.replaces})
+        draw = await self.ledger.commit(session, actor, NewDraw(
             purpose=data.purpose, project_code=project.code, quotas=quotas, reserves_per_field=data.reserves,
             candidates=eligibility.eligible, excluded=[(e.code, [str(r) for r in e.reasons])
                                                        for e in eligibility.excluded],
             supervisor_subject=data.supervisor.subject, panel_id=panel.id))
+        if replaced is not None:
+            await publish(session, self.ledger.outbox, "panel.replaced", panel.id, {
+                "panel_id": panel.id, "draw_id": draw.id, "project_code": panel.project_code,
+                "purpose": panel.purpose, "replaces": replaced.id,
+                "replaces_draw_id": await reroll.first_draw_id(session, replaced.id),
+                "phase": replaced.cancel_phase, "reason": replaced.cancel_reason})
+        return draw
 
     async def supplementary(self, session: AsyncSession, actor: Identity, draw: Draw,
                             data: SupplementaryRequest) -> Draw:
@@ -116,12 +133,18 @@ class PanelDesk:
                                                        for e in eligibility.excluded],
             supervisor_subject=panel.supervisor_subject, panel_id=panel.id, supplementary_of=original))
 
-    async def reveal(self, session: AsyncSession, actor: Identity, draw_id: str, witness: str) -> Draw:
-        """The named supervisor types the witness; the result is placed on the panel at once."""
+    async def reveal(self, session: AsyncSession, actor: Identity, draw_id: str, witness: str,
+                     confirmed_avoidances: Sequence[str]) -> Draw:
+        """The named supervisor confirms the extra avoidances and types the witness; the result is
+        placed on the panel at once."""
         await self.audit.hold_chain(session)
         draw = await draw_by_id(session, draw_id, for_update=True)
         if actor.subject != draw.supervisor_subject:
             raise NotPermitted("Only the supervisor named for this draw may reveal it.")
+        if draw.status == "committed":
+            avoided = await reroll.extra_avoidances(session, draw, await panel_of(session, draw)
+                                                    if draw.panel_id is not None else None)
+            reroll.check_confirmation(avoided, confirmed_avoidances)
         record = await self.ledger.reveal(session, actor, draw, witness)
         if draw.panel_id is not None:
             panel = await panel_of(session, draw)
@@ -173,15 +196,22 @@ class PanelDesk:
                                "(through its first draw).")
             await self.ledger.cancel(session, actor, draw, reason)
             return
-        for each in await draws_of(session, panel.id):
-            if each.status == "committed":
+        draws = await draws_of(session, panel.id)
+        phase = "after_reveal" if any(each.status == "revealed" for each in draws) else "before_reveal"
+        for each in draws:
+            if each.status in ("committed", "revealed") and each.cancelled_at is None:
                 await self.ledger.cancel(session, actor, each, reason)
         panel.status, panel.cancel_reason, panel.updated_at = "cancelled", reason, utc_now()
+        panel.cancel_phase, panel.cancelled_at = phase, panel.updated_at
         await session.flush()
         await self.audit.record(session, actor=actor, action="panel.cancelled", object_type="panel",
                                 object_id=panel.id, after={**_panel_facts(panel), "reason": reason},
-                                details={"draw_id": draw.id})
+                                details={"draw_id": draw.id, "phase": phase})
         await self.seats.release_all(session, actor, panel)
+        await publish(session, self.ledger.outbox, "panel.cancelled", panel.id, {
+            "panel_id": panel.id, "draw_id": draw.id, "draw_ids": [each.id for each in draws],
+            "project_code": panel.project_code, "purpose": panel.purpose, "phase": phase, "reason": reason,
+            "replaces": panel.replaces})
 
     async def answer(self, session: AsyncSession, actor: Identity, draw: Draw, expert_code: str, accepted: bool,
                      data: Answer) -> PanelMember:

@@ -26,6 +26,7 @@ STATES = {"invited": "已通知", "accepted": "已接受", "declined": "谢绝",
           "reserve": "候补", "skipped": "候补（已在其他评审组）", "released": "已释放（评审取消）"}
 CHANNELS = {"phone": "电话", "sms": "短信", "in_person": "当面", "unreachable": "联系不上", "self": "本人答复"}
 DRAW_STATES = {"committed": "已承诺，待揭示", "revealed": "已揭示", "cancelled": "已取消"}
+CANCEL_PHASES = {"before_reveal": "揭示前取消", "after_reveal": "揭示后取消"}
 REASONS = {"STATUS": "状态", "AGE": "年龄", "TRAINING": "培训过期", "BAD_CONDUCT": "不良行为",
            "UNAVAILABLE": "不可出席", "BUSY": "时间冲突", "YEARLY_CAP": "年度上限", "AVOID_EMPLOYER": "回避（现单位）",
            "AVOID_FORMER_EMPLOYER": "回避（原单位）", "DECLARED_CONFLICT": "申报回避", "EXTRA_AVOIDANCE": "指定回避",
@@ -33,7 +34,8 @@ REASONS = {"STATUS": "状态", "AGE": "年龄", "TRAINING": "培训过期", "BAD
 
 
 def render_draw_record(draw: Draw, panel: Panel | None, members: Sequence[PanelMember],
-                       excluded: Sequence[tuple[str, str]]) -> str:
+                       excluded: Sequence[tuple[str, str]], chain: dict[str, str | None] | None = None) -> str:
+    """``chain``: the first draws of the panel this one replaces and of the one that replaced it."""
     receipt = json.loads(draw.receipt)
     record = json.loads(draw.record) if draw.record else None
     by_id = {member.id: member.expert_code for member in members}
@@ -45,7 +47,8 @@ def render_draw_record(draw: Draw, panel: Panel | None, members: Sequence[PanelM
         committed_at=_beijing(draw.committed_at), revealed_at=_beijing(draw.revealed_at),
         exclusion_counts=json.loads(draw.exclusion_counts), excluded_total=len(excluded),
         members=members, changes=changes, by_id=by_id, states=STATES, channels=CHANNELS,
-        reasons=REASONS)
+        reasons=REASONS, cancel_phase=CANCEL_PHASES.get(draw.cancel_phase or "", ""),
+        cancelled_at=_beijing(draw.cancelled_at), chain=chain or {})
 
 
 def _beijing(moment: object) -> str:

@@ -1,17 +1,20 @@
 """Draw statistics for auditors: per expert (draws, seats, accepted, declined, last drawn) and per
-period (committed, revealed, cancelled, supplementary draws and spot checks)."""
+period (committed, revealed, cancelled — by phase and by who cancelled —, supplementary draws, spot
+checks, and the panels that replaced one cancelled after its reveal)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.experts.models import Draw, PanelMember
-from services.experts.schemas import DrawStatistics, ExpertStatistics
+from services.experts.domain.reroll import first_draw_id
+from services.experts.models import Draw, Panel, PanelMember
+from services.experts.schemas import CancelsBy, DrawStatistics, ExpertStatistics, Replacement
 from shared.clock import BEIJING, as_utc
 
 # States of a member who held a seat at some point (a reserve moved up included).
@@ -52,11 +55,35 @@ async def draw_statistics(session: AsyncSession, since: dt.date, until: dt.date)
         tally.seats += state in _SEATED and (kind == "primary" or replaces is not None)
         tally.accepted += state == "accepted"
         tally.declined += state == "declined"
+    cancelled = [draw for draw in draws if draw.cancel_phase is not None]
+    phases = Counter((draw.cancelled_by or "", draw.cancel_phase) for draw in cancelled)
     return DrawStatistics(
-        since=since, until=until, committed=len(draws), revealed=sum(d.status == "revealed" for d in draws),
-        cancelled=sum(d.status == "cancelled" for d in draws),
+        since=since, until=until, committed=len(draws),
+        revealed=sum(d.revealed_at is not None for d in draws), cancelled=len(cancelled),
         supplementary=sum(d.supplementary_of is not None for d in draws),
         spot_checks=sum(d.panel_id is None for d in draws),
         experts=[ExpertStatistics(expert_code=code, draws=t.draws, seats=t.seats, accepted=t.accepted,
                                   declined=t.declined, last_drawn_at=t.last_drawn_at)
-                 for code, t in sorted(tallies.items(), key=lambda item: (len(item[0]), item[0]))])
+                 for code, t in sorted(tallies.items(), key=lambda item: (len(item[0]), item[0]))],
+        cancelled_before_reveal=sum(d.cancel_phase == "before_reveal" for d in cancelled),
+        cancelled_after_reveal=sum(d.cancel_phase == "after_reveal" for d in cancelled),
+        cancels_by=[CancelsBy(subject=subject, before_reveal=phases[subject, "before_reveal"],
+                              after_reveal=phases[subject, "after_reveal"])
+                    for subject in sorted({subject for subject, _ in phases})],
+        replacements=await _replacements(session, start, end))
+
+
+async def _replacements(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Replacement]:
+    """The panels whose first draw was committed in the period and that replace a panel cancelled after its reveal."""
+    rows = (await session.execute(
+        select(Panel, Draw.id).join(Draw, Draw.panel_id == Panel.id)
+        .where(Panel.replaces.is_not(None), Draw.supplementary_of.is_(None), Draw.committed_at >= start,
+               Draw.committed_at < end).order_by(Draw.committed_at, Draw.id))).all()
+    return [Replacement(panel_id=panel.id, draw_id=draw_id, project_code=panel.project_code, purpose=panel.purpose,
+                        replaces=panel.replaces or "", replaces_draw=await first_draw_id(session, panel.replaces),
+                        cancel_reason=await _cancel_reason(session, panel.replaces))
+            for panel, draw_id in rows]
+
+
+async def _cancel_reason(session: AsyncSession, panel_id: str | None) -> str | None:
+    return (await session.execute(select(Panel.cancel_reason).where(Panel.id == panel_id))).scalar_one_or_none()

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
-from services.experts.domain import evaluations, panel_views
+from services.experts.domain import evaluations, panel_views, reroll
 from services.experts.domain.draws import draw_by_id, excluded_of, record_document
 from services.experts.domain.panels import PanelDesk, panel_of
 from services.experts.domain.printable import render_draw_record
@@ -75,10 +75,13 @@ class DrawsController(Controller):
     @post("/draws/{draw_id:str}/reveal", guards=[requires_role(Role.SUPERVISOR)], status_code=200)
     async def reveal(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                      data: JSONBody[RevealRequest]) -> DrawView:
-        """The named supervisor types the witness; the draw runs and its primaries take their seats."""
+        """The named supervisor confirms the extra avoidances (``confirmed_avoidances``: the pool numbers
+        of the draw view's ``avoidances``, an empty list when there are none) and types the witness; the
+        draw runs and its primaries take their seats. A confirmation that differs is a 422 and nothing
+        is revealed."""
         desk: PanelDesk = state.panels
         async with _database(state).transaction() as session:
-            draw = await desk.reveal(session, request.user, draw_id, data.witness)
+            draw = await desk.reveal(session, request.user, draw_id, data.witness, data.confirmed_avoidances)
             return await _view(session, state, request.user, draw)
 
     @post("/draws/{draw_id:str}/members/{expert_code:str}/accept",
@@ -151,7 +154,8 @@ class DrawsController(Controller):
             panel = await panel_of(session, draw) if draw.panel_id else None
             members = await members_of(session, panel.id) if panel else []
             excluded = await excluded_of(session, draw_id)
-            return Response(render_draw_record(draw, panel, members, excluded), media_type="text/html")
+            chain = await reroll.chain_of(session, panel) if panel else None
+            return Response(render_draw_record(draw, panel, members, excluded, chain), media_type="text/html")
 
 
 async def _answer(request: Request[Identity, Any, State], state: State, draw_id: str, expert_code: str,

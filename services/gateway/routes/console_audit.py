@@ -18,6 +18,8 @@ from litestar.response import Template
 
 from services.gateway.domain.audit import audit_page
 from services.gateway.domain.messages import language
+from services.gateway.domain.panel_messages import PURPOSES
+from services.gateway.domain.panel_pages import person_name
 from services.gateway.routes.console import _session_token, page, page_number
 from shared.audit.routes import AUDIT_READERS
 from shared.audit.store import AuditFilter
@@ -47,6 +49,10 @@ AUDIT_TEXT: dict[str, dict[str, Any]] = {
         "last_drawn_at": "最近抽中", "no_experts": "区间内没有专家被抽中。", "stats_unavailable": "统计暂不可用：",
         "service_names": {"gateway": "网关", "experts": "专家", "vendors": "供应商"},
         "print": "打印",
+        "cancels_title": "取消情况", "before_reveal": "揭示前取消", "after_reveal": "揭示后取消",
+        "cancelled_by": "操作人",
+        "replacements_title": "揭示后取消又重新申请的评审组", "project_code": "项目编号", "purpose": "事项",
+        "replacement_draw": "重新抽取", "replaced_draw": "被取消的抽取", "cancel_reason": "取消原因",
     },
     "en": {
         "nav": "Audit log", "title": "Audit log", "filters": "Filters", "service": "Service", "all": "All",
@@ -68,6 +74,10 @@ AUDIT_TEXT: dict[str, dict[str, Any]] = {
         "stats_unavailable": "Statistics unavailable: ",
         "service_names": {"gateway": "Gateway", "experts": "Experts", "vendors": "Vendors"},
         "print": "Print",
+        "cancels_title": "Cancels", "before_reveal": "Before the reveal", "after_reveal": "After the reveal",
+        "cancelled_by": "By", "replacements_title": "Panels asked again after one was cancelled after its reveal",
+        "project_code": "Project", "purpose": "Purpose", "replacement_draw": "New draw",
+        "replaced_draw": "Cancelled draw", "cancel_reason": "Reason for the cancel",
     },
 }
 
@@ -138,7 +148,7 @@ async def audit_log_page(request: Request, state: State) -> Template:
                 a=text, query=query, services=SERVICES, entries=entries, total=total, page_number=number,
                 pages=pages, error=error, filter_query=base, stats=stats, stats_error=stats_error,
                 stats_since=request.query_params.get("stats_since", ""),
-                stats_until=request.query_params.get("stats_until", ""))
+                stats_until=request.query_params.get("stats_until", ""), purposes=PURPOSES[language(request)])
 
 
 async def _statistics(request: Request, state: State, identity: Identity) -> tuple[dict[str, Any] | None, str | None]:
@@ -154,6 +164,8 @@ async def _statistics(request: Request, state: State, identity: Identity) -> tup
         body = msgspec.json.decode(answer.content) if answer.content else {}
         return None, str(body.get("detail") or body.get("title") or answer.status_code)
     stats = answer.json()
+    for counts in stats.get("cancels_by", []):
+        counts["name"] = await person_name(state.database, counts["subject"])
     for expert in stats.get("experts", []):
         last = expert.get("last_drawn_at")
         expert["last_drawn_at"] = _beijing(dt.datetime.fromisoformat(last.replace("Z", "+00:00"))) if last else ""

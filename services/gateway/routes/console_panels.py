@@ -26,6 +26,7 @@ from services.gateway.domain.panel_pages import (
     call_rows,
     field_choices,
     names_by_code,
+    person_name,
     read,
     read_text,
     reason_rows,
@@ -55,11 +56,13 @@ def _draw_id(text: str) -> str:
 
 
 @get("/panels/new", guards=[requires_role(*ORGANISERS)], include_in_schema=False)
-async def new_panel(request: Request, state: State, project: FromQuery[str | None] = None) -> Template:
+async def new_panel(request: Request, state: State, project: FromQuery[str | None] = None,
+                    replaces: FromQuery[str | None] = None) -> Template:
+    """The request form; ``replaces`` comes filled in from a panel cancelled after its reveal."""
     today = beijing_today()
     fields = await read(state.upstreams, request.user, "/fields")
     return _panel_page(request, "console/panel_new.html", fields=field_choices(fields, language(request)),
-                       project=(project or "")[:64], today=today.isoformat(),
+                       project=(project or "")[:64], replaces=(replaces or "")[:36], today=today.isoformat(),
                        default_day=(today + dt.timedelta(days=7)).isoformat())
 
 
@@ -85,7 +88,8 @@ async def draw_page(request: Request, state: State, draw_id: FromPath[str]) -> T
         excluded_total=len(excluded), reasons=reason_rows(draw["exclusion_counts"], words["reasons"]),
         can_reveal=draw["status"] == "committed" and draw["supervisor"] == user.subject
         and user.has_any([Role.SUPERVISOR]),
-        organises=user.has_any(ORGANISERS))
+        organises=user.has_any(ORGANISERS), cancelled_at=beijing(draw.get("cancelled_at")),
+        cancelled_by=await person_name(state.database, draw.get("cancelled_by")))
 
 
 @get("/draws/{draw_id:str}/calls", guards=[requires_role(*ORGANISERS)], include_in_schema=False)

@@ -43,6 +43,21 @@
     return items;
   }
 
+  // A row is blank without a pool number (its reason select always has a value); an empty explanation is none.
+  function avoidedExperts(form, rows) {
+    var items = [];
+    rows.avoid_experts = [];
+    form.querySelectorAll('[data-list="avoid_experts"] [data-row]').forEach(function (row) {
+      var item = {};
+      row.querySelectorAll("[data-name]").forEach(function (input) { item[input.dataset.name] = input.value.trim(); });
+      if (item.code === "" && item.explanation === "") return;
+      item.explanation = orNull(item.explanation);
+      rows.avoid_experts.push(row);
+      items.push(item);
+    });
+    return items;
+  }
+
   // --- what each form sends ---------------------------------------------------------------------
 
   function reload() { window.location.reload(); }
@@ -54,8 +69,8 @@
       var body = {
         purpose: field(form, "purpose"), meeting_on: field(form, "meeting_on"), halves: checked(form, "halves"),
         seats: collect(form, "seats", rows, false), reserves: number(field(form, "reserves")),
-        supervisor: field(form, "supervisor"),
-        avoid_units: collect(form, "avoid_units", rows, true), avoid_experts: collect(form, "avoid_experts", rows, true)};
+        supervisor: field(form, "supervisor"), replaces: orNull(field(form, "replaces")),
+        avoid_units: collect(form, "avoid_units", rows, true), avoid_experts: avoidedExperts(form, rows)};
       if (code === "") return {invalid: [{field: "project_code", message: api.required}]};
       return {method: "POST", path: "/api/v1/projects/" + encodeURIComponent(code) + "/panels", body: body,
               rows: rows, notFoundField: "project_code",
@@ -64,7 +79,8 @@
     reveal: function (form) {
       var witness = form.elements.namedItem("witness").value.normalize("NFC").trim();
       if (witness === "") return {invalid: [{field: "witness", message: api.required}]};
-      return {method: "POST", path: form.dataset.path, body: {witness: witness}, done: reload,
+      return {method: "POST", path: form.dataset.path, done: reload,
+              body: {witness: witness, confirmed_avoidances: checked(form, "confirmed_avoidances")},
               confirm: words.reveal_confirm.replace("{witness}", witness)};
     },
     answer: function (form, submitter) {

@@ -473,3 +473,20 @@ async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_pa
     assert await page.locator(f'#supervising-list tr[data-draw="{draw_id}"]').count() == 0
     assert await page.inner_text(f'#witnessed-list tr[data-draw="{draw_id}"] td.state') == "已揭示"
     await screenshot(page, "home-supervisor-witnessed")
+
+
+async def test_an_auditor_reads_a_sealed_draw_page_without_a_member_until_the_meeting_is_over(
+        page: Any, console: Console, scene: Scene) -> None:
+    project = scene.project(console, "S")
+    draw_id = panel_by_api(console, scene, project, scene.draw_field, meeting(27), reserves=1)
+    result = call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()["result"][scene.draw_field]
+    drawn = result["primaries"] + result["reserves"]
+    await sign_in(page, "console.auditor")
+    await page.goto(f"/draws/{draw_id}")
+    assert await page.inner_text("#result-sealed") == "已揭示。专家名单保密，会议结束后公开。"
+    assert await page.locator("#result-table").count() == 0
+    assert [code for code in drawn if code in await page.content()] == []
+    the_meeting_took_place(console, draw_id)
+    await page.goto(f"/draws/{draw_id}")
+    assert await page.locator("#result-sealed").count() == 0
+    assert result["primaries"][0] in await page.inner_text(f'#result-table tr[data-field="{scene.draw_field}"]')

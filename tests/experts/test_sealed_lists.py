@@ -130,6 +130,18 @@ async def test_a_sealed_panel_shows_others_counts_and_the_commitment_never_a_mem
     assert verification["ok"], verification
 
 
+async def test_the_service_role_reads_counts_even_of_a_panel_it_asked_for(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    lifecycle = minter.headers("experts", "service", subject="service:lifecycle", unit=OTHER_UNIT)
+    response = await experts_client.post("/api/v1/projects/P1/panels", json=panel_body(), headers=lifecycle)
+    assert response.status_code == 201, response.text
+    draw = await reveal(experts_client, minter, response.json()["id"])
+    view = await get_json(experts_client, f"/api/v1/draws/{draw['id']}", lifecycle)
+    assert view["result"] is None and view["panel"]["members"] == [] and view["panel"]["member_counts"]
+    assert (await get_json(experts_client, f"/api/v1/draws/{draw['id']}/record", lifecycle)) == draw["receipt"]
+
+
 async def test_after_the_meeting_the_record_is_open_to_every_draw_reader(experts_client, minter) -> None:
     draw, drawn = await revealed_panel(experts_client, minter)
     url = f"/api/v1/draws/{draw['id']}"

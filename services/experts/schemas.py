@@ -380,6 +380,7 @@ class PanelView(msgspec.Struct, frozen=True):
     evaluations_due_on: dt.date
     sealed_until: dt.datetime | None = None  # when the meeting's last half-day ends: the list opens to all
     member_counts: dict[str, int] = {}  # members by state, shown to every reader
+    answers_open: bool = False  # accepts and declines are taken until the meeting starts
 
 
 class ShortfallView(msgspec.Struct, frozen=True):

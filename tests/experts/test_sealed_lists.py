@@ -121,6 +121,7 @@ async def test_a_sealed_panel_shows_others_counts_and_the_commitment_never_a_mem
     for who, headers in insiders(minter).items():
         view = await get_json(experts_client, url, headers)
         assert view["result"] == draw["result"] and len(view["panel"]["members"]) == 4, who
+        assert view["panel"]["answers_open"], who  # answers close when the meeting starts, as before
         assert (await get_json(experts_client, f"{url}/record", headers))["result"] == draw["result"], who
         exclusions = await get_json(experts_client, f"{url}/exclusions", headers)
         assert all(entry["expert_code"] for entry in exclusions), who
@@ -150,6 +151,7 @@ async def test_after_the_meeting_the_record_is_open_to_every_draw_reader(experts
     for who, headers in outsiders(minter).items():
         view = await get_json(experts_client, url, headers)
         assert view["result"] == draw["result"] and not view["panel"]["sealed"], who
+        assert not view["panel"]["answers_open"], who
         assert {m["expert_code"] for m in view["panel"]["members"]} == set(drawn), who
         assert all(m["name"] is None and m["phone"] is None for m in view["panel"]["members"]), who
         record = await get_json(experts_client, f"{url}/record", headers)

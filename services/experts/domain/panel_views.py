@@ -24,6 +24,7 @@ from services.experts.domain.panels import (
     draws_of,
     is_sealed,
     meeting_ends_at,
+    meeting_starts_at,
     panel_of,
     reads_members,
     reserve_shortfall,
@@ -36,7 +37,7 @@ from services.experts.schemas import DrawView, HistoryEntry, MemberView, PanelVi
 from shared.audit import AuditRecorder
 from shared.audit.store import AuditPage
 from shared.audit.tables import AuditTables
-from shared.clock import as_utc
+from shared.clock import as_utc, utc_now
 from shared.draw import FieldSelection, shortfall
 from shared.identity import Identity
 
@@ -109,7 +110,8 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
         draws=[draw.id for draw in await draws_of(session, panel.id)],
         open_seats=seat_rules.open_seats(json.loads(panel.seats), all_members) if panel.status == "open" else {},
         members=views, evaluations_due_on=await working_day_after(session, panel.meeting_on, evaluation_working_days),
-        sealed_until=meeting_ends_at(panel), member_counts=_counts(all_members))
+        sealed_until=meeting_ends_at(panel), member_counts=_counts(all_members),
+        answers_open=panel.status == "open" and utc_now() < meeting_starts_at(panel))
 
 
 def member_view(member: PanelMember, by_id: dict[int, str] | None = None, name: str | None = None,

@@ -200,9 +200,9 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "verify": "校验抽取记录",
         # the call sheet
         "calls_title": "通知名单",
-        "sealed_note": "名单保密至会议开始：只有组织人、监督人和大数据局管理员能看到姓名和联系方式，"
+        "sealed_note": "名单保密至会议结束：只有组织人、监督人和大数据局管理员能看到姓名和联系方式，"
                        "每次查看都记入审计日志。",
-        "unsealed_note": "会议已开始，名单不再保密。",
+        "unsealed_note": "会议已结束，名单不再保密。",
         "panel_status": "评审组状态",
         "col_seat": "席位",
         "col_name": "姓名",
@@ -377,9 +377,9 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "record_json": "Draw record (JSON, verifiable)",
         "verify": "Verify a draw record",
         "calls_title": "Call sheet",
-        "sealed_note": "The list is sealed until the meeting starts: only the organiser, the supervisor and bureau "
+        "sealed_note": "The list is sealed until the meeting is over: only the organiser, the supervisor and bureau "
                        "admins see names and contacts, and every look is logged for the auditors.",
-        "unsealed_note": "The meeting has started; the list is no longer sealed.",
+        "unsealed_note": "The meeting is over; the list is no longer sealed.",
         "panel_status": "Panel",
         "col_seat": "Seat",
         "col_name": "Name",

@@ -477,7 +477,7 @@ async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_pa
 
 async def test_an_auditor_reads_a_sealed_draw_page_without_a_member_until_the_meeting_is_over(
         page: Any, console: Console, scene: Scene) -> None:
-    project = scene.project(console, "S")
+    project = scene.project(console, "L")
     draw_id = panel_by_api(console, scene, project, scene.draw_field, meeting(27), reserves=1)
     result = call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()["result"][scene.draw_field]
     drawn = result["primaries"] + result["reserves"]

@@ -52,8 +52,8 @@ async def draw_view(session: AsyncSession, audit: AuditRecorder, vault: Personal
     receipt = receipt_of(draw)
     record = json.loads(draw.record) if draw.record else None
     result = record["result"] if record else None
-    sealed_panel = await panel_of(session, draw) if draw.panel_id is not None else None
-    open_result = sealed_panel is None or reads_members(actor, sealed_panel)
+    panel_row = await panel_of(session, draw) if draw.panel_id is not None else None
+    open_result = panel_row is None or reads_members(actor, panel_row)
     missing = {}
     if result is not None:
         outcome = {field: FieldSelection(tuple(lists["primaries"]), tuple(lists["reserves"]))
@@ -64,8 +64,8 @@ async def draw_view(session: AsyncSession, audit: AuditRecorder, vault: Personal
     reserves_missing = (reserve_shortfall(receipt.quota_map, receipt.reserves_per_field, receipt.candidate_map)
                         if draw.status == "committed" else {})
     panel = None
-    if sealed_panel is not None:
-        panel = await panel_view(session, audit, vault, actor, sealed_panel, evaluation_working_days)
+    if panel_row is not None:
+        panel = await panel_view(session, audit, vault, actor, panel_row, evaluation_working_days)
     return DrawView(
         id=draw.id, kind="spot_check" if draw.panel_id is None else
         ("supplementary" if draw.supplementary_of else "panel"), purpose=draw.purpose,

@@ -54,8 +54,9 @@ class DrawsController(Controller):
     @get("/draws/{draw_id:str}", guards=[requires_role(*DRAW_READERS)])
     async def get_draw(self, request: Request[Identity, Any, State], state: State,
                        draw_id: FromPath[str]) -> DrawView:
-        """A draw with its panel. While the list is sealed only the organiser, the supervisor and
-        bureau admins see names and contacts (each such read is logged); others see pool numbers."""
+        """A draw with its panel. Until the meeting's last half-day has ended only the organiser, the
+        supervisor and bureau admins see the members (names and contacts too, each such read logged);
+        others see counts and the commitment, and pool numbers once the meeting is over."""
         async with _database(state).transaction() as session:
             return await _view(session, state, request.user, await draw_by_id(session, draw_id))
 

@@ -209,7 +209,8 @@ class SortesClient:
         return self._call("GET", f"/api/v1/draws/{draw_id}", Draw)
 
     def draw_record(self, draw_id: str) -> dict[str, Any]:
-        """The sortes-draw/1 record (the receipt until the reveal); check it with verify_draw_record."""
+        """The sortes-draw/1 record (the receipt until the reveal, and for a panel until its meeting is
+        over, unless the caller is its organiser or supervisor); check it with verify_draw_record."""
         return self._call("GET", f"/api/v1/draws/{draw_id}/record", dict)
 
     def supplementary_draw(self, draw_id: str, ask: SupplementaryAsk | None = None) -> Draw:

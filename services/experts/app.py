@@ -7,6 +7,7 @@ from litestar import Litestar
 from services.experts.domain.demo import load_demo_data
 from services.experts.domain.draw_keys import load_draw_keys
 from services.experts.domain.draws import DrawLedger
+from services.experts.domain.panel_views import redact_audit_page
 from services.experts.domain.panels import PanelDesk
 from services.experts.domain.personal_data import PersonalDataVault
 from services.experts.domain.seats import SeatDesk
@@ -44,7 +45,8 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
                         SpreadsheetsController, AvailabilityController, TrainingsController, check_eligibility,
                         get_key_set, DrawsController, PanelsController, CalendarController, post_spot_check,
                         get_draw_statistics],
-        state={"draw_keys": draw_keys, "vault": vault, "rules": settings.rules, "panels": panels},
+        state={"draw_keys": draw_keys, "vault": vault, "rules": settings.rules, "panels": panels,
+               "audit_redaction": redact_audit_page},
         demo_loader=(lambda session, audit: load_demo_data(session, audit, vault)) if settings.load_demo_data
         else None,
     )

@@ -101,7 +101,7 @@ class ExpertDetail(msgspec.Struct, frozen=True):
 
     code: str
     name: str
-    birth_date: dt.date
+    birth_date: dt.date | None  # bureau admins only: beside the ID number's last four it narrows it down
     unit_uscc: str
     unit_name: str
     title: str
@@ -121,6 +121,7 @@ class ExpertDetail(msgspec.Struct, frozen=True):
     personal_data_masked: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    birth_year: int | None = None
 
 
 class ExpertProfile(msgspec.Struct, forbid_unknown_fields=True):
@@ -388,8 +389,11 @@ class PanelView(msgspec.Struct, frozen=True):
     sealed: bool
     draws: list[str]
     open_seats: dict[str, int]
-    members: list[MemberView]
+    members: list[MemberView]  # empty for a reader the list is sealed to
     evaluations_due_on: dt.date
+    sealed_until: dt.datetime | None = None  # when the meeting's last half-day ends: the list opens to all
+    member_counts: dict[str, int] = {}  # members by state, shown to every reader
+    answers_open: bool = False  # accepts and declines are taken until the meeting starts
     cancel_phase: str | None = None  # before_reveal, after_reveal
     cancelled_at: dt.datetime | None = None
     replaces: str | None = None  # the panel cancelled after its reveal that this one replaces
@@ -443,7 +447,7 @@ class DrawView(msgspec.Struct, frozen=True):
 
 
 class ExclusionEntry(msgspec.Struct, frozen=True):
-    expert_code: str
+    expert_code: str | None  # None while the panel's list is sealed to the reader: counts only
     reasons: list[str]
 
 

@@ -4,26 +4,35 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
-from litestar import get
+from litestar import Request, get
 from litestar.datastructures import State
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.recorder import AuditRecorder
 from shared.audit.store import AuditFilter, AuditPage, query_entries, verify_stored_chain, verify_stored_rows
 from shared.clock import OUT_OF_UTC_RANGE, fits_in_utc
 from shared.db import MAX_PAGE, Database
 from shared.errors import FieldError, InvalidInput
-from shared.identity import requires_role
+from shared.identity import Identity, requires_role
 from shared.roles import Role
 from shared.signing_keys import key_id_of
 
 AUDIT_READERS = (Role.AUDITOR, Role.BUREAU_ADMIN)
 
 
+# A service may put an ``audit_redaction`` of this type in its state: entries are redacted for the
+# reader when read (the stored entries and their chain never change).
+AuditRedaction = Callable[[AsyncSession, Identity, AuditPage], Awaitable[AuditPage]]
+
+
 @get("/api/v1/audit", guards=[requires_role(*AUDIT_READERS)], tags=["audit"])
 async def get_audit(
+    request: Request[Identity, Any, State],
     state: State,
     object_type: str | None = Parameter(default=None, max_length=50),
     object_id: str | None = Parameter(default=None, max_length=100),
@@ -37,8 +46,10 @@ async def get_audit(
     database: Database = state.database
     audit: AuditRecorder = state.audit
     criteria = audit_filter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
+    redaction: AuditRedaction | None = state.get("audit_redaction")
     async with database.reading() as session:
-        return await query_entries(session, audit.tables, audit.service, criteria, page, page_size)
+        entries = await query_entries(session, audit.tables, audit.service, criteria, page, page_size)
+        return entries if redaction is None else await redaction(session, request.user, entries)
 
 
 def audit_filter(*, object_type: str | None, object_id: str | None, actor: str | None, since: dt.datetime | None,

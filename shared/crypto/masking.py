@@ -22,11 +22,12 @@ def mask_phone(phone: str) -> str:
 
 
 def mask_id_number(id_number: str) -> str:
-    """Keep the region code (first 6) and the last 4: ``"330326********123X"``; the birth date is hidden."""
+    """Keep the last 4 only: ``"**************123X"``. Region and birth date are hidden, so that with the
+    birth year shown beside it more than a million numbers remain possible (design.md, masking)."""
     compact = _compact(id_number).upper()
     if len(compact) < 15:  # shorter than an old 15-digit number: not an ID number we can mask by pattern
         return mask_text(compact)
-    return compact[:6] + "*" * (len(compact) - 10) + compact[-4:]
+    return "*" * (len(compact) - 4) + compact[-4:]
 
 
 def mask_bank_account(account: str) -> str:

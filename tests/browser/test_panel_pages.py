@@ -562,3 +562,18 @@ async def test_a_panel_cancelled_after_its_reveal_is_asked_again_only_by_naming_
         chain = auditor.locator("#stats-replacements tbody tr", has=auditor.locator(f'a[href="/draws/{second_id}"]'))
         assert draw_id[:8] in await chain.inner_text() and "结果不理想" in await chain.inner_text()
         await screenshot(auditor, "audit-statistics-cancels")
+async def test_an_auditor_reads_a_sealed_draw_page_without_a_member_until_the_meeting_is_over(
+        page: Any, console: Console, scene: Scene) -> None:
+    project = scene.project(console, "L")
+    draw_id = panel_by_api(console, scene, project, scene.draw_field, meeting(27), reserves=1)
+    result = call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()["result"][scene.draw_field]
+    drawn = result["primaries"] + result["reserves"]
+    await sign_in(page, "console.auditor")
+    await page.goto(f"/draws/{draw_id}")
+    assert await page.inner_text("#result-sealed") == "已揭示。专家名单保密，会议结束后公开。"
+    assert await page.locator("#result-table").count() == 0
+    assert [code for code in drawn if code in await page.content()] == []
+    the_meeting_took_place(console, draw_id)
+    await page.goto(f"/draws/{draw_id}")
+    assert await page.locator("#result-sealed").count() == 0
+    assert result["primaries"][0] in await page.inner_text(f'#result-table tr[data-field="{scene.draw_field}"]')

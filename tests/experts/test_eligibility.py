@@ -82,7 +82,7 @@ async def test_each_rule_excludes_with_its_reason_code(experts_client, minter) -
     reasons = {label_of[item["code"]]: item["reasons"] for item in result["excluded"]}
     assert reasons == {
         "age_70": ["AGE"], "training_lapsed": ["TRAINING"], "never_trained": ["TRAINING"],
-        "bad_conduct": ["BAD_CONDUCT"], "busy": ["BUSY"], "capped": ["YEARLY_CAP"], "extra": ["EXTRA_AVOIDANCE"],
+        "bad_conduct": ["BAD_CONDUCT"], "busy": ["UNAVAILABLE"], "capped": ["YEARLY_CAP"], "extra": ["EXTRA_AVOIDANCE"],
         "owner_staff": ["AVOID_EMPLOYER"], "former_staff": ["AVOID_FORMER_EMPLOYER"],
         "declared": ["DECLARED_CONFLICT"], "suspended": ["STATUS"], "retired": ["STATUS"],
     }

@@ -272,26 +272,22 @@ async def test_the_sealed_list_shows_names_only_to_organiser_supervisor_and_admi
     assert as_organiser["panel"]["sealed"] and seat["name"].startswith("专家") and seat["phone"] == "13912345678"
     as_auditor = (await experts_client.get(f"/api/v1/draws/{draw['id']}",
                                            headers=minter.headers("experts", "auditor"))).json()
-    assert all(m["name"] is None and m["phone"] is None for m in as_auditor["panel"]["members"])
-    for role in ("service", "auditor", "organiser", "supervisor"):
-        response = await experts_client.get(f"/api/v1/experts/{member}",
-                                            headers=minter.headers("experts", role, subject=f"user:other-{role}"))
-        assert response.status_code == 403, role
-    assert (await experts_client.get(f"/api/v1/experts/{member}", headers=organiser(minter))).status_code == 200
-    assert (await experts_client.get(f"/api/v1/experts/{member}", headers=admin(minter))).status_code == 200
+    # Counts, never who (tests/experts/test_sealed_lists.py goes through every route).
+    assert as_auditor["panel"]["members"] == [] and as_auditor["result"] is None
+    assert as_auditor["panel"]["member_counts"] == {"invited": 2, "reserve": 1}
 
     async def listed(headers: dict[str, str], **query: str) -> set[str]:
         response = await experts_client.get("/api/v1/experts", params={"page_size": "500", **query}, headers=headers)
         assert response.status_code == 200, response.text
         return {item["code"] for item in response.json()["items"]}
 
-    # A listing or a search by pool number leaves the seated expert out for those who may not see the list.
+    # The pool answers alike for a seated expert: nobody is left out of a listing or refused a lookup
+    # (that would say who sits on the sealed panel).
     for role in ("service", "auditor", "organiser", "supervisor"):
         other = minter.headers("experts", role, subject=f"user:other-{role}")
-        everyone_else = await listed(other)
-        assert member not in everyone_else and everyone_else, role
-        assert await listed(other, q=member) == set(), role
-    assert member in await listed(organiser(minter)) and member in await listed(admin(minter))
+        assert member in await listed(other) and await listed(other, q=member) == {member}, role
+        response = await experts_client.get(f"/api/v1/experts/{member}", headers=other)
+        assert response.status_code == 200, role
     actions = [e["action"] for e in await audit_entries(experts_client, minter)]
     assert "panel.sealed_list_read" in actions and "personal_data.unmasked" in actions
 
@@ -317,6 +313,8 @@ async def test_cancelling_releases_the_seats_and_stays_in_the_statistics(experts
     assert len(seated(again)) == 3
     stats = (await experts_client.get("/api/v1/draw-statistics", headers=minter.headers("experts", "auditor"))).json()
     assert stats["committed"] == 2 and stats["cancelled"] == 1 and stats["revealed"] == 1
+    assert stats["experts"] == []  # the panel's list is sealed to the auditor until the meeting is over
+    stats = (await experts_client.get("/api/v1/draw-statistics", headers=admin(minter))).json()
     assert {e["expert_code"]: e["seats"] for e in stats["experts"]} == {code: 1 for code in seated(again)}
 
 

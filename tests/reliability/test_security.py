@@ -168,6 +168,7 @@ def sealed_panel(local_system: LocalSystem) -> dict[str, Any]:
         "name": "安全测试项目", "kind": "operations", "owner_unit": OWNER, "investment_fen": 1,
         "planned_completion": "2027-12-31", "lots": []}).status_code in (200, 201)
     personal: list[str] = []
+    codes: list[str] = []
     for n in range(3):
         first17 = f"330326198203{n + 10:02d}{serial:03d}"
         id_number = first17 + id_number_check_character(first17)
@@ -180,6 +181,7 @@ def sealed_panel(local_system: LocalSystem) -> dict[str, Any]:
             "last_trained_on": (beijing_today() - dt.timedelta(days=30)).isoformat()})
         assert created.status_code == 201, created.text
         personal += [id_number, phone, account]
+        codes.append(created.json()["code"])
         # The same person again and a malformed phone: refusals must not echo the values into the logs either.
         call(local_system, "POST", "/api/v1/experts", json={**created.json(), "id_number": id_number})
         call(local_system, "PATCH", f"/api/v1/experts/{created.json()['code']}", json={"phone": f"tel:{phone}x"})
@@ -206,8 +208,9 @@ def sealed_panel(local_system: LocalSystem) -> dict[str, Any]:
     assert revealed.status_code == 200, revealed.text
     record = call(local_system, "GET", f"/api/v1/draws/{draw_id}/record", organiser).json()
     seated = [m["expert_code"] for m in revealed.json()["panel"]["members"] if m["state"] == "invited"]
+    drawn = {code for lists in revealed.json()["result"].values() for code in lists["primaries"] + lists["reserves"]}
     return {"draw": draw_id, "seated": seated, "organiser": organiser, "supervisor": supervisor, "serial": serial,
-            "project": code,
+            "project": code, "not_drawn": [code for code in codes if code not in drawn],
             "personal": personal, "secrets": [record["secret"], organiser_token, supervisor_token, PASSWORD]}
 
 
@@ -258,17 +261,26 @@ def test_the_sealed_list_is_refused_to_every_role_that_may_not_see_it(local_syst
             "name": f"sealed {role} {serial}", "roles": [role.value], "unit_uscc": BUREAU_USCC})
         assert key.status_code == 201, key.text
         refused[f"role {role}"] = {"Authorization": f"Bearer {key.json()['value']}"}
+    draw_url = f"/api/v1/draws/{sealed_panel['draw']}"
     for who, headers in allowed.items():
-        assert call(local_system, "GET", f"/api/v1/experts/{seated}", headers).status_code == 200, who
+        members = call(local_system, "GET", draw_url, headers).json()["panel"]["members"]
+        assert seated in {m["expert_code"] for m in members}, who
     for who, headers in refused.items():
-        response = call(local_system, "GET", f"/api/v1/experts/{seated}", headers)
-        assert response.status_code == 403, (who, response.status_code)
-        assert response.headers["content-type"].startswith(PROBLEM)
-        draw = call(local_system, "GET", f"/api/v1/draws/{sealed_panel['draw']}", headers)
-        if draw.status_code == 200:  # those who may read the draw see pool numbers, never names or phones
-            assert all(m["name"] is None and m["phone"] is None for m in draw.json()["panel"]["members"]), who
+        # The pool answers alike for a seated and an undrawn expert: a refusal would itself say who sits.
+        seated_answer, other_answer = (call(local_system, "GET", f"/api/v1/experts/{code}", headers)
+                                       for code in (seated, sealed_panel["not_drawn"][0]))
+        assert seated_answer.status_code == other_answer.status_code in (200, 403), (who, seated_answer.status_code)
+        assert sorted(seated_answer.json()) == sorted(other_answer.json()), who
+        draw = call(local_system, "GET", draw_url, headers)
+        if draw.status_code == 200:  # those who may read the draw see counts and the commitment, never who
+            body = draw.json()
+            assert body["result"] is None and body["panel"]["members"] == [], who
+            assert seated not in json.dumps({k: v for k, v in body.items() if k != "receipt"}), who
+            record = call(local_system, "GET", f"{draw_url}/record", headers).json()
+            assert "result" not in record and "secret" not in record, who
         else:
             assert draw.status_code == 403, (who, draw.status_code)
+            assert draw.headers["content-type"].startswith(PROBLEM)
 
 
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer"}

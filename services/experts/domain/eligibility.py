@@ -42,7 +42,7 @@ class Reason(StrEnum):
     TRAINING = "TRAINING"
     BAD_CONDUCT = "BAD_CONDUCT"
     UNAVAILABLE = "UNAVAILABLE"
-    BUSY = "BUSY"
+    BUSY = "BUSY"  # no longer given (see _request_rules); kept to read older draws' stored exclusions
     YEARLY_CAP = "YEARLY_CAP"
     AVOID_EMPLOYER = "AVOID_EMPLOYER"
     AVOID_FORMER_EMPLOYER = "AVOID_FORMER_EMPLOYER"
@@ -145,7 +145,9 @@ def _request_rules(query: EligibilityQuery, rules: PoolRules) -> dict[str, int]:
     database a comparison per listed number on every row."""
     flagged: dict[str, int] = {}
     capped = [code for code, panels in query.panels_this_year.items() if panels >= rules.yearly_panel_cap]
-    for reason, codes in ((Reason.BUSY, query.busy_experts), (Reason.YEARLY_CAP, capped),
+    # Seated on an overlapping panel is reported as unavailable: a reason of its own would tell the
+    # caller who sits on another panel, whose list may be sealed to them (design.md: no oracles).
+    for reason, codes in ((Reason.UNAVAILABLE, query.busy_experts), (Reason.YEARLY_CAP, capped),
                           (Reason.EXTRA_AVOIDANCE, query.avoid_experts),
                           (Reason.SAME_PROJECT, query.same_project_experts),
                           (Reason.ALREADY_PLACED, query.placed_experts)):

@@ -28,14 +28,17 @@ from services.experts.domain.working_days import working_day_after
 from services.experts.models import Draw, Expert, Panel, PanelMember
 from services.experts.schemas import Evaluation, Invitation, TodoItem
 from shared.clock import beijing_today, utc_now
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
 
 
 async def evaluate(session: AsyncSession, desk: PanelDesk, actor: Identity, draw: Draw, expert_code: str,
                    data: Evaluation) -> PanelMember:
     panel = await panel_of(session, draw, for_update=True)
-    may_organise(actor, await project_of(session, panel.project_code), panel)
+    try:
+        may_organise(actor, await project_of(session, panel.project_code), panel)
+    except NotPermitted:  # answered as for a non-member, so that the answer names no member
+        raise _not_seated(expert_code) from None
     if panel.status != "open":
         raise Conflict("The panel was cancelled.")
     if utc_now() < meeting_starts_at(panel):
@@ -43,7 +46,7 @@ async def evaluate(session: AsyncSession, desk: PanelDesk, actor: Identity, draw
     member = (await session.execute(select(PanelMember).where(
         PanelMember.panel_id == panel.id, PanelMember.expert_code == expert_code))).scalar_one_or_none()
     if member is None or member.state not in seat_rules.HOLDING:
-        raise NotFound(f"{expert_code} did not hold a seat on this panel.")
+        raise _not_seated(expert_code)
     if member.evaluated_at is not None:
         raise Conflict("This member was evaluated already; evaluations are not overwritten.")
     if data.attended and data.score is None:
@@ -63,6 +66,10 @@ async def evaluate(session: AsyncSession, desk: PanelDesk, actor: Identity, draw
     counts = await conduct_counts(session, expert_code, desk.rules)
     await apply_suspension_rules(session, expert, desk.audit, counts=counts, rules=desk.rules)
     return member
+
+
+def _not_seated(expert_code: str) -> NotFound:
+    return NotFound(f"{expert_code} did not hold a seat on this panel.")
 
 
 async def todo_list(session: AsyncSession, actor: Identity, evaluation_working_days: int) -> list[TodoItem]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -85,11 +85,14 @@ def expert_view(expert: Expert, rules: PoolRules, today: dt.date | None = None) 
 
 
 def expert_detail(expert: Expert, rules: PoolRules, vault: PersonalDataVault, *,
-                  unmasked: bool = False, today: dt.date | None = None) -> ExpertDetail:
+                  unmasked: bool = False, today: dt.date | None = None,
+                  birth_date_shown: bool = False) -> ExpertDetail:
     """One expert in full; after a suspension's end ``status`` is active again, while ``status_reason``
-    and ``suspended_until`` still tell of the last change made."""
+    and ``suspended_until`` still tell of the last change made. The birth date only for bureau admins
+    (``birth_date_shown``): beside the masked ID number it would leave a handful of possible numbers."""
     return ExpertDetail(
-        code=expert.code, name=expert.name, birth_date=expert.birth_date, unit_uscc=expert.unit_uscc,
+        code=expert.code, name=expert.name, birth_date=expert.birth_date if birth_date_shown else None,
+        unit_uscc=expert.unit_uscc,
         unit_name=expert.unit_name, title=expert.title, years_in_field=expert.years_in_field,
         fields=_field_views(expert),
         former_employers=[FormerEmployerView(unit_uscc=f.unit_uscc, unit_name=f.unit_name, started_on=f.started_on,
@@ -104,6 +107,7 @@ def expert_detail(expert: Expert, rules: PoolRules, vault: PersonalDataVault, *,
         account_subject=expert.account_subject,
         personal_data=vault.open(expert) if unmasked else vault.masked(expert), personal_data_masked=not unmasked,
         created_at=as_utc(expert.created_at), updated_at=as_utc(expert.updated_at),
+        birth_year=expert.birth_date.year,
     )
 
 
@@ -123,13 +127,11 @@ async def load_expert(session: AsyncSession, code: str) -> Expert:
 async def list_experts(session: AsyncSession, rules: PoolRules, *, page: int, page_size: int,
                        field_code: str | None = None, status: str | None = None, unit: str | None = None,
                        trained: bool | None = None, text_query: str | None = None,
-                       sort: str = "code", today: dt.date | None = None,
-                       hidden_codes: Collection[str] = ()) -> Page[ExpertView]:
-    """A page of the pool; ``hidden_codes`` (the sealed lists the caller may not see) are left out."""
+                       sort: str = "code", today: dt.date | None = None) -> Page[ExpertView]:
+    """A page of the pool: every expert that matches, whether seated on a panel or not (leaving one
+    out would tell who sits on a sealed panel)."""
     today = today or beijing_today()
     query = select(Expert)
-    if hidden_codes:
-        query = query.where(Expert.code.not_in(list(hidden_codes)))
     if field_code:
         query = query.where(Expert.id.in_(select(ExpertField.expert_id).where(ExpertField.field_code == field_code)))
     if status:
@@ -242,7 +244,7 @@ async def create_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
     await flush_refusing_duplicates(session)
     await audit.record(session, actor=actor, action="expert.created", object_type="expert", object_id=expert.code,
                        after=audited_content(expert), details=personal_data_details(values))
-    return expert_detail(expert, rules, vault)
+    return expert_detail(expert, rules, vault, birth_date_shown=True)  # bureau admins only
 
 
 async def update_expert(session: AsyncSession, audit: AuditRecorder, actor: Identity, vault: PersonalDataVault,
@@ -259,12 +261,12 @@ async def update_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
     apply_profile(expert, vault, values)
     after = audited_content(expert)
     if after == before and not personal_data_details(values)["personal_data_changed"]:
-        return expert_detail(expert, rules, vault)
+        return expert_detail(expert, rules, vault, birth_date_shown=True)  # bureau admins only
     expert.updated_at = utc_now()
     await flush_refusing_duplicates(session)
     await audit.record(session, actor=actor, action="expert.updated", object_type="expert", object_id=code,
                        before=before, after=after, details=personal_data_details(values))
-    return expert_detail(expert, rules, vault)
+    return expert_detail(expert, rules, vault, birth_date_shown=True)  # bureau admins only
 
 
 def apply_profile(expert: Expert, vault: PersonalDataVault, values: dict[str, Any]) -> None:
@@ -327,7 +329,7 @@ async def add_bad_conduct(session: AsyncSession, audit: AuditRecorder, actor: Id
     await audit.record(session, actor=actor, action="expert.bad_conduct_recorded", object_type="expert",
                        object_id=code, after=msgspec.to_builtins(record),
                        details={"occurred_on": record.occurred_on.isoformat()})
-    return expert_detail(expert, rules, vault)
+    return expert_detail(expert, rules, vault, birth_date_shown=True)  # bureau admins only
 
 
 async def change_status(session: AsyncSession, audit: AuditRecorder, actor: Identity | Actor,

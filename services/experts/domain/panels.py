@@ -36,8 +36,10 @@ from shared.identity import Identity
 from shared.outbox import publish
 from shared.roles import Role
 
-# The sealed list opens when the meeting starts (Beijing time) at its first half-day.
+# Answers close when the meeting starts (Beijing time) at its first half-day; the sealed list opens
+# when its last half-day has ended.
 HALF_DAY_STARTS = {"morning": dt.time(8, 30), "afternoon": dt.time(14, 0)}
+HALF_DAY_ENDS = {"morning": dt.time(12, 0), "afternoon": dt.time(18, 0)}
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,12 @@ class PanelDesk:
                               for field, o in record.result}}
         await self.audit.record(session, actor=actor, action="draw.revealed", object_type="draw", object_id=draw.id,
                                 after=record.to_json_dict(), details=details)
+        # Webhooks go out before the meeting: how many were drawn, never who (a spot check's sample of
+        # projects is no sealed list).
+        result = details["result"] if draw.panel_id is None else {
+            field: {kind: len(codes) for kind, codes in lists.items()} for field, lists in details["result"].items()}
         await publish(session, self.ledger.outbox, "draw.revealed", draw.id, {
-            "draw_id": draw.id, "panel_id": draw.panel_id, "project_code": draw.project_code,
-            "result": details["result"]})
+            "draw_id": draw.id, "panel_id": draw.panel_id, "project_code": draw.project_code, "result": result})
         return draw
 
     async def move_meeting(self, session: AsyncSession, actor: Identity, draw: Draw, data: MeetingMove) -> Panel:
@@ -223,7 +228,10 @@ class PanelDesk:
         expert = await load_expert(session, expert_code)
         by_the_expert = expert.account_subject is not None and expert.account_subject == actor.subject
         if not by_the_expert:
-            may_organise(actor, await project_of(session, panel.project_code), panel)
+            try:
+                may_organise(actor, await project_of(session, panel.project_code), panel)
+            except NotPermitted:  # "not yours" answers as "not a member": a 403 would name the members
+                raise not_a_member(expert_code) from None
             if data.channel is None:
                 raise InvalidInput.for_field("channel", "say how the expert answered: phone, sms, in_person or "
                                                         "unreachable")
@@ -303,12 +311,29 @@ def meeting_starts_at(panel: Panel) -> dt.datetime:
     return dt.datetime.combine(panel.meeting_on, HALF_DAY_STARTS[first_half], BEIJING).astimezone(dt.UTC)
 
 
+def meeting_ends_at(panel: Panel) -> dt.datetime:
+    last_half = "afternoon" if "afternoon" in seat_rules.halves_of(panel) else "morning"
+    return dt.datetime.combine(panel.meeting_on, HALF_DAY_ENDS[last_half], BEIJING).astimezone(dt.UTC)
+
+
 def is_sealed(panel: Panel, now: dt.datetime | None = None) -> bool:
-    return panel.status == "open" and (now or utc_now()) < meeting_starts_at(panel)
+    """Sealed until the meeting's last half-day has ended, a cancelled panel's list too: who was drawn
+    for a cancelled meeting says as much as who sits on a held one."""
+    return (now or utc_now()) < meeting_ends_at(panel)
 
 
 def sees_sealed_list(actor: Identity, panel: Panel) -> bool:
-    return actor.has_any([Role.BUREAU_ADMIN]) or actor.subject in (panel.organiser_subject, panel.supervisor_subject)
+    """Bureau admins, and the panel's organiser and supervisor in person: the service role (the
+    lifecycle system) reads counts even for a panel it asked for, as its webhooks do."""
+    if actor.has_any([Role.BUREAU_ADMIN]):
+        return True
+    return not actor.has_any([Role.SERVICE]) and actor.subject in (panel.organiser_subject, panel.supervisor_subject)
+
+
+def reads_members(actor: Identity, panel: Panel) -> bool:
+    """Whether ``actor`` may read the panel's pool numbers now: its organiser, supervisor and bureau
+    admins always, every other reader of draws once the meeting is over."""
+    return sees_sealed_list(actor, panel) or not is_sealed(panel)
 
 
 async def conduct_counts(session: AsyncSession, expert_code: str, rules: PoolRules) -> ConductCounts:
@@ -340,8 +365,12 @@ async def _member(session: AsyncSession, panel: Panel, expert_code: str) -> Pane
     member = (await session.execute(select(PanelMember).where(
         PanelMember.panel_id == panel.id, PanelMember.expert_code == expert_code))).scalar_one_or_none()
     if member is None:
-        raise NotFound(f"{expert_code} is not a member of this panel.")
+        raise not_a_member(expert_code)
     return member
+
+
+def not_a_member(expert_code: str) -> NotFound:
+    return NotFound(f"{expert_code} is not a member of this panel.")
 
 
 async def project_of(session: AsyncSession, code: str) -> Project:

@@ -34,10 +34,13 @@ REASONS = {"STATUS": "状态", "AGE": "年龄", "TRAINING": "培训过期", "BAD
 
 
 def render_draw_record(draw: Draw, panel: Panel | None, members: Sequence[PanelMember],
-                       excluded: Sequence[tuple[str, str]], chain: dict[str, str | None] | None = None) -> str:
-    """``chain``: the first draws of the panel this one replaces and of the one that replaced it."""
+                       excluded: Sequence[tuple[str, str]], sealed: bool = False,
+                       chain: dict[str, str | None] | None = None) -> str:
+    """``sealed``: the panel's list is sealed to the reader, who gets the commitment and the counts only
+    (no result, seed or secret: with the receipt either would name the members). ``chain``: the first
+    draws of the panel this one replaces and of the one that replaced it."""
     receipt = json.loads(draw.receipt)
-    record = json.loads(draw.record) if draw.record else None
+    record = json.loads(draw.record) if draw.record and not sealed else None
     by_id = {member.id: member.expert_code for member in members}
     changes = [m for m in members if m.state in ("declined", "unable", "skipped") or m.replaces is not None]
     return _TEMPLATES.get_template("draw_record.html").render(
@@ -47,7 +50,8 @@ def render_draw_record(draw: Draw, panel: Panel | None, members: Sequence[PanelM
         committed_at=_beijing(draw.committed_at), revealed_at=_beijing(draw.revealed_at),
         exclusion_counts=json.loads(draw.exclusion_counts), excluded_total=len(excluded),
         members=members, changes=changes, by_id=by_id, states=STATES, channels=CHANNELS,
-        reasons=REASONS, cancel_phase=CANCEL_PHASES.get(draw.cancel_phase or "", ""),
+        reasons=REASONS, sealed=sealed and draw.status == "revealed",
+        cancel_phase=CANCEL_PHASES.get(draw.cancel_phase or "", ""),
         cancelled_at=_beijing(draw.cancelled_at), chain=chain or {})
 
 

@@ -27,6 +27,7 @@ from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
 
 HOLDING = ("invited", "accepted")
+_WHO = ("expert_code", "replacing")  # pool numbers in a seat change's details, kept out of its event
 
 
 def halves_of(panel: Panel) -> list[str]:
@@ -47,7 +48,9 @@ class SeatDesk:
         await self.audit.record(session, actor=actor, action=f"seat.{change}", object_type="panel",
                                 object_id=panel.id, after={"member": member.id, "state": member.state,
                                                            "reason": member.reason}, details=payload)
-        await publish(session, self.outbox, "seat.changed", panel.id, {**payload, "project_code": panel.project_code})
+        # The event goes out before the meeting, when the list is sealed: which seat changed, not who.
+        event = {name: value for name, value in payload.items() if name not in _WHO}
+        await publish(session, self.outbox, "seat.changed", panel.id, {**event, "project_code": panel.project_code})
 
     async def place(self, session: AsyncSession, actor: Identity, panel: Panel, draw: Draw,
                     result: Mapping[str, FieldSelection]) -> None:
@@ -126,7 +129,7 @@ class SeatDesk:
                                     object_id=panel.id, details={"experts": [m.expert_code for m in members]})
             await publish(session, self.outbox, "seat.changed", panel.id, {
                 "panel_id": panel.id, "project_code": panel.project_code, "change": "released",
-                "experts": [m.expert_code for m in members]})
+                "released": len(members)})
 
     async def _unable(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember,
                       reason: str) -> None:

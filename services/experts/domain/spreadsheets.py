@@ -59,7 +59,9 @@ COLUMNS = {
     "last_trained_on": "最近培训日期",
 }
 REQUIRED = ("name", "id_number", "unit_name", "unit_uscc", "title", "years_in_field", "primary_field")
-EXPORT_COLUMNS = {"code": "专家编号", **COLUMNS, "status": "状态"}
+# The export shows the birth year where the import takes the date: beside the ID number's last four a
+# full birth date would leave a handful of possible numbers (design.md, masking).
+EXPORT_COLUMNS = {"code": "专家编号", **COLUMNS, "birth_date": "出生年份", "status": "状态"}
 STATUS_NAMES = {"active": "在库", "suspended": "暂停", "retired": "退出"}
 _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
 _MSGSPEC_PATH = re.compile(r"at `\$\.(\w+)")
@@ -281,7 +283,7 @@ def _export_row(expert: Expert, vault: PersonalDataVault, field_names: dict[str,
     masked = vault.masked(expert)
     primary = [field_names[f.field_code] for f in expert.fields if f.is_primary]
     others = [field_names[f.field_code] for f in expert.fields if not f.is_primary]
-    return [expert.code, expert.name, masked.id_number or "", expert.birth_date.isoformat(), expert.unit_name,
+    return [expert.code, expert.name, masked.id_number or "", str(expert.birth_date.year), expert.unit_name,
             expert.unit_uscc, expert.title, str(expert.years_in_field), "、".join(primary), "、".join(others),
             masked.phone or "", masked.bank_account or "",
             expert.last_trained_on.isoformat() if expert.last_trained_on else "",

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain.panels import reads_members
 from services.experts.domain.reroll import first_draw_id
 from services.experts.models import Draw, Panel, PanelMember
 from services.experts.schemas import CancelsBy, DrawStatistics, ExpertStatistics, Replacement
 from shared.clock import BEIJING, as_utc
+from shared.identity import Identity
 
 # States of a member who held a seat at some point (a reserve moved up included).
 _SEATED = ("invited", "accepted", "declined", "unable")
@@ -30,15 +32,20 @@ class _Tally:
     last_drawn_at: dt.datetime | None = None
 
 
-async def draw_statistics(session: AsyncSession, since: dt.date, until: dt.date) -> DrawStatistics:
-    """Draws committed on Beijing dates ``since`` to ``until`` (both included)."""
+async def draw_statistics(session: AsyncSession, since: dt.date, until: dt.date,
+                          actor: Identity) -> DrawStatistics:
+    """Draws committed on Beijing dates ``since`` to ``until`` (both included). The per-expert lines
+    leave out the panels whose list is sealed to ``actor`` (their draws still count in the totals)."""
     start = dt.datetime.combine(since, dt.time(), BEIJING).astimezone(dt.UTC)
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), BEIJING).astimezone(dt.UTC)
     draws = (await session.execute(select(Draw).where(Draw.committed_at >= start, Draw.committed_at < end)
                                    )).scalars().all()
+    panel_ids = {draw.panel_id for draw in draws if draw.panel_id is not None}
+    panels = (await session.execute(select(Panel).where(Panel.id.in_(panel_ids)))).scalars() if panel_ids else []
+    sealed = {panel.id for panel in panels if not reads_members(actor, panel)}
     tallies: dict[str, _Tally] = {}
     for draw in draws:
-        if draw.record is None or draw.panel_id is None:
+        if draw.record is None or draw.panel_id is None or draw.panel_id in sealed:
             continue
         revealed_at = as_utc(draw.revealed_at)
         for lists in json.loads(draw.record)["result"].values():
@@ -49,7 +56,8 @@ async def draw_statistics(session: AsyncSession, since: dt.date, until: dt.date)
                     tally.last_drawn_at = revealed_at
     members = await session.execute(select(PanelMember.expert_code, PanelMember.state, PanelMember.kind,
                                            PanelMember.replaces)
-                                    .where(PanelMember.draw_id.in_([draw.id for draw in draws])))
+                                    .where(PanelMember.draw_id.in_([draw.id for draw in draws
+                                                                    if draw.panel_id not in sealed])))
     for code, state, kind, replaces in members:
         tally = tallies.setdefault(code, _Tally())
         tally.seats += state in _SEATED and (kind == "primary" or replaces is not None)

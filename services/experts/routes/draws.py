@@ -3,6 +3,7 @@ supplementary draws, moving the meeting, cancelling, evaluations, history and th
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -11,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from services.experts.domain import evaluations, panel_views, reroll
 from services.experts.domain.draws import draw_by_id, excluded_of, record_document
-from services.experts.domain.panels import PanelDesk, panel_of
+from services.experts.domain.panels import PanelDesk, panel_of, reads_members
 from services.experts.domain.printable import render_draw_record
 from services.experts.domain.seats import members_of
 from services.experts.schemas import (
@@ -53,23 +54,32 @@ class DrawsController(Controller):
     @get("/draws/{draw_id:str}", guards=[requires_role(*DRAW_READERS)])
     async def get_draw(self, request: Request[Identity, Any, State], state: State,
                        draw_id: FromPath[str]) -> DrawView:
-        """A draw with its panel. While the list is sealed only the organiser, the supervisor and
-        bureau admins see names and contacts (each such read is logged); others see pool numbers."""
+        """A draw with its panel. Until the meeting's last half-day has ended only the organiser, the
+        supervisor and bureau admins see the members (names and contacts too, each such read logged);
+        others see counts and the commitment, and pool numbers once the meeting is over."""
         async with _database(state).transaction() as session:
             return await _view(session, state, request.user, await draw_by_id(session, draw_id))
 
     @get("/draws/{draw_id:str}/record", guards=[requires_role(*DRAW_READERS)])
-    async def get_record(self, state: State, draw_id: FromPath[str]) -> dict[str, Any]:
-        """The sortes-draw/1 record once revealed (verify it with ``sortes verify``); before, the commit receipt."""
+    async def get_record(self, request: Request[Identity, Any, State], state: State,
+                         draw_id: FromPath[str]) -> dict[str, Any]:
+        """The sortes-draw/1 record once revealed (verify it with ``sortes verify``); before, the commit
+        receipt. A panel's record is the commit receipt too, until its meeting is over, for every reader
+        but its organiser, its supervisor and bureau admins."""
         async with _database(state).reading() as session:
-            return record_document(await draw_by_id(session, draw_id))
+            draw = await draw_by_id(session, draw_id)
+            if not await _reads_members(session, request.user, draw):
+                return json.loads(draw.receipt)
+            return record_document(draw)
 
     @get("/draws/{draw_id:str}/exclusions", guards=[requires_role(*DRAW_READERS)])
-    async def get_exclusions(self, state: State, draw_id: FromPath[str]) -> list[ExclusionEntry]:
-        """Every expert of the asked fields left out at commit, by pool number, with its reason codes."""
+    async def get_exclusions(self, request: Request[Identity, Any, State], state: State,
+                             draw_id: FromPath[str]) -> list[ExclusionEntry]:
+        """Every expert of the asked fields left out at commit, by pool number, with its reason codes;
+        without the pool numbers while the panel's list is sealed to the reader."""
         async with _database(state).reading() as session:
-            await draw_by_id(session, draw_id)
-            return [ExclusionEntry(expert_code=code, reasons=reasons.split(","))
+            shown = await _reads_members(session, request.user, await draw_by_id(session, draw_id))
+            return [ExclusionEntry(expert_code=code if shown else None, reasons=reasons.split(","))
                     for code, reasons in await excluded_of(session, draw_id)]
 
     @post("/draws/{draw_id:str}/reveal", guards=[requires_role(Role.SUPERVISOR)], status_code=200)
@@ -140,22 +150,28 @@ class DrawsController(Controller):
             return await _view(session, state, request.user, draw)
 
     @get("/draws/{draw_id:str}/history", guards=[requires_role(*DRAW_READERS)])
-    async def history(self, state: State, draw_id: FromPath[str]) -> list[HistoryEntry]:
-        """The panel's history from the audit log: request, commits, reveals, every seat change."""
+    async def history(self, request: Request[Identity, Any, State], state: State,
+                      draw_id: FromPath[str]) -> list[HistoryEntry]:
+        """The panel's history from the audit log: request, commits, reveals, every seat change (pool
+        numbers redacted while the list is sealed to the reader)."""
         async with _database(state).reading() as session:
-            return await panel_views.history(session, state.audit.tables, await draw_by_id(session, draw_id))
+            return await panel_views.history(session, state.audit.tables, request.user,
+                                             await draw_by_id(session, draw_id))
 
     @get("/draws/{draw_id:str}/printable", guards=[requires_role(*DRAW_READERS)], media_type="text/html")
     async def printable(self, request: Request[Identity, Any, State], state: State,
                         draw_id: FromPath[str]) -> Response[str]:
-        """抽取记录表: the draw record to print and sign (pool numbers only)."""
+        """抽取记录表: the draw record to print and sign (pool numbers only; while the list is sealed to
+        the reader, the commitment and the counts)."""
         async with _database(state).reading() as session:
             draw = await draw_by_id(session, draw_id)
             panel = await panel_of(session, draw) if draw.panel_id else None
-            members = await members_of(session, panel.id) if panel else []
+            shown = panel is None or reads_members(request.user, panel)
+            members = await members_of(session, panel.id) if panel and shown else []
             excluded = await excluded_of(session, draw_id)
             chain = await reroll.chain_of(session, panel) if panel else None
-            return Response(render_draw_record(draw, panel, members, excluded, chain), media_type="text/html")
+            return Response(render_draw_record(draw, panel, members, excluded, sealed=not shown, chain=chain),
+                            media_type="text/html")
 
 
 async def _answer(request: Request[Identity, Any, State], state: State, draw_id: str, expert_code: str,
@@ -165,6 +181,10 @@ async def _answer(request: Request[Identity, Any, State], state: State, draw_id:
         member = await desk.answer(session, request.user, await draw_by_id(session, draw_id), expert_code,
                                    accepted, data)
         return panel_views.member_view(member)
+
+
+async def _reads_members(session: Any, actor: Identity, draw: Any) -> bool:
+    return draw.panel_id is None or reads_members(actor, await panel_of(session, draw))
 
 
 async def _view(session: Any, state: State, actor: Identity, draw: Any) -> DrawView:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from litestar import get
+from litestar import Request, get
 from litestar.datastructures import State
 from litestar.params import Parameter
 
@@ -20,7 +20,7 @@ _FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(9999, 12, 30)
 
 
 @get("/api/v1/draw-statistics", guards=[requires_role(Role.AUDITOR, Role.BUREAU_ADMIN)], tags=["draws"])
-async def get_draw_statistics(state: State, since: dt.date | None = Parameter(default=None),
+async def get_draw_statistics(request: Request, state: State, since: dt.date | None = Parameter(default=None),
                               until: dt.date | None = Parameter(default=None)) -> DrawStatistics:
     """Draws committed between two Beijing dates (default: this year so far), cancellations included."""
     until = until or beijing_today()
@@ -32,4 +32,4 @@ async def get_draw_statistics(state: State, since: dt.date | None = Parameter(de
             raise InvalidInput.for_field(name, f"must be between {_FIRST_DAY} and {_LAST_DAY}", source="query")
     database: Database = state.database
     async with database.reading() as session:
-        return await draw_statistics(session, since, until)
+        return await draw_statistics(session, since, until, request.user)

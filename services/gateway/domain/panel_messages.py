@@ -203,6 +203,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "reveal_confirm": "见证值为「{witness}」。提交后立即抽取，结果不可更改。确定吗？",
         "waiting": "等待监督人 {name} 输入见证值。揭示后本页自动刷新。",
         "result_title": "抽取结果",
+        "result_sealed": "已揭示。专家名单保密，会议结束后公开。",
         "revealed_at": "揭示时间（北京时间）",
         "primaries": "正选",
         "reserves_in_order": "候补（按顺序）",
@@ -228,9 +229,9 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "verify": "校验抽取记录",
         # the call sheet
         "calls_title": "通知名单",
-        "sealed_note": "名单保密至会议开始：只有组织人、监督人和大数据局管理员能看到姓名和联系方式，"
+        "sealed_note": "名单保密至会议结束：只有组织人、监督人和大数据局管理员能看到姓名和联系方式，"
                        "每次查看都记入审计日志。",
-        "unsealed_note": "会议已开始，名单不再保密。",
+        "unsealed_note": "会议已结束，名单不再保密。",
         "panel_status": "评审组状态",
         "col_seat": "席位",
         "col_name": "姓名",
@@ -399,6 +400,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "reveal_confirm": "The witness is “{witness}”. The draw runs at once and cannot be undone. Go ahead?",
         "waiting": "Waiting for the supervisor {name} to type the witness; this page reloads after the reveal.",
         "result_title": "Result",
+        "result_sealed": "Revealed. The list of experts is sealed until the meeting is over.",
         "revealed_at": "Revealed at (Beijing time)",
         "primaries": "Primaries",
         "reserves_in_order": "Reserves (in order)",
@@ -423,9 +425,9 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "record_json": "Draw record (JSON, verifiable)",
         "verify": "Verify a draw record",
         "calls_title": "Call sheet",
-        "sealed_note": "The list is sealed until the meeting starts: only the organiser, the supervisor and bureau "
+        "sealed_note": "The list is sealed until the meeting is over: only the organiser, the supervisor and bureau "
                        "admins see names and contacts, and every look is logged for the auditors.",
-        "unsealed_note": "The meeting has started; the list is no longer sealed.",
+        "unsealed_note": "The meeting is over; the list is no longer sealed.",
         "panel_status": "Panel",
         "col_seat": "Seat",
         "col_name": "Name",

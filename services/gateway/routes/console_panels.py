@@ -103,7 +103,7 @@ async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> 
     open_seats = "、".join(f"{field} {count}" for field, count in sorted(panel["open_seats"].items()))
     return _panel_page(request, "console/calls.html", draw=draw, panel=panel, rows=call_rows(panel),
                        channels=CHANNELS, open_seats_text=open_seats, today=beijing_today().isoformat(),
-                       can_answer=panel["status"] == "open" and panel["sealed"],
+                       can_answer=panel["answers_open"],
                        meeting_started=panel["status"] == "open" and not panel["sealed"])
 
 

@@ -103,7 +103,7 @@ class VendorDetail(VendorView, frozen=True):
 
 
 class RelationCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """The vendor in the URL controls or manages ``related_uscc`` (Implementing Regulations Art. 18)."""
+    """The vendor in the URL controls or manages ``related_uscc`` (Implementing Regulations Art. 18(1))."""
 
     related_uscc: Uscc
     kind: Literal["controlling", "management"]  # 直接控股 (> 50% or decisive vote) / 管理关系

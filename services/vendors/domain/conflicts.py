@@ -1,4 +1,4 @@
-"""Conflict checks (county measures Art. 29, read both ways; Implementing Regulations Art. 18) and a
+"""Conflict checks (county measures Art. 29, read both ways; Implementing Regulations Art. 18(1) and (2)) and a
 project's barred list. The rules cited come from the register (rules.py); reasons are codes with
 parameters, which the console says in the reader's language.
 

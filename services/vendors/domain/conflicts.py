@@ -72,11 +72,18 @@ def _lot(project: Project, lot_code: str) -> Lot:
 
 async def _bids(session: AsyncSession, project: Project, bidders: list[str] | None = None) -> dict[str, list[str]]:
     """Who bid for which lot of ``project``, in lot order: named as a bidder in a stored check of the lot
-    and not barred by it (a barred bidder was kept out of that procurement)."""
+    and not barred by it (a barred bidder was kept out of that procurement). Only the lots whose bidders
+    take part in the project's other procurement in Art. 29's sense are read: neither service lots nor
+    single-source ones."""
     wanted = set(bidders) if bidders is not None else None
     found: dict[str, set[str]] = defaultdict(set)
+    counted = [lot.code for lot in project.lots if lot.role not in rules.SERVICE_ROLES
+               and lot.procurement_method != ProcurementMethod.SINGLE_SOURCE]
+    if not counted:
+        return {}
     for lot_code, answer in await session.execute(
-            select(ConflictCheck.lot_code, ConflictCheck.answer).where(ConflictCheck.project_code == project.code)):
+            select(ConflictCheck.lot_code, ConflictCheck.answer).where(ConflictCheck.project_code == project.code,
+                                                                       ConflictCheck.lot_code.in_(counted))):
         for verdict in json.loads(answer)["verdicts"]:
             if verdict["verdict"] != "barred" and (wanted is None or verdict["uscc"] in wanted):
                 found[verdict["uscc"]].add(lot_code)
@@ -84,7 +91,8 @@ async def _bids(session: AsyncSession, project: Project, bidders: list[str] | No
     return {uscc: sorted(lots, key=lambda code: (order.get(code, len(order)), code)) for uscc, lots in found.items()}
 
 
-async def load_evidence(session: AsyncSession, project: Project, bidders: list[str], day: dt.date) -> Evidence:
+async def load_evidence(session: AsyncSession, project: Project, bidders: list[str], day: dt.date,
+                        lot: Lot | None = None) -> Evidence:
     vendors = {row.uscc: row for row in await session.execute(
         select(Vendor.id, Vendor.uscc, Vendor.name, Vendor.status, Vendor.legal_representative_id_index)
         .where(Vendor.uscc.in_(bidders)))}
@@ -99,7 +107,8 @@ async def load_evidence(session: AsyncSession, project: Project, bidders: list[s
         .order_by(VendorRelation.id))
         if active_on(day, relation.valid_from, relation.valid_until)]
     return Evidence(vendors=vendors, engagements=engagements, exclusions=await active_exclusions(session, day, bidders),
-                    relations=relations, bids=await _bids(session, project, bidders))
+                    relations=relations, bids=await _bids(session, project, bidders)
+                    if lot is None or lot.role in rules.SERVICE_ROLES else {})  # bids matter for service lots only
 
 
 def _cite(rules_cited: tuple[rules.Rule, ...]) -> list[RuleCitation]:
@@ -217,7 +226,7 @@ async def run_conflict_check(session: AsyncSession, audit: AuditRecorder, outbox
                              policy: rules.Policy) -> ConflictCheckView:
     lot = _lot(project, lot_code)
     _check_bidders(request.bidders)
-    evidence = await load_evidence(session, project, request.bidders, beijing_today())
+    evidence = await load_evidence(session, project, request.bidders, beijing_today(), lot)
     check = ConflictCheckView(
         id=uuid.uuid4().hex, project_code=project.code, lot_code=lot.code, lot_name=lot.name,
         lot_procurement_method=lot.procurement_method, lot_role=lot.role, policy=policy,

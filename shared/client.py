@@ -104,9 +104,9 @@ class Draw(msgspec.Struct, frozen=True):
 
 
 class VerdictReason(msgspec.Struct, frozen=True):
-    code: str
-    detail: str
-    rules: list[dict[str, str]] = []
+    code: str  # with its params: the console's words for it are in the reader's language
+    params: dict[str, Any] = {}
+    rules: list[dict[str, Any]] = []  # rule, document, number, article, paragraph, text (none: not entered)
 
 
 class BidderVerdict(msgspec.Struct, frozen=True):

@@ -20,7 +20,7 @@ class PoolRules:
     """The numbers of the design's pool rules; each a ``SORTES_EXPERTS_*`` setting."""
 
     max_age: int = 70  # eligible while younger, on the meeting date
-    training_valid_months: int = 12  # Art. 30
+    training_valid_months: int = 12  # the bureau's setting (Art. 30 sets no period)
     bad_conduct_years: int = 3
     former_employer_years: int = 3  # avoidance (回避) looks this far back
     yearly_panel_cap: int = 12

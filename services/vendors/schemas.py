@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -103,7 +103,7 @@ class VendorDetail(VendorView, frozen=True):
 
 
 class RelationCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """The vendor in the URL controls or manages ``related_uscc`` (Implementing Regulations Art. 18)."""
+    """The vendor in the URL controls or manages ``related_uscc`` (Implementing Regulations Art. 18(1))."""
 
     related_uscc: Uscc
     kind: Literal["controlling", "management"]  # 直接控股 (> 50% or decisive vote) / 管理关系
@@ -140,14 +140,19 @@ class ConflictCheckRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=Tr
 
 
 class RuleCitation(msgspec.Struct, frozen=True):
-    rule: str
-    text: str
-    text_en: str
+    """A rule of the register (services/vendors/domain/rules.py) as a check cites it."""
+
+    rule: str  # the register's code
+    document: str  # the document's full title
+    number: str | None  # its number (文号)
+    article: str | None  # 第二十九条
+    paragraph: str | None  # 第二款; none: the whole article
+    text: str | None  # verbatim; none: not yet entered in the register (print the citation alone)
 
 
 class VerdictReason(msgspec.Struct, frozen=True, omit_defaults=True):
-    code: str
-    detail: str
+    code: str  # the console says it in the reader's language from the code and its params
+    params: dict[str, Any] = {}
     rules: list[RuleCitation] = []  # empty for advice that rests on no rule (e.g. not in the registry)
     related_uscc: str | None = None
     engagement_id: int | None = None
@@ -177,6 +182,7 @@ class ConflictCheckView(msgspec.Struct, frozen=True):
     checked_by_unit: str
     bidders: list[str]
     verdicts: list[BidderVerdict]
+    policy_rules: list[RuleCitation] = []  # what the policy rests on (the combinable one: 财办库〔2015〕295号)
 
 
 class BarredEntry(msgspec.Struct, frozen=True):
@@ -185,8 +191,9 @@ class BarredEntry(msgspec.Struct, frozen=True):
     lot_code: str | None  # none: every lot of the project
     lot_name: str
     reason: str
-    rules: list[str]
-    detail: str
+    rules: list[str]  # codes of the list's ``rules``
+    params: dict[str, Any] = {}  # the reason's parameters, as in a check's verdict
+    verdict: Literal["barred", "flagged"] = "barred"
 
 
 class BarredList(msgspec.Struct, frozen=True):
@@ -196,6 +203,7 @@ class BarredList(msgspec.Struct, frozen=True):
     rule_version: str
     as_of: dt.date
     entries: list[BarredEntry]
+    rules: list[RuleCitation] = []  # every rule the entries cite, in full
 
 
 # --- exclusions --------------------------------------------------------------------------------

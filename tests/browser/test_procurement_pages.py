@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from services.gateway.domain.sessions import SESSION_COOKIE
+from services.vendors.domain import rules as register
 from shared.clock import beijing_today
 from shared.demo import bureau_unit
 from shared.identifiers import id_number_check_character, uscc_check_character
@@ -192,8 +193,14 @@ async def test_an_officer_checks_two_bidders_and_prints_the_result(page: Any, co
     assert await barred.get_attribute("data-verdict") == "barred"
     assert await barred.locator(".verdict").inner_text() == "禁止"
     assert await allowed.locator(".verdict").inner_text() == "允许"
-    rules = await barred.locator("[data-rule]").all_inner_texts()
-    assert any(text.startswith("PY-2021-29") and "第二十九条" in text for text in rules), rules
+    assert await barred.locator(".reason-text").all_inner_texts() == [
+        "已在本项目标段 L1 承担总体设计服务，不得再参加本项目其他采购活动"]
+    # The rules in the law's own words, exactly as the register holds them.
+    assert await barred.locator("[data-rule]").all_inner_texts() == [
+        f"{rule.code} {rule.citation}：“{rule.text}”" for rule in register.ART_29]
+    assert "财办库〔2015〕295号" in await page.inner_text("#policy")
+    assert await page.locator("#policy-rules [data-rule]").all_inner_texts() == [
+        f"MOF-2015-295 {register.MOF_2015_295.citation}"]  # no text entered: the citation alone
     await screenshot(page, "procurement-conflict-check-result")
     await page.emulate_media(media="print")
     assert not await page.locator("#print-result").is_visible()
@@ -210,8 +217,13 @@ async def test_an_officer_checks_two_bidders_and_prints_the_result(page: Any, co
     async with page.expect_navigation():
         await page.click("text=禁止参与名单（打印）")
     assert await page.inner_text("#barred-title") == "不得参与本项目其他采购的供应商"
-    designer_row = page.locator(f'#barred tr[data-uscc="{project["designer"]}"]')
-    assert "PY-2021-29" in await designer_row.first.inner_text()
+    designer_row = page.locator(f'#barred tr[data-uscc="{project["designer"]}"][data-lot="L2"]')
+    assert "PY-2021-29" in await designer_row.inner_text()
+    assert await designer_row.locator(".verdict").inner_text() == "禁止"
+    assert await designer_row.locator(".reason-text").inner_text() == (
+        "已在本项目承担总体设计服务，不得再参加本项目其他采购活动")
+    assert await page.locator("#barred-rules [data-rule]").all_inner_texts() == [
+        f"{rule.code} {rule.citation}：“{rule.text}”" for rule in register.ART_29]
     csv = await page.request.get(await page.get_attribute("#barred-csv", "href"))
     assert csv.status == 200 and "text/csv" in csv.headers["content-type"]
     assert project["designer"] in (await csv.body()).decode("utf-8-sig")
@@ -445,3 +457,32 @@ async def test_a_vendor_sees_only_its_own_ratings(page: Any, console: Console, p
     await page.goto("/ratings/mine?lang=en")
     assert await page.inner_text("#ratings-title") == "Our ratings"
     assert "Our ratings" in await page.locator(".topbar nav a").all_inner_texts()
+
+
+async def test_a_bidder_for_construction_who_bids_for_design_is_flagged_in_the_readers_language(
+        page: Any, console: Console, project: dict[str, str], screenshot: Any) -> None:
+    """Art. 29 read the other way: the builder bid for the construction lot, now it bids for the design
+    lot. The verdict says why in Chinese, or in English on an English page; never both."""
+    officer = {"Authorization": f"Bearer {project['officer_token']}"}
+    _ok(httpx.post(f"{console.url}/api/v1/projects/{project['code']}/lots/L2/conflict-checks", headers=officer,
+                   json={"bidders": [project["builder"]]}, timeout=30))
+    await enter_as(page, console, project, "officer")
+    await page.goto(f"/procurement/projects/{project['code']}/lots/L1/conflict-check")
+    await page.fill("#bidders", project["builder"])
+    async with page.expect_navigation(url="**/procurement/conflict-checks/**"):
+        await page.click("#run-check")
+    row = page.locator(f'#verdicts tr[data-uscc="{project["builder"]}"]')
+    assert await row.get_attribute("data-verdict") == "flagged"
+    assert await row.locator(".verdict").inner_text() == "关注"
+    assert await row.locator(".reason-text").all_inner_texts() == [
+        "已参加本项目其他采购活动（为标段 L2 的投标人），再提供总体设计服务将监督自己的工作"]
+    await screenshot(page, "procurement-conflict-check-reverse")
+    await page.goto(page.url + "?lang=en")
+    assert await row.locator(".verdict").inner_text() == "Flagged"
+    assert await row.locator(".reason-text").all_inner_texts() == [
+        "Took part in the project's other procurement (bidder for lot L2): providing overall design services "
+        "would oversee its own work"]
+    await page.goto(f"/procurement/projects/{project['code']}/barred-list?lang=zh")
+    entry = page.locator(f'#barred tr[data-uscc="{project["builder"]}"][data-lot="L1"]')
+    assert await entry.get_attribute("data-reason") == "other_procurement"
+    assert await entry.locator(".verdict").inner_text() == "关注"

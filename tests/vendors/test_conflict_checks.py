@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 
 import pytest
+from msgspec import to_builtins
+from sqlalchemy import update
 
+from services.vendors.domain import rules
+from services.vendors.models import ConflictCheck
+from shared.db import Database
 from tests.vendors.conftest import OTHER_UNIT, VendorsApi, valid_id_number
+
+LOTS = [
+    {"code": "L1", "name": "总体设计", "procurement_method": "competitive_consultation", "role": "overall_design"},
+    {"code": "L2", "name": "平台建设", "procurement_method": "public_tender", "role": "construction"},
+    {"code": "L3", "name": "工程监理", "procurement_method": "competitive_consultation", "role": "supervision"},
+    {"code": "L4", "name": "原厂维保", "procurement_method": "single_source", "role": "operations"},
+    {"code": "L5", "name": "第三方检测", "procurement_method": "single_source", "role": "testing"},
+]
 
 
 def rules_of(verdict: dict) -> list[str]:
@@ -21,7 +36,7 @@ async def test_a_design_vendor_is_barred_from_construction_but_may_supervise(api
 
     construction = api.verdicts(await api.check(project, "L2", [designer, builder]))
     assert construction[designer]["verdict"] == "barred"
-    assert rules_of(construction[designer]) == ["PY-2021-29", "GPL-IR-18-1"]
+    assert rules_of(construction[designer]) == ["PY-2021-29", "GPL-IR-18-2"]
     assert construction[builder] == {"uscc": builder, "name": "集成商", "registered": True, "verdict": "allowed",
                                      "reasons": []}
 
@@ -44,14 +59,15 @@ async def test_an_engagement_without_a_lot_bars_the_projects_other_procurement(a
     await api.engage(project, plan_author, "overall_design", lot=None)
     verdict = api.verdicts(await api.check(project, "L2", [plan_author]))[plan_author]
     assert verdict["verdict"] == "barred"
-    assert "项目（不分标段）" in verdict["reasons"][0]["detail"]
+    assert verdict["reasons"][0]["params"] == {"role": "overall_design", "lot_code": None}
 
 
-async def test_construction_engagements_bar_nothing(api: VendorsApi) -> None:
-    project = await api.project()
+async def test_a_construction_engagement_bars_no_other_construction_lot(api: VendorsApi) -> None:
+    project = await api.project(lots=[*LOTS, {"code": "L6", "name": "二期建设", "procurement_method": "public_tender",
+                                              "role": "construction"}])
     builder = await api.vendor()
     await api.engage(project, builder, "construction", lot="L2")
-    assert api.verdicts(await api.check(project, "L3", [builder]))[builder]["verdict"] == "allowed"
+    assert api.verdicts(await api.check(project, "L6", [builder]))[builder]["verdict"] == "allowed"
 
 
 async def test_related_bidders_are_both_flagged_naming_each_other(api: VendorsApi) -> None:
@@ -67,7 +83,7 @@ async def test_related_bidders_are_both_flagged_naming_each_other(api: VendorsAp
     for uscc, other in ((first, second), (second, first), (parent, child), (child, parent)):
         assert verdicts[uscc]["verdict"] == "flagged"
         assert [(r["code"], r["related_uscc"]) for r in verdicts[uscc]["reasons"]] == [("related_bidder", other)]
-        assert rules_of(verdicts[uscc]) == ["GPL-IR-18-2"]
+        assert rules_of(verdicts[uscc]) == ["GPL-IR-18-1"]
     assert verdicts[stranger]["verdict"] == "allowed"
 
 
@@ -181,10 +197,203 @@ async def test_the_barred_list_as_json_and_csv(api: VendorsApi) -> None:
     barred = (await api.client.get(f"/api/v1/projects/{project}/barred-list", headers=api.admin)).json()
     # L1 is its own lot, L3 is a service lot (combinable), L4 is single-source: only L2 is barred.
     assert [(e["uscc"], e["lot_code"], e["rules"]) for e in barred["entries"]] == [
-        (designer, "L2", ["PY-2021-29", "GPL-IR-18-1"])]
+        (designer, "L2", ["PY-2021-29", "GPL-IR-18-2"])]
     response = await api.client.get(f"/api/v1/projects/{project}/barred-list", params={"format": "csv"},
                                     headers=api.headers("procurement_officer"))
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["统一社会信用代码", "供应商名称", "标段"]
     assert rows[1][:3] == [designer, "设计院", "L2"]
+
+
+# --- Art. 29 read both ways ----------------------------------------------------------------------
+
+
+async def test_a_builder_bidding_to_supervise_its_own_work_is_flagged_with_its_reason(api: VendorsApi) -> None:
+    project = await api.project()
+    builder = await api.vendor(name="集成商")
+    engagement = await api.engage(project, builder, "construction", lot="L2")
+    verdict = api.verdicts(await api.check(project, "L3", [builder]))[builder]
+    assert verdict["verdict"] == "flagged"
+    [reason] = verdict["reasons"]
+    assert reason["code"] == "other_procurement" and reason["engagement_id"] == engagement["id"]
+    assert reason["params"] == {"via": "engagement", "role": "construction", "lot_code": "L2",
+                                "service_role": "supervision"}
+    assert rules_of(verdict) == ["PY-2021-29", "GPL-IR-18-2"]
+
+
+async def test_under_the_strict_policy_the_builder_is_barred_from_supervising(api: VendorsApi) -> None:
+    api.client.app.state.conflict_policy = "strict"
+    project = await api.project()
+    builder = await api.vendor()
+    await api.engage(project, builder, "software", lot=None)  # an engagement on the whole project counts too
+    verdict = api.verdicts(await api.check(project, "L3", [builder]))[builder]
+    assert verdict["verdict"] == "barred"
+    assert [(r["code"], r["params"]["lot_code"]) for r in verdict["reasons"]] == [("other_procurement", None)]
+
+
+async def test_a_bidder_for_the_construction_lot_is_flagged_when_it_bids_to_supervise(api: VendorsApi) -> None:
+    project = await api.project()
+    bidder, barred_bidder = await api.vendor(name="投标人"), await api.vendor(name="设计院")
+    await api.engage(project, barred_bidder, "overall_design", lot="L1")
+    construction = api.verdicts(await api.check(project, "L2", [bidder, barred_bidder]))
+    assert construction[bidder]["verdict"] == "allowed" and construction[barred_bidder]["verdict"] == "barred"
+    supervision = api.verdicts(await api.check(project, "L3", [bidder, barred_bidder]))
+    assert supervision[bidder]["verdict"] == "flagged"
+    assert [r["params"] for r in supervision[bidder]["reasons"]] == [
+        {"via": "bid", "role": "construction", "lot_code": "L2", "service_role": "supervision"}]
+    # Barred from the construction lot, the designer took no part in it: it may still supervise.
+    assert supervision[barred_bidder]["verdict"] == "allowed"
+
+
+async def test_single_source_lots_stay_excepted_and_the_allowed_verdict_says_why(api: VendorsApi) -> None:
+    project = await api.project(lots=LOTS)
+    designer, builder = await api.vendor(name="设计院"), await api.vendor(name="集成商")
+    design = await api.engage(project, designer, "overall_design", lot="L1")
+    await api.engage(project, builder, "construction", lot="L2")
+    maintenance = api.verdicts(await api.check(project, "L4", [designer, builder]))
+    assert maintenance[designer]["verdict"] == "allowed"
+    assert maintenance[designer]["reasons"][0]["code"] == "single_source_excepted"
+    assert maintenance[designer]["reasons"][0]["params"] == {
+        "excepts": "service_role_elsewhere", "role": "overall_design", "lot_code": "L1"}
+    assert maintenance[designer]["reasons"][0]["engagement_id"] == design["id"]
+    assert rules_of(maintenance[designer]) == ["PY-2021-29", "GPL-IR-18-2"]
+    assert maintenance[builder] == {"uscc": builder, "name": "集成商", "registered": True, "verdict": "allowed",
+                                    "reasons": []}
+    testing = api.verdicts(await api.check(project, "L5", [builder]))[builder]
+    assert testing["verdict"] == "allowed"
+    assert [(r["code"], r["params"]["excepts"]) for r in testing["reasons"]] == [
+        ("single_source_excepted", "other_procurement")]
+    # Taking part in a single-source lot is outside the rule as well.
+    maintainer = await api.vendor(name="原厂")
+    await api.engage(project, maintainer, "operations", lot="L4")
+    assert api.verdicts(await api.check(project, "L3", [maintainer]))[maintainer]["verdict"] == "allowed"
+
+
+@pytest.mark.parametrize("policy", ["combinable", "strict"])
+async def test_the_barred_list_shows_both_directions(api: VendorsApi, policy: str) -> None:
+    api.client.app.state.conflict_policy = policy
+    project = await api.project(lots=LOTS)
+    designer, builder, bidder = (await api.vendor(name="设计院"), await api.vendor(name="集成商"),
+                                 await api.vendor(name="投标人"))
+    await api.engage(project, designer, "overall_design", lot="L1")
+    await api.engage(project, builder, "construction", lot="L2")
+    await api.check(project, "L2", [bidder])
+    barred = (await api.client.get(f"/api/v1/projects/{project}/barred-list", headers=api.admin)).json()
+    entries = {(e["uscc"], e["lot_code"]): e for e in barred["entries"]}
+    reverse = "barred" if policy == "strict" else "flagged"
+    expected = {(builder, "L1"): reverse, (builder, "L3"): reverse, (bidder, "L1"): reverse, (bidder, "L3"): reverse,
+                (designer, "L2"): "barred"}
+    if policy == "strict":
+        expected[(designer, "L3")] = "barred"
+    assert {key: entry["verdict"] for key, entry in entries.items()} == expected  # single-source L4, L5: nobody
+    assert entries[(builder, "L3")]["reason"] == "other_procurement"
+    assert entries[(builder, "L3")]["params"] == {"roles": ["construction"], "bid_lots": [],
+                                                  "service_role": "supervision"}
+    assert entries[(bidder, "L3")]["params"] == {"roles": [], "bid_lots": ["L2"], "service_role": "supervision"}
+    assert entries[(bidder, "L3")]["vendor_name"] == "投标人"
+    assert [rule["rule"] for rule in barred["rules"]] == ["PY-2021-29", "GPL-IR-18-2"]
+    response = await api.client.get(f"/api/v1/projects/{project}/barred-list", params={"format": "csv"},
+                                    headers=api.admin)
+    rows = {(row[0], row[2]): row for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))}
+    row = rows[(builder, "L3")]
+    assert row[4:] == ["关注" if policy == "combinable" else "禁止", "已参加本项目其他采购活动",
+                       "《平阳县县级党政机关信息化项目建设管理办法》（平政办〔2021〕59号）第二十九条；"
+                       "《中华人民共和国政府采购法实施条例》（国务院令第658号）第十八条第二款",
+                       "已参加本项目其他采购活动（承担建设/集成），再提供监理服务将监督自己的工作"]
+
+
+# --- verdicts as codes with parameters, in one language -------------------------------------------
+
+MIXED = re.compile(r"[\u4e00-\u9fff].*\b[A-Za-z]{3,}\b|\b[A-Za-z]{3,}\b.*[\u4e00-\u9fff]")
+
+
+def strings_in(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []
+
+
+async def test_no_sentence_in_a_check_or_barred_list_mixes_languages(api: VendorsApi) -> None:
+    project = await api.project(lots=LOTS)
+    designer, builder, unknown = await api.vendor(name="设计院"), await api.vendor(name="集成商"), api.new_uscc()
+    person = {"name": "陈建国", "id_number": valid_id_number(9)}
+    twin = await api.vendor(name="孪生", legal_representative=person)
+    twin2 = await api.vendor(name="孪生二", legal_representative=person)
+    await api.client.patch(f"/api/v1/vendors/{twin2}", headers=api.admin, json={"status": "suspended"})
+    await api.client.post("/api/v1/exclusions", headers=api.admin, json={
+        "uscc": unknown, "vendor_name": "失信公司", "issuing_body": "平阳县财政局",
+        "decision_number": "平财采〔2026〕7号",
+        "scope": "全国政府采购活动", "reason": "提供虚假材料", "starts_on": "2026-01-01"})
+    await api.engage(project, designer, "overall_design", lot="L1")
+    await api.engage(project, builder, "construction", lot="L2")
+    checks = [await api.check(project, "L2", [designer, unknown, twin, twin2]),
+              await api.check(project, "L3", [builder]), await api.check(project, "L4", [designer])]
+    codes = {r["code"] for check in checks for v in check["verdicts"] for r in v["reasons"]}
+    assert codes == {"service_role_elsewhere", "excluded", "not_registered", "related_bidder", "vendor_status",
+                     "other_procurement", "single_source_excepted"}
+    barred = (await api.client.get(f"/api/v1/projects/{project}/barred-list", headers=api.admin)).json()
+    for document in [*checks, barred]:
+        assert "detail" not in str(document)
+        assert [text for text in strings_in(document) if MIXED.search(text)] == []
+
+
+async def test_a_check_stored_under_the_old_rules_reads_back_in_codes_with_corrected_citations(
+        api: VendorsApi) -> None:
+    """Checks stored before the register (rule version 2026.1) cited Art. 18's paragraphs the wrong
+    way round, the county document by a wrong title, and gave mixed-language sentences. The stored row
+    is left as it was (its audit digest stays true); it reads back in today's shape."""
+    project = await api.project()
+    designer, twin = await api.vendor(name="设计院"), await api.vendor(name="子公司")
+    made = await api.check(project, "L2", [designer, twin])
+    legacy = {**made, "rule_version": "2026.1",
+              "policy_text": "服务类角色可相互兼任（财办库〔2015〕295号）：... Service roles may be combined.",
+              "verdicts": [
+                  {"uscc": designer, "name": "设计院", "registered": True, "verdict": "barred", "reasons": [
+                      {"code": "service_role_elsewhere", "engagement_id": 7,
+                       "detail": "已在本项目标段 L1承担总体设计服务 "
+                                 "(holds a overall_design engagement on this project)",
+                       "rules": [{"rule": "PY-2021-29", "text": "《平阳县政府投资信息化项目管理办法》第二十九条：…",
+                                  "text_en": "…"},
+                                 {"rule": "GPL-IR-18-1", "text": "…第十八条第一款：除单一来源…", "text_en": "…"}]},
+                      {"code": "excluded", "exclusion_id": 3,
+                       "detail": "平阳县财政局 平财采〔2026〕7号：2026-01-01 至 解除前 "
+                                 "禁止参加政府采购活动（全国政府采购活动） (active exclusion)",
+                       "rules": [{"rule": "GPL-77", "text": "…", "text_en": "…"}]}]},
+                  {"uscc": twin, "name": "子公司", "registered": True, "verdict": "flagged", "reasons": [
+                      {"code": "related_bidder", "related_uscc": designer,
+                       "detail": f"{designer} 对 {twin} 存在直接控股（来源：股权 登记） (controlling relationship)；"
+                                 "同一标段只能有一家继续参加 (only one may continue)",
+                       "rules": [{"rule": "GPL-IR-18-2", "text": "…", "text_en": "…"}]},
+                      {"code": "vendor_status", "detail": "供应商库状态为 suspended"},
+                      {"code": "not_registered", "detail": "未在供应商库登记 (not in the registry: x)"},
+                      {"code": "unheard_of", "detail": "某个说明 (some gloss)"}]}]}
+    stored = json.dumps(legacy, ensure_ascii=False)
+    # The service's database on a connection of the test's own (the app's belongs to the client's loop).
+    database = Database.from_url(api.client.app.state.database.engine.url.render_as_string(hide_password=False))
+    async with database.transaction() as session:
+        await session.execute(update(ConflictCheck).where(ConflictCheck.id == made["id"]).values(answer=stored))
+    read = (await api.client.get(f"/api/v1/conflict-checks/{made['id']}", headers=api.admin)).json()
+    assert read["rule_version"] == "2026.1" and read["policy_text"] == rules.POLICY_TEXT["combinable"]
+    barred, flagged = read["verdicts"]
+    assert barred["verdict"] == "barred" and flagged["verdict"] == "flagged"  # the verdicts as they were made
+    assert [(r["code"], r["params"]) for r in barred["reasons"]] == [
+        ("service_role_elsewhere", {"role": "overall_design", "lot_code": "L1"}),
+        ("excluded", {"issuing_body": "平阳县财政局", "decision_number": "平财采〔2026〕7号", "starts_on": "2026-01-01",
+                      "ends_on": None, "scope": "全国政府采购活动"})]
+    assert barred["reasons"][0]["rules"] == [to_builtins(rules.COUNTY_ART_29.cited()),
+                                             to_builtins(rules.NATIONAL_18_2.cited())]
+    assert flagged["reasons"][0]["rules"] == [to_builtins(rules.NATIONAL_18_1.cited())]
+    assert [(r["code"], r.get("params", {})) for r in flagged["reasons"]] == [
+        ("related_bidder", {"basis": "controlling", "controlling_uscc": designer, "controlled_uscc": twin,
+                            "source": "股权 登记"}),
+        ("vendor_status", {"status": "suspended"}), ("not_registered", {}),
+        ("unheard_of", {"text": "某个说明"})]
+    assert [text for text in strings_in(read) if MIXED.search(text)] == []
+    async with database.reading() as session:
+        assert (await session.get(ConflictCheck, made["id"])).answer == stored  # never rewritten
+    await database.dispose()

@@ -22,7 +22,7 @@ from shared.clock import add_months, utc_now
 from shared.errors import FieldError, InvalidInput, NotFound
 from shared.identity import Identity
 
-TRAINING_VALID_MONTHS = 12  # Art. 30: training counts for a year
+TRAINING_VALID_MONTHS = 12  # the bureau's setting: Art. 30 sets no period
 
 
 def trained_until(last_trained_on: dt.date | None, valid_months: int = TRAINING_VALID_MONTHS) -> dt.date | None:

@@ -42,7 +42,7 @@ class ExpertsController(Controller):
         field: str | None = Parameter(default=None, max_length=64),
         status: Literal["active", "suspended", "retired"] | None = Parameter(default=None),
         unit: str | None = Parameter(default=None, max_length=18, description="employer USCC"),
-        trained: bool | None = Parameter(default=None, description="training valid today (Art. 30)"),
+        trained: bool | None = Parameter(default=None, description="training valid today (bureau's period)"),
         q: str | None = Parameter(default=None, max_length=100, description="pool number, name, unit or title"),
         sort: Sort = Parameter(default="code"),
     ) -> Page[ExpertView]:

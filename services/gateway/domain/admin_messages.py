@@ -132,7 +132,7 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "retire_confirm": "停用领域 {code} 后不能再给专家选择它，确定吗？",
         },
         "trainings": {
-            "title": "培训", "intro": "专家须在最近 12 个月内培训合格方可参加抽取（第三十条）。",
+            "title": "培训", "intro": "专家须培训合格方可参加抽取；培训合格的有效期为 12 个月（本局设定）。",
             "sessions": "培训场次", "id": "序号", "session_title": "名称", "held_on": "日期", "attended": "参加人数",
             "passed_count": "合格人数", "none": "还没有培训场次。", "create": "新建培训场次", "create_button": "新建",
             "attendance": "登记培训结果", "session": "培训场次", "codes": "专家编号（每行一个）", "result": "结果",
@@ -218,8 +218,8 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "retire_confirm": "Retire {code}? Experts can no longer be given it.",
         },
         "trainings": {
-            "title": "Training", "intro": "An expert needs a training passed within the last 12 months to be drawn "
-            "(Art. 30).", "sessions": "Sessions", "id": "No.", "session_title": "Title", "held_on": "Date",
+            "title": "Training", "intro": "An expert needs a training passed to be drawn; a pass counts for 12 months "
+            "(the bureau's setting).", "sessions": "Sessions", "id": "No.", "session_title": "Title", "held_on": "Date",
             "attended": "Attended", "passed_count": "Passed", "none": "No session yet.",
             "create": "New session", "create_button": "Create", "attendance": "Record results",
             "session": "Session", "codes": "Pool numbers (one a line)", "result": "Result", "pass": "Passed",

@@ -30,7 +30,8 @@ ROLE_TASKS = {
                          "查看审计日志"],
         "organiser": ["为项目评审、论证或验收申请抽取专家组", "处理专家拒绝，由候补递补"],
         "supervisor": ["现场见证抽取：输入见证值", "签署确认抽取记录"],
-        "procurement_officer": ["登记项目的参与单位", "采购前对投标供应商进行冲突检查（第二十九条）"],
+        "procurement_officer": ["登记项目的参与单位", "采购前对投标供应商进行冲突检查"
+                                "（《平阳县县级党政机关信息化项目建设管理办法》第二十九条）"],
         "rater": ["合同阶段结束后对供应商服务进行评价（第二十八条）"],
         "rating_reviewer": ["复核有争议的评价（不得复核本单位作出的评价）"],
         "vendor": ["查看本单位收到的评价", "在意见期内提交意见"],
@@ -45,7 +46,8 @@ ROLE_TASKS = {
                       "Handle declines: the next reserve moves up"],
         "supervisor": ["Witness a draw: type the witness value", "Sign off the draw record"],
         "procurement_officer": ["Record who is engaged on a project",
-                                "Check bidders for conflicts before procurement (Art. 29)"],
+                                "Check bidders for conflicts before procurement "
+                                "(Art. 29 of the county's informatization project measures)"],
         "rater": ["Rate a vendor's service after a contract stage (Art. 28)"],
         "rating_reviewer": ["Settle disputed ratings (never one from your own unit)"],
         "vendor": ["Read your own ratings", "Answer them within the comment window"],

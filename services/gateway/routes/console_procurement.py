@@ -24,6 +24,7 @@ from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.vendor_messages import ENGAGEMENT_ROLES, yuan
 from services.gateway.domain.vendor_pages import API, beijing, read
 from services.gateway.domain.vendor_pages import segment as _path_part
+from services.gateway.domain.verdict_texts import VerdictTexts
 from services.gateway.routes.console import page_number
 from services.gateway.routes.console_ratings import RATING_PAGES, REGISTRY_READERS, vendor_page
 from shared.errors import NotFound, Problem
@@ -132,7 +133,7 @@ async def project_page(request: Request, state: State, code: FromPath[str]) -> T
 async def barred_list(request: Request, state: State, code: FromPath[str]) -> Template:
     """Who may not bid on which lot, and why: printable for the procurement file, with the CSV beside it."""
     barred = await read(state.upstreams, request.user, f"/projects/{_path_part(code)}/barred-list")
-    return vendor_page(request, "console/procurement_barred.html", barred=barred,
+    return vendor_page(request, "console/procurement_barred.html", barred=barred, say=VerdictTexts(language(request)),
                        csv_href=f"{API}/projects/{_path_part(code)}/barred-list?format=csv")
 
 
@@ -153,7 +154,7 @@ async def conflict_check_form(request: Request, state: State, code: FromPath[str
 async def conflict_check_result(request: Request, state: State, check_id: FromPath[str]) -> Template:
     check = await read(state.upstreams, request.user, f"/conflict-checks/{_path_part(check_id)}")
     return vendor_page(request, "console/procurement_result.html", check=check, lang=language(request),
-                       checked_at=beijing(check["checked_at"]))
+                       checked_at=beijing(check["checked_at"]), say=VerdictTexts(language(request)))
 
 
 PROCUREMENT_PAGES = [vendors_list, vendor_detail, projects_list, open_project, project_page, barred_list,

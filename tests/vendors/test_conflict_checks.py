@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from tests.vendors.conftest import OTHER_UNIT, VendorsApi, valid_id_number
+from tests.support.identity import BUREAU_USCC
+from tests.vendors.conftest import OTHER_UNIT, THIRD_UNIT, VendorsApi, valid_id_number
 
 
 def rules_of(verdict: dict) -> list[str]:
@@ -188,3 +189,44 @@ async def test_the_barred_list_as_json_and_csv(api: VendorsApi) -> None:
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["统一社会信用代码", "供应商名称", "标段"]
     assert rows[1][:3] == [designer, "设计院", "L2"]
+
+
+# --- who reads a project's engagements, checks and barred list ---------------------------------
+
+async def test_a_unit_role_reads_engagements_and_barred_lists_only_of_its_own_units_projects(api: VendorsApi) -> None:
+    project, designer = await api.project(owner_unit=OTHER_UNIT), await api.vendor()
+    await api.engage(project, designer, "overall_design", lot="L1")
+    check = await api.check(project, "L2", [designer])
+    reads = (f"/api/v1/projects/{project}/engagements", f"/api/v1/projects/{project}/barred-list",
+             f"/api/v1/projects/{project}/barred-list?format=csv", f"/api/v1/conflict-checks/{check['id']}")
+    for role in ("procurement_officer", "organiser", "rater"):
+        for path in reads:
+            response = await api.client.get(path, headers=api.headers(role, unit=THIRD_UNIT))
+            # The 403 of an act on another unit's project: refused, with no amount in the answer.
+            assert response.status_code == 403, (role, path, response.status_code)
+            assert "48000000" not in response.text and designer not in response.text
+    for headers in (api.headers("procurement_officer", unit=OTHER_UNIT), api.headers("procurement_officer"),
+                    api.headers("auditor", unit=THIRD_UNIT)):  # its own unit, the bureau, an auditor
+        for path in reads:
+            assert (await api.client.get(path, headers=headers)).status_code == 200, path
+
+
+async def test_projects_are_listed_to_a_unit_role_only_of_its_own_unit(api: VendorsApi) -> None:
+    ours = await api.project("PY-OURS-1", owner_unit=OTHER_UNIT)
+    theirs = await api.project("PY-THEIRS-1", owner_unit=THIRD_UNIT)
+
+    async def codes(role: str, unit: str, **params: str) -> list[str]:
+        response = await api.client.get("/api/v1/projects/", params=params, headers=api.headers(role, unit=unit))
+        assert response.status_code == 200, response.text
+        return [project["code"] for project in response.json()]
+
+    assert await codes("procurement_officer", OTHER_UNIT) == [ours]
+    assert await codes("rater", THIRD_UNIT) == [theirs]
+    assert await codes("auditor", OTHER_UNIT) == [ours, theirs]
+    assert await codes("organiser", BUREAU_USCC) == [ours, theirs]  # the bureau's units read every project
+    assert await codes("auditor", OTHER_UNIT, q="THEIRS") == [theirs]
+    assert await codes("auditor", OTHER_UNIT, q="城市大脑") == [ours, theirs]
+    refused = await api.client.get(f"/api/v1/projects/{theirs}", headers=api.headers("organiser", unit=OTHER_UNIT))
+    assert refused.status_code == 403
+    assert (await api.client.get(f"/api/v1/projects/{ours}",
+                                 headers=api.headers("organiser", unit=OTHER_UNIT))).json()["code"] == ours

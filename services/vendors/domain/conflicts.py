@@ -70,7 +70,8 @@ async def load_evidence(session: AsyncSession, project: Project, bidders: list[s
     engagements = list(await session.execute(
         select(Engagement.id, Engagement.vendor_id, Engagement.lot_code, Engagement.role).where(
             Engagement.project_code == project.code, Engagement.vendor_id.in_(ids),
-            Engagement.role.in_([role.value for role in rules.SERVICE_ROLES])).order_by(Engagement.id)))
+            Engagement.role.in_([role.value for role in rules.SERVICE_ROLES]),
+            Engagement.voided_at.is_(None)).order_by(Engagement.id)))
     relations = [relation for relation in await session.execute(
         select(VendorRelation.vendor_id, VendorRelation.related_vendor_id, VendorRelation.kind, VendorRelation.source,
                VendorRelation.valid_from, VendorRelation.valid_until)
@@ -191,7 +192,8 @@ async def barred_list(session: AsyncSession, project: Project, policy: rules.Pol
     rows = (await session.execute(
         select(Engagement, Vendor).join(Vendor, Vendor.id == Engagement.vendor_id)
         .where(Engagement.project_code == project.code,
-               Engagement.role.in_([role.value for role in rules.SERVICE_ROLES]))
+               Engagement.role.in_([role.value for role in rules.SERVICE_ROLES]),
+               Engagement.voided_at.is_(None))
         .order_by(Vendor.uscc, Engagement.id))).all()
     entries: list[BarredEntry] = []
     for lot in project.lots:

@@ -24,6 +24,7 @@ from shared.clock import as_utc
 from shared.errors import FieldError, InvalidInput
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
+from shared.roles import Role
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _CODE = re.compile(CODE_PATTERN)
@@ -227,6 +228,32 @@ def _replace_lots(project: ProjectColumns, lot_cls: type, lots: list[LotReferenc
     project.lots = kept
 
 
-async def list_projects(session: AsyncSession, project_cls: type) -> list[ProjectView]:
+async def list_projects(session: AsyncSession, project_cls: type, *, owner_unit: str | None = None,
+                        query: str | None = None) -> list[ProjectView]:
+    """Every project by code; only ``owner_unit``'s when given, only those whose code or name holds
+    ``query`` when given."""
     statement = select(project_cls).options(selectinload(project_cls.lots)).order_by(project_cls.code)
+    if owner_unit is not None:
+        statement = statement.where(project_cls.owner_unit == owner_unit)
+    if query:
+        pattern = f"%{query}%"
+        statement = statement.where(project_cls.code.like(pattern) | project_cls.name.like(pattern))
     return [project_view(project) for project in (await session.execute(statement)).scalars()]
+
+
+# Roles that read every unit's projects; the other roles (organiser, procurement officer, rater) read
+# their own unit's, unless their unit is one of the bureau's (shared.settings.bureau_units).
+SEES_EVERY_PROJECT = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.SERVICE, Role.RATING_REVIEWER, Role.SUPERVISOR)
+
+
+def sees_every_project(caller: Identity, bureau_units: frozenset[str]) -> bool:
+    return caller.has_any(SEES_EVERY_PROJECT) or caller.unit in bureau_units
+
+
+class ProjectPage(msgspec.Struct, frozen=True):
+    """The gateway's ``GET /api/v1/projects``: one page of the projects the caller reads, by code."""
+
+    items: list[ProjectView]
+    total: int
+    page: int
+    page_size: int

@@ -75,3 +75,12 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
     return url
+
+
+def bureau_units() -> frozenset[str]:
+    """``SORTES_BUREAU_UNITS``: USCCs of the bureau's units (大数据局), comma-separated. Their staff act for
+    every unit: a rater of the bureau rates vendors on any project (Art. 28), and unit roles of the bureau
+    read every project. By default the demo bureau, the unit ``SORTES_ADMIN_API_KEY``'s key belongs to."""
+    from shared.demo import bureau_unit  # not at the top: shared.demo reads project types, which read settings
+
+    return frozenset(code.upper() for code in env_list("SORTES_BUREAU_UNITS", [bureau_unit().uscc]))

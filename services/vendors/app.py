@@ -30,10 +30,10 @@ def create_app(settings: VendorsSettings | None = None) -> Litestar:
         name="vendors", title="sortes vendors", database_url=settings.database_url,
         public_keys=settings.identity_public_keys, log_level=settings.log_level,
         audit=settings.audit.recorder("vendors", AUDIT, rows=AUDITED_ROWS, outbox=OUTBOX), outbox=OUTBOX,
-        route_handlers=[project_controller(Project, Lot), VendorsController, SpreadsheetsController,
-                        EngagementsController, ExclusionsController, RatingsController],
+        route_handlers=[project_controller(Project, Lot, settings.bureau_units), VendorsController,
+                        SpreadsheetsController, EngagementsController, ExclusionsController, RatingsController],
         state={"vault": vault, "conflict_policy": policy_name(settings.strict_service_roles),
-               "rating_comment_days": settings.rating_comment_days},
+               "rating_comment_days": settings.rating_comment_days, "bureau_units": settings.bureau_units},
         demo_loader=partial(load_demo_data, vault=vault) if settings.load_demo_data else None,
         background=[partial(_finalise_ratings, interval=interval)] if interval > 0 else [],
     )

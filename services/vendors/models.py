@@ -106,6 +106,11 @@ class Engagement(Base):
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Voided (作废), never deleted: a void engagement counts in no conflict check and gives no standing
+    # to rate, but stays readable with its reason.
+    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_by: Mapped[str | None] = mapped_column(String(100))
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
     vendor: Mapped[Vendor] = relationship(lazy="raise")
 
@@ -150,7 +155,9 @@ class Rating(Base):
 
     __tablename__ = "ratings"
     __table_args__ = (Index("ix_ratings_vendor_rated_on", "vendor_id", "rated_on"),
-                      Index("ix_ratings_finalised_at_comment_until", "finalised_at", "comment_until"))
+                      Index("ix_ratings_finalised_at_comment_until", "finalised_at", "comment_until"),
+                      # Art. 28: one rating per engagement and contract stage.
+                      UniqueConstraint("engagement_id", "stage", name="uq_ratings_engagement_stage"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id"))
@@ -172,6 +179,8 @@ class Rating(Base):
     # When the rating became final (its comment window lapsed undisputed, or its dispute was reviewed)
     # and ``rating.final`` was published; set once, by whoever locks the row first.
     finalised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The engagement the rater's standing rests on; none only on ratings made before standing was checked.
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id"), index=True)
 
     vendor: Mapped[Vendor] = relationship(lazy="raise")
     comment: Mapped[RatingComment | None] = relationship(lazy="raise", uselist=False)

@@ -95,6 +95,10 @@ class VendorView(msgspec.Struct, frozen=True):
     qualifications: list[QualificationView]
     created_at: dt.datetime
     updated_at: dt.datetime
+    # Under an active exclusion (禁止参加政府采购活动) today, by the register's Beijing dates; until when
+    # (none: until lifted, or not excluded).
+    excluded: bool
+    excluded_until: dt.date | None
 
 
 class VendorDetail(VendorView, frozen=True):
@@ -133,6 +137,25 @@ class EngagementView(msgspec.Struct, frozen=True):
     started_on: dt.date
     ended_on: dt.date | None
     amount_fen: int
+    # A void engagement (作废) stays readable; it counts in no conflict check and gives no standing to rate.
+    voided: bool
+    voided_at: dt.datetime | None
+    void_reason: str | None
+
+
+class EngagementPatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A correction, or the end of the contract (``ended_on``); fields left out stay as they are. The vendor
+    and the project are what the engagement is: a wrong one is voided and recorded anew."""
+
+    role: EngagementRole | msgspec.UnsetType = msgspec.UNSET
+    lot_code: str | msgspec.UnsetType | None = msgspec.UNSET
+    started_on: dt.date | msgspec.UnsetType = msgspec.UNSET
+    ended_on: dt.date | msgspec.UnsetType | None = msgspec.UNSET
+    amount_fen: Annotated[int, msgspec.Meta(ge=0, le=10**15)] | msgspec.UnsetType = msgspec.UNSET
+
+
+class EngagementVoid(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    reason: ShortText
 
 
 class ConflictCheckRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -262,7 +285,9 @@ class RatingCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     overall: RatingLevel
     narrative: LongText
     visibility: Visibility
-    project_code: str | None = None
+    project_code: str | None = None  # the engagement's project; may be left out
+    engagement_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1, description=(
+        "the vendor's engagement rated: on a project of the rater's unit (bureau units: any project)"))] | None = None
 
 
 class RatingCommentCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -309,6 +334,7 @@ class RatingView(msgspec.Struct, frozen=True):
     final_level: RatingLevel  # the review's revised level, else the rating's own
     status: RatingStatus
     finalised_at: dt.datetime | None  # when rating.final was published: on review, or after the window lapsed
+    engagement_id: int | None  # none only on ratings made before standing was checked
 
 
 class RatingAggregate(msgspec.Struct, frozen=True):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from shared.audit import AuditSettings
 from shared.service_app import identity_public_keys
-from shared.settings import data_dir, database_url, env_bool, env_float, env_int, env_str
+from shared.settings import bureau_units, data_dir, database_url, env_bool, env_float, env_int, env_str
 
 
 def _key_path(variable: str, file_name: str) -> Path:
@@ -35,6 +35,8 @@ class VendorsSettings:
         "SORTES_VENDORS_RATING_FINALISER_INTERVAL", 60.0))
     load_demo_data: bool = False
     log_level: str = "INFO"
+    # The bureau's units (SORTES_BUREAU_UNITS): their raters rate on any project, their staff read every project.
+    bureau_units: frozenset[str] = field(default_factory=bureau_units)
 
     @classmethod
     def from_env(cls) -> VendorsSettings:

@@ -6,6 +6,7 @@ only its own ratings."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import uuid
 from typing import Any
@@ -76,9 +77,13 @@ def project(console: Console) -> dict[str, str]:
         "uscc": designer, "vendor_name": f"浙江数智规划院{tag}有限公司", "issuing_body": "温州市财政局",
         "decision_number": f"温财采〔2024〕{tag}号", "scope": "全市政府采购活动", "reason": "提供虚假材料",
         "starts_on": "2024-01-01", "ends_on": "2024-12-31"})
-    call("POST", f"/api/v1/projects/{code}/engagements", {
+    designed = call("POST", f"/api/v1/projects/{code}/engagements", {
         "vendor_uscc": designer, "role": "overall_design", "lot_code": "L1", "started_on": "2026-01-05",
         "amount_fen": 48_000_000})
+    # The builder's contract, which gives the owner unit's rater (and the bureau's) standing to rate it.
+    built = call("POST", f"/api/v1/projects/{code}/engagements", {
+        "vendor_uscc": builder, "role": "construction", "lot_code": "L2", "started_on": "2026-03-01",
+        "amount_fen": 96_000_000})
     call("POST", "/api/v1/units", {"uscc": builder, "name": f"平阳县集成科技{tag}有限公司"})
     users["vendor"] = (f"vendor.{tag}", "集成科技联系人", builder, "vendor")
     for username, display_name, unit, role in users.values():
@@ -89,8 +94,9 @@ def project(console: Console) -> dict[str, str]:
               for name, user in users.items()}
     call("POST", f"/api/v1/vendors/{designer}/ratings", {
         "stage": "总体设计方案评审", "factors": LEVELS, "overall": "good", "narrative": "方案按期交付。",
-        "visibility": "public", "project_code": code}, {"Authorization": f"Bearer {tokens['rater']}"})
+        "visibility": "public", "engagement_id": designed["id"]}, {"Authorization": f"Bearer {tokens['rater']}"})
     return {"code": code, "tag": tag, "designer": designer, "builder": builder, "affiliate": affiliate,
+            "built": str(built["id"]),
             **{name: user[0] for name, user in users.items()}, **{f"{name}_token": t for name, t in tokens.items()}}
 
 
@@ -257,11 +263,16 @@ async def test_a_rater_rates_the_vendor_comments_and_a_reviewer_settles_the_disp
     definitions = await page.locator("#definitions dd").all_inner_texts()
     assert len(definitions) == 5 and definitions[0].startswith("全面履行合同并有超出约定的成效")
     await page.check('input[name="quality"][value="good"]')
-    await page.click("#submit-rating")  # no stage, four factors and the overall level unchosen, no narrative
+    # No stage, no engagement, four factors and the overall level unchosen, no narrative.
+    await page.click("#submit-rating")
     errors = page.locator("#rating-form .field-error:not(:empty)")
     await errors.first.wait_for()
-    assert await errors.count() == 7
-    assert set(await errors.all_inner_texts()) == {"必填"}
+    assert await errors.count() == 8
+    assert set(await errors.all_inner_texts()) == {"必填", "请选择所评价的合同"}
+    assert await page.inner_text('[data-error-for="engagement_id"]') == "请选择所评价的合同"
+    # Only the builder's own contract on a project of the rater's unit is offered (Art. 28).
+    offered = await page.locator("#r-engagement option").all_inner_texts()
+    assert len(offered) == 2 and project["code"] in offered[1] and "建设/集成" in offered[1]
     assert await page.inner_text('[data-error-for="factors.quality"]') == ""
     assert await page.inner_text('[data-error-for="factors.documentation"]') == "必填"
     assert await page.inner_text('[data-error-for="narrative"]') == "必填"
@@ -273,7 +284,12 @@ async def test_a_rater_rates_the_vendor_comments_and_a_reviewer_settles_the_disp
     await page.check('input[name="overall"][value="qualified"]')
     await page.fill("#r-narrative", "系统按期上线，但文档不全，安全测评整改拖延两周。")
     await page.check('input[name="visibility"][value="bureau"]')
-    await page.select_option("#r-project", project["code"])
+    await page.select_option("#r-engagement", project["built"])
+    await page.check('input[name="overall"][value="unqualified"]')  # worse than the worst factor (基本合格)
+    await page.click("#submit-rating")
+    await page.locator('[data-error-for="overall"]:not(:empty)').wait_for()
+    assert await page.inner_text('[data-error-for="overall"]') == "总体评价须介于五项因素中的最高等级与最低等级之间"
+    await page.check('input[name="overall"][value="qualified"]')
     async with page.expect_navigation(url=f"**/vendors/{builder}/ratings"):
         await page.click("#submit-rating")
     rating = page.locator("section.rating").first
@@ -338,9 +354,11 @@ async def test_a_reviewer_works_through_the_queue_of_disputed_ratings(page: Any,
     other_unit = make_uscc("11330326")
     call("/api/v1/units", {"uscc": other_unit, "name": f"平阳县财政局{project['tag']}"}, admin)
     raters = [({"Authorization": f"Bearer {project['rater_token']}"}, "government"), (key("rater", bureau), "bureau")]
+    # Each on the builder's contract, at a stage of its own (one rating per engagement and stage).
     disputed = [call(f"/api/v1/vendors/{builder}/ratings", {
-        "stage": "年度运维", "factors": LEVELS, "overall": "basically_qualified", "narrative": "响应超时三次。",
-        "visibility": visibility}, headers) for headers, visibility in raters]
+        "stage": stage, "factors": LEVELS, "overall": "basically_qualified", "narrative": "响应超时三次。",
+        "visibility": visibility, "engagement_id": int(project["built"])}, headers)
+        for (headers, visibility), stage in zip(raters, ("年度运维", "运维专项检查"), strict=True)]
     for rating in disputed:
         call(f"/api/v1/ratings/{rating['id']}/comment", {"text": "超时系停电所致，申请复核。", "disputes": True},
              {"Authorization": f"Bearer {project['vendor_token']}"})
@@ -486,3 +504,32 @@ async def test_a_bidder_for_construction_who_bids_for_design_is_flagged_in_the_r
     entry = page.locator(f'#barred tr[data-uscc="{project["builder"]}"][data-lot="L1"]')
     assert await entry.get_attribute("data-reason") == "other_procurement"
     assert await entry.locator(".verdict").inner_text() == "关注"
+async def test_a_vendor_under_an_active_exclusion_shows_as_debarred_and_a_void_engagement_as_void(
+        page: Any, console: Console, project: dict[str, str], screenshot: Any) -> None:
+    admin = {"Authorization": f"Bearer {console.system.admin_api_key}"}
+    debarred, tag, today = make_uscc("91330326"), project["tag"], beijing_today()
+    _ok(httpx.post(console.url + "/api/v1/vendors", headers=admin, timeout=30,
+                   json={"uscc": debarred, "name": f"平阳县失信科技{tag}有限公司"}))
+    until = today + dt.timedelta(days=365)
+    _ok(httpx.post(console.url + "/api/v1/exclusions", headers=admin, timeout=30, json={
+        "uscc": debarred, "vendor_name": f"平阳县失信科技{tag}有限公司", "issuing_body": "平阳县财政局",
+        "decision_number": f"平财采〔2026〕{tag}号", "scope": "全国范围内政府采购活动",
+        "reason": "提供虚假材料谋取中标", "starts_on": today.isoformat(), "ends_on": until.isoformat()}))
+    wrong = _ok(httpx.post(f"{console.url}/api/v1/projects/{project['code']}/engagements", headers=admin, timeout=30,
+                           json={"vendor_uscc": debarred, "role": "testing", "started_on": "2026-02-01",
+                                 "amount_fen": 1_000_000}))
+    _ok(httpx.post(f"{console.url}/api/v1/projects/{project['code']}/engagements/{wrong['id']}/void", headers=admin,
+                   timeout=30, json={"reason": "供应商录入错误"}))
+
+    await enter_as(page, console, project, "officer")
+    await page.goto(f"/vendors?q=失信科技{tag}")
+    row = page.locator(f'#vendors tr[data-uscc="{debarred}"]')
+    assert f"禁止参加政府采购（至 {until.isoformat()}）" in await row.inner_text()
+    assert "正常" not in await row.inner_text()
+    await page.goto(f"/vendors/{debarred}")
+    assert await page.inner_text("#vendor-status") == f"禁止参加政府采购（至 {until.isoformat()}）"
+    void = page.locator(f'#engagements tr[data-project="{project["code"]}"]')
+    assert await void.get_attribute("class") == "void" and "已作废：供应商录入错误" in await void.inner_text()
+    await screenshot(page, "vendor-debarred")
+    await page.goto(f"/procurement/projects/{project['code']}")
+    assert "已作废：供应商录入错误" in await page.locator(f'#engagements tr[data-uscc="{debarred}"]').inner_text()

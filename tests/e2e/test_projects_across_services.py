@@ -171,7 +171,7 @@ def test_one_openapi_document_covers_the_whole_api(local_system: LocalSystem) ->
     for path in ("/api/v1/projects/{code}", "/api/v1/auth/sign-in", "/api/v1/experts", "/api/v1/experts/{code}",
                  "/api/v1/fields", "/api/v1/vendors", "/api/v1/projects/{code}/engagements", "/api/v1/audit"):
         assert path in paths, path
-    assert "put" in paths["/api/v1/projects/{code}"] and "get" not in paths["/api/v1/projects/{code}"]
+    assert {"put", "get"} <= set(paths["/api/v1/projects/{code}"]) and "get" in paths["/api/v1/projects"]
     assert "ExpertView" in document["components"]["schemas"]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     page = httpx.get(local_system.url() + "/api/docs", headers=admin(local_system), timeout=10)
@@ -196,3 +196,43 @@ def test_the_typed_client_registers_projects_and_verifies_draw_records(local_sys
         assert "owner_unit" in refused.value.field_errors
         assert len(sortes.key_set().keys) == 1
         assert sortes.audit(object_id="PY-E2E-CLIENT").total == 2
+
+
+def _key(system: LocalSystem, role: str, unit: str) -> dict[str, str]:
+    created = httpx.post(system.url() + "/api/v1/api-keys", headers=admin(system), timeout=10, json={
+        "name": f"projects {role} {unit}", "roles": [role], "unit_uscc": unit})
+    assert created.status_code == 201, created.text
+    return {"Authorization": f"Bearer {created.json()['value']}"}
+
+
+def test_projects_are_read_through_the_gateway_paged_and_filtered_to_a_unit_roles_own_unit(
+        local_system: LocalSystem) -> None:
+    county_unit = "11330326945807302D"
+    httpx.post(local_system.url() + "/api/v1/units", headers=admin(local_system), timeout=10,
+               json={"uscc": county_unit, "name": "平阳县交通运输局"})  # 409 when a rerun finds it
+    for code, owner in (("PY-E2E-READ-1", OWNER), ("PY-E2E-READ-2", county_unit), ("PY-E2E-READ-3", county_unit)):
+        response = httpx.put(f"{local_system.url()}/api/v1/projects/{code}", headers=admin(local_system),
+                             timeout=10, json={**reference("平阳县交通一张图"), "owner_unit": owner})
+        assert response.status_code in (200, 201), response.text
+    organiser = _key(local_system, "organiser", county_unit)
+    with httpx.Client(base_url=local_system.url(), timeout=10) as client:
+        first = client.get("/api/v1/projects", params={"q": "E2E-READ", "page_size": 1}, headers=organiser).json()
+        assert ([item["code"] for item in first["items"]], first["total"]) == (["PY-E2E-READ-2"], 2)
+        second = client.get("/api/v1/projects", params={"q": "E2E-READ", "page_size": 1, "page": 2},
+                            headers=organiser).json()
+        assert [item["code"] for item in second["items"]] == ["PY-E2E-READ-3"]
+        everyone = client.get("/api/v1/projects", params={"q": "E2E-READ"}, headers=admin(local_system)).json()
+        assert [item["code"] for item in everyone["items"]] == ["PY-E2E-READ-1", "PY-E2E-READ-2", "PY-E2E-READ-3"]
+
+        own = client.get("/api/v1/projects/PY-E2E-READ-2", headers=organiser)
+        assert own.status_code == 200 and own.json()["owner_unit"] == county_unit
+        other = client.get("/api/v1/projects/PY-E2E-READ-1", headers=organiser)
+        assert other.status_code == 403 and other.headers["content-type"].startswith("application/problem+json")
+        assert client.get("/api/v1/projects/PY-E2E-NONE", headers=admin(local_system)).status_code == 404
+        bad = client.get("/api/v1/projects", params={"page_size": 0}, headers=organiser)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "page_size"
+
+        # Engagements (with their amounts) of another unit's project are refused the same way.
+        officer = _key(local_system, "procurement_officer", county_unit)
+        assert client.get("/api/v1/projects/PY-E2E-READ-1/engagements", headers=officer).status_code == 403
+        assert client.get("/api/v1/projects/PY-E2E-READ-2/engagements", headers=officer).status_code == 200

@@ -25,9 +25,14 @@ REGISTRY_READERS = frozenset({Role.BUREAU_ADMIN, Role.AUDITOR, Role.PROCUREMENT_
 ORGANISERS = frozenset({Role.ORGANISER, Role.BUREAU_ADMIN, Role.SERVICE})
 DRAW_READERS = frozenset({Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN, Role.AUDITOR, Role.SERVICE})
 ANSWERERS = frozenset({Role.ORGANISER, Role.BUREAU_ADMIN, Role.EXPERT})  # the expert answers for themself
+# Unit roles read their own unit's projects (the matrix's keys are the bureau's, which reads all).
+PROJECT_READERS = frozenset({Role.BUREAU_ADMIN, Role.SERVICE, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR,
+                             Role.PROCUREMENT_OFFICER, Role.RATER, Role.RATING_REVIEWER})
 
 POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/projects/{code}"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
+    ("GET", "/api/v1/projects"): PROJECT_READERS,
+    ("GET", "/api/v1/projects/{code}"): PROJECT_READERS,
     ("GET", "/api/v1/reconciliation/projects"): ADMIN_AUDITOR,
     ("GET", "/api/v1/audit"): ADMIN_AUDITOR,
     ("GET", "/api/v1/audit/verification"): ADMIN_AUDITOR,
@@ -75,6 +80,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/vendors/export"): ADMIN,
     ("GET", "/api/v1/projects/{code}/engagements"): REGISTRY_READERS,
     ("POST", "/api/v1/projects/{code}/engagements"): ENGAGEMENT_WRITERS,
+    ("PATCH", "/api/v1/projects/{code}/engagements/{engagement_id}"): ENGAGEMENT_WRITERS,
+    ("POST", "/api/v1/projects/{code}/engagements/{engagement_id}/void"): ENGAGEMENT_WRITERS,
     ("POST", "/api/v1/projects/{code}/lots/{lot}/conflict-checks"): ENGAGEMENT_WRITERS,
     ("GET", "/api/v1/conflict-checks/{check_id}"): ENGAGEMENT_WRITERS | {Role.AUDITOR},
     ("GET", "/api/v1/projects/{code}/barred-list"): ENGAGEMENT_WRITERS | {Role.AUDITOR},
@@ -118,7 +125,7 @@ SAMPLE_PATH_VALUES = {"code": "PY-2026-001", "username": "nobody", "key_id": "00
                       "webhook_id": "0000000000000000", "check_id": "00000000-0000-0000-0000-000000000000",
                       "rating_id": "1", "lot": "L1", "period_id": "1", "conflict_id": "1", "training_id": "1",
                       "uscc": SAMPLE_VENDOR.uscc, "draw_id": "00000000-0000-4000-8000-000000000000",
-                      "expert_code": "E00001", "day": "2026-12-01"}
+                      "expert_code": "E00001", "day": "2026-12-01", "engagement_id": "1"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 

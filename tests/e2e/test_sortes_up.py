@@ -35,7 +35,6 @@ ADMIN_KEY = "sortes_up-admin-key-0123456789abcdefghijklmnopq"
 PASSWORD = "e2e-Password-2026!"
 OWNER = make_uscc(random.Random("up owner"), "12")
 SUPERVISOR_UNIT = "11330326862981311N"
-RATER_UNIT = make_uscc(random.Random("up rater"), "11")
 REVIEW_DAY, ACCEPTANCE_DAY = beijing_today() + dt.timedelta(days=14), beijing_today() + dt.timedelta(days=21)
 
 
@@ -146,7 +145,7 @@ def test_a_projects_whole_life_through_the_replicated_system(up: Up) -> None:
     for uscc, name in ((supervision, "浙江监理咨询有限公司"), (bidder, "平阳数字科技有限公司")):
         call("POST", "/api/v1/vendors", admin, 201, json={"uscc": uscc, "name": name})
     procurement = call.person(admin, "up-procurement", OWNER, "procurement_officer")
-    call("POST", f"/api/v1/projects/{code}/engagements", procurement, 201, json={
+    engaged = call("POST", f"/api/v1/projects/{code}/engagements", procurement, 201, json={
         "vendor_uscc": supervision, "role": "supervision", "started_on": "2026-01-05", "amount_fen": 12_000_000})
     check = call("POST", f"/api/v1/projects/{code}/lots/L1/conflict-checks", procurement, 201,
                  json={"bidders": [supervision, bidder]})
@@ -159,9 +158,11 @@ def test_a_projects_whole_life_through_the_replicated_system(up: Up) -> None:
     records = [draw_panel(call, code, organiser, supervisor, "technical_review", REVIEW_DAY),
                draw_panel(call, code, organiser, supervisor, "acceptance", ACCEPTANCE_DAY)]
 
-    rater = call.person(admin, "up-rater", RATER_UNIT, "rater")
+    # Art. 28: a rater of the project's own unit, rating the supervision engagement.
+    rater = call.person(admin, "up-rater", OWNER, "rater")
     rating = call("POST", f"/api/v1/vendors/{supervision}/ratings", rater, 201, json={
         "stage": "终验", "overall": "good", "visibility": "government", "project_code": code,
+        "engagement_id": engaged["id"],
         "narrative": "监理到位，文档齐全。",
         "factors": {"quality": "good", "schedule": "qualified", "service_responsiveness": "good",
                     "security_compliance": "good", "documentation": "excellent"}})

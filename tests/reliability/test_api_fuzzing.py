@@ -133,8 +133,14 @@ def seed_vendors(client: requests.Session, minter: AssertionMinter) -> dict[str,
     check = client.post("/api/v1/projects/P1/lots/L2/conflict-checks", headers=as_("bureau_admin"),
                         json={"bidders": usccs})
     assert check.status_code == 201, check.text
-    rated = client.post(f"/api/v1/vendors/{usccs[1]}/ratings", headers=as_("rater", unit=OTHER_UNIT), json={
+    built = client.post("/api/v1/projects/P1/engagements", headers=as_("bureau_admin"), json={
+        "vendor_uscc": usccs[1], "role": "construction", "lot_code": "L2", "started_on": "2026-03-01",
+        "amount_fen": 96_000_000})
+    assert built.status_code == 201, built.text
+    # Art. 28: the rater's standing is the vendor's engagement on a project of the rater's unit.
+    rated = client.post(f"/api/v1/vendors/{usccs[1]}/ratings", headers=as_("rater", unit=BUREAU_USCC), json={
         "stage": "初步验收", "overall": "qualified", "visibility": "public", "narrative": "按期交付。",
+        "engagement_id": built.json()["id"],
         "factors": {"quality": "qualified", "schedule": "good", "service_responsiveness": "good",
                     "security_compliance": "qualified", "documentation": "qualified"}})
     assert rated.status_code == 201, rated.text

@@ -131,3 +131,27 @@ async def test_roles_that_may_not_register_projects_get_403(any_service, minter:
     response = await client.put("/api/v1/projects/P1", json=project(), headers=minter.headers(service, role))
     assert response.status_code == 403
     assert response.json()["type"] == "/problems/forbidden"
+
+
+async def test_both_services_give_a_unit_role_only_its_own_units_projects(any_service,
+                                                                          minter: AssertionMinter) -> None:
+    service, client = any_service
+    county = "11330326MB1234567E"
+    for code, owner in (("PY-BUREAU-1", OWNER), ("PY-COUNTY-1", county)):
+        response = await client.put(f"/api/v1/projects/{code}", json=project(owner_unit=owner),
+                                    headers=minter.headers(service, "service"))
+        assert response.status_code == 201, response.text
+
+    async def codes(role: str, unit: str) -> list[str]:
+        response = await client.get("/api/v1/projects/", headers=minter.headers(service, role, unit=unit))
+        assert response.status_code == 200, response.text
+        return [item["code"] for item in response.json()]
+
+    assert await codes("organiser", county) == ["PY-COUNTY-1"]
+    assert await codes("procurement_officer", county) == ["PY-COUNTY-1"]
+    assert await codes("organiser", OWNER) == ["PY-BUREAU-1", "PY-COUNTY-1"]  # the bureau's unit
+    assert await codes("auditor", county) == ["PY-BUREAU-1", "PY-COUNTY-1"]
+    assert await codes("supervisor", county) == ["PY-BUREAU-1", "PY-COUNTY-1"]
+    refused = await client.get("/api/v1/projects/PY-BUREAU-1", headers=minter.headers(service, "rater", unit=county))
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")

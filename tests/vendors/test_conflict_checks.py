@@ -14,7 +14,8 @@ from sqlalchemy import update
 from services.vendors.domain import rules
 from services.vendors.models import ConflictCheck
 from shared.db import Database
-from tests.vendors.conftest import OTHER_UNIT, VendorsApi, valid_id_number
+from tests.support.identity import BUREAU_USCC
+from tests.vendors.conftest import OTHER_UNIT, THIRD_UNIT, VendorsApi, valid_id_number
 
 LOTS = [
     {"code": "L1", "name": "总体设计", "procurement_method": "competitive_consultation", "role": "overall_design"},
@@ -397,3 +398,42 @@ async def test_a_check_stored_under_the_old_rules_reads_back_in_codes_with_corre
     async with database.reading() as session:
         assert (await session.get(ConflictCheck, made["id"])).answer == stored  # never rewritten
     await database.dispose()
+# --- who reads a project's engagements, checks and barred list ---------------------------------
+
+async def test_a_unit_role_reads_engagements_and_barred_lists_only_of_its_own_units_projects(api: VendorsApi) -> None:
+    project, designer = await api.project(owner_unit=OTHER_UNIT), await api.vendor()
+    await api.engage(project, designer, "overall_design", lot="L1")
+    check = await api.check(project, "L2", [designer])
+    reads = (f"/api/v1/projects/{project}/engagements", f"/api/v1/projects/{project}/barred-list",
+             f"/api/v1/projects/{project}/barred-list?format=csv", f"/api/v1/conflict-checks/{check['id']}")
+    for role in ("procurement_officer", "organiser", "rater"):
+        for path in reads:
+            response = await api.client.get(path, headers=api.headers(role, unit=THIRD_UNIT))
+            # The 403 of an act on another unit's project: refused, with no amount in the answer.
+            assert response.status_code == 403, (role, path, response.status_code)
+            assert "48000000" not in response.text and designer not in response.text
+    for headers in (api.headers("procurement_officer", unit=OTHER_UNIT), api.headers("procurement_officer"),
+                    api.headers("auditor", unit=THIRD_UNIT)):  # its own unit, the bureau, an auditor
+        for path in reads:
+            assert (await api.client.get(path, headers=headers)).status_code == 200, path
+
+
+async def test_projects_are_listed_to_a_unit_role_only_of_its_own_unit(api: VendorsApi) -> None:
+    ours = await api.project("PY-OURS-1", owner_unit=OTHER_UNIT)
+    theirs = await api.project("PY-THEIRS-1", owner_unit=THIRD_UNIT)
+
+    async def codes(role: str, unit: str, **params: str) -> list[str]:
+        response = await api.client.get("/api/v1/projects/", params=params, headers=api.headers(role, unit=unit))
+        assert response.status_code == 200, response.text
+        return [project["code"] for project in response.json()]
+
+    assert await codes("procurement_officer", OTHER_UNIT) == [ours]
+    assert await codes("rater", THIRD_UNIT) == [theirs]
+    assert await codes("auditor", OTHER_UNIT) == [ours, theirs]
+    assert await codes("organiser", BUREAU_USCC) == [ours, theirs]  # the bureau's units read every project
+    assert await codes("auditor", OTHER_UNIT, q="THEIRS") == [theirs]
+    assert await codes("auditor", OTHER_UNIT, q="城市大脑") == [ours, theirs]
+    refused = await api.client.get(f"/api/v1/projects/{theirs}", headers=api.headers("organiser", unit=OTHER_UNIT))
+    assert refused.status_code == 403
+    assert (await api.client.get(f"/api/v1/projects/{ours}",
+                                 headers=api.headers("organiser", unit=OTHER_UNIT))).json()["code"] == ours

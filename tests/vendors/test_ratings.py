@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import random
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,7 +16,8 @@ from services.vendors.domain import ratings as ratings_domain
 from shared.clock import beijing_today, utc_now
 from shared.db import Database
 from shared.outbox.reading import DISPATCHER_SUBJECT
-from tests.vendors.conftest import OTHER_UNIT, VendorsApi
+from tests.support.identity import BUREAU_USCC
+from tests.vendors.conftest import OTHER_UNIT, THIRD_UNIT, VendorsApi
 
 RATER_UNIT = OTHER_UNIT  # the county unit whose contract was rated
 
@@ -23,11 +25,22 @@ RATER_UNIT = OTHER_UNIT  # the county unit whose contract was rated
 def rating(visibility: str = "public", overall: str = "basically_qualified", **changes: Any) -> dict[str, Any]:
     return {"stage": "初步验收", "overall": overall, "visibility": visibility,
             "narrative": "系统上线延期两周，文档不全。",
-            "factors": {"quality": "qualified", "schedule": "basically_qualified", "service_responsiveness": "good",
+            # From the best level to the worst: any overall level lies between them.
+            "factors": {"quality": "excellent", "schedule": "basically_qualified", "service_responsiveness": "good",
                         "security_compliance": "qualified", "documentation": "unqualified"}, **changes}
 
 
+_AMOUNTS = itertools.count(1)
+
+
+async def engagement(api: VendorsApi, uscc: str, owner_unit: str = RATER_UNIT) -> int:
+    """A new engagement of ``uscc`` on a project of ``owner_unit``: what gives a rater of that unit standing."""
+    project = await api.project(f"PY-RATED-{owner_unit[-4:]}", owner_unit=owner_unit)
+    return (await api.engage(project, uscc, "construction", "L2", amount_fen=next(_AMOUNTS)))["id"]
+
+
 async def rate(api: VendorsApi, uscc: str, **changes: Any) -> dict[str, Any]:
+    changes.setdefault("engagement_id", await engagement(api, uscc))
     response = await api.client.post(f"/api/v1/vendors/{uscc}/ratings", json=rating(**changes),
                                      headers=api.headers("rater", unit=RATER_UNIT))
     assert response.status_code == 201, response.text
@@ -94,7 +107,8 @@ async def test_an_undisputed_rating_is_not_reviewed(api: VendorsApi) -> None:
     assert response.status_code == 409
 
 
-async def test_each_caller_sees_only_what_the_visibility_allows(api: VendorsApi) -> None:
+async def test_each_caller_sees_only_what_the_visibility_allows(api: VendorsApi,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     uscc, other = await api.vendor(), await api.vendor()
     for visibility in ("bureau", "government", "public"):
         await rate(api, uscc, visibility=visibility)
@@ -107,9 +121,12 @@ async def test_each_caller_sees_only_what_the_visibility_allows(api: VendorsApi)
     assert await visible(api.admin) == ["bureau", "government", "public"]
     assert await visible(api.headers("vendor", unit=uscc)) == ["bureau", "government", "public"]
     assert await visible(api.headers("procurement_officer")) == ["government", "public"]
-    assert await visible(api.headers("expert")) == ["public"]
+    assert await visible(api.headers("expert")) == []  # a public rating is published when final
     refused = await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.headers("vendor", unit=other))
     assert refused.status_code == 403
+    assert (await api.client.get("/api/v1/public-ratings")).json()["items"] == []
+    monkeypatch.setattr(ratings_domain, "beijing_today", lambda: beijing_today() + dt.timedelta(days=15))
+    assert await visible(api.headers("expert")) == ["public"]
     public = (await api.client.get("/api/v1/public-ratings", headers=api.headers("expert"))).json()
     assert [item["visibility"] for item in public["items"]] == ["public"]
 
@@ -122,20 +139,29 @@ async def test_the_aggregate_counts_final_levels_of_visible_ratings(api: Vendors
     aggregate = (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["aggregate"]
     assert aggregate["count"] == 3
     assert aggregate["by_level"]["excellent"] == 2 and aggregate["by_level"]["unqualified"] == 1
-    public = (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.headers("expert"))).json()
-    assert public["aggregate"]["count"] == 2
+    government = (await api.client.get(f"/api/v1/vendors/{uscc}/ratings",
+                                       headers=api.headers("procurement_officer"))).json()
+    assert government["aggregate"]["count"] == 2
 
 
 @pytest.mark.parametrize(("changes", "field"), [
     ({"narrative": "   "}, "narrative"),
+    ({"stage": "  "}, "stage"),
     ({"overall": "great"}, "overall"),
     ({"visibility": "everyone"}, "visibility"),
     ({"project_code": "PY-NONE"}, "project_code"),
+    ({"engagement_id": None}, "engagement_id"),
+    ({"engagement_id": 2**31}, "engagement_id"),
+    ({"engagement_id": 999_999}, "engagement_id"),
 ])
 async def test_bad_ratings_name_the_field(api: VendorsApi, changes: dict[str, Any], field: str) -> None:
     uscc = await api.vendor()
-    response = await api.client.post(f"/api/v1/vendors/{uscc}/ratings", json=rating(**changes),
-                                     headers=api.headers("rater"))
+    body = rating(engagement_id=await engagement(api, uscc), **{k: v for k, v in changes.items()
+                                                                if k != "engagement_id"})
+    if "engagement_id" in changes:
+        body["engagement_id"] = changes["engagement_id"]
+    response = await api.client.post(f"/api/v1/vendors/{uscc}/ratings", json=body,
+                                     headers=api.headers("rater", unit=RATER_UNIT))
     assert response.status_code == 422, response.text
     assert field in [error["field"] for error in response.json()["errors"]]
     assert (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["items"] == []
@@ -242,3 +268,81 @@ async def test_the_service_finalises_lapsed_ratings_by_itself(test_databases, ba
             await asyncio.sleep(0.05)
         assert (await read_rating(api, uscc, created["id"]))["finalised_at"] is not None
     # Leaving the block shut the app down, its periodic task cancelled (or this test would hang).
+
+
+# --- standing (Art. 28) ------------------------------------------------------------------------
+
+async def post_rating(api: VendorsApi, uscc: str, unit: str, **changes: Any) -> Any:
+    return await api.client.post(f"/api/v1/vendors/{uscc}/ratings", json=rating(**changes),
+                                 headers=api.headers("rater", unit=unit))
+
+
+async def test_only_a_rater_of_the_projects_unit_or_of_the_bureau_rates_and_once_per_stage(api: VendorsApi) -> None:
+    uscc = await api.vendor()
+    engaged = await engagement(api, uscc, owner_unit=RATER_UNIT)
+
+    stranger = await post_rating(api, uscc, THIRD_UNIT, engagement_id=engaged)
+    assert stranger.status_code == 403, stranger.text
+    assert stranger.headers["content-type"].startswith("application/problem+json")
+    assert (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["items"] == []
+
+    own = await post_rating(api, uscc, RATER_UNIT, engagement_id=engaged, project_code=f"PY-RATED-{RATER_UNIT[-4:]}")
+    assert own.status_code == 201, own.text
+    assert (own.json()["engagement_id"], own.json()["project_code"]) == (engaged, f"PY-RATED-{RATER_UNIT[-4:]}")
+    again = await post_rating(api, uscc, BUREAU_USCC, engagement_id=engaged, stage=" 初步验收 ")
+    assert again.status_code == 409, again.text
+    # The bureau rates on any project; another contract stage of the same engagement is another rating.
+    bureau = await post_rating(api, uscc, BUREAU_USCC, engagement_id=engaged, stage="终验")
+    assert bureau.status_code == 201, bureau.text
+    items = (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["items"]
+    assert sorted(item["stage"] for item in items) == ["初步验收", "终验"]
+    assert (await api.audit_actions()).count("rating.created") == 2
+
+
+async def test_no_standing_without_the_vendors_own_live_engagement(api: VendorsApi) -> None:
+    uscc, other = await api.vendor(), await api.vendor()
+    others = await engagement(api, other)
+    response = await post_rating(api, uscc, RATER_UNIT, engagement_id=others)
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["engagement_id"]
+
+    engaged = await engagement(api, uscc)
+    voided = await api.client.post(f"/api/v1/projects/PY-RATED-{RATER_UNIT[-4:]}/engagements/{engaged}/void",
+                                   json={"reason": "误录"}, headers=api.admin)
+    assert voided.status_code == 201, voided.text
+    response = await post_rating(api, uscc, RATER_UNIT, engagement_id=engaged)
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["engagement_id"]
+    wrong_project = await post_rating(api, uscc, RATER_UNIT, engagement_id=await engagement(api, uscc),
+                                      project_code=(await api.project("PY-ELSEWHERE", owner_unit=RATER_UNIT)))
+    assert [error["field"] for error in wrong_project.json()["errors"]] == ["project_code"]
+    assert (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["items"] == []
+
+
+@pytest.mark.parametrize(("overall", "accepted"), [
+    ("excellent", False), ("good", True), ("qualified", True), ("basically_qualified", True), ("unqualified", False),
+])
+async def test_the_overall_level_lies_between_the_best_and_the_worst_factor(api: VendorsApi, overall: str,
+                                                                           accepted: bool) -> None:
+    uscc = await api.vendor()
+    factors = {"quality": "good", "schedule": "qualified", "service_responsiveness": "good",
+               "security_compliance": "basically_qualified", "documentation": "qualified"}
+    response = await post_rating(api, uscc, RATER_UNIT, engagement_id=await engagement(api, uscc),
+                                 factors=factors, overall=overall)
+    if accepted:
+        assert response.status_code == 201, response.text
+        return
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["overall"]
+    assert (await api.client.get(f"/api/v1/vendors/{uscc}/ratings", headers=api.admin)).json()["items"] == []
+
+
+async def test_the_anonymous_public_listing_shows_a_public_rating_once_it_is_final(api: VendorsApi,
+                                                                                   processes) -> None:
+    uscc = await api.vendor()
+    created = await rate(api, uscc, visibility="public")
+    assert (await api.client.get("/api/v1/public-ratings")).json() == {
+        "items": [], "total": 0, "page": 1, "page_size": 50}
+    await finalise(api, processes[0], utc_now() + dt.timedelta(days=15))
+    public = (await api.client.get("/api/v1/public-ratings")).json()
+    assert [(item["id"], item["status"]) for item in public["items"]] == [(created["id"], "final")]

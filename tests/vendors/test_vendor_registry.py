@@ -3,13 +3,16 @@ number encrypted and masked, qualifications with expiry, related parties, field-
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.vendors.conftest import VendorsApi, valid_id_number
+from shared.clock import beijing_today
+from tests.vendors.conftest import OTHER_UNIT, THIRD_UNIT, VendorsApi, valid_id_number
 
 
 async def test_create_then_read_masks_the_id_number_except_for_bureau_admins(api: VendorsApi) -> None:
@@ -133,3 +136,135 @@ async def test_only_bureau_admins_change_the_registry(api: VendorsApi, role: str
 async def test_an_unknown_vendor_is_404(api: VendorsApi) -> None:
     response = await api.client.get(f"/api/v1/vendors/{api.new_uscc()}", headers=api.admin)
     assert response.status_code == 404
+
+
+# --- registry upkeep: engagements corrected, ended, voided; no duplicates; exclusions shown -------
+
+ENGAGEMENTS = "/api/v1/projects/PY-2027-001/engagements"
+
+
+async def audit_entries(api: VendorsApi, action: str) -> list[dict[str, Any]]:
+    page = (await api.client.get("/api/v1/audit", params={"page_size": 200}, headers=api.headers("auditor"))).json()
+    return [item for item in page["items"] if item["action"] == action]
+
+
+async def listed_engagements(api: VendorsApi) -> list[dict[str, Any]]:
+    response = await api.client.get(ENGAGEMENTS, headers=api.admin)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_an_engagement_is_corrected_and_ended_with_before_and_after_in_the_audit(api: VendorsApi) -> None:
+    project, uscc = await api.project(), await api.vendor()
+    recorded = await api.engage(project, uscc, "construction", "L2")
+    response = await api.client.patch(f"{ENGAGEMENTS}/{recorded['id']}", headers=api.admin,
+                                      json={"amount_fen": 46_500_000, "ended_on": "2026-11-30"})
+    assert response.status_code == 200, response.text
+    corrected = response.json()
+    assert (corrected["amount_fen"], corrected["ended_on"], corrected["voided"]) == (46_500_000, "2026-11-30", False)
+    assert await listed_engagements(api) == [corrected]
+    [entry] = await audit_entries(api, "engagement.corrected")
+    assert (entry["object_type"], entry["object_id"]) == ("engagement", str(recorded["id"]))
+    assert entry["before_digest"] and entry["after_digest"] and entry["before_digest"] != entry["after_digest"]
+    assert entry["details"]["changed"] == ["ended_on", "amount_fen"]
+    unchanged = await api.client.patch(f"{ENGAGEMENTS}/{recorded['id']}", headers=api.admin,
+                                       json={"amount_fen": 46_500_000})
+    assert unchanged.status_code == 200 and len(await audit_entries(api, "engagement.corrected")) == 1
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"ended_on": "2025-12-31"}, "ended_on"), ({"lot_code": "L9"}, "lot_code"), ({"amount_fen": -1}, "amount_fen"),
+    ({"role": "painter"}, "role"), ({"vendor_uscc": "91330326526018159K"}, "vendor_uscc"),
+])
+async def test_bad_corrections_name_the_field_and_change_nothing(api: VendorsApi, body: dict[str, Any],
+                                                                 field: str) -> None:
+    project, uscc = await api.project(), await api.vendor()
+    recorded = await api.engage(project, uscc, "construction", "L2")
+    response = await api.client.patch(f"{ENGAGEMENTS}/{recorded['id']}", headers=api.admin, json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert await listed_engagements(api) == [recorded]
+    missing = await api.client.patch(f"{ENGAGEMENTS}/999999", headers=api.admin, json={"amount_fen": 1})
+    assert missing.status_code == 404
+
+
+async def test_a_void_engagement_stays_readable_and_counts_in_no_check(api: VendorsApi) -> None:
+    project, designer = await api.project(), await api.vendor()
+    recorded = await api.engage(project, designer, "overall_design", "L1")
+    assert api.verdicts(await api.check(project, "L2", [designer]))[designer]["verdict"] == "barred"
+
+    blank = await api.client.post(f"{ENGAGEMENTS}/{recorded['id']}/void", headers=api.admin, json={"reason": " "})
+    assert blank.status_code == 422 and blank.json()["errors"][0]["field"] == "reason"
+    response = await api.client.post(f"{ENGAGEMENTS}/{recorded['id']}/void", headers=api.admin,
+                                     json={"reason": "供应商录入错误，应为另一家公司"})
+    assert response.status_code == 201, response.text
+    [shown] = await listed_engagements(api)
+    assert (shown["id"], shown["voided"]) == (recorded["id"], True)
+    assert shown["void_reason"] == "供应商录入错误，应为另一家公司"
+    assert shown["voided_at"] is not None
+
+    assert api.verdicts(await api.check(project, "L2", [designer]))[designer]["verdict"] == "allowed"
+    barred = (await api.client.get(f"/api/v1/projects/{project}/barred-list", headers=api.admin)).json()
+    assert barred["entries"] == []
+    involved = (await api.client.get(f"/api/v1/projects/{project}/involved-vendors", headers=api.admin)).json()
+    assert designer not in [item["uscc"] for item in involved if "engaged as overall_design" in item["reasons"]]
+    again = await api.client.post(f"{ENGAGEMENTS}/{recorded['id']}/void", headers=api.admin, json={"reason": "再次"})
+    assert again.status_code == 409
+    late = await api.client.patch(f"{ENGAGEMENTS}/{recorded['id']}", headers=api.admin, json={"amount_fen": 1})
+    assert late.status_code == 409
+    [entry] = await audit_entries(api, "engagement.voided")
+    assert entry["before_digest"] != entry["after_digest"] and entry["details"]["reason"].startswith("供应商")
+
+
+async def test_an_identical_engagement_posted_twice_is_a_409_not_a_second_row(api: VendorsApi) -> None:
+    project, uscc = await api.project(), await api.vendor()
+    first = await api.engage(project, uscc, "supervision", "L3")
+    body = {"vendor_uscc": uscc, "role": "supervision", "lot_code": "L3", "started_on": "2026-01-05",
+            "amount_fen": 48_000_000}
+    twice = await api.client.post(ENGAGEMENTS, json=body, headers=api.admin)
+    assert twice.status_code == 409, twice.text
+    assert twice.json()["engagement_id"] == first["id"]
+    assert await listed_engagements(api) == [first]
+    # A correction that would make two rows identical is refused the same way.
+    second = await api.engage(project, uscc, "supervision", "L3", amount_fen=1)
+    same = await api.client.patch(f"{ENGAGEMENTS}/{second['id']}", json={"amount_fen": 48_000_000}, headers=api.admin)
+    assert same.status_code == 409
+    # Once the first is void, the same engagement may be recorded again.
+    await api.client.post(f"{ENGAGEMENTS}/{first['id']}/void", headers=api.admin, json={"reason": "重复录入"})
+    assert (await api.client.post(ENGAGEMENTS, json=body, headers=api.admin)).status_code == 201
+
+
+async def test_only_engagement_writers_correct_and_void_and_an_officer_only_on_its_units_projects(
+        api: VendorsApi) -> None:
+    project, uscc = await api.project(owner_unit=OTHER_UNIT), await api.vendor()
+    recorded = await api.engage(project, uscc, "construction", "L2")
+    for headers in (api.headers("procurement_officer", unit=THIRD_UNIT), api.headers("rater", unit=OTHER_UNIT),
+                    api.headers("auditor")):
+        patched = await api.client.patch(f"{ENGAGEMENTS}/{recorded['id']}", json={"amount_fen": 1}, headers=headers)
+        voided = await api.client.post(f"{ENGAGEMENTS}/{recorded['id']}/void", json={"reason": "x"}, headers=headers)
+        assert (patched.status_code, voided.status_code) == (403, 403)
+    own = api.headers("procurement_officer", unit=OTHER_UNIT)
+    assert (await api.client.patch(f"{ENGAGEMENTS}/{recorded['id']}", json={"amount_fen": 1},
+                                   headers=own)).status_code == 200
+
+
+async def test_a_vendor_under_an_active_exclusion_shows_as_excluded_in_the_list_and_its_page(api: VendorsApi,
+                                                                                               ) -> None:
+    excluded, later, lapsed, clean = [await api.vendor(name=f"浙江{n}科技有限公司") for n in "甲乙丙丁"]
+    today = beijing_today()
+    for uscc, starts, ends in ((excluded, today - dt.timedelta(days=30), today + dt.timedelta(days=300)),
+                               (later, today + dt.timedelta(days=30), None),
+                               (lapsed, today - dt.timedelta(days=400), today - dt.timedelta(days=35))):
+        response = await api.client.post("/api/v1/exclusions", headers=api.admin, json={
+            "uscc": uscc, "vendor_name": "某公司", "issuing_body": "平阳县财政局",
+            "decision_number": "平财采〔2026〕1号", "scope": "全国范围内政府采购活动",
+            "reason": "提供虚假材料谋取中标", "starts_on": starts.isoformat(), "ends_on": ends and ends.isoformat()})
+        assert response.status_code == 201, response.text
+    listed = {item["uscc"]: item for item in (await api.client.get(
+        "/api/v1/vendors", headers=api.headers("procurement_officer"))).json()["items"]}
+    assert {uscc: (item["excluded"], item["excluded_until"]) for uscc, item in listed.items()} == {
+        excluded: (True, (today + dt.timedelta(days=300)).isoformat()), later: (False, None), lapsed: (False, None),
+        clean: (False, None)}
+    page = (await api.client.get(f"/api/v1/vendors/{excluded}", headers=api.headers("rater"))).json()
+    assert (page["excluded"], page["status"]) == (True, "active")  # the registry status is the bureau's own

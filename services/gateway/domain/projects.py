@@ -7,6 +7,7 @@ lifecycle system retries it; ``reconcile`` compares the two by digest.
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 import msgspec
 
@@ -14,7 +15,7 @@ from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams, passed_on
 from services.gateway.schemas import ProjectDivergence, Reconciliation
 from shared.errors import BadGateway
 from shared.identity import Identity
-from shared.projects import ProjectReference, ProjectRegistration, ProjectView, ProjectWrite
+from shared.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView, ProjectWrite
 
 
 async def register_project(upstreams: Upstreams, identity: Identity, code: str,
@@ -51,3 +52,25 @@ async def reconcile(upstreams: Upstreams, identity: Identity) -> Reconciliation:
     differences = [ProjectDivergence(code=code, digests=found) for code, found in per_code.items()
                    if len(set(found.values())) != 1]
     return Reconciliation(projects_checked=len(codes), consistent=not differences, differences=differences)
+
+
+async def read_projects(upstreams: Upstreams, identity: Identity, *, page: int, page_size: int,
+                        query: str | None) -> ProjectPage:
+    """One page of the projects ``identity`` reads. Served by the vendors service alone (both services
+    hold the same references; ``reconcile`` reports any divergence), which filters them to the caller's
+    unit for unit roles, as it does for every read of a project."""
+    params = {"q": query} if query else None
+    response = await upstreams.request("vendors", "GET", "/api/v1/projects/", identity=identity, params=params)
+    if response.status_code >= 400:
+        raise passed_on_problem(response)
+    views = msgspec.json.decode(response.content, type=list[ProjectView])
+    start = (page - 1) * page_size
+    return ProjectPage(items=views[start:start + page_size], total=len(views), page=page, page_size=page_size)
+
+
+async def read_project(upstreams: Upstreams, identity: Identity, code: str) -> ProjectView:
+    response = await upstreams.request("vendors", "GET", f"/api/v1/projects/{quote(code, safe='')}",
+                                       identity=identity)
+    if response.status_code >= 400:
+        raise passed_on_problem(response)
+    return msgspec.json.decode(response.content, type=ProjectView)

@@ -294,3 +294,43 @@ _NAVIGATION = (
 def vendor_navigation(roles: Iterable[str], lang: str) -> list[tuple[str, str]]:
     held = set(roles)
     return [(href, VENDOR_MESSAGES[lang][key]) for href, key, readers in _NAVIGATION if readers & held]
+
+
+# Ratings with standing and registry upkeep: an exclusion shown on the vendor pages, a void engagement,
+# the engagement a rating is for, and the API's texts about them.
+_STANDING_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "excluded": "禁止参加政府采购", "excluded_until": "至 {until}", "excluded_until_lifted": "至解除",
+        "voided": "已作废",
+        "engagement": "所评价的合同", "choose_engagement": "请选择",
+        "engagement_hint": "只能评价本单位项目上的合同（大数据局可评价任何项目）；每份合同每个合同阶段评价一次。",
+        "no_engagement_to_rate": "该供应商在您可评价的项目上没有有效的参与记录，不能评价。",
+    },
+    "en": {
+        "excluded": "Debarred from government procurement", "excluded_until": "until {until}",
+        "excluded_until_lifted": "until lifted", "voided": "Void",
+        "engagement": "Engagement rated", "choose_engagement": "Choose",
+        "engagement_hint": "Only an engagement on a project of your unit (the bureau: any project); once per "
+                           "engagement and contract stage.",
+        "no_engagement_to_rate": "This vendor holds no live engagement on a project you may rate.",
+    },
+}
+for _lang, _words in _STANDING_WORDS.items():
+    VENDOR_MESSAGES[_lang].update(_words)
+_ZH_API["messages"].update({
+    "required: the vendor's engagement on a project of your unit": "请选择所评价的合同",
+    "this engagement is void": "该参与记录已作废",
+})
+_ZH_API["patterns"][:0] = [
+    [r"^must lie between the best factor \((.+)\) and the worst \((.+)\)$",
+     "总体评价须介于五项因素中的最高等级与最低等级之间"],
+    [r"^vendor (.+) holds no such engagement$", "该供应商没有这份参与记录"],
+    [r"^the engagement is on project (.+)$", "该合同属于项目 $1"],
+    [r"^Project (.+) belongs to another unit: only a rater of its unit or of the bureau rates its vendors\.$",
+     "项目 $1 属于其他单位，只有该单位或大数据局的评价人才能评价其供应商。"],
+    [r"^Engagement (\d+) is already rated for the stage (.+?)( \(rating \d+\))?\.$",
+     "该合同的“$2”阶段已经评价过，不能重复评价。"],
+    [r"^An identical engagement is already recorded \(engagement (\d+)\)\.$",
+     "已登记过完全相同的参与记录（第 $1 条），不重复登记。"],
+    [r"^Engagement (\d+) is (already )?void", "该参与记录已作废。"],
+]

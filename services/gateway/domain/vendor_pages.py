@@ -4,6 +4,7 @@ and masks what it masks. A refusal becomes the console's own 403 or 404 page."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from urllib.parse import quote
@@ -39,3 +40,20 @@ def beijing(instant: str | None) -> str:
     if not instant:
         return ""
     return dt.datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+_ENGAGEMENT_READS = asyncio.Semaphore(8)
+
+
+async def vendor_engagements(upstreams: Upstreams, identity: Identity, uscc: str) -> list[dict[str, Any]]:
+    """The vendor's engagements on the projects ``identity`` reads (its own unit's; the bureau's and the
+    oversight roles' every project), newest first: the API lists engagements per project."""
+    projects = await read(upstreams, identity, "/projects/")
+
+    async def of(project: dict[str, Any]) -> list[dict[str, Any]]:
+        async with _ENGAGEMENT_READS:
+            rows = await read(upstreams, identity, f"/projects/{segment(project['code'])}/engagements")
+        return [{**row, "project_name": project["name"]} for row in rows if row["vendor_uscc"] == uscc]
+
+    found = await asyncio.gather(*(of(project) for project in projects))
+    return sorted((row for rows in found for row in rows), key=lambda row: row["started_on"], reverse=True)

@@ -10,7 +10,6 @@ officer acts only on its own unit's projects) and masks ID numbers. What a page 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from litestar.response import Redirect, Template
 from services.gateway.domain.messages import language
 from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.vendor_messages import ENGAGEMENT_ROLES, yuan
-from services.gateway.domain.vendor_pages import API, beijing, read
+from services.gateway.domain.vendor_pages import API, beijing, read, vendor_engagements
 from services.gateway.domain.vendor_pages import segment as _path_part
 from services.gateway.domain.verdict_texts import VerdictTexts
 from services.gateway.routes.console import page_number
@@ -37,7 +36,6 @@ CHECKERS = (Role.PROCUREMENT_OFFICER, Role.BUREAU_ADMIN, Role.AUDITOR)
 # Who records engagements and runs conflict checks; a procurement officer only on its own unit's projects.
 RECORDERS = (Role.PROCUREMENT_OFFICER, Role.BUREAU_ADMIN)
 ANY_PROJECT = (Role.BUREAU_ADMIN, Role.AUDITOR)
-_ENGAGEMENT_READS = asyncio.Semaphore(8)
 
 
 # --- the registry ---------------------------------------------------------------------------------
@@ -82,17 +80,9 @@ async def _vendor_engagements(upstreams: Upstreams, identity: Identity,
                               uscc: str) -> tuple[list[dict[str, Any]], str | None]:
     """The vendor's engagements, read project by project (the API lists engagements per project)."""
     try:
-        projects = await read(upstreams, identity, "/projects/")
-
-        async def of(project: dict[str, Any]) -> list[dict[str, Any]]:
-            async with _ENGAGEMENT_READS:
-                rows = await read(upstreams, identity, f"/projects/{_path_part(project['code'])}/engagements")
-            return [{**row, "project_name": project["name"]} for row in rows if row["vendor_uscc"] == uscc]
-
-        found = await asyncio.gather(*(of(project) for project in projects))
+        return await vendor_engagements(upstreams, identity, uscc), None
     except Problem as problem:
         return [], problem.detail
-    return sorted((row for rows in found for row in rows), key=lambda row: row["started_on"], reverse=True), None
 
 
 # --- projects, engagements, barred lists ----------------------------------------------------------

@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 from services.gateway.domain.messages import language
 from services.gateway.domain.users import unit_names
 from services.gateway.domain.vendor_messages import FACTORS, LEVELS, VISIBILITIES, vendor_context
-from services.gateway.domain.vendor_pages import beijing, read
+from services.gateway.domain.vendor_pages import beijing, read, vendor_engagements
 from services.gateway.routes.console import _session_token, page, page_number
 from shared.db import Database
 from shared.errors import NotPermitted, Problem
@@ -111,8 +111,11 @@ async def _vendor_name(state: State, identity: Identity, uscc: str) -> str:
 async def rating_form(request: Request, state: State, uscc: FromPath[str]) -> Template:
     identity: Identity = request.user
     vendor = await read(state.upstreams, identity, f"/vendors/{quote(uscc, safe='')}")
-    projects = await read(state.upstreams, identity, "/projects/")
-    return vendor_page(request, "console/rating_new.html", vendor=vendor, projects=projects, factors=FACTORS,
+    # Art. 28: the rater picks the vendor's engagement its rating is for, among the live ones on the
+    # projects the rater reads (its unit's; the bureau's raters every project's). The service checks again.
+    engagements = [row for row in await vendor_engagements(state.upstreams, identity, vendor["uscc"])
+                   if not row["voided"]]
+    return vendor_page(request, "console/rating_new.html", vendor=vendor, engagements=engagements, factors=FACTORS,
                        levels=LEVELS, visibilities=VISIBILITIES, lang=language(request))
 
 

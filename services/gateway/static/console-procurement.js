@@ -55,9 +55,14 @@
         factors[name] = level;
         if (!level) missing.push({field: "factors." + name, message: "Expected `str`, got `null`"});
       });
-      var body = {stage: field(form, "stage"), project_code: orNull(field(form, "project_code")), factors: factors,
+      // The engagement rated (Art. 28: the rater's standing rests on it); its project comes with it.
+      var engagement = field(form, "engagement_id");
+      var body = {stage: field(form, "stage"), engagement_id: engagement ? Number(engagement) : null, factors: factors,
                   overall: choice(form, "overall"), narrative: field(form, "narrative"),
                   visibility: choice(form, "visibility")};
+      if (body.engagement_id === null) {
+        missing.unshift({field: "engagement_id", message: "required: the vendor's engagement on a project of your unit"});
+      }
       if (!body.stage) missing.unshift({field: "stage", message: "Expected `str` of length >= 1"});
       if (!body.overall) missing.push({field: "overall", message: "Expected `str`, got `null`"});
       if (!body.narrative) missing.push({field: "narrative", message: "Expected `str` of length >= 1"});

@@ -99,7 +99,8 @@ async def load_evidence(session: AsyncSession, project: Project, bidders: list[s
     ids = [vendor.id for vendor in vendors.values()]
     engagements = list(await session.execute(
         select(Engagement.id, Engagement.vendor_id, Engagement.lot_code, Engagement.role).where(
-            Engagement.project_code == project.code, Engagement.vendor_id.in_(ids)).order_by(Engagement.id)))
+            Engagement.project_code == project.code, Engagement.vendor_id.in_(ids),
+            Engagement.voided_at.is_(None)).order_by(Engagement.id)))
     relations = [relation for relation in await session.execute(
         select(VendorRelation.vendor_id, VendorRelation.related_vendor_id, VendorRelation.kind, VendorRelation.source,
                VendorRelation.valid_from, VendorRelation.valid_until)
@@ -264,7 +265,7 @@ async def barred_list(session: AsyncSession, project: Project, policy: rules.Pol
     today = beijing_today()
     rows = (await session.execute(
         select(Engagement, Vendor).join(Vendor, Vendor.id == Engagement.vendor_id)
-        .where(Engagement.project_code == project.code)
+        .where(Engagement.project_code == project.code, Engagement.voided_at.is_(None))
         .order_by(Vendor.uscc, Engagement.id))).all()
     bids = await _bids(session, project)
     names = {vendor.uscc: vendor.name for _, vendor in rows}

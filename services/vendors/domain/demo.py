@@ -84,25 +84,32 @@ async def load_demo_data(session: AsyncSession, audit: AuditRecorder, *, vault: 
                           reason="提供虚假材料谋取中标（政府采购法第七十七条第一款第一项）",
                           starts_on=dt.date(2026, 3, 1), ends_on=dt.date(2027, 2, 28), recorded_at=now,
                           recorded_by=SYSTEM.subject))
-    _add_ratings(session, vendors, now)
+    await _add_ratings(session, vendors, now)
     await audit.record(session, actor=SYSTEM, action="demo.loaded", object_type="registry", object_id="demo",
                        details={"vendors": len(vendors)})
     return True
 
 
-_DEMO_RATINGS = [  # vendor index, overall, visibility, narrative
-    (2, "excellent", "public", "平台按期上线，性能测试全部达标，文档齐全。"),
-    (4, "good", "government", "功能完整，个别接口响应偏慢，已优化。"),
-    (8, "basically_qualified", "public", "上线延期三周，运维手册缺失。"),
-    (12, "qualified", "bureau", "监理日志完整，但周报偶有延迟。"),
+_DEMO_RATINGS = [  # vendor index, lot and role of the engagement rated, overall, visibility, narrative
+    (2, "L2", EngagementRole.CONSTRUCTION, "excellent", "public", "平台按期上线，性能测试全部达标，文档齐全。"),
+    (4, "L2", EngagementRole.SOFTWARE, "good", "government", "功能完整，个别接口响应偏慢，已优化。"),
+    (8, "L2", EngagementRole.CONSTRUCTION, "basically_qualified", "public", "上线延期三周，运维手册缺失。"),
+    (12, "L3", EngagementRole.SUPERVISION, "qualified", "bureau", "监理日志完整，但周报偶有延迟。"),
 ]
 
 
-def _add_ratings(session: AsyncSession, vendors: list[Vendor], now: dt.datetime) -> None:
+async def _add_ratings(session: AsyncSession, vendors: list[Vendor], now: dt.datetime) -> None:
+    """The bureau's ratings on PY-2026-001, each of the engagement it rates (Art. 28: standing)."""
     rated_on = dt.date(2026, 6, 15)
-    for index, overall, visibility, narrative in _DEMO_RATINGS:
+    for index, lot, role, overall, visibility, narrative in _DEMO_RATINGS:
+        engagement = Engagement(vendor_id=vendors[index].id, project_code="PY-2026-001", lot_code=lot, role=role.value,
+                                started_on=dt.date(2026, 2, 1), ended_on=None, amount_fen=(index + 3) * 10_000_000,
+                                created_at=now)
+        session.add(engagement)
+        await session.flush()
         session.add(Rating(
-            vendor_id=vendors[index].id, project_code="PY-2026-001", stage="初步验收", quality=overall,
+            vendor_id=vendors[index].id, project_code="PY-2026-001", engagement_id=engagement.id, stage="初步验收",
+            quality=overall,
             schedule=overall, service_responsiveness=overall, security_compliance=overall, documentation=overall,
             overall=overall, narrative=narrative, visibility=visibility, rated_on=rated_on,
             comment_until=rated_on + dt.timedelta(days=14), rater=SYSTEM.subject, rater_unit=bureau_unit().uscc,

@@ -1,23 +1,31 @@
-"""Engagements: which vendor does what on a registered project (vendor × project × lot × role)."""
+"""Engagements: which vendor does what on a registered project (vendor × project × lot × role).
+
+An engagement is corrected or ended by a PATCH and voided (作废) with a reason, never deleted: a void
+engagement stays readable, marked void, and counts in no conflict check, avoidance or rating standing.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from services.vendors.domain.inputs import check_period, check_uscc, raise_if_any
 from services.vendors.models import Engagement, Project, Vendor
-from services.vendors.schemas import EngagementCreate, EngagementView
+from services.vendors.schemas import EngagementCreate, EngagementPatch, EngagementView, EngagementVoid
 from shared.audit import AuditRecorder
-from shared.clock import utc_now
-from shared.errors import FieldError, InvalidInput, NotFound, NotPermitted
+from shared.clock import as_utc, utc_now
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
+from shared.projects import sees_every_project
 from shared.roles import Role
 
 # Procurement officers act for their own unit's projects only; these roles act on any project.
 ANY_PROJECT_ROLES = (Role.BUREAU_ADMIN, Role.SERVICE, Role.AUDITOR)
+_FIELDS = ("role", "lot_code", "started_on", "ended_on", "amount_fen")
 
 
 async def load_project(session: AsyncSession, code: str) -> Project:
@@ -38,11 +46,33 @@ async def project_for_caller(session: AsyncSession, code: str, caller: Identity)
     return project
 
 
+async def project_for_reader(session: AsyncSession, code: str, caller: Identity,
+                             bureau_units: frozenset[str]) -> Project:
+    """The project if ``caller`` may read its engagements (with their amounts), checks and barred list: a
+    unit role only its own unit's projects, the bureau and the oversight roles every project. Refused
+    with the same 403 as an act on another unit's project: that a project exists is no secret (the
+    lifecycle system registers it for both services), what was contracted on it is."""
+    project = await load_project(session, code)
+    if not sees_every_project(caller, bureau_units) and project.owner_unit != caller.unit:
+        raise NotPermitted(f"Project {code} belongs to another unit.")
+    return project
+
+
+def live() -> ColumnElement[bool]:
+    """A condition on ``Engagement``: not void."""
+    return Engagement.voided_at.is_(None)
+
+
 def engagement_view(engagement: Engagement) -> EngagementView:
     return EngagementView(id=engagement.id, vendor_uscc=engagement.vendor.uscc, vendor_name=engagement.vendor.name,
                           project_code=engagement.project_code, lot_code=engagement.lot_code,
                           role=engagement.role, started_on=engagement.started_on, ended_on=engagement.ended_on,
-                          amount_fen=engagement.amount_fen)
+                          amount_fen=engagement.amount_fen, voided=engagement.voided_at is not None,
+                          voided_at=as_utc(engagement.voided_at), void_reason=engagement.void_reason)
+
+
+def _content(engagement: Engagement) -> dict[str, Any]:
+    return msgspec.to_builtins(engagement_view(engagement))
 
 
 async def project_engagements(session: AsyncSession, project: Project) -> list[EngagementView]:
@@ -52,25 +82,111 @@ async def project_engagements(session: AsyncSession, project: Project) -> list[E
     return [engagement_view(e) for e in rows.scalars()]
 
 
+def _check(errors: list[FieldError], project: Project, started_on: Any, ended_on: Any, lot_code: str | None) -> None:
+    check_period(errors, "started_on", started_on, "ended_on", ended_on)
+    if lot_code is not None and lot_code not in {lot.code for lot in project.lots}:
+        errors.append(FieldError("lot_code", f"project {project.code} has no such lot"))
+
+
+async def _identical(session: AsyncSession, engagement: Engagement) -> int | None:
+    """The id of another live engagement with the same vendor, project, lot, role, dates and amount."""
+    statement = select(Engagement.id).where(
+        live(), Engagement.vendor_id == engagement.vendor_id, Engagement.project_code == engagement.project_code,
+        Engagement.lot_code.is_(None) if engagement.lot_code is None else Engagement.lot_code == engagement.lot_code,
+        Engagement.role == engagement.role, Engagement.started_on == engagement.started_on,
+        Engagement.ended_on.is_(None) if engagement.ended_on is None else Engagement.ended_on == engagement.ended_on,
+        Engagement.amount_fen == engagement.amount_fen)
+    if engagement.id is not None:
+        statement = statement.where(Engagement.id != engagement.id)
+    return (await session.execute(statement.limit(1))).scalar_one_or_none()
+
+
+async def _refuse_identical(session: AsyncSession, engagement: Engagement) -> None:
+    # The vendor's row is locked first (see the callers), so two identical posts take turns here.
+    same = await _identical(session, engagement)
+    if same is not None:
+        raise Conflict(f"An identical engagement is already recorded (engagement {same}).", engagement_id=same)
+
+
+async def _locked_vendor(session: AsyncSession, vendor_id: int | None = None, uscc: str | None = None) -> Vendor | None:
+    statement = select(Vendor).where(Vendor.id == vendor_id if vendor_id is not None else Vendor.uscc == uscc)
+    return (await session.execute(statement.with_for_update())).scalar_one_or_none()
+
+
 async def record_engagement(session: AsyncSession, audit: AuditRecorder, actor: Identity, project: Project,
                             data: EngagementCreate) -> EngagementView:
     errors: list[FieldError] = []
     check_uscc(errors, "vendor_uscc", data.vendor_uscc)
-    check_period(errors, "started_on", data.started_on, "ended_on", data.ended_on)
-    if data.lot_code is not None and data.lot_code not in {lot.code for lot in project.lots}:
-        errors.append(FieldError("lot_code", f"project {project.code} has no such lot"))
+    _check(errors, project, data.started_on, data.ended_on, data.lot_code)
     raise_if_any(errors)
-    vendor = (await session.execute(select(Vendor).where(Vendor.uscc == data.vendor_uscc))).scalar_one_or_none()
+    vendor = await _locked_vendor(session, uscc=data.vendor_uscc)
     if vendor is None:
         raise InvalidInput.for_field("vendor_uscc", "no vendor with this USCC is registered")
-    engagement = Engagement(vendor=vendor, project_code=project.code, lot_code=data.lot_code,
+    engagement = Engagement(vendor=vendor, vendor_id=vendor.id, project_code=project.code, lot_code=data.lot_code,
                             role=data.role.value, started_on=data.started_on, ended_on=data.ended_on,
                             amount_fen=data.amount_fen, created_at=utc_now())
+    await _refuse_identical(session, engagement)
     session.add(engagement)
     await session.flush()
     view = engagement_view(engagement)
-    await audit.record(session, actor=actor, action="engagement.recorded", object_type="project",
-                       object_id=project.code, after=msgspec.to_builtins(view),
-                       details={"engagement_id": engagement.id, "vendor_uscc": data.vendor_uscc,
+    await audit.record(session, actor=actor, action="engagement.recorded", object_type="engagement",
+                       object_id=str(engagement.id), after=msgspec.to_builtins(view),
+                       details={"project_code": project.code, "vendor_uscc": data.vendor_uscc,
                                 "lot_code": data.lot_code, "role": data.role.value})
+    return view
+
+
+async def _engagement_of(session: AsyncSession, project: Project, engagement_id: int) -> Engagement:
+    """The project's engagement, its vendor's row locked (the duplicate check's turn) and then its own."""
+    found = (await session.execute(select(Engagement.vendor_id).where(
+        Engagement.id == engagement_id, Engagement.project_code == project.code))).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"Project {project.code} has no engagement {engagement_id}.")
+    await _locked_vendor(session, vendor_id=found)
+    return (await session.execute(select(Engagement).where(Engagement.id == engagement_id)
+                                  .options(selectinload(Engagement.vendor)).with_for_update(of=Engagement))).scalar_one()
+
+
+async def correct_engagement(session: AsyncSession, audit: AuditRecorder, actor: Identity, project: Project,
+                             engagement_id: int, patch: EngagementPatch) -> EngagementView:
+    """Correct an engagement or end it (``ended_on``); audited with the content before and after."""
+    engagement = await _engagement_of(session, project, engagement_id)
+    if engagement.voided_at is not None:
+        raise Conflict(f"Engagement {engagement_id} is void; record a new one instead.")
+    wanted = {name: getattr(patch, name) for name in _FIELDS if getattr(patch, name) is not msgspec.UNSET}
+    if "role" in wanted:
+        wanted["role"] = wanted["role"].value
+    errors: list[FieldError] = []
+    merged = {name: wanted.get(name, getattr(engagement, name)) for name in _FIELDS}
+    _check(errors, project, merged["started_on"], merged["ended_on"], merged["lot_code"])
+    raise_if_any(errors)
+    changed = [name for name, value in wanted.items() if getattr(engagement, name) != value]
+    if not changed:
+        return engagement_view(engagement)
+    before = _content(engagement)
+    for name in changed:
+        setattr(engagement, name, wanted[name])
+    await _refuse_identical(session, engagement)
+    await session.flush()
+    view = engagement_view(engagement)
+    await audit.record(session, actor=actor, action="engagement.corrected", object_type="engagement",
+                       object_id=str(engagement.id), before=before, after=msgspec.to_builtins(view),
+                       details={"project_code": project.code, "changed": changed})
+    return view
+
+
+async def void_engagement(session: AsyncSession, audit: AuditRecorder, actor: Identity, project: Project,
+                          engagement_id: int, data: EngagementVoid) -> EngagementView:
+    if not data.reason.strip():
+        raise InvalidInput.for_field("reason", "must not be blank")
+    engagement = await _engagement_of(session, project, engagement_id)
+    if engagement.voided_at is not None:
+        raise Conflict(f"Engagement {engagement_id} is already void.")
+    before = _content(engagement)
+    engagement.voided_at, engagement.voided_by, engagement.void_reason = utc_now(), actor.subject, data.reason
+    await session.flush()
+    view = engagement_view(engagement)
+    await audit.record(session, actor=actor, action="engagement.voided", object_type="engagement",
+                       object_id=str(engagement.id), before=before, after=msgspec.to_builtins(view),
+                       details={"project_code": project.code, "reason": data.reason})
     return view

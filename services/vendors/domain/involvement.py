@@ -20,7 +20,8 @@ async def involved_vendors(session: AsyncSession, project: Project) -> list[Invo
     names: dict[str, str | None] = {}
     engaged = await session.execute(
         select(Vendor.uscc, Vendor.name, Engagement.role, Engagement.lot_code)
-        .join(Vendor, Vendor.id == Engagement.vendor_id).where(Engagement.project_code == project.code)
+        .join(Vendor, Vendor.id == Engagement.vendor_id)
+        .where(Engagement.project_code == project.code, Engagement.voided_at.is_(None))
         .order_by(Engagement.id))
     for uscc, name, role, lot in engaged:
         names[uscc] = name

@@ -17,11 +17,12 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.vendors.domain.vendors import find_vendor
-from services.vendors.models import Project, Rating, RatingComment, RatingReview, Vendor
+from services.vendors.models import Engagement, Project, Rating, RatingComment, RatingReview, Vendor
 from services.vendors.schemas import (
     Page,
     RatingAggregate,
@@ -39,7 +40,7 @@ from services.vendors.schemas import (
 from shared.audit import AuditRecorder, system_actor
 from shared.clock import BEIJING, add_months, as_utc, beijing_today, utc_now
 from shared.db import Database
-from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
 from shared.roles import Role
@@ -59,6 +60,7 @@ LEVEL_DEFINITIONS: dict[RatingLevel, tuple[str, str]] = {
 SEES_EVERY_RATING = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.RATING_REVIEWER)
 GOVERNMENT_ROLES = (Role.RATER, Role.PROCUREMENT_OFFICER, Role.ORGANISER, Role.SUPERVISOR, Role.SERVICE)
 FACTORS = tuple(RatingFactors.__struct_fields__)
+LEVEL_RANK = {level: rank for rank, level in enumerate(RatingLevel)}  # 0 is the best (优秀)
 
 
 def _with_answers(statement: Any) -> Any:
@@ -112,19 +114,19 @@ def rating_view(rating: Rating, today: dt.date) -> RatingView:
                                 narrative=review.narrative, reviewed_at=as_utc(review.reviewed_at),
                                 reviewer_unit=review.reviewer_unit) if review else None,
         final_level=final_level(rating), status=_status(rating, today),
-        finalised_at=as_utc(rating.finalised_at))
+        finalised_at=as_utc(rating.finalised_at), engagement_id=rating.engagement_id)
 
 
 def visible_to(caller: Identity) -> ColumnElement[bool]:
     """The ratings ``caller`` may see, as a condition on ``Rating`` for the listings' queries (so that a
     total and a page hold only what the caller may see): bureau admins, auditors and rating reviewers
     see all; a vendor its own; a rater its unit's; government roles what is visible to government
-    units; everyone what is public."""
+    units (a public rating included, final or not); everyone a public rating once it is final."""
     if caller.has_any(SEES_EVERY_RATING):
         return true()
-    seen = [Rating.visibility == "public"]
+    seen = [published()]
     if caller.has_any(GOVERNMENT_ROLES):
-        seen.append(Rating.visibility == "government")
+        seen.append(Rating.visibility.in_(("government", "public")))
     if caller.has_any([Role.RATER]):
         seen.append(Rating.rater_unit == caller.unit)
     if caller.has_any([Role.VENDOR]):
@@ -132,29 +134,81 @@ def visible_to(caller: Identity) -> ColumnElement[bool]:
     return or_(*seen)
 
 
+def published() -> ColumnElement[bool]:
+    """A condition on ``Rating``: public and final — a public rating is published when final (Art. 28)."""
+    return and_(Rating.visibility == "public", has_status("final", beijing_today()))
+
+
 def _blank(text: str) -> bool:
     return not text.strip()
 
 
-async def create_rating(session: AsyncSession, audit: AuditRecorder, actor: Identity, uscc: str,
-                        data: RatingCreate, *, comment_days: int) -> RatingView:
+def _check_rating(data: RatingCreate) -> None:
+    """What the body alone shows: a narrative, a stage, an engagement, and an overall level between the
+    best and the worst factor (Art. 28)."""
+    errors: list[FieldError] = []
     if _blank(data.narrative):
-        raise InvalidInput.for_field("narrative", "a written narrative is required")
-    if data.project_code is not None and await session.get(Project, data.project_code) is None:
-        raise InvalidInput.for_field("project_code", "no project with this code is registered")
+        errors.append(FieldError("narrative", "a written narrative is required"))
+    if _blank(data.stage):
+        errors.append(FieldError("stage", "must not be blank"))
+    if data.engagement_id is None:
+        errors.append(FieldError("engagement_id", "required: the vendor's engagement on a project of your unit"))
+    levels = [getattr(data.factors, factor) for factor in FACTORS]
+    best, worst = min(levels, key=LEVEL_RANK.__getitem__), max(levels, key=LEVEL_RANK.__getitem__)
+    if not LEVEL_RANK[best] <= LEVEL_RANK[data.overall] <= LEVEL_RANK[worst]:
+        errors.append(FieldError("overall", f"must lie between the best factor ({best.value}) and the worst "
+                                            f"({worst.value})"))
+    if errors:
+        raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+
+
+async def _standing(session: AsyncSession, actor: Identity, vendor: Vendor, data: RatingCreate,
+                    bureau_units: frozenset[str]) -> Engagement:
+    """The engagement the rating rests on, if the rater has standing: the vendor holds it (not void) on a
+    project of the rater's unit, or the rater's unit is the bureau's (Art. 28)."""
+    engagement = (await session.execute(select(Engagement).where(
+        Engagement.id == data.engagement_id, Engagement.vendor_id == vendor.id))).scalar_one_or_none()
+    if engagement is None:
+        raise InvalidInput.for_field("engagement_id", f"vendor {vendor.uscc} holds no such engagement")
+    if engagement.voided_at is not None:
+        raise InvalidInput.for_field("engagement_id", "this engagement is void")
+    if data.project_code is not None and data.project_code != engagement.project_code:
+        raise InvalidInput.for_field("project_code", f"the engagement is on project {engagement.project_code}")
+    owner = (await session.execute(select(Project.owner_unit).where(
+        Project.code == engagement.project_code))).scalar_one()
+    if owner != actor.unit and actor.unit not in bureau_units:
+        raise NotPermitted(f"Project {engagement.project_code} belongs to another unit: only a rater of its unit "
+                           "or of the bureau rates its vendors.")
+    return engagement
+
+
+async def create_rating(session: AsyncSession, audit: AuditRecorder, actor: Identity, uscc: str,
+                        data: RatingCreate, *, comment_days: int, bureau_units: frozenset[str]) -> RatingView:
+    _check_rating(data)
     vendor = await find_vendor(session, uscc)
+    engagement = await _standing(session, actor, vendor, data, bureau_units)
+    stage = data.stage.strip()
+    same = (await session.execute(select(Rating.id).where(Rating.engagement_id == engagement.id,
+                                                          Rating.stage == stage))).scalar_one_or_none()
+    if same is not None:
+        raise Conflict(f"Engagement {engagement.id} is already rated for the stage {stage} (rating {same}).",
+                       rating_id=same)
     today = beijing_today()
-    rating = Rating(vendor=vendor, project_code=data.project_code, stage=data.stage, overall=data.overall.value,
-                    narrative=data.narrative, visibility=data.visibility, rated_on=today,
+    rating = Rating(vendor=vendor, project_code=engagement.project_code, engagement_id=engagement.id, stage=stage,
+                    overall=data.overall.value, narrative=data.narrative, visibility=data.visibility, rated_on=today,
                     comment_until=today + dt.timedelta(days=comment_days), rater=actor.subject,
                     rater_unit=actor.unit, created_at=utc_now(), comment=None, review=None,
                     **{factor: getattr(data.factors, factor).value for factor in FACTORS})
     session.add(rating)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # the same engagement and stage rated concurrently: the unique constraint decides
+        raise Conflict(f"Engagement {engagement.id} is already rated for the stage {stage}.") from None
     view = rating_view(rating, today)
     await audit.record(session, actor=actor, action="rating.created", object_type="rating", object_id=str(rating.id),
                        after=msgspec.to_builtins(view),
-                       details={"vendor_uscc": uscc, "overall": data.overall.value, "visibility": data.visibility})
+                       details={"vendor_uscc": uscc, "overall": data.overall.value, "visibility": data.visibility,
+                                "engagement_id": engagement.id})
     return view
 
 
@@ -300,7 +354,7 @@ async def vendor_ratings(session: AsyncSession, caller: Identity, uscc: str) -> 
 
 
 async def public_ratings(session: AsyncSession, *, page: int, page_size: int) -> Page[RatingView]:
-    public = select(Rating).where(Rating.visibility == "public")
+    public = select(Rating).where(published())
     total = (await session.execute(select(func.count()).select_from(public.subquery()))).scalar_one()
     rows = await session.execute(_with_answers(public).order_by(Rating.rated_on.desc(), Rating.id.desc())
                                  .offset((page - 1) * page_size).limit(page_size))

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from services.vendors.domain.exclusions import active_exclusions
 from services.vendors.domain.inputs import check_period, check_uscc, raise_if_any
 from services.vendors.domain.personal_data import IdNumberVault, record_unmasking
 from services.vendors.models import Qualification, Vendor, VendorAlias, VendorRelation
@@ -48,11 +49,28 @@ async def find_vendor(session: AsyncSession, uscc: str) -> Vendor:
     return vendor
 
 
-def vendor_view(vendor: Vendor, vault: IdNumberVault, *, unmasked: bool = False) -> VendorView:
-    return VendorView(**_view_fields(vendor, vault, unmasked=unmasked))
+# Excluded today and until when (none: until lifted); a vendor not on the exclusion register is not excluded.
+Excluded = tuple[bool, dt.date | None]
+NOT_EXCLUDED: Excluded = (False, None)
 
 
-def _view_fields(vendor: Vendor, vault: IdNumberVault, *, unmasked: bool) -> dict[str, Any]:
+async def exclusion_states(session: AsyncSession, usccs: Sequence[str]) -> dict[str, Excluded]:
+    """Who of ``usccs`` is under an active exclusion today (Beijing date), from the exclusion register."""
+    states: dict[str, Excluded] = {}
+    for exclusion in await active_exclusions(session, beijing_today(), usccs):
+        _, until = states.get(exclusion.uscc, (True, exclusion.ends_on))
+        lifted = None if until is None or exclusion.ends_on is None else max(until, exclusion.ends_on)
+        states[exclusion.uscc] = (True, lifted)
+    return states
+
+
+async def vendor_view(session: AsyncSession, vendor: Vendor, vault: IdNumberVault, *,
+                      unmasked: bool = False) -> VendorView:
+    excluded = (await exclusion_states(session, [vendor.uscc])).get(vendor.uscc, NOT_EXCLUDED)
+    return VendorView(**_view_fields(vendor, vault, unmasked=unmasked, excluded=excluded))
+
+
+def _view_fields(vendor: Vendor, vault: IdNumberVault, *, unmasked: bool, excluded: Excluded) -> dict[str, Any]:
     today = beijing_today()
     representative = None
     if vendor.legal_representative_name or vendor.legal_representative_id_token:
@@ -71,6 +89,7 @@ def _view_fields(vendor: Vendor, vault: IdNumberVault, *, unmasked: bool) -> dic
                                              expired=q.valid_until is not None and q.valid_until < today)
                            for q in vendor.qualifications],
         "created_at": as_utc(vendor.created_at), "updated_at": as_utc(vendor.updated_at),
+        "excluded": excluded[0], "excluded_until": excluded[1],
     }
 
 
@@ -106,7 +125,11 @@ async def list_vendors(session: AsyncSession, vault: IdNumberVault, *, page: int
     total = (await session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
     rows = await session.execute(_with_details(statement.order_by(Vendor.uscc)
                                                .offset((page - 1) * page_size).limit(page_size)))
-    return Page(items=[vendor_view(v, vault) for v in rows.scalars()], total=total, page=page, page_size=page_size)
+    found = list(rows.scalars())
+    excluded = await exclusion_states(session, [vendor.uscc for vendor in found])
+    items = [VendorView(**_view_fields(v, vault, unmasked=False, excluded=excluded.get(v.uscc, NOT_EXCLUDED)))
+             for v in found]
+    return Page(items=items, total=total, page=page, page_size=page_size)
 
 
 async def vendor_detail(session: AsyncSession, vault: IdNumberVault, audit: AuditRecorder, actor: Identity,
@@ -126,7 +149,8 @@ async def vendor_detail(session: AsyncSession, vault: IdNumberVault, audit: Audi
     unmasked = unmasked and vendor.legal_representative_id_token is not None
     if unmasked:
         await record_unmasking(session, audit, actor, uscc)
-    return VendorDetail(**_view_fields(vendor, vault, unmasked=unmasked),
+    excluded = (await exclusion_states(session, [vendor.uscc])).get(vendor.uscc, NOT_EXCLUDED)
+    return VendorDetail(**_view_fields(vendor, vault, unmasked=unmasked, excluded=excluded),
                         relations=[relation_view(r) for r in relations], same_legal_representative=same_person)
 
 
@@ -210,7 +234,7 @@ async def create_vendor(session: AsyncSession, vault: IdNumberVault, audit: Audi
         raise Conflict(f"A vendor with USCC {data.uscc} is already registered.") from None
     await audit.record(session, actor=actor, action="vendor.created", object_type="vendor", object_id=data.uscc,
                        after=vendor_content(vendor), details={"qualifications": len(data.qualifications)})
-    return vendor_view(vendor, vault)
+    return await vendor_view(session, vendor, vault)
 
 
 async def update_vendor(session: AsyncSession, vault: IdNumberVault, audit: AuditRecorder, actor: Identity,
@@ -225,11 +249,11 @@ async def update_vendor(session: AsyncSession, vault: IdNumberVault, audit: Audi
     before = vendor_content(vendor)
     changed = apply_patch(vendor, vault, patch)
     if not changed:
-        return vendor_view(vendor, vault)
+        return await vendor_view(session, vendor, vault)
     await session.flush()
     await audit.record(session, actor=actor, action="vendor.updated", object_type="vendor", object_id=uscc,
                        before=before, after=vendor_content(vendor), details={"changed": changed})
-    return vendor_view(vendor, vault)
+    return await vendor_view(session, vendor, vault)
 
 
 def planned_changes(vendor: Vendor, vault: IdNumberVault, patch: VendorPatch) -> list[str]:

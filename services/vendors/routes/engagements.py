@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Literal
+from typing import Annotated, Literal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from services.vendors.domain import conflicts, engagements, involvement
 from services.vendors.routes.access import CHECK_READERS, ENGAGEMENT_WRITERS, INVOLVEMENT_READERS, REGISTRY_READERS
@@ -17,10 +17,12 @@ from services.vendors.schemas import (
     ConflictCheckRequest,
     ConflictCheckView,
     EngagementCreate,
+    EngagementPatch,
     EngagementView,
+    EngagementVoid,
     InvolvedVendor,
 )
-from shared.db import Database
+from shared.db import MAX_ROW_ID, Database
 from shared.identity import Identity, requires_role
 
 
@@ -29,10 +31,12 @@ class EngagementsController(Controller):
     tags = ["engagements"]
 
     @get("/projects/{code:str}/engagements", guards=[requires_role(*REGISTRY_READERS)])
-    async def get_engagements(self, state: State, code: FromPath[str]) -> list[EngagementView]:
+    async def get_engagements(self, request: Request[Identity, str, State], state: State,
+                              code: FromPath[str]) -> list[EngagementView]:
+        """Void ones included, marked void. A unit role reads only its own unit's projects (403 otherwise)."""
         database: Database = state.database
         async with database.reading() as session:
-            project = await engagements.load_project(session, code)
+            project = await engagements.project_for_reader(session, code, request.user, state.bureau_units)
             return await engagements.project_engagements(session, project)
 
     @get("/projects/{code:str}/involved-vendors", guards=[requires_role(*INVOLVEMENT_READERS)])
@@ -51,6 +55,29 @@ class EngagementsController(Controller):
             project = await engagements.project_for_caller(session, code, request.user)
             recorded = await engagements.record_engagement(session, state.audit, request.user, project, data)
         return Response(recorded, status_code=201)
+
+    @patch("/projects/{code:str}/engagements/{engagement_id:int}", guards=[requires_role(*ENGAGEMENT_WRITERS)])
+    async def patch_engagement(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
+                               engagement_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)],
+                               data: JSONBody[EngagementPatch]) -> EngagementView:
+        """Correct an engagement or end its contract (``ended_on``); audited with before and after."""
+        database: Database = state.database
+        async with database.transaction() as session:
+            project = await engagements.project_for_caller(session, code, request.user)
+            return await engagements.correct_engagement(session, state.audit, request.user, project,
+                                                        engagement_id, data)
+
+    @post("/projects/{code:str}/engagements/{engagement_id:int}/void", guards=[requires_role(*ENGAGEMENT_WRITERS)])
+    async def void_engagement(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
+                              engagement_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)],
+                              data: JSONBody[EngagementVoid]) -> EngagementView:
+        """Void an engagement recorded in error, with the reason: it stays readable, marked void, and no
+        longer counts in conflict checks, avoidance or the standing to rate."""
+        database: Database = state.database
+        async with database.transaction() as session:
+            project = await engagements.project_for_caller(session, code, request.user)
+            return await engagements.void_engagement(session, state.audit, request.user, project,
+                                                     engagement_id, data)
 
     @post("/projects/{code:str}/lots/{lot:str}/conflict-checks", guards=[requires_role(*ENGAGEMENT_WRITERS)])
     async def post_conflict_check(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
@@ -71,7 +98,7 @@ class EngagementsController(Controller):
         database: Database = state.database
         async with database.reading() as session:
             check = await conflicts.read_conflict_check(session, check_id)
-            await engagements.project_for_caller(session, check.project_code, request.user)
+            await engagements.project_for_reader(session, check.project_code, request.user, state.bureau_units)
         return check
 
     @get("/projects/{code:str}/barred-list", guards=[requires_role(*CHECK_READERS)])
@@ -80,7 +107,7 @@ class EngagementsController(Controller):
         """Who may not bid on which lot, and why, for the procurement file."""
         database: Database = state.database
         async with database.reading() as session:
-            project = await engagements.project_for_caller(session, code, request.user)
+            project = await engagements.project_for_reader(session, code, request.user, state.bureau_units)
             barred = await conflicts.barred_list(session, project, state.conflict_policy)
         if format == "json":
             return Response(barred)

@@ -33,10 +33,14 @@ class RatingsController(Controller):
     @post("/vendors/{uscc:str}/ratings", guards=[requires_role(Role.RATER)])
     async def post_rating(self, request: Request[Identity, str, State], state: State, uscc: FromPath[str],
                           data: JSONBody[RatingCreate]) -> Response[RatingView]:
+        """Art. 28: only with standing — the vendor's engagement (``engagement_id``) on a project of the
+        rater's unit (bureau units: any project); once per engagement and contract stage (409 for a second);
+        the overall level between the best and the worst factor (422 naming ``overall``)."""
         database: Database = state.database
         async with database.transaction() as session:
             rating = await ratings.create_rating(session, state.audit, request.user, uscc, data,
-                                                 comment_days=state.rating_comment_days)
+                                                 comment_days=state.rating_comment_days,
+                                                 bureau_units=state.bureau_units)
         return Response(rating, status_code=201)
 
     @get("/ratings", guards=[requires_role(*ACROSS_VENDORS)])
@@ -85,7 +89,8 @@ class RatingsController(Controller):
     @get("/public-ratings")
     async def get_public_ratings(self, state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                                  page_size: int = Parameter(default=50, ge=1, le=500)) -> Page[RatingView]:
-        """Ratings published to the public; open to anyone once the path is in shared.identity.OPEN_PATHS."""
+        """Public ratings once final (a public rating is published when final); open to anyone once the path
+        is in shared.identity.OPEN_PATHS."""
         database: Database = state.database
         async with database.reading() as session:
             return await ratings.public_ratings(session, page=page, page_size=page_size)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.processes import children, is_running
 
 pytestmark = pytest.mark.e2e
 
@@ -118,28 +119,6 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
                 process.wait(10)
 
 
-def _children(parent: int) -> list[int]:
-    """The processes whose parent is ``parent``, from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                found.append(int(entry.name))
-    return found
-
-
-def _is_running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _large_pool_sheet(rows: int) -> bytes:
     """An import of ``rows`` new experts: seconds of work for the experts service."""
     from services.experts.domain.spreadsheets import COLUMNS
@@ -169,7 +148,7 @@ def test_no_service_outlives_sortes_run_stopped_during_a_long_import(tmp_path: P
     services: list[int] = []
     try:
         _read_until(process, "Press Ctrl-C", timeout=120)
-        services = _children(process.pid)
+        services = children(process.pid)
         assert len(services) == 3, services
         api_key = (tmp_path / "data" / "keys" / "admin-api-key").read_text().strip()
         sheet = _large_pool_sheet(20_000)
@@ -186,10 +165,10 @@ def test_no_service_outlives_sortes_run_stopped_during_a_long_import(tmp_path: P
         assert not answered.is_set(), "the import was not slow enough to stop the system during it"
         process.send_signal(stop)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (any(map(_is_running, services))
+        while time.monotonic() < deadline and (any(map(is_running, services))
                                                or not all(map(_port_is_closed, ports.values()))):
             time.sleep(0.2)
-        assert [pid for pid in services if _is_running(pid)] == []
+        assert [pid for pid in services if is_running(pid)] == []
         assert all(_port_is_closed(port) for port in ports.values())
         if stop == signal.SIGINT:
             assert process.wait(timeout=5) == 0
@@ -198,5 +177,5 @@ def test_no_service_outlives_sortes_run_stopped_during_a_long_import(tmp_path: P
             process.kill()
             process.wait(10)
         for pid in services:  # only what this test started, by its id
-            if _is_running(pid):
+            if is_running(pid):
                 os.kill(pid, signal.SIGKILL)

@@ -87,6 +87,10 @@ class Conflict(Problem):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
 class BadGateway(Problem):
     status, slug, title = 502, "bad-gateway", "Upstream service answered badly"
 

@@ -116,7 +116,9 @@ def _identity_from_claims(claims: dict[str, Any]) -> Identity:
                     roles=tuple(roles), unit=str(claims.get("unit", "")))
 
 
-OPEN_PATHS = {"/healthz", "/readyz", "/schema", "/.well-known/sortes-keys", "/api/v1/public-ratings"}
+# Everything else, the OpenAPI document, the draw key set and the public ratings included, only through
+# the gateway, which publishes them.
+OPEN_PATHS = {"/healthz", "/readyz"}
 
 
 class AssertionAuthenticationMiddleware(AbstractAuthenticationMiddleware):

@@ -2,6 +2,11 @@
 
 Each service runs in its own process with its own database; the gateway signs identity assertions
 with a key kept in the data folder, and the services are given its public half.
+
+No process outlives the supervisor: each runs under :mod:`shared.supervised`, which ends it (SIGTERM,
+then SIGKILL after a bounded wait) when the supervisor is gone, even killed outright; a stop sends
+SIGTERM to all and SIGKILL to whatever still runs after :data:`STOP_SECONDS`. Start them from the
+supervisor's main thread: Linux's parent-death signal follows the thread that started a process.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import httpx
 
 from shared.migrations import upgrade
 from shared.signing_keys import ensure_private_key, public_key_text
+from shared.supervised import SUPERVISOR_PID_VARIABLE
 
 SERVICE_APPS = {
     "experts": "services.experts.app:create_app",
     "vendors": "services.vendors.app:create_app",
     "gateway": "services.gateway.app:create_app",
 }
+STOP_SECONDS = 10.0  # a service's graceful shutdown takes 5 s; one still running then is killed
 
 
 @dataclass
@@ -77,6 +84,7 @@ class LocalSystem:
             "SORTES_ADMIN_API_KEY": self.admin_api_key or "",
             "SORTES_EXPERTS_DEMO_DATA": "true" if self.demo_data else "false",
             "SORTES_VENDORS_DEMO_DATA": "true" if self.demo_data else "false",
+            SUPERVISOR_PID_VARIABLE: str(os.getpid()),
             **self.extra_env,
         }
         for service in SERVICE_APPS:
@@ -96,7 +104,7 @@ class LocalSystem:
                   port: int | None = None) -> None:
         """Start ``service``; a second ``instance`` name and ``port`` start another replica of it."""
         instance = instance or service
-        command = [sys.executable, "-m", "uvicorn", SERVICE_APPS[service], "--factory",
+        command = [sys.executable, "-m", "shared.supervised", SERVICE_APPS[service], "--factory",
                    "--host", self.host, "--port", str(port or self.ports[service]), "--no-access-log",
                    "--timeout-graceful-shutdown", "5"]
         stderr = None
@@ -130,21 +138,19 @@ class LocalSystem:
         service = instance.split("-", 1)[0]
         return dict((name, f"http://{self.host}:{port}") for name, port in self.instances(service))[instance]
 
-    def stop_one(self, service: str, timeout: float = 10.0) -> None:
+    def stop_one(self, service: str, timeout: float = STOP_SECONDS) -> None:
         process = self.processes.pop(service, None)
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        if process is not None:
+            _stop_all([process], timeout)
 
-    def stop(self) -> None:
-        # The gateway first, so nothing new reaches the services while they drain.
-        for instance in sorted(self.processes, key=lambda name: name != "gateway"):
-            self.stop_one(instance)
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """The gateway first, so nothing new reaches the services while they drain; then every
+        service at once, each killed if still running ``timeout`` seconds after its SIGTERM."""
+        if "gateway" in self.processes:
+            self.stop_one("gateway", timeout)
+        processes = list(self.processes.values())
+        self.processes.clear()
+        _stop_all(processes, timeout)
 
     def dead_services(self) -> list[str]:
         return [name for name, process in self.processes.items() if process.poll() is not None]
@@ -154,6 +160,19 @@ class LocalSystem:
         while not (dead := self.dead_services()):
             time.sleep(poll_seconds)
         return dead
+
+
+def _stop_all(processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def _read_or_create(path: Path) -> str:

@@ -35,6 +35,7 @@ from shared.outbox import OutboxTables
 from shared.outbox.reading import get_events
 from shared.settings import data_dir, env_list
 from shared.signing_keys import public_key_from_text
+from shared.spreadsheets import import_max_bytes
 
 DemoLoader = Callable[[AsyncSession, AuditRecorder], Awaitable[bool]]
 BackgroundTask = Callable[[State], Awaitable[None]]  # runs for the app's life, cancelled on shutdown
@@ -102,7 +103,7 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
         openapi_config=OpenAPIConfig(title=title, version="1", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin(), ProblemDeclaringJsonPlugin()]),
         state=State({"database": database, "identity_verifier": verifier, "audit": audit, "outbox": outbox,
-                     **(state or {})}),
+                     "import_max_bytes": import_max_bytes(), **(state or {})}),
         lifespan=[lifespan],
     )
     return Litestar.from_config(config)

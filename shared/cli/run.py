@@ -27,6 +27,11 @@ class _Stop(Exception):
     pass
 
 
+# Ctrl-C, a stop from a process manager, the terminal closing. Killed outright (SIGKILL), the
+# supervisor cannot stop anything: the services notice its end themselves (shared.supervised).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
     raise _Stop
 
@@ -38,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
         demo_data=not args.no_demo,
         admin_api_key=os.environ.get("SORTES_ADMIN_API_KEY") or None,
     )
-    signal.signal(signal.SIGINT, _raise_stop)
-    signal.signal(signal.SIGTERM, _raise_stop)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _raise_stop)
     try:
         print(f"sortes: preparing {system.data_dir} (keys, migrations) …", flush=True)
         system.prepare()
@@ -58,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"sortes: {error}", file=sys.stderr)
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for signum in STOP_SIGNALS:  # the stop is bounded; a second Ctrl-C must not cut it short
+            signal.signal(signum, signal.SIG_IGN)
         system.stop()
         print("sortes: all processes stopped", flush=True)
 

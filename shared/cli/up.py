@@ -17,7 +17,7 @@ import sys
 import asyncpg
 
 from shared.cli.postgres import create_database_if_missing, is_postgres, service_database_url, shown
-from shared.cli.run import _raise_stop, _Stop
+from shared.cli.run import STOP_SIGNALS, _raise_stop, _Stop
 from shared.local_system import LocalSystem
 from shared.migrations import SERVICES
 from shared.settings import data_dir, env_int, env_str
@@ -75,8 +75,8 @@ def run_up(args: argparse.Namespace) -> int:
         print("sortes up: --replicas must be at least 1", file=sys.stderr)
         return 2
     system = build_system(args.database, args.replicas, args.port)
-    signal.signal(signal.SIGINT, _raise_stop)
-    signal.signal(signal.SIGTERM, _raise_stop)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _raise_stop)
     try:
         for url in system.database_urls.values():
             if asyncio.run(create_database_if_missing(url)):
@@ -96,7 +96,8 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"sortes: {error}", file=sys.stderr)
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for signum in STOP_SIGNALS:  # the stop is bounded; a second Ctrl-C must not cut it short
+            signal.signal(signum, signal.SIG_IGN)
         system.stop()
         print("sortes: all processes stopped", flush=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import queue
 import signal
@@ -15,6 +17,7 @@ import httpx
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.processes import children, is_running
 
 pytestmark = pytest.mark.e2e
 
@@ -114,3 +117,65 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+
+
+def _large_pool_sheet(rows: int) -> bytes:
+    """An import of ``rows`` new experts: seconds of work for the experts service."""
+    from services.experts.domain.spreadsheets import COLUMNS
+    from tests.experts.helpers import valid_id_number
+    from tests.support.sheets import csv_sheet
+
+    def row(index: int) -> list[str]:
+        id_number = valid_id_number(dt.date(1970, 1, 1) + dt.timedelta(days=index // 900), index % 900 + 1)
+        cells = {"姓名": f"专家{index}", "身份证号": id_number, "工作单位": "平阳县某单位",
+                 "统一社会信用代码": "11330326862981311N", "职称": "高级工程师", "从业年限": "10",
+                 "主专业领域": "应用系统", "手机号码": "13900001111", "银行账号": "6222020000000000001",
+                 "最近培训日期": "2026-03-01"}
+        return [cells.get(header, "") for header in COLUMNS.values()]
+
+    return csv_sheet(list(COLUMNS.values()), [row(index) for index in range(rows)])
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_no_service_outlives_sortes_run_stopped_during_a_long_import(tmp_path: Path, stop: signal.Signals) -> None:
+    ports = {"gateway": free_port(), "experts": free_port(), "vendors": free_port()}
+    env = {**os.environ, "SORTES_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    env.pop("SORTES_ADMIN_API_KEY", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli.main", "run", "--port", str(ports["gateway"]),
+         "--experts-port", str(ports["experts"]), "--vendors-port", str(ports["vendors"])],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    services: list[int] = []
+    try:
+        _read_until(process, "Press Ctrl-C", timeout=120)
+        services = children(process.pid)
+        assert len(services) == 3, services
+        api_key = (tmp_path / "data" / "keys" / "admin-api-key").read_text().strip()
+        sheet = _large_pool_sheet(20_000)
+        answered = threading.Event()
+
+        def import_the_pool() -> None:
+            with contextlib.suppress(httpx.TransportError):
+                httpx.post(f"http://127.0.0.1:{ports['gateway']}/api/v1/experts/import", timeout=120,
+                           files={"file": ("pool.csv", sheet)}, headers={"Authorization": f"Bearer {api_key}"})
+            answered.set()
+
+        threading.Thread(target=import_the_pool, daemon=True).start()
+        time.sleep(2)
+        assert not answered.is_set(), "the import was not slow enough to stop the system during it"
+        process.send_signal(stop)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (any(map(is_running, services))
+                                               or not all(map(_port_is_closed, ports.values()))):
+            time.sleep(0.2)
+        assert [pid for pid in services if is_running(pid)] == []
+        assert all(_port_is_closed(port) for port in ports.values())
+        if stop == signal.SIGINT:
+            assert process.wait(timeout=5) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        for pid in services:  # only what this test started, by its id
+            if is_running(pid):
+                os.kill(pid, signal.SIGKILL)

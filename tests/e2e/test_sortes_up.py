@@ -28,6 +28,7 @@ from shared.demo import make_uscc
 from shared.identifiers import id_number_check_character
 from tests.support.databases import POSTGRES_DSN
 from tests.support.ports import free_port
+from tests.support.processes import children, is_running, port_argument
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 SERVICES = ("experts", "vendors", "gateway")
@@ -176,3 +177,37 @@ def test_a_projects_whole_life_through_the_replicated_system(up: Up) -> None:
         path.write_bytes(record)
         verified = up.sortes("verify", str(path), "--url", up.url)
         assert (verified.returncode, verified.stdout) == (0, "OK\n"), verified.stderr
+
+
+def test_killing_sortes_up_outright_stops_every_instance_it_started(postgres_available: bool, tmp_path: Path) -> None:
+    database = f"{POSTGRES_DSN.rsplit('/', 1)[0]}/sortes_upkill{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    output = tmp_path / "sortes-up.out"
+    env = {**os.environ, "SORTES_DATA_DIR": str(tmp_path / "data"), "SORTES_ADMIN_API_KEY": ADMIN_KEY}
+    instances: list[int] = []
+    with output.open("wb") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "shared.cli.main", "up", "--database", database,
+                                    "--replicas", "2", "--port", str(free_port())],
+                                   env=env, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        wait_for_banner(output, process, timeout=90)
+        instances = children(process.pid)
+        ports = [port_argument(pid) for pid in instances]
+        assert len(instances) == 5, instances  # two experts, two vendors, the gateway
+        process.kill()
+        process.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(map(is_running, instances)):
+            time.sleep(0.2)
+        assert [pid for pid in instances if is_running(pid)] == []
+        for port in ports:
+            with pytest.raises(httpx.TransportError):
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        for pid in instances:  # only what this test started, by its id
+            if is_running(pid):
+                os.kill(pid, signal.SIGKILL)
+        for service in SERVICES:
+            asyncio.run(drop_database(service_database_url(database, service)))

@@ -62,11 +62,11 @@ async def test_a_rotation_under_a_running_service_keeps_every_draw_verifiable(
     before = await ask_panel(experts, minter)
     done = await ask_panel(experts, minter, panel_body(meeting=MEETING + dt.timedelta(days=1)))
     await reveal(experts, minter, done["id"])
-    old_key = (await experts.get("/.well-known/sortes-keys")).json()["keys"][0]["key_id"]
+    old_key = (await experts.get("/.well-known/sortes-keys", headers=organiser(minter))).json()["keys"][0]["key_id"]
 
     assert await asyncio.to_thread(main, ["keys", "rotate-draw"]) == 0
     capsys.readouterr()
-    published = (await experts.get("/.well-known/sortes-keys")).json()["keys"]
+    published = (await experts.get("/.well-known/sortes-keys", headers=organiser(minter))).json()["keys"]
     assert len(published) == 2 and published[0]["key_id"] == old_key
     assert published[0]["not_after"] is not None and published[1]["not_after"] is None
 

@@ -103,7 +103,7 @@ async def test_a_panel_is_committed_with_its_exclusions_then_revealed_into_a_rec
     assert len(revealed["result"]["APP"]["primaries"]) == 2 and len(revealed["result"]["APP"]["reserves"]) == 2
     assert sorted(seated(revealed)) == sorted(revealed["result"]["APP"]["primaries"])
     record = (await experts_client.get(f"/api/v1/draws/{committed['id']}/record", headers=organiser(minter))).json()
-    keys = (await experts_client.get("/.well-known/sortes-keys")).json()
+    keys = (await experts_client.get("/.well-known/sortes-keys", headers=organiser(minter))).json()
     outcome = verify_record(record, KeySet.from_json(keys))
     assert outcome.ok, outcome
     assert record["commitment"] == committed["commitment"]
@@ -445,7 +445,7 @@ async def test_the_annual_spot_check_draws_ten_percent_with_the_same_protocol(ex
     sample = revealed["result"]["SELF-EVALUATIONS"]["primaries"]
     assert len(sample) == 3 and set(sample) <= {s["project_code"] for s in submissions}
     record = (await experts_client.get(f"/api/v1/draws/{committed['id']}/record", headers=admin(minter))).json()
-    keys = KeySet.from_json((await experts_client.get("/.well-known/sortes-keys")).json())
+    keys = KeySet.from_json((await experts_client.get("/.well-known/sortes-keys", headers=organiser(minter))).json())
     assert verify_record(record, keys).ok
     duplicate = {**body, "submissions": [*submissions, submissions[0]]}
     response = await experts_client.post("/api/v1/spot-checks", json=duplicate, headers=admin(minter))

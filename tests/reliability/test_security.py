@@ -58,12 +58,13 @@ def service(request: pytest.FixtureRequest, test_databases: TestDatabases,
         yield request.param, client
 
 
-def operations(client: TestClient) -> list[tuple[str, str]]:
-    """Every /api operation with its path parameters filled with values of the right type."""
-    document = client.get("/schema/openapi.json").json()
-    found = []
+def operations(client: TestClient, headers: dict[str, str]) -> list[tuple[str, str]]:
+    """Every operation but health and readiness, with its path parameters filled with values of the
+    right type; the document itself read with the assertion ``headers``."""
+    document = client.get("/schema/openapi.json", headers=headers).json()
+    found = [("GET", "/schema/openapi.json"), ("GET", "/schema"), ("GET", "/schema/swagger")]
     for path, item in document["paths"].items():
-        if not path.startswith("/api/") or path == "/api/v1/public-ratings":
+        if path in ("/healthz", "/readyz"):
             continue
         for method, operation in item.items():
             concrete = path
@@ -100,7 +101,7 @@ def test_every_operation_refuses_a_bad_or_missing_identity_assertion(service: tu
     name, client = service
     forged = forged_assertions(name, minter)
     wrong: list[str] = []
-    for method, path in operations(client):
+    for method, path in operations(client, minter.headers(name, "bureau_admin")):
         attempts = {"no assertion": {}, "a gateway API key instead": {"Authorization": f"Bearer {ADMIN_API_KEY}"},
                     **{case: {"x-sortes-identity": token} for case, token in forged.items()}}
         for case, headers in attempts.items():
@@ -124,7 +125,10 @@ def call(system: LocalSystem, method: str, path: str, headers: dict[str, str] | 
 
 
 def test_the_services_refuse_calls_that_bypass_the_gateway(local_system: LocalSystem) -> None:
-    for service, path in (("experts", "/api/v1/experts"), ("vendors", "/api/v1/vendors")):
+    bypasses = [(service, path) for service in ("experts", "vendors")
+                for path in (f"/api/v1/{service}", "/schema/openapi.json", "/schema/swagger")]
+    bypasses += [("experts", "/.well-known/sortes-keys"), ("vendors", "/api/v1/public-ratings")]
+    for service, path in bypasses:
         for instance_url in local_system.instance_urls(service):
             for headers in ({}, admin(local_system), {"x-sortes-identity": "forged"}):
                 response = httpx.get(instance_url + path, headers=headers, timeout=10)

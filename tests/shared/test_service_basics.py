@@ -13,9 +13,13 @@ async def test_health_and_readiness_need_no_assertion(any_service) -> None:
     assert ready.json() == {"status": "ready"}
 
 
-async def test_openapi_describes_the_api(any_service) -> None:
-    _, client = any_service
-    schema = (await client.get("/schema/openapi.json")).json()
+async def test_openapi_describes_the_api_to_the_gateway_only(any_service, minter: AssertionMinter) -> None:
+    service, client = any_service
+    for path in ("/schema/openapi.json", "/schema", "/schema/swagger", "/schema/openapi.yaml"):
+        anonymous = await client.get(path)
+        assert anonymous.status_code == 401, (path, anonymous.text)
+        assert anonymous.headers["content-type"].startswith("application/problem+json")
+    schema = (await client.get("/schema/openapi.json", headers=minter.headers(service, "service"))).json()
     assert "/api/v1/projects/{code}" in schema["paths"]
 
 

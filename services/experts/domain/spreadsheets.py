@@ -59,6 +59,7 @@ COLUMNS = {
     "last_trained_on": "最近培训日期",
 }
 REQUIRED = ("name", "id_number", "unit_name", "unit_uscc", "title", "years_in_field", "primary_field")
+REQUIRED_HEADERS = [COLUMNS[name] for name in REQUIRED]
 # The export shows the birth year where the import takes the date: beside the ID number's last four a
 # full birth date would leave a handful of possible numbers (design.md, masking).
 EXPORT_COLUMNS = {"code": "专家编号", **COLUMNS, "birth_date": "出生年份", "status": "状态"}
@@ -72,7 +73,7 @@ ImportProgress = Callable[[str, int, int], None]
 
 def read_rows(content: bytes, filename: str = "") -> list[dict[str, str]]:
     """The sheet's rows as header → text (see :func:`shared.spreadsheets.read_rows`)."""
-    return spreadsheets.read_rows(content, filename, [COLUMNS[name] for name in REQUIRED])
+    return spreadsheets.read_rows(content, filename, REQUIRED_HEADERS)
 
 
 # Checking rows

@@ -1,4 +1,4 @@
-"""``GET /.well-known/sortes-keys``: the draw-signing key set, open to anyone who wants to verify."""
+"""``GET /.well-known/sortes-keys``: the draw-signing key set, which the gateway publishes to anyone who verifies."""
 
 from __future__ import annotations
 

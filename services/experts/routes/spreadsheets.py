@@ -13,7 +13,15 @@ from services.experts.domain import spreadsheets
 from shared.db import Database
 from shared.identity import requires_role
 from shared.roles import Role
-from shared.spreadsheets import ImportReport, SheetFormat, SpreadsheetUpload, attachment, media_type, stream_sheet
+from shared.spreadsheets import (
+    ImportReport,
+    SheetFormat,
+    SpreadsheetUpload,
+    attachment,
+    media_type,
+    read_upload,
+    stream_sheet,
+)
 
 
 class SpreadsheetsController(Controller):
@@ -28,7 +36,7 @@ class SpreadsheetsController(Controller):
     ) -> ImportReport:
         """An xlsx or csv file (field ``file``) with the template's columns; valid rows are imported, the
         others reported row by row. A person already in the pool (same ID number) is updated."""
-        rows = spreadsheets.read_rows(await data.file.read(), data.file.filename or "")
+        rows = await read_upload(data.file, spreadsheets.REQUIRED_HEADERS, state.import_max_bytes)
         database: Database = state.database
         async with database.transaction() as session:
             return await spreadsheets.import_experts(session, state.audit, request.user, state.vault, rows,

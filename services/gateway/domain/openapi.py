@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from services.gateway.domain.routing import service_for
-from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams
+from services.gateway.domain.upstream import GATEWAY, SERVICE_NAMES, Upstreams
 from shared.errors import Problem
 
 API_PREFIX = "/api/v1"
@@ -33,7 +33,7 @@ class MergedOpenAPI:
 
     async def _fetch(self, service: str) -> dict[str, Any] | None:
         try:
-            response = await self._upstreams.request(service, "GET", "/schema/openapi.json", identity=None)
+            response = await self._upstreams.request(service, "GET", "/schema/openapi.json", identity=GATEWAY)
         except Problem:
             return None
         return response.json() if response.status_code == 200 else None

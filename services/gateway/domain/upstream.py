@@ -26,9 +26,14 @@ from services.gateway.domain.balancer import Balancer, Instance
 from shared.errors import BadGateway, FieldError, GatewayTimeout, Problem, ServiceUnavailable
 from shared.identity import CachingIssuer, Identity, IdentityIssuer
 from shared.logs import request_id_var
+from shared.roles import Role
 
 _log = logging.getLogger("sortes.upstream")
 SERVICE_NAMES = ("experts", "vendors")
+# Who the gateway names when it fetches, on anyone's behalf, what a service publishes: its OpenAPI
+# document, the draw key set, the public ratings. A service answers only /healthz and /readyz without
+# an assertion, so that nothing but the gateway reads it.
+GATEWAY = Identity(subject="gateway", name="gateway", roles=(Role.SERVICE,), unit="")
 
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})

@@ -8,7 +8,7 @@ from litestar import Response, get
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 
-from services.gateway.domain.upstream import Upstreams
+from services.gateway.domain.upstream import GATEWAY, Upstreams
 
 
 @get("/.well-known/sortes-keys", tags=["draws"],
@@ -16,7 +16,7 @@ from services.gateway.domain.upstream import Upstreams
 async def get_key_set(state: State) -> Response[bytes]:
     """The key set that verifies draw records (sortes-draw/1); no sign-in needed."""
     upstreams: Upstreams = state.upstreams
-    upstream = await upstreams.request("experts", "GET", "/.well-known/sortes-keys", identity=None)
+    upstream = await upstreams.request("experts", "GET", "/.well-known/sortes-keys", identity=GATEWAY)
     # Public keys, readable from any page: the offline verification page fetches them from a file.
     return Response(upstream.content, status_code=upstream.status_code,
                     media_type=upstream.headers.get("content-type", "application/json"),

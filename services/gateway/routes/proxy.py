@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.enums import HttpMethod
 
 from services.gateway.domain.routing import service_for
-from services.gateway.domain.upstream import Upstreams
+from services.gateway.domain.upstream import GATEWAY, Upstreams
 from services.gateway.middleware.metrics import count_business_event
 from shared.errors import NotFound
 
@@ -52,7 +52,7 @@ def relayed_media_type(content_type: str) -> str:
 async def public_ratings(request: Request, state: State) -> Response[bytes]:
     """The public listing of public ratings (Art. 28): open to anyone, as design.md lists it."""
     upstreams: Upstreams = state.upstreams
-    upstream = await upstreams.relay("vendors", "GET", API_PREFIX + "/public-ratings", identity=None,
+    upstream = await upstreams.relay("vendors", "GET", API_PREFIX + "/public-ratings", identity=GATEWAY,
                                      params=list(request.query_params.multi_items()))
     return Response(content=upstream.content, status_code=upstream.status_code,
                     media_type=upstream.headers.get("content-type", "application/json"))

@@ -51,6 +51,7 @@ COLUMNS = {
     "qualifications.valid_until": "资质有效期至",
 }
 REQUIRED = ("uscc", "name")
+REQUIRED_HEADERS = [COLUMNS[key] for key in REQUIRED]
 STATUS_NAMES = {"active": "正常", "suspended": "暂停", "deregistered": "注销"}
 _STATUS_CODES = {**{name: code for code, name in STATUS_NAMES.items()}, **{code: code for code in STATUS_NAMES}}
 # Not the import's ID-number header: a masked value must never be read back as a new ID number.
@@ -65,7 +66,7 @@ _EXAMPLE = ["91330326MA2CKL7M0Q", "平阳县示例信息技术有限公司", "�
 
 
 def read_vendor_rows(content: bytes, filename: str = "") -> list[dict[str, str]]:
-    return read_rows(content, filename, [COLUMNS[key] for key in REQUIRED])
+    return read_rows(content, filename, REQUIRED_HEADERS)
 
 
 def template(format: SheetFormat) -> bytes:

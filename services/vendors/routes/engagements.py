@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -24,6 +22,7 @@ from services.vendors.schemas import (
 )
 from shared.db import MAX_ROW_ID, Database
 from shared.identity import Identity, requires_role
+from shared.spreadsheets import csv_bytes
 
 
 class EngagementsController(Controller):
@@ -111,10 +110,8 @@ class EngagementsController(Controller):
             barred = await conflicts.barred_list(session, project, state.conflict_policy)
         if format == "json":
             return Response(barred)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(conflicts.BARRED_CSV_HEADERS)
-        writer.writerows(conflicts.barred_list_rows(barred))
-        # The BOM makes Excel, which the procurement staff open it in, read the file as UTF-8.
-        return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers={
+        # UTF-8 with a BOM, for Excel, which the procurement staff open it in; vendor and lot names that
+        # look like formulas escaped.
+        rows = [conflicts.BARRED_CSV_HEADERS, *conflicts.barred_list_rows(barred)]
+        return Response(csv_bytes(rows), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="barred-list-{project.code}.csv"'})

@@ -89,8 +89,8 @@ class RatingsController(Controller):
     @get("/public-ratings")
     async def get_public_ratings(self, state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                                  page_size: int = Parameter(default=50, ge=1, le=500)) -> Page[RatingView]:
-        """Public ratings once final (a public rating is published when final); open to anyone once the path
-        is in shared.identity.OPEN_PATHS."""
+        """Public ratings once final (a public rating is published when final); the gateway passes them to
+        anyone."""
         database: Database = state.database
         async with database.reading() as session:
             return await ratings.public_ratings(session, page=page, page_size=page_size)

@@ -14,7 +14,7 @@ from services.vendors.routes.access import REGISTRY_KEEPERS
 from services.vendors.schemas import VendorImportReport
 from shared.db import Database
 from shared.identity import Identity, requires_role
-from shared.spreadsheets import SheetFormat, SpreadsheetUpload, attachment, media_type, stream_sheet
+from shared.spreadsheets import SheetFormat, SpreadsheetUpload, attachment, media_type, read_upload, stream_sheet
 
 
 class SpreadsheetsController(Controller):
@@ -28,7 +28,7 @@ class SpreadsheetsController(Controller):
         """An xlsx or csv file (field ``file``) with the template's columns; valid rows are imported, the
         others reported row by row (row, column, message). A vendor already registered (same USCC) is
         updated; ``dry_run`` only reports."""
-        rows = spreadsheets.read_vendor_rows(await data.file.read(), data.file.filename or "")
+        rows = await read_upload(data.file, spreadsheets.REQUIRED_HEADERS, state.import_max_bytes)
         database: Database = state.database
         async with (database.reading() if dry_run else database.transaction()) as session:
             return await spreadsheets.import_vendors(session, state.vault, state.audit, request.user, rows,

@@ -6,7 +6,7 @@ answer only, never its code or body."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,6 +16,7 @@ from services.gateway.domain.webhook_targets import WebhookTargets
 from services.gateway.domain.webhooks import Dispatcher
 from services.gateway.models import WebhookDelivery
 from shared.clock import utc_now
+from shared.db import Database
 from tests.conftest import ADMIN_API_KEY
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
@@ -77,25 +78,34 @@ def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
         receiver.server.server_close()
 
 
-async def pending_delivery(client, receiver: Receiver) -> str:  # type: ignore[no-untyped-def]
+@pytest.fixture
+async def database(gateway_client) -> AsyncIterator[Database]:  # type: ignore[no-untyped-def]
+    """The gateway's database, opened on the test's own event loop (the app runs on another)."""
+    database = Database.from_url(gateway_client.app.state.database.engine.url.render_as_string(hide_password=False))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def pending_delivery(client, database: Database, receiver: Receiver) -> str:  # type: ignore[no-untyped-def]
     """A subscription to a name that resolves nowhere yet, and one delivery due to it."""
     created = await subscribe(client, f"http://{NAME}:{receiver.port}/hooks")
     assert created.status_code == 201, created.text
     webhook_id = created.json()["webhook"]["id"]
-    async with client.app.state.database.transaction() as session:
+    async with database.transaction() as session:
         session.add(WebhookDelivery(subscription_id=webhook_id, service="experts", event_seq=1,
                                     event_type="draw.committed", object_id="d1", body="{}", status="pending",
                                     attempts=0, next_attempt_at=utc_now(), created_at=utc_now()))
     return webhook_id
 
 
-async def deliver(client, *, allow_private: bool) -> None:  # type: ignore[no-untyped-def]
+async def deliver(client, database: Database, *, allow_private: bool) -> None:  # type: ignore[no-untyped-def]
     async def resolver(host: str, port: int) -> list[str]:
         assert host == NAME
         return ["127.0.0.1"]  # re-pointed at loopback after subscribing
 
-    state = client.app.state
-    dispatcher = Dispatcher(state.database, state.upstreams,
+    dispatcher = Dispatcher(database, client.app.state.upstreams,
                             targets=WebhookTargets(allow_private=allow_private, resolver=resolver))
     try:
         await dispatcher.deliver_due()
@@ -103,10 +113,10 @@ async def deliver(client, *, allow_private: bool) -> None:  # type: ignore[no-un
         await dispatcher.close()
 
 
-async def test_a_name_resolving_to_a_private_address_at_delivery_is_refused(gateway_client,
+async def test_a_name_resolving_to_a_private_address_at_delivery_is_refused(gateway_client, database: Database,
                                                                             receiver: Receiver) -> None:
-    webhook_id = await pending_delivery(gateway_client, receiver)
-    await deliver(gateway_client, allow_private=False)
+    webhook_id = await pending_delivery(gateway_client, database, receiver)
+    await deliver(gateway_client, database, allow_private=False)
     assert receiver.hosts == []
     deliveries = (await gateway_client.get(f"/api/v1/webhooks/{webhook_id}/deliveries", headers=ADMIN)).json()
     assert [(d["status"], d["attempts"], d["last_result"]) for d in deliveries] == [("refused", 1, "refused")]
@@ -115,23 +125,23 @@ async def test_a_name_resolving_to_a_private_address_at_delivery_is_refused(gate
     assert len(refused.json()) == 1
 
 
-async def test_with_private_targets_allowed_the_delivery_goes_to_the_resolved_address(gateway_client,
-                                                                                    receiver: Receiver) -> None:
-    webhook_id = await pending_delivery(gateway_client, receiver)
-    await deliver(gateway_client, allow_private=True)
+async def test_with_private_targets_allowed_the_delivery_goes_to_the_resolved_address(
+        gateway_client, database: Database, receiver: Receiver) -> None:
+    webhook_id = await pending_delivery(gateway_client, database, receiver)
+    await deliver(gateway_client, database, allow_private=True)
     assert receiver.hosts == [f"{NAME}:{receiver.port}"]  # connected to the checked address, named as subscribed
     deliveries = (await gateway_client.get(f"/api/v1/webhooks/{webhook_id}/deliveries", headers=ADMIN)).json()
     assert [(d["status"], d["last_result"]) for d in deliveries] == [("delivered", "2xx")]
 
 
 @pytest.mark.parametrize("receiver", [404], indirect=True)
-async def test_a_delivery_records_the_class_of_the_answer_not_its_code_or_body(gateway_client,
-                                                                             receiver: Receiver) -> None:
-    webhook_id = await pending_delivery(gateway_client, receiver)
-    await deliver(gateway_client, allow_private=True)
+async def test_a_delivery_records_the_class_of_the_answer_not_its_code_or_body(
+        gateway_client, database: Database, receiver: Receiver) -> None:
+    webhook_id = await pending_delivery(gateway_client, database, receiver)
+    await deliver(gateway_client, database, allow_private=True)
     listing = await gateway_client.get(f"/api/v1/webhooks/{webhook_id}/deliveries", headers=ADMIN)
     assert [(d["status"], d["last_result"]) for d in listing.json()] == [("pending", "4xx")]
     assert "404" not in listing.text and "hunter2" not in listing.text
-    async with gateway_client.app.state.database.reading() as session:
+    async with database.reading() as session:
         row = (await session.execute(select(WebhookDelivery))).scalar_one()
     assert "hunter2" not in repr(vars(row))

@@ -57,6 +57,16 @@ def _literal(host: str) -> Address | None:
         return None
 
 
+def _parsed(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise TargetRefused("the URL cannot be read") from None
+    if not parsed.host:
+        raise TargetRefused("the URL names no host")
+    return parsed
+
+
 @dataclass(frozen=True)
 class WebhookTargets:
     allow_private: bool = False
@@ -67,9 +77,7 @@ class WebhookTargets:
         A name that does not resolve yet is accepted: each delivery checks it again."""
         if self.allow_private:
             return
-        parsed = httpx.URL(url)
-        if not parsed.host:
-            raise TargetRefused("the URL names no host")
+        parsed = _parsed(url)
         try:
             await self.addresses(parsed)
         except OSError:
@@ -94,8 +102,9 @@ class WebhookTargets:
         """At delivery: the URL to send to with its host replaced by the checked address, the Host header
         and the TLS server name that keep the request addressed to the name. TargetRefused when an
         address is not public, OSError when the name does not resolve."""
-        parsed = httpx.URL(url)
+        parsed = _parsed(url)
         address = (await self.addresses(parsed))[0]
-        host_header = parsed.host if parsed.port is None else f"{parsed.host}:{parsed.port}"
+        host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+        host_header = host if parsed.port is None else f"{host}:{parsed.port}"
         extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
         return str(parsed.copy_with(host=address)), {"host": host_header}, extensions

@@ -198,7 +198,7 @@ class Dispatcher:
             _log.warning("webhook delivery refused", extra={"fields": {"webhook": subscription.id,
                                                                        "reason": str(refused)}})
             result = "refused"
-        except (httpx.HTTPError, OSError):
+        except (httpx.HTTPError, httpx.InvalidURL, OSError):
             result = "network error"
         acknowledged = result == "2xx"
         attempts = delivery.attempts + 1

@@ -60,7 +60,7 @@ class Delivery(msgspec.Struct, frozen=True):
     object_id: str
     status: str
     attempts: int
-    last_status_code: int | None
+    last_result: str | None  # 2xx, 3xx, 4xx, 5xx, refused or network error
 
 
 class PanelMember(msgspec.Struct, frozen=True):

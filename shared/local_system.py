@@ -106,6 +106,8 @@ class LocalSystem:
         instance = instance or service
         command = [sys.executable, "-m", "shared.supervised", SERVICE_APPS[service], "--factory",
                    "--host", self.host, "--port", str(port or self.ports[service]), "--no-access-log",
+                   # The gateway alone reads X-Forwarded-For, from SORTES_TRUSTED_PROXIES only.
+                   "--no-proxy-headers",
                    "--timeout-graceful-shutdown", "5"]
         stderr = None
         if self.log_dir is not None:

@@ -21,10 +21,12 @@ from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
 from services.gateway.domain.openapi import MergedOpenAPI
 from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.users import SignInPolicy
+from services.gateway.domain.webhook_targets import WebhookTargets
 from services.gateway.domain.webhooks import Dispatcher
-from services.gateway.middleware.auth import BearerAuthenticationMiddleware, CallerCache
+from services.gateway.middleware.auth import BearerAuthenticationMiddleware
 from services.gateway.middleware.idempotency import idempotency_middleware
 from services.gateway.middleware.metrics import PROMETHEUS, MetricsController
+from services.gateway.middleware.proxies import trusted_networks, trusted_proxies
 from services.gateway.middleware.rate_limits import api_rate_limit, sign_in_rate_limit
 from services.gateway.middleware.security_headers import add_security_headers
 from services.gateway.models import AUDIT, AUDITED_ROWS, OUTBOX
@@ -67,7 +69,9 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         IdentityIssuer(ensure_private_key(settings.identity_key_file)),
         connect_timeout=settings.connect_timeout_seconds, read_timeout=settings.read_timeout_seconds,
     )
-    dispatcher = Dispatcher(database, upstreams, OUTBOX)
+    webhook_targets = WebhookTargets(allow_private=settings.webhook_allow_private)
+    dispatcher = Dispatcher(database, upstreams, OUTBOX, targets=webhook_targets)
+    proxies = trusted_networks(settings.trusted_proxies)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -112,14 +116,15 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
-        middleware=[request_context_middleware, PROMETHEUS.middleware],
+        # The client's own address first (middleware/proxies.py), before anything reads or logs it.
+        middleware=[trusted_proxies(proxies), request_context_middleware, PROMETHEUS.middleware],
         before_send=[add_security_headers],
         # The gateway's own part; /api/openapi.json merges in the services' routes.
         openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/schema",
                                      render_plugins=[JsonRenderPlugin()]),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester,
-                     "openapi": MergedOpenAPI(upstreams), "caller_cache": CallerCache(),
+                     "openapi": MergedOpenAPI(upstreams), "webhook_targets": webhook_targets,
                      "audit": audit, "sign_in_policy": SignInPolicy(
                          max_failures=settings.sign_in_max_failures,
                          lockout=dt.timedelta(minutes=settings.sign_in_lockout_minutes),

@@ -114,11 +114,12 @@ class WebhookDelivery(Base):
     event_type: Mapped[str] = mapped_column(String(50))
     object_id: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)  # exactly the bytes signed and sent
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending | delivered
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending | delivered | refused
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    last_status_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(String(200))
+    # The class of the last answer only (2xx, 3xx, 4xx, 5xx), "refused" or "network error": never the
+    # code or the body, which would report what answered at an address the subscriber chose.
+    last_result: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 

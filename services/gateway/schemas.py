@@ -86,6 +86,10 @@ class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     expires_at: dt.datetime | None = None
 
 
+class ApiKeyUpdate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    roles: Roles
+
+
 class ApiKeyView(msgspec.Struct, frozen=True):
     id: str
     name: str
@@ -134,6 +138,5 @@ class DeliveryView(msgspec.Struct, frozen=True):
     status: str
     attempts: int
     next_attempt_at: dt.datetime | None
-    last_status_code: int | None
-    last_error: str | None
+    last_result: str | None  # 2xx, 3xx, 4xx, 5xx, refused or network error
     delivered_at: dt.datetime | None

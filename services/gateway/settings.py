@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.audit import AuditSettings
-from shared.settings import data_dir, database_url, env_float, env_int, env_list, env_str
+from shared.settings import data_dir, database_url, env_bool, env_float, env_int, env_list, env_str
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class GatewaySettings:
     sign_in_max_failures: int = 5
     sign_in_lockout_minutes: int = 15
     token_lifetime_hours: int = 8
+    # Peers whose X-Forwarded-For/-Proto are believed (addresses or CIDR networks): the proxy in front.
+    trusted_proxies: tuple[str, ...] = ()
+    webhook_allow_private: bool = False  # webhooks to loopback, private, link-local addresses (tests only)
     log_level: str = "INFO"
 
     @classmethod
@@ -47,5 +50,7 @@ class GatewaySettings:
             sign_in_max_failures=env_int("SORTES_GATEWAY_SIGN_IN_MAX_FAILURES", 5),
             sign_in_lockout_minutes=env_int("SORTES_GATEWAY_SIGN_IN_LOCKOUT_MINUTES", 15),
             token_lifetime_hours=env_int("SORTES_GATEWAY_TOKEN_LIFETIME_HOURS", 8),
+            trusted_proxies=tuple(env_list("SORTES_TRUSTED_PROXIES", [])),
+            webhook_allow_private=env_bool("SORTES_WEBHOOK_ALLOW_PRIVATE", False),
             log_level=env_str("SORTES_LOG_LEVEL", "INFO"),
         )

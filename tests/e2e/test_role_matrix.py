@@ -46,6 +46,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/api-keys"): ADMIN_AUDITOR,
     ("POST", "/api/v1/api-keys"): ADMIN,
     ("POST", "/api/v1/api-keys/{key_id}/revoke"): ADMIN,
+    ("PATCH", "/api/v1/api-keys/{key_id}"): ADMIN,
     ("GET", "/api/v1/fields"): EVERYONE,
     ("POST", "/api/v1/fields"): ADMIN,
     ("PATCH", "/api/v1/fields/{code}"): ADMIN,

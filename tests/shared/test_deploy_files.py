@@ -160,3 +160,37 @@ def test_every_sortes_command_in_the_deploy_files_parses() -> None:
         if command[-1:] == ["--output"]:  # the unit's folder was a ${…} expansion
             command = [*command, "/var/backups/sortes"]
         parser.parse_args(command)
+
+
+def test_the_gateway_believes_forwarded_headers_from_the_proxy_each_set_up_ships_only() -> None:
+    """SORTES_TRUSTED_PROXIES names the shipped proxy, and uvicorn's own proxy headers (which
+    FORWARDED_ALLOW_IPS="*" opened to everyone) are off wherever the gateway is started."""
+    import ipaddress
+
+    services = _compose()["services"]
+    gateway, proxy = services["gateway"], services["proxy"]
+    caddy_address = proxy["networks"]["front"]["ipv4_address"]
+    assert gateway["environment"]["SORTES_TRUSTED_PROXIES"] == caddy_address
+    assert "front" in gateway["networks"] and list(proxy["networks"]) == ["front"]
+    subnet = _compose()["networks"]["front"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(caddy_address) in ipaddress.ip_network(subnet)
+    assert "--no-proxy-headers" in gateway["command"]
+
+    containers = [container for document in _kubernetes() for container in _containers(document)
+                  if container["name"] == "gateway"]
+    assert len(containers) == 1
+    env = {variable["name"]: variable.get("value") for variable in containers[0]["env"]}
+    assert env["SORTES_TRUSTED_PROXIES"] and "*" not in env["SORTES_TRUSTED_PROXIES"]
+    assert "--no-proxy-headers" in containers[0]["command"]
+
+    unit = (DEPLOY / "systemd" / "sortes-gateway.service").read_text(encoding="utf-8")
+    assert "Environment=SORTES_TRUSTED_PROXIES=127.0.0.1,::1" in unit
+    assert "--no-proxy-headers" in next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+
+    from services.gateway.middleware.proxies import trusted_networks
+
+    for value in (caddy_address, env["SORTES_TRUSTED_PROXIES"], "127.0.0.1,::1"):
+        assert trusted_networks(value.split(","))  # each one the gateway accepts at start
+    for path in DEPLOY.rglob("*"):
+        if path.is_file() and path.suffix not in (".crt", ".key"):
+            assert "FORWARDED_ALLOW_IPS" not in path.read_text(encoding="utf-8"), path

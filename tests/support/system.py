@@ -23,10 +23,12 @@ def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
                          for service in ("experts", "vendors", "gateway")}
     data_dir = tmp_path_factory.mktemp(f"system-{request.param}")
     # Every test signs in from 127.0.0.1: the per-address sign-in limit (10 a minute by default, its
-    # own tests use an in-process gateway) is raised so that a whole run's sign-ins fit.
+    # own tests use an in-process gateway) is raised so that a whole run's sign-ins fit. Webhooks are
+    # received on 127.0.0.1, which only SORTES_WEBHOOK_ALLOW_PRIVATE lets the gateway deliver to.
     system = LocalSystem(data_dir=data_dir, database_urls=database_urls, log_dir=data_dir / "logs",
                          ports={name: free_port() for name in ("gateway", "experts", "vendors")},
-                         extra_env={"SORTES_GATEWAY_SIGN_IN_RATE_LIMIT_PER_MINUTE": "1000"})
+                         extra_env={"SORTES_GATEWAY_SIGN_IN_RATE_LIMIT_PER_MINUTE": "1000",
+                                    "SORTES_WEBHOOK_ALLOW_PRIVATE": "true"})
     system.prepare()
     try:
         system.start(ready_timeout=60)

@@ -113,3 +113,17 @@ async def revoke_api_key(session: AsyncSession, audit: AuditRecorder, actor: Ide
         key.revoked_at = utc_now()
         await audit.record(session, actor=actor, action="api_key.revoked", object_type="api_key", object_id=key_id)
     return key
+
+
+async def change_api_key_roles(session: AsyncSession, audit: AuditRecorder, actor: Identity, key_id: str,
+                               roles: list[str]) -> ApiKey:
+    """New roles for a key, in force from its next request (each request reads the key's row)."""
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"No API key {key_id}.")
+    before = key.roles.split(",")
+    if before != roles:
+        key.roles = ",".join(roles)
+        await audit.record(session, actor=actor, action="api_key.updated", object_type="api_key", object_id=key_id,
+                           before={"roles": before}, after={"roles": roles}, details={"roles": key.roles})
+    return key

@@ -24,6 +24,12 @@ def hash_password(password: str) -> str:
     return f"scrypt${_COST}${_BLOCK}${_PARALLEL}${encode(salt).decode()}${encode(digest).decode()}"
 
 
+# A stored hash of the same cost that no password is expected to match: checked when the user name is
+# unknown or disabled, so that such a name costs what a known one does and cannot be told from it.
+DUMMY_HASH = (f"scrypt${_COST}${_BLOCK}${_PARALLEL}${base64.b64encode(b'sortes-no-user!!').decode()}"
+              f"${base64.b64encode(bytes(_LENGTH)).decode()}")
+
+
 def password_matches(password: str, stored: str) -> bool:
     try:
         scheme, cost, block, parallel, salt, digest = stored.split("$")

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from litestar.datastructures import Cookie
 
 from services.gateway.domain.api_keys import ApiKeyDigester
+from shared.clock import utc_now
 from shared.roles import Role
 
 SESSION_COOKIE = "sortes_session"
@@ -43,8 +44,11 @@ def csrf_matches(expected: str, presented: str | None) -> bool:
 
 
 def session_cookie(token: str, expires_at: dt.datetime, *, secure: bool) -> Cookie:
+    """The cookie lives no longer than its token: Max-Age is the seconds the token has left (Litestar's
+    ``expires`` counts seconds from now too, so an epoch time there would last decades)."""
+    max_age = max(0, int((expires_at - utc_now()).total_seconds()))
     return Cookie(key=SESSION_COOKIE, value=token, path="/", httponly=True, samesite="strict", secure=secure,
-                  expires=int(expires_at.timestamp()))
+                  max_age=max_age)
 
 
 def sign_in_cookie(value: str, *, secure: bool) -> Cookie:

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.domain.api_keys import ApiKeyDigester
-from services.gateway.domain.passwords import hash_password, password_matches, password_problem
+from services.gateway.domain.passwords import DUMMY_HASH, hash_password, password_matches, password_problem
 from services.gateway.models import Unit, User, UserToken
 from services.gateway.schemas import UnitCreate, UserCreate, UserUpdate, UserView
 from shared.audit import Actor, AuditRecorder
@@ -85,6 +85,7 @@ async def create_user(session: AsyncSession, audit: AuditRecorder, actor: Identi
 
 async def update_user(session: AsyncSession, audit: AuditRecorder, actor: Identity, username: str,
                       data: UserUpdate) -> User:
+    """Change a user; a new password, roles or unit, or disabling, ends every token the user holds."""
     user = await session.get(User, username)
     if user is None:
         raise NotFound(f"No user {username}.")
@@ -111,9 +112,23 @@ async def update_user(session: AsyncSession, audit: AuditRecorder, actor: Identi
         changed.append("disabled")
     await session.flush()
     after = {"roles": user.roles, "unit": user.unit_uscc, "disabled": user.disabled_at is not None}
+    details: dict[str, object] = {"changed": ",".join(changed)}
+    if data.password is not None or any(before[name] != after[name] for name in ("roles", "unit")) or (
+            after["disabled"] and not before["disabled"]):
+        details["tokens_revoked"] = await revoke_tokens(session, username)
     await audit.record(session, actor=actor, action="user.updated", object_type="user", object_id=username,
-                       before=before, after=after, details={"changed": ",".join(changed)})
+                       before=before, after=after, details=details)
     return user
+
+
+async def revoke_tokens(session: AsyncSession, username: str) -> int:
+    """End every live token of the user at once: each request reads its token's row (middleware/auth.py),
+    so no gateway process keeps accepting one. How many were ended."""
+    now = utc_now()
+    result = await session.execute(update(UserToken).where(
+        UserToken.username == username, UserToken.revoked_at.is_(None), UserToken.expires_at > now)
+        .values(revoked_at=now))
+    return int(result.rowcount or 0)
 
 
 @dataclass(frozen=True)
@@ -128,23 +143,30 @@ class SignInOutcome:
 
 async def sign_in(session: AsyncSession, audit: AuditRecorder, digester: ApiKeyDigester, policy: SignInPolicy,
                   username: str, password: str) -> SignInOutcome:
+    """Check a user name and password. An unknown or disabled name costs one password check too, and
+    answers as a wrong password does; so does a locked account, unless its own password was given
+    (only then is ``locked_until`` set): the answers never tell whether an account exists."""
     user = await session.get(User, username)
     now = utc_now()
     if user is None or user.disabled_at is not None:
+        password_matches(password, DUMMY_HASH)
         return SignInOutcome(user=None)
     actor = Actor(subject=f"user:{username}", roles=(), unit=user.unit_uscc)
+    matches = password_matches(password, user.password_hash)
     locked_until = as_utc(user.locked_until)
     if locked_until is not None and locked_until > now:
-        return SignInOutcome(user=user, locked_until=locked_until)
-    if not password_matches(password, user.password_hash):
+        return SignInOutcome(user=user, locked_until=locked_until) if matches else SignInOutcome(user=None)
+    if not matches:
         user.failed_sign_ins += 1
         details: dict[str, object] = {"failures": user.failed_sign_ins}
         if user.failed_sign_ins >= policy.max_failures:
             user.locked_until, user.failed_sign_ins = now + policy.lockout, 0
             details["locked_until"] = user.locked_until.isoformat()
+            # Someone is guessing: whatever tokens the account holds end with the lock.
+            details["tokens_revoked"] = await revoke_tokens(session, username)
         await audit.record(session, actor=actor, action="user.sign_in_failed", object_type="user",
                            object_id=username, details=details)
-        return SignInOutcome(user=user, locked_until=as_utc(user.locked_until) if "locked_until" in details else None)
+        return SignInOutcome(user=None)
     token = USER_TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = now + policy.token_lifetime
     user.failed_sign_ins, user.locked_until = 0, None

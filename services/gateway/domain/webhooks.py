@@ -23,12 +23,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams
+from services.gateway.domain.webhook_targets import TargetRefused, WebhookTargets
 from services.gateway.models import WebhookCursor, WebhookDelivery, WebhookSubscription
 from services.gateway.schemas import DeliveryView, WebhookCreate, WebhookView
 from shared.audit import AuditRecorder
 from shared.clock import as_utc, utc_now
 from shared.db import Database
-from shared.errors import NotFound, Problem
+from shared.errors import InvalidInput, NotFound, Problem
 from shared.identity import Identity
 from shared.outbox import OutboxTables
 from shared.outbox.reading import DISPATCHER_SUBJECT, OutboxEvent
@@ -51,12 +52,16 @@ def delivery_view(delivery: WebhookDelivery) -> DeliveryView:
                         event_type=delivery.event_type, object_id=delivery.object_id, status=delivery.status,
                         attempts=delivery.attempts,
                         next_attempt_at=as_utc(delivery.next_attempt_at) if delivery.status == "pending" else None,
-                        last_status_code=delivery.last_status_code, last_error=delivery.last_error,
+                        last_result=delivery.last_result,
                         delivered_at=as_utc(delivery.delivered_at))
 
 
 async def create_subscription(session: AsyncSession, audit: AuditRecorder, actor: Identity,
-                              data: WebhookCreate) -> tuple[WebhookSubscription, str]:
+                              data: WebhookCreate, targets: WebhookTargets) -> tuple[WebhookSubscription, str]:
+    try:
+        await targets.check(data.url)
+    except TargetRefused as refused:
+        raise InvalidInput.for_field("url", f"must reach a public address: {refused}") from None
     secret = secrets.token_urlsafe(32)
     subscription = WebhookSubscription(id=uuid.uuid4().hex[:16], name=data.name, url=data.url,
                                        event_types=",".join(data.event_types), secret=secret,
@@ -100,8 +105,9 @@ def deliverable_prefix(events: list[OutboxEvent], last_seq: int, now: dt.datetim
 
 class Dispatcher:
     def __init__(self, database: Database, upstreams: Upstreams, outbox: OutboxTables | None = None, *,
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, targets: WebhookTargets | None = None) -> None:
         self._database, self._upstreams, self._outbox = database, upstreams, outbox
+        self._targets = targets or WebhookTargets()
         self._client = httpx.AsyncClient(timeout=timeout)
 
     async def run_forever(self, interval: float = 1.0) -> None:
@@ -196,19 +202,26 @@ class Dispatcher:
         headers = {"content-type": "application/json", "x-sortes-event": delivery.event_type,
                    "x-sortes-delivery": str(delivery.id),
                    "x-sortes-signature": signature(subscription.secret, int(time.time()), body)}
-        status_code, error = None, None
         try:
-            response = await self._client.post(subscription.url, content=body, headers=headers)
-            status_code = response.status_code
-        except httpx.HTTPError as failure:
-            error = type(failure).__name__
-        acknowledged = status_code is not None and 200 <= status_code < 300
+            # Sent to the address just checked (a name re-pointed since subscribing is caught here), and
+            # only the answer's class is kept: its body is never read.
+            url, host, extensions = await self._targets.pinned(subscription.url)
+            async with self._client.stream("POST", url, content=body, headers={**headers, **host},
+                                           extensions=extensions) as response:
+                result = f"{response.status_code // 100}xx"
+        except TargetRefused as refused:
+            _log.warning("webhook delivery refused", extra={"fields": {"webhook": subscription.id,
+                                                                       "reason": str(refused)}})
+            result = "refused"
+        except (httpx.HTTPError, httpx.InvalidURL, OSError):
+            result = "network error"
+        acknowledged = result == "2xx"
         attempts = delivery.attempts + 1
         backoff = min(dt.timedelta(seconds=5 * 2 ** (attempts - 1)), MAX_BACKOFF)
+        status = "delivered" if acknowledged else "refused" if result == "refused" else "pending"
         async with self._database.transaction() as session:
             await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(
-                attempts=attempts, last_status_code=status_code, last_error=error,
-                status="delivered" if acknowledged else "pending",
+                attempts=attempts, last_result=result, status=status,
                 delivered_at=utc_now() if acknowledged else None,
                 next_attempt_at=utc_now() + (dt.timedelta(0) if acknowledged else backoff)))
 

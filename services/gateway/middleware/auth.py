@@ -3,7 +3,6 @@ console's session cookie holding that token (a browser; see domain/sessions.py f
 
 from __future__ import annotations
 
-import time
 from contextvars import ContextVar
 
 from litestar import Request
@@ -21,32 +20,10 @@ from services.gateway.domain.sessions import (
     csrf_matches,
     csrf_token,
 )
-from services.gateway.domain.users import identity_for_user_token
+from services.gateway.domain.users import USER_TOKEN_PREFIX, identity_for_user_token
 from shared.db import Database
 from shared.errors import NotAuthenticated, NotPermitted
 from shared.identity import Identity
-
-
-class CallerCache:
-    """Whose token is whose, remembered for a few seconds so that a busy caller does not cost a
-    database read per request. Any change to keys or users in this process clears it; in another
-    gateway process a revocation takes effect within ``ttl_seconds``."""
-
-    def __init__(self, ttl_seconds: float = 5.0, capacity: int = 10_000) -> None:
-        self._ttl, self._capacity = ttl_seconds, capacity
-        self._entries: dict[str, tuple[float, Identity]] = {}
-
-    def get(self, digest: str) -> Identity | None:
-        entry = self._entries.get(digest)
-        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
-
-    def put(self, digest: str, identity: Identity) -> None:
-        if len(self._entries) >= self._capacity:
-            self._entries.clear()
-        self._entries[digest] = (time.monotonic() + self._ttl, identity)
-
-    def clear(self) -> None:
-        self._entries.clear()
 
 
 class CsrfTokenMissing(NotPermitted):
@@ -116,18 +93,18 @@ async def _presented_csrf_token(connection: ASGIConnection) -> str | None:
 
 
 async def _caller(connection: ASGIConnection, token: str, *, users_only: bool) -> Identity | None:
-    """The identity behind an API key or user token (only a user token when ``users_only``)."""
+    """The identity behind an API key or user token (only a user token when ``users_only``).
+
+    Read from the database on every request, never remembered: a revoked token or key, a disabled user
+    or a change of roles or unit holds from the next request on, in every gateway process."""
     state = connection.app.state
     digester: ApiKeyDigester = state.api_key_digester
-    cache: CallerCache = state.caller_cache
-    # A cookie must never pass for an API key that was cached when it came as a bearer token.
-    cache_key = ("session:" if users_only else "") + digester.digest(token)
-    identity = cache.get(cache_key)
-    if identity is None:
-        database: Database = state.database
-        async with database.reading() as session:
-            identity = None if users_only else await identity_for_key(session, digester, token)
-            identity = identity or await identity_for_user_token(session, digester, token)
-        if identity is not None:
-            cache.put(cache_key, identity)
-    return identity
+    database: Database = state.database
+    async with database.reading() as session:
+        if users_only:
+            return await identity_for_user_token(session, digester, token)
+        if token.startswith(USER_TOKEN_PREFIX):  # most likely a user's; an API key may look alike
+            return (await identity_for_user_token(session, digester, token)
+                    or await identity_for_key(session, digester, token))
+        return await identity_for_key(session, digester, token) or await identity_for_user_token(
+            session, digester, token)

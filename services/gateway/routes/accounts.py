@@ -12,6 +12,7 @@ from services.gateway.models import Unit, User
 from services.gateway.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
+    ApiKeyUpdate,
     ApiKeyView,
     SignedIn,
     SignIn,
@@ -60,7 +61,6 @@ class AccountsController(Controller):
     async def sign_out(self, request: Request, state: State) -> None:
         async with state.database.transaction() as session:
             await users.sign_out(session, state.audit, state.api_key_digester, request.user, str(request.auth))
-        state.caller_cache.clear()
 
     @get("/auth/me")
     async def me(self, request: Request) -> dict[str, object]:
@@ -96,7 +96,6 @@ class AccountsController(Controller):
                          data: JSONBody[UserUpdate]) -> UserView:
         async with state.database.transaction() as session:
             user = await users.update_user(session, state.audit, request.user, username, data)
-        state.caller_cache.clear()
         return users.user_view(user)
 
     @get("/api-keys", guards=[ADMIN_OR_AUDITOR])
@@ -119,10 +118,18 @@ class AccountsController(Controller):
             created = ApiKeyCreated(key=api_keys.api_key_view(key), value=value)
         return Response(created, status_code=201, headers={"Cache-Control": "no-store"})
 
+    @patch("/api-keys/{key_id:str}", guards=[ADMIN])
+    async def patch_api_key(self, request: Request, state: State, key_id: FromPath[str],
+                            data: JSONBody[ApiKeyUpdate]) -> ApiKeyView:
+        """Change a key's roles; its next request has the new ones."""
+        async with state.database.transaction() as session:
+            key = await api_keys.change_api_key_roles(session, state.audit, request.user, key_id,
+                                                      [role.value for role in data.roles])
+        return api_keys.api_key_view(key)
+
     @post("/api-keys/{key_id:str}/revoke", guards=[ADMIN], status_code=200)
     async def revoke_api_key(self, request: Request, state: State, key_id: FromPath[str]) -> ApiKeyView:
         async with state.database.transaction() as session:
             key = await api_keys.revoke_api_key(session, state.audit, request.user, key_id)
-        state.caller_cache.clear()
         return api_keys.api_key_view(key)
 

@@ -224,7 +224,6 @@ async def sign_out(request: Request, state: State) -> Response:
     """Revoke the session's token (the middleware has checked the form's CSRF token) and forget it."""
     async with state.database.transaction() as session:
         await users.sign_out(session, state.audit, state.api_key_digester, request.user, str(request.auth))
-    state.caller_cache.clear()
     return Redirect("/sign-in?signed_out=1", status_code=303, cookies=[cleared(SESSION_COOKIE)])
 
 

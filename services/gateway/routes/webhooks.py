@@ -25,9 +25,11 @@ class WebhooksController(Controller):
     @post("/", guards=[MANAGERS])
     async def post_webhook(self, request: Request, state: State,
                            data: JSONBody[WebhookCreate]) -> Response[WebhookCreated]:
-        """Subscribe a URL to event types; the signing secret is in this answer only."""
+        """Subscribe a URL to event types; the signing secret is in this answer only. The URL must reach a
+        public address (not loopback, link-local, private or multicast), checked again at each delivery."""
         async with state.database.transaction() as session:
-            subscription, secret = await webhooks.create_subscription(session, state.audit, request.user, data)
+            subscription, secret = await webhooks.create_subscription(session, state.audit, request.user, data,
+                                                                      state.webhook_targets)
             created = WebhookCreated(webhook=webhooks.webhook_view(subscription), secret=secret)
         return Response(created, status_code=201, headers={"Cache-Control": "no-store"})
 
@@ -45,9 +47,9 @@ class WebhooksController(Controller):
 
     @get("/{webhook_id:str}/deliveries", guards=[READERS])
     async def get_deliveries(self, state: State, webhook_id: FromPath[str],
-                             status: str | None = Parameter(default=None, pattern="^(pending|delivered)$"),
+                             status: str | None = Parameter(default=None, pattern="^(pending|delivered|refused)$"),
                              limit: int = Parameter(default=100, ge=1, le=1000)) -> list[DeliveryView]:
-        """Each delivery with its status, attempts, last answer and next attempt; newest first."""
+        """Each delivery with its status, attempts, the class of the last answer and the next attempt; newest first."""
         async with state.database.reading() as session:
             if await session.get(WebhookSubscription, webhook_id) is None:
                 raise NotFound(f"No webhook {webhook_id}.")

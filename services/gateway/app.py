@@ -47,6 +47,7 @@ from shared.db import Database
 from shared.demo import bureau_unit
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES
 from shared.identity import IdentityIssuer
+from shared.json_bodies import refuse_malformed_json
 from shared.logs import answer_errors_here, configure_logging, request_context_middleware
 from shared.nul_characters import refuse_nul_characters
 from shared.signing_keys import ensure_private_key, ensure_secret_file
@@ -107,7 +108,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
-        middleware=[request_context_middleware, PROMETHEUS.middleware, answer_errors_here],
+        middleware=[request_context_middleware, PROMETHEUS.middleware, answer_errors_here, refuse_malformed_json],
         before_send=[add_security_headers],
         # The gateway's own part; /api/openapi.json merges in the services' routes.
         openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/schema",

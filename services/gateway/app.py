@@ -23,7 +23,7 @@ from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.users import SignInPolicy
 from services.gateway.domain.webhooks import Dispatcher
 from services.gateway.middleware.auth import BearerAuthenticationMiddleware, CallerCache
-from services.gateway.middleware.idempotency import idempotency_middleware
+from services.gateway.middleware.idempotency import StoredAnswers, idempotency_middleware
 from services.gateway.middleware.metrics import PROMETHEUS, MetricsController
 from services.gateway.middleware.rate_limits import api_rate_limit, sign_in_rate_limit
 from services.gateway.middleware.security_headers import add_security_headers
@@ -43,6 +43,7 @@ from services.gateway.routes.projects import ProjectsController
 from services.gateway.routes.proxy import forward, public_ratings
 from services.gateway.routes.webhooks import WebhooksController
 from services.gateway.settings import GatewaySettings
+from shared.crypto import ensure_key_file
 from shared.db import Database
 from shared.demo import bureau_unit
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES
@@ -67,6 +68,8 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         connect_timeout=settings.connect_timeout_seconds, read_timeout=settings.read_timeout_seconds,
     )
     dispatcher = Dispatcher(database, upstreams)
+    stored_answers = StoredAnswers(ensure_key_file(settings.data_key_file),
+                                   dt.timedelta(hours=settings.idempotency_hours))
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -116,7 +119,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester,
                      "openapi": MergedOpenAPI(upstreams), "caller_cache": CallerCache(),
-                     "audit": audit, "sign_in_policy": SignInPolicy(
+                     "audit": audit, "stored_answers": stored_answers, "sign_in_policy": SignInPolicy(
                          max_failures=settings.sign_in_max_failures,
                          lockout=dt.timedelta(minutes=settings.sign_in_lockout_minutes),
                          token_lifetime=dt.timedelta(hours=settings.token_lifetime_hours))}),

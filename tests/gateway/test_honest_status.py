@@ -1,6 +1,6 @@
 """The access log and the metrics record the status the client received, also when a middleware refused
-the request (no token, no CSRF token, a reused Idempotency-Key, an empty bearer): monitoring that counts
-500s must not be woken by a caller's 401."""
+the request (no token, no session for a console page, no CSRF token, a reused Idempotency-Key, an empty
+bearer): monitoring that counts 500s must not be woken by a caller's 401."""
 
 from __future__ import annotations
 
@@ -37,16 +37,18 @@ async def test_refusals_by_middleware_are_logged_and_counted_with_the_status_sen
 
     calls = [
         ("GET", "/api/docs", {}, None),
+        ("GET", "/home/{role}", {}, None),  # a console page without a session: a redirect to sign-in
         ("POST", "/api/v1/units", {"Cookie": f"sortes_session={token}"}, {**UNIT, "name": "乙"}),
         ("POST", "/api/v1/units", reused, {**UNIT, "name": "丙"}),
         ("GET", "/api/v1/units", {"Authorization": "Bearer "}, None),
     ]
     for method, path, headers, body in calls:
-        before = {status: _requests_counted(method, path, status) for status in (401, 403, 422, 500)}
+        before = {status: _requests_counted(method, path, status) for status in (303, 401, 403, 422, 500)}
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="sortes.access"):
-            response = await gateway_client.request(method, path, headers=headers, json=body)
-        assert response.status_code in (401, 403, 422), (path, response.status_code)
+            response = await gateway_client.request(method, path.replace("{role}", "bureau_admin"), headers=headers,
+                                                    json=body, follow_redirects=False)
+        assert response.status_code in (303, 401, 403, 422), (path, response.status_code)
         logged = [record.fields for record in caplog.records if record.name == "sortes.access"]
         assert [entry["status"] for entry in logged] == [response.status_code], (path, logged)
         after = {status: _requests_counted(method, path, status) for status in before}

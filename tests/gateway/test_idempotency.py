@@ -5,6 +5,8 @@ and unit it was given to."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 from sqlalchemy import select, update
 
@@ -71,14 +73,16 @@ async def _records(gateway_client) -> list[IdempotencyRecord]:
 
 
 async def test_the_stored_answer_is_sealed(gateway_client) -> None:
-    headers = {**ADMIN, "Idempotency-Key": "sealed-unit"}
-    first = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
+    headers = {**ADMIN, "Idempotency-Key": "sealed-unit", "Content-Type": "application/json"}
+    body = json.dumps(UNIT, ensure_ascii=False).encode()
+    first = await gateway_client.post("/api/v1/units", content=body, headers=headers)
     assert first.status_code == 201
     [record] = await _records(gateway_client)
+    assert record.request_digest != hashlib.sha256(b"/api/v1/units\n" + body).hexdigest()  # keyed: not guessable
     assert record.body is not None and record.body.startswith(b"v1.")
     for value in (UNIT["name"], UNIT["uscc"]):
         assert value.encode() not in record.body and value.encode("unicode_escape") not in record.body
-    again = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
+    again = await gateway_client.post("/api/v1/units", content=body, headers=headers)
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
 
 

@@ -8,7 +8,8 @@ retry.
 
 A stored answer is no side channel:
 
-- It is sealed with the gateway's data key (AES-256-GCM, :mod:`shared.crypto`), bound to its caller and
+- The request is remembered by a keyed digest (HMAC), never its body.
+- The answer is sealed with the gateway's data key (AES-256-GCM, :mod:`shared.crypto`), bound to its caller and
   key, together with the roles and unit the caller had when it was given. A reveal's answer holds the
   sealed list's names and phones; storing a digest and reading the answer again instead would mean
   running a POST twice, which is what the key is there to prevent, so the answer itself is kept, unreadable
@@ -33,6 +34,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from services.gateway.domain.api_keys import ApiKeyDigester
 from services.gateway.models import IdempotencyRecord
 from shared.clock import utc_now
 from shared.crypto import DecryptionError, KeyRing
@@ -99,6 +101,14 @@ class StoredAnswers:
             await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < self.cutoff()))
 
 
+def _request_digest(scope: Scope, body: bytes) -> str:
+    """Keyed, so that a body with little in it (a phone number alone) cannot be found from its digest
+    by trying every value."""
+    digester: ApiKeyDigester = scope["app"].state.api_key_digester
+    plain = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
+    return digester.digest(f"sortes idempotency request\n{plain}")
+
+
 def _context(subject: str, key: str) -> str:
     return f"gateway.idempotency:{subject}:{key}"
 
@@ -131,7 +141,7 @@ async def _handle(app: ASGIApp, scope: Scope, receive: Receive, send: Send, key:
         raise InvalidInput.for_field("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters", "header")
     body = await _read_body(receive)
     identity: Identity = scope["user"]
-    digest = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
+    digest = _request_digest(scope, body)
     database: Database = scope["app"].state.database
     answers: StoredAnswers = scope["app"].state.stored_answers
     await answers.purge_now_and_then(database)

@@ -30,7 +30,7 @@ _PARAMETER = re.compile(r"\{[^}]+\}")
 def operations(system: LocalSystem, admin: dict[str, str]) -> list[tuple[str, str, str]]:
     """(method, path with its parameters filled, where it is served) of every documented operation."""
     merged = httpx.get(system.url() + "/api/openapi.json", headers=admin, timeout=30).json()
-    own = httpx.get(system.url() + "/api/schema/openapi.json", timeout=30).json()["paths"]
+    own = httpx.get(system.url() + "/api/schema/openapi.json", headers=admin, timeout=30).json()["paths"]
     found = []
     for path, item in merged["paths"].items():
         served_by = "gateway" if path in own else service_for(path.removeprefix("/api/v1")) or "gateway"

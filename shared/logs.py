@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any
 
+from litestar.middleware._internal.exceptions.middleware import ExceptionHandlerMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -108,3 +109,16 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             request_id_var.reset(token)
 
     return middleware
+
+
+def answer_errors_here(app: ASGIApp) -> ASGIApp:
+    """Turn an exception raised further in (an authentication, CSRF, rate-limit or idempotency middleware
+    refusing the request) into its problem+json answer at this point of the stack.
+
+    Litestar renders such an exception in the handler it wraps around the whole middleware stack, that
+    is outside the access log and the metrics: both saw no answer and wrote 500 for what the client
+    received as 401, 403 or 422. Placed right inside them, this renders it with the same exception
+    handlers (the app's and the route's) before they record the status. Litestar exposes no public
+    name for that handler; this is the one it wraps every route in.
+    """
+    return ExceptionHandlerMiddleware(app=app, debug=None)

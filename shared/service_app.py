@@ -28,7 +28,8 @@ from shared.audit.routes import get_audit, get_audit_verification
 from shared.db import Database
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES, ServiceUnavailable
 from shared.identity import OPEN_PATHS, AssertionAuthenticationMiddleware, IdentityVerifier
-from shared.logs import configure_logging, request_context_middleware
+from shared.json_bodies import refuse_malformed_json
+from shared.logs import answer_errors_here, configure_logging, request_context_middleware
 from shared.nul_characters import refuse_nul_characters
 from shared.openapi import ProblemDeclaringJsonPlugin
 from shared.outbox import OutboxTables
@@ -99,7 +100,7 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
-        middleware=[request_context_middleware, auth],
+        middleware=[request_context_middleware, answer_errors_here, refuse_malformed_json, auth],
         openapi_config=OpenAPIConfig(title=title, version="1", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin(), ProblemDeclaringJsonPlugin()]),
         state=State({"database": database, "identity_verifier": verifier, "audit": audit, "outbox": outbox,

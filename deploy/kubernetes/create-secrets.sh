@@ -25,7 +25,7 @@ add() {  # add ARRAY FILE…: --from-file arguments for files of $keys, each of 
     done
 }
 
-add gateway identity.pem api-key-secret gateway-audit-digest gateway-audit.pem
+add gateway identity.pem api-key-secret gateway-data-keys gateway-audit-digest gateway-audit.pem
 add experts identity.pub experts-draw.pem draw-key-set.json experts-data-keys experts-blind-index \
     experts-audit-digest experts-audit.pem
 # Retired draw-signing keys (experts-draw-<key id>.pem) still reveal the draws committed under them.

@@ -24,7 +24,7 @@ from services.gateway.domain.users import SignInPolicy
 from services.gateway.domain.webhook_targets import WebhookTargets
 from services.gateway.domain.webhooks import Dispatcher
 from services.gateway.middleware.auth import BearerAuthenticationMiddleware
-from services.gateway.middleware.idempotency import idempotency_middleware
+from services.gateway.middleware.idempotency import StoredAnswers, idempotency_middleware
 from services.gateway.middleware.metrics import PROMETHEUS, MetricsController
 from services.gateway.middleware.proxies import trusted_networks, trusted_proxies
 from services.gateway.middleware.rate_limits import api_rate_limit, sign_in_rate_limit
@@ -46,11 +46,13 @@ from services.gateway.routes.proxy import forward, public_ratings
 from services.gateway.routes.webhooks import WebhooksController
 from services.gateway.settings import GatewaySettings
 from shared.audit.recorder import checkpoint_periodically, take_row_baseline
+from shared.crypto import ensure_key_file
 from shared.db import Database
 from shared.demo import bureau_unit
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES
 from shared.identity import IdentityIssuer
-from shared.logs import configure_logging, request_context_middleware
+from shared.json_bodies import refuse_malformed_json
+from shared.logs import answer_errors_here, configure_logging, request_context_middleware
 from shared.nul_characters import refuse_nul_characters
 from shared.signing_keys import ensure_private_key, ensure_secret_file
 
@@ -72,6 +74,8 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     webhook_targets = WebhookTargets(allow_private=settings.webhook_allow_private)
     dispatcher = Dispatcher(database, upstreams, OUTBOX, targets=webhook_targets)
     proxies = trusted_networks(settings.trusted_proxies)
+    stored_answers = StoredAnswers(ensure_key_file(settings.data_key_file),
+                                   dt.timedelta(hours=settings.idempotency_hours))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -117,7 +121,8 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
         # The client's own address first (middleware/proxies.py), before anything reads or logs it.
-        middleware=[trusted_proxies(proxies), request_context_middleware, PROMETHEUS.middleware],
+        middleware=[trusted_proxies(proxies), request_context_middleware, PROMETHEUS.middleware, answer_errors_here,
+                    refuse_malformed_json],
         before_send=[add_security_headers],
         # The gateway's own part; /api/openapi.json merges in the services' routes.
         openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/schema",
@@ -125,7 +130,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester,
                      "openapi": MergedOpenAPI(upstreams), "webhook_targets": webhook_targets,
-                     "audit": audit, "sign_in_policy": SignInPolicy(
+                     "audit": audit, "stored_answers": stored_answers, "sign_in_policy": SignInPolicy(
                          max_failures=settings.sign_in_max_failures,
                          lockout=dt.timedelta(minutes=settings.sign_in_lockout_minutes),
                          token_lifetime=dt.timedelta(hours=settings.token_lifetime_hours))}),

@@ -17,6 +17,10 @@ class GatewaySettings:
     identity_key_file: Path  # Ed25519 private key that signs identity assertions
     api_key_secret_file: Path  # key of the HMAC that API keys are stored under
     admin_api_key: str | None = None
+    # AES-256-GCM keys sealing the answers kept for Idempotency-Key (they can hold a panel's names and phones)
+    data_key_file: Path = field(default_factory=lambda: Path(env_str(
+        "SORTES_GATEWAY_DATA_KEY_FILE", str(data_dir() / "keys" / "gateway-data-keys"))))
+    idempotency_hours: int = 24  # how long an Idempotency-Key's answer is kept and given again
     audit: AuditSettings = field(default_factory=lambda: AuditSettings.from_env("gateway"))
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 10.0
@@ -52,5 +56,6 @@ class GatewaySettings:
             token_lifetime_hours=env_int("SORTES_GATEWAY_TOKEN_LIFETIME_HOURS", 8),
             trusted_proxies=tuple(env_list("SORTES_TRUSTED_PROXIES", [])),
             webhook_allow_private=env_bool("SORTES_WEBHOOK_ALLOW_PRIVATE", False),
+            idempotency_hours=env_int("SORTES_GATEWAY_IDEMPOTENCY_HOURS", 24),
             log_level=env_str("SORTES_LOG_LEVEL", "INFO"),
         )

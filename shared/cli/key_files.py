@@ -43,6 +43,8 @@ def key_files() -> list[KeyFile]:
                 gateway.identity_key_file, ensure_private_key),
         KeyFile("gateway", "API key digest secret (HMAC)", "SORTES_GATEWAY_API_KEY_SECRET_FILE",
                 gateway.api_key_secret_file, ensure_secret_file),
+        KeyFile("gateway", "stored answers' data keys (AES-256-GCM)", "SORTES_GATEWAY_DATA_KEY_FILE",
+                gateway.data_key_file, ensure_key_file),
         KeyFile("experts", "draw-signing key (Ed25519)", "SORTES_EXPERTS_DRAW_KEY_FILE", experts.draw_key_file,
                 lambda path: load_draw_keys(path, experts.draw_key_set_file)),
         KeyFile("experts", "published draw key set (public)", "SORTES_EXPERTS_DRAW_KEY_SET_FILE",

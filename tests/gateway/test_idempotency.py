@@ -1,8 +1,19 @@
-"""POSTs with an Idempotency-Key: a repeat gets the first answer; another body with the key gets 422."""
+"""POSTs with an Idempotency-Key: a repeat gets the first answer; another body with the key gets 422.
+The stored answer is sealed, expires, and is given again only to a caller who still holds the roles
+and unit it was given to."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+
+from sqlalchemy import select, update
+
+from services.gateway.models import IdempotencyRecord
+from shared.clock import utc_now
 from tests.conftest import ADMIN_API_KEY
+from tests.experts.helpers import direct_database
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
 UNIT = {"uscc": "113303268310770367", "name": "平阳县教育局"}
@@ -37,6 +48,7 @@ async def test_an_error_answer_is_replayed_too(gateway_client) -> None:
     again = await gateway_client.post("/api/v1/units", json=bad, headers=headers)
     assert first.status_code == again.status_code == 422
     assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
 
 
 async def test_an_oversized_key_is_a_field_error(gateway_client) -> None:
@@ -53,3 +65,81 @@ async def test_keys_belong_to_their_caller(gateway_client) -> None:
     second_unit = {"uscc": "11330326420147886F", "name": "平阳县卫生健康局"}
     response = await gateway_client.post("/api/v1/units", json=second_unit, headers=other)
     assert response.status_code == 201 and "idempotent-replayed" not in response.headers
+
+
+async def _records(gateway_client) -> list[IdempotencyRecord]:
+    async with direct_database(gateway_client) as database, database.reading() as session:
+        return list((await session.execute(select(IdempotencyRecord))).scalars())
+
+
+async def test_the_stored_answer_is_sealed(gateway_client) -> None:
+    headers = {**ADMIN, "Idempotency-Key": "sealed-unit", "Content-Type": "application/json"}
+    body = json.dumps(UNIT, ensure_ascii=False).encode()
+    first = await gateway_client.post("/api/v1/units", content=body, headers=headers)
+    assert first.status_code == 201
+    [record] = await _records(gateway_client)
+    assert record.request_digest != hashlib.sha256(b"/api/v1/units\n" + body).hexdigest()  # keyed: not guessable
+    assert record.body is not None and record.body.startswith(b"v1.")
+    for value in (UNIT["name"], UNIT["uscc"]):
+        assert value.encode() not in record.body and value.encode("unicode_escape") not in record.body
+    again = await gateway_client.post("/api/v1/units", content=body, headers=headers)
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+
+
+async def _age(gateway_client, key: str, hours: float) -> None:
+    async with direct_database(gateway_client) as database, database.transaction() as session:
+        await session.execute(update(IdempotencyRecord).where(IdempotencyRecord.key == key).values(
+            created_at=utc_now() - dt.timedelta(hours=hours)))
+
+
+async def test_an_expired_answer_is_not_given_again_and_is_purged(gateway_client) -> None:
+    headers = {**ADMIN, "Idempotency-Key": "expiring"}
+    assert (await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)).status_code == 201
+    other = {"uscc": "11330326420147886F", "name": "平阳县卫生健康局"}
+    assert (await gateway_client.post("/api/v1/units", json=other,
+                                      headers={**ADMIN, "Idempotency-Key": "expired-other"})).status_code == 201
+    await _age(gateway_client, "expiring", 23.5)
+    kept = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
+    assert kept.status_code == 201 and kept.headers["idempotent-replayed"] == "true"  # within 24 h
+
+    await _age(gateway_client, "expiring", 24.5)
+    await _age(gateway_client, "expired-other", 24.5)
+    again = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
+    assert again.status_code == 409, again.text  # run again: the unit exists, the old answer is not replayed
+    assert "idempotent-replayed" not in again.headers
+    async with direct_database(gateway_client) as database:
+        await gateway_client.app.state.stored_answers.purge(database)
+    assert [record.key for record in await _records(gateway_client)] == ["expiring"]  # the new one
+
+
+async def _signed_in_admin(gateway_client, username: str) -> dict[str, str]:
+    signed_in = await gateway_client.post("/api/v1/auth/sign-in",
+                                          json={"username": username, "password": "Replay-Password-2026!"})
+    assert signed_in.status_code == 200, signed_in.text
+    return {"Authorization": f"Bearer {signed_in.json()['token']}"}
+
+
+async def test_a_caller_who_lost_the_role_or_unit_does_not_get_the_stored_answer(gateway_client) -> None:
+    assert (await gateway_client.post("/api/v1/units", json=UNIT, headers=ADMIN)).status_code == 201
+    other_unit = {"uscc": "11330326420147886F", "name": "平阳县卫生健康局"}
+    assert (await gateway_client.post("/api/v1/units", json=other_unit, headers=ADMIN)).status_code == 201
+    for username, change in (("replay-roles", {"roles": ["auditor"]}),
+                             ("replay-unit", {"unit_uscc": other_unit["uscc"]})):
+        created = await gateway_client.post("/api/v1/users", headers=ADMIN, json={
+            "username": username, "display_name": "管理员", "unit_uscc": UNIT["uscc"],
+            "roles": ["bureau_admin", "auditor"], "password": "Replay-Password-2026!"})
+        assert created.status_code == 201, created.text
+        key = {"Idempotency-Key": f"{username}-key"}
+        ask = {"name": f"{username}-key", "roles": ["auditor"], "unit_uscc": UNIT["uscc"]}
+        caller = await _signed_in_admin(gateway_client, username)
+        first = await gateway_client.post("/api/v1/api-keys", json=ask, headers={**caller, **key})
+        assert first.status_code == 201, first.text
+        secret = first.json()["value"]
+
+        changed = await gateway_client.patch(f"/api/v1/users/{username}", json=change, headers=ADMIN)
+        assert changed.status_code == 200, changed.text
+        caller = await _signed_in_admin(gateway_client, username)  # the same person, as they are now
+        again = await gateway_client.post("/api/v1/api-keys", json=ask, headers={**caller, **key})
+        assert again.status_code == 403, again.text
+        assert again.json()["type"] == "/problems/idempotency-replay-refused"
+        assert "idempotent-replayed" not in again.headers and secret not in again.text

@@ -48,14 +48,15 @@ def test_init_creates_every_key_file_once(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("SORTES_DATA_DIR", str(tmp_path))
     assert main(["keys", "init"]) == 0
     first = capsys.readouterr().out
-    assert first.count(" created ") == 14 and " kept " not in first
+    assert first.count(" created ") == 15 and " kept " not in first
     files = {path.name: path.read_bytes() for path in (tmp_path / "keys").iterdir()}
     public = {"draw-key-set.json", "identity.pub"}
-    assert set(files) >= {"identity.pem", "experts-draw.pem", "vendors-data-keys", "gateway-audit.pem", *public}
+    assert set(files) >= {"identity.pem", "experts-draw.pem", "vendors-data-keys", "gateway-data-keys",
+                          "gateway-audit.pem", *public}
     assert all(oct((tmp_path / "keys" / name).stat().st_mode & 0o777) == "0o600" for name in set(files) - public)
 
     assert main(["keys", "init"]) == 0
-    assert capsys.readouterr().out.count(" kept ") == 14
+    assert capsys.readouterr().out.count(" kept ") == 15
     assert {path.name: path.read_bytes() for path in (tmp_path / "keys").iterdir()} == files
 
 

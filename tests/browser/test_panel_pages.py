@@ -12,7 +12,7 @@ import datetime as dt
 import random
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from typing import Any
@@ -140,15 +140,23 @@ def panel_by_api(console: Console, scene: Scene, project: str, field: str, day: 
     return draw_id
 
 
-def the_meeting_took_place(console: Console, draw_id: str) -> None:
+def the_meeting_took_place(console: Console, draw_id: str) -> Callable[[], None]:
     """Evaluations come after the meeting, which no API may move into the past and no test can wait
     for: the panel's day is set to yesterday in the experts service's own database, as the calendar
-    would have turned."""
+    would have turned. That is an edit behind the audit log, which `sortes audit verify` rightly names
+    (later tests verify this shared system's chains): the test puts the day back with what this returns."""
     yesterday = (beijing_today() - dt.timedelta(days=1)).isoformat()
-    with closing(sqlite3.connect(console.system.data_dir / "experts.db", timeout=30)) as database, database:
-        changed = database.execute("UPDATE panels SET meeting_on = ? WHERE id = (SELECT panel_id FROM draws "
-                                   "WHERE id = ?)", (yesterday, draw_id)).rowcount
-    assert changed == 1
+    panel = "(SELECT panel_id FROM draws WHERE id = ?)"
+
+    def set_day(day: str) -> None:
+        with closing(sqlite3.connect(console.system.data_dir / "experts.db", timeout=30)) as database, database:
+            changed = database.execute(f"UPDATE panels SET meeting_on = ? WHERE id = {panel}", (day, draw_id)).rowcount
+        assert changed == 1
+
+    with closing(sqlite3.connect(console.system.data_dir / "experts.db", timeout=30)) as database:
+        [(planned,)] = database.execute(f"SELECT meeting_on FROM panels WHERE id = {panel}", (draw_id,)).fetchall()
+    set_day(yesterday)
+    return lambda: set_day(planned)
 
 
 def watch_policy_violations(page: Any) -> list[str]:
@@ -277,7 +285,7 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     assert direct.status == 200 and direct.headers["content-type"].startswith("text/html")
 
     # After the meeting: the to-do list asks for the evaluation, the call sheet takes it.
-    the_meeting_took_place(console, draw_id)
+    put_the_day_back = the_meeting_took_place(console, draw_id)
     await page.goto("/")
     due = page.locator(f'#todo-list tr[data-kind="evaluations_due"]:has(a[href="/draws/{draw_id}/calls"])')
     assert await due.locator("td").nth(2).inner_text() == "待评价"
@@ -301,6 +309,7 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     await page.goto("/")
     assert await page.locator(f'#todo tr:has(a[href="/draws/{draw_id}/calls"])').count() == 0
     assert violations == []
+    put_the_day_back()
 
 
 async def test_a_refused_request_names_each_field_in_chinese(page: Any, console: Console, scene: Scene,
@@ -562,6 +571,8 @@ async def test_a_panel_cancelled_after_its_reveal_is_asked_again_only_by_naming_
         chain = auditor.locator("#stats-replacements tbody tr", has=auditor.locator(f'a[href="/draws/{second_id}"]'))
         assert draw_id[:8] in await chain.inner_text() and "结果不理想" in await chain.inner_text()
         await screenshot(auditor, "audit-statistics-cancels")
+
+
 async def test_an_auditor_reads_a_sealed_draw_page_without_a_member_until_the_meeting_is_over(
         page: Any, console: Console, scene: Scene) -> None:
     project = scene.project(console, "L")
@@ -573,7 +584,8 @@ async def test_an_auditor_reads_a_sealed_draw_page_without_a_member_until_the_me
     assert await page.inner_text("#result-sealed") == "已揭示。专家名单保密，会议结束后公开。"
     assert await page.locator("#result-table").count() == 0
     assert [code for code in drawn if code in await page.content()] == []
-    the_meeting_took_place(console, draw_id)
+    put_the_day_back = the_meeting_took_place(console, draw_id)
     await page.goto(f"/draws/{draw_id}")
     assert await page.locator("#result-sealed").count() == 0
     assert result["primaries"][0] in await page.inner_text(f'#result-table tr[data-field="{scene.draw_field}"]')
+    put_the_day_back()

@@ -479,17 +479,22 @@ async def test_a_vendor_sees_only_its_own_ratings(page: Any, console: Console, p
 
 async def test_a_bidder_for_construction_who_bids_for_design_is_flagged_in_the_readers_language(
         page: Any, console: Console, project: dict[str, str], screenshot: Any) -> None:
-    """Art. 29 read the other way: the builder bid for the construction lot, now it bids for the design
+    """Art. 29 read the other way: a vendor bid for the construction lot, now it bids for the design
     lot. The verdict says why in Chinese, or in English on an English page; never both."""
     officer = {"Authorization": f"Bearer {project['officer_token']}"}
+    # Not the project's builder: it also holds the construction contract, which the verdict would name instead.
+    bidder = make_uscc("91330326")
+    admin = {"Authorization": f"Bearer {console.system.admin_api_key}"}
+    _ok(httpx.post(console.url + "/api/v1/vendors", headers=admin, timeout=30,
+                   json={"uscc": bidder, "name": f"平阳县投标科技{project['tag']}有限公司"}))
     _ok(httpx.post(f"{console.url}/api/v1/projects/{project['code']}/lots/L2/conflict-checks", headers=officer,
-                   json={"bidders": [project["builder"]]}, timeout=30))
+                   json={"bidders": [bidder]}, timeout=30))
     await enter_as(page, console, project, "officer")
     await page.goto(f"/procurement/projects/{project['code']}/lots/L1/conflict-check")
-    await page.fill("#bidders", project["builder"])
+    await page.fill("#bidders", bidder)
     async with page.expect_navigation(url="**/procurement/conflict-checks/**"):
         await page.click("#run-check")
-    row = page.locator(f'#verdicts tr[data-uscc="{project["builder"]}"]')
+    row = page.locator(f'#verdicts tr[data-uscc="{bidder}"]')
     assert await row.get_attribute("data-verdict") == "flagged"
     assert await row.locator(".verdict").inner_text() == "关注"
     assert await row.locator(".reason-text").all_inner_texts() == [
@@ -501,9 +506,11 @@ async def test_a_bidder_for_construction_who_bids_for_design_is_flagged_in_the_r
         "Took part in the project's other procurement (bidder for lot L2): providing overall design services "
         "would oversee its own work"]
     await page.goto(f"/procurement/projects/{project['code']}/barred-list?lang=zh")
-    entry = page.locator(f'#barred tr[data-uscc="{project["builder"]}"][data-lot="L1"]')
+    entry = page.locator(f'#barred tr[data-uscc="{bidder}"][data-lot="L1"]')
     assert await entry.get_attribute("data-reason") == "other_procurement"
     assert await entry.locator(".verdict").inner_text() == "关注"
+
+
 async def test_a_vendor_under_an_active_exclusion_shows_as_debarred_and_a_void_engagement_as_void(
         page: Any, console: Console, project: dict[str, str], screenshot: Any) -> None:
     admin = {"Authorization": f"Bearer {console.system.admin_api_key}"}

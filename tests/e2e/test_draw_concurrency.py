@@ -140,7 +140,7 @@ def test_a_process_killed_between_commit_and_reveal_loses_nothing(two_experts: L
     assert revealed.status_code == 200, revealed.text
     assert revealed.json()["commitment"] == draw["commitment"]
     record = httpx.get(f"{url}/api/v1/draws/{draw['id']}/record", headers=caller.organiser, timeout=30).json()
-    keys = httpx.get(f"{url}/.well-known/sortes-keys", timeout=30).json()
+    keys = httpx.get(f"{url}/.well-known/sortes-keys", headers=caller.organiser, timeout=30).json()
     assert verify_record(record, KeySet.from_json(keys)).ok
     log = (two_experts.log_dir / "experts.log").read_text(encoding="utf-8", errors="replace")  # type: ignore[operator]
     assert record["secret"] not in log

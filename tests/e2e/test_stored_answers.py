@@ -96,7 +96,8 @@ def test_a_revealed_list_is_kept_sealed_and_not_given_to_a_former_supervisor(loc
         "halves": ["afternoon"], "seats": [{"field": FIELD, "count": 2}], "reserves": 1,
         "supervisor": supervisor_name})
     assert committed.status_code == 201, committed.text
-    reveal = (f"/api/v1/draws/{committed.json()['id']}/reveal", {"witness": "现场监督 5521"})
+    reveal = (f"/api/v1/draws/{committed.json()['id']}/reveal",
+              {"witness": "现场监督 5521", "confirmed_avoidances": []})
     key = {"Idempotency-Key": f"reveal-{tag}"}
 
     revealed = call(local_system, "POST", reveal[0], {**supervisor, **key}, json=reveal[1])

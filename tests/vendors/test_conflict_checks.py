@@ -153,6 +153,8 @@ async def test_procurement_officers_act_only_on_their_own_units_projects(api: Ve
     (["91330326MA2CT8U6X1"], "bidders[0]"),
     ([], "bidders"),
 ])
+
+
 async def test_bad_bidder_lists_are_refused_and_nothing_is_stored(api: VendorsApi, bidders: list[str],
                                                                    field: str) -> None:
     project = await api.project()
@@ -180,6 +182,8 @@ async def test_a_bidder_listed_twice_and_an_unknown_lot(api: VendorsApi) -> None
     ({"amount_fen": 1.5}, "amount_fen"),
     ({"role": "catering"}, "role"),
 ])
+
+
 async def test_bad_engagements_name_the_field(api: VendorsApi, changes: dict[str, object], field: str) -> None:
     project = await api.project()
     vendor = await api.vendor()

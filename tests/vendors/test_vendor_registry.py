@@ -206,7 +206,10 @@ async def test_a_void_engagement_stays_readable_and_counts_in_no_check(api: Vend
 
     assert api.verdicts(await api.check(project, "L2", [designer]))[designer]["verdict"] == "allowed"
     barred = (await api.client.get(f"/api/v1/projects/{project}/barred-list", headers=api.admin)).json()
-    assert barred["entries"] == []
+    # The void design engagement bars nothing; what remains is Art. 29 read the other way: the check just
+    # allowed the vendor as a bidder for L2, so it may not now oversee that work (design L1, supervision L3).
+    assert [(e["lot_code"], e["reason"], e["params"]["roles"], e["params"]["bid_lots"]) for e in barred["entries"]] == [
+        ("L1", "other_procurement", [], ["L2"]), ("L3", "other_procurement", [], ["L2"])]
     involved = (await api.client.get(f"/api/v1/projects/{project}/involved-vendors", headers=api.admin)).json()
     assert designer not in [item["uscc"] for item in involved if "engaged as overall_design" in item["reasons"]]
     again = await api.client.post(f"{ENGAGEMENTS}/{recorded['id']}/void", headers=api.admin, json={"reason": "再次"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
@@ -10,8 +11,10 @@ import openpyxl
 import pytest
 
 from services.vendors.domain.spreadsheets import COLUMNS, EXPORT_COLUMNS, MASKED_ID_HEADER
+from shared.clock import beijing_today
 from tests.support.sheets import csv_sheet, xlsx_sheet
 from tests.vendors.conftest import VendorsApi, valid_id_number
+from tests.vendors.test_exclusions import exclusion
 
 HEADERS = list(COLUMNS.values())
 
@@ -159,6 +162,10 @@ async def test_exports_stream_the_registry_masked_and_import_back_unchanged(api:
                                             {"name": "CS2", "certificate_number": "CS2-9"}])
     await api.client.patch(f"/api/v1/vendors/{uscc}", json={"name": "浙江新名有限公司"}, headers=api.admin)
     plain = await api.vendor(name="浙江简单有限公司")
+    until = beijing_today() + dt.timedelta(days=100)
+    debarred = await api.client.post("/api/v1/exclusions", headers=api.admin,
+                                     json=exclusion(plain, beijing_today() - dt.timedelta(days=1), until))
+    assert debarred.status_code == 201, debarred.text
 
     as_csv = await api.client.get("/api/v1/vendors/export", params={"format": "csv"}, headers=api.admin)
     assert as_csv.status_code == 200 and as_csv.headers["content-type"] == "text/csv; charset=utf-8"
@@ -173,6 +180,8 @@ async def test_exports_stream_the_registry_masked_and_import_back_unchanged(api:
     assert (exported["资质名称"], exported["资质证书编号"], exported["资质有效期至"], exported["曾用名"]) == (
         "ISO 9001；CS2", "Q-1；CS2-9", "2027-06-30；", "浙江旧名有限公司")
     assert id_number not in as_csv.text
+    # A vendor under an active exclusion shows as such here too, as in every listing.
+    assert (exported["禁止参加政府采购"], by_uscc[plain]["禁止参加政府采购"]) == ("否", f"是（至 {until.isoformat()}）")
 
     as_xlsx = await api.client.get("/api/v1/vendors/export", headers=api.admin)
     assert as_xlsx.status_code == 200

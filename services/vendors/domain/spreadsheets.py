@@ -22,8 +22,11 @@ from sqlalchemy.orm import selectinload
 
 from services.vendors.domain.personal_data import IdNumberVault
 from services.vendors.domain.vendors import (
+    NOT_EXCLUDED,
+    Excluded,
     apply_patch,
     check_vendor,
+    exclusion_states,
     new_vendor_columns,
     new_vendor_content,
     planned_changes,
@@ -57,7 +60,7 @@ _STATUS_CODES = {**{name: code for code, name in STATUS_NAMES.items()}, **{code:
 # Not the import's ID-number header: a masked value must never be read back as a new ID number.
 MASKED_ID_HEADER = "法定代表人身份证号（已脱敏）"
 EXPORT_COLUMNS = [*(COLUMNS[key] if key != "legal_representative.id_number" else MASKED_ID_HEADER
-                    for key in COLUMNS), "曾用名", "更新时间"]
+                    for key in COLUMNS), "曾用名", "更新时间", "禁止参加政府采购"]
 _ITEM_SEPARATORS = re.compile(r"[;；\n]")
 _MSGSPEC_PATH = re.compile(r"at `\$\.([\w.\[\]]+)`")
 _INDEX = re.compile(r"\[\d+\]")
@@ -281,12 +284,21 @@ async def export_rows(session: AsyncSession, vault: IdNumberVault, batch: int = 
             .options(selectinload(Vendor.aliases), selectinload(Vendor.qualifications)))).scalars().all()
         if not vendors:
             return
+        excluded = await exclusion_states(session, [vendor.uscc for vendor in vendors])
         for vendor in vendors:
-            yield _export_row(vendor, vault)
+            yield _export_row(vendor, vault, excluded.get(vendor.uscc, NOT_EXCLUDED))
         last = vendors[-1].uscc
 
 
-def _export_row(vendor: Vendor, vault: IdNumberVault) -> list[str]:
+def _exclusion_cell(excluded: Excluded) -> str:
+    """Whether the exclusion register bars the vendor today (Beijing date), as every vendor listing says."""
+    active, until = excluded
+    if not active:
+        return "否"
+    return f"是（至 {until.isoformat()}）" if until is not None else "是（至解除）"
+
+
+def _export_row(vendor: Vendor, vault: IdNumberVault, excluded: Excluded) -> list[str]:
     token = vendor.legal_representative_id_token
     qualifications = vendor.qualifications
     return [vendor.uscc, vendor.name, STATUS_NAMES[vendor.status], vendor.legal_representative_name or "",
@@ -294,4 +306,5 @@ def _export_row(vendor: Vendor, vault: IdNumberVault) -> list[str]:
             "；".join(q.name for q in qualifications), "；".join(q.certificate_number for q in qualifications),
             "；".join(q.valid_until.isoformat() if q.valid_until else "" for q in qualifications)
             if any(q.valid_until for q in qualifications) else "",
-            "；".join(alias.name for alias in vendor.aliases), as_utc(vendor.updated_at).isoformat()]
+            "；".join(alias.name for alias in vendor.aliases), as_utc(vendor.updated_at).isoformat(),
+            _exclusion_cell(excluded)]

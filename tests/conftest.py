@@ -104,8 +104,14 @@ ADMIN_API_KEY = "sortes_test-admin-key-0123456789abcdefghijklmnop"
 
 
 @pytest.fixture
-async def gateway_client(test_databases: TestDatabases, backend: str,
-                         tmp_path: Path) -> AsyncIterator[AsyncTestClient[Litestar]]:
+def gateway_overrides() -> dict[str, object]:
+    """Settings a test module changes in ``gateway_client`` (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
+async def gateway_client(test_databases: TestDatabases, backend: str, tmp_path: Path,
+                         gateway_overrides: dict[str, object]) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The gateway alone, on its own database; its upstream services point at closed ports."""
     from services.gateway.app import create_app
     from services.gateway.settings import GatewaySettings
@@ -116,7 +122,7 @@ async def gateway_client(test_databases: TestDatabases, backend: str,
         database_url=url, experts_urls=[f"http://127.0.0.1:{free_port()}"],
         vendors_urls=[f"http://127.0.0.1:{free_port()}"], identity_key_file=tmp_path / "identity.pem",
         api_key_secret_file=tmp_path / "api-key-secret", admin_api_key=ADMIN_API_KEY, sign_in_max_failures=3,
-        rate_limit_per_minute=40, sign_in_rate_limit_per_minute=12)
+        rate_limit_per_minute=40, sign_in_rate_limit_per_minute=12, **gateway_overrides)  # type: ignore[arg-type]
     async with AsyncTestClient(create_app(settings)) as client:
         yield client
 

@@ -23,6 +23,14 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
 NAME = "lifecycle.sortes.test"  # .test never resolves; each test's resolver says where it points
 
 
+@pytest.fixture
+def gateway_overrides() -> dict[str, object]:
+    """The app's own dispatcher stays asleep after its first round, so only the test's delivers, with
+    the test's resolver (otherwise it could take the due delivery first and meet a name that resolves
+    nowhere)."""
+    return {"webhook_interval_seconds": 3600.0}
+
+
 async def subscribe(client, url: str):  # type: ignore[no-untyped-def]
     return await client.post("/api/v1/webhooks", headers=ADMIN, json={
         "name": "项目全生命周期管理系统", "url": url, "event_types": ["draw.committed"]})

@@ -17,34 +17,34 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
-from services.gateway.domain.api_keys import ApiKeyDigester, ensure_admin_key
-from services.gateway.domain.openapi import MergedOpenAPI
-from services.gateway.domain.upstream import Upstreams
-from services.gateway.domain.users import SignInPolicy
-from services.gateway.domain.webhook_targets import WebhookTargets
-from services.gateway.domain.webhooks import Dispatcher
-from services.gateway.middleware.auth import BearerAuthenticationMiddleware
-from services.gateway.middleware.idempotency import StoredAnswers, idempotency_middleware
-from services.gateway.middleware.metrics import PROMETHEUS, MetricsController
-from services.gateway.middleware.proxies import trusted_networks, trusted_proxies
-from services.gateway.middleware.rate_limits import api_rate_limit, sign_in_rate_limit
-from services.gateway.middleware.security_headers import add_security_headers
+from services.gateway.audit.routes import get_audit, get_audit_verification
+from services.gateway.composite.routes.panels import PanelsController
+from services.gateway.composite.routes.projects import ProjectsController
+from services.gateway.console.pages.admin import ADMIN_PAGES
+from services.gateway.console.pages.audit import AUDIT_PAGES
+from services.gateway.console.pages.home import console_routes
+from services.gateway.console.pages.panels import PANEL_PAGES
+from services.gateway.console.pages.procurement import PROCUREMENT_PAGES
+from services.gateway.edge.idempotency import StoredAnswers, idempotency_middleware
+from services.gateway.edge.metrics import PROMETHEUS, MetricsController
+from services.gateway.edge.openapi import MergedOpenAPI
+from services.gateway.edge.proxies import trusted_networks, trusted_proxies
+from services.gateway.edge.rate_limits import api_rate_limit, sign_in_rate_limit
+from services.gateway.edge.routes.docs import api_docs, openapi_json
+from services.gateway.edge.routes.health import healthz, readyz
+from services.gateway.edge.routes.proxy import forward, public_ratings
+from services.gateway.edge.security_headers import add_security_headers
+from services.gateway.edge.upstream import Upstreams
+from services.gateway.identity.api_keys import ApiKeyDigester, ensure_admin_key
+from services.gateway.identity.authentication import BearerAuthenticationMiddleware
+from services.gateway.identity.routes.accounts import AccountsController, sign_in_handler
+from services.gateway.identity.routes.keys import get_key_set
+from services.gateway.identity.users import SignInPolicy
 from services.gateway.models import AUDIT, AUDITED_ROWS, OUTBOX
-from services.gateway.routes.accounts import AccountsController, sign_in_handler
-from services.gateway.routes.audit import get_audit, get_audit_verification
-from services.gateway.routes.console import console_routes
-from services.gateway.routes.console_admin import ADMIN_PAGES
-from services.gateway.routes.console_audit import AUDIT_PAGES
-from services.gateway.routes.console_panels import PANEL_PAGES
-from services.gateway.routes.console_procurement import PROCUREMENT_PAGES
-from services.gateway.routes.docs import api_docs, openapi_json
-from services.gateway.routes.health import healthz, readyz
-from services.gateway.routes.keys import get_key_set
-from services.gateway.routes.panels import PanelsController
-from services.gateway.routes.projects import ProjectsController
-from services.gateway.routes.proxy import forward, public_ratings
-from services.gateway.routes.webhooks import WebhooksController
 from services.gateway.settings import GatewaySettings
+from services.gateway.webhooks.deliveries import Dispatcher
+from services.gateway.webhooks.routes import WebhooksController
+from services.gateway.webhooks.targets import WebhookTargets
 from shared.audit.recorder import checkpoint_periodically, take_row_baseline
 from shared.crypto import ensure_key_file
 from shared.db import Database
@@ -57,6 +57,7 @@ from shared.nul_characters import refuse_nul_characters
 from shared.signing_keys import ensure_private_key, ensure_secret_file
 
 TEMPLATES = Path(__file__).parent / "templates"
+CONSOLE_TEMPLATES = Path(__file__).parent / "console" / "templates"
 
 
 def create_app(settings: GatewaySettings | None = None) -> Litestar:
@@ -127,7 +128,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         # The gateway's own part; /api/openapi.json merges in the services' routes.
         openapi_config=OpenAPIConfig(title="sortes API", version="1", path="/api/schema",
                                      render_plugins=[JsonRenderPlugin()]),
-        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=[TEMPLATES, CONSOLE_TEMPLATES], engine=JinjaTemplateEngine),
         state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester,
                      "openapi": MergedOpenAPI(upstreams), "webhook_targets": webhook_targets,
                      "audit": audit, "stored_answers": stored_answers, "sign_in_policy": SignInPolicy(

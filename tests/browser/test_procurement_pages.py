@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.gateway.domain.sessions import SESSION_COOKIE
+from services.gateway.identity.sessions import SESSION_COOKIE
 from services.vendors.domain import rules as register
 from shared.clock import beijing_today
 from shared.demo import bureau_unit

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from services.gateway.domain.admin_messages import _PAGES, admin_navigation, admin_text, admin_words
+from services.gateway.console.i18n.admin_messages import _PAGES, admin_navigation, admin_text, admin_words
 from shared.roles import Role
 
 PAGES = sorted(_PAGES["zh"])

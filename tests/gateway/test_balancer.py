@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.gateway.domain.balancer import Balancer
+from services.gateway.edge.balancer import Balancer
 
 
 class Clock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.gateway.middleware.metrics import CONFLICT_CHECKS, DRAWS, count_business_event
+from services.gateway.edge.metrics import CONFLICT_CHECKS, DRAWS, count_business_event
 from tests.conftest import ADMIN_API_KEY
 
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from services.gateway.middleware.proxies import client_address, trusted_networks
+from services.gateway.edge.proxies import client_address, trusted_networks
 from tests.gateway.test_accounts import ADMIN, PASSWORD, add_user, sign_in
 from tests.gateway.test_console_sessions import sign_in as sign_in_on_the_form
 

@@ -9,8 +9,8 @@ import pytest
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.gateway.domain.routing import service_for
-from services.gateway.domain.upstream import KEEPALIVE_SECONDS, Upstreams
+from services.gateway.edge.routing import service_for
+from services.gateway.edge.upstream import KEEPALIVE_SECONDS, Upstreams
 from shared.errors import BadGateway, GatewayTimeout, ServiceUnavailable
 from shared.identity import IdentityIssuer
 from tests.support.ports import free_port

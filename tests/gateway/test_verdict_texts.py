@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from services.gateway.domain.verdict_texts import VerdictTexts
+from services.gateway.console.i18n.verdict_texts import VerdictTexts
 
 A, B = "913303260000000011", "913303260000000022"  # digits only: no letters to confuse the language test
 ENGLISH_WORD = re.compile(r"\b[A-Za-z]{3,}\b")

@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from services.gateway.domain.webhook_targets import WebhookTargets
-from services.gateway.domain.webhooks import Dispatcher
 from services.gateway.models import WebhookDelivery
+from services.gateway.webhooks.deliveries import Dispatcher
+from services.gateway.webhooks.targets import WebhookTargets
 from shared.clock import utc_now
 from shared.db import Database
 from tests.conftest import ADMIN_API_KEY

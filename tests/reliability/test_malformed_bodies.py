@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.gateway.domain.routing import service_for
+from services.gateway.edge.routing import service_for
 from shared.local_system import LocalSystem
 
 pytestmark = pytest.mark.e2e

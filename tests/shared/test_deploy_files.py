@@ -187,7 +187,7 @@ def test_the_gateway_believes_forwarded_headers_from_the_proxy_each_set_up_ships
     assert "Environment=SORTES_TRUSTED_PROXIES=127.0.0.1,::1" in unit
     assert "--no-proxy-headers" in next(line for line in unit.splitlines() if line.startswith("ExecStart="))
 
-    from services.gateway.middleware.proxies import trusted_networks
+    from services.gateway.edge.proxies import trusted_networks
 
     for value in (caddy_address, env["SORTES_TRUSTED_PROXIES"], "127.0.0.1,::1"):
         assert trusted_networks(value.split(","))  # each one the gateway accepts at start

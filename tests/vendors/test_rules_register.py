@@ -11,7 +11,7 @@ from pathlib import Path
 
 from msgspec import to_builtins
 
-from services.gateway.domain import admin_messages, verdict_texts
+from services.gateway.console.i18n import admin_messages, verdict_texts
 from services.vendors.domain import rules
 from tests.vendors.conftest import VendorsApi, valid_id_number
 

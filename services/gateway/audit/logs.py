@@ -1,0 +1,63 @@
+"""One view of the three audit logs: the gateway's own and those of experts and vendors."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+
+from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams, passed_on_problem
+from shared.audit.recorder import AuditRecorder
+from shared.audit.routes import ChainVerification, verify_own_chain
+from shared.audit.store import AuditFilter, AuditPage, query_entries
+from shared.db import Database
+from shared.errors import InvalidInput
+from shared.identity import Identity
+
+AUDITED_SERVICES = ("gateway", *SERVICE_NAMES)
+MERGE_WINDOW = 1000  # newest entries per service that a merged page can reach
+
+
+async def audit_page(database: Database, audit: AuditRecorder, upstreams: Upstreams, identity: Identity,
+                     service: str | None, criteria: AuditFilter, page: int, page_size: int) -> AuditPage:
+    """Entries of one service as it pages them, or of all three merged newest first."""
+    if service is not None:
+        return await _one_service(database, audit, upstreams, identity, service, criteria, page, page_size)
+    if page * page_size > MERGE_WINDOW:
+        raise InvalidInput.for_field("page", f"without a service filter, page × page_size may not exceed "
+                                     f"{MERGE_WINDOW}; filter by service to go further back", "query")
+    pages = await asyncio.gather(*(
+        _one_service(database, audit, upstreams, identity, name, criteria, 1, page * page_size)
+        for name in AUDITED_SERVICES))
+    merged = sorted((item for part in pages for item in part.items),
+                    key=lambda item: (item.recorded_at, item.service, item.seq), reverse=True)
+    start = (page - 1) * page_size
+    return AuditPage(items=merged[start:start + page_size], total=sum(part.total for part in pages),
+                     page=page, page_size=page_size)
+
+
+async def _one_service(database: Database, audit: AuditRecorder, upstreams: Upstreams, identity: Identity,
+                       service: str, criteria: AuditFilter, page: int, page_size: int) -> AuditPage:
+    if service == "gateway":
+        async with database.reading() as session:
+            return await query_entries(session, audit.tables, "gateway", criteria, page, page_size)
+    params: dict[str, Any] = {key: value for key, value in msgspec.to_builtins(criteria).items()
+                              if value is not None}
+    response = await upstreams.request(service, "GET", "/api/v1/audit", identity=identity,
+                                       params={**params, "page": page, "page_size": page_size})
+    if response.status_code >= 400:
+        raise passed_on_problem(response)
+    return msgspec.json.decode(response.content, type=AuditPage)
+
+
+async def verify_all(database: Database, audit: AuditRecorder, upstreams: Upstreams,
+                     identity: Identity) -> list[ChainVerification]:
+    """Each service walks its own chain; the gateway its own. A service that cannot answer fails the check."""
+    async def remote(service: str) -> ChainVerification:
+        response = await upstreams.request(service, "GET", "/api/v1/audit/verification", identity=identity)
+        if response.status_code >= 400:
+            raise passed_on_problem(response)
+        return msgspec.json.decode(response.content, type=ChainVerification)
+
+    return list(await asyncio.gather(verify_own_chain(database, audit), *(remote(name) for name in SERVICE_NAMES)))

@@ -1,0 +1,275 @@
+"""The words of the bureau admin's console pages (routes/console_admin.py), in Chinese and English.
+
+Templates read a page's words as ``a.<key>``; the same words, with the ``api`` part, go to the page's
+script as a JSON block (``#admin-words``). ``api`` puts the API's English problem texts into Chinese
+by exact text or by pattern — the panel pages' catalogue (panel_messages.py) extended with what the
+admin's calls answer — so a field's error shows in Chinese next to its field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from services.gateway.console.i18n.messages import ROLE_NAMES
+from services.gateway.console.i18n.panel_messages import PANEL_MESSAGES
+from services.gateway.identity.passwords import MIN_PASSWORD_LENGTH
+from shared.roles import Role
+
+STATUSES = {"zh": {"active": "在库", "suspended": "暂停", "retired": "退出"},
+            "en": {"active": "Active", "suspended": "Suspended", "retired": "Retired"}}
+
+_ZH_MESSAGES = {
+    # Experts (services/experts/domain/experts.py, shared/identifiers.py)
+    "required": "必填",
+    "must be 17 digits followed by a digit or X": "须为 17 位数字加一位数字或 X",
+    "contains an impossible birth date": "含有不存在的出生日期",
+    "check digit does not match (GB 11643)": "校验码不正确（GB 11643）",
+    "an expert is between 18 and 100 years old": "专家年龄须在 18 至 100 岁之间",
+    "must be a phone number: digits, optionally with +, spaces or hyphens": "须为电话号码：数字，可含 +、空格或连字符",
+    "must be 12 to 30 digits": "须为 12 至 30 位数字",
+    "must not be in the future": "不能晚于今天",
+    "listed twice": "重复填写",
+    "exactly one field must be primary": "须有且只有一个主专业领域",
+    "a suspension needs an end date after today": "暂停须填写今天以后的截止日期",
+    "only a suspension has an end date": "只有暂停才填写截止日期",
+    "no expert with this pool number": "没有这个编号的专家",
+    # Import rows (services/experts/domain/spreadsheets.py)
+    "not a date (use 2024-03-01)": "不是日期（请按 2024-03-01 填写）",
+    "differs from the birth date in the ID number": "与身份证号中的出生日期不一致",
+    "must be a whole number of years": "须为整数年",
+    "no such field, or the field is retired": "没有这个专业领域，或该领域已停用",
+    "an expert holds at most 3 fields": "每位专家最多 3 个专业领域",
+    # Fields (services/experts/domain/fields.py)
+    "the taxonomy has two levels: the parent must be top-level": "专业领域只有两级：上级须为一级领域",
+    "the parent field is retired": "上级领域已停用",
+    # Units, users, keys (services/gateway/domain/users.py, passwords.py)
+    "no such unit; create the unit first": "没有这个单位，请先添加单位",
+    "must not contain the user name": "不能包含用户名",
+    "is too simple": "过于简单",
+}
+
+_ZH_PATTERNS = [
+    [r"^the same person as row (\d+)$", "与第 $1 行是同一人"],
+    [r"^Expected `str` matching regex '\^\[a-z0-9\]", "须为 3 至 64 位小写字母、数字或 _ . -，以字母或数字开头"],
+    [r"^Expected `str` matching regex '\^E", "须为专家编号，如 E00012"],
+    [r"^Expected `str` matching regex '\^\[A-Z\]", "须为大写字母、数字或下划线；下级领域写作 上级代码.代码"],
+    [r"^must be at least (\d+) characters$", "至少 $1 个字符"],
+    [r"^Field (\S+) already exists\.$", "专业领域 $1 已存在。"],
+    [r"^Retire the sub-fields of (\S+) first: (.+)\.$", "请先停用 $1 的下级领域：$2。"],
+    [r"^Field (\S+) cannot be restored while its parent (\S+) is retired\.$", "上级领域 $2 已停用，不能恢复 $1。"],
+    [r"^Unit (\S+) already exists\.$", "单位 $1 已存在。"],
+    [r"^User (\S+) already exists\.$", "用户 $1 已存在。"],
+    [r"^No expert (\S+)\.?$", "没有专家 $1。"],
+    [r"^No training session (\S+)\.$", "没有培训场次 $1。"],
+    [r"^Some attendance records cannot be taken\.$", "部分记录无法登记。"],
+]
+
+_ZH_API: dict[str, Any] = {
+    **PANEL_MESSAGES["zh"]["api"],
+    "messages": {**PANEL_MESSAGES["zh"]["api"]["messages"], **_ZH_MESSAGES},
+    # Ours first: the panel catalogue ends in catch-alls.
+    "patterns": [*_ZH_PATTERNS, *PANEL_MESSAGES["zh"]["api"]["patterns"]],
+}
+
+_COMMON = {
+    "zh": {"saving": "正在保存……", "saved": "已保存。", "loading": "正在读取……", "load_failed": "读取失败：",
+           "yes": "是", "no": "否", "none": "（无）", "cancel": "取消", "save": "保存", "all": "全部"},
+    "en": {"saving": "Saving…", "saved": "Saved.", "loading": "Loading…", "load_failed": "Could not read: ",
+           "yes": "Yes", "no": "No", "none": "(none)", "cancel": "Cancel", "save": "Save", "all": "All"},
+}
+
+_PAGES: dict[str, dict[str, dict[str, Any]]] = {
+    "zh": {
+        "experts": {
+            "title": "专家库", "filters": "筛选", "q": "关键字", "field": "专业代码", "status": "状态",
+            "unit": "单位代码", "trained": "培训有效", "apply": "筛选",
+            "sort": "排序", "code": "编号", "name": "姓名", "unit_name": "单位", "title_col": "职称",
+            "years": "从业年限", "fields": "专业", "trained_until": "培训有效至", "none": "没有符合条件的专家。",
+            "error": "读取失败：", "total": "共 {total} 名，第 {page}/{pages} 页",
+            "previous": "上一页", "next": "下一页", "import": "导入专家", "export_xlsx": "导出 Excel",
+            "export_csv": "导出 CSV", "open": "查看",
+        },
+        "expert": {
+            "title": "专家 {code}", "back": "返回专家库", "profile": "基本信息", "name": "姓名",
+            "birth_date": "出生日期",
+            "unit_name": "工作单位", "unit_uscc": "单位统一社会信用代码", "title_col": "职称", "years": "从业年限",
+            "primary_field": "主专业领域", "other_fields": "其他专业领域", "no_field": "（不选）",
+            "account_subject": "专家账户（用户名）", "save": "保存修改", "saved": "已保存。", "unchanged": "没有修改。",
+            "personal": "个人信息", "phone": "手机号码", "id_number": "身份证号", "bank_account": "银行账号",
+            "show": "显示", "hide": "遮盖",
+            "personal_note": "个人信息默认遮盖显示。点击“显示”才会读取完整信息，每次读取都在审计日志中记录。",
+            "new_value": "新值（留空则不改）",
+            "status_title": "状态", "status": "当前状态", "reason": "原因", "since": "变更日期",
+            "suspended_until": "暂停至", "change_status": "变更状态", "new_status": "变更为",
+            "to_active": "恢复在库", "to_suspended": "暂停", "to_retired": "退出专家库",
+            "status_changed": "状态已变更。", "retire_confirm": "专家退出后不再参加抽取（记录保留），确定吗？",
+            "training": "培训", "last_trained_on": "最近培训合格日期", "trained_until": "培训有效至",
+            "history": "履历与记录", "former_employers": "原工作单位", "started_on": "起", "ended_on": "止",
+            "certificates": "证书", "expires_on": "有效期至", "bad_conduct": "不良行为记录", "occurred_on": "日期",
+            "description": "情况", "not_found": "没有这位专家。", "add_conduct": "添加不良行为记录",
+            "conduct_note": "记录只增不改；3 年内有不良行为记录的专家不参加抽取。", "conduct_added": "已添加。",
+        },
+        "import": {
+            "title": "导入专家", "intro": "上传按模板填写的 Excel（xlsx）或 CSV 文件（UTF-8 或 GB18030）。"
+            "先检查全部行并列出问题，确认后才导入有效的行；身份证号已在库的人员将更新其信息。",
+            "template": "下载导入模板（xlsx）", "template_csv": "下载导入模板（CSV）",
+            "export_xlsx": "导出专家库（Excel）", "export_csv": "导出专家库（CSV）",
+            "file": "文件", "check": "检查文件", "checking": "正在检查……", "confirm": "确认导入 {count} 行",
+            "importing": "正在导入……", "rows": "共 {rows} 行：可导入 {valid} 行（新增 {created}，更新 {updated}），"
+            "有问题 {rejected} 行。", "no_errors": "全部行均可导入。", "errors_title": "有问题的行（不会导入）",
+            "row": "行", "column": "列", "message": "问题", "nothing": "没有可导入的行。",
+            "done": "导入完成：新增 {created} 名，更新 {updated} 名，未导入 {rejected} 行。", "to_list": "查看专家库",
+            "choose_file": "请先选择文件。", "failed": "导入失败：",
+        },
+        "fields": {
+            "title": "专业领域", "intro": "两级分类：一级领域及其下级领域。专家持有下级领域也可填补上级领域的席位。"
+            "领域不删除，只停用；已停用的领域仍保留在持有它的专家名下。",
+            "code": "代码", "name_zh": "中文名称", "name_en": "英文名称", "parent": "上级领域", "state": "状态",
+            "top_level": "（一级领域）", "in_use": "使用中", "retired": "已停用", "actions": "操作",
+            "rename": "重命名", "retire": "停用", "restore": "恢复", "add": "添加领域", "add_title": "添加专业领域",
+            "code_hint": "大写字母、数字或下划线；下级领域写作 上级代码.代码，如 NET.BI",
+            "retire_confirm": "停用领域 {code} 后不能再给专家选择它，确定吗？",
+        },
+        "trainings": {
+            "title": "培训", "intro": "专家须培训合格方可参加抽取；培训合格的有效期为 12 个月（本局设定）。",
+            "sessions": "培训场次", "id": "序号", "session_title": "名称", "held_on": "日期", "attended": "参加人数",
+            "passed_count": "合格人数", "none": "还没有培训场次。", "create": "新建培训场次", "create_button": "新建",
+            "attendance": "登记培训结果", "session": "培训场次", "codes": "专家编号（每行一个）", "result": "结果",
+            "pass": "合格", "fail": "不合格", "record": "登记",
+            "recorded": "已登记：", "result_pass": "{code} 合格，培训有效至 {until}",
+            "result_fail": "{code} 不合格", "choose_session": "请先新建或选择培训场次。",
+        },
+        "accounts": {
+            "title": "单位、用户与 API 密钥", "units": "单位", "uscc": "统一社会信用代码", "unit_name": "单位名称",
+            "add_unit": "添加单位", "users": "用户", "username": "用户名", "display_name": "姓名",
+            "unit": "单位", "roles": "角色", "password": "初始密码", "state": "状态", "add_user": "添加用户",
+            "password_hint": f"至少 {MIN_PASSWORD_LENGTH} 个字符，不能包含用户名；请通过其他渠道告知本人。",
+            "active": "正常", "disabled": "已停用", "locked": "已锁定至 {until}", "disable": "停用", "enable": "启用",
+            "reset": "重置密码", "new_password": "新密码", "reset_hint": "重置密码同时解除锁定。",
+            "reset_done": "密码已重置，账户已解锁。", "actions": "操作",
+            "keys_title": "API 密钥", "key_name": "名称", "created_at": "创建时间", "expires_at": "到期日期",
+            "revoked_at": "吊销时间", "revoke": "吊销", "revoked": "已吊销", "valid": "有效", "expired": "已过期",
+            "create_key": "创建密钥", "never": "不过期",
+            "key_once": "这是新密钥，只显示这一次。请立即复制并妥善保存；关闭或刷新本页后无法再次查看。",
+            "copy_key": "复制", "copied": "已复制。",
+            "revoke_confirm": "吊销密钥“{name}”后，使用它的系统将无法访问，确定吗？",
+            "disable_confirm": "停用用户 {username}？",
+        },
+    },
+    "en": {
+        "experts": {
+            "title": "Expert pool", "filters": "Filters", "q": "Search", "field": "Field code", "status": "Status",
+            "unit": "Unit USCC", "trained": "Training valid", "apply": "Filter",
+            "sort": "Sort", "code": "Code", "name": "Name", "unit_name": "Unit", "title_col": "Title",
+            "years": "Years", "fields": "Fields", "trained_until": "Trained until", "none": "No expert matches.",
+            "error": "Could not read: ", "total": "{total} experts, page {page}/{pages}",
+            "previous": "Previous", "next": "Next", "import": "Import experts", "export_xlsx": "Export Excel",
+            "export_csv": "Export CSV", "open": "Open",
+        },
+        "expert": {
+            "title": "Expert {code}", "back": "Back to the pool", "profile": "Profile", "name": "Name",
+            "birth_date": "Birth date", "unit_name": "Employer", "unit_uscc": "Employer USCC", "title_col": "Title",
+            "years": "Years in field", "primary_field": "Primary field", "other_fields": "Other fields",
+            "no_field": "(none)", "account_subject": "Expert account (user name)", "save": "Save changes",
+            "saved": "Saved.", "unchanged": "Nothing changed.",
+            "personal": "Personal data", "phone": "Phone", "id_number": "ID number", "bank_account": "Bank account",
+            "show": "Show", "hide": "Mask",
+            "personal_note": "Personal data is shown masked. Only pressing Show reads it whole, and each such "
+                             "reading is logged in the audit log.",
+            "new_value": "New value (blank keeps it)",
+            "status_title": "Status", "status": "Current status", "reason": "Reason", "since": "Changed on",
+            "suspended_until": "Suspended until", "change_status": "Change status", "new_status": "Change to",
+            "to_active": "Reactivate", "to_suspended": "Suspend", "to_retired": "Retire",
+            "status_changed": "Status changed.",
+            "retire_confirm": "A retired expert is drawn no more (the records stay). Retire?",
+            "training": "Training", "last_trained_on": "Last passed", "trained_until": "Valid until",
+            "history": "History and records", "former_employers": "Former employers", "started_on": "From",
+            "ended_on": "To", "certificates": "Certificates", "expires_on": "Expires",
+            "bad_conduct": "Bad conduct", "occurred_on": "Date", "description": "What", "not_found": "No such expert.",
+            "add_conduct": "Add a bad-conduct record",
+            "conduct_note": "Records are only ever added; an expert with one in the last 3 years is not drawn.",
+            "conduct_added": "Added.",
+        },
+        "import": {
+            "title": "Import experts", "intro": "Upload an xlsx or csv file (UTF-8 or GB18030) made from the "
+            "template. Every row is checked first and its problems listed; only on confirmation are the valid "
+            "rows imported. A person already in the pool (same ID number) is updated.",
+            "template": "Download the template (xlsx)", "template_csv": "Download the template (CSV)",
+            "export_xlsx": "Export the pool (Excel)",
+            "export_csv": "Export the pool (CSV)", "file": "File", "check": "Check the file",
+            "checking": "Checking…", "confirm": "Import {count} rows", "importing": "Importing…",
+            "rows": "{rows} rows: {valid} can be imported ({created} new, {updated} updated), "
+                    "{rejected} with problems.",
+            "no_errors": "Every row can be imported.", "errors_title": "Rows with problems (not imported)",
+            "row": "Row", "column": "Column", "message": "Problem", "nothing": "No row can be imported.",
+            "done": "Imported: {created} new, {updated} updated, {rejected} rows not imported.",
+            "to_list": "Open the pool", "choose_file": "Choose a file first.", "failed": "Import failed: ",
+        },
+        "fields": {
+            "title": "Fields", "intro": "Two levels: top-level fields and their sub-fields. An expert holding a "
+            "sub-field can fill a seat of its parent. Fields are never deleted, only retired; a retired field "
+            "stays with the experts who hold it.",
+            "code": "Code", "name_zh": "Chinese name", "name_en": "English name", "parent": "Parent", "state": "State",
+            "top_level": "(top level)", "in_use": "In use", "retired": "Retired", "actions": "Actions",
+            "rename": "Rename", "retire": "Retire", "restore": "Restore", "add": "Add the field",
+            "add_title": "Add a field",
+            "code_hint": "Capital letters, digits, underscore; a sub-field is PARENT.CODE, e.g. NET.BI",
+            "retire_confirm": "Retire {code}? Experts can no longer be given it.",
+        },
+        "trainings": {
+            "title": "Training", "intro": "An expert needs a training passed to be drawn; a pass counts for 12 months "
+            "(the bureau's setting).", "sessions": "Sessions", "id": "No.", "session_title": "Title", "held_on": "Date",
+            "attended": "Attended", "passed_count": "Passed", "none": "No session yet.",
+            "create": "New session", "create_button": "Create", "attendance": "Record results",
+            "session": "Session", "codes": "Pool numbers (one a line)", "result": "Result", "pass": "Passed",
+            "fail": "Failed", "record": "Record", "recorded": "Recorded: ",
+            "result_pass": "{code} passed, valid until {until}", "result_fail": "{code} failed",
+            "choose_session": "Create or choose a session first.",
+        },
+        "accounts": {
+            "title": "Units, users and API keys", "units": "Units", "uscc": "USCC", "unit_name": "Unit name",
+            "add_unit": "Add the unit", "users": "Users", "username": "User name", "display_name": "Name",
+            "unit": "Unit", "roles": "Roles", "password": "Initial password", "state": "State",
+            "add_user": "Add the user",
+            "password_hint": f"At least {MIN_PASSWORD_LENGTH} characters, without the user name; "
+                             "tell the person by another channel.",
+            "active": "Active", "disabled": "Disabled", "locked": "Locked until {until}", "disable": "Disable",
+            "enable": "Enable", "reset": "Reset password", "new_password": "New password",
+            "reset_hint": "A reset also unlocks the account.", "reset_done": "Password reset; account unlocked.",
+            "actions": "Actions", "keys_title": "API keys", "key_name": "Name", "created_at": "Created",
+            "expires_at": "Expires", "revoked_at": "Revoked", "revoke": "Revoke", "revoked": "Revoked",
+            "valid": "Valid", "expired": "Expired", "create_key": "Create the key", "never": "Never",
+            "key_once": "This is the new key, shown this once. Copy it now and keep it safe; it cannot be shown "
+                        "again after this page is closed or reloaded.",
+            "copy_key": "Copy", "copied": "Copied.",
+            "revoke_confirm": "Revoke the key “{name}”? Systems using it lose access.",
+            "disable_confirm": "Disable user {username}?",
+        },
+    },
+}
+
+_EN_API = PANEL_MESSAGES["en"]["api"]
+
+
+def admin_text(lang: str, page: str) -> dict[str, Any]:
+    """A page's words with the common ones, the statuses and the role names."""
+    return {**_COMMON[lang], **_PAGES[lang][page], "statuses": STATUSES[lang], "role_names": ROLE_NAMES[lang]}
+
+
+def admin_words(lang: str, page: str) -> dict[str, Any]:
+    """What the page's script reads: its words and the API's texts in the page's language."""
+    return {**admin_text(lang, page), "api": _ZH_API if lang == "zh" else _EN_API}
+
+
+_NAVIGATION = {
+    "zh": [("/admin/import", "导入专家"), ("/admin/fields", "专业领域"), ("/admin/trainings", "培训"),
+           ("/admin/accounts", "用户与密钥")],
+    "en": [("/admin/import", "Import"), ("/admin/fields", "Fields"), ("/admin/trainings", "Training"),
+           ("/admin/accounts", "Users & keys")],
+}
+
+
+def admin_navigation(roles: Collection[str], lang: str) -> list[tuple[str, str]]:
+    """The layout's links to the admin pages after the expert pool's (console.py ``_navigation``)."""
+    return list(_NAVIGATION[lang]) if Role.BUREAU_ADMIN.value in roles else []

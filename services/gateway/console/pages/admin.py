@@ -1,0 +1,64 @@
+"""The bureau admin's console pages: the expert pool (list, one expert, import), the field taxonomy,
+training, and units, users and API keys.
+
+Each page is a shell rendered on the server with its words; its script (static/admin-*.js, on the
+helpers of static/admin.js) reads and changes through ``/api/v1`` with the session cookie and the
+CSRF header, as any console page's API call, so the API's own rules and audit apply unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.params import FromPath
+from litestar.response import Template
+
+from services.gateway.console.i18n.admin_messages import admin_text, admin_words
+from services.gateway.console.i18n.messages import language
+from services.gateway.console.pages.home import _session_token, page
+from shared.errors import NotPermitted
+from shared.identity import Identity
+from shared.roles import Role
+
+
+def _admin_page(request: Request, template: str, words: str, **context: Any) -> Template:
+    identity: Identity = request.user
+    if Role.BUREAU_ADMIN.value not in identity.roles:
+        raise NotPermitted("The expert pool and account pages are for bureau admins.")
+    lang = language(request)
+    return page(request, template, user=identity, session_token=_session_token(request),
+                a=admin_text(lang, words), admin_words=admin_words(lang, words), **context)
+
+
+@get("/admin/experts", include_in_schema=False)
+async def experts_page(request: Request) -> Template:
+    return _admin_page(request, "console/admin_experts.html", "experts")
+
+
+@get("/admin/experts/{code:str}", include_in_schema=False)
+async def expert_page(request: Request, code: FromPath[str]) -> Template:
+    return _admin_page(request, "console/admin_expert.html", "expert", code=code)
+
+
+@get("/admin/import", include_in_schema=False)
+async def import_page(request: Request) -> Template:
+    return _admin_page(request, "console/admin_import.html", "import")
+
+
+@get("/admin/fields", include_in_schema=False)
+async def fields_page(request: Request) -> Template:
+    return _admin_page(request, "console/admin_fields.html", "fields")
+
+
+@get("/admin/trainings", include_in_schema=False)
+async def trainings_page(request: Request) -> Template:
+    return _admin_page(request, "console/admin_trainings.html", "trainings")
+
+
+@get("/admin/accounts", include_in_schema=False)
+async def accounts_page(request: Request) -> Template:
+    return _admin_page(request, "console/admin_accounts.html", "accounts")
+
+
+ADMIN_PAGES = [experts_page, expert_page, import_page, fields_page, trainings_page, accounts_page]

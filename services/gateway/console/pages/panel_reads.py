@@ -1,0 +1,158 @@
+"""What the console's panel pages read, and how they arrange it for the templates.
+
+Every read goes through the gateway's upstream calls with the signed-in user's identity, as the
+same call to /api/v1 would: the experts service authorises it and logs what it must (each read of
+a sealed list, each phone number shown). A refusal becomes the console's own 403 or 404 page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from services.gateway.edge.routing import service_for
+from services.gateway.edge.upstream import Upstreams, passed_on_problem
+from services.gateway.models import User
+from shared.clock import BEIJING, beijing_today
+from shared.db import Database
+from shared.errors import NotFound, NotPermitted, Problem
+from shared.identity import Identity
+from shared.roles import Role
+
+API = "/api/v1"
+HALVES = ("morning", "afternoon")
+CHANNELS = ("phone", "sms", "in_person", "unreachable")
+HOLDING = ("invited", "accepted")  # states that hold a seat (services/experts/domain/seats.py)
+RECENTLY_WITNESSED_SHOWN = 10  # the latest few on the home page; /api/v1/panels/supervising has 90 days
+
+
+async def read(upstreams: Upstreams, identity: Identity, path: str, params: dict[str, Any] | None = None) -> Any:
+    """``GET /api/v1<path>`` as ``identity``; the service's refusal as the console's 403/404."""
+    service = service_for(path)
+    if service is None:
+        raise NotFound(f"No API at {API}{path}.")
+    response = await upstreams.request(service, "GET", API + path, identity=identity, params=params)
+    if response.status_code == 404:
+        raise NotFound(_detail(response))
+    if response.status_code == 403:
+        raise NotPermitted(_detail(response))
+    if response.status_code >= 400:
+        raise passed_on_problem(response)
+    return response.json()
+
+
+async def read_text(upstreams: Upstreams, identity: Identity, path: str) -> str:
+    response = await upstreams.request("experts", "GET", API + path, identity=identity)
+    if response.status_code == 404:
+        raise NotFound(_detail(response))
+    if response.status_code == 403:
+        raise NotPermitted(_detail(response))
+    if response.status_code >= 400:
+        raise passed_on_problem(response)
+    return response.text
+
+
+def _detail(response: Any) -> str:
+    try:
+        return str(response.json().get("detail", ""))
+    except ValueError:
+        return ""
+
+
+async def _read_or_none(upstreams: Upstreams, identity: Identity, path: str) -> Any:
+    """For a home page, which still shows when a service cannot answer."""
+    try:
+        return await read(upstreams, identity, path)
+    except Problem:
+        return None
+
+
+async def home_sections(upstreams: Upstreams, identity: Identity, role: Role) -> dict[str, Any]:
+    """The panel part of a role's home page: its template and what it shows."""
+    if role in (Role.ORGANISER, Role.BUREAU_ADMIN):
+        return {"panel_section": "console/home_organiser.html",
+                "todo": await _read_or_none(upstreams, identity, "/panels/todo")}
+    if role == Role.SUPERVISOR:
+        return {"panel_section": "console/home_supervisor.html", **await supervisor_home(upstreams, identity)}
+    if role == Role.AUDITOR:  # reads any draw, witnesses none
+        return {"panel_section": "console/home_open_draw.html"}
+    if role == Role.EXPERT:
+        return {"panel_section": "console/home_expert.html", **await expert_home(upstreams, identity)}
+    return {}
+
+
+async def supervisor_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any]:
+    """The draws naming the supervisor: those awaiting the witness, and a few recently revealed or
+    cancelled; both None when the experts service cannot say."""
+    draws = await _read_or_none(upstreams, identity, "/panels/supervising")
+    if draws is None:
+        return {"awaiting_witness": None, "witnessed": None}
+    rows = [{**draw, "committed_at": beijing(draw["committed_at"]),
+             "settled_at": beijing(draw["revealed_at"] or draw["cancelled_at"])} for draw in draws]
+    return {"awaiting_witness": [row for row in rows if row["status"] == "committed"],
+            "witnessed": [row for row in rows if row["status"] != "committed"][:RECENTLY_WITNESSED_SHOWN]}
+
+
+async def expert_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any]:
+    try:
+        entry = await read(upstreams, identity, "/experts/me")
+    except NotFound:
+        return {"entry": None}
+    except Problem:
+        return {"entry": None, "entry_unavailable": True}
+    code = entry["code"]
+    return {"entry": entry, "today": beijing_today().isoformat(),
+            "invitations": await _read_or_none(upstreams, identity, "/panels/invitations"),
+            "unavailability": await _read_or_none(upstreams, identity, f"/experts/{code}/unavailability"),
+            "conflicts": await _read_or_none(upstreams, identity, f"/experts/{code}/declared-conflicts")}
+
+
+async def person_name(database: Database, subject: str | None) -> str:
+    """A signed-in person's display name for ``user:<name>``; any other subject (an API key) as it is."""
+    if not subject:
+        return ""
+    if not subject.startswith("user:"):
+        return subject
+    async with database.reading() as session:
+        user = await session.get(User, subject.removeprefix("user:"))
+    return user.display_name if user is not None else subject
+
+
+def beijing(instant: str | None) -> str:
+    """An RFC 3339 instant as Beijing wall time, to the second."""
+    if not instant:
+        return ""
+    return dt.datetime.fromisoformat(instant).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def field_choices(fields: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
+    """The fields a seat can be asked in, sub-fields under their parent."""
+    name = "name_zh" if lang == "zh" else "name_en"
+    live = [field for field in fields if not field["retired"]]
+    ordered = sorted(live, key=lambda f: (f["parent_code"] or f["code"], f["parent_code"] is not None, f["code"]))
+    return [{"code": f["code"], "label": ("　" if f["parent_code"] else "") + f"{f['code']} {f[name]}"}
+            for f in ordered]
+
+
+def names_by_code(draw: dict[str, Any]) -> dict[str, str]:
+    """Pool number → name of the panel's members, for those who may see the sealed list."""
+    panel = draw.get("panel") or {}
+    return {m["expert_code"]: m["name"] for m in panel.get("members", []) if m.get("name")}
+
+
+def call_rows(panel: dict[str, Any]) -> list[dict[str, Any]]:
+    """The panel's members by field and draw, primaries before reserves in order, each with whom it
+    replaced and who replaced it."""
+    members = panel["members"]
+    replaced_by = {m["replaces"]: m["expert_code"] for m in members if m.get("replaces")}
+    draws = panel["draws"]
+    ordered = sorted(members, key=lambda m: (m["field"], draws.index(m["draw_id"]) if m["draw_id"] in draws else 0,
+                                             m["kind"] != "primary", m["position"]))
+    return [{**member, "replaced_by": replaced_by.get(member["expert_code"]),
+             "holding": member["state"] in HOLDING} for member in ordered]
+
+
+def reason_rows(counts: dict[str, int], labels: dict[str, str]) -> list[tuple[str, str, int]]:
+    """(code, label, count) in the catalogue's order; an unknown code keeps its own name."""
+    known = [(code, label, counts[code]) for code, label in labels.items() if counts.get(code)]
+    return known + [(code, code, count) for code, count in sorted(counts.items()) if code not in labels and count]

@@ -1,0 +1,123 @@
+"""The console's panel pages: the organiser's request form and call sheet, the live draw page where
+the named supervisor types the witness, and the printable draw record.
+
+Each page reads through domain/panel_pages.py (the gateway's upstream calls, with the signed-in
+user's identity); what a page changes, its JavaScript (static/panels.js) sends to /api/v1 with the
+session cookie and the CSRF token, as the rest of the console does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Annotated, Any
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect, Template
+
+from services.gateway.console.i18n.messages import language
+from services.gateway.console.i18n.panel_messages import PANEL_MESSAGES, panel_context
+from services.gateway.console.pages.home import _csp_hash, _session_token, page
+from services.gateway.console.pages.panel_reads import (
+    CHANNELS,
+    beijing,
+    call_rows,
+    field_choices,
+    names_by_code,
+    person_name,
+    read,
+    read_text,
+    reason_rows,
+)
+from shared.clock import beijing_today
+from shared.errors import NotFound
+from shared.identity import requires_role
+from shared.roles import Role
+
+ORGANISERS = (Role.ORGANISER, Role.BUREAU_ADMIN)
+DRAW_READERS = (Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN, Role.AUDITOR)
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
+
+
+def _panel_page(request: Request, template: str, **context: Any) -> Template:
+    return page(request, template, user=request.user, session_token=_session_token(request),
+                **panel_context(language(request)), **context)
+
+
+def _draw_id(text: str) -> str:
+    """Draw numbers are UUIDs; anything else is no draw (and never reaches a service's path)."""
+    try:
+        return str(uuid.UUID(text.strip()))
+    except ValueError:
+        raise NotFound(f"No draw {text.strip()[:40]}.") from None
+
+
+@get("/panels/new", guards=[requires_role(*ORGANISERS)], include_in_schema=False)
+async def new_panel(request: Request, state: State, project: FromQuery[str | None] = None,
+                    replaces: FromQuery[str | None] = None) -> Template:
+    """The request form; ``replaces`` comes filled in from a panel cancelled after its reveal."""
+    today = beijing_today()
+    fields = await read(state.upstreams, request.user, "/fields")
+    return _panel_page(request, "console/panel_new.html", fields=field_choices(fields, language(request)),
+                       project=(project or "")[:64], replaces=(replaces or "")[:36], today=today.isoformat(),
+                       default_day=(today + dt.timedelta(days=7)).isoformat())
+
+
+@get("/draws", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)
+async def open_draw(draw_id: Annotated[str, QueryParameter(name="id")] = "") -> Redirect:
+    """The home pages' "open a draw" form."""
+    return Redirect(f"/draws/{_draw_id(draw_id)}")
+
+
+@get("/draws/{draw_id:str}", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)
+async def draw_page(request: Request, state: State, draw_id: FromPath[str]) -> Template:
+    """The draw as it stands: the commitment to print before the witness, what was left out and why,
+    the witness form for the named supervisor, then the result."""
+    draw_id = _draw_id(draw_id)
+    draw = await read(state.upstreams, request.user, f"/draws/{draw_id}")
+    excluded = await read(state.upstreams, request.user, f"/draws/{draw_id}/exclusions")
+    record = await read(state.upstreams, request.user, f"/draws/{draw_id}/record") if draw["result"] else None
+    user = request.user
+    words = PANEL_MESSAGES[language(request)]
+    return _panel_page(
+        request, "console/draw.html", draw=draw, panel=draw["panel"], record=record, names=names_by_code(draw),
+        committed_at=beijing(draw["committed_at"]), revealed_at=beijing(draw["revealed_at"]),
+        excluded_total=len(excluded), reasons=reason_rows(draw["exclusion_counts"], words["reasons"]),
+        can_reveal=draw["status"] == "committed" and draw["supervisor"] == user.subject
+        and user.has_any([Role.SUPERVISOR]),
+        organises=user.has_any(ORGANISERS), cancelled_at=beijing(draw.get("cancelled_at")),
+        cancelled_by=await person_name(state.database, draw.get("cancelled_by")))
+
+
+@get("/draws/{draw_id:str}/calls", guards=[requires_role(*ORGANISERS)], include_in_schema=False)
+async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> Template:
+    """The organiser's call sheet: every seated member with name and phone (the list is sealed to
+    everyone else), answers, replacements, open seats, moving, cancelling and evaluations."""
+    draw = await read(state.upstreams, request.user, f"/draws/{_draw_id(draw_id)}")
+    panel = draw["panel"]
+    if panel is None:
+        raise NotFound("A spot check has no panel and no call sheet.")
+    open_seats = "、".join(f"{field} {count}" for field, count in sorted(panel["open_seats"].items()))
+    return _panel_page(request, "console/calls.html", draw=draw, panel=panel, rows=call_rows(panel),
+                       channels=CHANNELS, open_seats_text=open_seats, today=beijing_today().isoformat(),
+                       can_answer=panel["answers_open"],
+                       meeting_started=panel["status"] == "open" and not panel["sealed"])
+
+
+@get("/draws/{draw_id:str}/printable", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)
+async def printable(request: Request, state: State, draw_id: FromPath[str]) -> Response[str]:
+    """抽取记录表 from the experts service, under the console's address. Its own inline style is
+    allowed by hash in its content policy (the console's policy allows no inline style); it has
+    no script."""
+    html = await read_text(state.upstreams, request.user, f"/draws/{_draw_id(draw_id)}/printable")
+    styles = " ".join(f"'{_csp_hash(style)}'" for style in _STYLE.findall(html)) or "'none'"
+    policy = (f"default-src 'none'; style-src {styles}; img-src data:; base-uri 'none'; form-action 'none'; "
+              f"frame-ancestors 'none'")
+    return Response(html, media_type="text/html",
+                    headers={"Content-Security-Policy": policy, "Cache-Control": "no-store"})
+
+
+PANEL_PAGES = [new_panel, open_draw, draw_page, call_sheet, printable]

@@ -1,0 +1,151 @@
+"""The console's vendor registry and procurement pages: the vendor list and a vendor's detail, the
+projects a procurement officer acts on with their lots and engagements (and the form that records
+one), the bidder conflict check with its printable result, and a project's barred list.
+
+Pages read on the server with the signed-in user's identity through the gateway's upstream calls,
+as the same call to /api/v1 would, so the vendors service authorises every read (a procurement
+officer acts only on its own unit's projects) and masks ID numbers. What a page changes, its script
+(static/console-procurement.js) sends to /api/v1 with the session cookie and the CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from services.gateway.console.i18n.messages import language
+from services.gateway.console.i18n.vendor_messages import ENGAGEMENT_ROLES, yuan
+from services.gateway.console.i18n.verdict_texts import VerdictTexts
+from services.gateway.console.pages.home import page_number
+from services.gateway.console.pages.ratings import RATING_PAGES, REGISTRY_READERS, vendor_page
+from services.gateway.console.pages.vendor_reads import API, beijing, read, vendor_engagements
+from services.gateway.console.pages.vendor_reads import segment as _path_part
+from services.gateway.edge.upstream import Upstreams
+from shared.errors import NotFound, Problem
+from shared.identity import Identity, requires_role
+from shared.roles import Role
+
+PAGE_SIZE = 30
+# Who reads conflict checks and barred lists (the service's CHECK_READERS, people only).
+CHECKERS = (Role.PROCUREMENT_OFFICER, Role.BUREAU_ADMIN, Role.AUDITOR)
+# Who records engagements and runs conflict checks; a procurement officer only on its own unit's projects.
+RECORDERS = (Role.PROCUREMENT_OFFICER, Role.BUREAU_ADMIN)
+ANY_PROJECT = (Role.BUREAU_ADMIN, Role.AUDITOR)
+
+
+# --- the registry ---------------------------------------------------------------------------------
+
+
+@get("/vendors", guards=[requires_role(*REGISTRY_READERS)], include_in_schema=False)
+async def vendors_list(request: Request, state: State) -> Template:
+    query = str(request.query_params.get("q", "")).strip()[:200]
+    status = str(request.query_params.get("status", ""))
+    status = status if status in ("active", "suspended", "deregistered") else ""
+    number = page_number(request)
+    params: dict[str, Any] = {"page": number, "page_size": PAGE_SIZE}
+    if query:
+        params["q"] = query
+    if status:
+        params["status"] = status
+    found = await read(state.upstreams, request.user, "/vendors", params)
+    pages = max(1, -(-found["total"] // PAGE_SIZE))
+    base = urlencode({k: v for k, v in (("q", query), ("status", status)) if v})
+    return vendor_page(request, "console/vendors.html", vendors=found["items"], total=found["total"],
+                       page_number=number, pages=pages, query=query, status=status, base_query=base)
+
+
+@get("/vendors/{uscc:str}", guards=[requires_role(*REGISTRY_READERS)], include_in_schema=False)
+async def vendor_detail(request: Request, state: State, uscc: FromPath[str]) -> Template:
+    """Identity, former names, qualifications with expiry, related parties, engagements and debarments."""
+    identity: Identity = request.user
+    # Masked for a bureau admin too: the page asks for the ID number whole only when 显示 is pressed,
+    # and only that reading is logged as a showing of personal data.
+    vendor = await read(state.upstreams, identity, f"/vendors/{_path_part(uscc)}", {"masked": "true"})
+    exclusions = await read(state.upstreams, identity, "/exclusions", {"uscc": vendor["uscc"], "page_size": 100})
+    engagements, engagements_error = await _vendor_engagements(state.upstreams, identity, vendor["uscc"])
+    relations = [{**relation, "other": relation["controlled_uscc"] if relation["controlling_uscc"] == vendor["uscc"]
+                  else relation["controlling_uscc"], "controls": relation["controlling_uscc"] == vendor["uscc"]}
+                 for relation in vendor["relations"]]
+    return vendor_page(request, "console/vendor_detail.html", vendor=vendor, relations=relations,
+                       exclusions=exclusions["items"], engagements=engagements, engagements_error=engagements_error,
+                       may_show_id_number=identity.has_any([Role.BUREAU_ADMIN]), yuan=yuan, beijing=beijing)
+
+
+async def _vendor_engagements(upstreams: Upstreams, identity: Identity,
+                              uscc: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The vendor's engagements, read project by project (the API lists engagements per project)."""
+    try:
+        return await vendor_engagements(upstreams, identity, uscc), None
+    except Problem as problem:
+        return [], problem.detail
+
+
+# --- projects, engagements, barred lists ----------------------------------------------------------
+
+
+@get("/procurement/projects", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+async def projects_list(request: Request, state: State) -> Template:
+    identity: Identity = request.user
+    projects = await read(state.upstreams, identity, "/projects/")
+    if not identity.has_any(ANY_PROJECT):
+        projects = [project for project in projects if project["owner_unit"] == identity.unit]
+    return vendor_page(request, "console/procurement_projects.html", projects=projects, yuan=yuan)
+
+
+@get("/procurement/project", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+async def open_project(request: Request) -> Redirect:
+    """The projects page's "open a project code" form."""
+    code = str(request.query_params.get("code", "")).strip()
+    if not code:
+        return Redirect("/procurement/projects")
+    return Redirect(f"/procurement/projects/{_path_part(code)}")
+
+
+@get("/procurement/projects/{code:str}", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+async def project_page(request: Request, state: State, code: FromPath[str]) -> Template:
+    """The project's lots (each with its conflict check), engagements and the form to record one."""
+    identity: Identity = request.user
+    project = await read(state.upstreams, identity, f"/projects/{_path_part(code)}")
+    engagements = await read(state.upstreams, identity, f"/projects/{_path_part(code)}/engagements")
+    # Recording and checking are offered where the service allows them (it decides again on each call).
+    acts = identity.has_any([Role.BUREAU_ADMIN]) or (
+        identity.has_any([Role.PROCUREMENT_OFFICER]) and project["owner_unit"] == identity.unit)
+    return vendor_page(request, "console/procurement_project.html", project=project, engagements=engagements,
+                       acts=acts, roles=ENGAGEMENT_ROLES, yuan=yuan)
+
+
+@get("/procurement/projects/{code:str}/barred-list", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+async def barred_list(request: Request, state: State, code: FromPath[str]) -> Template:
+    """Who may not bid on which lot, and why: printable for the procurement file, with the CSV beside it."""
+    barred = await read(state.upstreams, request.user, f"/projects/{_path_part(code)}/barred-list")
+    return vendor_page(request, "console/procurement_barred.html", barred=barred, say=VerdictTexts(language(request)),
+                       csv_href=f"{API}/projects/{_path_part(code)}/barred-list?format=csv")
+
+
+# --- the conflict check ---------------------------------------------------------------------------
+
+
+@get("/procurement/projects/{code:str}/lots/{lot:str}/conflict-check", guards=[requires_role(*RECORDERS)],
+     include_in_schema=False)
+async def conflict_check_form(request: Request, state: State, code: FromPath[str], lot: FromPath[str]) -> Template:
+    project = await read(state.upstreams, request.user, f"/projects/{_path_part(code)}")
+    found = [item for item in project["lots"] if item["code"] == lot]
+    if not found:
+        raise NotFound(f"Project {code} has no lot {lot}.")
+    return vendor_page(request, "console/procurement_check.html", project=project, lot=found[0])
+
+
+@get("/procurement/conflict-checks/{check_id:str}", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+async def conflict_check_result(request: Request, state: State, check_id: FromPath[str]) -> Template:
+    check = await read(state.upstreams, request.user, f"/conflict-checks/{_path_part(check_id)}")
+    return vendor_page(request, "console/procurement_result.html", check=check, lang=language(request),
+                       checked_at=beijing(check["checked_at"]), say=VerdictTexts(language(request)))
+
+
+PROCUREMENT_PAGES = [vendors_list, vendor_detail, projects_list, open_project, project_page, barred_list,
+                     conflict_check_form, conflict_check_result, *RATING_PAGES]

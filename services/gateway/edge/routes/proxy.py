@@ -1,0 +1,58 @@
+"""The one door: ``/api/v1/...`` forwarded to the service that owns the path."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, route
+from litestar.datastructures import State
+from litestar.enums import HttpMethod
+
+from services.gateway.edge.metrics import count_business_event
+from services.gateway.edge.routing import service_for
+from services.gateway.edge.upstream import GATEWAY, Upstreams
+from shared.errors import NotFound
+
+API_PREFIX = "/api/v1"
+# Request headers worth passing on; authorization and cookies stay at the gateway.
+_FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "if-match", "if-none-match")
+_FORWARDED_RESPONSE_HEADERS = ("content-disposition", "location", "etag", "retry-after", "cache-control")
+
+
+# The router does not fall back from a gateway route's static segment (/projects/{code}, the composite
+# /draws/{id}/supplementary) to the catch-all, so the resources beside them get paths of their own.
+@route(["/{path:path}", "/projects/{project_code:str}/{rest:path}", "/draws/{draw_id:str}",
+        "/draws/{draw_id:str}/{rest:path}"], include_in_schema=False,
+       http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE])
+async def forward(request: Request, state: State) -> Response[bytes]:
+    path = request.url.path.removeprefix(API_PREFIX)
+    service = service_for(path)
+    if service is None:
+        raise NotFound(f"No API at /api/v1{path}.")
+    upstreams: Upstreams = state.upstreams
+    headers = {name: request.headers[name] for name in _FORWARDED_REQUEST_HEADERS if name in request.headers}
+    upstream = await upstreams.relay(
+        service, request.method, API_PREFIX + path, identity=request.user,
+        params=list(request.query_params.multi_items()), content=await request.body(), headers=headers)
+    count_business_event(request.method, path, upstream.status_code)
+    return Response(
+        content=upstream.content, status_code=upstream.status_code,
+        media_type=relayed_media_type(upstream.headers.get("content-type", "application/octet-stream")),
+        headers={name: upstream.headers[name] for name in _FORWARDED_RESPONSE_HEADERS
+                 if name in upstream.headers},
+    )
+
+
+def relayed_media_type(content_type: str) -> str:
+    """The upstream's content type without its UTF-8 charset, which Litestar adds back to text types
+    (passing it on whole would repeat it)."""
+    media_type, _, parameters = content_type.partition(";")
+    return media_type.strip() if parameters.strip().lower() in ("", "charset=utf-8") else content_type
+
+
+@get("/public-ratings", exclude_from_auth=True, include_in_schema=False)
+async def public_ratings(request: Request, state: State) -> Response[bytes]:
+    """The public listing of public ratings (Art. 28): open to anyone, as design.md lists it."""
+    upstreams: Upstreams = state.upstreams
+    upstream = await upstreams.relay("vendors", "GET", API_PREFIX + "/public-ratings", identity=GATEWAY,
+                                     params=list(request.query_params.multi_items()))
+    return Response(content=upstream.content, status_code=upstream.status_code,
+                    media_type=upstream.headers.get("content-type", "application/json"))

@@ -1,0 +1,266 @@
+"""Calls from the gateway to the services over HTTP: pooled, timed out, and mapped to problems.
+
+A service that cannot be reached answers 503, one that is too slow 504, one that answers with a
+server error 502 (problem+json), so the caller always gets a clear, typed failure. Each service may
+run as several instances; calls are balanced across them (balancer.py) and only idempotent calls
+are retried on another instance.
+
+The proxy's pass-through calls (``relay``) go straight to httpcore's connection pool, the layer
+under httpx: a forwarded request needs none of httpx's URL, cookie, redirect, auth or decoding
+machinery, which cost more CPU than the HTTP exchange itself. The gateway's own calls, which read
+and compose answers, keep the httpx client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
+
+import httpcore
+import httpx
+
+from services.gateway.edge.balancer import Balancer, Instance
+from shared.errors import BadGateway, FieldError, GatewayTimeout, Problem, ServiceUnavailable
+from shared.identity import CachingIssuer, Identity, IdentityIssuer
+from shared.logs import request_id_var
+from shared.roles import Role
+
+_log = logging.getLogger("sortes.upstream")
+SERVICE_NAMES = ("experts", "vendors")
+# Who the gateway names when it fetches, on anyone's behalf, what a service publishes: its OpenAPI
+# document, the draw key set, the public ratings. A service answers only /healthz and /readyz without
+# an assertion, so that nothing but the gateway reads it.
+GATEWAY = Identity(subject="gateway", name="gateway", roles=(Role.SERVICE,), unit="")
+
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+# An idle connection to a service is dropped well before the service's uvicorn closes it (after 5 s
+# by default): a request sent on a connection the server is closing at that moment gets no answer,
+# and a POST cannot be sent again, so the caller would see a 503 under a steady load.
+KEEPALIVE_SECONDS = 2.0
+# What httpx itself maps to TimeoutException and TransportError.
+_RELAY_TIMEOUTS = httpcore.TimeoutException
+_RELAY_TRANSPORT_ERRORS = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol,
+                           httpcore.ProxyError)
+# Methods that carry a body and so always say how long it is (as httpx does).
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+class _Retryable(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+class _Answer(Protocol):
+    @property
+    def status_code(self) -> int: ...
+
+
+_A = TypeVar("_A", bound=_Answer)
+
+
+class Relayed:
+    """A service's answer as the proxy passes it on: status, headers (names in lower case) and body."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: dict[str, str], content: bytes) -> None:
+        self.status_code, self.headers, self.content = status_code, headers, content
+
+
+class _Origin:
+    """An instance URL taken apart once: what httpcore needs to address it."""
+
+    __slots__ = ("host_header", "prefix", "url")
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        scheme = parts.scheme.encode("ascii")
+        port = parts.port or (443 if scheme == b"https" else 80)
+        self.host_header = parts.netloc.encode("ascii")
+        self.prefix = parts.path.rstrip("/")
+        self.url = (scheme, (parts.hostname or "").encode("ascii"), port)
+
+
+class Upstreams:
+    """The services' instances behind one pooled client; see balancer.py for how one is chosen."""
+
+    def __init__(self, urls: dict[str, list[str]], issuer: IdentityIssuer, *, connect_timeout: float,
+                 read_timeout: float, failure_threshold: int = 3, cooldown: float = 5.0,
+                 health_interval: float = 2.0) -> None:
+        self.balancers = {service: Balancer(service_urls, failure_threshold=failure_threshold, cooldown=cooldown)
+                          for service, service_urls in urls.items()}
+        self._issuer = CachingIssuer(issuer)
+        self._health_interval = health_interval
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50,
+                                keepalive_expiry=KEEPALIVE_SECONDS),
+        )
+        # The proxy's pool: the same limits and keep-alive expiry as the httpx client's.
+        self._pool = httpcore.AsyncConnectionPool(max_connections=200, max_keepalive_connections=50,
+                                                  keepalive_expiry=KEEPALIVE_SECONDS)
+        self._relay_timeouts = {"connect": connect_timeout, "read": read_timeout, "write": read_timeout,
+                                "pool": read_timeout}
+        self._origins: dict[str, _Origin] = {}
+
+    async def request(self, service: str, method: str, path: str, *, identity: Identity | None,
+                      params: Any = None, content: bytes | None = None, json: Any = None,
+                      headers: dict[str, str] | None = None) -> httpx.Response:
+        """Send to one instance; an idempotent call that fails to get an answer tries one more."""
+        sent_headers = self._headers(service, identity, headers)
+
+        def send(instance: Instance) -> Awaitable[httpx.Response]:
+            return self._send(service, instance, method, path, params=params, content=content, json=json,
+                              headers=sent_headers)
+
+        return await self._balanced(service, method, send)
+
+    async def relay(self, service: str, method: str, path: str, *, identity: Identity | None,
+                    params: Sequence[tuple[str, str]] = (), content: bytes = b"",
+                    headers: dict[str, str] | None = None) -> Relayed:
+        """What the proxy forwards: like :meth:`request` (the same balancing, retries, circuit breaker
+        and problems) with the body read whole and nothing decoded or kept (no cookies, no redirects)."""
+        sent = [(name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in self._headers(service, identity, headers).items()]
+        if content or method.upper() in _BODY_METHODS:
+            sent.append((b"content-length", str(len(content)).encode("ascii")))
+        # The path arrives decoded (as routed): encode it again, '%' included, for the request line.
+        target = quote(path, safe=_PATH_SAFE) + ("?" + urlencode(params, quote_via=quote) if params else "")
+
+        def send(instance: Instance) -> Awaitable[Relayed]:
+            return self._relay_once(service, instance, method, target, sent, content)
+
+        return await self._balanced(service, method, send)
+
+    def _headers(self, service: str, identity: Identity | None, headers: dict[str, str] | None) -> dict[str, str]:
+        sent_headers = {"x-request-id": request_id_var.get(), **(headers or {})}
+        if identity is not None:
+            sent_headers["x-sortes-identity"] = self._issuer.issue(identity, service)
+        return sent_headers
+
+    async def _balanced(self, service: str, method: str, send: Callable[[Instance], Awaitable[_A]]) -> _A:
+        balancer = self.balancers[service]
+        candidates = balancer.candidates()
+        if not candidates:
+            raise ServiceUnavailable(f"The {service} service is failing; the gateway is giving it a moment.",
+                                     headers={"Retry-After": "5"})
+        attempts = candidates[:2] if method.upper() in IDEMPOTENT_METHODS else candidates[:1]
+        last_problem: Problem | None = None
+        for instance in attempts:
+            try:
+                response = await send(instance)
+            except _Retryable as retryable:
+                balancer.failed(instance)
+                last_problem = retryable.problem
+                continue
+            balancer.succeeded(instance)
+            if response.status_code >= 500:
+                raise upstream_failure(service, response)
+            return response
+        assert last_problem is not None
+        raise last_problem
+
+    async def _relay_once(self, service: str, instance: Instance, method: str, target: str,
+                          headers: list[tuple[bytes, bytes]], content: bytes) -> Relayed:
+        origin = self._origins.get(instance.url)
+        if origin is None:
+            origin = self._origins[instance.url] = _Origin(instance.url)
+        scheme, host, port = origin.url
+        url = httpcore.URL(scheme=scheme, host=host, port=port, target=(origin.prefix + target).encode("ascii"))
+        try:
+            answer = await self._pool.request(method, url, headers=[(b"host", origin.host_header), *headers],
+                                              content=content, extensions={"timeout": self._relay_timeouts})
+        except _RELAY_TIMEOUTS:
+            _log.warning("upstream timeout", extra={"fields": {"upstream": service, "instance": instance.url,
+                                                               "path": target.partition("?")[0]}})
+            raise _Retryable(GatewayTimeout(f"The {service} service did not answer in time.")) from None
+        except _RELAY_TRANSPORT_ERRORS:
+            _log.warning("upstream unreachable", extra={"fields": {"upstream": service, "instance": instance.url,
+                                                                   "path": target.partition("?")[0]}})
+            raise _Retryable(ServiceUnavailable(f"The {service} service is not reachable.")) from None
+        response = Relayed(answer.status, {name.decode("latin-1").lower(): value.decode("latin-1")
+                                           for name, value in answer.headers}, answer.content)
+        if response.status_code == 503:
+            raise _Retryable(upstream_failure(service, response))
+        return response
+
+    async def _send(self, service: str, instance: Instance, method: str, path: str,
+                    **options: Any) -> httpx.Response:
+        fields = {"upstream": service, "instance": instance.url, "path": path}
+        try:
+            response = await self._client.request(method, instance.url + path, **options)
+        except httpx.TimeoutException:
+            _log.warning("upstream timeout", extra={"fields": fields})
+            raise _Retryable(GatewayTimeout(f"The {service} service did not answer in time.")) from None
+        except httpx.TransportError:
+            _log.warning("upstream unreachable", extra={"fields": fields})
+            raise _Retryable(ServiceUnavailable(f"The {service} service is not reachable.")) from None
+        if response.status_code == 503:
+            raise _Retryable(upstream_failure(service, response))
+        return response
+
+    async def _instance_ready(self, instance: Instance) -> bool:
+        try:
+            response = await self._client.get(instance.url + "/readyz", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def is_ready(self, service: str) -> bool:
+        """Ready when at least one instance of the service says it is."""
+        instances = self.balancers[service].instances
+        return any(await asyncio.gather(*(self._instance_ready(instance) for instance in instances)))
+
+    async def check_health_forever(self) -> None:
+        """Mark instances up or down every few seconds, so traffic avoids a sick one and returns to it."""
+        while True:
+            for balancer in self.balancers.values():
+                results = await asyncio.gather(*(self._instance_ready(i) for i in balancer.instances))
+                for instance, ready in zip(balancer.instances, results, strict=True):
+                    if ready != instance.healthy:
+                        _log.info("instance %s", "up" if ready else "down",
+                                  extra={"fields": {"instance": instance.url}})
+                    balancer.mark_health(instance, ready)
+            await asyncio.sleep(self._health_interval)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+        await self._pool.aclose()
+
+
+def upstream_failure(service: str, response: _Answer) -> Problem:
+    if response.status_code == 503:
+        return ServiceUnavailable(f"The {service} service is not ready.")
+    if response.status_code == 504:
+        return GatewayTimeout(f"The {service} service timed out.")
+    return BadGateway(f"The {service} service failed ({response.status_code}).")
+
+
+def passed_on_problem(response: httpx.Response) -> Problem:
+    """A service's own 4xx problem, handed to the caller unchanged."""
+    try:
+        document = response.json()
+    except ValueError:
+        document = {}
+    problem = Problem(str(document.get("detail") or response.reason_phrase))
+    problem.status = response.status_code
+    problem.slug = str(document.get("type", "/problems/http-error")).rsplit("/", 1)[-1]
+    problem.title = str(document.get("title") or response.reason_phrase)
+    problem.extensions = {key: value for key, value in document.items()
+                          if key not in {"type", "title", "status", "detail", "instance", "errors"}}
+    problem.errors = _field_errors(document.get("errors"))
+    return problem
+
+
+def _field_errors(raw: Any) -> list[FieldError]:
+    if not isinstance(raw, list):
+        return []
+    return [FieldError(str(item.get("field", "")), str(item.get("message", "")),
+                       str(item.get("source", "body"))) for item in raw if isinstance(item, dict)]

@@ -1,0 +1,110 @@
+"""Who is calling the gateway: a bearer API key (systems), a signed-in user's token, or the
+console's session cookie holding that token (a browser; see domain/sessions.py for its CSRF rule)."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.enums import RequestEncodingType
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Receive, Scope, Send
+
+from services.gateway.identity.api_keys import ApiKeyDigester, identity_for_key
+from services.gateway.identity.sessions import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    csrf_matches,
+    csrf_token,
+)
+from services.gateway.identity.users import USER_TOKEN_PREFIX, identity_for_user_token
+from shared.db import Database
+from shared.errors import NotAuthenticated, NotPermitted
+from shared.identity import Identity
+
+
+class CsrfTokenMissing(NotPermitted):
+    slug, title = "csrf-token-missing", "CSRF token missing or wrong"
+
+
+# The base class hands authenticate_request a connection that cannot read the body, where a plain
+# form's CSRF token is; the request's own ``receive`` waits here for it.
+_receive: ContextVar[Receive] = ContextVar("sortes_authentication_receive")
+
+
+class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    """``Authorization: Bearer`` when the request has that header, else the session cookie."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = _receive.set(receive)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            _receive.reset(token)
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        if "authorization" not in connection.headers and SESSION_COOKIE in connection.cookies:
+            return await _from_session(connection, connection.cookies[SESSION_COOKIE])
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("Send an API key as 'Authorization: Bearer <key>'.",
+                                   headers={"WWW-Authenticate": 'Bearer realm="sortes"'})
+        token = token.strip()
+        identity = await _caller(connection, token, users_only=False)
+        if identity is None:
+            raise NotAuthenticated("The API key or sign-in token is unknown, revoked or expired.",
+                                   headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return AuthenticationResult(user=identity, auth=token)
+
+
+async def session_caller(connection: ASGIConnection) -> tuple[Identity, str] | None:
+    """The signed-in user and token behind the session cookie, for pages open to everyone that
+    still show who is signed in; None without a live session."""
+    token = connection.cookies.get(SESSION_COOKIE)
+    identity = await _caller(connection, token, users_only=True) if token else None
+    return (identity, token) if identity is not None and token else None
+
+
+async def _from_session(connection: ASGIConnection, token: str) -> AuthenticationResult:
+    identity = await _caller(connection, token, users_only=True)
+    if identity is None:
+        raise NotAuthenticated("The console session has ended; sign in again.")
+    if connection.scope["method"] not in SAFE_METHODS:
+        expected = csrf_token(connection.app.state.api_key_digester, token)
+        if not csrf_matches(expected, await _presented_csrf_token(connection)):
+            raise CsrfTokenMissing(f"A change made with the console's session cookie needs the session's "
+                                   f"CSRF token in the {CSRF_HEADER} header or the {CSRF_FIELD} form field.")
+    return AuthenticationResult(user=identity, auth=token)
+
+
+async def _presented_csrf_token(connection: ASGIConnection) -> str | None:
+    if CSRF_HEADER in connection.headers:
+        return connection.headers[CSRF_HEADER]
+    # A plain HTML form cannot set a header; its body is read once and kept for the handler.
+    request: Request = Request(connection.scope, _receive.get())
+    if request.content_type[0] != RequestEncodingType.URL_ENCODED:
+        return None
+    value = (await request.form()).get(CSRF_FIELD)
+    return value if isinstance(value, str) else None
+
+
+async def _caller(connection: ASGIConnection, token: str, *, users_only: bool) -> Identity | None:
+    """The identity behind an API key or user token (only a user token when ``users_only``).
+
+    Read from the database on every request, never remembered: a revoked token or key, a disabled user
+    or a change of roles or unit holds from the next request on, in every gateway process."""
+    state = connection.app.state
+    digester: ApiKeyDigester = state.api_key_digester
+    database: Database = state.database
+    async with database.reading() as session:
+        if users_only:
+            return await identity_for_user_token(session, digester, token)
+        if token.startswith(USER_TOKEN_PREFIX):  # most likely a user's; an API key may look alike
+            return (await identity_for_user_token(session, digester, token)
+                    or await identity_for_key(session, digester, token))
+        return await identity_for_key(session, digester, token) or await identity_for_user_token(
+            session, digester, token)

@@ -1,0 +1,229 @@
+"""Webhooks for the lifecycle system: subscriptions, and the dispatcher that turns each service's
+outbox into signed deliveries, retried with backoff until the subscriber acknowledges (2xx).
+
+Each delivery is POSTed as JSON with ``X-Sortes-Event``, ``X-Sortes-Delivery`` and
+``X-Sortes-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import uuid
+
+import httpx
+import msgspec
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams
+from services.gateway.models import WebhookCursor, WebhookDelivery, WebhookSubscription
+from services.gateway.schemas import DeliveryView, WebhookCreate, WebhookView
+from services.gateway.webhooks.targets import TargetRefused, WebhookTargets
+from shared.audit import AuditRecorder
+from shared.clock import as_utc, utc_now
+from shared.db import Database
+from shared.errors import InvalidInput, NotFound, Problem
+from shared.identity import Identity
+from shared.outbox import OutboxTables
+from shared.outbox.reading import DISPATCHER_SUBJECT, OutboxEvent
+
+_log = logging.getLogger("sortes.webhooks")
+DISPATCHER = Identity(subject=DISPATCHER_SUBJECT, name="webhook dispatcher", roles=("service",), unit="")
+MAX_BACKOFF = dt.timedelta(hours=1)
+CLAIM_FOR = dt.timedelta(seconds=30)
+GAP_PATIENCE = dt.timedelta(seconds=30)  # a missing sequence number this old was a rolled-back insert
+
+
+def webhook_view(subscription: WebhookSubscription) -> WebhookView:
+    return WebhookView(id=subscription.id, name=subscription.name, url=subscription.url,
+                       event_types=subscription.event_types.split(","), created_at=as_utc(subscription.created_at),
+                       disabled=subscription.disabled_at is not None)
+
+
+def delivery_view(delivery: WebhookDelivery) -> DeliveryView:
+    return DeliveryView(id=delivery.id, service=delivery.service, event_seq=delivery.event_seq,
+                        event_type=delivery.event_type, object_id=delivery.object_id, status=delivery.status,
+                        attempts=delivery.attempts,
+                        next_attempt_at=as_utc(delivery.next_attempt_at) if delivery.status == "pending" else None,
+                        last_result=delivery.last_result,
+                        delivered_at=as_utc(delivery.delivered_at))
+
+
+async def create_subscription(session: AsyncSession, audit: AuditRecorder, actor: Identity,
+                              data: WebhookCreate, targets: WebhookTargets) -> tuple[WebhookSubscription, str]:
+    try:
+        await targets.check(data.url)
+    except TargetRefused as refused:
+        raise InvalidInput.for_field("url", f"must reach a public address: {refused}") from None
+    secret = secrets.token_urlsafe(32)
+    subscription = WebhookSubscription(id=uuid.uuid4().hex[:16], name=data.name, url=data.url,
+                                       event_types=",".join(data.event_types), secret=secret,
+                                       owner_subject=actor.subject, created_at=utc_now())
+    session.add(subscription)
+    await session.flush()
+    await audit.record(session, actor=actor, action="webhook.created", object_type="webhook",
+                       object_id=subscription.id, details={"url": data.url, "events": ",".join(data.event_types)})
+    return subscription, secret
+
+
+async def disable_subscription(session: AsyncSession, audit: AuditRecorder, actor: Identity,
+                               subscription_id: str) -> WebhookSubscription:
+    subscription = await session.get(WebhookSubscription, subscription_id)
+    if subscription is None:
+        raise NotFound(f"No webhook {subscription_id}.")
+    if subscription.disabled_at is None:
+        subscription.disabled_at = utc_now()
+        await audit.record(session, actor=actor, action="webhook.disabled", object_type="webhook",
+                           object_id=subscription_id)
+    return subscription
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def deliverable_prefix(events: list[OutboxEvent], last_seq: int, now: dt.datetime) -> list[OutboxEvent]:
+    """Events that may be handed on now, in order: a gap in the numbers may be a transaction still
+    committing, so the walk stops there, unless the gap is old enough to be a rolled-back insert."""
+    taken: list[OutboxEvent] = []
+    expected = last_seq + 1
+    for event in events:
+        if event.seq != expected and now - event.occurred_at < GAP_PATIENCE:
+            break
+        taken.append(event)
+        expected = event.seq + 1
+    return taken
+
+
+class Dispatcher:
+    def __init__(self, database: Database, upstreams: Upstreams, outbox: OutboxTables | None = None, *,
+                 timeout: float = 10.0, targets: WebhookTargets | None = None) -> None:
+        self._database, self._upstreams, self._outbox = database, upstreams, outbox
+        self._targets = targets or WebhookTargets()
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    async def run_forever(self, interval: float = 1.0) -> None:
+        while True:
+            try:
+                await self.step()
+            except Exception:  # keep dispatching after any one failure; it is logged, never lost
+                _log.exception("webhook dispatch step failed")
+            await asyncio.sleep(interval)
+
+    async def step(self) -> None:
+        for service in SERVICE_NAMES:
+            await self.collect(service)
+        if self._outbox is not None:
+            await self.collect("gateway")
+        await self.deliver_due()
+
+    async def _events_after(self, service: str, after: int) -> list[OutboxEvent] | None:
+        if service == "gateway":  # its own outbox: the gateway's audit checkpoints
+            assert self._outbox is not None
+            events = self._outbox.events
+            async with self._database.reading() as session:
+                rows = await session.execute(select(events).where(events.c.seq > after).order_by(events.c.seq)
+                                             .limit(500))
+                return [OutboxEvent(seq=row.seq, event_type=row.event_type, object_id=row.object_id,
+                                    payload=json.loads(row.payload), occurred_at=as_utc(row.occurred_at))
+                        for row in rows]
+        try:
+            response = await self._upstreams.request(service, "GET", "/api/v1/internal/events", identity=DISPATCHER,
+                                                     params={"after": after, "limit": 500})
+        except Problem:
+            return None  # the service is down; its events wait in its outbox
+        if response.status_code != 200:
+            return None
+        return msgspec.json.decode(response.content, type=list[OutboxEvent])
+
+    async def collect(self, service: str) -> None:
+        async with self._database.reading() as session:
+            cursor = await session.get(WebhookCursor, service)
+        after = cursor.last_seq if cursor else 0
+        events = await self._events_after(service, after)
+        if not events:
+            return  # nothing new (the usual poll): no write transaction to open
+        async with self._database.transaction() as session:
+            cursor = (await session.execute(select(WebhookCursor).where(WebhookCursor.service == service)
+                                            .with_for_update())).scalar_one_or_none()
+            if cursor is None:
+                cursor = WebhookCursor(service=service, last_seq=0)
+                session.add(cursor)
+            fresh = [event for event in events if event.seq > cursor.last_seq]
+            ready = deliverable_prefix(fresh, cursor.last_seq, utc_now())
+            if not ready:
+                return
+            subscriptions = (await session.execute(select(WebhookSubscription).where(
+                WebhookSubscription.disabled_at.is_(None)))).scalars().all()
+            now = utc_now()
+            for event in ready:
+                body = json.dumps({"event": event.event_type, "service": service, "seq": event.seq,
+                                   "object_id": event.object_id, "occurred_at": event.occurred_at.isoformat(),
+                                   "data": event.payload}, ensure_ascii=False, sort_keys=True)
+                for subscription in subscriptions:
+                    if event.event_type in subscription.event_types.split(","):
+                        session.add(WebhookDelivery(
+                            subscription_id=subscription.id, service=service, event_seq=event.seq,
+                            event_type=event.event_type, object_id=event.object_id, body=body, status="pending",
+                            attempts=0, next_attempt_at=now, created_at=now))
+            cursor.last_seq = ready[-1].seq
+
+    async def deliver_due(self, batch: int = 50) -> None:
+        now = utc_now()
+        async with self._database.reading() as session:
+            due = (await session.execute(
+                select(WebhookDelivery, WebhookSubscription)
+                .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                .order_by(WebhookDelivery.id).limit(batch))).all()
+        for delivery, subscription in due:
+            if await self._claim(delivery):
+                await self._attempt(delivery, subscription)
+
+    async def _claim(self, delivery: WebhookDelivery) -> bool:
+        """Push the next attempt time out first, so a second gateway does not send the same delivery."""
+        async with self._database.transaction() as session:
+            result = await session.execute(
+                update(WebhookDelivery).where(WebhookDelivery.id == delivery.id, WebhookDelivery.status == "pending",
+                                              WebhookDelivery.attempts == delivery.attempts)
+                .values(next_attempt_at=utc_now() + CLAIM_FOR))
+        return result.rowcount == 1
+
+    async def _attempt(self, delivery: WebhookDelivery, subscription: WebhookSubscription) -> None:
+        body = delivery.body.encode()
+        headers = {"content-type": "application/json", "x-sortes-event": delivery.event_type,
+                   "x-sortes-delivery": str(delivery.id),
+                   "x-sortes-signature": signature(subscription.secret, int(time.time()), body)}
+        try:
+            # Sent to the address just checked (a name re-pointed since subscribing is caught here), and
+            # only the answer's class is kept: its body is never read.
+            url, host, extensions = await self._targets.pinned(subscription.url)
+            async with self._client.stream("POST", url, content=body, headers={**headers, **host},
+                                           extensions=extensions) as response:
+                result = f"{response.status_code // 100}xx"
+        except TargetRefused as refused:
+            _log.warning("webhook delivery refused", extra={"fields": {"webhook": subscription.id,
+                                                                       "reason": str(refused)}})
+            result = "refused"
+        except (httpx.HTTPError, httpx.InvalidURL, OSError):
+            result = "network error"
+        acknowledged = result == "2xx"
+        attempts = delivery.attempts + 1
+        backoff = min(dt.timedelta(seconds=5 * 2 ** (attempts - 1)), MAX_BACKOFF)
+        status = "delivered" if acknowledged else "refused" if result == "refused" else "pending"
+        async with self._database.transaction() as session:
+            await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(
+                attempts=attempts, last_result=result, status=status,
+                delivered_at=utc_now() if acknowledged else None,
+                next_attempt_at=utc_now() + (dt.timedelta(0) if acknowledged else backoff)))
+
+    async def close(self) -> None:
+        await self._client.aclose()

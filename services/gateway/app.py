@@ -20,11 +20,8 @@ from litestar.template import TemplateConfig
 from services.gateway.audit.routes import get_audit, get_audit_verification
 from services.gateway.composite.routes.panels import PanelsController
 from services.gateway.composite.routes.projects import ProjectsController
-from services.gateway.console.pages.admin import ADMIN_PAGES
-from services.gateway.console.pages.audit import AUDIT_PAGES
-from services.gateway.console.pages.home import console_routes
-from services.gateway.console.pages.panels import PANEL_PAGES
-from services.gateway.console.pages.procurement import PROCUREMENT_PAGES
+from services.gateway.console.site import TEMPLATES as CONSOLE_TEMPLATES
+from services.gateway.console.site import console_routes
 from services.gateway.edge.idempotency import StoredAnswers, idempotency_middleware
 from services.gateway.edge.metrics import PROMETHEUS, MetricsController
 from services.gateway.edge.openapi import MergedOpenAPI
@@ -57,7 +54,6 @@ from shared.nul_characters import refuse_nul_characters
 from shared.signing_keys import ensure_private_key, ensure_secret_file
 
 TEMPLATES = Path(__file__).parent / "templates"
-CONSOLE_TEMPLATES = Path(__file__).parent / "console" / "templates"
 
 
 def create_app(settings: GatewaySettings | None = None) -> Litestar:
@@ -115,8 +111,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                             middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(
         route_handlers=[healthz, readyz, get_key_set,
-                        *console_routes(settings.sign_in_rate_limit_per_minute,
-                                        [*PANEL_PAGES, *AUDIT_PAGES, *ADMIN_PAGES, *PROCUREMENT_PAGES]),
+                        *console_routes(sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)),
                         operator_pages, sign_in, api],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,

@@ -13,7 +13,7 @@ from typing import Any
 
 from services.gateway.console.i18n.messages import ROLE_NAMES
 from services.gateway.console.i18n.panel_messages import PANEL_MESSAGES
-from services.gateway.identity.passwords import MIN_PASSWORD_LENGTH
+from services.gateway.identity.api import MIN_PASSWORD_LENGTH
 from shared.roles import Role
 
 STATUSES = {"zh": {"active": "在库", "suspended": "暂停", "retired": "退出"},

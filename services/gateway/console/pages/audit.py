@@ -20,7 +20,7 @@ from services.gateway.audit.logs import audit_page
 from services.gateway.console.i18n.messages import language
 from services.gateway.console.i18n.panel_messages import PURPOSES
 from services.gateway.console.pages.home import _session_token, page, page_number
-from services.gateway.console.pages.panel_reads import person_name
+from services.gateway.identity.api import person_name
 from shared.audit.routes import AUDIT_READERS
 from shared.audit.store import AuditFilter
 from shared.clock import BEIJING

@@ -27,9 +27,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, Middleware
 from markupsafe import Markup
-from sqlalchemy import func, select
 
 from services.gateway.console.i18n.admin_messages import admin_navigation
 from services.gateway.console.i18n.messages import (
@@ -43,24 +42,23 @@ from services.gateway.console.i18n.messages import (
 from services.gateway.console.i18n.panel_messages import panel_context
 from services.gateway.console.i18n.vendor_messages import vendor_navigation
 from services.gateway.console.pages.panel_reads import home_sections
-from services.gateway.edge.rate_limits import sign_in_rate_limit
 from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams
-from services.gateway.identity import users
-from services.gateway.identity.authentication import BearerAuthenticationMiddleware, session_caller
-from services.gateway.identity.sessions import (
+from services.gateway.identity import api as accounts
+from services.gateway.identity.api import (
     CSRF_FIELD,
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
+    BearerAuthenticationMiddleware,
     cleared,
     csrf_matches,
     csrf_token,
     home_path,
     home_roles,
     local_target,
+    session_caller,
     session_cookie,
     sign_in_cookie,
 )
-from services.gateway.models import Unit, User
 from shared.clock import BEIJING
 from shared.errors import NotAuthenticated, NotFound, NotPermitted, Problem
 from shared.identity import Identity
@@ -81,12 +79,13 @@ FIGURES: dict[Role, tuple[str, ...]] = {
 }
 
 
-def console_routes(sign_in_per_minute: int,
+def console_routes(sign_in_limit: Middleware,
                    pages: Sequence[ControllerRouterHandler] = ()) -> list[ControllerRouterHandler]:
-    """The console's routers: open pages, the sign-in form (rate-limited per address like the API's
-    sign-in) and the pages behind a session, with ``pages`` among them; plus the static assets at /static."""
+    """The console's routers: open pages, the sign-in form (behind ``sign_in_limit``, the API's sign-in
+    quota per address) and the pages behind a session, with ``pages`` among them; plus the static assets
+    at /static."""
     sign_in = Router(path="/sign-in", route_handlers=[sign_in_page, sign_in_submit],
-                     middleware=[sign_in_rate_limit(sign_in_per_minute)],
+                     middleware=[sign_in_limit],
                      exception_handlers={TooManyRequestsException: _rate_limited})
     signed_in = Router(path="/", route_handlers=[landing, home, sign_out, *pages],
                        middleware=[DefineMiddleware(BearerAuthenticationMiddleware)],
@@ -198,7 +197,7 @@ async def sign_in_submit(request: Request, state: State) -> Response:
         return _sign_in_form(request, next_=next_, username=username, error="error_missing_fields",
                              status_code=400)
     async with state.database.transaction() as session:
-        outcome = await users.sign_in(session, state.audit, state.api_key_digester, state.sign_in_policy,
+        outcome = await accounts.sign_in(session, state.audit, state.api_key_digester, state.sign_in_policy,
                                       username, password)
     if outcome.locked_until is not None:
         until = outcome.locked_until.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
@@ -207,7 +206,7 @@ async def sign_in_submit(request: Request, state: State) -> Response:
     if outcome.token is None or outcome.user is None or outcome.expires_at is None:
         return _sign_in_form(request, next_=next_, username=username, error="error_wrong_password",
                              status_code=401)
-    roles = users.user_view(outcome.user).roles
+    roles = accounts.user_view(outcome.user).roles
     return Redirect(local_target(next_) or home_path(roles), status_code=303, cookies=[
         session_cookie(outcome.token, outcome.expires_at, secure=_secure(request)),
         cleared(SIGN_IN_COOKIE, "/sign-in")])
@@ -223,7 +222,7 @@ def _rate_limited(request: Request, exception: TooManyRequestsException) -> Resp
 async def sign_out(request: Request, state: State) -> Response:
     """Revoke the session's token (the middleware has checked the form's CSRF token) and forget it."""
     async with state.database.transaction() as session:
-        await users.sign_out(session, state.audit, state.api_key_digester, request.user, str(request.auth))
+        await accounts.sign_out(session, state.audit, state.api_key_digester, request.user, str(request.auth))
     return Redirect("/sign-in?signed_out=1", status_code=303, cookies=[cleared(SESSION_COOKIE)])
 
 
@@ -273,8 +272,7 @@ async def home(request: Request, state: State, role: FromPath[str]) -> Template:
                                "figures": [(MESSAGES[lang][f"figure_{name}"], value)
                                            for name, value in zip(names, values, strict=True)]}
     if role == Role.BUREAU_ADMIN:
-        async with state.database.reading() as session:
-            context["units"] = list((await session.execute(select(Unit).order_by(Unit.name))).scalars())
+        context["units"] = await accounts.registered_units(state.database)
         context["services_ready"] = all(await asyncio.gather(
             *(state.upstreams.is_ready(service) for service in SERVICE_NAMES)))
     sections = await home_sections(state.upstreams, identity, Role(role))
@@ -286,9 +284,7 @@ async def home(request: Request, state: State, role: FromPath[str]) -> Template:
 async def _figure(state: State, identity: Identity, name: str) -> int | None:
     """A count shown on a home page; None when the service cannot say right now."""
     if name in ("users", "units"):
-        table = User if name == "users" else Unit
-        async with state.database.reading() as session:
-            return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
+        return await accounts.count_registered(state.database, name)
     upstreams: Upstreams = state.upstreams
     try:
         answer = await upstreams.request(name, "GET", f"/api/v1/{name}", identity=identity,

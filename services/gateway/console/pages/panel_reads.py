@@ -12,9 +12,7 @@ from typing import Any
 
 from services.gateway.edge.routing import service_for
 from services.gateway.edge.upstream import Upstreams, passed_on_problem
-from services.gateway.models import User
 from shared.clock import BEIJING, beijing_today
-from shared.db import Database
 from shared.errors import NotFound, NotPermitted, Problem
 from shared.identity import Identity
 from shared.roles import Role
@@ -105,17 +103,6 @@ async def expert_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any
             "invitations": await _read_or_none(upstreams, identity, "/panels/invitations"),
             "unavailability": await _read_or_none(upstreams, identity, f"/experts/{code}/unavailability"),
             "conflicts": await _read_or_none(upstreams, identity, f"/experts/{code}/declared-conflicts")}
-
-
-async def person_name(database: Database, subject: str | None) -> str:
-    """A signed-in person's display name for ``user:<name>``; any other subject (an API key) as it is."""
-    if not subject:
-        return ""
-    if not subject.startswith("user:"):
-        return subject
-    async with database.reading() as session:
-        user = await session.get(User, subject.removeprefix("user:"))
-    return user.display_name if user is not None else subject
 
 
 def beijing(instant: str | None) -> str:

@@ -27,11 +27,11 @@ from services.gateway.console.pages.panel_reads import (
     call_rows,
     field_choices,
     names_by_code,
-    person_name,
     read,
     read_text,
     reason_rows,
 )
+from services.gateway.identity.api import person_name
 from shared.clock import beijing_today
 from shared.errors import NotFound
 from shared.identity import requires_role

@@ -22,7 +22,7 @@ from services.gateway.console.i18n.messages import language
 from services.gateway.console.i18n.vendor_messages import FACTORS, LEVELS, VISIBILITIES, vendor_context
 from services.gateway.console.pages.home import _session_token, page, page_number
 from services.gateway.console.pages.vendor_reads import beijing, read, vendor_engagements
-from services.gateway.identity.users import unit_names
+from services.gateway.identity.api import unit_names
 from shared.db import Database
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity, requires_role

@@ -1,0 +1,62 @@
+"""What the console uses of the gateway's identity: sign-in and sign-out, the session cookie and its
+CSRF rule, who is calling, and the few names and counts its pages show about users and units.
+
+The console reaches identity through this module only; everything else it reads, it reads from the
+services through the upstream client, as an API call would (the import contracts in .importlinter).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import func, select
+
+from services.gateway.identity.authentication import BearerAuthenticationMiddleware, session_caller
+from services.gateway.identity.passwords import MIN_PASSWORD_LENGTH
+from services.gateway.identity.sessions import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    cleared,
+    csrf_matches,
+    csrf_token,
+    home_path,
+    home_roles,
+    local_target,
+    session_cookie,
+    sign_in_cookie,
+)
+from services.gateway.identity.users import SignInOutcome, sign_in, sign_out, unit_names, user_view
+from services.gateway.models import Unit, User
+from shared.db import Database
+
+__all__ = [
+    "CSRF_FIELD", "MIN_PASSWORD_LENGTH", "SESSION_COOKIE", "SIGN_IN_COOKIE", "BearerAuthenticationMiddleware",
+    "SignInOutcome", "cleared", "count_registered", "csrf_matches", "csrf_token", "home_path", "home_roles",
+    "local_target", "person_name", "registered_units", "session_caller", "session_cookie", "sign_in",
+    "sign_in_cookie", "sign_out", "unit_names", "user_view",
+]
+
+
+async def registered_units(database: Database) -> list[Unit]:
+    """Every registered unit, by name."""
+    async with database.reading() as session:
+        return list((await session.execute(select(Unit).order_by(Unit.name))).scalars())
+
+
+async def count_registered(database: Database, what: Literal["users", "units"]) -> int:
+    """How many users or units are registered."""
+    table = User if what == "users" else Unit
+    async with database.reading() as session:
+        return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def person_name(database: Database, subject: str | None) -> str:
+    """A signed-in person's display name for ``user:<name>``; any other subject (an API key) as it is."""
+    if not subject:
+        return ""
+    if not subject.startswith("user:"):
+        return subject
+    async with database.reading() as session:
+        user = await session.get(User, subject.removeprefix("user:"))
+    return user.display_name if user is not None else subject

@@ -21,6 +21,7 @@ test: $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check shared services tests bench
+	$(BIN)/lint-imports
 
 # Every script in bench/ at the issues' sizes (PostgreSQL ones included); the table goes to docs/benchmarks.md.
 bench: $(INSTALLED)

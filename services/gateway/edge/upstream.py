@@ -264,3 +264,10 @@ def _field_errors(raw: Any) -> list[FieldError]:
         return []
     return [FieldError(str(item.get("field", "")), str(item.get("message", "")),
                        str(item.get("source", "body"))) for item in raw if isinstance(item, dict)]
+
+
+def relayed_media_type(content_type: str) -> str:
+    """The upstream's content type without its UTF-8 charset, which Litestar adds back to text types
+    (passing it on whole would repeat it)."""
+    media_type, _, parameters = content_type.partition(";")
+    return media_type.strip() if parameters.strip().lower() in ("", "charset=utf-8") else content_type

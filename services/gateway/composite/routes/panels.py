@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody
 
 from services.gateway.composite import panels
 from services.gateway.edge.metrics import count_business_event
-from services.gateway.edge.routes.proxy import relayed_media_type
+from services.gateway.edge.upstream import relayed_media_type
 from shared.db import Database
 from shared.identity import Identity, requires_role
 from shared.panel_requests import PanelAsk, SpotCheckAsk, SupplementaryAsk

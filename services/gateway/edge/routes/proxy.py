@@ -8,7 +8,7 @@ from litestar.enums import HttpMethod
 
 from services.gateway.edge.metrics import count_business_event
 from services.gateway.edge.routing import service_for
-from services.gateway.edge.upstream import GATEWAY, Upstreams
+from services.gateway.edge.upstream import GATEWAY, Upstreams, relayed_media_type
 from shared.errors import NotFound
 
 API_PREFIX = "/api/v1"
@@ -39,13 +39,6 @@ async def forward(request: Request, state: State) -> Response[bytes]:
         headers={name: upstream.headers[name] for name in _FORWARDED_RESPONSE_HEADERS
                  if name in upstream.headers},
     )
-
-
-def relayed_media_type(content_type: str) -> str:
-    """The upstream's content type without its UTF-8 charset, which Litestar adds back to text types
-    (passing it on whole would repeat it)."""
-    media_type, _, parameters = content_type.partition(";")
-    return media_type.strip() if parameters.strip().lower() in ("", "charset=utf-8") else content_type
 
 
 @get("/public-ratings", exclude_from_auth=True, include_in_schema=False)

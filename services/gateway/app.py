@@ -53,7 +53,8 @@ from shared.logs import answer_errors_here, configure_logging, request_context_m
 from shared.nul_characters import refuse_nul_characters
 from shared.signing_keys import ensure_private_key, ensure_secret_file
 
-TEMPLATES = Path(__file__).parent / "templates"
+# The API docs page (edge/routes/docs.py); the console's templates are its own.
+TEMPLATES = Path(__file__).parent / "edge" / "templates"
 
 
 def create_app(settings: GatewaySettings | None = None) -> Litestar:
@@ -116,7 +117,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
-        # The client's own address first (middleware/proxies.py), before anything reads or logs it.
+        # The client's own address first (edge/proxies.py), before anything reads or logs it.
         middleware=[trusted_proxies(proxies), request_context_middleware, PROMETHEUS.middleware, answer_errors_here,
                     refuse_malformed_json],
         before_send=[add_security_headers],

@@ -1,0 +1,1 @@
+"""The gateway's own composite API: panels and projects, each one call made of calls to both services."""

@@ -1,5 +1,5 @@
 """Who is calling the gateway: a bearer API key (systems), a signed-in user's token, or the
-console's session cookie holding that token (a browser; see domain/sessions.py for its CSRF rule)."""
+console's session cookie holding that token (a browser; see sessions.py for its CSRF rule)."""
 
 from __future__ import annotations
 

@@ -122,7 +122,7 @@ async def update_user(session: AsyncSession, audit: AuditRecorder, actor: Identi
 
 
 async def revoke_tokens(session: AsyncSession, username: str) -> int:
-    """End every live token of the user at once: each request reads its token's row (middleware/auth.py),
+    """End every live token of the user at once: each request reads its token's row (identity/authentication.py),
     so no gateway process keeps accepting one. How many were ended."""
     now = utc_now()
     result = await session.execute(update(UserToken).where(

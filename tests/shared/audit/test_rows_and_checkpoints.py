@@ -189,7 +189,7 @@ async def delivered_checkpoints(client: AsyncTestClient[Litestar], minter: Asser
 
 
 def webhook_body(service: str, event: dict[str, Any]) -> str:
-    """A delivered webhook's body, as services/gateway/domain/webhooks.py builds it."""
+    """A delivered webhook's body, as services/gateway/webhooks/deliveries.py builds it."""
     return json.dumps({"event": event["event_type"], "service": service, "seq": event["seq"],
                        "object_id": event["object_id"], "occurred_at": event["occurred_at"],
                        "data": event["payload"]}, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,1 @@
+"""The console's words, in Chinese (the default) and English."""

@@ -1,4 +1,4 @@
-"""The words of the bureau admin's console pages (routes/console_admin.py), in Chinese and English.
+"""The words of the bureau admin's console pages (pages/admin.py), in Chinese and English.
 
 Templates read a page's words as ``a.<key>``; the same words, with the ``api`` part, go to the page's
 script as a JSON block (``#admin-words``). ``api`` puts the API's English problem texts into Chinese
@@ -43,7 +43,7 @@ _ZH_MESSAGES = {
     # Fields (services/experts/domain/fields.py)
     "the taxonomy has two levels: the parent must be top-level": "专业领域只有两级：上级须为一级领域",
     "the parent field is retired": "上级领域已停用",
-    # Units, users, keys (services/gateway/domain/users.py, passwords.py)
+    # Units, users, keys (services/gateway/identity/users.py, passwords.py)
     "no such unit; create the unit first": "没有这个单位，请先添加单位",
     "must not contain the user name": "不能包含用户名",
     "is too simple": "过于简单",

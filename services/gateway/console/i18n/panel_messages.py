@@ -1,6 +1,6 @@
 """The words of the console's panel pages (organiser, supervisor, expert), in Chinese and English.
 
-Templates read them as ``p.key`` beside the foundation's ``t`` (domain/messages.py). The ``api``
+Templates read them as ``p.key`` beside the foundation's ``t`` (messages.py). The ``api``
 part goes to the pages' JavaScript as a JSON block: it puts the API's English problem texts into
 Chinese, by exact text or by pattern, so a field's error shows in Chinese next to the field. An
 English page leaves the API's words as they are.

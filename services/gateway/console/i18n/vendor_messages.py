@@ -1,7 +1,7 @@
 """The words of the console's vendor pages (the registry, a project's engagements, conflict checks,
 the barred list, ratings), in Chinese and English.
 
-Templates read them as ``v.key`` beside the foundation's ``t`` (domain/messages.py). The ``api``
+Templates read them as ``v.key`` beside the foundation's ``t`` (messages.py). The ``api``
 part goes to the pages' script (static/console-procurement.js) as a JSON block: it puts the API's
 English problem texts into Chinese, by exact text or by pattern, so an error shows in Chinese next
 to its field. An English page leaves the API's words as they are.

@@ -1,7 +1,7 @@
 """The console's panel pages: the organiser's request form and call sheet, the live draw page where
 the named supervisor types the witness, and the printable draw record.
 
-Each page reads through domain/panel_pages.py (the gateway's upstream calls, with the signed-in
+Each page reads through panel_reads.py (the gateway's upstream calls, with the signed-in
 user's identity); what a page changes, its JavaScript (static/panels.js) sends to /api/v1 with the
 session cookie and the CSRF token, as the rest of the console does.
 """

@@ -17,7 +17,7 @@ def _key_path(variable: str, file_name: str) -> Path:
 
 @dataclass(frozen=True)
 class PoolRules:
-    """The numbers of the design's pool rules; each a ``SORTES_EXPERTS_*`` setting."""
+    """The numbers of the pool rules (docs/architecture.md §6); each a ``SORTES_EXPERTS_*`` setting."""
 
     max_age: int = 70  # eligible while younger, on the meeting date
     training_valid_months: int = 12  # the bureau's setting (Art. 30 sets no period)

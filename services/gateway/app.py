@@ -107,7 +107,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                                                  forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
-    # Design: only health, the key set, public ratings and the console's sign-in pages are open.
+    # Only health, the key set, public ratings and the console's sign-in pages are open (docs/architecture.md §6).
     operator_pages = Router(path="/", route_handlers=[MetricsController, openapi_json, api_docs],
                             middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(

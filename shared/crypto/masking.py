@@ -23,7 +23,7 @@ def mask_phone(phone: str) -> str:
 
 def mask_id_number(id_number: str) -> str:
     """Keep the last 4 only: ``"**************123X"``. Region and birth date are hidden, so that with the
-    birth year shown beside it more than a million numbers remain possible (design.md, masking)."""
+    birth year shown beside it more than a million numbers remain possible (docs/guarantees.md §7, masking)."""
     compact = _compact(id_number).upper()
     if len(compact) < 15:  # shorter than an old 15-digit number: not an ID number we can mask by pattern
         return mask_text(compact)

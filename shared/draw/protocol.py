@@ -1,6 +1,6 @@
 """sortes-draw/1: the computations of the verifiable draw protocol, as pure functions.
 
-Normative text: ``draw-protocol.md`` (draw-vectors.json holds records every implementation must
+Normative text: docs/draw-protocol.md (docs/draw-vectors.json holds records every implementation must
 reproduce byte for byte). Nothing here does I/O; the service stores receipts and records, and the
 verifier (``shared.draw.verify``) re-runs these functions over a published record.
 """

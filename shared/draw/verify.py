@@ -1,6 +1,6 @@
 """Offline verification of a sortes-draw/1 record against the service's key set.
 
-The checks run in the order the spec lists them and the first failure is reported by a short,
+The checks run in the order docs/draw-protocol.md §8 lists them and the first failure is reported by a short,
 stable name (``CHECKS``). A record whose members are missing or of the wrong JSON type cannot be
 checked at all: that raises ``RecordFormatError`` instead, so callers can tell "this is not a
 record" (exit 2) from "this record is false" (exit 1).

@@ -22,7 +22,7 @@ from tests.shared.draw.test_draw_verify import single_changes
 
 pytestmark = ON_SQLITE_SYSTEM
 
-VECTORS = json.loads((Path(__file__).parents[1] / "shared" / "draw" / "draw-vectors.json").read_text("utf-8"))
+VECTORS = json.loads((Path(__file__).resolve().parents[2] / "docs" / "draw-vectors.json").read_text("utf-8"))
 KEYS = VECTORS["keys"]
 TEST_SIGNER = Signer.from_seed(bytes.fromhex(VECTORS["test_private_key_seed"]))
 

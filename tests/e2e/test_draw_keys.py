@@ -53,6 +53,6 @@ def test_sortes_verify_fetches_keys_from_the_gateway(local_system: LocalSystem, 
 
 
 def test_a_record_signed_by_a_foreign_key_fails_the_key_check(local_system: LocalSystem, tmp_path: Path) -> None:
-    vectors = json.loads((Path(__file__).parents[1] / "shared" / "draw" / "draw-vectors.json").read_text())
+    vectors = json.loads((Path(__file__).resolve().parents[2] / "docs" / "draw-vectors.json").read_text())
     result = verify(vectors["records"][0], local_system, tmp_path)
     assert result.returncode == 1 and result.stdout.startswith("FAILED: key")

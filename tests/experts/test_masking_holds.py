@@ -1,4 +1,4 @@
-"""Masking that holds (design.md, issue 17 point 4): for every role but bureau admin, the fields shown
+"""Masking that holds (docs/guarantees.md §7, issue 17 point 4): for every role but bureau admin, the fields shown
 together leave at least a million possible ID numbers; phones keep the 3+4 mask."""
 
 from __future__ import annotations

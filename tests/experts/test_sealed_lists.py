@@ -1,4 +1,4 @@
-"""Sealed means sealed, and nothing answers differently for a seated expert (design.md, issue 17 points
+"""Sealed means sealed, and nothing answers differently for a seated expert (docs/guarantees.md §7, issue 17 points
 2 and 3).
 
 Until the meeting's last half-day has ended only the panel's organiser, its supervisor and bureau

@@ -1,4 +1,4 @@
-"""How many resident ID numbers are consistent with what a caller was shown (design.md: masking must
+"""How many resident ID numbers are consistent with what a caller was shown (docs/guarantees.md §7: masking must
 leave at least a million).
 
 A shown ID number keeps some characters and stars the others; a birth year or a full birth date may be

@@ -1,6 +1,6 @@
 """Who may be drawn for a meeting, and why every other expert of the asked fields may not.
 
-The rules (design.md, Art. 30 and avoidance 回避): active and not suspended; under the age limit on
+The rules (docs/architecture.md §6, Art. 30 and avoidance 回避): active and not suspended; under the age limit on
 the meeting date; trained within the validity period; no bad conduct within the look-back; not
 unavailable on a half-day of the meeting; not seated on an overlapping panel; under the yearly cap;
 not working, now or within the look-back, for a unit to avoid (the project's owner among them); no
@@ -146,7 +146,7 @@ def _request_rules(query: EligibilityQuery, rules: PoolRules) -> dict[str, int]:
     flagged: dict[str, int] = {}
     capped = [code for code, panels in query.panels_this_year.items() if panels >= rules.yearly_panel_cap]
     # Seated on an overlapping panel is reported as unavailable: a reason of its own would tell the
-    # caller who sits on another panel, whose list may be sealed to them (design.md: no oracles).
+    # caller who sits on another panel, whose list may be sealed to them (docs/guarantees.md §7: no oracles).
     for reason, codes in ((Reason.UNAVAILABLE, query.busy_experts), (Reason.YEARLY_CAP, capped),
                           (Reason.EXTRA_AVOIDANCE, query.avoid_experts),
                           (Reason.SAME_PROJECT, query.same_project_experts),

@@ -1,7 +1,7 @@
 """Panels (评审专家组) from request to cancellation: eligibility and avoidance, commit, reveal with the
 supervisor's witness, supplementary draws, moving the meeting, answers and cancelling.
 
-Random draws only, no designation (design.md). The request freezes the eligible experts of each
+Random draws only, no designation (docs/architecture.md §6). The request freezes the eligible experts of each
 field and stores everyone left out with a reason code; a panel the pool cannot fill is refused
 before anything is committed, since a committed draw can only be cancelled, never re-rolled.
 """

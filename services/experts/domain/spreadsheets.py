@@ -61,7 +61,7 @@ COLUMNS = {
 REQUIRED = ("name", "id_number", "unit_name", "unit_uscc", "title", "years_in_field", "primary_field")
 REQUIRED_HEADERS = [COLUMNS[name] for name in REQUIRED]
 # The export shows the birth year where the import takes the date: beside the ID number's last four a
-# full birth date would leave a handful of possible numbers (design.md, masking).
+# full birth date would leave a handful of possible numbers (docs/guarantees.md §7, masking).
 EXPORT_COLUMNS = {"code": "专家编号", **COLUMNS, "birth_date": "出生年份", "status": "状态"}
 STATUS_NAMES = {"active": "在库", "suspended": "暂停", "retired": "退出"}
 _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")

@@ -1,6 +1,7 @@
-"""Fixtures for the sortes-draw/1 tests: the spec's worked records and the test key.
+"""Fixtures for the sortes-draw/1 tests: the worked records of docs/draw-vectors.json and the test key.
 
-``draw-vectors.json`` is a copy of the spec's vectors, so the suite does not depend on the spec folder.
+The tests read the published vectors themselves (docs/draw-protocol.md, "The public vectors"), so the
+file a verifier downloads is the one the implementation reproduces.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 
 from shared.draw import KeySet, Signer
 
-VECTORS_PATH = Path(__file__).with_name("draw-vectors.json")
+VECTORS_PATH = Path(__file__).resolve().parents[3] / "docs" / "draw-vectors.json"
 VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 
 

@@ -1,4 +1,4 @@
-"""Every worked record of the spec is reproduced byte for byte from its inputs and the test key."""
+"""Every worked record of docs/draw-vectors.json is reproduced byte for byte from its inputs and the test key."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from shared.draw import (
 )
 from shared.draw.protocol import _sort_keys
 
-VECTORS_PATH = Path(__file__).with_name("draw-vectors.json")
+VECTORS_PATH = Path(__file__).resolve().parents[3] / "docs" / "draw-vectors.json"
 
 RECEIPT_MEMBERS = ("protocol", "draw_id", "purpose", "project_code", "committed_at", "key_id", "quotas",
                    "reserves_per_field", "candidates", "candidates_digest", "commitment",

@@ -23,7 +23,7 @@ ROLE_NAMES = {
            "vendor": "Vendor", "expert": "Expert", "auditor": "Auditor", "service": "Project lifecycle system"},
 }
 
-# What each role does (design.md's table), shown on its home page.
+# What each role does (docs/architecture.md §6, Roles), shown on its home page.
 ROLE_TASKS = {
     "zh": {
         "bureau_admin": ["维护专家库：专家、专业领域、培训、暂停", "管理单位、用户和 API 密钥",

@@ -1,5 +1,5 @@
-/* sortes-draw/1 in the browser: every check of the spec's "Verifying" section, written from the
-   spec (draw-protocol.md) as a second implementation beside shared/draw/verify.py. It needs only
+/* sortes-draw/1 in the browser: every check of docs/draw-protocol.md §8 ("Verifying a record"),
+   written from that text as a second implementation beside shared/draw/verify.py. It needs only
    the record, the key set and WebCrypto (SHA-256, HMAC-SHA256, Ed25519), which browsers offer in
    secure contexts: HTTPS, localhost/127.0.0.1 and local files.
 

@@ -43,7 +43,7 @@ async def forward(request: Request, state: State) -> Response[bytes]:
 
 @get("/public-ratings", exclude_from_auth=True, include_in_schema=False)
 async def public_ratings(request: Request, state: State) -> Response[bytes]:
-    """The public listing of public ratings (Art. 28): open to anyone, as design.md lists it."""
+    """The public listing of public ratings (Art. 28): open to anyone, as docs/architecture.md §6 lists it."""
     upstreams: Upstreams = state.upstreams
     upstream = await upstreams.relay("vendors", "GET", API_PREFIX + "/public-ratings", identity=GATEWAY,
                                      params=list(request.query_params.multi_items()))

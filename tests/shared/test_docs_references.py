@@ -64,4 +64,4 @@ def test_no_text_points_outside_the_repository() -> None:
 def test_the_scan_reads_the_documents_and_the_code() -> None:
     scanned = {path.relative_to(ROOT).as_posix() for path, _ in texts()}
     assert {"README.md", "docs/draw-protocol.md", "docs/architecture.md", "shared/draw/protocol.py",
-            "services/gateway/static/verify.js", "deploy/README.md"} <= scanned
+            "services/gateway/console/static/verify.js", "deploy/README.md"} <= scanned

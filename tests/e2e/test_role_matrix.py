@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from shared.demo import bureau_unit, demo_vendors
-from shared.local_system import LocalSystem
 from shared.roles import Role
+from sortes_cli.local_system import LocalSystem
 
 pytestmark = pytest.mark.e2e
 

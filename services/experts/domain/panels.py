@@ -34,6 +34,7 @@ from shared.draw import capacity, max_primary_seats
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
 from shared.outbox import publish
+from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN
 from shared.roles import Role
 
 # Answers close when the meeting starts (Beijing time) at its first half-day; the sealed list opens
@@ -298,7 +299,7 @@ class PanelDesk:
 def may_organise(actor: Identity, project: Project, panel: Panel | None = None) -> None:
     """Bureau admins and the lifecycle system (service role) act on every panel; an organiser only on
     its own unit's projects (and, for a panel, on one its unit asked for)."""
-    if actor.has_any([Role.BUREAU_ADMIN, Role.SERVICE]):
+    if actor.has_any(LIFECYCLE_SYSTEM_AND_ADMIN):
         return
     if not actor.has_any([Role.ORGANISER]) or project.owner_unit != actor.unit:
         raise NotPermitted("An organiser acts only on its own unit's projects.")

@@ -23,9 +23,9 @@ from services.experts.schemas import (
 from shared.clock import beijing_today
 from shared.db import MAX_PAGE, Database
 from shared.identity import requires_role
+from shared.permissions import POOL_READERS
 from shared.roles import Role
 
-POOL_READERS = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR, Role.SERVICE)
 Sort = Literal["code", "-code", "name", "-name", "unit_name", "-unit_name", "years_in_field", "-years_in_field",
                "trained_until", "-trained_until"]
 

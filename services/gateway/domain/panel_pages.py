@@ -17,6 +17,7 @@ from shared.clock import BEIJING, beijing_today
 from shared.db import Database
 from shared.errors import NotFound, NotPermitted, Problem
 from shared.identity import Identity
+from shared.permissions import PANEL_ORGANISERS
 from shared.roles import Role
 
 API = "/api/v1"
@@ -69,7 +70,7 @@ async def _read_or_none(upstreams: Upstreams, identity: Identity, path: str) -> 
 
 async def home_sections(upstreams: Upstreams, identity: Identity, role: Role) -> dict[str, Any]:
     """The panel part of a role's home page: its template and what it shows."""
-    if role in (Role.ORGANISER, Role.BUREAU_ADMIN):
+    if role in PANEL_ORGANISERS:  # the /panels/todo they read
         return {"panel_section": "console/home_organiser.html",
                 "todo": await _read_or_none(upstreams, identity, "/panels/todo")}
     if role == Role.SUPERVISOR:

@@ -26,14 +26,9 @@ from services.gateway.routes.console import _session_token, page, page_number
 from shared.db import Database
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity, requires_role
-from shared.roles import ALL_ROLES, Role
+from shared.permissions import PEOPLE, REGISTRY_READERS, SEE_EVERY_RATING
+from shared.roles import Role
 
-PEOPLE = tuple(role for role in ALL_ROLES if role != Role.SERVICE)
-# Who reads the registry (services/vendors/routes/access.py REGISTRY_READERS, people only).
-REGISTRY_READERS = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.PROCUREMENT_OFFICER, Role.RATER, Role.RATING_REVIEWER,
-                    Role.ORGANISER)
-# Who lists ratings across vendors (services/vendors/routes/ratings.py ACROSS_VENDORS).
-ACROSS_VENDORS = (Role.RATING_REVIEWER, Role.BUREAU_ADMIN, Role.AUDITOR)
 QUEUE_PAGE_SIZE = 30
 
 
@@ -61,8 +56,7 @@ async def my_ratings(request: Request) -> Redirect:
 @get("/vendors/{uscc:str}/ratings", guards=[requires_role(*PEOPLE)], include_in_schema=False)
 async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> Template:
     identity: Identity = request.user
-    if identity.has_any([Role.VENDOR]) and identity.unit != uscc and not identity.has_any(
-            [Role.BUREAU_ADMIN, Role.AUDITOR, Role.RATING_REVIEWER]):
+    if identity.has_any([Role.VENDOR]) and identity.unit != uscc and not identity.has_any(SEE_EVERY_RATING):
         raise NotPermitted("A vendor sees only its own ratings.")
     ratings = await read(state.upstreams, identity, f"/vendors/{quote(uscc, safe='')}/ratings")
     name = ratings["items"][0]["vendor_name"] if ratings["items"] else await _vendor_name(state, identity, uscc)
@@ -76,7 +70,7 @@ async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> T
                        may_rate=identity.has_any([Role.RATER]), beijing=beijing)
 
 
-@get("/ratings/disputed", guards=[requires_role(*ACROSS_VENDORS)], include_in_schema=False)
+@get("/ratings/disputed", guards=[requires_role(*SEE_EVERY_RATING)], include_in_schema=False)
 async def disputed_ratings(request: Request, state: State) -> Template:
     """待复核的争议评价: every vendor's disputed ratings, oldest dispute first (the order a reviewer works
     in), each linking to its vendor's ratings page, where the review form is."""

@@ -43,6 +43,7 @@ from shared.db import Database
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
+from shared.permissions import GOVERNMENT_READERS, SEE_EVERY_RATING
 from shared.roles import Role
 
 AGGREGATE_MONTHS = 36
@@ -57,8 +58,6 @@ LEVEL_DEFINITIONS: dict[RatingLevel, tuple[str, str]] = {
     RatingLevel.UNQUALIFIED: ("不合格", "未履行合同主要约定，或存在严重的质量、安全、合规问题，或造成重大损失。"),
 }
 
-SEES_EVERY_RATING = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.RATING_REVIEWER)
-GOVERNMENT_ROLES = (Role.RATER, Role.PROCUREMENT_OFFICER, Role.ORGANISER, Role.SUPERVISOR, Role.SERVICE)
 FACTORS = tuple(RatingFactors.__struct_fields__)
 LEVEL_RANK = {level: rank for rank, level in enumerate(RatingLevel)}  # 0 is the best (优秀)
 
@@ -122,10 +121,10 @@ def visible_to(caller: Identity) -> ColumnElement[bool]:
     total and a page hold only what the caller may see): bureau admins, auditors and rating reviewers
     see all; a vendor its own; a rater its unit's; government roles what is visible to government
     units (a public rating included, final or not); everyone a public rating once it is final."""
-    if caller.has_any(SEES_EVERY_RATING):
+    if caller.has_any(SEE_EVERY_RATING):
         return true()
     seen = [published()]
-    if caller.has_any(GOVERNMENT_ROLES):
+    if caller.has_any(GOVERNMENT_READERS):
         seen.append(Rating.visibility.in_(("government", "public")))
     if caller.has_any([Role.RATER]):
         seen.append(Rating.rater_unit == caller.unit)
@@ -339,7 +338,7 @@ async def finalise_ratings_periodically(database: Database, audit: AuditRecorder
 
 async def vendor_ratings(session: AsyncSession, caller: Identity, uscc: str) -> VendorRatings:
     """The ratings of ``uscc`` that ``caller`` may see, newest first, with their 3-year aggregate."""
-    if caller.has_any([Role.VENDOR]) and not caller.has_any(SEES_EVERY_RATING) and caller.unit != uscc:
+    if caller.has_any([Role.VENDOR]) and not caller.has_any(SEE_EVERY_RATING) and caller.unit != uscc:
         raise NotPermitted("A vendor sees only its own ratings.")
     vendor = await find_vendor(session, uscc)
     visible = list((await session.execute(

@@ -19,11 +19,11 @@ from shared.errors import NotFound, NotPermitted, Problem
 from shared.identity import Identity
 from shared.permissions import PANEL_ORGANISERS
 from shared.roles import Role
+from shared.statuses import HOLDING, DrawStatus, MemberKind
 
 API = "/api/v1"
 HALVES = ("morning", "afternoon")
 CHANNELS = ("phone", "sms", "in_person", "unreachable")
-HOLDING = ("invited", "accepted")  # states that hold a seat (services/experts/domain/seats.py)
 RECENTLY_WITNESSED_SHOWN = 10  # the latest few on the home page; /api/v1/panels/supervising has 90 days
 
 
@@ -90,8 +90,8 @@ async def supervisor_home(upstreams: Upstreams, identity: Identity) -> dict[str,
         return {"awaiting_witness": None, "witnessed": None}
     rows = [{**draw, "committed_at": beijing(draw["committed_at"]),
              "settled_at": beijing(draw["revealed_at"] or draw["cancelled_at"])} for draw in draws]
-    return {"awaiting_witness": [row for row in rows if row["status"] == "committed"],
-            "witnessed": [row for row in rows if row["status"] != "committed"][:RECENTLY_WITNESSED_SHOWN]}
+    return {"awaiting_witness": [row for row in rows if row["status"] == DrawStatus.COMMITTED],
+            "witnessed": [row for row in rows if row["status"] != DrawStatus.COMMITTED][:RECENTLY_WITNESSED_SHOWN]}
 
 
 async def expert_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def call_rows(panel: dict[str, Any]) -> list[dict[str, Any]]:
     replaced_by = {m["replaces"]: m["expert_code"] for m in members if m.get("replaces")}
     draws = panel["draws"]
     ordered = sorted(members, key=lambda m: (m["field"], draws.index(m["draw_id"]) if m["draw_id"] in draws else 0,
-                                             m["kind"] != "primary", m["position"]))
+                                             m["kind"] != MemberKind.PRIMARY, m["position"]))
     return [{**member, "replaced_by": replaced_by.get(member["expert_code"]),
              "holding": member["state"] in HOLDING} for member in ordered]
 

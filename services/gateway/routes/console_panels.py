@@ -37,6 +37,7 @@ from shared.errors import NotFound
 from shared.identity import requires_role
 from shared.permissions import DRAW_READERS, PANEL_ORGANISERS
 from shared.roles import Role
+from shared.statuses import DrawStatus, PanelStatus
 
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
 
@@ -85,7 +86,7 @@ async def draw_page(request: Request, state: State, draw_id: FromPath[str]) -> T
         request, "console/draw.html", draw=draw, panel=draw["panel"], record=record, names=names_by_code(draw),
         committed_at=beijing(draw["committed_at"]), revealed_at=beijing(draw["revealed_at"]),
         excluded_total=len(excluded), reasons=reason_rows(draw["exclusion_counts"], words["reasons"]),
-        can_reveal=draw["status"] == "committed" and draw["supervisor"] == user.subject
+        can_reveal=draw["status"] == DrawStatus.COMMITTED and draw["supervisor"] == user.subject
         and user.has_any([Role.SUPERVISOR]),
         organises=user.has_any(PANEL_ORGANISERS), cancelled_at=beijing(draw.get("cancelled_at")),
         cancelled_by=await person_name(state.database, draw.get("cancelled_by")))
@@ -103,7 +104,7 @@ async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> 
     return _panel_page(request, "console/calls.html", draw=draw, panel=panel, rows=call_rows(panel),
                        channels=CHANNELS, open_seats_text=open_seats, today=beijing_today().isoformat(),
                        can_answer=panel["answers_open"],
-                       meeting_started=panel["status"] == "open" and not panel["sealed"])
+                       meeting_started=panel["status"] == PanelStatus.OPEN and not panel["sealed"])
 
 
 @get("/draws/{draw_id:str}/printable", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)

@@ -28,6 +28,7 @@ from shared.errors import NotPermitted, Problem
 from shared.identity import Identity, requires_role
 from shared.permissions import PEOPLE, REGISTRY_READERS, SEE_EVERY_RATING
 from shared.roles import Role
+from shared.statuses import RatingStatus
 
 QUEUE_PAGE_SIZE = 30
 
@@ -41,7 +42,7 @@ def vendor_page(request: Request, template: str, **context: Any) -> Template:
 def review_offer(identity: Identity, rating: dict[str, Any]) -> dict[str, bool]:
     """Whether a disputed rating is offered to ``identity`` for review, or marked as its own unit's
     rating (never reviewed by the rater's unit): the same on a vendor's ratings page and in the queue."""
-    disputed = identity.has_any([Role.RATING_REVIEWER]) and rating["status"] == "disputed"
+    disputed = identity.has_any([Role.RATING_REVIEWER]) and rating["status"] == RatingStatus.DISPUTED
     own_unit = identity.unit == rating["rater_unit"]
     return {"may_review": disputed and not own_unit, "own_unit_dispute": disputed and own_unit}
 
@@ -61,8 +62,9 @@ async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> T
     ratings = await read(state.upstreams, identity, f"/vendors/{quote(uscc, safe='')}/ratings")
     name = ratings["items"][0]["vendor_name"] if ratings["items"] else await _vendor_name(state, identity, uscc)
     is_vendor = identity.has_any([Role.VENDOR]) and identity.unit == uscc
-    rows = [{**item, "may_comment": is_vendor and item["status"] == "open_for_comment" and not item["comment"],
-             **review_offer(identity, item)} for item in ratings["items"]]
+    rows = [{**item, **review_offer(identity, item),
+             "may_comment": is_vendor and item["status"] == RatingStatus.OPEN_FOR_COMMENT and not item["comment"]}
+            for item in ratings["items"]]
     units = await _unit_names(state, [item["rater_unit"] for item in rows] + [
         item["review"]["reviewer_unit"] for item in rows if item["review"]])
     return vendor_page(request, "console/ratings.html", uscc=uscc, vendor_name=name, ratings=rows, units=units,
@@ -77,7 +79,7 @@ async def disputed_ratings(request: Request, state: State) -> Template:
     identity: Identity = request.user
     number = page_number(request)
     found = await read(state.upstreams, identity, "/ratings",
-                       {"status": "disputed", "page": number, "page_size": QUEUE_PAGE_SIZE})
+                       {"status": RatingStatus.DISPUTED.value, "page": number, "page_size": QUEUE_PAGE_SIZE})
     return vendor_page(request, "console/ratings_disputed.html",
                        ratings=[{**item, **review_offer(identity, item)} for item in found["items"]],
                        units=await _unit_names(state, [item["rater_unit"] for item in found["items"]]),

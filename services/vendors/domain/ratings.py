@@ -77,10 +77,10 @@ def _status(rating: Rating, today: dt.date) -> RatingStatus:
     # Final by the rules as soon as the window lapses undisputed; finalised_at follows at the next run
     # of the finaliser, which is when rating.final is published.
     if rating.finalised_at is not None or rating.review is not None:
-        return "final"
+        return RatingStatus.FINAL
     if rating.comment is not None and rating.comment.disputes:
-        return "disputed"
-    return "open_for_comment" if today <= rating.comment_until else "final"
+        return RatingStatus.DISPUTED
+    return RatingStatus.OPEN_FOR_COMMENT if today <= rating.comment_until else RatingStatus.FINAL
 
 
 def has_status(status: RatingStatus, today: dt.date) -> ColumnElement[bool]:
@@ -90,9 +90,9 @@ def has_status(status: RatingStatus, today: dt.date) -> ColumnElement[bool]:
     pending = and_(Rating.finalised_at.is_(None), ~Rating.review.has())
     awaiting_review = and_(pending, disputed)
     open_for_comment = and_(pending, ~disputed, Rating.comment_until >= today)
-    if status == "disputed":
+    if status == RatingStatus.DISPUTED:
         return awaiting_review
-    if status == "open_for_comment":
+    if status == RatingStatus.OPEN_FOR_COMMENT:
         return open_for_comment
     return ~or_(awaiting_review, open_for_comment)
 
@@ -135,7 +135,7 @@ def visible_to(caller: Identity) -> ColumnElement[bool]:
 
 def published() -> ColumnElement[bool]:
     """A condition on ``Rating``: public and final — a public rating is published when final (Art. 28)."""
-    return and_(Rating.visibility == "public", has_status("final", beijing_today()))
+    return and_(Rating.visibility == "public", has_status(RatingStatus.FINAL, beijing_today()))
 
 
 def _blank(text: str) -> bool:
@@ -372,7 +372,7 @@ async def list_ratings(session: AsyncSession, caller: Identity, *, page: int, pa
     if vendor:
         statement = statement.where(Rating.vendor_id.in_(select(Vendor.id).where(Vendor.uscc == vendor)))
     total = (await session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
-    if status == "disputed":
+    if status == RatingStatus.DISPUTED:
         ordered = (statement.join(RatingComment, RatingComment.rating_id == Rating.id)
                    .order_by(RatingComment.commented_at, Rating.id))
     else:

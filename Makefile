@@ -20,7 +20,7 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check shared services tests bench
+	$(BIN)/ruff check shared services sortes_cli tests bench
 	$(BIN)/lint-imports
 
 # Every script in bench/ at the issues' sizes (PostgreSQL ones included); the table goes to docs/benchmarks.md.

@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 
 from shared.identity import Identity, IdentityIssuer
-from shared.local_system import LocalSystem
 from shared.signing_keys import load_private_key
+from sortes_cli.local_system import LocalSystem
 
 
 async def run_clients(url: str, headers_for: Callable[[], dict[str, str]], codes: list[str], total: int,

@@ -31,7 +31,7 @@ from services.experts.models import Expert, ExpertField
 from shared.clock import beijing_today
 from shared.db import Database
 from shared.demo import demo_units, demo_vendors, make_uscc
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 
 SERVICES = ("experts", "vendors", "gateway")
 FIELDS = ["APP", "SEC", "DATA", "CLOUD", "NET", "DC"]

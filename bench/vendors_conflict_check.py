@@ -36,11 +36,11 @@ from sqlalchemy import insert, text
 
 from shared.demo import make_uscc
 from shared.identity import Identity, IdentityIssuer
-from shared.local_system import LocalSystem
 from shared.migrations import upgrade
 from shared.projects import EngagementRole
 from shared.settings import normalise_database_url
 from shared.signing_keys import load_private_key, public_key_text
+from sortes_cli.local_system import LocalSystem
 
 VENDORS, ENGAGEMENTS, BIDDERS = 10_000, 200, 50
 OWNER = "11330326862981311N"

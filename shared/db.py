@@ -6,13 +6,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # Bounds of numbers a request passes on to SQL: beyond them the driver's integer overflows (an OFFSET
 # past 64 bits, a key past PostgreSQL's 32-bit integer) and the answer would be a 500, not a 422.
 MAX_PAGE = 1_000_000
 MAX_ROW_ID = 2**31 - 1
+
+# Every index and constraint a migration creates from 0008 on gets a predictable name, the same on
+# SQLite and PostgreSQL, so that a later migration can alter or drop it by name. Those created by
+# 0001-0007 keep the names the databases gave them: the migrations made the tables, not the models.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata() -> MetaData:
+    """The metadata of a service's models, under :data:`NAMING_CONVENTION`."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:

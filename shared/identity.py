@@ -20,7 +20,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from shared.errors import NotAuthenticated, NotPermitted
-from shared.roles import ALL_ROLES
+from shared.roles import ALL_ROLES, Role
 from shared.signing_keys import key_id_of
 
 IDENTITY_HEADER = "x-sortes-identity"
@@ -133,14 +133,16 @@ class AssertionAuthenticationMiddleware(AbstractAuthenticationMiddleware):
 
 
 def requires_role(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
-    """A Litestar guard: the caller must act in one of ``roles``; 403 otherwise."""
+    """A Litestar guard: the caller must act in one of ``roles`` (a group of shared.permissions, or
+    roles named one by one); 403 otherwise."""
     unknown = set(roles) - ALL_ROLES
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
+    named = ", ".join(role for role in Role if role in set(roles))  # a group's order is the roles' own
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         identity: Identity = connection.user
         if not identity.has_any(roles):
-            raise NotPermitted(f"This operation needs one of the roles: {', '.join(roles)}.")
+            raise NotPermitted(f"This operation needs one of the roles: {named}.")
 
     return guard

@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from shared.db import Database
 from shared.errors import NotFound, NotPermitted
 from shared.identity import Identity, requires_role
+from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN, PROJECT_READERS
 from shared.projects import (
     CODE_PATTERN,
     ProjectReference,
@@ -22,11 +23,8 @@ from shared.projects import (
     sees_every_project,
     upsert_project,
 )
-from shared.roles import Role
 from shared.settings import bureau_units
 
-READERS = (Role.BUREAU_ADMIN, Role.SERVICE, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR,
-           Role.PROCUREMENT_OFFICER, Role.RATER, Role.RATING_REVIEWER)
 ProjectCode = Parameter(pattern=CODE_PATTERN, description="project code")
 
 
@@ -39,7 +37,7 @@ def project_controller(project_cls: type, lot_cls: type,
         path = "/api/v1/projects"
         tags = ["projects"]
 
-        @put("/{code:str}", guards=[requires_role(Role.SERVICE, Role.BUREAU_ADMIN)])
+        @put("/{code:str}", guards=[requires_role(*LIFECYCLE_SYSTEM_AND_ADMIN)])
         async def put_project(self, request: Request, state: State, code: FromPath[str],
                               data: JSONBody[ProjectReference]) -> Response[ProjectWrite]:
             """Register or update a project reference; repeating the same content changes nothing."""
@@ -49,7 +47,7 @@ def project_controller(project_cls: type, lot_cls: type,
                                                request.user)
             return Response(written, status_code=201 if written.outcome == "created" else 200)
 
-        @get("/", guards=[requires_role(*READERS)])
+        @get("/", guards=[requires_role(*PROJECT_READERS)])
         async def get_projects(self, request: Request[Identity, str, State], state: State,
                                q: Annotated[str | None, Parameter(max_length=200,
                                                                   description="part of the code or name")] = None,
@@ -62,7 +60,7 @@ def project_controller(project_cls: type, lot_cls: type,
             async with database.reading() as session:
                 return await list_projects(session, project_cls, owner_unit=owner, query=q)
 
-        @get("/{code:str}", guards=[requires_role(*READERS)])
+        @get("/{code:str}", guards=[requires_role(*PROJECT_READERS)])
         async def get_project(self, request: Request[Identity, str, State], state: State,
                               code: FromPath[str]) -> ProjectView:
             database: Database = state.database

@@ -24,7 +24,7 @@ from shared.clock import as_utc
 from shared.errors import FieldError, InvalidInput
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
-from shared.roles import Role
+from shared.permissions import SEE_EVERY_PROJECT
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _CODE = re.compile(CODE_PATTERN)
@@ -243,11 +243,10 @@ async def list_projects(session: AsyncSession, project_cls: type, *, owner_unit:
 
 # Roles that read every unit's projects; the other roles (organiser, procurement officer, rater) read
 # their own unit's, unless their unit is one of the bureau's (shared.settings.bureau_units).
-SEES_EVERY_PROJECT = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.SERVICE, Role.RATING_REVIEWER, Role.SUPERVISOR)
 
 
 def sees_every_project(caller: Identity, bureau_units: frozenset[str]) -> bool:
-    return caller.has_any(SEES_EVERY_PROJECT) or caller.unit in bureau_units
+    return caller.has_any(SEE_EVERY_PROJECT) or caller.unit in bureau_units
 
 
 class ProjectPage(msgspec.Struct, frozen=True):

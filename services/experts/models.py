@@ -10,14 +10,17 @@ import datetime as dt
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.experts.domain.statuses import ExpertStatus
 from shared.audit import audit_tables
 from shared.audit.rows import audited_rows
+from shared.db import service_metadata
 from shared.outbox import outbox_tables
 from shared.projects import LotColumns, ProjectColumns
+from shared.statuses import PanelStatus
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = service_metadata()
 
 
 AUDIT = audit_tables(Base.metadata)
@@ -55,7 +58,7 @@ class Expert(Base):
     unit_name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(50))  # 职称
     years_in_field: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ExpertStatus.ACTIVE, index=True)
     status_reason: Mapped[str | None] = mapped_column(String(500))
     status_changed_on: Mapped[dt.date | None] = mapped_column(Date)
     suspended_until: Mapped[dt.date | None] = mapped_column(Date)
@@ -195,7 +198,7 @@ class Panel(Base):
     supervisor_subject: Mapped[str] = mapped_column(String(100), index=True)
     supervisor_name: Mapped[str] = mapped_column(String(100))
     supervisor_unit: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open, cancelled
+    status: Mapped[str] = mapped_column(String(20), default=PanelStatus.OPEN, index=True)  # PanelStatus
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -219,7 +222,7 @@ class Draw(Base):
     supplementary_of: Mapped[str | None] = mapped_column(ForeignKey("draws.id"))
     purpose: Mapped[str] = mapped_column(String(32))
     project_code: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)  # committed, revealed, cancelled
+    status: Mapped[str] = mapped_column(String(20), index=True)  # DrawStatus
     supervisor_subject: Mapped[str] = mapped_column(String(100))
     receipt: Mapped[str] = mapped_column(Text)  # the commit receipt, canonical JSON
     secret_token: Mapped[str] = mapped_column(String(255))
@@ -263,9 +266,9 @@ class PanelMember(Base):
     draw_id: Mapped[str] = mapped_column(ForeignKey("draws.id"), index=True)
     expert_code: Mapped[str] = mapped_column(String(16), index=True)
     field_code: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(10))  # primary, reserve
+    kind: Mapped[str] = mapped_column(String(10))  # MemberKind
     position: Mapped[int] = mapped_column(Integer)  # placing order within the field's list of its draw
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)  # SeatState
     replaces: Mapped[int | None] = mapped_column(ForeignKey("panel_members.id"))
     channel: Mapped[str | None] = mapped_column(String(20))  # phone, sms, in_person, unreachable, self
     reason: Mapped[str | None] = mapped_column(String(500))

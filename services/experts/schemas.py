@@ -9,6 +9,8 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from services.experts.domain.personal_data import PersonalData
+from services.experts.domain.statuses import ExpertStatus
+from shared.statuses import MemberKind
 
 T = TypeVar("T")
 
@@ -20,7 +22,6 @@ FieldCode = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9_]{0,30}(\.[A-Z0-9_]{1,30
 PoolNumber = Annotated[str, Meta(pattern=r"^E\d{5,}$")]
 Uscc = Annotated[str, Meta(min_length=18, max_length=18)]
 Half = Literal["morning", "afternoon"]
-Status = Literal["active", "suspended", "retired"]
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -165,7 +166,7 @@ class ExpertChanges(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class StatusChange(msgspec.Struct, forbid_unknown_fields=True):
-    status: Status
+    status: ExpertStatus
     reason: Text500
     suspended_until: dt.date | None = None
 
@@ -357,7 +358,7 @@ class Evaluation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class MemberView(msgspec.Struct, frozen=True):
     expert_code: str
     field: str
-    kind: Literal["primary", "reserve"]
+    kind: MemberKind
     position: int
     state: str
     draw_id: str

@@ -9,11 +9,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.audit import audit_tables
 from shared.audit.rows import audited_rows
+from shared.db import service_metadata
 from shared.outbox import outbox_tables
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = service_metadata()
 
 
 AUDIT = audit_tables(Base.metadata)

@@ -9,12 +9,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.audit import audit_tables
 from shared.audit.rows import audited_rows
+from shared.db import service_metadata
 from shared.outbox import outbox_tables
 from shared.projects import LotColumns, ProjectColumns
+from shared.statuses import VendorStatus
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = service_metadata()
 
 
 AUDIT = audit_tables(Base.metadata)
@@ -35,7 +37,7 @@ class Vendor(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)  # 统一社会信用代码
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default=VendorStatus.ACTIVE)
     # 法定代表人: the name is public in the business register; the ID number is personal data, kept
     # only as a field-encryption token and a keyed blind index (to find the same person elsewhere).
     legal_representative_name: Mapped[str | None] = mapped_column(String(100))

@@ -10,6 +10,7 @@ import msgspec
 
 from shared.projects import EngagementRole
 from shared.spreadsheets import ImportReport
+from shared.statuses import RatingStatus, VendorStatus
 
 T = TypeVar("T")
 
@@ -17,7 +18,6 @@ Uscc = Annotated[str, msgspec.Meta(min_length=18, max_length=18, description="�
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
-VendorStatus = Literal["active", "suspended", "deregistered"]  # 正常 / 暂停 / 注销
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -43,7 +43,7 @@ class QualificationInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True
 class VendorCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     uscc: Uscc
     name: Name
-    status: VendorStatus = "active"
+    status: VendorStatus = VendorStatus.ACTIVE
     legal_representative: LegalRepresentativeInput | None = None
     qualifications: list[QualificationInput] = []
 
@@ -268,7 +268,6 @@ class RatingLevel(StrEnum):
 
 Visibility = Literal["bureau", "government", "public"]
 # 意见期内 / 有异议，待复核 / 已生效: computed from the comment window, the comment and the review.
-RatingStatus = Literal["open_for_comment", "disputed", "final"]
 
 
 class RatingFactors(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -19,18 +19,15 @@ from shared.clock import OUT_OF_UTC_RANGE, fits_in_utc
 from shared.db import MAX_PAGE, Database
 from shared.errors import FieldError, InvalidInput
 from shared.identity import Identity, requires_role
-from shared.roles import Role
+from shared.permissions import ADMIN_AND_AUDITOR
 from shared.signing_keys import key_id_of
-
-AUDIT_READERS = (Role.AUDITOR, Role.BUREAU_ADMIN)
-
 
 # A service may put an ``audit_redaction`` of this type in its state: entries are redacted for the
 # reader when read (the stored entries and their chain never change).
 AuditRedaction = Callable[[AsyncSession, Identity, AuditPage], Awaitable[AuditPage]]
 
 
-@get("/api/v1/audit", guards=[requires_role(*AUDIT_READERS)], tags=["audit"])
+@get("/api/v1/audit", guards=[requires_role(*ADMIN_AND_AUDITOR)], tags=["audit"])
 async def get_audit(
     request: Request[Identity, Any, State],
     state: State,
@@ -89,7 +86,7 @@ async def verify_own_chain(database: Database, audit: AuditRecorder) -> ChainVer
                              (rows[0] if rows else None), first_bad_seq=report.first_bad_seq, rows=rows)
 
 
-@get("/api/v1/audit/verification", guards=[requires_role(*AUDIT_READERS)], tags=["audit"])
+@get("/api/v1/audit/verification", guards=[requires_role(*ADMIN_AND_AUDITOR)], tags=["audit"])
 async def get_audit_verification(state: State) -> ChainVerification:
     """Walk this service's whole chain and its signed checkpoints now, as ``sortes audit verify`` does."""
     return await verify_own_chain(state.database, state.audit)

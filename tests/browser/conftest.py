@@ -23,8 +23,8 @@ import pytest
 import pytest_asyncio
 
 from shared.demo import bureau_unit
-from shared.local_system import LocalSystem
 from shared.roles import Role
+from sortes_cli.local_system import LocalSystem
 from tests.conftest import IN_CI
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 
-from shared.cli.main import main as sortes
 from shared.draw import KeySet, Signer, commit, reveal, verify_record
 from shared.draw.protocol import ranking
 from shared.draw.verify import CHECKS
 from shared.signing_keys import load_private_key
+from sortes_cli.main import main as sortes
 from tests.browser.conftest import ON_SQLITE_SYSTEM, Console
 from tests.shared.draw.test_draw_verify import single_changes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 
 
 def service_log(system: LocalSystem, service: str) -> str:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from shared.identity import Identity, IdentityIssuer
-from shared.local_system import LocalSystem
 from shared.signing_keys import load_private_key
+from sortes_cli.local_system import LocalSystem
 from tests.support.databases import TestDatabases
 from tests.support.ports import free_port
 
@@ -65,7 +65,7 @@ def test_concurrent_writers_keep_one_gapless_chain(two_experts: LocalSystem) -> 
     statuses = asyncio.run(both())
     assert statuses == [201] * (2 * WRITES_PER_PROCESS)
     env = two_experts.environment()
-    result = subprocess.run([sys.executable, "-m", "shared.cli.main", "audit", "verify", "--service", "experts"],
+    result = subprocess.run([sys.executable, "-m", "sortes_cli.main", "audit", "verify", "--service", "experts"],
                             env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     total = 2 * WRITES_PER_PROCESS

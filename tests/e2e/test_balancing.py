@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e

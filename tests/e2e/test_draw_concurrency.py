@@ -17,8 +17,8 @@ from shared.clock import beijing_today
 from shared.draw import KeySet, verify_record
 from shared.identifiers import id_number_check_character
 from shared.identity import Identity, IdentityIssuer
-from shared.local_system import LocalSystem
 from shared.signing_keys import load_private_key
+from sortes_cli.local_system import LocalSystem
 from tests.support.databases import TestDatabases
 from tests.support.ports import free_port
 
@@ -117,7 +117,7 @@ def test_two_processes_revealing_at_once_never_seat_one_expert_twice(two_experts
     for a, b in asyncio.run(rounds()):
         assert not seated(a) & seated(b)
         assert len(seated(a)) == 2 and len(seated(b)) == 2  # the later reveal took its free reserves
-    verify = subprocess.run([sys.executable, "-m", "shared.cli.main", "audit", "verify", "--service", "experts"],
+    verify = subprocess.run([sys.executable, "-m", "sortes_cli.main", "audit", "verify", "--service", "experts"],
                             env=two_experts.environment(), capture_output=True, text=True, timeout=120, check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 

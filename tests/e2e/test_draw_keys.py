@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from shared.draw import Signer, commit, reveal
-from shared.local_system import LocalSystem
 from shared.signing_keys import load_private_key
+from sortes_cli.local_system import LocalSystem
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ def signed_record(system: LocalSystem) -> dict[str, object]:
 def verify(record: dict[str, object], system: LocalSystem, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "record.json"
     path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "shared.cli.main", "verify", str(path), "--url", system.url()],
+    return subprocess.run([sys.executable, "-m", "sortes_cli.main", "verify", str(path), "--url", system.url()],
                           capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -17,7 +17,7 @@ import pytest
 from shared.clock import beijing_today
 from shared.demo import make_uscc
 from shared.identifiers import id_number_check_character
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 
 pytestmark = pytest.mark.e2e
 OWNER = make_uscc(random.Random("panel owner"), "12")  # a government unit
@@ -114,7 +114,7 @@ def test_a_panel_avoids_the_projects_vendors_and_its_record_verifies(local_syste
     record = call(local_system, "GET", f"/api/v1/draws/{draw['id']}/record", organiser)
     path = local_system.data_dir / f"record-{draw['id']}.json"
     path.write_bytes(record.content)
-    verified = subprocess.run([sys.executable, "-m", "shared.cli.main", "verify", str(path), "--url",
+    verified = subprocess.run([sys.executable, "-m", "sortes_cli.main", "verify", str(path), "--url",
                                local_system.url()], capture_output=True, text=True, timeout=60, check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 

@@ -12,8 +12,8 @@ import msgspec
 import pytest
 
 from shared.identity import Identity, IdentityIssuer
-from shared.local_system import LocalSystem
 from shared.signing_keys import load_private_key
+from sortes_cli.local_system import LocalSystem
 from tests.e2e.conftest import service_log
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,7 @@ def as_gateway(system: LocalSystem, service: str) -> dict[str, str]:
 
 def reconcile(system: LocalSystem) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", "reconcile", "--url", system.url(),
+        [sys.executable, "-m", "sortes_cli.main", "reconcile", "--url", system.url(),
          "--api-key", system.admin_api_key or ""], capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -158,7 +158,7 @@ def test_the_audit_log_of_every_service_is_read_through_the_gateway(local_system
     bad_service = httpx.get(url + "/api/v1/audit", params={"service": "nope"}, headers=admin(local_system), timeout=10)
     assert bad_service.status_code == 422
     env = local_system.environment()
-    verified = subprocess.run([sys.executable, "-m", "shared.cli.main", "audit", "verify"], env=env,
+    verified = subprocess.run([sys.executable, "-m", "sortes_cli.main", "audit", "verify"], env=env,
                               capture_output=True, text=True, timeout=120, check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     chains = [line.split(":")[0] for line in verified.stdout.splitlines() if " entries, head " in line]

@@ -1,7 +1,8 @@
 """The whole role × endpoint matrix through the gateway: every role, every /api/v1 operation.
 
-The policy below is the authorisation the system promises; the test fails when an operation in
-the merged OpenAPI document has no entry here, so a new endpoint cannot ship unreviewed.
+The policy below is the authorisation the system promises, in the role groups of shared.permissions
+that the routes and the console read too; the test fails when an operation in the merged OpenAPI
+document has no entry here, so a new endpoint cannot ship unreviewed.
 """
 
 from __future__ import annotations
@@ -10,40 +11,46 @@ import httpx
 import pytest
 
 from shared.demo import bureau_unit, demo_vendors
-from shared.local_system import LocalSystem
+from shared.permissions import (
+    ADMIN,
+    ADMIN_AND_AUDITOR,
+    CONFLICT_CHECK_READERS_AND_LIFECYCLE_SYSTEM,
+    DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ELIGIBILITY_CHECKERS,
+    ENGAGEMENT_RECORDERS_AND_LIFECYCLE_SYSTEM,
+    EVERYONE,
+    LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR,
+    LIFECYCLE_SYSTEM_AND_ADMIN,
+    PANEL_ORGANISERS,
+    PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM,
+    POOL_READERS,
+    PROJECT_READERS,
+    REGISTRY_READERS_AND_LIFECYCLE_SYSTEM,
+    SEAT_ANSWERERS,
+    SEE_EVERY_RATING,
+    TRAINING_READERS,
+)
 from shared.roles import Role
+from sortes_cli.local_system import LocalSystem
 
 pytestmark = pytest.mark.e2e
 
-EVERYONE = frozenset(Role)
-ADMIN = frozenset({Role.BUREAU_ADMIN})
-ADMIN_AUDITOR = frozenset({Role.BUREAU_ADMIN, Role.AUDITOR})
-POOL_READERS = frozenset({Role.BUREAU_ADMIN, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR, Role.SERVICE})
-ENGAGEMENT_WRITERS = frozenset({Role.BUREAU_ADMIN, Role.PROCUREMENT_OFFICER, Role.SERVICE})
-REGISTRY_READERS = frozenset({Role.BUREAU_ADMIN, Role.AUDITOR, Role.PROCUREMENT_OFFICER, Role.RATER,
-                              Role.RATING_REVIEWER, Role.ORGANISER, Role.SERVICE})
-ORGANISERS = frozenset({Role.ORGANISER, Role.BUREAU_ADMIN, Role.SERVICE})
-DRAW_READERS = frozenset({Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN, Role.AUDITOR, Role.SERVICE})
-ANSWERERS = frozenset({Role.ORGANISER, Role.BUREAU_ADMIN, Role.EXPERT})  # the expert answers for themself
-# Unit roles read their own unit's projects (the matrix's keys are the bureau's, which reads all).
-PROJECT_READERS = frozenset({Role.BUREAU_ADMIN, Role.SERVICE, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR,
-                             Role.PROCUREMENT_OFFICER, Role.RATER, Role.RATING_REVIEWER})
-
 POLICY: dict[tuple[str, str], frozenset[str]] = {
-    ("PUT", "/api/v1/projects/{code}"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
+    ("PUT", "/api/v1/projects/{code}"): LIFECYCLE_SYSTEM_AND_ADMIN,
+    # Unit roles read their own unit's projects (the matrix's keys are the bureau's, which reads all).
     ("GET", "/api/v1/projects"): PROJECT_READERS,
     ("GET", "/api/v1/projects/{code}"): PROJECT_READERS,
-    ("GET", "/api/v1/reconciliation/projects"): ADMIN_AUDITOR,
-    ("GET", "/api/v1/audit"): ADMIN_AUDITOR,
-    ("GET", "/api/v1/audit/verification"): ADMIN_AUDITOR,
+    ("GET", "/api/v1/reconciliation/projects"): ADMIN_AND_AUDITOR,
+    ("GET", "/api/v1/audit"): ADMIN_AND_AUDITOR,
+    ("GET", "/api/v1/audit/verification"): ADMIN_AND_AUDITOR,
     ("GET", "/api/v1/auth/me"): EVERYONE,
     ("POST", "/api/v1/auth/sign-out"): EVERYONE,
     ("GET", "/api/v1/units"): EVERYONE,
     ("POST", "/api/v1/units"): ADMIN,
-    ("GET", "/api/v1/users"): ADMIN_AUDITOR,
+    ("GET", "/api/v1/users"): ADMIN_AND_AUDITOR,
     ("POST", "/api/v1/users"): ADMIN,
     ("PATCH", "/api/v1/users/{username}"): ADMIN,
-    ("GET", "/api/v1/api-keys"): ADMIN_AUDITOR,
+    ("GET", "/api/v1/api-keys"): ADMIN_AND_AUDITOR,
     ("POST", "/api/v1/api-keys"): ADMIN,
     ("POST", "/api/v1/api-keys/{key_id}/revoke"): ADMIN,
     ("PATCH", "/api/v1/api-keys/{key_id}"): ADMIN,
@@ -66,59 +73,59 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/api/v1/experts/{code}/declared-conflicts/{conflict_id}"): ADMIN,
     ("POST", "/api/v1/experts/import"): ADMIN,
     ("GET", "/api/v1/experts/import-template"): ADMIN,
-    ("GET", "/api/v1/experts/export"): ADMIN_AUDITOR,
-    ("POST", "/api/v1/eligibility"): frozenset({Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN}),
-    ("GET", "/api/v1/trainings"): frozenset({Role.BUREAU_ADMIN, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR}),
+    ("GET", "/api/v1/experts/export"): ADMIN_AND_AUDITOR,
+    ("POST", "/api/v1/eligibility"): ELIGIBILITY_CHECKERS,
+    ("GET", "/api/v1/trainings"): TRAINING_READERS,
     ("POST", "/api/v1/trainings"): ADMIN,
     ("POST", "/api/v1/trainings/{training_id}/attendance"): ADMIN,
-    ("GET", "/api/v1/vendors"): REGISTRY_READERS,
+    ("GET", "/api/v1/vendors"): REGISTRY_READERS_AND_LIFECYCLE_SYSTEM,
     ("POST", "/api/v1/vendors"): ADMIN,
-    ("GET", "/api/v1/vendors/{uscc}"): REGISTRY_READERS,
+    ("GET", "/api/v1/vendors/{uscc}"): REGISTRY_READERS_AND_LIFECYCLE_SYSTEM,
     ("PATCH", "/api/v1/vendors/{uscc}"): ADMIN,
     ("POST", "/api/v1/vendors/{uscc}/relations"): ADMIN,
     ("POST", "/api/v1/vendors/import"): ADMIN,
     ("GET", "/api/v1/vendors/import-template"): ADMIN,
     ("GET", "/api/v1/vendors/export"): ADMIN,
-    ("GET", "/api/v1/projects/{code}/engagements"): REGISTRY_READERS,
-    ("POST", "/api/v1/projects/{code}/engagements"): ENGAGEMENT_WRITERS,
-    ("PATCH", "/api/v1/projects/{code}/engagements/{engagement_id}"): ENGAGEMENT_WRITERS,
-    ("POST", "/api/v1/projects/{code}/engagements/{engagement_id}/void"): ENGAGEMENT_WRITERS,
-    ("POST", "/api/v1/projects/{code}/lots/{lot}/conflict-checks"): ENGAGEMENT_WRITERS,
-    ("GET", "/api/v1/conflict-checks/{check_id}"): ENGAGEMENT_WRITERS | {Role.AUDITOR},
-    ("GET", "/api/v1/projects/{code}/barred-list"): ENGAGEMENT_WRITERS | {Role.AUDITOR},
-    ("GET", "/api/v1/exclusions"): REGISTRY_READERS,
+    ("GET", "/api/v1/projects/{code}/engagements"): REGISTRY_READERS_AND_LIFECYCLE_SYSTEM,
+    ("POST", "/api/v1/projects/{code}/engagements"): ENGAGEMENT_RECORDERS_AND_LIFECYCLE_SYSTEM,
+    ("PATCH", "/api/v1/projects/{code}/engagements/{engagement_id}"): ENGAGEMENT_RECORDERS_AND_LIFECYCLE_SYSTEM,
+    ("POST", "/api/v1/projects/{code}/engagements/{engagement_id}/void"): ENGAGEMENT_RECORDERS_AND_LIFECYCLE_SYSTEM,
+    ("POST", "/api/v1/projects/{code}/lots/{lot}/conflict-checks"): ENGAGEMENT_RECORDERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/conflict-checks/{check_id}"): CONFLICT_CHECK_READERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/projects/{code}/barred-list"): CONFLICT_CHECK_READERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/exclusions"): REGISTRY_READERS_AND_LIFECYCLE_SYSTEM,
     ("POST", "/api/v1/exclusions"): ADMIN,
     ("GET", "/api/v1/vendors/{uscc}/ratings"): EVERYONE,
     ("POST", "/api/v1/vendors/{uscc}/ratings"): frozenset({Role.RATER}),
     # Across vendors (the reviewers' queue of disputes); only for roles that see every rating.
-    ("GET", "/api/v1/ratings"): frozenset({Role.RATING_REVIEWER, Role.BUREAU_ADMIN, Role.AUDITOR}),
+    ("GET", "/api/v1/ratings"): SEE_EVERY_RATING,
     ("POST", "/api/v1/ratings/{rating_id}/comment"): frozenset({Role.VENDOR}),
     ("POST", "/api/v1/ratings/{rating_id}/review"): frozenset({Role.RATING_REVIEWER}),
-    ("POST", "/api/v1/projects/{code}/panels"): ORGANISERS,
-    ("GET", "/api/v1/projects/{code}/involved-vendors"): DRAW_READERS,
-    ("GET", "/api/v1/draws/{draw_id}"): DRAW_READERS,
-    ("GET", "/api/v1/draws/{draw_id}/record"): DRAW_READERS,
-    ("GET", "/api/v1/draws/{draw_id}/exclusions"): DRAW_READERS,
-    ("GET", "/api/v1/draws/{draw_id}/history"): DRAW_READERS,
-    ("GET", "/api/v1/draws/{draw_id}/printable"): DRAW_READERS,
+    ("POST", "/api/v1/projects/{code}/panels"): PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/projects/{code}/involved-vendors"): DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/draws/{draw_id}"): DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/draws/{draw_id}/record"): DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/draws/{draw_id}/exclusions"): DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/draws/{draw_id}/history"): DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/draws/{draw_id}/printable"): DRAW_READERS_AND_LIFECYCLE_SYSTEM,
     ("POST", "/api/v1/draws/{draw_id}/reveal"): frozenset({Role.SUPERVISOR}),
-    ("POST", "/api/v1/draws/{draw_id}/members/{expert_code}/accept"): ANSWERERS,
-    ("POST", "/api/v1/draws/{draw_id}/members/{expert_code}/decline"): ANSWERERS,
-    ("POST", "/api/v1/draws/{draw_id}/members/{expert_code}/evaluation"): ORGANISERS,
-    ("POST", "/api/v1/draws/{draw_id}/supplementary"): ORGANISERS,
-    ("POST", "/api/v1/draws/{draw_id}/meeting"): ORGANISERS,
-    ("POST", "/api/v1/draws/{draw_id}/cancel"): ORGANISERS,
-    ("GET", "/api/v1/panels/todo"): frozenset({Role.ORGANISER, Role.BUREAU_ADMIN}),
+    ("POST", "/api/v1/draws/{draw_id}/members/{expert_code}/accept"): SEAT_ANSWERERS,
+    ("POST", "/api/v1/draws/{draw_id}/members/{expert_code}/decline"): SEAT_ANSWERERS,
+    ("POST", "/api/v1/draws/{draw_id}/members/{expert_code}/evaluation"): PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM,
+    ("POST", "/api/v1/draws/{draw_id}/supplementary"): PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM,
+    ("POST", "/api/v1/draws/{draw_id}/meeting"): PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM,
+    ("POST", "/api/v1/draws/{draw_id}/cancel"): PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/panels/todo"): PANEL_ORGANISERS,
     ("GET", "/api/v1/panels/invitations"): frozenset({Role.EXPERT}),
     ("GET", "/api/v1/panels/supervising"): frozenset({Role.SUPERVISOR}),
-    ("POST", "/api/v1/spot-checks"): frozenset({Role.BUREAU_ADMIN, Role.SERVICE}),
-    ("GET", "/api/v1/draw-statistics"): ADMIN_AUDITOR,
+    ("POST", "/api/v1/spot-checks"): LIFECYCLE_SYSTEM_AND_ADMIN,
+    ("GET", "/api/v1/draw-statistics"): ADMIN_AND_AUDITOR,
     ("GET", "/api/v1/calendar"): EVERYONE,
     ("PUT", "/api/v1/calendar/{day}"): ADMIN,
-    ("POST", "/api/v1/webhooks"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
-    ("GET", "/api/v1/webhooks"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR}),
-    ("POST", "/api/v1/webhooks/{webhook_id}/disable"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN}),
-    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): frozenset({Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR}),
+    ("POST", "/api/v1/webhooks"): LIFECYCLE_SYSTEM_AND_ADMIN,
+    ("GET", "/api/v1/webhooks"): LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR,
+    ("POST", "/api/v1/webhooks/{webhook_id}/disable"): LIFECYCLE_SYSTEM_AND_ADMIN,
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR,
 }
 SAMPLE_VENDOR = demo_vendors()[0]
 ANONYMOUS = {("POST", "/api/v1/auth/sign-in"), ("GET", "/api/v1/public-ratings")}

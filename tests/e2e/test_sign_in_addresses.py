@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e

@@ -52,7 +52,7 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
     env = {**os.environ, "SORTES_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
     env.pop("SORTES_ADMIN_API_KEY", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli.main", "run", "--port", str(ports["gateway"]),
+        [sys.executable, "-m", "sortes_cli.main", "run", "--port", str(ports["gateway"]),
          "--experts-port", str(ports["experts"]), "--vendors-port", str(ports["vendors"])],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -142,7 +142,7 @@ def test_no_service_outlives_sortes_run_stopped_during_a_long_import(tmp_path: P
     env = {**os.environ, "SORTES_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
     env.pop("SORTES_ADMIN_API_KEY", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli.main", "run", "--port", str(ports["gateway"]),
+        [sys.executable, "-m", "sortes_cli.main", "run", "--port", str(ports["gateway"]),
          "--experts-port", str(ports["experts"]), "--vendors-port", str(ports["vendors"])],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     services: list[int] = []

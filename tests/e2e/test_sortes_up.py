@@ -22,10 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.cli.postgres import drop_database, service_database_url
 from shared.clock import beijing_today
 from shared.demo import make_uscc
 from shared.identifiers import id_number_check_character
+from sortes_cli.postgres import drop_database, service_database_url
 from tests.support.databases import POSTGRES_DSN
 from tests.support.ports import free_port
 from tests.support.processes import children, is_running, port_argument
@@ -52,7 +52,7 @@ class Up:
             for service in SERVICES}}
 
     def sortes(self, *arguments: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "shared.cli.main", *arguments], env=self.environment(),
+        return subprocess.run([sys.executable, "-m", "sortes_cli.main", *arguments], env=self.environment(),
                               capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -75,7 +75,7 @@ def up(postgres_available: bool, tmp_path_factory: pytest.TempPathFactory) -> It
     output = data_dir / "sortes-up.out"
     env = {**os.environ, "SORTES_DATA_DIR": str(data_dir), "SORTES_ADMIN_API_KEY": ADMIN_KEY}
     with output.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "shared.cli.main", "up", "--database", database,
+        process = subprocess.Popen([sys.executable, "-m", "sortes_cli.main", "up", "--database", database,
                                     "--replicas", "2", "--port", str(free_port())],
                                    env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
@@ -186,7 +186,7 @@ def test_killing_sortes_up_outright_stops_every_instance_it_started(postgres_ava
     env = {**os.environ, "SORTES_DATA_DIR": str(tmp_path / "data"), "SORTES_ADMIN_API_KEY": ADMIN_KEY}
     instances: list[int] = []
     with output.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "shared.cli.main", "up", "--database", database,
+        process = subprocess.Popen([sys.executable, "-m", "sortes_cli.main", "up", "--database", database,
                                     "--replicas", "2", "--port", str(free_port())],
                                    env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:

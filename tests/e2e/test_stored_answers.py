@@ -19,7 +19,7 @@ import pytest
 from shared.clock import beijing_today
 from shared.demo import make_uscc
 from shared.identifiers import id_number_check_character
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Stored-Answers-2026!"

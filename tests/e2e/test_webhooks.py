@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from services.experts.models import OUTBOX
-from shared.cli.main import main
-from shared.local_system import LocalSystem
 from shared.outbox import publish
+from sortes_cli.local_system import LocalSystem
+from sortes_cli.main import main
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 
 from services.experts.app import create_app
 from services.experts.settings import ExpertsSettings
-from shared.cli.main import main
+from sortes_cli.main import main
 from tests.experts.test_panels import (
     MEETING,
     ask_panel,

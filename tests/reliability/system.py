@@ -23,7 +23,7 @@ import httpx
 from shared.clock import beijing_today
 from shared.demo import make_uscc
 from shared.identifiers import id_number_check_character
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 from tests.support.databases import POSTGRES_DSN, RUN_PREFIX, postgres_admin, postgres_url
 from tests.support.ports import free_port
 

@@ -28,7 +28,7 @@ from schemathesis.python.asgi import get_client, shutdown_lifespans
 
 from shared.clock import beijing_today
 from shared.demo import make_uscc
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 from tests.conftest import build_service_app
 from tests.experts.helpers import profile
 from tests.support.databases import TestDatabases

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from shared.clock import beijing_today
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 from tests.reliability.system import (
     BUREAU,
     OWNER,

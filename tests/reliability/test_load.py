@@ -24,7 +24,7 @@ import pytest
 
 from shared.clock import beijing_today
 from shared.demo import make_uscc
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 from tests.reliability.system import BUREAU, OWNER, Gateway, panel_ask, postgres_system
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]

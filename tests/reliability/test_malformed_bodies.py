@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from services.gateway.edge.routing import service_for
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 
 pytestmark = pytest.mark.e2e
 PROBLEM = "application/problem+json"

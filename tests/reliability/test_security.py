@@ -36,8 +36,8 @@ from shared.clock import beijing_today
 from shared.demo import make_uscc
 from shared.identifiers import id_number_check_character
 from shared.identity import Identity, IdentityIssuer
-from shared.local_system import LocalSystem
 from shared.roles import Role
+from sortes_cli.local_system import LocalSystem
 from tests.conftest import ADMIN_API_KEY, build_service_app
 from tests.support.databases import TestDatabases
 from tests.support.identity import BUREAU_USCC, AssertionMinter

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.cli.main import build_parser
+from sortes_cli.main import build_parser
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 ASSIGNMENT = re.compile(r"^#?\s*(SORTES_[A-Z0-9_]+)=", re.MULTILINE)
@@ -78,7 +78,7 @@ def test_every_setting_the_deploy_files_pass_is_read_by_the_services(monkeypatch
     from services.experts.settings import ExpertsSettings
     from services.gateway.settings import GatewaySettings
     from services.vendors.settings import VendorsSettings
-    from shared.cli import run
+    from sortes_cli import run
 
     passed = settings_passed_to_the_program()
     assert {"SORTES_EXPERTS_DATABASE_URL", "SORTES_GATEWAY_EXPERTS_URLS"} <= passed

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem
 from tests.support.databases import TestDatabases
 from tests.support.ports import free_port
 

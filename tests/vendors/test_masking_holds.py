@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from services.vendors.routes.access import REGISTRY_READERS
+from shared.permissions import REGISTRY_READERS_AND_LIFECYCLE_SYSTEM
 from shared.roles import Role
 from tests.support.id_numbers import MILLION, possible_id_numbers
 from tests.vendors.conftest import VendorsApi, valid_id_number
 
 
-@pytest.mark.parametrize("role", [role.value for role in REGISTRY_READERS if role != Role.BUREAU_ADMIN])
+@pytest.mark.parametrize("role", [role.value for role in Role
+                                  if role in REGISTRY_READERS_AND_LIFECYCLE_SYSTEM and role != Role.BUREAU_ADMIN])
 async def test_the_legal_representatives_id_number_leaves_a_million_possibilities(api: VendorsApi,
                                                                                    role: str) -> None:
     whole = valid_id_number(7)

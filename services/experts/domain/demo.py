@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.personal_data import PersonalDataVault
+from services.experts.domain.statuses import ExpertStatus
 from services.experts.models import (
     DeclaredConflict,
     Expert,
@@ -77,12 +78,12 @@ def _demo_expert(rng: random.Random, number: int, employers: list[tuple[str, str
                  fields: list[str], now: dt.datetime) -> Expert:
     unit_uscc, unit_name = rng.choice(employers)
     chosen = rng.sample(fields, rng.choice([1, 1, 2, 2, 3]))
-    status, reason = "active", None
+    status, reason = ExpertStatus.ACTIVE, None
     roll = rng.random()
     if roll < 0.03:
-        status, reason = "retired", "本人申请退出专家库"
+        status, reason = ExpertStatus.RETIRED, "本人申请退出专家库"
     elif roll < 0.06:
-        status, reason = "suspended", "连续两次无故缺席评审"
+        status, reason = ExpertStatus.SUSPENDED, "连续两次无故缺席评审"
     today = beijing_today()
     trained = today - dt.timedelta(days=rng.choice([40, 40, 100, 100, 200, 300, 420]))
     return Expert(
@@ -90,7 +91,7 @@ def _demo_expert(rng: random.Random, number: int, employers: list[tuple[str, str
         birth_date=dt.date(rng.randint(1957, 1992), rng.randint(1, 12), rng.randint(1, 28)),
         unit_uscc=unit_uscc, unit_name=unit_name, title=rng.choice(_TITLES),
         years_in_field=rng.randint(3, 35), status=status, status_reason=reason,
-        suspended_until=today + dt.timedelta(days=90) if status == "suspended" else None,
+        suspended_until=today + dt.timedelta(days=90) if status == ExpertStatus.SUSPENDED else None,
         last_trained_on=_snap_to_session(trained), created_at=now, updated_at=now,
         fields=[ExpertField(field_code=code, is_primary=index == 0) for index, code in enumerate(chosen)],
     )

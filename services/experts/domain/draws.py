@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.draw_keys import DrawKeys
+from services.experts.domain.statuses import CancelPhase
 from services.experts.models import Draw, DrawExclusion
 from shared.audit import AuditRecorder
 from shared.clock import as_utc, utc_now
@@ -29,6 +30,7 @@ from shared.draw import CommitReceipt, DrawInputError, DrawRecord, check_witness
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
+from shared.statuses import DrawStatus
 
 SECRET_SIZE = 32
 
@@ -80,7 +82,8 @@ class DrawLedger:
                          new.reserves_per_field, new.candidates, self.keys.signer, secret=secret)
         digest, counts = exclusions_digest(new.excluded), exclusion_counts(new.excluded)
         draw = Draw(id=draw_id, panel_id=new.panel_id, supplementary_of=new.supplementary_of, purpose=new.purpose,
-                    project_code=new.project_code, status="committed", supervisor_subject=new.supervisor_subject,
+                    project_code=new.project_code, status=DrawStatus.COMMITTED,
+                    supervisor_subject=new.supervisor_subject,
                     receipt=json.dumps(receipt.to_json_dict(), ensure_ascii=False),
                     secret_token=self.keyring.encrypt(secret.hex(), context=_secret_context(draw_id)),
                     exclusions_digest=digest, exclusion_counts=json.dumps(counts), committed_by=actor.subject,
@@ -103,7 +106,7 @@ class DrawLedger:
 
     async def reveal(self, session: AsyncSession, actor: Identity, draw: Draw, witness: str) -> DrawRecord:
         """Run ``draw`` with the supervisor's witness; the caller places the result and records it."""
-        if draw.status != "committed":
+        if draw.status != DrawStatus.COMMITTED:
             raise Conflict(f"The draw is {draw.status}; only a committed draw can be revealed.")
         try:
             check_witness(witness, refuse_unassigned=True)
@@ -117,7 +120,7 @@ class DrawLedger:
         secret = bytes.fromhex(self.keyring.decrypt(draw.secret_token, context=_secret_context(draw.id)))
         drawn_at = max(protocol_time(utc_now()), receipt.committed_at)
         record = reveal(receipt, secret, witness, drawn_at, signer)
-        draw.status, draw.record, draw.revealed_at = "revealed", json.dumps(record.to_json_dict(),
+        draw.status, draw.record, draw.revealed_at = DrawStatus.REVEALED, json.dumps(record.to_json_dict(),
                                                                              ensure_ascii=False), utc_now()
         await session.flush()
         return record
@@ -125,9 +128,9 @@ class DrawLedger:
     async def cancel(self, session: AsyncSession, actor: Identity, draw: Draw, reason: str) -> None:
         """Record the cancel on the draw. A committed draw becomes cancelled (before_reveal); a revealed one
         (its panel cancelled once the result was known) keeps its status and record, with the cancel beside."""
-        phase = "after_reveal" if draw.status == "revealed" else "before_reveal"
-        if phase == "before_reveal":
-            draw.status = "cancelled"
+        phase = CancelPhase.AFTER_REVEAL if draw.status == DrawStatus.REVEALED else CancelPhase.BEFORE_REVEAL
+        if phase == CancelPhase.BEFORE_REVEAL:
+            draw.status = DrawStatus.CANCELLED
         draw.cancel_reason, draw.cancelled_at, draw.cancel_phase, draw.cancelled_by = (reason, utc_now(), phase,
                                                                                        actor.subject)
         await session.flush()

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.fields import field_with_sub_fields
+from services.experts.domain.statuses import ExpertStatus
 from services.experts.models import (
     BadConductRecord,
     DeclaredConflict,
@@ -161,7 +162,7 @@ def _stored_data_rules(query: EligibilityQuery, rules: PoolRules,
     """Each rule on stored data as a condition that is true when it excludes the expert."""
     day = query.meeting_on
     return [
-        (Reason.STATUS, or_(Expert.status == "retired", and_(Expert.status == "suspended", or_(
+        (Reason.STATUS, or_(Expert.status == ExpertStatus.RETIRED, and_(Expert.status == ExpertStatus.SUSPENDED, or_(
             Expert.suspended_until.is_(None), Expert.suspended_until >= day)))),
         # Born on or before this day: at the age limit on the meeting day (a 29 February birthday
         # counts from 1 March, as add_months clips the day).

@@ -30,6 +30,7 @@ from services.experts.schemas import Evaluation, Invitation, TodoItem
 from shared.clock import beijing_today, utc_now
 from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
+from shared.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
 
 
 async def evaluate(session: AsyncSession, desk: PanelDesk, actor: Identity, draw: Draw, expert_code: str,
@@ -39,13 +40,13 @@ async def evaluate(session: AsyncSession, desk: PanelDesk, actor: Identity, draw
         may_organise(actor, await project_of(session, panel.project_code), panel)
     except NotPermitted:  # answered as for a non-member, so that the answer names no member
         raise _not_seated(expert_code) from None
-    if panel.status != "open":
+    if panel.status != PanelStatus.OPEN:
         raise Conflict("The panel was cancelled.")
     if utc_now() < meeting_starts_at(panel):
         raise Conflict("The meeting has not started; evaluations come after it.")
     member = (await session.execute(select(PanelMember).where(
         PanelMember.panel_id == panel.id, PanelMember.expert_code == expert_code))).scalar_one_or_none()
-    if member is None or member.state not in seat_rules.HOLDING:
+    if member is None or member.state not in HOLDING:
         raise _not_seated(expert_code)
     if member.evaluated_at is not None:
         raise Conflict("This member was evaluated already; evaluations are not overwritten.")
@@ -75,7 +76,7 @@ def _not_seated(expert_code: str) -> NotFound:
 async def todo_list(session: AsyncSession, actor: Identity, evaluation_working_days: int) -> list[TodoItem]:
     """The organiser's open work: answers missing before the meeting, open seats, evaluations due or late."""
     panels = (await session.execute(select(Panel).where(
-        Panel.organiser_subject == actor.subject, Panel.status == "open",
+        Panel.organiser_subject == actor.subject, Panel.status == PanelStatus.OPEN,
         Panel.meeting_on >= beijing_today() - dt.timedelta(days=60)).order_by(Panel.meeting_on))).scalars().all()
     items: list[TodoItem] = []
     now, today = utc_now(), beijing_today()
@@ -83,15 +84,15 @@ async def todo_list(session: AsyncSession, actor: Identity, evaluation_working_d
         draws = await draws_of(session, panel.id)
         first = next((draw for draw in draws if draw.supplementary_of is None), draws[0])
         members = await seat_rules.members_of(session, panel.id)
-        seated = [m for m in members if m.state in seat_rules.HOLDING]
+        seated = [m for m in members if m.state in HOLDING]
         common = {"panel_id": panel.id, "draw_id": first.id, "project_code": panel.project_code,
                   "meeting_on": panel.meeting_on}
         if now < meeting_starts_at(panel):
-            waiting = [m.expert_code for m in seated if m.state == "invited"]
+            waiting = [m.expert_code for m in seated if m.state == SeatState.INVITED]
             if waiting:
                 items.append(TodoItem(kind="answers_missing", experts=waiting, **common))
             open_seats = seat_rules.open_seats(json.loads(panel.seats), members)
-            if open_seats and all(draw.status != "committed" for draw in draws):
+            if open_seats and all(draw.status != DrawStatus.COMMITTED for draw in draws):
                 items.append(TodoItem(kind="seats_open", fields=open_seats, **common))
             continue
         pending = [m.expert_code for m in seated if m.evaluated_at is None]
@@ -109,8 +110,8 @@ async def invitations(session: AsyncSession, actor: Identity) -> list[Invitation
         return []
     rows = await session.execute(
         select(PanelMember, Panel).join(Panel, Panel.id == PanelMember.panel_id)
-        .where(PanelMember.expert_code == expert.code, PanelMember.state.in_(("invited", "accepted", "declined")),
-               Panel.status == "open", Panel.meeting_on >= beijing_today() - dt.timedelta(days=365))
+        .where(PanelMember.expert_code == expert.code, PanelMember.state.in_((*HOLDING, SeatState.DECLINED)),
+               Panel.status == PanelStatus.OPEN, Panel.meeting_on >= beijing_today() - dt.timedelta(days=365))
         .order_by(Panel.meeting_on.desc()))
     return [Invitation(draw_id=member.draw_id, panel_id=panel.id, project_code=panel.project_code,
                        purpose=panel.purpose, meeting_on=panel.meeting_on, halves=seat_rules.halves_of(panel),

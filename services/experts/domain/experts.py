@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from services.experts.domain.fields import assignable_field_codes
 from services.experts.domain.personal_data import PERSONAL_FIELDS, PersonalDataVault
+from services.experts.domain.statuses import ExpertStatus
 from services.experts.domain.training import trained_until
 from services.experts.models import BadConductRecord, Certificate, Expert, ExpertField, FormerEmployer
 from services.experts.schemas import (
@@ -60,17 +61,18 @@ def current_status(expert: Expert, today: dt.date) -> str:
     Worked out on reading, never written back: the end date was set, and audited, with the suspension,
     so its passing is no change of its own. Eligibility reads a suspension the same way.
     """
-    if expert.status == "suspended" and expert.suspended_until is not None and expert.suspended_until < today:
-        return "active"
+    suspended_until = expert.suspended_until
+    if expert.status == ExpertStatus.SUSPENDED and suspended_until is not None and suspended_until < today:
+        return ExpertStatus.ACTIVE
     return expert.status
 
 
 def _status_condition(status: str, today: dt.date) -> ColumnElement[bool]:
     """Experts whose :func:`current_status` on ``today`` is ``status``."""
-    suspended = Expert.status == "suspended"
-    if status == "active":
-        return or_(Expert.status == "active", and_(suspended, Expert.suspended_until < today))
-    if status == "suspended":
+    suspended = Expert.status == ExpertStatus.SUSPENDED
+    if status == ExpertStatus.ACTIVE:
+        return or_(Expert.status == ExpertStatus.ACTIVE, and_(suspended, Expert.suspended_until < today))
+    if status == ExpertStatus.SUSPENDED:
         return and_(suspended, or_(Expert.suspended_until.is_(None), Expert.suspended_until >= today))
     return Expert.status == status
 
@@ -237,7 +239,7 @@ async def create_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
     if errors:
         raise InvalidInput("The profile has invalid fields.", errors=errors)
     now = utc_now()
-    expert = Expert(code=await next_pool_number(session), status="active", created_at=now, updated_at=now,
+    expert = Expert(code=await next_pool_number(session), status=ExpertStatus.ACTIVE, created_at=now, updated_at=now,
                     fields=[], former_employers=[], certificates=[], bad_conduct_records=[])
     apply_profile(expert, vault, values)
     session.add(expert)
@@ -334,9 +336,9 @@ async def add_bad_conduct(session: AsyncSession, audit: AuditRecorder, actor: Id
 
 async def change_status(session: AsyncSession, audit: AuditRecorder, actor: Identity | Actor,
                         expert: Expert, change: StatusChange, today: dt.date) -> None:
-    if change.status == "suspended" and (change.suspended_until is None or change.suspended_until <= today):
+    if change.status == ExpertStatus.SUSPENDED and (change.suspended_until is None or change.suspended_until <= today):
         raise InvalidInput.for_field("suspended_until", "a suspension needs an end date after today")
-    if change.status != "suspended" and change.suspended_until is not None:
+    if change.status != ExpertStatus.SUSPENDED and change.suspended_until is not None:
         raise InvalidInput.for_field("suspended_until", "only a suspension has an end date")
     before = {"status": expert.status, "suspended_until": expert.suspended_until}
     expert.status, expert.status_reason = change.status, change.reason

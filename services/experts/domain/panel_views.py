@@ -41,6 +41,7 @@ from shared.audit.tables import AuditTables
 from shared.clock import as_utc, utc_now
 from shared.draw import FieldSelection, shortfall
 from shared.identity import Identity
+from shared.statuses import HOLDING, DrawStatus, PanelStatus
 
 SEALED_LIST_READ = "panel.sealed_list_read"
 SEALED = "[sealed]"  # what stands for a pool number, a seed or a secret in what a sealed panel shows others
@@ -63,7 +64,7 @@ async def draw_view(session: AsyncSession, audit: AuditRecorder, vault: Personal
                    for field, gap in shortfall(receipt.quota_map, receipt.reserves_per_field, outcome).items()}
     # Before the reveal, how many reserves the frozen lists cannot supply (reported, never refused).
     reserves_missing = (reserve_shortfall(receipt.quota_map, receipt.reserves_per_field, receipt.candidate_map)
-                        if draw.status == "committed" else {})
+                        if draw.status == DrawStatus.COMMITTED else {})
     panel = None
     if panel_row is not None:
         panel = await panel_view(session, audit, vault, actor, panel_row, evaluation_working_days)
@@ -100,7 +101,7 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
     for member in members:
         expert = experts.get(member.expert_code)
         phone = None
-        if expert is not None and member.state in seat_rules.HOLDING and expert.phone_token is not None:
+        if expert is not None and member.state in HOLDING and expert.phone_token is not None:
             phone = vault.open(expert).phone
             contacts_shown.append(member.expert_code)
         views.append(member_view(member, by_id, None if expert is None else expert.name, phone))
@@ -114,10 +115,11 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
         organiser=panel.organiser_name, organiser_unit=panel.organiser_unit, supervisor=panel.supervisor_name,
         supervisor_unit=panel.supervisor_unit, status=panel.status, cancel_reason=panel.cancel_reason, sealed=sealed,
         draws=[draw.id for draw in await draws_of(session, panel.id)],
-        open_seats=seat_rules.open_seats(json.loads(panel.seats), all_members) if panel.status == "open" else {},
+        open_seats=(seat_rules.open_seats(json.loads(panel.seats), all_members) if panel.status == PanelStatus.OPEN
+                    else {}),
         members=views, evaluations_due_on=await working_day_after(session, panel.meeting_on, evaluation_working_days),
         sealed_until=meeting_ends_at(panel), member_counts=_counts(all_members),
-        answers_open=panel.status == "open" and utc_now() < meeting_starts_at(panel),
+        answers_open=panel.status == PanelStatus.OPEN and utc_now() < meeting_starts_at(panel),
         cancel_phase=panel.cancel_phase, cancelled_at=as_utc(panel.cancelled_at), replaces=panel.replaces,
         replaced_by=successor,
         replaces_draw=await reroll.first_draw_id(session, panel.replaces),

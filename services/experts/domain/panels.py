@@ -24,6 +24,7 @@ from services.experts.domain.draws import DrawLedger, NewDraw, draw_by_id
 from services.experts.domain.eligibility import Eligibility, EligibilityQuery, find_eligible
 from services.experts.domain.experts import load_expert
 from services.experts.domain.seats import SeatDesk
+from services.experts.domain.statuses import CancelPhase
 from services.experts.domain.suspension import ConductCounts, apply_suspension_rules
 from services.experts.models import Draw, Expert, Field, Panel, PanelMember, Project
 from services.experts.schemas import Answer, MeetingMove, PanelRequest, SupplementaryRequest, UnitAvoidance
@@ -34,7 +35,9 @@ from shared.draw import capacity, max_primary_seats
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
 from shared.outbox import publish
+from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN
 from shared.roles import Role
+from shared.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
 
 # Answers close when the meeting starts (Beijing time) at its first half-day; the sealed list opens
 # when its last half-day has ended.
@@ -80,7 +83,7 @@ class PanelDesk:
                           ensure_ascii=False),
                       organiser_subject=actor.subject, organiser_name=actor.name, organiser_unit=actor.unit,
                       supervisor_subject=data.supervisor.subject, supervisor_name=data.supervisor.name,
-                      supervisor_unit=data.supervisor.unit, status="open", created_at=now, updated_at=now,
+                      supervisor_unit=data.supervisor.unit, status=PanelStatus.OPEN, created_at=now, updated_at=now,
                       replaces=None if replaced is None else replaced.id)
         session.add(panel)
         await session.flush()
@@ -112,7 +115,7 @@ class PanelDesk:
         project = await project_of(session, panel.project_code)
         may_organise(actor, project, panel)
         members = await seat_rules.members_of(session, panel.id)
-        if any(d.status == "committed" for d in await draws_of(session, panel.id)):
+        if any(d.status == DrawStatus.COMMITTED for d in await draws_of(session, panel.id)):
             raise Conflict("A draw of this panel is committed and not yet revealed; reveal or cancel it first.")
         quotas = (_quotas(data.seats, "seats") if data.seats
                   else seat_rules.open_seats(json.loads(panel.seats), members))
@@ -143,7 +146,7 @@ class PanelDesk:
         draw = await draw_by_id(session, draw_id, for_update=True)
         if actor.subject != draw.supervisor_subject:
             raise NotPermitted("Only the supervisor named for this draw may reveal it.")
-        if draw.status == "committed":
+        if draw.status == DrawStatus.COMMITTED:
             avoided = await reroll.extra_avoidances(session, draw, await panel_of(session, draw)
                                                     if draw.panel_id is not None else None)
             reroll.check_confirmation(avoided, confirmed_avoidances)
@@ -188,7 +191,7 @@ class PanelDesk:
         if draw.panel_id is None:
             if draw.committed_by != actor.subject and not actor.has_any([Role.BUREAU_ADMIN]):
                 raise NotPermitted("Only who committed the draw or a bureau admin may cancel it.")
-            if draw.status != "committed":
+            if draw.status != DrawStatus.COMMITTED:
                 raise Conflict(f"The draw is {draw.status}; only a committed draw can be cancelled.")
             await self.ledger.cancel(session, actor, draw, reason)
             return
@@ -196,17 +199,18 @@ class PanelDesk:
         _must_be_open(panel)
         may_organise(actor, await project_of(session, panel.project_code), panel)
         if draw.supplementary_of is not None:
-            if draw.status != "committed":
+            if draw.status != DrawStatus.COMMITTED:
                 raise Conflict("A revealed supplementary draw has placed its experts; cancel the panel instead "
                                "(through its first draw).")
             await self.ledger.cancel(session, actor, draw, reason)
             return
         draws = await draws_of(session, panel.id)
-        phase = "after_reveal" if any(each.status == "revealed" for each in draws) else "before_reveal"
+        phase = (CancelPhase.AFTER_REVEAL if any(each.status == DrawStatus.REVEALED for each in draws)
+                 else CancelPhase.BEFORE_REVEAL)
         for each in draws:
-            if each.status in ("committed", "revealed") and each.cancelled_at is None:
+            if each.status in (DrawStatus.COMMITTED, DrawStatus.REVEALED) and each.cancelled_at is None:
                 await self.ledger.cancel(session, actor, each, reason)
-        panel.status, panel.cancel_reason, panel.updated_at = "cancelled", reason, utc_now()
+        panel.status, panel.cancel_reason, panel.updated_at = PanelStatus.CANCELLED, reason, utc_now()
         panel.cancel_phase, panel.cancelled_at = phase, panel.updated_at
         await session.flush()
         await self.audit.record(session, actor=actor, action="panel.cancelled", object_type="panel",
@@ -241,18 +245,18 @@ class PanelDesk:
         if accepted:
             if data.channel == "unreachable":
                 raise InvalidInput.for_field("channel", "an unreachable expert cannot accept")
-            if member.state != "invited":
+            if member.state != SeatState.INVITED:
                 raise Conflict(f"The member is {member.state}; only an invited member can accept.")
-            member.state, member.channel, member.answered_at, member.updated_at = ("accepted", channel,
+            member.state, member.channel, member.answered_at, member.updated_at = (SeatState.ACCEPTED, channel,
                                                                                    utc_now(), utc_now())
             await session.flush()
-            await self.seats.log(session, actor, panel, member, "accepted", channel=channel)
+            await self.seats.log(session, actor, panel, member, SeatState.ACCEPTED, channel=channel)
             return member
-        if member.state not in seat_rules.HOLDING:
+        if member.state not in HOLDING:
             raise Conflict(f"The member is {member.state}; only a seated member can decline.")
         if data.reason is None:
             raise InvalidInput.for_field("reason", "a decline needs a reason")
-        await self.seats.vacate(session, actor, panel, member, "declined", data.reason, channel)
+        await self.seats.vacate(session, actor, panel, member, SeatState.DECLINED, data.reason, channel)
         await self._apply_conduct_rules(session, expert)
         return member
 
@@ -288,8 +292,8 @@ class PanelDesk:
         if not self.rules.avoid_same_project_experts:
             return frozenset()
         statement = (select(PanelMember.expert_code).join(Panel, Panel.id == PanelMember.panel_id)
-                     .where(Panel.project_code == project_code, Panel.status == "open",
-                            PanelMember.state.in_(seat_rules.HOLDING)))
+                     .where(Panel.project_code == project_code, Panel.status == PanelStatus.OPEN,
+                            PanelMember.state.in_(HOLDING)))
         if except_panel is not None:
             statement = statement.where(Panel.id != except_panel)
         return frozenset((await session.execute(statement)).scalars())
@@ -298,7 +302,7 @@ class PanelDesk:
 def may_organise(actor: Identity, project: Project, panel: Panel | None = None) -> None:
     """Bureau admins and the lifecycle system (service role) act on every panel; an organiser only on
     its own unit's projects (and, for a panel, on one its unit asked for)."""
-    if actor.has_any([Role.BUREAU_ADMIN, Role.SERVICE]):
+    if actor.has_any(LIFECYCLE_SYSTEM_AND_ADMIN):
         return
     if not actor.has_any([Role.ORGANISER]) or project.owner_unit != actor.unit:
         raise NotPermitted("An organiser acts only on its own unit's projects.")
@@ -342,7 +346,7 @@ async def conduct_counts(session: AsyncSession, expert_code: str, rules: PoolRul
     rows = (await session.execute(
         select(PanelMember.state, PanelMember.attended, PanelMember.score)
         .where(PanelMember.expert_code == expert_code, PanelMember.updated_at >= since))).all()
-    return ConductCounts(declines=sum(state == "declined" for state, _, _ in rows),
+    return ConductCounts(declines=sum(state == SeatState.DECLINED for state, _, _ in rows),
                          no_shows=sum(attended is False for _, attended, _ in rows),
                          low_scores=sum(score is not None and score < rules.low_score_below for _, _, score in rows))
 
@@ -381,7 +385,7 @@ async def project_of(session: AsyncSession, code: str) -> Project:
 
 
 def _must_be_open(panel: Panel) -> None:
-    if panel.status != "open":
+    if panel.status != PanelStatus.OPEN:
         raise Conflict("The panel was cancelled.")
 
 

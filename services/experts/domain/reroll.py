@@ -17,13 +17,14 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain.statuses import CancelPhase
 from services.experts.models import Draw, Panel
 from services.experts.schemas import AvoidanceView, ExpertAvoidance
 from shared.clock import utc_now
 from shared.errors import Conflict, FieldError, InvalidInput
+from shared.statuses import PanelStatus
 
 EXPLANATION_MIN_LENGTH = 10  # the code ``other`` says why in at least these characters
-AFTER_REVEAL = "after_reveal"
 
 
 def check_avoidance_reasons(avoid_experts: Sequence[ExpertAvoidance]) -> None:
@@ -56,8 +57,8 @@ async def panels_to_replace(session: AsyncSession, project_code: str, purpose: s
     since = utc_now() - dt.timedelta(days=window_days)
     replaced = select(Panel.replaces).where(Panel.replaces.is_not(None))
     rows = await session.execute(select(Panel).where(
-        Panel.project_code == project_code, Panel.purpose == purpose, Panel.status == "cancelled",
-        or_(Panel.cancel_phase == AFTER_REVEAL, Panel.replaces.is_not(None)), Panel.cancelled_at >= since,
+        Panel.project_code == project_code, Panel.purpose == purpose, Panel.status == PanelStatus.CANCELLED,
+        or_(Panel.cancel_phase == CancelPhase.AFTER_REVEAL, Panel.replaces.is_not(None)), Panel.cancelled_at >= since,
         Panel.id.not_in(replaced))
         .order_by(Panel.cancelled_at.desc(), Panel.id))
     return list(rows.scalars())

@@ -25,8 +25,8 @@ from shared.clock import utc_now
 from shared.draw import FieldSelection
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
+from shared.statuses import HOLDING, MemberKind, PanelStatus, SeatState
 
-HOLDING = ("invited", "accepted")
 _WHO = ("expert_code", "replacing")  # pool numbers in a seat change's details, kept out of its event
 
 
@@ -63,15 +63,15 @@ class SeatDesk:
         now = utc_now()
         for field, outcome in sorted(result.items()):
             members += [PanelMember(panel_id=panel.id, draw_id=draw.id, expert_code=code, field_code=field,
-                                    kind="primary", position=position, state="invited", updated_at=now)
+                                    kind=MemberKind.PRIMARY, position=position, state=SeatState.INVITED, updated_at=now)
                         for position, code in enumerate(outcome.primaries, start=1)]
             members += [PanelMember(panel_id=panel.id, draw_id=draw.id, expert_code=code, field_code=field,
-                                    kind="reserve", position=position, state="reserve", updated_at=now)
+                                    kind=MemberKind.RESERVE, position=position, state=SeatState.RESERVE, updated_at=now)
                         for position, code in enumerate(outcome.reserves, start=1)]
         session.add_all(members)
         await session.flush()
         for member in members:
-            if member.kind != "primary":
+            if member.kind != MemberKind.PRIMARY:
                 continue
             if await self._seated_elsewhere(session, panel, member.expert_code):
                 await self._unable(session, actor, panel, member,
@@ -85,14 +85,14 @@ class SeatDesk:
         """The next free reserve of ``vacated``'s field takes its seat; None when the reserves ran out."""
         reserves = (await session.execute(
             select(PanelMember).where(PanelMember.panel_id == panel.id, PanelMember.field_code == vacated.field_code,
-                                      PanelMember.state == "reserve").order_by(PanelMember.id))).scalars().all()
+                                      PanelMember.state == SeatState.RESERVE).order_by(PanelMember.id))).scalars().all()
         for reserve in reserves:
             if await self._seated_elsewhere(session, panel, reserve.expert_code):
-                reserve.state, reserve.reason, reserve.updated_at = ("skipped",
+                reserve.state, reserve.reason, reserve.updated_at = (SeatState.SKIPPED,
                                                                      "seated on an overlapping panel", utc_now())
                 await self.log(session, actor, panel, reserve, "reserve_skipped", replacing=vacated.expert_code)
                 continue
-            reserve.state, reserve.replaces, reserve.updated_at = "invited", vacated.id, utc_now()
+            reserve.state, reserve.replaces, reserve.updated_at = SeatState.INVITED, vacated.id, utc_now()
             await _book(session, panel, reserve.expert_code)
             await self.log(session, actor, panel, reserve, "reserve_moved_up", replacing=vacated.expert_code)
             return reserve
@@ -121,9 +121,9 @@ class SeatDesk:
         """The panel was cancelled: every seat and reserve is released and the bookings go."""
         await session.execute(delete(Booking).where(Booking.panel_id == panel.id))
         members = (await session.execute(select(PanelMember).where(
-            PanelMember.panel_id == panel.id, PanelMember.state.in_((*HOLDING, "reserve"))))).scalars().all()
+            PanelMember.panel_id == panel.id, PanelMember.state.in_((*HOLDING, SeatState.RESERVE))))).scalars().all()
         for member in members:
-            member.state, member.updated_at = "released", utc_now()
+            member.state, member.updated_at = SeatState.RELEASED, utc_now()
         if members:
             await self.audit.record(session, actor=actor, action="seat.released", object_type="panel",
                                     object_id=panel.id, details={"experts": [m.expert_code for m in members]})
@@ -133,7 +133,7 @@ class SeatDesk:
 
     async def _unable(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember,
                       reason: str) -> None:
-        await self.vacate(session, actor, panel, member, "unable", reason)
+        await self.vacate(session, actor, panel, member, SeatState.UNABLE, reason)
 
     async def _seated_elsewhere(self, session: AsyncSession, panel: Panel, code: str) -> bool:
         found = await session.execute(select(Booking.panel_id).where(
@@ -176,7 +176,7 @@ async def panels_in_year(session: AsyncSession, year: int) -> dict[str, int]:
     rows = await session.execute(
         select(PanelMember.expert_code, func.count(func.distinct(PanelMember.panel_id)))
         .join(Panel, Panel.id == PanelMember.panel_id)
-        .where(PanelMember.state.in_(HOLDING), Panel.status == "open",
+        .where(PanelMember.state.in_(HOLDING), Panel.status == PanelStatus.OPEN,
                Panel.meeting_on >= dt.date(year, 1, 1), Panel.meeting_on <= dt.date(year, 12, 31))
         .group_by(PanelMember.expert_code))
     return dict(rows.all())

@@ -32,6 +32,7 @@ from services.experts.domain.experts import (
     profile_errors,
 )
 from services.experts.domain.personal_data import PersonalDataVault
+from services.experts.domain.statuses import ExpertStatus
 from services.experts.models import Expert, ExpertField, Field
 from services.experts.schemas import ExpertProfile
 from shared import spreadsheets
@@ -63,7 +64,7 @@ REQUIRED_HEADERS = [COLUMNS[name] for name in REQUIRED]
 # The export shows the birth year where the import takes the date: beside the ID number's last four a
 # full birth date would leave a handful of possible numbers (docs/guarantees.md §7, masking).
 EXPORT_COLUMNS = {"code": "专家编号", **COLUMNS, "birth_date": "出生年份", "status": "状态"}
-STATUS_NAMES = {"active": "在库", "suspended": "暂停", "retired": "退出"}
+STATUS_NAMES = {ExpertStatus.ACTIVE: "在库", ExpertStatus.SUSPENDED: "暂停", ExpertStatus.RETIRED: "退出"}
 _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
 _MSGSPEC_PATH = re.compile(r"at `\$\.(\w+)")
 # How far an import has got: (stage, done, total), the stages being "checking" rows and "writing"
@@ -193,7 +194,7 @@ async def _write(session: AsyncSession, audit: AuditRecorder, actor: Identity | 
     first_number = int((await next_pool_number(session))[1:])
     changes: list[tuple[_Row, Expert, dict[str, Any] | None]] = []
     for offset, row in enumerate(created):
-        expert = Expert(code=format_pool_number(first_number + offset), status="active", created_at=now,
+        expert = Expert(code=format_pool_number(first_number + offset), status=ExpertStatus.ACTIVE, created_at=now,
                         updated_at=now, fields=[], former_employers=[], certificates=[], bad_conduct_records=[])
         apply_profile(expert, vault, _sheet_values(row.values))
         changes.append((row, expert, None))

@@ -14,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.panels import reads_members
 from services.experts.domain.reroll import first_draw_id
+from services.experts.domain.statuses import CancelPhase
 from services.experts.models import Draw, Panel, PanelMember
 from services.experts.schemas import CancelsBy, DrawStatistics, ExpertStatistics, Replacement
 from shared.clock import BEIJING, as_utc
 from shared.identity import Identity
+from shared.statuses import HOLDING, MemberKind, SeatState
 
 # States of a member who held a seat at some point (a reserve moved up included).
-_SEATED = ("invited", "accepted", "declined", "unable")
+_SEATED = (*HOLDING, SeatState.DECLINED, SeatState.UNABLE)
 
 
 @dataclass
@@ -60,9 +62,9 @@ async def draw_statistics(session: AsyncSession, since: dt.date, until: dt.date,
                                                                     if draw.panel_id not in sealed])))
     for code, state, kind, replaces in members:
         tally = tallies.setdefault(code, _Tally())
-        tally.seats += state in _SEATED and (kind == "primary" or replaces is not None)
-        tally.accepted += state == "accepted"
-        tally.declined += state == "declined"
+        tally.seats += state in _SEATED and (kind == MemberKind.PRIMARY or replaces is not None)
+        tally.accepted += state == SeatState.ACCEPTED
+        tally.declined += state == SeatState.DECLINED
     cancelled = [draw for draw in draws if draw.cancel_phase is not None]
     phases = Counter((draw.cancelled_by or "", draw.cancel_phase) for draw in cancelled)
     return DrawStatistics(
@@ -73,10 +75,10 @@ async def draw_statistics(session: AsyncSession, since: dt.date, until: dt.date,
         experts=[ExpertStatistics(expert_code=code, draws=t.draws, seats=t.seats, accepted=t.accepted,
                                   declined=t.declined, last_drawn_at=t.last_drawn_at)
                  for code, t in sorted(tallies.items(), key=lambda item: (len(item[0]), item[0]))],
-        cancelled_before_reveal=sum(d.cancel_phase == "before_reveal" for d in cancelled),
-        cancelled_after_reveal=sum(d.cancel_phase == "after_reveal" for d in cancelled),
-        cancels_by=[CancelsBy(subject=subject, before_reveal=phases[subject, "before_reveal"],
-                              after_reveal=phases[subject, "after_reveal"])
+        cancelled_before_reveal=sum(d.cancel_phase == CancelPhase.BEFORE_REVEAL for d in cancelled),
+        cancelled_after_reveal=sum(d.cancel_phase == CancelPhase.AFTER_REVEAL for d in cancelled),
+        cancels_by=[CancelsBy(subject=subject, before_reveal=phases[subject, CancelPhase.BEFORE_REVEAL],
+                              after_reveal=phases[subject, CancelPhase.AFTER_REVEAL])
                     for subject in sorted({subject for subject, _ in phases})],
         replacements=await _replacements(session, start, end))
 

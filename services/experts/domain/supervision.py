@@ -13,6 +13,7 @@ from services.experts.models import Draw, Panel
 from services.experts.schemas import SupervisedDraw
 from shared.clock import as_utc, utc_now
 from shared.identity import Identity
+from shared.statuses import DrawStatus
 
 RECENT_DAYS = 90
 
@@ -28,9 +29,9 @@ async def supervised_draws(session: AsyncSession, actor: Identity) -> list[Super
                Panel.seats)
         .outerjoin(Panel, Panel.id == Draw.panel_id)
         .where(Draw.supervisor_subject == actor.subject,
-               or_(Draw.status == "committed", settled_at >= utc_now() - dt.timedelta(days=RECENT_DAYS)))
-        .order_by(case((Draw.status == "committed", 0), else_=1), func.coalesce(settled_at, Draw.committed_at).desc(),
-                  Draw.id))
+               or_(Draw.status == DrawStatus.COMMITTED, settled_at >= utc_now() - dt.timedelta(days=RECENT_DAYS)))
+        .order_by(case((Draw.status == DrawStatus.COMMITTED, 0), else_=1),
+                  func.coalesce(settled_at, Draw.committed_at).desc(), Draw.id))
     return [SupervisedDraw(
         draw_id=row.id, kind="spot_check" if row.panel_id is None else
         ("supplementary" if row.supplementary_of else "panel"), panel_id=row.panel_id,

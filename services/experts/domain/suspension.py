@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.experts import change_status
+from services.experts.domain.statuses import ExpertStatus
 from services.experts.models import Expert
 from services.experts.schemas import StatusChange
 from services.experts.settings import PoolRules
@@ -47,12 +48,13 @@ async def apply_suspension_rules(session: AsyncSession, expert: Expert, audit: A
     A retired expert stays retired, and a suspension already running to a later date is not shortened.
     """
     reason = suspension_reason(counts, rules)
-    if reason is None or expert.status == "retired":
+    if reason is None or expert.status == ExpertStatus.RETIRED:
         return False
     today = today or beijing_today()
     until = add_months(today, rules.suspension_months)
-    if expert.status == "suspended" and expert.suspended_until is not None and expert.suspended_until >= until:
+    running_until = expert.suspended_until
+    if expert.status == ExpertStatus.SUSPENDED and running_until is not None and running_until >= until:
         return False
     await change_status(session, audit, system_actor("experts"), expert,
-                        StatusChange(status="suspended", reason=reason, suspended_until=until), today)
+                        StatusChange(status=ExpertStatus.SUSPENDED, reason=reason, suspended_until=until), today)
     return True

@@ -20,6 +20,7 @@ from services.experts.schemas import (
 from shared.db import MAX_ROW_ID, Database
 from shared.errors import NotPermitted
 from shared.identity import Identity, requires_role
+from shared.permissions import AVAILABILITY_KEEPERS
 from shared.roles import Role
 
 
@@ -39,7 +40,7 @@ async def the_expert_or_a_bureau_admin(connection: ASGIConnection, _: BaseRouteH
 class AvailabilityController(Controller):
     path = "/api/v1/experts/{code:str}"
     tags = ["availability"]
-    guards = [requires_role(Role.BUREAU_ADMIN, Role.EXPERT), the_expert_or_a_bureau_admin]
+    guards = [requires_role(*AVAILABILITY_KEEPERS), the_expert_or_a_bureau_admin]
 
     @get("/unavailability")
     async def get_unavailability(self, state: State, request: Request, code: FromPath[str]) -> list[UnavailabilityView]:

@@ -30,17 +30,18 @@ from services.experts.schemas import (
 )
 from shared.db import Database
 from shared.identity import Identity, requires_role
+from shared.permissions import DRAW_READERS_AND_LIFECYCLE_SYSTEM, PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM, SEAT_ANSWERERS
 from shared.roles import Role
 
-ORGANISERS = (Role.ORGANISER, Role.BUREAU_ADMIN, Role.SERVICE)
-DRAW_READERS = (Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN, Role.AUDITOR, Role.SERVICE)
+ORGANISERS_GUARD = requires_role(*PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM)
+READERS_GUARD = requires_role(*DRAW_READERS_AND_LIFECYCLE_SYSTEM)
 
 
 class DrawsController(Controller):
     path = "/api/v1"
     tags = ["draws"]
 
-    @post("/projects/{code:str}/panels", guards=[requires_role(*ORGANISERS)], status_code=201)
+    @post("/projects/{code:str}/panels", guards=[ORGANISERS_GUARD], status_code=201)
     async def request_panel(self, request: Request[Identity, Any, State], state: State, code: FromPath[str],
                             data: JSONBody[PanelRequest]) -> DrawView:
         """Ask for a panel: eligibility and avoidance (回避) are applied, the candidate lists frozen,
@@ -51,7 +52,7 @@ class DrawsController(Controller):
             draw = await desk.request(session, request.user, code, data)
             return await _view(session, state, request.user, draw)
 
-    @get("/draws/{draw_id:str}", guards=[requires_role(*DRAW_READERS)])
+    @get("/draws/{draw_id:str}", guards=[READERS_GUARD])
     async def get_draw(self, request: Request[Identity, Any, State], state: State,
                        draw_id: FromPath[str]) -> DrawView:
         """A draw with its panel. Until the meeting's last half-day has ended only the organiser, the
@@ -60,7 +61,7 @@ class DrawsController(Controller):
         async with _database(state).transaction() as session:
             return await _view(session, state, request.user, await draw_by_id(session, draw_id))
 
-    @get("/draws/{draw_id:str}/record", guards=[requires_role(*DRAW_READERS)])
+    @get("/draws/{draw_id:str}/record", guards=[READERS_GUARD])
     async def get_record(self, request: Request[Identity, Any, State], state: State,
                          draw_id: FromPath[str]) -> dict[str, Any]:
         """The sortes-draw/1 record once revealed (verify it with ``sortes verify``); before, the commit
@@ -72,7 +73,7 @@ class DrawsController(Controller):
                 return json.loads(draw.receipt)
             return record_document(draw)
 
-    @get("/draws/{draw_id:str}/exclusions", guards=[requires_role(*DRAW_READERS)])
+    @get("/draws/{draw_id:str}/exclusions", guards=[READERS_GUARD])
     async def get_exclusions(self, request: Request[Identity, Any, State], state: State,
                              draw_id: FromPath[str]) -> list[ExclusionEntry]:
         """Every expert of the asked fields left out at commit, by pool number, with its reason codes;
@@ -95,20 +96,20 @@ class DrawsController(Controller):
             return await _view(session, state, request.user, draw)
 
     @post("/draws/{draw_id:str}/members/{expert_code:str}/accept",
-          guards=[requires_role(Role.ORGANISER, Role.BUREAU_ADMIN, Role.EXPERT)], status_code=200)
+          guards=[requires_role(*SEAT_ANSWERERS)], status_code=200)
     async def accept(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                      expert_code: FromPath[str], data: JSONBody[Answer]) -> MemberView:
         return await _answer(request, state, draw_id, expert_code, data, accepted=True)
 
     @post("/draws/{draw_id:str}/members/{expert_code:str}/decline",
-          guards=[requires_role(Role.ORGANISER, Role.BUREAU_ADMIN, Role.EXPERT)], status_code=200)
+          guards=[requires_role(*SEAT_ANSWERERS)], status_code=200)
     async def decline(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                       expert_code: FromPath[str], data: JSONBody[Answer]) -> MemberView:
         """A decline needs a reason; the organiser also says how the expert answered (phone, sms,
         in_person, unreachable). The next free reserve of the field moves up, in order."""
         return await _answer(request, state, draw_id, expert_code, data, accepted=False)
 
-    @post("/draws/{draw_id:str}/members/{expert_code:str}/evaluation", guards=[requires_role(*ORGANISERS)],
+    @post("/draws/{draw_id:str}/members/{expert_code:str}/evaluation", guards=[ORGANISERS_GUARD],
           status_code=200)
     async def evaluate(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                        expert_code: FromPath[str], data: JSONBody[Evaluation]) -> MemberView:
@@ -119,7 +120,7 @@ class DrawsController(Controller):
                                                 expert_code, data)
             return panel_views.member_view(member)
 
-    @post("/draws/{draw_id:str}/supplementary", guards=[requires_role(*ORGANISERS)], status_code=201)
+    @post("/draws/{draw_id:str}/supplementary", guards=[ORGANISERS_GUARD], status_code=201)
     async def supplementary(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                             data: JSONBody[SupplementaryRequest]) -> DrawView:
         """A new draw (new commitment) for the panel's open seats, naming the original and leaving
@@ -129,7 +130,7 @@ class DrawsController(Controller):
             draw = await desk.supplementary(session, request.user, await draw_by_id(session, draw_id), data)
             return await _view(session, state, request.user, draw)
 
-    @post("/draws/{draw_id:str}/meeting", guards=[requires_role(*ORGANISERS)], status_code=200)
+    @post("/draws/{draw_id:str}/meeting", guards=[ORGANISERS_GUARD], status_code=200)
     async def move_meeting(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                            data: JSONBody[MeetingMove]) -> DrawView:
         """Move the meeting without a redraw; seats that now clash are replaced from the reserves."""
@@ -139,7 +140,7 @@ class DrawsController(Controller):
             await desk.move_meeting(session, request.user, draw, data)
             return await _view(session, state, request.user, draw)
 
-    @post("/draws/{draw_id:str}/cancel", guards=[requires_role(*ORGANISERS)], status_code=200)
+    @post("/draws/{draw_id:str}/cancel", guards=[ORGANISERS_GUARD], status_code=200)
     async def cancel(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                      data: JSONBody[Cancellation]) -> DrawView:
         """Cancel with a reason: the panel's first draw cancels the panel; the draw stays in the log."""
@@ -149,7 +150,7 @@ class DrawsController(Controller):
             await desk.cancel(session, request.user, draw, data.reason)
             return await _view(session, state, request.user, draw)
 
-    @get("/draws/{draw_id:str}/history", guards=[requires_role(*DRAW_READERS)])
+    @get("/draws/{draw_id:str}/history", guards=[READERS_GUARD])
     async def history(self, request: Request[Identity, Any, State], state: State,
                       draw_id: FromPath[str]) -> list[HistoryEntry]:
         """The panel's history from the audit log: request, commits, reveals, every seat change (pool
@@ -158,7 +159,7 @@ class DrawsController(Controller):
             return await panel_views.history(session, state.audit.tables, request.user,
                                              await draw_by_id(session, draw_id))
 
-    @get("/draws/{draw_id:str}/printable", guards=[requires_role(*DRAW_READERS)], media_type="text/html")
+    @get("/draws/{draw_id:str}/printable", guards=[READERS_GUARD], media_type="text/html")
     async def printable(self, request: Request[Identity, Any, State], state: State,
                         draw_id: FromPath[str]) -> Response[str]:
         """抽取记录表: the draw record to print and sign (pool numbers only; while the list is sealed to

@@ -10,10 +10,10 @@ from services.experts.domain.eligibility import EligibilityQuery, find_eligible
 from services.experts.schemas import EligibilityRequest, EligibilityView, ExclusionView
 from shared.db import Database
 from shared.identity import requires_role
-from shared.roles import Role
+from shared.permissions import ELIGIBILITY_CHECKERS
 
 
-@post("/api/v1/eligibility", guards=[requires_role(Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN)],
+@post("/api/v1/eligibility", guards=[requires_role(*ELIGIBILITY_CHECKERS)],
       status_code=200, tags=["eligibility"])
 async def check_eligibility(state: State, data: JSONBody[EligibilityRequest]) -> EligibilityView:
     query = EligibilityQuery(

@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from services.experts.domain import experts
 from services.experts.domain.availability import expert_of_account
 from services.experts.domain.personal_data import record_unmasking
+from services.experts.domain.statuses import ExpertStatus
 from services.experts.schemas import (
     BadConductView,
     ExpertChanges,
@@ -23,9 +24,9 @@ from services.experts.schemas import (
 from shared.clock import beijing_today
 from shared.db import MAX_PAGE, Database
 from shared.identity import requires_role
+from shared.permissions import POOL_READERS
 from shared.roles import Role
 
-POOL_READERS = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR, Role.SERVICE)
 Sort = Literal["code", "-code", "name", "-name", "unit_name", "-unit_name", "years_in_field", "-years_in_field",
                "trained_until", "-trained_until"]
 
@@ -40,7 +41,7 @@ class ExpertsController(Controller):
         page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
         page_size: int = Parameter(default=50, ge=1, le=500),
         field: str | None = Parameter(default=None, max_length=64),
-        status: Literal["active", "suspended", "retired"] | None = Parameter(default=None),
+        status: ExpertStatus | None = Parameter(default=None),
         unit: str | None = Parameter(default=None, max_length=18, description="employer USCC"),
         trained: bool | None = Parameter(default=None, description="training valid today (bureau's period)"),
         q: str | None = Parameter(default=None, max_length=100, description="pool number, name, unit or title"),

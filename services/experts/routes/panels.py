@@ -11,6 +11,7 @@ from services.experts.domain import evaluations, supervision
 from services.experts.schemas import Invitation, SupervisedDraw, TodoItem
 from shared.db import Database
 from shared.identity import Identity, requires_role
+from shared.permissions import PANEL_ORGANISERS
 from shared.roles import Role
 
 
@@ -18,7 +19,7 @@ class PanelsController(Controller):
     path = "/api/v1/panels"
     tags = ["draws"]
 
-    @get("/todo", guards=[requires_role(Role.ORGANISER, Role.BUREAU_ADMIN)])
+    @get("/todo", guards=[requires_role(*PANEL_ORGANISERS)])
     async def todo(self, request: Request[Identity, Any, State], state: State) -> list[TodoItem]:
         """The caller's panels needing work: answers missing, open seats, evaluations due or late."""
         database: Database = state.database

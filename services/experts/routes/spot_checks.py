@@ -14,10 +14,10 @@ from services.experts.domain.spot_checks import commit_spot_check
 from services.experts.schemas import DrawView, SpotCheckRequest
 from shared.db import Database
 from shared.identity import Identity, requires_role
-from shared.roles import Role
+from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN
 
 
-@post("/api/v1/spot-checks", guards=[requires_role(Role.BUREAU_ADMIN, Role.SERVICE)], status_code=201,
+@post("/api/v1/spot-checks", guards=[requires_role(*LIFECYCLE_SYSTEM_AND_ADMIN)], status_code=201,
       tags=["draws"])
 async def post_spot_check(request: Request[Identity, Any, State], state: State,
                           data: JSONBody[SpotCheckRequest]) -> DrawView:

@@ -12,6 +12,7 @@ from litestar.response import Stream
 from services.experts.domain import spreadsheets
 from shared.db import Database
 from shared.identity import requires_role
+from shared.permissions import ADMIN_AND_AUDITOR
 from shared.roles import Role
 from shared.spreadsheets import (
     ImportReport,
@@ -47,7 +48,7 @@ class SpreadsheetsController(Controller):
         return Response(spreadsheets.template(format), media_type=media_type(format),
                         headers=attachment(f"experts-template.{format}"))
 
-    @get("/export", guards=[requires_role(Role.BUREAU_ADMIN, Role.AUDITOR)])
+    @get("/export", guards=[requires_role(*ADMIN_AND_AUDITOR)])
     async def export_experts(self, state: State, format: SheetFormat = Parameter(default="xlsx")) -> Stream:
         """The whole pool, personal data masked; csv is UTF-8 with a BOM so Excel reads the Chinese."""
         return stream_sheet(_export_rows(state), format=format, title="专家", filename=f"experts.{format}")

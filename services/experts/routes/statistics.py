@@ -14,12 +14,12 @@ from shared.clock import beijing_today
 from shared.db import Database
 from shared.errors import InvalidInput
 from shared.identity import requires_role
-from shared.roles import Role
+from shared.permissions import ADMIN_AND_AUDITOR
 
 _FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(9999, 12, 30)
 
 
-@get("/api/v1/draw-statistics", guards=[requires_role(Role.AUDITOR, Role.BUREAU_ADMIN)], tags=["draws"])
+@get("/api/v1/draw-statistics", guards=[requires_role(*ADMIN_AND_AUDITOR)], tags=["draws"])
 async def get_draw_statistics(request: Request, state: State, since: dt.date | None = Parameter(default=None),
                               until: dt.date | None = Parameter(default=None)) -> DrawStatistics:
     """Draws committed between two Beijing dates (default: this year so far), cancellations included."""

@@ -12,9 +12,8 @@ from services.experts.domain import training
 from services.experts.schemas import AttendanceInput, AttendanceResult, Page, TrainingCreate, TrainingView
 from shared.db import MAX_PAGE, MAX_ROW_ID, Database
 from shared.identity import requires_role
+from shared.permissions import TRAINING_READERS
 from shared.roles import Role
-
-TRAINING_READERS = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.ORGANISER, Role.SUPERVISOR)
 
 
 class TrainingsController(Controller):

@@ -10,13 +10,14 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 
 from services.gateway.audit.logs import audit_page, verify_all
-from shared.audit.routes import AUDIT_READERS, ChainVerification, audit_filter
+from shared.audit.routes import ChainVerification, audit_filter
 from shared.audit.store import AuditPage
 from shared.db import MAX_PAGE
 from shared.identity import requires_role
+from shared.permissions import ADMIN_AND_AUDITOR
 
 
-@get("/audit", guards=[requires_role(*AUDIT_READERS)], tags=["audit"])
+@get("/audit", guards=[requires_role(*ADMIN_AND_AUDITOR)], tags=["audit"])
 async def get_audit(
     request: Request,
     state: State,
@@ -35,7 +36,7 @@ async def get_audit(
                             page, page_size)
 
 
-@get("/audit/verification", guards=[requires_role(*AUDIT_READERS)], tags=["audit"])
+@get("/audit/verification", guards=[requires_role(*ADMIN_AND_AUDITOR)], tags=["audit"])
 async def get_audit_verification(request: Request, state: State) -> list[ChainVerification]:
     """Every service's chain (gateway, experts, vendors) walked and checked now, with its signed checkpoints."""
     return await verify_all(state.database, state.audit, state.upstreams, request.user)

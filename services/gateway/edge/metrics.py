@@ -12,7 +12,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter
 
 from shared.identity import requires_role
-from shared.roles import Role
+from shared.permissions import LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR
 
 
 class RoutePrometheusMiddleware(PrometheusMiddleware):
@@ -107,4 +107,4 @@ class MetricsController(PrometheusController):
     """For the monitoring system's API key (service role), bureau admins and auditors."""
 
     path = "/metrics"
-    guards = [requires_role(Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR)]
+    guards = [requires_role(*LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR)]

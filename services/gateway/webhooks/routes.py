@@ -12,10 +12,10 @@ from services.gateway.schemas import DeliveryView, WebhookCreate, WebhookCreated
 from services.gateway.webhooks import deliveries as webhooks
 from shared.errors import NotFound
 from shared.identity import requires_role
-from shared.roles import Role
+from shared.permissions import LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR, LIFECYCLE_SYSTEM_AND_ADMIN
 
-MANAGERS = requires_role(Role.SERVICE, Role.BUREAU_ADMIN)
-READERS = requires_role(Role.SERVICE, Role.BUREAU_ADMIN, Role.AUDITOR)
+MANAGERS = requires_role(*LIFECYCLE_SYSTEM_AND_ADMIN)
+READERS = requires_role(*LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR)
 
 
 class WebhooksController(Controller):

@@ -39,6 +39,7 @@ from shared.errors import FieldError, NotFound
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
 from shared.projects import ProcurementMethod
+from shared.statuses import VendorStatus
 
 # The names a printout of the barred list (CSV) uses; the console has its own words in both languages.
 ROLE_NAMES = {"overall_design": "总体设计", "specification": "规范编制", "project_management": "项目管理",
@@ -185,7 +186,7 @@ def judge_bidders(project: Project, lot: Lot, bidders: list[str], evidence: Evid
         vendor = evidence.vendors.get(uscc)
         if vendor is None:
             reasons[uscc].append(VerdictReason(code="not_registered"))
-        elif vendor.status != "active":
+        elif vendor.status != VendorStatus.ACTIVE:
             reasons[uscc].append(VerdictReason(code="vendor_status", params={"status": vendor.status}))
         flags = any(reason.code not in EXPLAINING for reason in reasons[uscc])
         verdict = "barred" if uscc in barred else "flagged" if flags else "allowed"

@@ -26,6 +26,7 @@ from shared.clock import utc_now
 from shared.demo import PINGYANG_DIVISION, bureau_unit, demo_projects, demo_vendors
 from shared.identifiers import id_number_check_character
 from shared.projects import EngagementRole, upsert_project
+from shared.statuses import VendorStatus
 
 SYSTEM = system_actor("vendors")
 _SURNAMES = "陈林王张李黄吴郑周蔡杨徐"
@@ -56,7 +57,7 @@ async def load_demo_data(session: AsyncSession, audit: AuditRecorder, *, vault: 
         return False
     rng = random.Random(2021_29)
     now = utc_now()
-    vendors = [Vendor(uscc=v.uscc, name=v.name, status="active", created_at=now, updated_at=now)
+    vendors = [Vendor(uscc=v.uscc, name=v.name, status=VendorStatus.ACTIVE, created_at=now, updated_at=now)
                for v in demo_vendors()]
     _with_legal_representatives(vendors, vault, random.Random(2021_18))
     session.add_all(vendors)

@@ -20,11 +20,10 @@ from shared.audit import AuditRecorder
 from shared.clock import as_utc, utc_now
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
+from shared.permissions import ANY_UNITS_PROCUREMENT_AND_LIFECYCLE_SYSTEM
 from shared.projects import sees_every_project
-from shared.roles import Role
 
 # Procurement officers act for their own unit's projects only; these roles act on any project.
-ANY_PROJECT_ROLES = (Role.BUREAU_ADMIN, Role.SERVICE, Role.AUDITOR)
 _FIELDS = ("role", "lot_code", "started_on", "ended_on", "amount_fen")
 
 
@@ -41,7 +40,7 @@ async def load_project(session: AsyncSession, code: str) -> Project:
 async def project_for_caller(session: AsyncSession, code: str, caller: Identity) -> Project:
     """The project if ``caller`` may act on it: a procurement officer only for its own unit's projects."""
     project = await load_project(session, code)
-    if not caller.has_any(ANY_PROJECT_ROLES) and project.owner_unit != caller.unit:
+    if not caller.has_any(ANY_UNITS_PROCUREMENT_AND_LIFECYCLE_SYSTEM) and project.owner_unit != caller.unit:
         raise NotPermitted(f"Project {code} belongs to another unit.")
     return project
 

@@ -43,6 +43,7 @@ from shared.db import Database
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
+from shared.permissions import GOVERNMENT_READERS, SEE_EVERY_RATING
 from shared.roles import Role
 
 AGGREGATE_MONTHS = 36
@@ -57,8 +58,6 @@ LEVEL_DEFINITIONS: dict[RatingLevel, tuple[str, str]] = {
     RatingLevel.UNQUALIFIED: ("不合格", "未履行合同主要约定，或存在严重的质量、安全、合规问题，或造成重大损失。"),
 }
 
-SEES_EVERY_RATING = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.RATING_REVIEWER)
-GOVERNMENT_ROLES = (Role.RATER, Role.PROCUREMENT_OFFICER, Role.ORGANISER, Role.SUPERVISOR, Role.SERVICE)
 FACTORS = tuple(RatingFactors.__struct_fields__)
 LEVEL_RANK = {level: rank for rank, level in enumerate(RatingLevel)}  # 0 is the best (优秀)
 
@@ -78,10 +77,10 @@ def _status(rating: Rating, today: dt.date) -> RatingStatus:
     # Final by the rules as soon as the window lapses undisputed; finalised_at follows at the next run
     # of the finaliser, which is when rating.final is published.
     if rating.finalised_at is not None or rating.review is not None:
-        return "final"
+        return RatingStatus.FINAL
     if rating.comment is not None and rating.comment.disputes:
-        return "disputed"
-    return "open_for_comment" if today <= rating.comment_until else "final"
+        return RatingStatus.DISPUTED
+    return RatingStatus.OPEN_FOR_COMMENT if today <= rating.comment_until else RatingStatus.FINAL
 
 
 def has_status(status: RatingStatus, today: dt.date) -> ColumnElement[bool]:
@@ -91,9 +90,9 @@ def has_status(status: RatingStatus, today: dt.date) -> ColumnElement[bool]:
     pending = and_(Rating.finalised_at.is_(None), ~Rating.review.has())
     awaiting_review = and_(pending, disputed)
     open_for_comment = and_(pending, ~disputed, Rating.comment_until >= today)
-    if status == "disputed":
+    if status == RatingStatus.DISPUTED:
         return awaiting_review
-    if status == "open_for_comment":
+    if status == RatingStatus.OPEN_FOR_COMMENT:
         return open_for_comment
     return ~or_(awaiting_review, open_for_comment)
 
@@ -122,10 +121,10 @@ def visible_to(caller: Identity) -> ColumnElement[bool]:
     total and a page hold only what the caller may see): bureau admins, auditors and rating reviewers
     see all; a vendor its own; a rater its unit's; government roles what is visible to government
     units (a public rating included, final or not); everyone a public rating once it is final."""
-    if caller.has_any(SEES_EVERY_RATING):
+    if caller.has_any(SEE_EVERY_RATING):
         return true()
     seen = [published()]
-    if caller.has_any(GOVERNMENT_ROLES):
+    if caller.has_any(GOVERNMENT_READERS):
         seen.append(Rating.visibility.in_(("government", "public")))
     if caller.has_any([Role.RATER]):
         seen.append(Rating.rater_unit == caller.unit)
@@ -136,7 +135,7 @@ def visible_to(caller: Identity) -> ColumnElement[bool]:
 
 def published() -> ColumnElement[bool]:
     """A condition on ``Rating``: public and final — a public rating is published when final (Art. 28)."""
-    return and_(Rating.visibility == "public", has_status("final", beijing_today()))
+    return and_(Rating.visibility == "public", has_status(RatingStatus.FINAL, beijing_today()))
 
 
 def _blank(text: str) -> bool:
@@ -339,7 +338,7 @@ async def finalise_ratings_periodically(database: Database, audit: AuditRecorder
 
 async def vendor_ratings(session: AsyncSession, caller: Identity, uscc: str) -> VendorRatings:
     """The ratings of ``uscc`` that ``caller`` may see, newest first, with their 3-year aggregate."""
-    if caller.has_any([Role.VENDOR]) and not caller.has_any(SEES_EVERY_RATING) and caller.unit != uscc:
+    if caller.has_any([Role.VENDOR]) and not caller.has_any(SEE_EVERY_RATING) and caller.unit != uscc:
         raise NotPermitted("A vendor sees only its own ratings.")
     vendor = await find_vendor(session, uscc)
     visible = list((await session.execute(
@@ -373,7 +372,7 @@ async def list_ratings(session: AsyncSession, caller: Identity, *, page: int, pa
     if vendor:
         statement = statement.where(Rating.vendor_id.in_(select(Vendor.id).where(Vendor.uscc == vendor)))
     total = (await session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
-    if status == "disputed":
+    if status == RatingStatus.DISPUTED:
         ordered = (statement.join(RatingComment, RatingComment.rating_id == Rating.id)
                    .order_by(RatingComment.commented_at, Rating.id))
     else:

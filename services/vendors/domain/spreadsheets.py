@@ -41,6 +41,7 @@ from shared.errors import Conflict
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
 from shared.spreadsheets import RowError, SheetFormat, parse_date, read_rows, sheet_bytes
+from shared.statuses import VendorStatus
 
 # Attribute path (as in the create endpoint's body) → column header, in sheet order.
 COLUMNS = {
@@ -55,7 +56,7 @@ COLUMNS = {
 }
 REQUIRED = ("uscc", "name")
 REQUIRED_HEADERS = [COLUMNS[key] for key in REQUIRED]
-STATUS_NAMES = {"active": "正常", "suspended": "暂停", "deregistered": "注销"}
+STATUS_NAMES = {VendorStatus.ACTIVE: "正常", VendorStatus.SUSPENDED: "暂停", VendorStatus.DEREGISTERED: "注销"}
 _STATUS_CODES = {**{name: code for code, name in STATUS_NAMES.items()}, **{code: code for code in STATUS_NAMES}}
 # Not the import's ID-number header: a masked value must never be read back as a new ID number.
 MASKED_ID_HEADER = "法定代表人身份证号（已脱敏）"

@@ -9,7 +9,6 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from services.vendors.domain import conflicts, engagements, involvement
-from services.vendors.routes.access import CHECK_READERS, ENGAGEMENT_WRITERS, INVOLVEMENT_READERS, REGISTRY_READERS
 from services.vendors.schemas import (
     BarredList,
     ConflictCheckRequest,
@@ -22,14 +21,22 @@ from services.vendors.schemas import (
 )
 from shared.db import MAX_ROW_ID, Database
 from shared.identity import Identity, requires_role
+from shared.permissions import (
+    CONFLICT_CHECK_READERS_AND_LIFECYCLE_SYSTEM,
+    DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ENGAGEMENT_RECORDERS_AND_LIFECYCLE_SYSTEM,
+    REGISTRY_READERS_AND_LIFECYCLE_SYSTEM,
+)
 from shared.spreadsheets import csv_bytes
+
+RECORDERS_GUARD = requires_role(*ENGAGEMENT_RECORDERS_AND_LIFECYCLE_SYSTEM)
 
 
 class EngagementsController(Controller):
     path = "/api/v1"
     tags = ["engagements"]
 
-    @get("/projects/{code:str}/engagements", guards=[requires_role(*REGISTRY_READERS)])
+    @get("/projects/{code:str}/engagements", guards=[requires_role(*REGISTRY_READERS_AND_LIFECYCLE_SYSTEM)])
     async def get_engagements(self, request: Request[Identity, str, State], state: State,
                               code: FromPath[str]) -> list[EngagementView]:
         """Void ones included, marked void. A unit role reads only its own unit's projects (403 otherwise)."""
@@ -38,7 +45,7 @@ class EngagementsController(Controller):
             project = await engagements.project_for_reader(session, code, request.user, state.bureau_units)
             return await engagements.project_engagements(session, project)
 
-    @get("/projects/{code:str}/involved-vendors", guards=[requires_role(*INVOLVEMENT_READERS)])
+    @get("/projects/{code:str}/involved-vendors", guards=[requires_role(*DRAW_READERS_AND_LIFECYCLE_SYSTEM)])
     async def get_involved_vendors(self, state: State, code: FromPath[str]) -> list[InvolvedVendor]:
         """Vendors engaged on the project or bidding for its lots (the gateway avoids their experts in draws)."""
         database: Database = state.database
@@ -46,7 +53,7 @@ class EngagementsController(Controller):
             project = await engagements.load_project(session, code)
             return await involvement.involved_vendors(session, project)
 
-    @post("/projects/{code:str}/engagements", guards=[requires_role(*ENGAGEMENT_WRITERS)])
+    @post("/projects/{code:str}/engagements", guards=[RECORDERS_GUARD])
     async def post_engagement(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
                               data: JSONBody[EngagementCreate]) -> Response[EngagementView]:
         database: Database = state.database
@@ -55,7 +62,7 @@ class EngagementsController(Controller):
             recorded = await engagements.record_engagement(session, state.audit, request.user, project, data)
         return Response(recorded, status_code=201)
 
-    @patch("/projects/{code:str}/engagements/{engagement_id:int}", guards=[requires_role(*ENGAGEMENT_WRITERS)])
+    @patch("/projects/{code:str}/engagements/{engagement_id:int}", guards=[RECORDERS_GUARD])
     async def patch_engagement(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
                                engagement_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)],
                                data: JSONBody[EngagementPatch]) -> EngagementView:
@@ -66,7 +73,7 @@ class EngagementsController(Controller):
             return await engagements.correct_engagement(session, state.audit, request.user, project,
                                                         engagement_id, data)
 
-    @post("/projects/{code:str}/engagements/{engagement_id:int}/void", guards=[requires_role(*ENGAGEMENT_WRITERS)])
+    @post("/projects/{code:str}/engagements/{engagement_id:int}/void", guards=[RECORDERS_GUARD])
     async def void_engagement(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
                               engagement_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)],
                               data: JSONBody[EngagementVoid]) -> EngagementView:
@@ -78,7 +85,7 @@ class EngagementsController(Controller):
             return await engagements.void_engagement(session, state.audit, request.user, project,
                                                      engagement_id, data)
 
-    @post("/projects/{code:str}/lots/{lot:str}/conflict-checks", guards=[requires_role(*ENGAGEMENT_WRITERS)])
+    @post("/projects/{code:str}/lots/{lot:str}/conflict-checks", guards=[RECORDERS_GUARD])
     async def post_conflict_check(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
                                   lot: FromPath[str], data: JSONBody[ConflictCheckRequest]
                                   ) -> Response[ConflictCheckView]:
@@ -90,7 +97,7 @@ class EngagementsController(Controller):
                                                        lot, data, state.conflict_policy)
         return Response(check, status_code=201)
 
-    @get("/conflict-checks/{check_id:str}", guards=[requires_role(*CHECK_READERS)])
+    @get("/conflict-checks/{check_id:str}", guards=[requires_role(*CONFLICT_CHECK_READERS_AND_LIFECYCLE_SYSTEM)])
     async def get_conflict_check(self, request: Request[Identity, str, State], state: State,
                                  check_id: FromPath[str]) -> ConflictCheckView:
         """A stored check exactly as it was answered."""
@@ -100,7 +107,7 @@ class EngagementsController(Controller):
             await engagements.project_for_reader(session, check.project_code, request.user, state.bureau_units)
         return check
 
-    @get("/projects/{code:str}/barred-list", guards=[requires_role(*CHECK_READERS)])
+    @get("/projects/{code:str}/barred-list", guards=[requires_role(*CONFLICT_CHECK_READERS_AND_LIFECYCLE_SYSTEM)])
     async def get_barred_list(self, request: Request[Identity, str, State], state: State, code: FromPath[str],
                               format: FromQuery[Literal["json", "csv"]] = "json") -> Response[BarredList | bytes]:
         """Who may not bid on which lot, and why, for the procurement file."""

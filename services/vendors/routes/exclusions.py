@@ -7,17 +7,17 @@ from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, Parameter
 
 from services.vendors.domain import exclusions
-from services.vendors.routes.access import REGISTRY_KEEPERS, REGISTRY_READERS
 from services.vendors.schemas import ExclusionCreate, ExclusionView, Page
 from shared.db import MAX_PAGE, Database
 from shared.identity import Identity, requires_role
+from shared.permissions import ADMIN, REGISTRY_READERS_AND_LIFECYCLE_SYSTEM
 
 
 class ExclusionsController(Controller):
     path = "/api/v1/exclusions"
     tags = ["exclusions"]
 
-    @get("/", guards=[requires_role(*REGISTRY_READERS)])
+    @get("/", guards=[requires_role(*REGISTRY_READERS_AND_LIFECYCLE_SYSTEM)])
     async def get_exclusions(self, state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                              page_size: int = Parameter(default=50, ge=1, le=500), uscc: FromQuery[str | None] = None,
                              active: FromQuery[bool | None] = None) -> Page[ExclusionView]:
@@ -27,7 +27,7 @@ class ExclusionsController(Controller):
             return await exclusions.list_exclusions(session, page=page, page_size=page_size, uscc=uscc,
                                                     active=active)
 
-    @post("/", guards=[requires_role(*REGISTRY_KEEPERS)])
+    @post("/", guards=[requires_role(*ADMIN)])
     async def post_exclusion(self, request: Request[Identity, str, State], state: State,
                              data: JSONBody[ExclusionCreate]) -> Response[ExclusionView]:
         database: Database = state.database

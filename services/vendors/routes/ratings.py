@@ -20,10 +20,10 @@ from services.vendors.schemas import (
 )
 from shared.db import MAX_PAGE, MAX_ROW_ID, Database
 from shared.identity import Identity, requires_role
+from shared.permissions import SEE_EVERY_RATING
 from shared.roles import ALL_ROLES, Role
 
 # Who lists ratings across vendors: the reviewers' queue of disputes, and those who oversee them.
-ACROSS_VENDORS = (Role.RATING_REVIEWER, Role.BUREAU_ADMIN, Role.AUDITOR)
 
 
 class RatingsController(Controller):
@@ -43,7 +43,7 @@ class RatingsController(Controller):
                                                  bureau_units=state.bureau_units)
         return Response(rating, status_code=201)
 
-    @get("/ratings", guards=[requires_role(*ACROSS_VENDORS)])
+    @get("/ratings", guards=[requires_role(*SEE_EVERY_RATING)])
     async def get_ratings_across_vendors(
             self, request: Request[Identity, str, State], state: State,
             page: int = Parameter(default=1, ge=1, le=MAX_PAGE), page_size: int = Parameter(default=50, ge=1, le=500),

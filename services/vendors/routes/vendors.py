@@ -9,7 +9,6 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
 from services.vendors.domain import vendors
-from services.vendors.routes.access import REGISTRY_KEEPERS, REGISTRY_READERS
 from services.vendors.schemas import (
     Page,
     RelationCreate,
@@ -22,6 +21,7 @@ from services.vendors.schemas import (
 )
 from shared.db import MAX_PAGE, Database
 from shared.identity import Identity, requires_role
+from shared.permissions import ADMIN, REGISTRY_READERS_AND_LIFECYCLE_SYSTEM
 from shared.roles import Role
 
 
@@ -29,7 +29,7 @@ class VendorsController(Controller):
     path = "/api/v1/vendors"
     tags = ["vendors"]
 
-    @get("/", guards=[requires_role(*REGISTRY_READERS)])
+    @get("/", guards=[requires_role(*REGISTRY_READERS_AND_LIFECYCLE_SYSTEM)])
     async def get_vendors(self, state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                           page_size: int = Parameter(default=50, ge=1, le=500),
                           q: Annotated[str | None, QueryParameter(description="name, former name or USCC")] = None,
@@ -40,7 +40,7 @@ class VendorsController(Controller):
             return await vendors.list_vendors(session, state.vault, page=page, page_size=page_size, query=q,
                                               status=status)
 
-    @post("/", guards=[requires_role(*REGISTRY_KEEPERS)])
+    @post("/", guards=[requires_role(*ADMIN)])
     async def post_vendor(self, request: Request[Identity, str, State], state: State,
                           data: JSONBody[VendorCreate]) -> Response[VendorView]:
         database: Database = state.database
@@ -48,7 +48,7 @@ class VendorsController(Controller):
             created = await vendors.create_vendor(session, state.vault, state.audit, request.user, data)
         return Response(created, status_code=201)
 
-    @get("/{uscc:str}", guards=[requires_role(*REGISTRY_READERS)])
+    @get("/{uscc:str}", guards=[requires_role(*REGISTRY_READERS_AND_LIFECYCLE_SYSTEM)])
     async def get_vendor(self, request: Request[Identity, str, State], state: State, uscc: FromPath[str],
                          masked: bool = Parameter(default=False, description=(
                              "true: the ID number masked for a bureau admin too, and nothing logged "
@@ -61,14 +61,14 @@ class VendorsController(Controller):
             return await vendors.vendor_detail(session, state.vault, state.audit, request.user, uscc,
                                                unmasked=unmasked)
 
-    @patch("/{uscc:str}", guards=[requires_role(*REGISTRY_KEEPERS)])
+    @patch("/{uscc:str}", guards=[requires_role(*ADMIN)])
     async def patch_vendor(self, request: Request[Identity, str, State], state: State, uscc: FromPath[str],
                            data: JSONBody[VendorPatch]) -> VendorView:
         database: Database = state.database
         async with database.transaction() as session:
             return await vendors.update_vendor(session, state.vault, state.audit, request.user, uscc, data)
 
-    @post("/{uscc:str}/relations", guards=[requires_role(*REGISTRY_KEEPERS)])
+    @post("/{uscc:str}/relations", guards=[requires_role(*ADMIN)])
     async def post_relation(self, request: Request[Identity, str, State], state: State, uscc: FromPath[str],
                             data: JSONBody[RelationCreate]) -> Response[RelationView]:
         database: Database = state.database

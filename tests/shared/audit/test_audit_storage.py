@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.audit.chain import Actor, compute_hash
-from shared.cli.main import main
+from sortes_cli.main import main
 from tests.support.identity import AssertionMinter
 
 OWNER = "11330326862981311N"

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.audit import AuditSettings, system_actor
 from shared.audit.recorder import checkpoint_periodically
 from shared.audit.rows import canonical_row, row_digest, row_key, rows_digest
-from shared.cli.main import main
 from shared.outbox.reading import DISPATCHER_SUBJECT
 from shared.signing_keys import ensure_secret_file
+from sortes_cli.main import main
 from tests.experts.helpers import direct_database, valid_id_number
 from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
 from tests.experts.test_spreadsheets import csv_file, row, upload

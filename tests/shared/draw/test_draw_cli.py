@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from shared.cli.verify import register, run
+from sortes_cli.verify import register, run
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -15,7 +15,7 @@ from services.gateway.edge.upstream import relayed_media_type
 from shared.db import Database
 from shared.identity import Identity, requires_role
 from shared.panel_requests import PanelAsk, SpotCheckAsk, SupplementaryAsk
-from shared.roles import Role
+from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN, PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM
 
 
 class PanelsController(Controller):
@@ -23,7 +23,7 @@ class PanelsController(Controller):
     tags = ["draws"]
 
     @post("/projects/{code:str}/panels",
-          guards=[requires_role(Role.ORGANISER, Role.BUREAU_ADMIN, Role.SERVICE)], status_code=201)
+          guards=[requires_role(*PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM)], status_code=201)
     async def request_panel(self, request: Request[Identity, Any, State], state: State, code: FromPath[str],
                             data: JSONBody[PanelAsk]) -> Response[bytes]:
         """Ask for a panel (see the experts service's description): the gateway avoids the project's
@@ -34,7 +34,7 @@ class PanelsController(Controller):
         answer = await panels.commit_panel(state.upstreams, request.user, code, data, supervisor)
         return _relay(request, answer)
 
-    @post("/draws/{draw_id:str}/supplementary", guards=[requires_role(Role.ORGANISER, Role.BUREAU_ADMIN, Role.SERVICE)],
+    @post("/draws/{draw_id:str}/supplementary", guards=[requires_role(*PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM)],
           status_code=201)
     async def supplementary(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                             data: JSONBody[SupplementaryAsk]) -> Response[bytes]:
@@ -42,7 +42,7 @@ class PanelsController(Controller):
         answer = await panels.commit_supplementary(state.upstreams, request.user, draw_id, data)
         return _relay(request, answer)
 
-    @post("/spot-checks", guards=[requires_role(Role.BUREAU_ADMIN, Role.SERVICE)], status_code=201)
+    @post("/spot-checks", guards=[requires_role(*LIFECYCLE_SYSTEM_AND_ADMIN)], status_code=201)
     async def spot_check(self, request: Request[Identity, Any, State], state: State,
                          data: JSONBody[SpotCheckAsk]) -> Response[bytes]:
         """Commit the year's spot-check draw (``SPOT-<year>``); the named supervisor reveals it."""

@@ -12,16 +12,15 @@ from services.gateway.composite import projects
 from services.gateway.schemas import Reconciliation
 from shared.db import MAX_PAGE
 from shared.identity import requires_role
-from shared.project_routes import READERS
+from shared.permissions import ADMIN_AND_AUDITOR, LIFECYCLE_SYSTEM_AND_ADMIN, PROJECT_READERS
 from shared.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView, validate_reference
-from shared.roles import Role
 
 
 class ProjectsController(Controller):
     path = "/"
     tags = ["projects"]
 
-    @put("/projects/{code:str}", guards=[requires_role(Role.SERVICE, Role.BUREAU_ADMIN)])
+    @put("/projects/{code:str}", guards=[requires_role(*LIFECYCLE_SYSTEM_AND_ADMIN)])
     async def put_project(self, request: Request, state: State, code: FromPath[str],
                           data: JSONBody[ProjectReference]) -> Response[ProjectRegistration]:
         """Register or update a project reference (with its lots) in experts and vendors.
@@ -34,7 +33,7 @@ class ProjectsController(Controller):
         created = "created" in registration.outcomes.values()
         return Response(registration, status_code=201 if created else 200)
 
-    @get("/projects", guards=[requires_role(*READERS)])
+    @get("/projects", guards=[requires_role(*PROJECT_READERS)])
     async def get_projects(self, request: Request, state: State,
                            page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                            page_size: int = Parameter(default=50, ge=1, le=500),
@@ -45,12 +44,12 @@ class ProjectsController(Controller):
         unit's, the bureau's units, auditors, supervisors, rating reviewers and the lifecycle system all."""
         return await projects.read_projects(state.upstreams, request.user, page=page, page_size=page_size, query=q)
 
-    @get("/projects/{code:str}", guards=[requires_role(*READERS)])
+    @get("/projects/{code:str}", guards=[requires_role(*PROJECT_READERS)])
     async def get_project(self, request: Request, state: State, code: FromPath[str]) -> ProjectView:
         """One project with its lots; another unit's project is refused to a unit role (403)."""
         return await projects.read_project(state.upstreams, request.user, code)
 
-    @get("/reconciliation/projects", guards=[requires_role(Role.BUREAU_ADMIN, Role.AUDITOR)])
+    @get("/reconciliation/projects", guards=[requires_role(*ADMIN_AND_AUDITOR)])
     async def get_reconciliation(self, request: Request, state: State) -> Reconciliation:
         """Project references that differ between experts and vendors (``sortes reconcile``)."""
         return await projects.reconcile(state.upstreams, request.user)

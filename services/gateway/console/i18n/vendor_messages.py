@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from shared.permissions import CONFLICT_CHECK_READERS, REGISTRY_READERS, SEE_EVERY_RATING
+from shared.roles import Role
+
 # The vendors service's written definitions of the five levels (services/vendors/domain/ratings.py
 # LEVEL_DEFINITIONS), which raters apply; the gateway does not import another service's code.
 LEVELS = ("excellent", "good", "qualified", "basically_qualified", "unqualified")
@@ -283,11 +286,10 @@ def yuan(fen: int | None) -> str:
 
 # The vendor pages in the console's navigation, by the roles that may open them.
 _NAVIGATION = (
-    ("/vendors", "nav_vendors", {"bureau_admin", "auditor", "procurement_officer", "rater", "rating_reviewer",
-                                 "organiser"}),
-    ("/procurement/projects", "nav_projects", {"procurement_officer", "bureau_admin", "auditor"}),
-    ("/ratings/mine", "nav_my_ratings", {"vendor"}),
-    ("/ratings/disputed", "nav_disputed_ratings", {"rating_reviewer", "bureau_admin", "auditor"}),
+    ("/vendors", "nav_vendors", REGISTRY_READERS),
+    ("/procurement/projects", "nav_projects", CONFLICT_CHECK_READERS),
+    ("/ratings/mine", "nav_my_ratings", frozenset({Role.VENDOR})),
+    ("/ratings/disputed", "nav_disputed_ratings", SEE_EVERY_RATING),
 )
 
 

@@ -21,11 +21,11 @@ from services.gateway.console.i18n.messages import language
 from services.gateway.console.i18n.panel_messages import PURPOSES
 from services.gateway.console.pages.home import _session_token, page, page_number
 from services.gateway.identity.api import person_name
-from shared.audit.routes import AUDIT_READERS
 from shared.audit.store import AuditFilter
 from shared.clock import BEIJING
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity
+from shared.permissions import ADMIN_AND_AUDITOR
 
 PAGE_SIZE = 50
 SERVICES = ("gateway", "experts", "vendors")
@@ -113,7 +113,7 @@ def _beijing(moment: dt.datetime | None) -> str:
 
 
 def _require_auditor(identity: Identity) -> None:
-    if not set(identity.roles) & {role.value for role in AUDIT_READERS}:
+    if not identity.has_any(ADMIN_AND_AUDITOR):
         raise NotPermitted("The audit pages are for auditors and bureau admins.")
 
 

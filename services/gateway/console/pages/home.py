@@ -62,6 +62,7 @@ from services.gateway.identity.api import (
 from shared.clock import BEIJING
 from shared.errors import NotAuthenticated, NotFound, NotPermitted, Problem
 from shared.identity import Identity
+from shared.permissions import ADMIN_AND_AUDITOR
 from shared.roles import Role
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -135,7 +136,7 @@ def _navigation(request: Request, user: Identity | None, lang: str) -> list[dict
                   for role in homes]
     if user is not None and Role.ORGANISER.value in user.roles:
         items.append(("/panels/new", text["nav_new_panel"]))
-    if user is not None and {Role.AUDITOR.value, Role.BUREAU_ADMIN.value} & set(user.roles):
+    if user is not None and user.has_any(ADMIN_AND_AUDITOR):
         items.append(("/audit", text["nav_audit"]))
     if user is not None and Role.BUREAU_ADMIN.value in user.roles:
         items.append(("/admin/experts", text["nav_admin_experts"]))

@@ -15,12 +15,13 @@ from services.gateway.edge.upstream import Upstreams, passed_on_problem
 from shared.clock import BEIJING, beijing_today
 from shared.errors import NotFound, NotPermitted, Problem
 from shared.identity import Identity
+from shared.permissions import PANEL_ORGANISERS
 from shared.roles import Role
+from shared.statuses import HOLDING, DrawStatus, MemberKind
 
 API = "/api/v1"
 HALVES = ("morning", "afternoon")
 CHANNELS = ("phone", "sms", "in_person", "unreachable")
-HOLDING = ("invited", "accepted")  # states that hold a seat (services/experts/domain/seats.py)
 RECENTLY_WITNESSED_SHOWN = 10  # the latest few on the home page; /api/v1/panels/supervising has 90 days
 
 
@@ -67,7 +68,7 @@ async def _read_or_none(upstreams: Upstreams, identity: Identity, path: str) -> 
 
 async def home_sections(upstreams: Upstreams, identity: Identity, role: Role) -> dict[str, Any]:
     """The panel part of a role's home page: its template and what it shows."""
-    if role in (Role.ORGANISER, Role.BUREAU_ADMIN):
+    if role in PANEL_ORGANISERS:  # the /panels/todo they read
         return {"panel_section": "console/home_organiser.html",
                 "todo": await _read_or_none(upstreams, identity, "/panels/todo")}
     if role == Role.SUPERVISOR:
@@ -87,8 +88,8 @@ async def supervisor_home(upstreams: Upstreams, identity: Identity) -> dict[str,
         return {"awaiting_witness": None, "witnessed": None}
     rows = [{**draw, "committed_at": beijing(draw["committed_at"]),
              "settled_at": beijing(draw["revealed_at"] or draw["cancelled_at"])} for draw in draws]
-    return {"awaiting_witness": [row for row in rows if row["status"] == "committed"],
-            "witnessed": [row for row in rows if row["status"] != "committed"][:RECENTLY_WITNESSED_SHOWN]}
+    return {"awaiting_witness": [row for row in rows if row["status"] == DrawStatus.COMMITTED],
+            "witnessed": [row for row in rows if row["status"] != DrawStatus.COMMITTED][:RECENTLY_WITNESSED_SHOWN]}
 
 
 async def expert_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any]:
@@ -134,7 +135,7 @@ def call_rows(panel: dict[str, Any]) -> list[dict[str, Any]]:
     replaced_by = {m["replaces"]: m["expert_code"] for m in members if m.get("replaces")}
     draws = panel["draws"]
     ordered = sorted(members, key=lambda m: (m["field"], draws.index(m["draw_id"]) if m["draw_id"] in draws else 0,
-                                             m["kind"] != "primary", m["position"]))
+                                             m["kind"] != MemberKind.PRIMARY, m["position"]))
     return [{**member, "replaced_by": replaced_by.get(member["expert_code"]),
              "holding": member["state"] in HOLDING} for member in ordered]
 

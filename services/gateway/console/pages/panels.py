@@ -35,10 +35,10 @@ from services.gateway.identity.api import person_name
 from shared.clock import beijing_today
 from shared.errors import NotFound
 from shared.identity import requires_role
+from shared.permissions import DRAW_READERS, PANEL_ORGANISERS
 from shared.roles import Role
+from shared.statuses import DrawStatus, PanelStatus
 
-ORGANISERS = (Role.ORGANISER, Role.BUREAU_ADMIN)
-DRAW_READERS = (Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN, Role.AUDITOR)
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
 
 
@@ -55,7 +55,7 @@ def _draw_id(text: str) -> str:
         raise NotFound(f"No draw {text.strip()[:40]}.") from None
 
 
-@get("/panels/new", guards=[requires_role(*ORGANISERS)], include_in_schema=False)
+@get("/panels/new", guards=[requires_role(*PANEL_ORGANISERS)], include_in_schema=False)
 async def new_panel(request: Request, state: State, project: FromQuery[str | None] = None,
                     replaces: FromQuery[str | None] = None) -> Template:
     """The request form; ``replaces`` comes filled in from a panel cancelled after its reveal."""
@@ -86,13 +86,13 @@ async def draw_page(request: Request, state: State, draw_id: FromPath[str]) -> T
         request, "console/draw.html", draw=draw, panel=draw["panel"], record=record, names=names_by_code(draw),
         committed_at=beijing(draw["committed_at"]), revealed_at=beijing(draw["revealed_at"]),
         excluded_total=len(excluded), reasons=reason_rows(draw["exclusion_counts"], words["reasons"]),
-        can_reveal=draw["status"] == "committed" and draw["supervisor"] == user.subject
+        can_reveal=draw["status"] == DrawStatus.COMMITTED and draw["supervisor"] == user.subject
         and user.has_any([Role.SUPERVISOR]),
-        organises=user.has_any(ORGANISERS), cancelled_at=beijing(draw.get("cancelled_at")),
+        organises=user.has_any(PANEL_ORGANISERS), cancelled_at=beijing(draw.get("cancelled_at")),
         cancelled_by=await person_name(state.database, draw.get("cancelled_by")))
 
 
-@get("/draws/{draw_id:str}/calls", guards=[requires_role(*ORGANISERS)], include_in_schema=False)
+@get("/draws/{draw_id:str}/calls", guards=[requires_role(*PANEL_ORGANISERS)], include_in_schema=False)
 async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> Template:
     """The organiser's call sheet: every seated member with name and phone (the list is sealed to
     everyone else), answers, replacements, open seats, moving, cancelling and evaluations."""
@@ -104,7 +104,7 @@ async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> 
     return _panel_page(request, "console/calls.html", draw=draw, panel=panel, rows=call_rows(panel),
                        channels=CHANNELS, open_seats_text=open_seats, today=beijing_today().isoformat(),
                        can_answer=panel["answers_open"],
-                       meeting_started=panel["status"] == "open" and not panel["sealed"])
+                       meeting_started=panel["status"] == PanelStatus.OPEN and not panel["sealed"])
 
 
 @get("/draws/{draw_id:str}/printable", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)

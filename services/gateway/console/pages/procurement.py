@@ -22,20 +22,20 @@ from services.gateway.console.i18n.messages import language
 from services.gateway.console.i18n.vendor_messages import ENGAGEMENT_ROLES, yuan
 from services.gateway.console.i18n.verdict_texts import VerdictTexts
 from services.gateway.console.pages.home import page_number
-from services.gateway.console.pages.ratings import RATING_PAGES, REGISTRY_READERS, vendor_page
+from services.gateway.console.pages.ratings import RATING_PAGES, vendor_page
 from services.gateway.console.pages.vendor_reads import API, beijing, read, vendor_engagements
 from services.gateway.console.pages.vendor_reads import segment as _path_part
 from services.gateway.edge.upstream import Upstreams
 from shared.errors import NotFound, Problem
 from shared.identity import Identity, requires_role
+from shared.permissions import ANY_UNITS_PROCUREMENT, CONFLICT_CHECK_READERS, ENGAGEMENT_RECORDERS, REGISTRY_READERS
 from shared.roles import Role
+from shared.statuses import VendorStatus
+
+READERS_GUARD = requires_role(*CONFLICT_CHECK_READERS)
+RECORDERS_GUARD = requires_role(*ENGAGEMENT_RECORDERS)
 
 PAGE_SIZE = 30
-# Who reads conflict checks and barred lists (the service's CHECK_READERS, people only).
-CHECKERS = (Role.PROCUREMENT_OFFICER, Role.BUREAU_ADMIN, Role.AUDITOR)
-# Who records engagements and runs conflict checks; a procurement officer only on its own unit's projects.
-RECORDERS = (Role.PROCUREMENT_OFFICER, Role.BUREAU_ADMIN)
-ANY_PROJECT = (Role.BUREAU_ADMIN, Role.AUDITOR)
 
 
 # --- the registry ---------------------------------------------------------------------------------
@@ -45,7 +45,7 @@ ANY_PROJECT = (Role.BUREAU_ADMIN, Role.AUDITOR)
 async def vendors_list(request: Request, state: State) -> Template:
     query = str(request.query_params.get("q", "")).strip()[:200]
     status = str(request.query_params.get("status", ""))
-    status = status if status in ("active", "suspended", "deregistered") else ""
+    status = status if status in set(VendorStatus) else ""
     number = page_number(request)
     params: dict[str, Any] = {"page": number, "page_size": PAGE_SIZE}
     if query:
@@ -88,16 +88,16 @@ async def _vendor_engagements(upstreams: Upstreams, identity: Identity,
 # --- projects, engagements, barred lists ----------------------------------------------------------
 
 
-@get("/procurement/projects", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+@get("/procurement/projects", guards=[READERS_GUARD], include_in_schema=False)
 async def projects_list(request: Request, state: State) -> Template:
     identity: Identity = request.user
     projects = await read(state.upstreams, identity, "/projects/")
-    if not identity.has_any(ANY_PROJECT):
+    if not identity.has_any(ANY_UNITS_PROCUREMENT):
         projects = [project for project in projects if project["owner_unit"] == identity.unit]
     return vendor_page(request, "console/procurement_projects.html", projects=projects, yuan=yuan)
 
 
-@get("/procurement/project", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+@get("/procurement/project", guards=[READERS_GUARD], include_in_schema=False)
 async def open_project(request: Request) -> Redirect:
     """The projects page's "open a project code" form."""
     code = str(request.query_params.get("code", "")).strip()
@@ -106,7 +106,7 @@ async def open_project(request: Request) -> Redirect:
     return Redirect(f"/procurement/projects/{_path_part(code)}")
 
 
-@get("/procurement/projects/{code:str}", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+@get("/procurement/projects/{code:str}", guards=[READERS_GUARD], include_in_schema=False)
 async def project_page(request: Request, state: State, code: FromPath[str]) -> Template:
     """The project's lots (each with its conflict check), engagements and the form to record one."""
     identity: Identity = request.user
@@ -119,7 +119,7 @@ async def project_page(request: Request, state: State, code: FromPath[str]) -> T
                        acts=acts, roles=ENGAGEMENT_ROLES, yuan=yuan)
 
 
-@get("/procurement/projects/{code:str}/barred-list", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+@get("/procurement/projects/{code:str}/barred-list", guards=[READERS_GUARD], include_in_schema=False)
 async def barred_list(request: Request, state: State, code: FromPath[str]) -> Template:
     """Who may not bid on which lot, and why: printable for the procurement file, with the CSV beside it."""
     barred = await read(state.upstreams, request.user, f"/projects/{_path_part(code)}/barred-list")
@@ -130,7 +130,7 @@ async def barred_list(request: Request, state: State, code: FromPath[str]) -> Te
 # --- the conflict check ---------------------------------------------------------------------------
 
 
-@get("/procurement/projects/{code:str}/lots/{lot:str}/conflict-check", guards=[requires_role(*RECORDERS)],
+@get("/procurement/projects/{code:str}/lots/{lot:str}/conflict-check", guards=[RECORDERS_GUARD],
      include_in_schema=False)
 async def conflict_check_form(request: Request, state: State, code: FromPath[str], lot: FromPath[str]) -> Template:
     project = await read(state.upstreams, request.user, f"/projects/{_path_part(code)}")
@@ -140,7 +140,7 @@ async def conflict_check_form(request: Request, state: State, code: FromPath[str
     return vendor_page(request, "console/procurement_check.html", project=project, lot=found[0])
 
 
-@get("/procurement/conflict-checks/{check_id:str}", guards=[requires_role(*CHECKERS)], include_in_schema=False)
+@get("/procurement/conflict-checks/{check_id:str}", guards=[READERS_GUARD], include_in_schema=False)
 async def conflict_check_result(request: Request, state: State, check_id: FromPath[str]) -> Template:
     check = await read(state.upstreams, request.user, f"/conflict-checks/{_path_part(check_id)}")
     return vendor_page(request, "console/procurement_result.html", check=check, lang=language(request),

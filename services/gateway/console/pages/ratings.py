@@ -26,14 +26,10 @@ from services.gateway.identity.api import unit_names
 from shared.db import Database
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity, requires_role
-from shared.roles import ALL_ROLES, Role
+from shared.permissions import PEOPLE, REGISTRY_READERS, SEE_EVERY_RATING
+from shared.roles import Role
+from shared.statuses import RatingStatus
 
-PEOPLE = tuple(role for role in ALL_ROLES if role != Role.SERVICE)
-# Who reads the registry (services/vendors/routes/access.py REGISTRY_READERS, people only).
-REGISTRY_READERS = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.PROCUREMENT_OFFICER, Role.RATER, Role.RATING_REVIEWER,
-                    Role.ORGANISER)
-# Who lists ratings across vendors (services/vendors/routes/ratings.py ACROSS_VENDORS).
-ACROSS_VENDORS = (Role.RATING_REVIEWER, Role.BUREAU_ADMIN, Role.AUDITOR)
 QUEUE_PAGE_SIZE = 30
 
 
@@ -46,7 +42,7 @@ def vendor_page(request: Request, template: str, **context: Any) -> Template:
 def review_offer(identity: Identity, rating: dict[str, Any]) -> dict[str, bool]:
     """Whether a disputed rating is offered to ``identity`` for review, or marked as its own unit's
     rating (never reviewed by the rater's unit): the same on a vendor's ratings page and in the queue."""
-    disputed = identity.has_any([Role.RATING_REVIEWER]) and rating["status"] == "disputed"
+    disputed = identity.has_any([Role.RATING_REVIEWER]) and rating["status"] == RatingStatus.DISPUTED
     own_unit = identity.unit == rating["rater_unit"]
     return {"may_review": disputed and not own_unit, "own_unit_dispute": disputed and own_unit}
 
@@ -61,14 +57,14 @@ async def my_ratings(request: Request) -> Redirect:
 @get("/vendors/{uscc:str}/ratings", guards=[requires_role(*PEOPLE)], include_in_schema=False)
 async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> Template:
     identity: Identity = request.user
-    if identity.has_any([Role.VENDOR]) and identity.unit != uscc and not identity.has_any(
-            [Role.BUREAU_ADMIN, Role.AUDITOR, Role.RATING_REVIEWER]):
+    if identity.has_any([Role.VENDOR]) and identity.unit != uscc and not identity.has_any(SEE_EVERY_RATING):
         raise NotPermitted("A vendor sees only its own ratings.")
     ratings = await read(state.upstreams, identity, f"/vendors/{quote(uscc, safe='')}/ratings")
     name = ratings["items"][0]["vendor_name"] if ratings["items"] else await _vendor_name(state, identity, uscc)
     is_vendor = identity.has_any([Role.VENDOR]) and identity.unit == uscc
-    rows = [{**item, "may_comment": is_vendor and item["status"] == "open_for_comment" and not item["comment"],
-             **review_offer(identity, item)} for item in ratings["items"]]
+    rows = [{**item, **review_offer(identity, item),
+             "may_comment": is_vendor and item["status"] == RatingStatus.OPEN_FOR_COMMENT and not item["comment"]}
+            for item in ratings["items"]]
     units = await _unit_names(state, [item["rater_unit"] for item in rows] + [
         item["review"]["reviewer_unit"] for item in rows if item["review"]])
     return vendor_page(request, "console/ratings.html", uscc=uscc, vendor_name=name, ratings=rows, units=units,
@@ -76,14 +72,14 @@ async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> T
                        may_rate=identity.has_any([Role.RATER]), beijing=beijing)
 
 
-@get("/ratings/disputed", guards=[requires_role(*ACROSS_VENDORS)], include_in_schema=False)
+@get("/ratings/disputed", guards=[requires_role(*SEE_EVERY_RATING)], include_in_schema=False)
 async def disputed_ratings(request: Request, state: State) -> Template:
     """待复核的争议评价: every vendor's disputed ratings, oldest dispute first (the order a reviewer works
     in), each linking to its vendor's ratings page, where the review form is."""
     identity: Identity = request.user
     number = page_number(request)
     found = await read(state.upstreams, identity, "/ratings",
-                       {"status": "disputed", "page": number, "page_size": QUEUE_PAGE_SIZE})
+                       {"status": RatingStatus.DISPUTED.value, "page": number, "page_size": QUEUE_PAGE_SIZE})
     return vendor_page(request, "console/ratings_disputed.html",
                        ratings=[{**item, **review_offer(identity, item)} for item in found["items"]],
                        units=await _unit_names(state, [item["rater_unit"] for item in found["items"]]),

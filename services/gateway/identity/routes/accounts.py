@@ -26,10 +26,11 @@ from shared.clock import OUT_OF_UTC_RANGE, fits_in_utc
 from shared.db import Database
 from shared.errors import InvalidInput, NotAuthenticated, Problem
 from shared.identity import requires_role
+from shared.permissions import ADMIN_AND_AUDITOR, EVERYONE
 from shared.roles import Role
 
 ADMIN = requires_role(Role.BUREAU_ADMIN)
-ADMIN_OR_AUDITOR = requires_role(Role.BUREAU_ADMIN, Role.AUDITOR)
+ADMIN_OR_AUDITOR = requires_role(*ADMIN_AND_AUDITOR)
 
 
 class AccountLocked(Problem):
@@ -68,7 +69,7 @@ class AccountsController(Controller):
         return {"subject": identity.subject, "name": identity.name, "roles": list(identity.roles),
                 "unit": identity.unit}
 
-    @get("/units", guards=[requires_role(*Role)])
+    @get("/units", guards=[requires_role(*EVERYONE)])
     async def get_units(self, state: State) -> list[UnitView]:
         async with state.database.reading() as session:
             rows = await session.execute(select(Unit).order_by(Unit.name))

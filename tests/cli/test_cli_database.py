@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.cli.main import main
+from sortes_cli.main import main
 
 
 def test_db_upgrade_creates_every_services_tables_and_can_run_again(

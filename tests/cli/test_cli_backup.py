@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import MetaData, text
 
 from shared.audit import AuditSettings, audit_tables, system_actor
-from shared.cli.main import main
-from shared.cli.postgres import create_database_if_missing, drop_database, is_postgres
 from shared.db import Database
 from shared.migrations import upgrade
+from sortes_cli.main import main
+from sortes_cli.postgres import create_database_if_missing, drop_database, is_postgres
 from tests.support.databases import RUN_PREFIX, postgres_url
 
 ENTRIES = 5

@@ -17,10 +17,10 @@ from services.experts.settings import ExpertsSettings
 from services.vendors.app import create_app as create_vendors
 from services.vendors.settings import VendorsSettings
 from shared.audit import operator_actor
-from shared.cli.main import main
 from shared.crypto import key_id_of, load_key_file, rotate_key_file
 from shared.db import Database
 from shared.demo import make_uscc
+from sortes_cli.main import main
 from tests.experts.helpers import admin, audit_entries, create_expert, valid_id_number
 from tests.support.databases import TestDatabases
 from tests.support.identity import AssertionMinter

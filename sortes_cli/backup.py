@@ -22,10 +22,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from shared.cli.audit import verify_service
-from shared.cli.postgres import create_database_if_missing, is_postgres, libpq_environment, shown, table_names
 from shared.migrations import SERVICES
 from shared.settings import database_url
+from sortes_cli.audit import verify_service
+from sortes_cli.postgres import create_database_if_missing, is_postgres, libpq_environment, shown, table_names
 
 PG_DUMP_MAGIC, SQLITE_MAGIC = b"PGDMP", b"SQLite format 3\x00"
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2

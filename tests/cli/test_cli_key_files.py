@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from services.experts.domain.draw_keys import DrawKeys, load_draw_keys, retired_key_file
-from shared.cli.main import main
 from shared.draw import CommitReceipt, Signer, commit, reveal
+from sortes_cli.main import main
 
 SECRET = bytes(range(32))
 

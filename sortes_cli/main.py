@@ -1,4 +1,4 @@
-"""``sortes``: the operators' command line."""
+"""``sortes``: the operators' command line (what lives where: :mod:`sortes_cli`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from shared.cli import audit, backup, database, experts, keys, reconcile, run, up, verify
+from services.experts import cli as experts
+from sortes_cli import audit, backup, database, keys, reconcile, run, up, verify
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,7 @@
 """``sortes experts import FILE [--dry-run]``: a spreadsheet into the expert pool from the server's shell.
 
+The experts service's own command, registered into ``sortes`` by :mod:`sortes_cli.main`.
+
 It does what ``POST /api/v1/experts/import`` does, on the experts database and key files named by the
 service's settings (``SORTES_EXPERTS_*``), with the operator as the actor of the audit entries
 (``cli:<OS user>``). The count of rows checked and experts written goes to stderr; the row-by-row
@@ -15,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared.audit import operator_actor
-from shared.cli.progress import Progress
 from shared.crypto import KeyConfigError, load_blind_index_key_file, load_key_file
 from shared.db import Database
 from shared.errors import InvalidInput
+from shared.progress import Progress
 
 if TYPE_CHECKING:
     from shared.spreadsheets import ImportReport
@@ -36,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 async def import_file(path: Path, *, dry_run: bool, progress: Progress) -> ImportReport:
-    # Imported here: only this command reaches into the experts service's own code.
+    # Imported when the command runs, so that every other ``sortes`` command starts without the service's models.
     from services.experts.domain.personal_data import PersonalDataVault
     from services.experts.domain.spreadsheets import import_experts, read_rows
     from services.experts.models import AUDIT

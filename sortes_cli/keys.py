@@ -21,8 +21,6 @@ from pathlib import Path
 from sqlalchemy import MetaData
 
 from shared.audit import Actor, AuditRecorder, AuditSettings, audit_tables, operator_actor
-from shared.cli import key_files
-from shared.cli.progress import Progress
 from shared.crypto import (
     Algorithm,
     DecryptionError,
@@ -34,7 +32,9 @@ from shared.crypto import (
     rotate_key_file,
 )
 from shared.db import Database
+from shared.progress import Progress
 from shared.settings import database_url
+from sortes_cli import key_files
 
 SEALING_SERVICES = ("experts", "vendors")
 Rotation = Callable[..., Awaitable[Resealed]]  # (session, audit, actor, keyring, *, after_id, batch)

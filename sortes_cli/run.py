@@ -8,9 +8,9 @@ import signal
 import sys
 from types import FrameType
 
-from shared.cli.demo_accounts import DEMO_USERS, ensure_demo_accounts
-from shared.local_system import LocalSystem
 from shared.settings import data_dir, env_int
+from sortes_cli.demo_accounts import DEMO_USERS, ensure_demo_accounts
+from sortes_cli.local_system import LocalSystem
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -14,7 +14,7 @@ from services.experts.app import create_app
 from services.experts.domain.spreadsheets import COLUMNS
 from services.experts.settings import ExpertsSettings
 from shared.audit import operator_actor
-from shared.cli.main import main
+from sortes_cli.main import main
 from tests.experts.helpers import admin, audit_entries, create_expert, valid_id_number
 from tests.support.databases import TestDatabases
 from tests.support.identity import AssertionMinter

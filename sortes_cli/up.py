@@ -16,11 +16,11 @@ import sys
 
 import asyncpg
 
-from shared.cli.postgres import create_database_if_missing, is_postgres, service_database_url, shown
-from shared.cli.run import STOP_SIGNALS, _raise_stop, _Stop
-from shared.local_system import LocalSystem
 from shared.migrations import SERVICES
 from shared.settings import data_dir, env_int, env_str
+from sortes_cli.local_system import LocalSystem
+from sortes_cli.postgres import create_database_if_missing, is_postgres, service_database_url, shown
+from sortes_cli.run import STOP_SIGNALS, _raise_stop, _Stop
 
 REPLICATED = ("experts", "vendors")
 

@@ -18,8 +18,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.models import Draw, Panel
-from services.experts.schemas import AvoidanceView, ExpertAvoidance
+from services.experts.schemas import AvoidanceView
 from shared.clock import utc_now
+from shared.contracts.panels import ExpertAvoidance
 from shared.errors import Conflict, FieldError, InvalidInput
 
 EXPLANATION_MIN_LENGTH = 10  # the code ``other`` says why in at least these characters

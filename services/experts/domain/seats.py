@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.experts.models import Booking, Draw, Panel, PanelMember
 from shared.audit import AuditRecorder
 from shared.clock import utc_now
+from shared.contracts.panels import HOLDING
 from shared.draw import FieldSelection
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
 
-HOLDING = ("invited", "accepted")
 _WHO = ("expert_code", "replacing")  # pool numbers in a seat change's details, kept out of its event
 
 

@@ -24,17 +24,16 @@ from services.vendors.domain.exclusions import active_exclusions
 from services.vendors.domain.inputs import check_uscc, raise_if_any
 from services.vendors.domain.vendors import active_on
 from services.vendors.models import ConflictCheck, Engagement, Exclusion, Lot, Project, Vendor, VendorRelation
-from services.vendors.schemas import (
-    BarredEntry,
-    BarredList,
+from services.vendors.schemas import BarredEntry, BarredList
+from shared.audit import AuditRecorder
+from shared.clock import beijing_today, utc_now
+from shared.contracts.vendors import (
     BidderVerdict,
     ConflictCheckRequest,
     ConflictCheckView,
     RuleCitation,
     VerdictReason,
 )
-from shared.audit import AuditRecorder
-from shared.clock import beijing_today, utc_now
 from shared.errors import FieldError, NotFound
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish

@@ -23,22 +23,20 @@ from sqlalchemy.orm import selectinload
 
 from services.vendors.domain.vendors import find_vendor
 from services.vendors.models import Engagement, Project, Rating, RatingComment, RatingReview, Vendor
-from services.vendors.schemas import (
-    Page,
+from services.vendors.schemas import Page, RatingCommentCreate, RatingCreate, RatingReviewCreate
+from shared.audit import AuditRecorder, system_actor
+from shared.clock import BEIJING, add_months, as_utc, beijing_today, utc_now
+from shared.contracts.ratings import (
     RatingAggregate,
-    RatingCommentCreate,
     RatingCommentView,
-    RatingCreate,
+    RatingFactor,
     RatingFactors,
     RatingLevel,
-    RatingReviewCreate,
     RatingReviewView,
     RatingStatus,
     RatingView,
     VendorRatings,
 )
-from shared.audit import AuditRecorder, system_actor
-from shared.clock import BEIJING, add_months, as_utc, beijing_today, utc_now
 from shared.db import Database
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
@@ -59,7 +57,7 @@ LEVEL_DEFINITIONS: dict[RatingLevel, tuple[str, str]] = {
 
 SEES_EVERY_RATING = (Role.BUREAU_ADMIN, Role.AUDITOR, Role.RATING_REVIEWER)
 GOVERNMENT_ROLES = (Role.RATER, Role.PROCUREMENT_OFFICER, Role.ORGANISER, Role.SUPERVISOR, Role.SERVICE)
-FACTORS = tuple(RatingFactors.__struct_fields__)
+FACTORS = tuple(factor.value for factor in RatingFactor)
 LEVEL_RANK = {level: rank for rank, level in enumerate(RatingLevel)}  # 0 is the best (优秀)
 
 

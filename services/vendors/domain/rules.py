@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from services.vendors.schemas import RuleCitation
+from shared.contracts.vendors import RuleCitation
 from shared.projects import EngagementRole
 
 RULE_VERSION = "2026.2"

@@ -10,16 +10,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from services.vendors.domain import conflicts, engagements, involvement
 from services.vendors.routes.access import CHECK_READERS, ENGAGEMENT_WRITERS, INVOLVEMENT_READERS, REGISTRY_READERS
-from services.vendors.schemas import (
-    BarredList,
-    ConflictCheckRequest,
-    ConflictCheckView,
-    EngagementCreate,
-    EngagementPatch,
-    EngagementView,
-    EngagementVoid,
-    InvolvedVendor,
-)
+from services.vendors.schemas import BarredList, EngagementCreate, EngagementPatch, EngagementView, EngagementVoid
+from shared.contracts.vendors import ConflictCheckRequest, ConflictCheckView, InvolvedVendor
 from shared.db import MAX_ROW_ID, Database
 from shared.identity import Identity, requires_role
 from shared.spreadsheets import csv_bytes

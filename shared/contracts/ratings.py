@@ -1,5 +1,5 @@
 """Vendor ratings (Art. 28) as the vendors service gives them and the console and callers read them:
-five levels with written definitions (kept by the vendors service), five factors, a visibility."""
+five levels with their written definitions, five factors, a visibility."""
 
 from __future__ import annotations
 
@@ -16,6 +16,16 @@ class RatingLevel(StrEnum):
     QUALIFIED = "qualified"  # 合格
     BASICALLY_QUALIFIED = "basically_qualified"  # 基本合格
     UNQUALIFIED = "unqualified"  # 不合格
+
+
+# 评价等级及其定义: the written definitions the raters apply, with each level's Chinese name.
+LEVEL_DEFINITIONS: dict[RatingLevel, tuple[str, str]] = {
+    RatingLevel.EXCELLENT: ("优秀", "全面履行合同并有超出约定的成效；质量、进度、服务、安全合规和文档均无问题。"),
+    RatingLevel.GOOD: ("良好", "全面履行合同；仅有个别非关键问题，且已及时整改到位。"),
+    RatingLevel.QUALIFIED: ("合格", "履行合同主要约定；存在一般性问题，经督促后整改到位。"),
+    RatingLevel.BASICALLY_QUALIFIED: ("基本合格", "合同履行有明显不足，问题较多或整改不及时，但未造成严重后果。"),
+    RatingLevel.UNQUALIFIED: ("不合格", "未履行合同主要约定，或存在严重的质量、安全、合规问题，或造成重大损失。"),
+}
 
 
 class RatingFactor(StrEnum):

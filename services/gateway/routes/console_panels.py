@@ -21,7 +21,6 @@ from litestar.response import Redirect, Template
 from services.gateway.domain.messages import language
 from services.gateway.domain.panel_messages import PANEL_MESSAGES, panel_context
 from services.gateway.domain.panel_pages import (
-    CHANNELS,
     beijing,
     call_rows,
     field_choices,
@@ -33,6 +32,7 @@ from services.gateway.domain.panel_pages import (
 )
 from services.gateway.routes.console import _csp_hash, _session_token, page
 from shared.clock import beijing_today
+from shared.contracts.panels import CHANNELS
 from shared.errors import NotFound
 from shared.identity import requires_role
 from shared.roles import Role

@@ -20,9 +20,10 @@ from litestar.response import Redirect, Template
 
 from services.gateway.domain.messages import language
 from services.gateway.domain.users import unit_names
-from services.gateway.domain.vendor_messages import FACTORS, LEVELS, VISIBILITIES, vendor_context
+from services.gateway.domain.vendor_messages import FACTORS, LEVELS, vendor_context
 from services.gateway.domain.vendor_pages import beijing, read, vendor_engagements
 from services.gateway.routes.console import _session_token, page, page_number
+from shared.contracts.ratings import VISIBILITIES
 from shared.db import Database
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity, requires_role

@@ -16,10 +16,14 @@ import httpx
 import msgspec
 
 from services.gateway.domain.upstream import Upstreams, passed_on_problem
+from shared.audit.routes import ChainVerification
+from shared.audit.store import AuditPage
 from shared.contracts.panels import Draw, PanelRequest, SpotCheckRequest, SupplementaryRequest
 from shared.contracts.vendors import InvolvedVendor
 from shared.errors import BadGateway, NotFound, NotPermitted
 from shared.identity import Identity
+from shared.outbox.reading import OutboxEvent
+from shared.projects import ProjectReference, ProjectView, ProjectWrite
 
 API = "/api/v1"
 T = TypeVar("T")
@@ -31,7 +35,7 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
-class _ServiceClient:
+class ServiceClient:
     service: ClassVar[str]
 
     def __init__(self, upstreams: Upstreams, identity: Identity) -> None:
@@ -40,19 +44,42 @@ class _ServiceClient:
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         return await self._upstreams.request(self.service, "GET", API + path, identity=self._identity, params=params)
 
-    async def _post(self, path: str, body: msgspec.Struct) -> httpx.Response:
-        return await self._upstreams.request(self.service, "POST", API + path, identity=self._identity,
+    async def _send(self, method: str, path: str, body: msgspec.Struct) -> httpx.Response:
+        return await self._upstreams.request(self.service, method, API + path, identity=self._identity,
                                              content=msgspec.json.encode(body), headers=_JSON)
 
-    async def _decoded(self, path: str, answer: type[T]) -> T:
-        """``GET`` decoded into ``answer``; the service's refusal passed on unchanged."""
-        response = await self._get(path)
+    async def _decoded(self, path: str, answer: type[T], params: dict[str, Any] | None = None, *,
+                       response: httpx.Response | None = None) -> T:
+        """``GET`` (or the answer given) decoded into ``answer``; the service's refusal passed on unchanged."""
+        response = response or await self._get(path, params)
         if response.status_code >= 400:
             raise passed_on_problem(response)
         try:
             return msgspec.json.decode(response.content, type=answer)
         except msgspec.ValidationError:
             raise BadGateway(f"The {self.service} service answered in an unexpected shape.") from None
+
+    async def register_project(self, code: str, reference: ProjectReference) -> ProjectWrite:
+        """Store the project's reference (idempotent: the same reference again changes nothing)."""
+        path = f"/projects/{segment(code)}"
+        return await self._decoded(path, ProjectWrite, response=await self._send("PUT", path, reference))
+
+    async def projects(self, query: str | None = None) -> list[ProjectView]:
+        return await self._decoded("/projects/", list[ProjectView], {"q": query} if query else None)
+
+    async def project(self, code: str) -> ProjectView:
+        return await self._decoded(f"/projects/{segment(code)}", ProjectView)
+
+    async def audit_page(self, params: dict[str, Any]) -> AuditPage:
+        return await self._decoded("/audit", AuditPage, params)
+
+    async def audit_verification(self) -> ChainVerification:
+        """The service walks its own audit chain."""
+        return await self._decoded("/audit/verification", ChainVerification)
+
+    async def events_after(self, after: int, limit: int) -> list[OutboxEvent]:
+        """The service's outbox events after ``after``, oldest first (the webhook dispatcher's poll)."""
+        return await self._decoded("/internal/events", list[OutboxEvent], {"after": after, "limit": limit})
 
     async def read(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """``GET /api/v1<path>`` for a console page: the service's 403/404 as the console's own."""
@@ -74,7 +101,7 @@ def _refused_or(response: httpx.Response) -> httpx.Response:
     return response
 
 
-class ExpertsClient(_ServiceClient):
+class ExpertsClient(ServiceClient):
     """The experts service: draws, panels and their seats, the spot check."""
 
     service = "experts"
@@ -83,16 +110,16 @@ class ExpertsClient(_ServiceClient):
         return await self._decoded(f"/draws/{segment(draw_id)}", Draw)
 
     async def commit_panel(self, project_code: str, request: PanelRequest) -> httpx.Response:
-        return await self._post(f"/projects/{segment(project_code)}/panels", request)
+        return await self._send("POST", f"/projects/{segment(project_code)}/panels", request)
 
     async def commit_supplementary(self, draw_id: str, request: SupplementaryRequest) -> httpx.Response:
-        return await self._post(f"/draws/{segment(draw_id)}/supplementary", request)
+        return await self._send("POST", f"/draws/{segment(draw_id)}/supplementary", request)
 
     async def commit_spot_check(self, request: SpotCheckRequest) -> httpx.Response:
-        return await self._post("/spot-checks", request)
+        return await self._send("POST", "/spot-checks", request)
 
 
-class VendorsClient(_ServiceClient):
+class VendorsClient(ServiceClient):
     """The vendors service: the registry, engagements, conflict checks and ratings."""
 
     service = "vendors"
@@ -100,3 +127,11 @@ class VendorsClient(_ServiceClient):
     async def involved_vendors(self, project_code: str) -> list[InvolvedVendor]:
         """Every vendor engaged on the project or bidding for one of its lots."""
         return await self._decoded(f"/projects/{segment(project_code)}/involved-vendors", list[InvolvedVendor])
+
+
+SERVICE_CLIENTS: dict[str, type[ServiceClient]] = {"experts": ExpertsClient, "vendors": VendorsClient}
+
+
+def client_for(service: str, upstreams: Upstreams, identity: Identity) -> ServiceClient:
+    """The client of ``service`` (one of SERVICE_NAMES), for calls every service answers alike."""
+    return SERVICE_CLIENTS[service](upstreams, identity)

@@ -31,6 +31,7 @@ from litestar.types import ControllerRouterHandler
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from services.gateway.composite.clients import client_for
 from services.gateway.domain import users
 from services.gateway.domain.admin_messages import admin_navigation
 from services.gateway.domain.messages import (
@@ -56,7 +57,7 @@ from services.gateway.domain.sessions import (
     session_cookie,
     sign_in_cookie,
 )
-from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams
+from services.gateway.domain.upstream import SERVICE_NAMES
 from services.gateway.domain.vendor_messages import vendor_navigation
 from services.gateway.middleware.auth import BearerAuthenticationMiddleware, session_caller
 from services.gateway.middleware.rate_limits import sign_in_rate_limit
@@ -289,13 +290,11 @@ async def _figure(state: State, identity: Identity, name: str) -> int | None:
         table = User if name == "users" else Unit
         async with state.database.reading() as session:
             return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
-    upstreams: Upstreams = state.upstreams
     try:
-        answer = await upstreams.request(name, "GET", f"/api/v1/{name}", identity=identity,
-                                         params={"page_size": 1})
+        found = await client_for(name, state.upstreams, identity).read(f"/{name}", {"page_size": 1})
     except Problem:
         return None
-    total = answer.json().get("total") if answer.status_code == 200 else None
+    total = found.get("total")
     return total if isinstance(total, int) else None
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 import msgspec
 
 from shared.contracts.ratings import RatingFactors, RatingLevel, Visibility
-from shared.contracts.vendors import Policy, RuleCitation
+from shared.contracts.vendors import Policy, RuleCitation, VendorStatus
 from shared.projects import EngagementRole
 from shared.spreadsheets import ImportReport
 
@@ -18,7 +18,6 @@ Uscc = Annotated[str, msgspec.Meta(min_length=18, max_length=18, description="�
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
-VendorStatus = Literal["active", "suspended", "deregistered"]  # 正常 / 暂停 / 注销
 
 
 class Page(msgspec.Struct, Generic[T]):

@@ -1,13 +1,15 @@
-"""The vendors service's answers the gateway relies on: who is involved in a project (avoided in its
-panels), and the bidder conflict check (Art. 29) with its verdicts and the rules they cite."""
+"""The vendors service's answers the gateway relies on: a vendor's status, who is involved in a project
+(avoided in its panels), and the bidder conflict check (Art. 29) with its verdicts and the rules they cite."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 
+VendorStatus = Literal["active", "suspended", "deregistered"]  # 正常 / 暂停 / 注销
+VENDOR_STATUSES: tuple[VendorStatus, ...] = get_args(VendorStatus)
 Verdict = Literal["allowed", "barred", "flagged"]
 # Whether the service roles (design, specification, project management, supervision, testing) may be
 # combined with each other on one project (财办库〔2015〕295号), or the county's stricter reading.

@@ -26,6 +26,7 @@ from services.gateway.domain.vendor_pages import segment as _path_part
 from services.gateway.domain.verdict_texts import VerdictTexts
 from services.gateway.routes.console import page_number
 from services.gateway.routes.console_ratings import RATING_PAGES, REGISTRY_READERS, vendor_page
+from shared.contracts.vendors import VENDOR_STATUSES
 from shared.errors import NotFound, Problem
 from shared.identity import Identity, requires_role
 from shared.roles import Role
@@ -45,7 +46,7 @@ ANY_PROJECT = (Role.BUREAU_ADMIN, Role.AUDITOR)
 async def vendors_list(request: Request, state: State) -> Template:
     query = str(request.query_params.get("q", "")).strip()[:200]
     status = str(request.query_params.get("status", ""))
-    status = status if status in ("active", "suspended", "deregistered") else ""
+    status = status if status in VENDOR_STATUSES else ""
     number = page_number(request)
     params: dict[str, Any] = {"page": number, "page_size": PAGE_SIZE}
     if query:

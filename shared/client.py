@@ -1,7 +1,7 @@
 """A typed Python client for the project lifecycle system (and scripts) to call sortes.
 
     from shared.client import SortesClient
-    from shared.projects import ProjectReference, LotReference
+    from shared.contracts.projects import ProjectReference, LotReference
 
     with SortesClient("https://sortes.example.gov.cn", api_key="sortes_…") as sortes:
         registration = sortes.register_project("PY-2026-101", ProjectReference(...))
@@ -24,10 +24,10 @@ import msgspec
 
 from shared.audit.store import AuditPage
 from shared.contracts.panels import Draw, PanelAsk, SelfEvaluation, SpotCheckAsk, SupplementaryAsk
+from shared.contracts.projects import ProjectReference, ProjectRegistration
 from shared.contracts.ratings import VendorRatings
 from shared.contracts.vendors import ConflictCheckRequest, ConflictCheckView
 from shared.draw import KeySet, VerificationResult, verify_record
-from shared.projects import ProjectReference, ProjectRegistration
 
 T = TypeVar("T")
 RETRIED_STATUSES = {502, 503, 504}

@@ -8,20 +8,11 @@ from litestar import Controller, Request, Response, get, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, Parameter
 
+from shared.contracts.projects import CODE_PATTERN, ProjectReference, ProjectView, ProjectWrite
 from shared.db import Database
 from shared.errors import NotFound, NotPermitted
 from shared.identity import Identity, requires_role
-from shared.projects import (
-    CODE_PATTERN,
-    ProjectReference,
-    ProjectView,
-    ProjectWrite,
-    list_projects,
-    load_project,
-    project_view,
-    sees_every_project,
-    upsert_project,
-)
+from shared.projects import list_projects, load_project, project_view, sees_every_project, upsert_project
 from shared.roles import Role
 from shared.settings import bureau_units
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from shared.contracts.projects import EngagementRole
 from shared.contracts.ratings import RatingFactors, RatingLevel, Visibility
 from shared.contracts.vendors import Policy, RuleCitation, VendorStatus
-from shared.projects import EngagementRole
 from shared.spreadsheets import ImportReport
 
 T = TypeVar("T")

@@ -197,7 +197,7 @@ def test_the_typed_client_drives_a_project_from_engagement_to_a_verified_panel(l
                                                                                project) -> None:
     from shared.client import SortesClient
     from shared.contracts.panels import PanelAsk, SeatRequest
-    from shared.projects import LotReference, ProjectReference
+    from shared.contracts.projects import LotReference, ProjectReference
 
     key = call(local_system, "POST", "/api/v1/api-keys", admin(local_system), json={
         "name": "lifecycle system", "roles": ["service"], "unit_uscc": OWNER})

@@ -19,11 +19,11 @@ from services.gateway.domain.upstream import Upstreams, passed_on_problem
 from shared.audit.routes import ChainVerification
 from shared.audit.store import AuditPage
 from shared.contracts.panels import Draw, PanelRequest, SpotCheckRequest, SupplementaryRequest
+from shared.contracts.projects import ProjectReference, ProjectView, ProjectWrite
 from shared.contracts.vendors import InvolvedVendor
 from shared.errors import BadGateway, NotFound, NotPermitted
 from shared.identity import Identity
 from shared.outbox.reading import OutboxEvent
-from shared.projects import ProjectReference, ProjectView, ProjectWrite
 
 API = "/api/v1"
 T = TypeVar("T")

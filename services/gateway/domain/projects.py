@@ -13,9 +13,9 @@ from typing import TypeVar
 from services.gateway.composite.clients import ServiceClient, VendorsClient, client_for
 from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams
 from services.gateway.schemas import ProjectDivergence, Reconciliation
+from shared.contracts.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView, ProjectWrite
 from shared.errors import BadGateway
 from shared.identity import Identity
-from shared.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView, ProjectWrite
 
 T = TypeVar("T")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from shared.contracts.projects import EngagementRole
 from shared.contracts.ratings import LEVEL_DEFINITIONS, RatingFactor, RatingLevel
-from shared.projects import EngagementRole
 
 # What the vendors service takes and gives (shared/contracts), in the order the pages list them.
 LEVELS = tuple(RatingLevel)

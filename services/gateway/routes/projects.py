@@ -10,10 +10,11 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from services.gateway.domain import projects
 from services.gateway.schemas import Reconciliation
+from shared.contracts.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView
 from shared.db import MAX_PAGE
 from shared.identity import requires_role
 from shared.project_routes import READERS
-from shared.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView, validate_reference
+from shared.projects import validate_reference
 from shared.roles import Role
 
 

@@ -27,6 +27,7 @@ from services.vendors.models import ConflictCheck, Engagement, Exclusion, Lot, P
 from services.vendors.schemas import BarredEntry, BarredList
 from shared.audit import AuditRecorder
 from shared.clock import beijing_today, utc_now
+from shared.contracts.projects import ProcurementMethod
 from shared.contracts.vendors import (
     BidderVerdict,
     ConflictCheckRequest,
@@ -37,7 +38,6 @@ from shared.contracts.vendors import (
 from shared.errors import FieldError, NotFound
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
-from shared.projects import ProcurementMethod
 
 # The names a printout of the barred list (CSV) uses; the console has its own words in both languages.
 ROLE_NAMES = {"overall_design": "总体设计", "specification": "规范编制", "project_management": "项目管理",

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from shared.contracts.events import EventType
 from shared.roles import Role
 
 
@@ -103,10 +104,6 @@ class ApiKeyView(msgspec.Struct, frozen=True):
 class ApiKeyCreated(msgspec.Struct, frozen=True):
     key: ApiKeyView
     value: str  # the key itself: shown this once, never stored
-
-
-EventType = Literal["draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final",
-                    "audit.checkpoint", "panel.cancelled", "panel.replaced"]
 
 
 class WebhookCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -10,4 +10,5 @@ state added is one edit, seen by every caller.
   experts to avoid, a supplementary draw, the spot check) and the draws and seats it reads back.
 - ``vendors``: the vendors involved in a project (avoided in its panels) and the bidder conflict check.
 - ``ratings``: the rating levels and factors (Art. 28), and a rating as it is read.
+- ``events``: the event types of the outboxes and an event as the gateway's webhook dispatcher reads it.
 """

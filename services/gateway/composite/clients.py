@@ -18,12 +18,12 @@ import msgspec
 from services.gateway.domain.upstream import Upstreams, passed_on_problem
 from shared.audit.routes import ChainVerification
 from shared.audit.store import AuditPage
+from shared.contracts.events import OutboxEvent
 from shared.contracts.panels import Draw, PanelRequest, SpotCheckRequest, SupplementaryRequest
 from shared.contracts.projects import ProjectReference, ProjectView, ProjectWrite
 from shared.contracts.vendors import InvolvedVendor
 from shared.errors import BadGateway, NotFound, NotPermitted
 from shared.identity import Identity
-from shared.outbox.reading import OutboxEvent
 
 API = "/api/v1"
 T = TypeVar("T")

@@ -28,11 +28,12 @@ from services.gateway.models import WebhookCursor, WebhookDelivery, WebhookSubsc
 from services.gateway.schemas import DeliveryView, WebhookCreate, WebhookView
 from shared.audit import AuditRecorder
 from shared.clock import as_utc, utc_now
+from shared.contracts.events import OutboxEvent
 from shared.db import Database
 from shared.errors import InvalidInput, NotFound, Problem
 from shared.identity import Identity
 from shared.outbox import OutboxTables
-from shared.outbox.reading import DISPATCHER_SUBJECT, OutboxEvent
+from shared.outbox.reading import DISPATCHER_SUBJECT
 
 _log = logging.getLogger("sortes.webhooks")
 DISPATCHER = Identity(subject=DISPATCHER_SUBJECT, name="webhook dispatcher", roles=("service",), unit="")

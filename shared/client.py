@@ -23,6 +23,7 @@ import httpx
 import msgspec
 
 from shared.audit.store import AuditPage
+from shared.contracts.events import DeliveryView, EventType, WebhookCreate, WebhookCreated
 from shared.contracts.panels import Draw, PanelAsk, SelfEvaluation, SpotCheckAsk, SupplementaryAsk
 from shared.contracts.projects import ProjectReference, ProjectRegistration
 from shared.contracts.ratings import VendorRatings
@@ -41,28 +42,6 @@ class SortesError(Exception):
     @property
     def field_errors(self) -> dict[str, str]:
         return {error["field"]: error["message"] for error in self.problem.get("errors", [])}
-
-
-class WebhookSubscription(msgspec.Struct, frozen=True):
-    id: str
-    name: str
-    url: str
-    event_types: list[str]
-    disabled: bool
-
-
-class WebhookCreated(msgspec.Struct, frozen=True):
-    webhook: WebhookSubscription
-    secret: str
-
-
-class Delivery(msgspec.Struct, frozen=True):
-    id: int
-    event_type: str
-    object_id: str
-    status: str
-    attempts: int
-    last_result: str | None  # 2xx, 3xx, 4xx, 5xx, refused or network error
 
 
 class SortesClient:
@@ -116,14 +95,14 @@ class SortesClient:
         """Check a draw record against the published keys, entirely on this side."""
         return verify_record(record, self.key_set())
 
-    def subscribe(self, name: str, url: str, event_types: list[str]) -> WebhookCreated:
+    def subscribe(self, name: str, url: str, event_types: list[EventType]) -> WebhookCreated:
         """Subscribe ``url`` to events; keep the returned secret to check X-Sortes-Signature."""
         return self._call("POST", "/api/v1/webhooks", WebhookCreated,
-                          body={"name": name, "url": url, "event_types": event_types})
+                          body=WebhookCreate(name=name, url=url, event_types=event_types))
 
-    def deliveries(self, webhook_id: str, status: str | None = None) -> list[Delivery]:
+    def deliveries(self, webhook_id: str, status: str | None = None) -> list[DeliveryView]:
         params = {"status": status} if status else None
-        return self._call("GET", f"/api/v1/webhooks/{webhook_id}/deliveries", list[Delivery], params=params)
+        return self._call("GET", f"/api/v1/webhooks/{webhook_id}/deliveries", list[DeliveryView], params=params)
 
     def request_panel(self, project_code: str, ask: PanelAsk) -> Draw:
         """Ask for a panel: the gateway avoids the project's owner and vendors and commits the draw.

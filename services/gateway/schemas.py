@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from shared.contracts.events import EventType
 from shared.roles import Role
 
 
@@ -104,36 +103,3 @@ class ApiKeyView(msgspec.Struct, frozen=True):
 class ApiKeyCreated(msgspec.Struct, frozen=True):
     key: ApiKeyView
     value: str  # the key itself: shown this once, never stored
-
-
-class WebhookCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]+$", max_length=500)]
-    event_types: Annotated[list[EventType], msgspec.Meta(min_length=1)]
-
-
-class WebhookView(msgspec.Struct, frozen=True):
-    id: str
-    name: str
-    url: str
-    event_types: list[str]
-    created_at: dt.datetime
-    disabled: bool
-
-
-class WebhookCreated(msgspec.Struct, frozen=True):
-    webhook: WebhookView
-    secret: str  # signs every delivery (X-Sortes-Signature); shown this once
-
-
-class DeliveryView(msgspec.Struct, frozen=True):
-    id: int
-    service: str
-    event_seq: int
-    event_type: str
-    object_id: str
-    status: str
-    attempts: int
-    next_attempt_at: dt.datetime | None
-    last_result: str | None  # 2xx, 3xx, 4xx, 5xx, refused or network error
-    delivered_at: dt.datetime | None

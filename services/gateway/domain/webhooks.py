@@ -25,10 +25,9 @@ from services.gateway.composite.clients import client_for
 from services.gateway.domain.upstream import SERVICE_NAMES, Upstreams
 from services.gateway.domain.webhook_targets import TargetRefused, WebhookTargets
 from services.gateway.models import WebhookCursor, WebhookDelivery, WebhookSubscription
-from services.gateway.schemas import DeliveryView, WebhookCreate, WebhookView
 from shared.audit import AuditRecorder
 from shared.clock import as_utc, utc_now
-from shared.contracts.events import OutboxEvent
+from shared.contracts.events import DeliveryView, OutboxEvent, WebhookCreate, WebhookView
 from shared.db import Database
 from shared.errors import InvalidInput, NotFound, Problem
 from shared.identity import Identity

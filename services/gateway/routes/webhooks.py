@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from services.gateway.domain import webhooks
 from services.gateway.models import WebhookDelivery, WebhookSubscription
-from services.gateway.schemas import DeliveryView, WebhookCreate, WebhookCreated, WebhookView
+from shared.contracts.events import DeliveryView, WebhookCreate, WebhookCreated, WebhookView
 from shared.errors import NotFound
 from shared.identity import requires_role
 from shared.roles import Role

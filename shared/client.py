@@ -6,10 +6,10 @@
     with SortesClient("https://sortes.example.gov.cn", api_key="sortes_…") as sortes:
         registration = sortes.register_project("PY-2026-101", ProjectReference(...))
 
-Every answer is decoded into the same msgspec Structs the services use (``shared.contracts``). Failures raise
-:class:`SortesError` carrying the RFC 9457 problem document. Calls that are safe to repeat (GET,
-PUT, and every POST, which is sent with a fresh ``Idempotency-Key``) are retried with backoff on
-502/503/504 and connection failures.
+Requests and answers are the same msgspec Structs the services use (``shared.contracts``).
+Failures raise :class:`SortesError` carrying the RFC 9457 problem document. Calls that are safe to
+repeat (GET, PUT, and every POST, which is sent with a fresh ``Idempotency-Key``) are retried with
+backoff on 502/503/504 and connection failures.
 """
 
 from __future__ import annotations

@@ -48,10 +48,11 @@ class ServiceClient:
         return await self._upstreams.request(self.service, method, API + path, identity=self._identity,
                                              content=msgspec.json.encode(body), headers=_JSON)
 
-    async def _decoded(self, path: str, answer: type[T], params: dict[str, Any] | None = None, *,
-                       response: httpx.Response | None = None) -> T:
-        """``GET`` (or the answer given) decoded into ``answer``; the service's refusal passed on unchanged."""
-        response = response or await self._get(path, params)
+    async def _decoded(self, path: str, answer: type[T], params: dict[str, Any] | None = None) -> T:
+        return self._decode(await self._get(path, params), answer)
+
+    def _decode(self, response: httpx.Response, answer: type[T]) -> T:
+        """The answer as ``answer``; the service's refusal passed on unchanged."""
         if response.status_code >= 400:
             raise passed_on_problem(response)
         try:
@@ -61,8 +62,7 @@ class ServiceClient:
 
     async def register_project(self, code: str, reference: ProjectReference) -> ProjectWrite:
         """Store the project's reference (idempotent: the same reference again changes nothing)."""
-        path = f"/projects/{segment(code)}"
-        return await self._decoded(path, ProjectWrite, response=await self._send("PUT", path, reference))
+        return self._decode(await self._send("PUT", f"/projects/{segment(code)}", reference), ProjectWrite)
 
     async def projects(self, query: str | None = None) -> list[ProjectView]:
         return await self._decoded("/projects/", list[ProjectView], {"q": query} if query else None)

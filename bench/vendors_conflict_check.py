@@ -34,10 +34,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.testing import AsyncTestClient
 from sqlalchemy import insert, text
 
+from shared.contracts.projects import EngagementRole
 from shared.demo import make_uscc
 from shared.identity import Identity, IdentityIssuer
 from shared.migrations import upgrade
-from shared.projects import EngagementRole
 from shared.settings import normalise_database_url
 from shared.signing_keys import load_private_key, public_key_text
 from sortes_cli.local_system import LocalSystem

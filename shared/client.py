@@ -1,15 +1,15 @@
 """A typed Python client for the project lifecycle system (and scripts) to call sortes.
 
     from shared.client import SortesClient
-    from shared.projects import ProjectReference, LotReference
+    from shared.contracts.projects import ProjectReference, LotReference
 
     with SortesClient("https://sortes.example.gov.cn", api_key="sortes_…") as sortes:
         registration = sortes.register_project("PY-2026-101", ProjectReference(...))
 
-Every answer is decoded into the same msgspec Structs the services use. Failures raise
-:class:`SortesError` carrying the RFC 9457 problem document. Calls that are safe to repeat (GET,
-PUT, and every POST, which is sent with a fresh ``Idempotency-Key``) are retried with backoff on
-502/503/504 and connection failures.
+Requests and answers are the same msgspec Structs the services use (``shared.contracts``).
+Failures raise :class:`SortesError` carrying the RFC 9457 problem document. Calls that are safe to
+repeat (GET, PUT, and every POST, which is sent with a fresh ``Idempotency-Key``) are retried with
+backoff on 502/503/504 and connection failures.
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ import httpx
 import msgspec
 
 from shared.audit.store import AuditPage
+from shared.contracts.events import DeliveryView, EventType, WebhookCreate, WebhookCreated
+from shared.contracts.panels import Draw, PanelAsk, SelfEvaluation, SpotCheckAsk, SupplementaryAsk
+from shared.contracts.projects import ProjectReference, ProjectRegistration
+from shared.contracts.ratings import VendorRatings
+from shared.contracts.vendors import ConflictCheckRequest, ConflictCheckView
 from shared.draw import KeySet, VerificationResult, verify_record
-from shared.panel_requests import PanelAsk, SelfEvaluationAsk, SpotCheckAsk, SupplementaryAsk
-from shared.projects import ProjectReference, ProjectRegistration
 
 T = TypeVar("T")
 RETRIED_STATUSES = {502, 503, 504}
@@ -39,105 +42,6 @@ class SortesError(Exception):
     @property
     def field_errors(self) -> dict[str, str]:
         return {error["field"]: error["message"] for error in self.problem.get("errors", [])}
-
-
-class WebhookSubscription(msgspec.Struct, frozen=True):
-    id: str
-    name: str
-    url: str
-    event_types: list[str]
-    disabled: bool
-
-
-class WebhookCreated(msgspec.Struct, frozen=True):
-    webhook: WebhookSubscription
-    secret: str
-
-
-class Delivery(msgspec.Struct, frozen=True):
-    id: int
-    event_type: str
-    object_id: str
-    status: str
-    attempts: int
-    last_result: str | None  # 2xx, 3xx, 4xx, 5xx, refused or network error
-
-
-class PanelMember(msgspec.Struct, frozen=True):
-    expert_code: str
-    field: str
-    kind: str  # primary, reserve
-    state: str  # invited, accepted, declined, unable, reserve, skipped, released
-    replaces: str | None = None
-    reason: str | None = None
-
-
-class Panel(msgspec.Struct, frozen=True):
-    id: str
-    project_code: str
-    meeting_on: dt.date
-    halves: list[str]
-    status: str
-    open_seats: dict[str, int]
-    members: list[PanelMember]
-    cancel_phase: str | None = None  # before_reveal, after_reveal
-    replaces: str | None = None  # the panel cancelled after its reveal that this one replaces
-    replaced_by: str | None = None
-
-
-class Draw(msgspec.Struct, frozen=True):
-    """A draw as the gateway answers it: the commit receipt before the reveal, the result after."""
-
-    id: str
-    kind: str  # panel, supplementary, spot_check
-    status: str  # committed, revealed, cancelled
-    project_code: str
-    commitment: str
-    committed_at: dt.datetime
-    exclusion_counts: dict[str, int]
-    receipt: dict[str, Any]
-    result: dict[str, dict[str, list[str]]] | None = None
-    supplementary_of: str | None = None
-    panel: Panel | None = None
-    cancel_reason: str | None = None
-    cancel_phase: str | None = None  # before_reveal (status cancelled), after_reveal (status stays revealed)
-
-
-class VerdictReason(msgspec.Struct, frozen=True):
-    code: str  # with its params: the console's words for it are in the reader's language
-    params: dict[str, Any] = {}
-    rules: list[dict[str, Any]] = []  # rule, document, number, article, paragraph, text (none: not entered)
-
-
-class BidderVerdict(msgspec.Struct, frozen=True):
-    uscc: str
-    name: str | None
-    registered: bool
-    verdict: str  # allowed, barred, flagged
-    reasons: list[VerdictReason]
-
-
-class ConflictCheck(msgspec.Struct, frozen=True):
-    id: str
-    project_code: str
-    lot_code: str
-    policy: str
-    rule_version: str
-    checked_at: dt.datetime
-    verdicts: list[BidderVerdict]
-
-
-class Rating(msgspec.Struct, frozen=True):
-    id: int
-    vendor_uscc: str
-    project_code: str | None
-    stage: str
-    overall: str
-    final_level: str
-    narrative: str
-    visibility: str
-    rated_on: dt.date
-    comment_until: dt.date
 
 
 class SortesClient:
@@ -191,14 +95,14 @@ class SortesClient:
         """Check a draw record against the published keys, entirely on this side."""
         return verify_record(record, self.key_set())
 
-    def subscribe(self, name: str, url: str, event_types: list[str]) -> WebhookCreated:
+    def subscribe(self, name: str, url: str, event_types: list[EventType]) -> WebhookCreated:
         """Subscribe ``url`` to events; keep the returned secret to check X-Sortes-Signature."""
         return self._call("POST", "/api/v1/webhooks", WebhookCreated,
-                          body={"name": name, "url": url, "event_types": event_types})
+                          body=WebhookCreate(name=name, url=url, event_types=event_types))
 
-    def deliveries(self, webhook_id: str, status: str | None = None) -> list[Delivery]:
+    def deliveries(self, webhook_id: str, status: str | None = None) -> list[DeliveryView]:
         params = {"status": status} if status else None
-        return self._call("GET", f"/api/v1/webhooks/{webhook_id}/deliveries", list[Delivery], params=params)
+        return self._call("GET", f"/api/v1/webhooks/{webhook_id}/deliveries", list[DeliveryView], params=params)
 
     def request_panel(self, project_code: str, ask: PanelAsk) -> Draw:
         """Ask for a panel: the gateway avoids the project's owner and vendors and commits the draw.
@@ -219,7 +123,7 @@ class SortesClient:
     def cancel_draw(self, draw_id: str, reason: str) -> Draw:
         return self._call("POST", f"/api/v1/draws/{draw_id}/cancel", Draw, body={"reason": reason})
 
-    def spot_check(self, year: int, submissions: list[SelfEvaluationAsk], supervisor: str) -> Draw:
+    def spot_check(self, year: int, submissions: list[SelfEvaluation], supervisor: str) -> Draw:
         """Commit the year's spot check of self-evaluations (Art. 25) under ``SPOT-<year>``."""
         return self._call("POST", "/api/v1/spot-checks", Draw,
                           body=SpotCheckAsk(year=year, submissions=submissions, supervisor=supervisor))
@@ -230,17 +134,17 @@ class SortesClient:
             "vendor_uscc": vendor_uscc, "role": role, "started_on": started_on, "amount_fen": amount_fen,
             "lot_code": lot_code})
 
-    def check_bidders(self, project_code: str, lot_code: str, bidders: list[str]) -> ConflictCheck:
+    def check_bidders(self, project_code: str, lot_code: str, bidders: list[str]) -> ConflictCheckView:
         """Art. 29 conflict check of a lot's bidders; stored, and re-readable with conflict_check()."""
         return self._call("POST", f"/api/v1/projects/{project_code}/lots/{lot_code}/conflict-checks",
-                          ConflictCheck, body={"bidders": bidders})
+                          ConflictCheckView, body=ConflictCheckRequest(bidders=bidders))
 
-    def conflict_check(self, check_id: str) -> ConflictCheck:
-        return self._call("GET", f"/api/v1/conflict-checks/{check_id}", ConflictCheck)
+    def conflict_check(self, check_id: str) -> ConflictCheckView:
+        return self._call("GET", f"/api/v1/conflict-checks/{check_id}", ConflictCheckView)
 
-    def vendor_ratings(self, uscc: str) -> list[Rating]:
-        """The vendor's ratings the caller may see (Art. 28)."""
-        return self._call("GET", f"/api/v1/vendors/{uscc}/ratings", list[Rating])
+    def vendor_ratings(self, uscc: str) -> VendorRatings:
+        """The vendor's ratings the caller may see (Art. 28), with their aggregate over three years."""
+        return self._call("GET", f"/api/v1/vendors/{uscc}/ratings", VendorRatings)
 
     def audit(self, **filters: Any) -> AuditPage:
         return self._call("GET", "/api/v1/audit", AuditPage, params=filters or None)

@@ -10,8 +10,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from shared.contracts.projects import EngagementRole, LotReference, ProcurementMethod, ProjectReference
 from shared.identifiers import USCC_ALPHABET, uscc_check_character
-from shared.projects import EngagementRole, LotReference, ProcurementMethod, ProjectReference
 
 PINGYANG_DIVISION = "330326"  # administrative division code of Pingyang County
 

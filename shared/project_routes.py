@@ -8,21 +8,12 @@ from litestar import Controller, Request, Response, get, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, Parameter
 
+from shared.contracts.projects import CODE_PATTERN, ProjectReference, ProjectView, ProjectWrite
 from shared.db import Database
 from shared.errors import NotFound, NotPermitted
 from shared.identity import Identity, requires_role
 from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN, PROJECT_READERS
-from shared.projects import (
-    CODE_PATTERN,
-    ProjectReference,
-    ProjectView,
-    ProjectWrite,
-    list_projects,
-    load_project,
-    project_view,
-    sees_every_project,
-    upsert_project,
-)
+from shared.projects import list_projects, load_project, project_view, sees_every_project, upsert_project
 from shared.settings import bureau_units
 
 ProjectCode = Parameter(pattern=CODE_PATTERN, description="project code")

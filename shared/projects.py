@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, String, select
@@ -21,86 +20,22 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, s
 
 from shared.audit import Actor, AuditRecorder
 from shared.clock import as_utc
+from shared.contracts.projects import (
+    CODE_PATTERN,
+    EngagementRole,
+    LotReference,
+    ProcurementMethod,
+    ProjectReference,
+    ProjectView,
+    ProjectWrite,
+)
 from shared.errors import FieldError, InvalidInput
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
 from shared.permissions import SEE_EVERY_PROJECT
 
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _CODE = re.compile(CODE_PATTERN)
 MAJOR_PROJECT_THRESHOLD_FEN = 2_000_000 * 100  # Art. 2: construction projects of ≥ 2,000,000 CNY
-
-
-class EngagementRole(StrEnum):
-    OVERALL_DESIGN = "overall_design"  # 总体设计
-    SPECIFICATION = "specification"  # 需求/招标文件编制
-    PROJECT_MANAGEMENT = "project_management"  # 项目管理
-    SUPERVISION = "supervision"  # 监理
-    TESTING = "testing"  # 检测
-    CONSTRUCTION = "construction"  # 建设/集成
-    SOFTWARE = "software"  # 软件开发
-    OPERATIONS = "operations"  # 运维
-    CONSULTING = "consulting"  # 咨询
-
-
-class ProcurementMethod(StrEnum):
-    PUBLIC_TENDER = "public_tender"  # 公开招标
-    INVITED_TENDER = "invited_tender"  # 邀请招标
-    COMPETITIVE_NEGOTIATION = "competitive_negotiation"  # 竞争性谈判
-    COMPETITIVE_CONSULTATION = "competitive_consultation"  # 竞争性磋商
-    REQUEST_FOR_QUOTATION = "request_for_quotation"  # 询价
-    SINGLE_SOURCE = "single_source"  # 单一来源
-    FRAMEWORK_AGREEMENT = "framework_agreement"  # 框架协议
-    OTHER = "other"
-
-
-Code = Annotated[str, msgspec.Meta(pattern=CODE_PATTERN, description="project or lot code")]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-
-
-class LotReference(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    code: Code
-    name: Name
-    procurement_method: ProcurementMethod
-    role: EngagementRole
-
-
-class ProjectReference(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """What the lifecycle system registers; the project code travels in the URL."""
-
-    name: Name
-    kind: Literal["construction", "operations"]
-    owner_unit: Annotated[str, msgspec.Meta(description="owner unit's USCC (18 characters)")]
-    investment_fen: Annotated[int, msgspec.Meta(ge=0, le=10**15)]
-    planned_completion: dt.date
-    lots: list[LotReference] = []
-
-
-class ProjectView(msgspec.Struct, frozen=True):
-    code: str
-    name: str
-    kind: str
-    owner_unit: str
-    investment_fen: int
-    planned_completion: dt.date
-    lots: list[LotReference]
-    is_major: bool
-    digest: str
-    updated_at: dt.datetime
-
-
-class ProjectWrite(msgspec.Struct, frozen=True):
-    """A service's answer to a PUT: the stored view and what the write did."""
-
-    project: ProjectView
-    outcome: Literal["created", "updated", "unchanged"]
-
-
-class ProjectRegistration(msgspec.Struct, frozen=True):
-    """The gateway's answer to ``PUT /api/v1/projects/{code}``: what each service's write did."""
-
-    project: ProjectView
-    outcomes: dict[str, Literal["created", "updated", "unchanged"]]
 
 
 def validate_reference(code: str, reference: ProjectReference) -> ProjectReference:
@@ -247,12 +182,3 @@ async def list_projects(session: AsyncSession, project_cls: type, *, owner_unit:
 
 def sees_every_project(caller: Identity, bureau_units: frozenset[str]) -> bool:
     return caller.has_any(SEE_EVERY_PROJECT) or caller.unit in bureau_units
-
-
-class ProjectPage(msgspec.Struct, frozen=True):
-    """The gateway's ``GET /api/v1/projects``: one page of the projects the caller reads, by code."""
-
-    items: list[ProjectView]
-    total: int
-    page: int
-    page_size: int

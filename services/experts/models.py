@@ -13,10 +13,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from services.experts.domain.statuses import ExpertStatus
 from shared.audit import audit_tables
 from shared.audit.rows import audited_rows
+from shared.contracts.statuses import PanelStatus
 from shared.db import service_metadata
 from shared.outbox import outbox_tables
 from shared.projects import LotColumns, ProjectColumns
-from shared.statuses import PanelStatus
 
 
 class Base(DeclarativeBase):

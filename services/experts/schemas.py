@@ -10,7 +10,8 @@ from msgspec import UNSET, Meta, UnsetType
 
 from services.experts.domain.personal_data import PersonalData
 from services.experts.domain.statuses import ExpertStatus
-from shared.statuses import MemberKind
+from shared.contracts.panels import Channel, FieldCode, Half, Halves, PoolNumber, SeatState, Uscc
+from shared.contracts.statuses import MemberKind
 
 T = TypeVar("T")
 
@@ -18,10 +19,6 @@ Text50 = Annotated[str, Meta(min_length=1, max_length=50)]
 Text100 = Annotated[str, Meta(min_length=1, max_length=100)]
 Text200 = Annotated[str, Meta(min_length=1, max_length=200)]
 Text500 = Annotated[str, Meta(min_length=1, max_length=500)]
-FieldCode = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9_]{0,30}(\.[A-Z0-9_]{1,30})?$")]
-PoolNumber = Annotated[str, Meta(pattern=r"^E\d{5,}$")]
-Uscc = Annotated[str, Meta(min_length=18, max_length=18)]
-Half = Literal["morning", "afternoon"]
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -266,64 +263,6 @@ class EligibilityView(msgspec.Struct, frozen=True):
 
 # Panels and draws
 
-Purpose = Literal["technical_review", "expert_review", "acceptance", "research"]
-Channel = Literal["phone", "sms", "in_person", "unreachable"]
-Halves = Annotated[list[Half], Meta(min_length=1, max_length=2)]
-
-
-class SeatRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    field: FieldCode
-    count: Annotated[int, Meta(ge=1, le=30)]
-
-
-class UnitAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    unit_uscc: Uscc
-    reason: Text200
-
-
-# Why the organiser names an expert to avoid (回避): 近亲属, 现或近三年工作单位, 参与项目前期工作,
-# 与供应商有利害关系, 其他 (``other`` needs an explanation of at least 10 characters).
-AvoidanceReason = Literal["close_relative", "employer_within_3_years", "prior_project_work", "vendor_interest",
-                          "other"]
-
-
-class ExpertAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    code: PoolNumber
-    reason: AvoidanceReason
-    explanation: Annotated[str, Meta(max_length=200)] | None = None
-
-
-class Person(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A signed-in person as the gateway knows them (the gateway resolves user names to these)."""
-
-    subject: Text100
-    name: Text100
-    unit: Annotated[str, Meta(min_length=1, max_length=64)]
-
-
-class PanelRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A panel for a project's meeting, as the experts service takes it from the gateway."""
-
-    purpose: Purpose
-    meeting_on: dt.date
-    halves: Halves
-    seats: Annotated[list[SeatRequest], Meta(min_length=1, max_length=10)]
-    supervisor: Person
-    reserves: Annotated[int, Meta(ge=0, le=10)] = 2
-    avoid_units: Annotated[list[UnitAvoidance], Meta(max_length=500)] = []
-    avoid_experts: Annotated[list[ExpertAvoidance], Meta(max_length=500)] = []
-    # The panel this one replaces: required when a panel of the same project and purpose was cancelled
-    # after its reveal within the replacement window.
-    replaces: Annotated[str, Meta(min_length=1, max_length=36)] | None = None
-
-
-class SupplementaryRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """More seats for a panel whose reserves ran out; by default every seat now open."""
-
-    seats: Annotated[list[SeatRequest], Meta(max_length=10)] = []
-    reserves: Annotated[int, Meta(ge=0, le=10)] | None = None
-    avoid_units: Annotated[list[UnitAvoidance], Meta(max_length=500)] = []
-
 
 class RevealRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     witness: Annotated[str, Meta(min_length=1, max_length=800)]
@@ -360,7 +299,7 @@ class MemberView(msgspec.Struct, frozen=True):
     field: str
     kind: MemberKind
     position: int
-    state: str
+    state: SeatState
     draw_id: str
     replaces: str | None = None  # pool number of the member whose seat this one took
     channel: str | None = None
@@ -509,23 +448,6 @@ class CalendarDayView(msgspec.Struct, frozen=True):
 class CalendarDayInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     is_working: bool
     note: Text100
-
-
-SpotCheckKind = Literal["application", "performance"]
-
-
-class SelfEvaluation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    project_code: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    kind: SpotCheckKind
-
-
-class SpotCheckRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The year's submitted self-evaluations (Art. 25): application self-evaluations, and performance
-    self-evaluations of projects completed the year before."""
-
-    year: Annotated[int, Meta(ge=2000, le=2100)]
-    submissions: Annotated[list[SelfEvaluation], Meta(min_length=1, max_length=10000)]
-    supervisor: Person
 
 
 class ExpertStatistics(msgspec.Struct, frozen=True):

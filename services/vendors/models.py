@@ -9,10 +9,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.audit import audit_tables
 from shared.audit.rows import audited_rows
+from shared.contracts.statuses import VendorStatus
 from shared.db import service_metadata
 from shared.outbox import outbox_tables
 from shared.projects import LotColumns, ProjectColumns
-from shared.statuses import VendorStatus
 
 
 class Base(DeclarativeBase):

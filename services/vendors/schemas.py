@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from shared.projects import EngagementRole
+from shared.contracts.projects import EngagementRole
+from shared.contracts.ratings import RatingFactors, RatingLevel, Visibility
+from shared.contracts.statuses import VendorStatus
+from shared.contracts.vendors import Policy, RuleCitation
 from shared.spreadsheets import ImportReport
-from shared.statuses import RatingStatus, VendorStatus
 
 T = TypeVar("T")
 
@@ -158,56 +159,6 @@ class EngagementVoid(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     reason: ShortText
 
 
-class ConflictCheckRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    bidders: Annotated[list[str], msgspec.Meta(min_length=1, max_length=500, description="bidders' USCCs")]
-
-
-class RuleCitation(msgspec.Struct, frozen=True):
-    """A rule of the register (services/vendors/domain/rules.py) as a check cites it."""
-
-    rule: str  # the register's code
-    document: str  # the document's full title
-    number: str | None  # its number (文号)
-    article: str | None  # 第二十九条
-    paragraph: str | None  # 第二款; none: the whole article
-    text: str | None  # verbatim; none: not yet entered in the register (print the citation alone)
-
-
-class VerdictReason(msgspec.Struct, frozen=True, omit_defaults=True):
-    code: str  # the console says it in the reader's language from the code and its params
-    params: dict[str, Any] = {}
-    rules: list[RuleCitation] = []  # empty for advice that rests on no rule (e.g. not in the registry)
-    related_uscc: str | None = None
-    engagement_id: int | None = None
-    exclusion_id: int | None = None
-
-
-class BidderVerdict(msgspec.Struct, frozen=True):
-    uscc: str
-    name: str | None
-    registered: bool
-    verdict: Literal["allowed", "barred", "flagged"]
-    reasons: list[VerdictReason]
-
-
-class ConflictCheckView(msgspec.Struct, frozen=True):
-    id: str
-    project_code: str
-    lot_code: str
-    lot_name: str
-    lot_procurement_method: str
-    lot_role: str
-    policy: Literal["combinable", "strict"]
-    policy_text: str
-    rule_version: str
-    checked_at: dt.datetime
-    checked_by: str
-    checked_by_unit: str
-    bidders: list[str]
-    verdicts: list[BidderVerdict]
-    policy_rules: list[RuleCitation] = []  # what the policy rests on (the combinable one: 财办库〔2015〕295号)
-
-
 class BarredEntry(msgspec.Struct, frozen=True):
     uscc: str
     vendor_name: str
@@ -222,7 +173,7 @@ class BarredEntry(msgspec.Struct, frozen=True):
 class BarredList(msgspec.Struct, frozen=True):
     project_code: str
     project_name: str
-    policy: Literal["combinable", "strict"]
+    policy: Policy
     rule_version: str
     as_of: dt.date
     entries: list[BarredEntry]
@@ -258,26 +209,6 @@ class ExclusionView(msgspec.Struct, frozen=True):
 
 # --- ratings -----------------------------------------------------------------------------------
 
-class RatingLevel(StrEnum):
-    EXCELLENT = "excellent"  # 优秀
-    GOOD = "good"  # 良好
-    QUALIFIED = "qualified"  # 合格
-    BASICALLY_QUALIFIED = "basically_qualified"  # 基本合格
-    UNQUALIFIED = "unqualified"  # 不合格
-
-
-Visibility = Literal["bureau", "government", "public"]
-# 意见期内 / 有异议，待复核 / 已生效: computed from the comment window, the comment and the review.
-
-
-class RatingFactors(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    quality: RatingLevel
-    schedule: RatingLevel
-    service_responsiveness: RatingLevel
-    security_compliance: RatingLevel
-    documentation: RatingLevel
-
-
 class RatingCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     stage: Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="contract stage rated")]
     factors: RatingFactors
@@ -300,54 +231,6 @@ class RatingReviewCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True
     revised_level: RatingLevel | None = None
 
 
-class RatingCommentView(msgspec.Struct, frozen=True):
-    text: str
-    disputes: bool
-    commented_at: dt.datetime
-
-
-class RatingReviewView(msgspec.Struct, frozen=True):
-    outcome: str
-    revised_level: RatingLevel | None
-    narrative: str
-    reviewed_at: dt.datetime
-    reviewer_unit: str
-
-
-class RatingView(msgspec.Struct, frozen=True):
-    id: int
-    vendor_uscc: str
-    vendor_name: str
-    project_code: str | None
-    stage: str
-    factors: RatingFactors
-    overall: RatingLevel
-    overall_label: str
-    narrative: str
-    visibility: Visibility
-    rated_on: dt.date
-    comment_until: dt.date
-    rater_unit: str
-    comment: RatingCommentView | None
-    review: RatingReviewView | None
-    final_level: RatingLevel  # the review's revised level, else the rating's own
-    status: RatingStatus
-    finalised_at: dt.datetime | None  # when rating.final was published: on review, or after the window lapsed
-    engagement_id: int | None  # none only on ratings made before standing was checked
-
-
-class RatingAggregate(msgspec.Struct, frozen=True):
-    since: dt.date
-    count: int
-    by_level: dict[str, int]
-
-
-class VendorRatings(msgspec.Struct, frozen=True):
-    vendor_uscc: str
-    items: list[RatingView]
-    aggregate: RatingAggregate  # over the ratings listed here from the last 3 years, by final level
-
-
 # --- spreadsheets ------------------------------------------------------------------------------
 
 class VendorImportReport(ImportReport, frozen=True):
@@ -355,10 +238,3 @@ class VendorImportReport(ImportReport, frozen=True):
 
     unchanged: int
 
-
-class InvolvedVendor(msgspec.Struct, frozen=True):
-    """A vendor engaged on a project or bidding for one of its lots: experts working for it are avoided."""
-
-    uscc: str
-    name: str | None
-    reasons: list[str]

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-EVENT_TYPES = ("draw.committed", "draw.revealed", "seat.changed", "conflict_check.made", "rating.final",
-               "audit.checkpoint", "panel.cancelled", "panel.replaced")
+from shared.contracts.events import EVENT_TYPES
 
 
 @dataclass(frozen=True)

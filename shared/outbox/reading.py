@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-import msgspec
 from litestar import get
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -14,19 +12,12 @@ from litestar.params import Parameter
 from sqlalchemy import select
 
 from shared.clock import as_utc
+from shared.contracts.events import OutboxEvent
 from shared.db import Database
 from shared.errors import NotPermitted
 from shared.outbox.events import OutboxTables
 
 DISPATCHER_SUBJECT = "system:gateway-webhooks"
-
-
-class OutboxEvent(msgspec.Struct, frozen=True):
-    seq: int
-    event_type: str
-    object_id: str
-    payload: dict[str, object]
-    occurred_at: dt.datetime
 
 
 def only_the_dispatcher(connection: ASGIConnection, _: BaseRouteHandler) -> None:

@@ -196,8 +196,8 @@ def test_with_vendors_down_no_panel_is_committed(local_system: LocalSystem, proj
 def test_the_typed_client_drives_a_project_from_engagement_to_a_verified_panel(local_system: LocalSystem,
                                                                                project) -> None:
     from shared.client import SortesClient
-    from shared.panel_requests import PanelAsk, SeatAsk
-    from shared.projects import LotReference, ProjectReference
+    from shared.contracts.panels import PanelAsk, SeatRequest
+    from shared.contracts.projects import LotReference, ProjectReference
 
     key = call(local_system, "POST", "/api/v1/api-keys", admin(local_system), json={
         "name": "lifecycle system", "roles": ["service"], "unit_uscc": OWNER})
@@ -219,7 +219,7 @@ def test_the_typed_client_drives_a_project_from_engagement_to_a_verified_panel(l
         assert sortes.conflict_check(check.id) == check
         draw = sortes.request_panel(project["code"], PanelAsk(
             purpose="acceptance", meeting_on=MEETING + dt.timedelta(days=3), halves=["morning", "afternoon"],
-            seats=[SeatAsk(field="DATA", count=2)], supervisor="e2e-supervisor", reserves=0))
+            seats=[SeatRequest(field="DATA", count=2)], supervisor="e2e-supervisor", reserves=0))
         assert draw.status == "committed" and draw.kind == "panel" and draw.result is None
         revealed = call(local_system, "POST", f"/api/v1/draws/{draw.id}/reveal", project["supervisor"],
                         json={"witness": "客户端测试", "confirmed_avoidances": []})

@@ -183,7 +183,7 @@ def test_one_openapi_document_covers_the_whole_api(local_system: LocalSystem) ->
 
 def test_the_typed_client_registers_projects_and_verifies_draw_records(local_system: LocalSystem) -> None:
     from shared.client import SortesClient, SortesError
-    from shared.projects import LotReference, ProjectReference
+    from shared.contracts.projects import LotReference, ProjectReference
 
     reference = ProjectReference(
         name="平阳县数字乡村项目", kind="construction", owner_unit=OWNER, investment_fen=210_000_000,

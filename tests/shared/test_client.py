@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from shared.client import SortesClient, SortesError
-from shared.projects import ProjectReference
+from shared.contracts.projects import ProjectReference
 
 REFERENCE = ProjectReference(name="项目", kind="operations", owner_unit="11330326862981311N", investment_fen=1,
                              planned_completion=dt.date(2027, 1, 1))

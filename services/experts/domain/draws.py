@@ -25,12 +25,12 @@ from services.experts.domain.statuses import CancelPhase
 from services.experts.models import Draw, DrawExclusion
 from shared.audit import AuditRecorder
 from shared.clock import as_utc, utc_now
+from shared.contracts.statuses import DrawStatus
 from shared.crypto import KeyRing
 from shared.draw import CommitReceipt, DrawInputError, DrawRecord, check_witness, commit, reveal
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
-from shared.statuses import DrawStatus
 
 SECRET_SIZE = 32
 

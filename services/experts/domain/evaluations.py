@@ -28,9 +28,9 @@ from services.experts.domain.working_days import working_day_after
 from services.experts.models import Draw, Expert, Panel, PanelMember
 from services.experts.schemas import Evaluation, Invitation, TodoItem
 from shared.clock import beijing_today, utc_now
+from shared.contracts.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
 from shared.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
-from shared.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
 
 
 async def evaluate(session: AsyncSession, desk: PanelDesk, actor: Identity, draw: Draw, expert_code: str,

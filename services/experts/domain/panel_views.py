@@ -39,9 +39,9 @@ from shared.audit import AuditRecorder
 from shared.audit.store import AuditPage
 from shared.audit.tables import AuditTables
 from shared.clock import as_utc, utc_now
+from shared.contracts.statuses import HOLDING, DrawStatus, PanelStatus
 from shared.draw import FieldSelection, shortfall
 from shared.identity import Identity
-from shared.statuses import HOLDING, DrawStatus, PanelStatus
 
 SEALED_LIST_READ = "panel.sealed_list_read"
 SEALED = "[sealed]"  # what stands for a pool number, a seed or a secret in what a sealed panel shows others

@@ -27,17 +27,18 @@ from services.experts.domain.seats import SeatDesk
 from services.experts.domain.statuses import CancelPhase
 from services.experts.domain.suspension import ConductCounts, apply_suspension_rules
 from services.experts.models import Draw, Expert, Field, Panel, PanelMember, Project
-from services.experts.schemas import Answer, MeetingMove, PanelRequest, SupplementaryRequest, UnitAvoidance
+from services.experts.schemas import Answer, MeetingMove
 from services.experts.settings import PoolRules
 from shared.audit import AuditRecorder
 from shared.clock import BEIJING, add_months, beijing_today, utc_now
+from shared.contracts.panels import PanelRequest, SupplementaryRequest, UnitAvoidance
+from shared.contracts.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
 from shared.draw import capacity, max_primary_seats
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
 from shared.outbox import publish
 from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN
 from shared.roles import Role
-from shared.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
 
 # Answers close when the meeting starts (Beijing time) at its first half-day; the sealed list opens
 # when its last half-day has ended.

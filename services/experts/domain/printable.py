@@ -16,7 +16,7 @@ from services.experts.domain.seats import halves_of
 from services.experts.domain.statuses import CancelPhase
 from services.experts.models import Draw, Panel, PanelMember
 from shared.clock import BEIJING, as_utc
-from shared.statuses import DrawStatus, SeatState
+from shared.contracts.statuses import DrawStatus, SeatState
 
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
                          autoescape=select_autoescape(["html"]))

@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.statuses import CancelPhase
 from services.experts.models import Draw, Panel
-from services.experts.schemas import AvoidanceView, ExpertAvoidance
+from services.experts.schemas import AvoidanceView
 from shared.clock import utc_now
+from shared.contracts.panels import ExpertAvoidance
+from shared.contracts.statuses import PanelStatus
 from shared.errors import Conflict, FieldError, InvalidInput
-from shared.statuses import PanelStatus
 
 EXPLANATION_MIN_LENGTH = 10  # the code ``other`` says why in at least these characters
 

@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.experts.models import Booking, Draw, Panel, PanelMember
 from shared.audit import AuditRecorder
 from shared.clock import utc_now
+from shared.contracts.statuses import HOLDING, MemberKind, PanelStatus, SeatState
 from shared.draw import FieldSelection
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
-from shared.statuses import HOLDING, MemberKind, PanelStatus, SeatState
 
 _WHO = ("expert_code", "replacing")  # pool numbers in a seat change's details, kept out of its event
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.draws import DrawLedger, NewDraw
 from services.experts.models import Draw, SpotCheckSubmission
-from services.experts.schemas import SpotCheckRequest
+from shared.contracts.panels import SpotCheckRequest
 from shared.errors import FieldError, InvalidInput
 from shared.identity import Identity
 

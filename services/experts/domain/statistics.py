@@ -18,8 +18,8 @@ from services.experts.domain.statuses import CancelPhase
 from services.experts.models import Draw, Panel, PanelMember
 from services.experts.schemas import CancelsBy, DrawStatistics, ExpertStatistics, Replacement
 from shared.clock import BEIJING, as_utc
+from shared.contracts.statuses import HOLDING, MemberKind, SeatState
 from shared.identity import Identity
-from shared.statuses import HOLDING, MemberKind, SeatState
 
 # States of a member who held a seat at some point (a reserve moved up included).
 _SEATED = (*HOLDING, SeatState.DECLINED, SeatState.UNABLE)

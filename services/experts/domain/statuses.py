@@ -1,4 +1,4 @@
-"""Statuses only the experts service reads (those the console reads too are in shared/statuses.py)."""
+"""Statuses only the experts service reads (those the console reads too are in shared/contracts/statuses.py)."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.experts.models import Draw, Panel
 from services.experts.schemas import SupervisedDraw
 from shared.clock import as_utc, utc_now
+from shared.contracts.statuses import DrawStatus
 from shared.identity import Identity
-from shared.statuses import DrawStatus
 
 RECENT_DAYS = 90
 

@@ -24,10 +24,9 @@ from services.experts.schemas import (
     HistoryEntry,
     MeetingMove,
     MemberView,
-    PanelRequest,
     RevealRequest,
-    SupplementaryRequest,
 )
+from shared.contracts.panels import PanelRequest, SupplementaryRequest
 from shared.db import Database
 from shared.identity import Identity, requires_role
 from shared.permissions import DRAW_READERS_AND_LIFECYCLE_SYSTEM, PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM, SEAT_ANSWERERS

@@ -11,7 +11,8 @@ from litestar.params import JSONBody
 from services.experts.domain import panel_views
 from services.experts.domain.panels import PanelDesk
 from services.experts.domain.spot_checks import commit_spot_check
-from services.experts.schemas import DrawView, SpotCheckRequest
+from services.experts.schemas import DrawView
+from shared.contracts.panels import SpotCheckRequest
 from shared.db import Database
 from shared.identity import Identity, requires_role
 from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN

@@ -7,7 +7,8 @@ from typing import Any
 
 import msgspec
 
-from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams, passed_on_problem
+from services.gateway.composite.clients import client_for
+from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams
 from shared.audit.recorder import AuditRecorder
 from shared.audit.routes import ChainVerification, verify_own_chain
 from shared.audit.store import AuditFilter, AuditPage, query_entries
@@ -44,20 +45,11 @@ async def _one_service(database: Database, audit: AuditRecorder, upstreams: Upst
             return await query_entries(session, audit.tables, "gateway", criteria, page, page_size)
     params: dict[str, Any] = {key: value for key, value in msgspec.to_builtins(criteria).items()
                               if value is not None}
-    response = await upstreams.request(service, "GET", "/api/v1/audit", identity=identity,
-                                       params={**params, "page": page, "page_size": page_size})
-    if response.status_code >= 400:
-        raise passed_on_problem(response)
-    return msgspec.json.decode(response.content, type=AuditPage)
+    return await client_for(service, upstreams, identity).audit_page({**params, "page": page, "page_size": page_size})
 
 
 async def verify_all(database: Database, audit: AuditRecorder, upstreams: Upstreams,
                      identity: Identity) -> list[ChainVerification]:
     """Each service walks its own chain; the gateway its own. A service that cannot answer fails the check."""
-    async def remote(service: str) -> ChainVerification:
-        response = await upstreams.request(service, "GET", "/api/v1/audit/verification", identity=identity)
-        if response.status_code >= 400:
-            raise passed_on_problem(response)
-        return msgspec.json.decode(response.content, type=ChainVerification)
-
-    return list(await asyncio.gather(verify_own_chain(database, audit), *(remote(name) for name in SERVICE_NAMES)))
+    remote = (client_for(name, upstreams, identity).audit_verification() for name in SERVICE_NAMES)
+    return list(await asyncio.gather(verify_own_chain(database, audit), *remote))

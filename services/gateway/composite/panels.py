@@ -7,78 +7,65 @@ on or bidding for the project, the request fails with 503 and nothing is committ
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import quote
-
 import httpx
-import msgspec
+from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway.edge.upstream import Upstreams, passed_on_problem
+from services.gateway.composite.clients import ExpertsClient, VendorsClient
 from services.gateway.models import User
+from shared.contracts.panels import (
+    PanelAsk,
+    Person,
+    SpotCheckAsk,
+    SupplementaryAsk,
+    SupplementaryRequest,
+    UnitAvoidance,
+)
+from shared.contracts.vendors import InvolvedVendor
 from shared.errors import BadGateway, GatewayTimeout, InvalidInput, ServiceUnavailable
-from shared.identity import Identity
 from shared.roles import Role
 
-API = "/api/v1"
 
-
-async def supervisor_of(session: AsyncSession, username: str) -> dict[str, str]:
+async def supervisor_of(session: AsyncSession, username: str) -> Person:
     """The named supervisor as the experts service records them; a clear 422 when they cannot be."""
     user = await session.get(User, username)
     if user is None or user.disabled_at is not None:
         raise InvalidInput.for_field("supervisor", "no active user with this name")
     if Role.SUPERVISOR not in user.roles.split(","):
         raise InvalidInput.for_field("supervisor", "this user does not have the supervisor role")
-    return {"subject": f"user:{user.username}", "name": user.display_name, "unit": user.unit_uscc}
+    return Person(subject=f"user:{user.username}", name=user.display_name, unit=user.unit_uscc)
 
 
-async def vendors_to_avoid(upstreams: Upstreams, identity: Identity, project_code: str) -> list[dict[str, str]]:
+async def vendors_to_avoid(vendors: VendorsClient, project_code: str) -> list[UnitAvoidance]:
     try:
-        response = await upstreams.request(
-            "vendors", "GET", f"{API}/projects/{_segment(project_code)}/involved-vendors", identity=identity)
+        involved = await vendors.involved_vendors(project_code)
     except (ServiceUnavailable, GatewayTimeout, BadGateway):
         raise ServiceUnavailable(
             "The vendors service cannot say which vendors are engaged on or bidding for the project, and no "
             "panel is drawn without avoiding them. Nothing was committed; try again shortly.",
             headers={"Retry-After": "5"}) from None
-    if response.status_code >= 400:
-        raise passed_on_problem(response)
-    return [{"unit_uscc": vendor["uscc"], "reason": _reason(vendor)} for vendor in response.json()]
+    return [UnitAvoidance(unit_uscc=vendor.uscc, reason=_reason(vendor)) for vendor in involved]
 
 
-def _segment(value: str) -> str:
-    """A path value as one URL segment, whatever characters the caller put in it."""
-    return quote(value, safe="")
+def _reason(vendor: InvolvedVendor) -> str:
+    return ("vendor: " + "; ".join(vendor.reasons))[:200]
 
 
-def _reason(vendor: dict[str, Any]) -> str:
-    return ("vendor: " + "; ".join(vendor["reasons"]))[:200]
+async def commit_panel(experts: ExpertsClient, vendors: VendorsClient, project_code: str, ask: PanelAsk,
+                       supervisor: Person) -> httpx.Response:
+    request = ask.for_experts(supervisor)
+    named = {unit.unit_uscc for unit in request.avoid_units}
+    involved = [unit for unit in await vendors_to_avoid(vendors, project_code) if unit.unit_uscc not in named]
+    return await experts.commit_panel(project_code, replace(request, avoid_units=[*request.avoid_units, *involved]))
 
 
-async def commit_panel(upstreams: Upstreams, identity: Identity, project_code: str, ask: Any,
-                       supervisor: dict[str, str]) -> httpx.Response:
-    body = msgspec.to_builtins(ask)
-    named = {unit["unit_uscc"] for unit in body["avoid_units"]}
-    vendors = [unit for unit in await vendors_to_avoid(upstreams, identity, project_code)
-               if unit["unit_uscc"] not in named]
-    body.update(supervisor=supervisor, avoid_units=[*body["avoid_units"], *vendors])
-    return await upstreams.request("experts", "POST", f"{API}/projects/{_segment(project_code)}/panels",
-                                   identity=identity, json=body)
+async def commit_supplementary(experts: ExpertsClient, vendors: VendorsClient, draw_id: str,
+                               ask: SupplementaryAsk) -> httpx.Response:
+    draw = await experts.draw(draw_id)
+    request = SupplementaryRequest(seats=ask.seats, reserves=ask.reserves,
+                                   avoid_units=await vendors_to_avoid(vendors, draw.project_code))
+    return await experts.commit_supplementary(draw_id, request)
 
 
-async def commit_supplementary(upstreams: Upstreams, identity: Identity, draw_id: str, ask: Any) -> httpx.Response:
-    draw = await upstreams.request("experts", "GET", f"{API}/draws/{_segment(draw_id)}", identity=identity)
-    if draw.status_code >= 400:
-        raise passed_on_problem(draw)
-    body = msgspec.to_builtins(ask)
-    body["avoid_units"] = await vendors_to_avoid(upstreams, identity, draw.json()["project_code"])
-    return await upstreams.request("experts", "POST", f"{API}/draws/{_segment(draw_id)}/supplementary",
-                                   identity=identity, json=body)
-
-
-async def commit_spot_check(upstreams: Upstreams, identity: Identity, ask: Any,
-                            supervisor: dict[str, str]) -> httpx.Response:
-    body = msgspec.to_builtins(ask)
-    body["supervisor"] = supervisor
-    return await upstreams.request("experts", "POST", f"{API}/spot-checks", identity=identity, json=body)
+async def commit_spot_check(experts: ExpertsClient, ask: SpotCheckAsk, supervisor: Person) -> httpx.Response:
+    return await experts.commit_spot_check(ask.for_experts(supervisor))

@@ -7,29 +7,36 @@ lifecycle system retries it; ``reconcile`` compares the two by digest.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import quote
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-import msgspec
-
-from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams, passed_on_problem
+from services.gateway.composite.clients import ServiceClient, VendorsClient, client_for
+from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams
 from services.gateway.schemas import ProjectDivergence, Reconciliation
+from shared.contracts.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView, ProjectWrite
 from shared.errors import BadGateway
 from shared.identity import Identity
-from shared.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView, ProjectWrite
+
+T = TypeVar("T")
+
+
+async def _from_each(upstreams: Upstreams, identity: Identity,
+                     call: Callable[[ServiceClient], Awaitable[T]]) -> dict[str, T]:
+    """``call`` on every service at once; a refusal is raised in the services' order."""
+    answers = await asyncio.gather(*(call(client_for(service, upstreams, identity)) for service in SERVICE_NAMES),
+                                   return_exceptions=True)
+    found: dict[str, T] = {}
+    for service, answer in zip(SERVICE_NAMES, answers, strict=True):
+        if isinstance(answer, BaseException):
+            raise answer
+        found[service] = answer
+    return found
 
 
 async def register_project(upstreams: Upstreams, identity: Identity, code: str,
                            reference: ProjectReference) -> ProjectRegistration:
-    body = msgspec.json.encode(reference)
-    responses = await asyncio.gather(*(
-        upstreams.request(service, "PUT", f"/api/v1/projects/{code}", identity=identity, content=body,
-                          headers={"content-type": "application/json"})
-        for service in SERVICE_NAMES))
-    writes: dict[str, ProjectWrite] = {}
-    for service, response in zip(SERVICE_NAMES, responses, strict=True):
-        if response.status_code >= 400:
-            raise passed_on_problem(response)
-        writes[service] = msgspec.json.decode(response.content, type=ProjectWrite)
+    writes: dict[str, ProjectWrite] = await _from_each(
+        upstreams, identity, lambda client: client.register_project(code, reference))
     digests = {write.project.digest for write in writes.values()}
     if len(digests) != 1:
         raise BadGateway("The services stored different versions of the project; retry the PUT.")
@@ -38,15 +45,8 @@ async def register_project(upstreams: Upstreams, identity: Identity, code: str,
 
 
 async def reconcile(upstreams: Upstreams, identity: Identity) -> Reconciliation:
-    responses = await asyncio.gather(*(
-        upstreams.request(service, "GET", "/api/v1/projects/", identity=identity)
-        for service in SERVICE_NAMES))
-    digests: dict[str, dict[str, str]] = {}
-    for service, response in zip(SERVICE_NAMES, responses, strict=True):
-        if response.status_code >= 400:
-            raise passed_on_problem(response)
-        views = msgspec.json.decode(response.content, type=list[ProjectView])
-        digests[service] = {view.code: view.digest for view in views}
+    views: dict[str, list[ProjectView]] = await _from_each(upstreams, identity, lambda client: client.projects())
+    digests = {service: {view.code: view.digest for view in found} for service, found in views.items()}
     codes = sorted(set().union(*(by_code.keys() for by_code in digests.values())))
     per_code = {code: {service: digests[service].get(code) for service in SERVICE_NAMES} for code in codes}
     differences = [ProjectDivergence(code=code, digests=found) for code, found in per_code.items()
@@ -59,18 +59,10 @@ async def read_projects(upstreams: Upstreams, identity: Identity, *, page: int, 
     """One page of the projects ``identity`` reads. Served by the vendors service alone (both services
     hold the same references; ``reconcile`` reports any divergence), which filters them to the caller's
     unit for unit roles, as it does for every read of a project."""
-    params = {"q": query} if query else None
-    response = await upstreams.request("vendors", "GET", "/api/v1/projects/", identity=identity, params=params)
-    if response.status_code >= 400:
-        raise passed_on_problem(response)
-    views = msgspec.json.decode(response.content, type=list[ProjectView])
+    views = await VendorsClient(upstreams, identity).projects(query)
     start = (page - 1) * page_size
     return ProjectPage(items=views[start:start + page_size], total=len(views), page=page, page_size=page_size)
 
 
 async def read_project(upstreams: Upstreams, identity: Identity, code: str) -> ProjectView:
-    response = await upstreams.request("vendors", "GET", f"/api/v1/projects/{quote(code, safe='')}",
-                                       identity=identity)
-    if response.status_code >= 400:
-        raise passed_on_problem(response)
-    return msgspec.json.decode(response.content, type=ProjectView)
+    return await VendorsClient(upstreams, identity).project(code)

@@ -18,21 +18,21 @@ import time
 import uuid
 
 import httpx
-import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.gateway.composite.clients import client_for
 from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams
 from services.gateway.models import WebhookCursor, WebhookDelivery, WebhookSubscription
-from services.gateway.schemas import DeliveryView, WebhookCreate, WebhookView
 from services.gateway.webhooks.targets import TargetRefused, WebhookTargets
 from shared.audit import AuditRecorder
 from shared.clock import as_utc, utc_now
+from shared.contracts.events import DeliveryView, OutboxEvent, WebhookCreate, WebhookView
 from shared.db import Database
 from shared.errors import InvalidInput, NotFound, Problem
 from shared.identity import Identity
 from shared.outbox import OutboxTables
-from shared.outbox.reading import DISPATCHER_SUBJECT, OutboxEvent
+from shared.outbox.reading import DISPATCHER_SUBJECT
 
 _log = logging.getLogger("sortes.webhooks")
 DISPATCHER = Identity(subject=DISPATCHER_SUBJECT, name="webhook dispatcher", roles=("service",), unit="")
@@ -136,13 +136,9 @@ class Dispatcher:
                                     payload=json.loads(row.payload), occurred_at=as_utc(row.occurred_at))
                         for row in rows]
         try:
-            response = await self._upstreams.request(service, "GET", "/api/v1/internal/events", identity=DISPATCHER,
-                                                     params={"after": after, "limit": 500})
+            return await client_for(service, self._upstreams, DISPATCHER).events_after(after, limit=500)
         except Problem:
-            return None  # the service is down; its events wait in its outbox
-        if response.status_code != 200:
-            return None
-        return msgspec.json.decode(response.content, type=list[OutboxEvent])
+            return None  # the service is down or refused; its events wait in its outbox
 
     async def collect(self, service: str) -> None:
         async with self._database.reading() as session:

@@ -8,8 +8,8 @@ from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy import select
 
 from services.gateway.models import WebhookDelivery, WebhookSubscription
-from services.gateway.schemas import DeliveryView, WebhookCreate, WebhookCreated, WebhookView
 from services.gateway.webhooks import deliveries as webhooks
+from shared.contracts.events import DeliveryView, WebhookCreate, WebhookCreated, WebhookView
 from shared.errors import NotFound
 from shared.identity import requires_role
 from shared.permissions import LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR, LIFECYCLE_SYSTEM_AND_ADMIN

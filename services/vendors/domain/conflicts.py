@@ -24,22 +24,21 @@ from services.vendors.domain.exclusions import active_exclusions
 from services.vendors.domain.inputs import check_uscc, raise_if_any
 from services.vendors.domain.vendors import active_on
 from services.vendors.models import ConflictCheck, Engagement, Exclusion, Lot, Project, Vendor, VendorRelation
-from services.vendors.schemas import (
-    BarredEntry,
-    BarredList,
+from services.vendors.schemas import BarredEntry, BarredList
+from shared.audit import AuditRecorder
+from shared.clock import beijing_today, utc_now
+from shared.contracts.projects import ProcurementMethod
+from shared.contracts.statuses import VendorStatus
+from shared.contracts.vendors import (
     BidderVerdict,
     ConflictCheckRequest,
     ConflictCheckView,
     RuleCitation,
     VerdictReason,
 )
-from shared.audit import AuditRecorder
-from shared.clock import beijing_today, utc_now
 from shared.errors import FieldError, NotFound
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
-from shared.projects import ProcurementMethod
-from shared.statuses import VendorStatus
 
 # The names a printout of the barred list (CSV) uses; the console has its own words in both languages.
 ROLE_NAMES = {"overall_design": "总体设计", "specification": "规范编制", "project_management": "项目管理",

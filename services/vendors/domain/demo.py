@@ -23,10 +23,11 @@ from services.vendors.models import (
 )
 from shared.audit import AuditRecorder, system_actor
 from shared.clock import utc_now
+from shared.contracts.projects import EngagementRole
+from shared.contracts.statuses import VendorStatus
 from shared.demo import PINGYANG_DIVISION, bureau_unit, demo_projects, demo_vendors
 from shared.identifiers import id_number_check_character
-from shared.projects import EngagementRole, upsert_project
-from shared.statuses import VendorStatus
+from shared.projects import upsert_project
 
 SYSTEM = system_actor("vendors")
 _SURNAMES = "陈林王张李黄吴郑周蔡杨徐"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.vendors.models import ConflictCheck, Engagement, Project, Vendor
-from services.vendors.schemas import InvolvedVendor
+from shared.contracts.vendors import InvolvedVendor
 
 
 async def involved_vendors(session: AsyncSession, project: Project) -> list[InvolvedVendor]:

@@ -23,22 +23,21 @@ from sqlalchemy.orm import selectinload
 
 from services.vendors.domain.vendors import find_vendor
 from services.vendors.models import Engagement, Project, Rating, RatingComment, RatingReview, Vendor
-from services.vendors.schemas import (
-    Page,
+from services.vendors.schemas import Page, RatingCommentCreate, RatingCreate, RatingReviewCreate
+from shared.audit import AuditRecorder, system_actor
+from shared.clock import BEIJING, add_months, as_utc, beijing_today, utc_now
+from shared.contracts.ratings import (
+    LEVEL_DEFINITIONS,
     RatingAggregate,
-    RatingCommentCreate,
     RatingCommentView,
-    RatingCreate,
+    RatingFactor,
     RatingFactors,
     RatingLevel,
-    RatingReviewCreate,
     RatingReviewView,
     RatingStatus,
     RatingView,
     VendorRatings,
 )
-from shared.audit import AuditRecorder, system_actor
-from shared.clock import BEIJING, add_months, as_utc, beijing_today, utc_now
 from shared.db import Database
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from shared.identity import Identity
@@ -49,16 +48,7 @@ from shared.roles import Role
 AGGREGATE_MONTHS = 36
 _log = logging.getLogger("sortes.ratings")
 
-# 评价等级及其定义 (the written definitions the raters apply).
-LEVEL_DEFINITIONS: dict[RatingLevel, tuple[str, str]] = {
-    RatingLevel.EXCELLENT: ("优秀", "全面履行合同并有超出约定的成效；质量、进度、服务、安全合规和文档均无问题。"),
-    RatingLevel.GOOD: ("良好", "全面履行合同；仅有个别非关键问题，且已及时整改到位。"),
-    RatingLevel.QUALIFIED: ("合格", "履行合同主要约定；存在一般性问题，经督促后整改到位。"),
-    RatingLevel.BASICALLY_QUALIFIED: ("基本合格", "合同履行有明显不足，问题较多或整改不及时，但未造成严重后果。"),
-    RatingLevel.UNQUALIFIED: ("不合格", "未履行合同主要约定，或存在严重的质量、安全、合规问题，或造成重大损失。"),
-}
-
-FACTORS = tuple(RatingFactors.__struct_fields__)
+FACTORS = tuple(factor.value for factor in RatingFactor)
 LEVEL_RANK = {level: rank for rank, level in enumerate(RatingLevel)}  # 0 is the best (优秀)
 
 

@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from services.vendors.schemas import RuleCitation
-from shared.projects import EngagementRole
+from shared.contracts.projects import EngagementRole
+from shared.contracts.vendors import RuleCitation
 
 RULE_VERSION = "2026.2"
 

@@ -37,11 +37,11 @@ from services.vendors.schemas import QualificationInput, VendorCreate, VendorImp
 from shared.audit import AuditRecorder
 from shared.audit.chain import Actor
 from shared.clock import as_utc, utc_now
+from shared.contracts.statuses import VendorStatus
 from shared.errors import Conflict
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
 from shared.spreadsheets import RowError, SheetFormat, parse_date, read_rows, sheet_bytes
-from shared.statuses import VendorStatus
 
 # Attribute path (as in the create endpoint's body) → column header, in sheet order.
 COLUMNS = {

@@ -9,16 +9,8 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from services.vendors.domain import conflicts, engagements, involvement
-from services.vendors.schemas import (
-    BarredList,
-    ConflictCheckRequest,
-    ConflictCheckView,
-    EngagementCreate,
-    EngagementPatch,
-    EngagementView,
-    EngagementVoid,
-    InvolvedVendor,
-)
+from services.vendors.schemas import BarredList, EngagementCreate, EngagementPatch, EngagementView, EngagementVoid
+from shared.contracts.vendors import ConflictCheckRequest, ConflictCheckView, InvolvedVendor
 from shared.db import MAX_ROW_ID, Database
 from shared.identity import Identity, requires_role
 from shared.permissions import (

@@ -9,15 +9,8 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
 from services.vendors.domain import ratings
-from services.vendors.schemas import (
-    Page,
-    RatingCommentCreate,
-    RatingCreate,
-    RatingReviewCreate,
-    RatingStatus,
-    RatingView,
-    VendorRatings,
-)
+from services.vendors.schemas import Page, RatingCommentCreate, RatingCreate, RatingReviewCreate
+from shared.contracts.ratings import RatingStatus, RatingView, VendorRatings
 from shared.db import MAX_PAGE, MAX_ROW_ID, Database
 from shared.identity import Identity, requires_role
 from shared.permissions import SEE_EVERY_RATING

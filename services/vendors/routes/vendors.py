@@ -16,9 +16,9 @@ from services.vendors.schemas import (
     VendorCreate,
     VendorDetail,
     VendorPatch,
-    VendorStatus,
     VendorView,
 )
+from shared.contracts.vendors import VendorStatus
 from shared.db import MAX_PAGE, Database
 from shared.identity import Identity, requires_role
 from shared.permissions import ADMIN, REGISTRY_READERS_AND_LIFECYCLE_SYSTEM

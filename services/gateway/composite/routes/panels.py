@@ -10,11 +10,12 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from services.gateway.composite import panels
+from services.gateway.composite.clients import ExpertsClient, VendorsClient
 from services.gateway.edge.metrics import count_business_event
 from services.gateway.edge.upstream import relayed_media_type
+from shared.contracts.panels import PanelAsk, Person, SpotCheckAsk, SupplementaryAsk
 from shared.db import Database
 from shared.identity import Identity, requires_role
-from shared.panel_requests import PanelAsk, SpotCheckAsk, SupplementaryAsk
 from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN, PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM
 
 
@@ -31,7 +32,7 @@ class PanelsController(Controller):
         The answer is the signed commit receipt with the exclusion summary; 503 with nothing committed
         when the vendors service cannot answer."""
         supervisor = await _supervisor(state, data.supervisor)
-        answer = await panels.commit_panel(state.upstreams, request.user, code, data, supervisor)
+        answer = await panels.commit_panel(*_clients(state, request.user), code, data, supervisor)
         return _relay(request, answer)
 
     @post("/draws/{draw_id:str}/supplementary", guards=[requires_role(*PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM)],
@@ -39,7 +40,7 @@ class PanelsController(Controller):
     async def supplementary(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                             data: JSONBody[SupplementaryAsk]) -> Response[bytes]:
         """A new draw for the panel's open seats, naming the original; vendors avoided as for the panel."""
-        answer = await panels.commit_supplementary(state.upstreams, request.user, draw_id, data)
+        answer = await panels.commit_supplementary(*_clients(state, request.user), draw_id, data)
         return _relay(request, answer)
 
     @post("/spot-checks", guards=[requires_role(*LIFECYCLE_SYSTEM_AND_ADMIN)], status_code=201)
@@ -47,10 +48,15 @@ class PanelsController(Controller):
                          data: JSONBody[SpotCheckAsk]) -> Response[bytes]:
         """Commit the year's spot-check draw (``SPOT-<year>``); the named supervisor reveals it."""
         supervisor = await _supervisor(state, data.supervisor)
-        return _relay(request, await panels.commit_spot_check(state.upstreams, request.user, data, supervisor))
+        experts = ExpertsClient(state.upstreams, request.user)
+        return _relay(request, await panels.commit_spot_check(experts, data, supervisor))
 
 
-async def _supervisor(state: State, username: str) -> dict[str, str]:
+def _clients(state: State, identity: Identity) -> tuple[ExpertsClient, VendorsClient]:
+    return ExpertsClient(state.upstreams, identity), VendorsClient(state.upstreams, identity)
+
+
+async def _supervisor(state: State, username: str) -> Person:
     database: Database = state.database
     async with database.reading() as session:
         return await panels.supervisor_of(session, username)

@@ -10,10 +10,11 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from services.gateway.composite import projects
 from services.gateway.schemas import Reconciliation
+from shared.contracts.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView
 from shared.db import MAX_PAGE
 from shared.identity import requires_role
 from shared.permissions import ADMIN_AND_AUDITOR, LIFECYCLE_SYSTEM_AND_ADMIN, PROJECT_READERS
-from shared.projects import ProjectPage, ProjectReference, ProjectRegistration, ProjectView, validate_reference
+from shared.projects import validate_reference
 
 
 class ProjectsController(Controller):

@@ -12,16 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from shared.contracts.projects import EngagementRole
+from shared.contracts.ratings import LEVEL_DEFINITIONS, RatingFactor, RatingLevel
 from shared.permissions import CONFLICT_CHECK_READERS, REGISTRY_READERS, SEE_EVERY_RATING
 from shared.roles import Role
 
-# The vendors service's written definitions of the five levels (services/vendors/domain/ratings.py
-# LEVEL_DEFINITIONS), which raters apply; the gateway does not import another service's code.
-LEVELS = ("excellent", "good", "qualified", "basically_qualified", "unqualified")
-FACTORS = ("quality", "schedule", "service_responsiveness", "security_compliance", "documentation")
-ENGAGEMENT_ROLES = ("overall_design", "specification", "project_management", "supervision", "testing",
-                    "construction", "software", "operations", "consulting")
-VISIBILITIES = ("bureau", "government", "public")
+# What the vendors service takes and gives (shared/contracts), in the order the pages list them.
+LEVELS = tuple(RatingLevel)
+FACTORS = tuple(RatingFactor)
+ENGAGEMENT_ROLES = tuple(EngagementRole)
 
 _ZH_API: dict[str, Any] = {
     "messages": {
@@ -137,14 +136,8 @@ VENDOR_MESSAGES: dict[str, dict[str, Any]] = {
         "ratings_title": "服务评价：{name}", "my_ratings_title": "本单位收到的评价",
         "factors": {"quality": "质量", "schedule": "进度", "service_responsiveness": "服务响应",
                     "security_compliance": "安全与合规", "documentation": "文档"},
-        "levels": {"excellent": "优秀", "good": "良好", "qualified": "合格", "basically_qualified": "基本合格",
-                   "unqualified": "不合格"},
-        "level_definitions": {
-            "excellent": "全面履行合同并有超出约定的成效；质量、进度、服务、安全合规和文档均无问题。",
-            "good": "全面履行合同；仅有个别非关键问题，且已及时整改到位。",
-            "qualified": "履行合同主要约定；存在一般性问题，经督促后整改到位。",
-            "basically_qualified": "合同履行有明显不足，问题较多或整改不及时，但未造成严重后果。",
-            "unqualified": "未履行合同主要约定，或存在严重的质量、安全、合规问题，或造成重大损失。"},
+        "levels": {level.value: name for level, (name, _) in LEVEL_DEFINITIONS.items()},
+        "level_definitions": {level.value: text for level, (_, text) in LEVEL_DEFINITIONS.items()},
         "visibilities": {"bureau": "仅大数据局", "government": "政府单位", "public": "公开"},
         "rating_states": {"open_for_comment": "意见期内", "disputed": "有异议，待复核", "final": "已生效"},
         "aggregate": "近三年（{since} 起）共 {count} 条评价（按最终等级）：", "no_ratings": "没有您可查看的评价。",

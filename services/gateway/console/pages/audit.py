@@ -11,12 +11,12 @@ import datetime as dt
 import json
 from typing import Any
 
-import msgspec
 from litestar import Request, get
 from litestar.datastructures import State
 from litestar.response import Template
 
 from services.gateway.audit.logs import audit_page
+from services.gateway.composite.clients import ExpertsClient
 from services.gateway.console.i18n.messages import language
 from services.gateway.console.i18n.panel_messages import PURPOSES
 from services.gateway.console.pages.home import _session_token, page, page_number
@@ -156,14 +156,9 @@ async def _statistics(request: Request, state: State, identity: Identity) -> tup
         ("since", _date(request.query_params.get("stats_since"))),
         ("until", _date(request.query_params.get("stats_until")))) if value is not None}
     try:
-        answer = await state.upstreams.request("experts", "GET", "/api/v1/draw-statistics", identity=identity,
-                                               params=params)
+        stats = await ExpertsClient(state.upstreams, identity).read("/draw-statistics", params)
     except Problem as problem:
         return None, problem.detail or problem.title
-    if answer.status_code != 200:
-        body = msgspec.json.decode(answer.content) if answer.content else {}
-        return None, str(body.get("detail") or body.get("title") or answer.status_code)
-    stats = answer.json()
     for counts in stats.get("cancels_by", []):
         counts["name"] = await person_name(state.database, counts["subject"])
     for expert in stats.get("experts", []):

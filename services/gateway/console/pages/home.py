@@ -30,6 +30,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler, Middleware
 from markupsafe import Markup
 
+from services.gateway.composite.clients import client_for
 from services.gateway.console.i18n.admin_messages import admin_navigation
 from services.gateway.console.i18n.messages import (
     LANG_COOKIE,
@@ -42,7 +43,7 @@ from services.gateway.console.i18n.messages import (
 from services.gateway.console.i18n.panel_messages import panel_context
 from services.gateway.console.i18n.vendor_messages import vendor_navigation
 from services.gateway.console.pages.panel_reads import home_sections
-from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams
+from services.gateway.edge.upstream import SERVICE_NAMES
 from services.gateway.identity import api as accounts
 from services.gateway.identity.api import (
     CSRF_FIELD,
@@ -286,13 +287,11 @@ async def _figure(state: State, identity: Identity, name: str) -> int | None:
     """A count shown on a home page; None when the service cannot say right now."""
     if name in ("users", "units"):
         return await accounts.count_registered(state.database, name)
-    upstreams: Upstreams = state.upstreams
     try:
-        answer = await upstreams.request(name, "GET", f"/api/v1/{name}", identity=identity,
-                                         params={"page_size": 1})
+        found = await client_for(name, state.upstreams, identity).read(f"/{name}", {"page_size": 1})
     except Problem:
         return None
-    total = answer.json().get("total") if answer.status_code == 200 else None
+    total = found.get("total")
     return total if isinstance(total, int) else None
 
 

@@ -10,52 +10,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from services.gateway.edge.routing import service_for
-from services.gateway.edge.upstream import Upstreams, passed_on_problem
+from services.gateway.composite.clients import ExpertsClient
+from services.gateway.edge.upstream import Upstreams
 from shared.clock import BEIJING, beijing_today
-from shared.errors import NotFound, NotPermitted, Problem
+from shared.contracts.statuses import HOLDING, DrawStatus, MemberKind
+from shared.errors import NotFound, Problem
 from shared.identity import Identity
 from shared.permissions import PANEL_ORGANISERS
 from shared.roles import Role
-from shared.statuses import HOLDING, DrawStatus, MemberKind
 
-API = "/api/v1"
-HALVES = ("morning", "afternoon")
-CHANNELS = ("phone", "sms", "in_person", "unreachable")
 RECENTLY_WITNESSED_SHOWN = 10  # the latest few on the home page; /api/v1/panels/supervising has 90 days
 
 
 async def read(upstreams: Upstreams, identity: Identity, path: str, params: dict[str, Any] | None = None) -> Any:
-    """``GET /api/v1<path>`` as ``identity``; the service's refusal as the console's 403/404."""
-    service = service_for(path)
-    if service is None:
-        raise NotFound(f"No API at {API}{path}.")
-    response = await upstreams.request(service, "GET", API + path, identity=identity, params=params)
-    if response.status_code == 404:
-        raise NotFound(_detail(response))
-    if response.status_code == 403:
-        raise NotPermitted(_detail(response))
-    if response.status_code >= 400:
-        raise passed_on_problem(response)
-    return response.json()
+    """``GET /api/v1<path>`` at the experts service as ``identity``; its refusal as the console's 403/404."""
+    return await ExpertsClient(upstreams, identity).read(path, params)
 
 
 async def read_text(upstreams: Upstreams, identity: Identity, path: str) -> str:
-    response = await upstreams.request("experts", "GET", API + path, identity=identity)
-    if response.status_code == 404:
-        raise NotFound(_detail(response))
-    if response.status_code == 403:
-        raise NotPermitted(_detail(response))
-    if response.status_code >= 400:
-        raise passed_on_problem(response)
-    return response.text
-
-
-def _detail(response: Any) -> str:
-    try:
-        return str(response.json().get("detail", ""))
-    except ValueError:
-        return ""
+    return await ExpertsClient(upstreams, identity).read_text(path)
 
 
 async def _read_or_none(upstreams: Upstreams, identity: Identity, path: str) -> Any:

@@ -22,7 +22,6 @@ from services.gateway.console.i18n.messages import language
 from services.gateway.console.i18n.panel_messages import PANEL_MESSAGES, panel_context
 from services.gateway.console.pages.home import _csp_hash, _session_token, page
 from services.gateway.console.pages.panel_reads import (
-    CHANNELS,
     beijing,
     call_rows,
     field_choices,
@@ -33,11 +32,12 @@ from services.gateway.console.pages.panel_reads import (
 )
 from services.gateway.identity.api import person_name
 from shared.clock import beijing_today
+from shared.contracts.panels import CHANNELS
+from shared.contracts.statuses import DrawStatus, PanelStatus
 from shared.errors import NotFound
 from shared.identity import requires_role
 from shared.permissions import DRAW_READERS, PANEL_ORGANISERS
 from shared.roles import Role
-from shared.statuses import DrawStatus, PanelStatus
 
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
 

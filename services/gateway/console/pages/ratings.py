@@ -19,16 +19,17 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.gateway.console.i18n.messages import language
-from services.gateway.console.i18n.vendor_messages import FACTORS, LEVELS, VISIBILITIES, vendor_context
+from services.gateway.console.i18n.vendor_messages import FACTORS, LEVELS, vendor_context
 from services.gateway.console.pages.home import _session_token, page, page_number
 from services.gateway.console.pages.vendor_reads import beijing, read, vendor_engagements
 from services.gateway.identity.api import unit_names
+from shared.contracts.ratings import VISIBILITIES
+from shared.contracts.statuses import RatingStatus
 from shared.db import Database
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity, requires_role
 from shared.permissions import PEOPLE, REGISTRY_READERS, SEE_EVERY_RATING
 from shared.roles import Role
-from shared.statuses import RatingStatus
 
 QUEUE_PAGE_SIZE = 30
 

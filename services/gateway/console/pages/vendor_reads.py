@@ -9,25 +9,16 @@ import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
-from services.gateway.edge.upstream import Upstreams, passed_on_problem
+from services.gateway.composite.clients import VendorsClient
+from services.gateway.edge.upstream import Upstreams
 from shared.clock import BEIJING
-from shared.errors import NotFound, NotPermitted
 from shared.identity import Identity
 
 API = "/api/v1"
 
 
 async def read(upstreams: Upstreams, identity: Identity, path: str, params: dict[str, Any] | None = None) -> Any:
-    response = await upstreams.request("vendors", "GET", API + path, identity=identity, params=params)
-    if response.status_code in (403, 404):
-        try:
-            detail = str(response.json().get("detail", ""))
-        except ValueError:
-            detail = ""
-        raise (NotFound if response.status_code == 404 else NotPermitted)(detail)
-    if response.status_code >= 400:
-        raise passed_on_problem(response)
-    return response.json()
+    return await VendorsClient(upstreams, identity).read(path, params)
 
 
 def segment(text: str) -> str:

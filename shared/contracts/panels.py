@@ -1,0 +1,180 @@
+"""Panels and draws across the gateway and the experts service (专家抽取).
+
+A caller asks the gateway for a panel naming its supervisor by user name (:class:`PanelAsk`); the
+gateway resolves the name to a :class:`Person`, adds every vendor involved in the project to the
+units to avoid (回避), and sends the experts service a :class:`PanelRequest`. Both carry the same
+:class:`PanelTerms`, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, get_args
+
+import msgspec
+from msgspec import Meta
+
+from shared.contracts.statuses import HOLDING, SeatState  # noqa: F401  (part of this contract)
+
+Uscc = Annotated[str, Meta(min_length=18, max_length=18)]
+FieldCode = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9_]{0,30}(\.[A-Z0-9_]{1,30})?$")]
+PoolNumber = Annotated[str, Meta(pattern=r"^E\d{5,}$")]
+ProjectCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+Half = Literal["morning", "afternoon"]
+HALVES: tuple[Half, ...] = get_args(Half)
+Halves = Annotated[list[Half], Meta(min_length=1, max_length=2)]
+Purpose = Literal["technical_review", "expert_review", "acceptance", "research"]
+# How a member's answer came in, when the organiser records it (电话, 短信, 当面, 联系不上).
+Channel = Literal["phone", "sms", "in_person", "unreachable"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+# Why the organiser names an expert to avoid (回避): 近亲属, 现或近三年工作单位, 参与项目前期工作,
+# 与供应商有利害关系, 其他 (``other`` needs an explanation of at least 10 characters).
+AvoidanceReason = Literal["close_relative", "employer_within_3_years", "prior_project_work", "vendor_interest",
+                          "other"]
+SpotCheckKind = Literal["application", "performance"]
+
+
+# Where a panel member stands, and the states that hold a seat: shared/contracts/statuses.py.
+
+
+# --- what the gateway sends ----------------------------------------------------------------------
+
+class SeatRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    field: FieldCode
+    count: Annotated[int, Meta(ge=1, le=30)]
+
+
+class UnitAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    unit_uscc: Uscc
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class ExpertAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    code: PoolNumber
+    reason: AvoidanceReason
+    explanation: Annotated[str, Meta(
+        max_length=200, description="why, in at least 10 characters; required with the reason other")] | None = None
+
+
+class Person(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A signed-in person as the gateway knows them (the gateway resolves user names to these)."""
+
+    subject: Annotated[str, Meta(min_length=1, max_length=100)]
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    unit: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class PanelTerms(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What a panel is asked for, whoever names its supervisor."""
+
+    purpose: Purpose
+    meeting_on: Annotated[dt.date, Meta(description="Beijing date")]
+    halves: Halves
+    seats: Annotated[list[SeatRequest], Meta(min_length=1, max_length=10)]
+    reserves: Annotated[int, Meta(ge=0, le=10)] = 2
+    avoid_units: Annotated[list[UnitAvoidance], Meta(max_length=500)] = []
+    avoid_experts: Annotated[list[ExpertAvoidance], Meta(max_length=500)] = []
+    replaces: Annotated[str, Meta(
+        min_length=1, max_length=36,
+        description="the panel this one replaces: required (409 otherwise) when a panel of the project and "
+                    "purpose was cancelled after its reveal within the replacement window")] | None = None
+
+
+class PanelAsk(PanelTerms, kw_only=True):
+    """A panel for a project's meeting: seats per field, one reserves count for all fields, the
+    supervisor (another person than the organiser, by default of another unit), and any further
+    units or experts to avoid (each expert with a reason code). The project's owner unit and every
+    vendor engaged on or bidding for the project are avoided without being named here."""
+
+    supervisor: Annotated[str, Meta(min_length=1, max_length=64, description="the supervisor's user name")]
+
+    def for_experts(self, supervisor: Person) -> PanelRequest:
+        """The same terms with the supervisor the user name stands for."""
+        terms = {name: getattr(self, name) for name in PanelTerms.__struct_fields__}
+        return PanelRequest(**terms, supervisor=supervisor)
+
+
+class PanelRequest(PanelTerms, kw_only=True):
+    """A panel for a project's meeting, as the experts service takes it from the gateway."""
+
+    supervisor: Person
+
+
+class SupplementaryAsk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """More seats after the reserves ran out: by default every open seat of the panel."""
+
+    seats: Annotated[list[SeatRequest], Meta(max_length=10)] = []
+    reserves: Annotated[int, Meta(ge=0, le=10)] | None = None
+
+
+class SupplementaryRequest(SupplementaryAsk):
+    """More seats for a panel whose reserves ran out, with the vendors to avoid as for the panel."""
+
+    avoid_units: Annotated[list[UnitAvoidance], Meta(max_length=500)] = []
+
+
+class SelfEvaluation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    project_code: ProjectCode
+    kind: SpotCheckKind
+
+
+class SpotCheckTerms(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The year's submitted self-evaluations (Art. 25): application self-evaluations, and performance
+    self-evaluations of projects completed the year before; ceil(10%) of them are drawn."""
+
+    year: Annotated[int, Meta(ge=2000, le=2100)]
+    submissions: Annotated[list[SelfEvaluation], Meta(min_length=1, max_length=10000)]
+
+
+class SpotCheckAsk(SpotCheckTerms):
+    supervisor: Annotated[str, Meta(min_length=1, max_length=64, description="the supervisor's user name")]
+
+    def for_experts(self, supervisor: Person) -> SpotCheckRequest:
+        return SpotCheckRequest(year=self.year, submissions=self.submissions, supervisor=supervisor)
+
+
+class SpotCheckRequest(SpotCheckTerms):
+    supervisor: Person
+
+
+# --- what the gateway and its callers read back ---------------------------------------------------
+
+class PanelMember(msgspec.Struct, frozen=True):
+    expert_code: str
+    field: str
+    kind: Literal["primary", "reserve"]
+    state: SeatState
+    replaces: str | None = None
+    reason: str | None = None
+
+
+class Panel(msgspec.Struct, frozen=True):
+    id: str
+    project_code: str
+    meeting_on: dt.date
+    halves: list[Half]
+    status: str
+    open_seats: dict[str, int]
+    members: list[PanelMember]  # empty for a reader the list is sealed to
+    cancel_phase: str | None = None  # before_reveal, after_reveal
+    replaces: str | None = None  # the panel cancelled after its reveal that this one replaces
+    replaced_by: str | None = None
+
+
+class Draw(msgspec.Struct, frozen=True):
+    """A draw as its readers see it: the commit receipt before the reveal, the result after."""
+
+    id: str
+    kind: Literal["panel", "supplementary", "spot_check"]
+    status: str  # committed, revealed, cancelled
+    project_code: str
+    commitment: str
+    committed_at: dt.datetime
+    exclusion_counts: dict[str, int]
+    receipt: dict[str, Any]
+    result: dict[str, dict[str, list[str]]] | None = None
+    supplementary_of: str | None = None
+    panel: Panel | None = None
+    cancel_reason: str | None = None
+    cancel_phase: str | None = None  # before_reveal (status cancelled), after_reveal (status stays revealed)

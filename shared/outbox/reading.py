@@ -31,7 +31,7 @@ class OutboxEvent(msgspec.Struct, frozen=True):
 
 def only_the_dispatcher(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.user.subject != DISPATCHER_SUBJECT:
-        raise NotPermitted("Only the gateway's webhook dispatcher reads the outbox.")
+        raise NotPermitted("Only the gateway's webhook dispatcher reads the outbox.", code="outbox.dispatcher_only")
 
 
 @get("/api/v1/internal/events", guards=[only_the_dispatcher], include_in_schema=False)

@@ -30,33 +30,22 @@ async def read(upstreams: Upstreams, identity: Identity, path: str, params: dict
     """``GET /api/v1<path>`` as ``identity``; the service's refusal as the console's 403/404."""
     service = service_for(path)
     if service is None:
-        raise NotFound(f"No API at {API}{path}.")
+        raise NotFound("No API at {path}.", code="api.no_route", params={"path": API + path})
     response = await upstreams.request(service, "GET", API + path, identity=identity, params=params)
-    if response.status_code == 404:
-        raise NotFound(_detail(response))
-    if response.status_code == 403:
-        raise NotPermitted(_detail(response))
     if response.status_code >= 400:
-        raise passed_on_problem(response)
+        raise passed_on_problem(response, _REFUSALS.get(response.status_code, Problem))
     return response.json()
 
 
 async def read_text(upstreams: Upstreams, identity: Identity, path: str) -> str:
     response = await upstreams.request("experts", "GET", API + path, identity=identity)
-    if response.status_code == 404:
-        raise NotFound(_detail(response))
-    if response.status_code == 403:
-        raise NotPermitted(_detail(response))
     if response.status_code >= 400:
-        raise passed_on_problem(response)
+        raise passed_on_problem(response, _REFUSALS.get(response.status_code, Problem))
     return response.text
 
 
-def _detail(response: Any) -> str:
-    try:
-        return str(response.json().get("detail", ""))
-    except ValueError:
-        return ""
+# A refused read is the console's own 403 or 404 page, saying what the service said.
+_REFUSALS: dict[int, type[Problem]] = {404: NotFound, 403: NotPermitted}
 
 
 async def _read_or_none(upstreams: Upstreams, identity: Identity, path: str) -> Any:

@@ -27,9 +27,10 @@ async def supervisor_of(session: AsyncSession, username: str) -> dict[str, str]:
     """The named supervisor as the experts service records them; a clear 422 when they cannot be."""
     user = await session.get(User, username)
     if user is None or user.disabled_at is not None:
-        raise InvalidInput.for_field("supervisor", "no active user with this name")
+        raise InvalidInput.for_field("supervisor", "supervisor.unknown", "no active user with this name")
     if Role.SUPERVISOR not in user.roles.split(","):
-        raise InvalidInput.for_field("supervisor", "this user does not have the supervisor role")
+        raise InvalidInput.for_field("supervisor", "supervisor.not_supervisor",
+                                     "this user does not have the supervisor role")
     return {"subject": f"user:{user.username}", "name": user.display_name, "unit": user.unit_uscc}
 
 
@@ -41,6 +42,7 @@ async def vendors_to_avoid(upstreams: Upstreams, identity: Identity, project_cod
         raise ServiceUnavailable(
             "The vendors service cannot say which vendors are engaged on or bidding for the project, and no "
             "panel is drawn without avoiding them. Nothing was committed; try again shortly.",
+            code="panel.vendors_unavailable",
             headers={"Retry-After": "5"}) from None
     if response.status_code >= 400:
         raise passed_on_problem(response)

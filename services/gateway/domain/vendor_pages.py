@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from services.gateway.domain.upstream import Upstreams, passed_on_problem
 from shared.clock import BEIJING
-from shared.errors import NotFound, NotPermitted
+from shared.errors import NotFound, NotPermitted, Problem
 from shared.identity import Identity
 
 API = "/api/v1"
@@ -19,14 +19,8 @@ API = "/api/v1"
 
 async def read(upstreams: Upstreams, identity: Identity, path: str, params: dict[str, Any] | None = None) -> Any:
     response = await upstreams.request("vendors", "GET", API + path, identity=identity, params=params)
-    if response.status_code in (403, 404):
-        try:
-            detail = str(response.json().get("detail", ""))
-        except ValueError:
-            detail = ""
-        raise (NotFound if response.status_code == 404 else NotPermitted)(detail)
     if response.status_code >= 400:
-        raise passed_on_problem(response)
+        raise passed_on_problem(response, {404: NotFound, 403: NotPermitted}.get(response.status_code, Problem))
     return response.json()
 
 

@@ -263,9 +263,10 @@ async def landing(request: Request) -> Redirect:
 async def home(request: Request, state: State, role: FromPath[str]) -> Template:
     identity: Identity = request.user
     if role not in {r.value for r in Role}:
-        raise NotFound(f"No console home for {role!r}.")
+        raise NotFound("No console home for {role}.", code="console.no_home", params={"role": role})
     if role not in identity.roles:
-        raise NotPermitted(f"The home of {role} is for that role only.")
+        raise NotPermitted("The home of {role} is for that role only.", code="console.other_home",
+                           params={"role": role})
     lang = language(request)
     names = FIGURES.get(Role(role), ())
     values = await asyncio.gather(*(_figure(state, identity, name) for name in names))

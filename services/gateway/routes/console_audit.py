@@ -114,7 +114,7 @@ def _beijing(moment: dt.datetime | None) -> str:
 
 def _require_auditor(identity: Identity) -> None:
     if not set(identity.roles) & {role.value for role in AUDIT_READERS}:
-        raise NotPermitted("The audit pages are for auditors and bureau admins.")
+        raise NotPermitted("The audit pages are for auditors and bureau admins.", code="console.audit_only")
 
 
 @get("/audit", include_in_schema=False)

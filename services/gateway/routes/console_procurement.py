@@ -136,7 +136,8 @@ async def conflict_check_form(request: Request, state: State, code: FromPath[str
     project = await read(state.upstreams, request.user, f"/projects/{_path_part(code)}")
     found = [item for item in project["lots"] if item["code"] == lot]
     if not found:
-        raise NotFound(f"Project {code} has no lot {lot}.")
+        raise NotFound("Project {project} has no lot {lot}.", code="project.no_lot", params={"project": code,
+                                                                                             "lot": lot})
     return vendor_page(request, "console/procurement_check.html", project=project, lot=found[0])
 
 

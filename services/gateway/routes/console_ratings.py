@@ -63,7 +63,7 @@ async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> T
     identity: Identity = request.user
     if identity.has_any([Role.VENDOR]) and identity.unit != uscc and not identity.has_any(
             [Role.BUREAU_ADMIN, Role.AUDITOR, Role.RATING_REVIEWER]):
-        raise NotPermitted("A vendor sees only its own ratings.")
+        raise NotPermitted("A vendor sees only its own ratings.", code="rating.own_only")
     ratings = await read(state.upstreams, identity, f"/vendors/{quote(uscc, safe='')}/ratings")
     name = ratings["items"][0]["vendor_name"] if ratings["items"] else await _vendor_name(state, identity, uscc)
     is_vendor = identity.has_any([Role.VENDOR]) and identity.unit == uscc

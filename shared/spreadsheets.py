@@ -106,12 +106,11 @@ async def read_upload(upload: UploadFile, required: Iterable[str], max_bytes: in
     thread: parsing a large sheet is seconds of work the event loop must not wait for."""
     content = await upload.read()
     if len(content) > max_bytes:
+        limits = {"limit": max_bytes, "megabytes": f"{max_bytes / 1024 / 1024:g}"}
         raise PayloadTooLarge("A spreadsheet may be at most {limit} bytes ({megabytes} MB); this one has {size}.",
-                              code="sheet.too_large",
-                              params={"limit": max_bytes, "megabytes": f"{max_bytes / 1024 / 1024:g}",
-                                      "size": len(content)},
-                              errors=[field_error("file", "sheet.too_large", "larger than {limit} bytes ({megabytes} MB)",
-                                                  {"limit": max_bytes, "megabytes": f"{max_bytes / 1024 / 1024:g}"})],
+                              code="sheet.too_large", params={**limits, "size": len(content)},
+                              errors=[field_error("file", "sheet.too_large",
+                                                  "larger than {limit} bytes ({megabytes} MB)", limits)],
                               limit=max_bytes)
     return await anyio.to_thread.run_sync(read_rows, content, upload.filename or "", list(required))
 

@@ -530,11 +530,3 @@ def problem_catalogue(lang: str, overrides: Mapping[str, str] | None = None) -> 
     return {"codes": {**PROBLEM_TEXTS[lang], **(overrides or {})}, "values": VALUE_NAMES[lang],
             "separator": _LIST_SEPARATOR[lang]}
 
-
-def problem_document_text(lang: str, document: Mapping[str, Any]) -> str:
-    """A whole refusal as one line: its text, then each field error's (a page without field slots)."""
-    text = problem_text(lang, str(document.get("code") or "http.error"), document.get("params"))
-    for error in document.get("errors") or []:
-        text += ("；" if lang == "zh" else "; ") + f"{error.get('field')}：" + problem_text(
-            lang, str(error.get("code") or "field.invalid"), error.get("params"), field=str(error.get("field")))
-    return text

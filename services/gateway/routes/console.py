@@ -43,6 +43,7 @@ from services.gateway.domain.messages import (
 )
 from services.gateway.domain.panel_messages import panel_context
 from services.gateway.domain.panel_pages import home_sections
+from services.gateway.domain.problem_messages import problem_catalogue, problem_text
 from services.gateway.domain.sessions import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -121,6 +122,7 @@ def page(request: Request, template: str, *, user: Identity | None = None, sessi
     headers = {"Cache-Control": "no-store"} if user is not None else {}
     return Template(template_name=template, status_code=status_code, cookies=all_cookies, headers=headers, context={
         "t": MESSAGES[lang], "role_names": ROLE_NAMES[lang], "user": user, "path": request.url.path,
+        "problems": problem_catalogue(lang),
         "nav": _navigation(request, user, lang),
         "csrf_token": csrf_token(digester, session_token) if session_token else None,
         "other_language_href": _with_query(request, lang=MESSAGES[lang]["other_language_code"]),
@@ -237,13 +239,15 @@ def _to_sign_in(request: Request, _: NotAuthenticated) -> Response:
 def _forbidden(request: Request, problem: NotPermitted) -> Response:
     caller = request.scope.get("user")
     return page(request, "console/message.html", user=caller, session_token=_session_token(request),
-                status_code=403, title_key="forbidden_title", text_key="forbidden_text", detail=problem.detail)
+                status_code=403, title_key="forbidden_title", text_key="forbidden_text",
+                detail=problem_text(language(request), problem.code, problem.params))
 
 
 def _not_found(request: Request, problem: NotFound) -> Response:
     caller = request.scope.get("user")
     return page(request, "console/message.html", user=caller, session_token=_session_token(request),
-                status_code=404, title_key="not_found_title", text_key=None, detail=problem.detail)
+                status_code=404, title_key="not_found_title", text_key=None,
+                detail=problem_text(language(request), problem.code, problem.params))
 
 
 def _session_token(request: Request) -> str | None:

@@ -20,6 +20,7 @@ from services.gateway.domain.audit import audit_page
 from services.gateway.domain.messages import language
 from services.gateway.domain.panel_messages import PURPOSES
 from services.gateway.domain.panel_pages import person_name
+from services.gateway.domain.problem_messages import problem_text
 from services.gateway.routes.console import _session_token, page, page_number
 from shared.audit.routes import AUDIT_READERS
 from shared.audit.store import AuditFilter
@@ -140,7 +141,7 @@ async def audit_log_page(request: Request, state: State) -> Template:
                     "details": json.dumps(item.details, ensure_ascii=False, sort_keys=True)}
                    for item in result.items]
     except Problem as problem:
-        error = problem.detail or problem.title
+        error = problem_text(language(request), problem.code, problem.params)
     pages = max(1, -(-total // PAGE_SIZE))
     base = {k: v for k, v in query.items() if v}
     stats, stats_error = await _statistics(request, state, identity)
@@ -159,10 +160,10 @@ async def _statistics(request: Request, state: State, identity: Identity) -> tup
         answer = await state.upstreams.request("experts", "GET", "/api/v1/draw-statistics", identity=identity,
                                                params=params)
     except Problem as problem:
-        return None, problem.detail or problem.title
+        return None, problem_text(language(request), problem.code, problem.params)
     if answer.status_code != 200:
         body = msgspec.json.decode(answer.content) if answer.content else {}
-        return None, str(body.get("detail") or body.get("title") or answer.status_code)
+        return None, problem_text(language(request), str(body.get("code") or "http.error"), body.get("params"))
     stats = answer.json()
     for counts in stats.get("cancels_by", []):
         counts["name"] = await person_name(state.database, counts["subject"])

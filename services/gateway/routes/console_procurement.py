@@ -19,6 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.gateway.domain.messages import language
+from services.gateway.domain.problem_messages import problem_text
 from services.gateway.domain.upstream import Upstreams
 from services.gateway.domain.vendor_messages import ENGAGEMENT_ROLES, yuan
 from services.gateway.domain.vendor_pages import API, beijing, read, vendor_engagements
@@ -67,7 +68,8 @@ async def vendor_detail(request: Request, state: State, uscc: FromPath[str]) -> 
     # and only that reading is logged as a showing of personal data.
     vendor = await read(state.upstreams, identity, f"/vendors/{_path_part(uscc)}", {"masked": "true"})
     exclusions = await read(state.upstreams, identity, "/exclusions", {"uscc": vendor["uscc"], "page_size": 100})
-    engagements, engagements_error = await _vendor_engagements(state.upstreams, identity, vendor["uscc"])
+    engagements, engagements_error = await _vendor_engagements(state.upstreams, identity, vendor["uscc"],
+                                                               language(request))
     relations = [{**relation, "other": relation["controlled_uscc"] if relation["controlling_uscc"] == vendor["uscc"]
                   else relation["controlling_uscc"], "controls": relation["controlling_uscc"] == vendor["uscc"]}
                  for relation in vendor["relations"]]
@@ -76,13 +78,13 @@ async def vendor_detail(request: Request, state: State, uscc: FromPath[str]) -> 
                        may_show_id_number=identity.has_any([Role.BUREAU_ADMIN]), yuan=yuan, beijing=beijing)
 
 
-async def _vendor_engagements(upstreams: Upstreams, identity: Identity,
-                              uscc: str) -> tuple[list[dict[str, Any]], str | None]:
+async def _vendor_engagements(upstreams: Upstreams, identity: Identity, uscc: str,
+                              lang: str) -> tuple[list[dict[str, Any]], str | None]:
     """The vendor's engagements, read project by project (the API lists engagements per project)."""
     try:
         return await vendor_engagements(upstreams, identity, uscc), None
     except Problem as problem:
-        return [], problem.detail
+        return [], problem_text(lang, problem.code, problem.params)
 
 
 # --- projects, engagements, barred lists ----------------------------------------------------------

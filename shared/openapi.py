@@ -27,8 +27,8 @@ FIELD_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["field", "code", "message", "params", "source"],
     "properties": {"field": {"type": "string", "description": "Dotted path into the body, or a parameter's name"},
                    "code": _CODE, "message": {"type": "string", "description": "English, for people"},
-                   "params": _PARAMS, "source": {"type": "string", "enum": ["body", "query", "path", "header",
-                                                                            "cookie"]}},
+                   "params": _PARAMS,
+                   "source": {"type": "string", "description": "body, query, path, header or cookie"}},
 }
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["type", "title", "status", "detail", "code", "params"],

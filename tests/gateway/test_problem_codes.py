@@ -18,7 +18,9 @@ import services.experts.app
 import services.gateway.app
 import services.vendors.app  # noqa: F401  (imported for their Problem subclasses)
 from services.gateway.domain.problem_messages import PROBLEM_TEXTS, VALUE_NAMES, problem_text
+from shared.demo import bureau_unit
 from shared.errors import SHARED_CODES, Problem
+from tests.gateway.test_console_sessions import ADMIN, add_user, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*(ROOT / "shared").rglob("*.py"), *(ROOT / "services").rglob("*.py")])
@@ -164,3 +166,26 @@ def test_a_text_is_filled_in_with_its_params_and_their_names() -> None:
     assert problem_text("zh", "role.required", {"roles": "organiser, bureau_admin"}) == \
         "此操作需要以下角色之一：评审组织人、大数据局管理员。"
     assert problem_text("en", "field.too_long", {"max": 200}) == "at most 200 characters"
+
+
+async def test_a_refusal_carries_its_code_and_params_and_so_does_each_field_error(gateway_client) -> None:
+    uscc = bureau_unit().uscc
+    again = await gateway_client.post("/api/v1/units", headers=ADMIN, json={"uscc": uscc, "name": "大数据局"})
+    assert again.status_code == 409
+    assert again.json()["code"] == "unit.exists" and again.json()["params"] == {"uscc": uscc}
+    assert again.json()["detail"] == f"Unit {uscc} already exists."  # English for API clients, as before
+    invalid = await gateway_client.post("/api/v1/units", headers=ADMIN, json={"uscc": uscc[:17], "name": ""})
+    assert invalid.status_code == 422 and invalid.json()["code"] == "input.invalid"
+    assert {(error["field"], error["code"]) for error in invalid.json()["errors"]} == {
+        ("uscc", "field.too_short"), ("name", "field.required")}
+    assert next(error["params"] for error in invalid.json()["errors"] if error["field"] == "uscc") == {"min": 18}
+
+
+async def test_a_console_page_says_a_refusal_in_the_readers_language(gateway_client) -> None:
+    await add_user(gateway_client, "lin.organiser", "organiser")
+    await sign_in(gateway_client, "lin.organiser")
+    page = await gateway_client.get("/home/supervisor")
+    assert page.status_code == 403
+    assert "“监督人员”工作台仅供该角色使用。" in page.text and "for that role only" not in page.text
+    english = await gateway_client.get("/home/supervisor?lang=en")
+    assert "The home of Supervisor is for that role only." in english.text

@@ -133,10 +133,10 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
     except msgspec.ValidationError as invalid:
         # The same limits as the API (lengths, ranges); msgspec names the first attribute it refuses.
         found = _MSGSPEC_PATH.search(str(invalid))
-        message = str(invalid).split(" - ")[0]
+        attribute, message = found.group(1) if found else "name", str(invalid).split(" - ")[0]
         code, params = validation_code(message)
-        return [RowError(row=number, column=COLUMNS.get(found.group(1) if found else "name", "name"), message=message,
-                         code=code, params=params)]
+        return [RowError(row=number, column=COLUMNS.get(attribute, attribute), message=message, code=code,
+                         params=params)]
     values = msgspec.structs.asdict(profile)
     problems = profile_errors(values, today)
     if problems:

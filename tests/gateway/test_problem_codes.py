@@ -17,7 +17,9 @@ from pathlib import Path
 import services.experts.app
 import services.gateway.app
 import services.vendors.app  # noqa: F401  (imported for their Problem subclasses)
+from services.gateway.domain.admin_messages import admin_words
 from services.gateway.domain.problem_messages import PROBLEM_TEXTS, VALUE_NAMES, problem_text
+from services.gateway.domain.vendor_messages import VENDOR_MESSAGES
 from shared.demo import bureau_unit
 from shared.errors import SHARED_CODES, Problem
 from tests.gateway.test_console_sessions import ADMIN, add_user, sign_in
@@ -190,3 +192,11 @@ async def test_a_console_page_says_a_refusal_in_the_readers_language(gateway_cli
     assert "“监督人员”工作台仅供该角色使用。" in page.text and "for that role only" not in page.text
     english = await gateway_client.get("/home/supervisor?lang=en")
     assert "The home of Supervisor is for that role only." in english.text
+
+
+def test_a_pages_own_texts_are_for_codes_that_exist() -> None:
+    vendors = VENDOR_MESSAGES["zh"]["api"]["problems"]["codes"]
+    own = {**admin_words("zh", "fields")["api"]["problems"]["codes"], **vendors}
+    codes = RAISED | SHARED_CODES
+    assert sorted(key for key in own if "@" in key and key.split("@")[0] not in codes) == []
+    assert problem_text("zh", "field.too_short", {"min": 18}, "bidders[1]", vendors) == "须为 18 位"

@@ -12,6 +12,7 @@ script (static/forms.js) and :func:`problem_text` look there first.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -513,9 +514,19 @@ def problem_text(lang: str, code: str, params: Mapping[str, Any] | None = None, 
     """The text of a refusal in ``lang``: a page's own text for the code on ``field`` first, then the
     catalogue's; an unknown code (a service newer than the console) gets the generic text."""
     texts = {**PROBLEM_TEXTS[lang], **(overrides or {})}
-    template = (field is not None and texts.get(f"{code}@{field}")) or texts.get(code) or texts["http.error"]
+    names = [f"{code}@{field}", f"{code}@{_last_name(field)}"] if field else []
+    template = next((texts[name] for name in names if name in texts), None) or texts.get(code) or texts["http.error"]
     values = {name: _value(lang, name, value) for name, value in (params or {}).items()}
     return string.Formatter().vformat(template, (), _Kept(values))
+
+
+def _last_name(field: str) -> str:
+    """``records[2].expert_code`` → ``expert_code``, as forms.js ``lastName``."""
+    found = _LAST_NAME.search(field)
+    return found.group(1) if found else ""
+
+
+_LAST_NAME = re.compile(r"(\w+)(\[\d+\])?$", re.ASCII)
 
 
 class _Kept(dict[str, str]):

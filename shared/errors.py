@@ -194,10 +194,12 @@ _VALIDATION_CODES: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
     (re.compile(r"^Object missing required field"), "field.required", ()),
     (re.compile(r"^Missing required"), "field.required", ()),
     (re.compile(r"^Object contains unknown field"), "field.unknown", ()),
+    (re.compile(r"^Expected `date`, got `null`"), "field.date_required", ()),
     (re.compile(r"^Expected `[^`]+`, got `null`"), "field.required", ()),
     (re.compile(r"^Expected `str` of length >= 1$"), "field.required", ()),  # an empty text for a required one
     (re.compile(r"^Expected `str` of length >= (\d+)"), "field.too_short", ("min",)),
     (re.compile(r"^Expected `str` of length <= (\d+)"), "field.too_long", ("max",)),
+    (re.compile(r"^Expected `array` of length >= 1$"), "field.none_chosen", ()),
     (re.compile(r"^Expected `(?:array|object)` of length >= (\d+)"), "field.too_few", ("min",)),
     (re.compile(r"^Expected `(?:array|object)` of length <= (\d+)"), "field.too_many", ("max",)),
     (re.compile(r"^Expected `(?:int|float|number)` >= (-?\d+)"), "field.too_small", ("min",)),

@@ -28,7 +28,6 @@ _ZH_OVERRIDES = {
        for name in ("uscc", "vendor_uscc", "related_uscc", "bidders")},
     "field.type@amount_fen": "须为数字，最多两位小数",
     "field.required@amount_fen": "请填写金额",
-    **{f"field.required@{name}": "请填写日期" for name in ("started_on", "ended_on", "starts_on", "valid_from")},
 }
 
 _ZH_API: dict[str, Any] = {

@@ -7,6 +7,8 @@ import datetime as dt
 from typing import overload
 from zoneinfo import ZoneInfo
 
+from shared.errors import Refusal
+
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
@@ -26,7 +28,7 @@ def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=dt.UTC)
 
 
-OUT_OF_UTC_RANGE = "the instant is out of range (years 1 to 9999 in UTC)"
+OUT_OF_UTC_RANGE = Refusal("instant.out_of_range", "the instant is out of range (years 1 to 9999 in UTC)")
 
 
 def fits_in_utc(moment: dt.datetime | None) -> bool:

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+from shared.errors import Refusal
+
 # GB 32100-2015: 31 characters (no I, O, S, V, Z); weights 3^(i-1) mod 31 for positions 1–17.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {char: value for value, char in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 
 
-def uscc_problem(code: str) -> str | None:
+def uscc_problem(code: str) -> Refusal | None:
     """Why ``code`` is not a valid USCC, or None when it is."""
     if len(code) != 18:
-        return "must be 18 characters"
+        return Refusal("field.length_18", "must be 18 characters")
     bad = sorted({char for char in code if char not in _USCC_VALUE})
     if bad:
-        return f"contains characters not allowed in a USCC: {''.join(bad)}"
+        return Refusal("uscc.characters", "contains characters not allowed in a USCC: {characters}",
+                       {"characters": "".join(bad)})
     total = sum(_USCC_VALUE[char] * weight for char, weight in zip(code, _USCC_WEIGHTS, strict=False))
     expected = USCC_ALPHABET[(31 - total % 31) % 31]
     if code[17] != expected:
-        return "check character does not match (GB 32100-2015)"
+        return Refusal("uscc.check_character", "check character does not match (GB 32100-2015)")
     return None
 
 
@@ -40,19 +43,19 @@ def id_number_check_character(first17: str) -> str:
     return _ID_CHECK[(12 - total % 11) % 11]
 
 
-def id_number_problem(number: str) -> str | None:
+def id_number_problem(number: str) -> Refusal | None:
     """Why ``number`` is not a valid 18-digit resident ID number, or None when it is.
 
     The message never repeats the number: it is personal data.
     """
     if len(number) != 18:
-        return "must be 18 characters"
+        return Refusal("field.length_18", "must be 18 characters")
     if not number[:17].isascii() or not number[:17].isdigit() or number[17] not in _ID_CHECK:
-        return "must be 17 digits followed by a digit or X"
+        return Refusal("id_number.digits", "must be 17 digits followed by a digit or X")
     try:
         dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        return "contains an impossible birth date"
+        return Refusal("id_number.birth_date", "contains an impossible birth date")
     if number[17] != id_number_check_character(number[:17]):
-        return "check digit does not match (GB 11643)"
+        return Refusal("id_number.check_digit", "check digit does not match (GB 11643)")
     return None

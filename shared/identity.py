@@ -96,22 +96,23 @@ class IdentityVerifier:
             key_id = jwt.get_unverified_header(token).get("kid")
             key = self._keys.get(key_id) if isinstance(key_id, str) else None
             if key is None:
-                raise NotAuthenticated("The identity assertion is signed by an unknown key.")
+                raise NotAuthenticated("The identity assertion is signed by an unknown key.",
+                                       code="assertion.unknown_key")
             claims = jwt.decode(
                 token, key, algorithms=[_ALGORITHM], audience=self.audience, issuer=ISSUER,
                 leeway=self.leeway_seconds, options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
         except jwt.ExpiredSignatureError:
-            raise NotAuthenticated("The identity assertion has expired.") from None
+            raise NotAuthenticated("The identity assertion has expired.", code="assertion.expired") from None
         except jwt.PyJWTError:
-            raise NotAuthenticated("The identity assertion is not valid.") from None
+            raise NotAuthenticated("The identity assertion is not valid.", code="assertion.invalid") from None
         return _identity_from_claims(claims)
 
 
 def _identity_from_claims(claims: dict[str, Any]) -> Identity:
     roles = claims.get("roles")
     if not isinstance(roles, list) or not roles or not set(roles) <= ALL_ROLES:
-        raise NotAuthenticated("The identity assertion names no valid role.")
+        raise NotAuthenticated("The identity assertion names no valid role.", code="assertion.no_role")
     return Identity(subject=str(claims["sub"]), name=str(claims.get("name", "")),
                     roles=tuple(roles), unit=str(claims.get("unit", "")))
 
@@ -127,7 +128,8 @@ class AssertionAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         token = connection.headers.get(IDENTITY_HEADER)
         if not token:
-            raise NotAuthenticated("Calls must come through the gateway with an identity assertion.")
+            raise NotAuthenticated("Calls must come through the gateway with an identity assertion.",
+                                   code="assertion.missing")
         verifier: IdentityVerifier = connection.app.state.identity_verifier
         return AuthenticationResult(user=verifier.verify(token), auth=token)
 
@@ -143,6 +145,7 @@ def requires_role(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], N
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         identity: Identity = connection.user
         if not identity.has_any(roles):
-            raise NotPermitted(f"This operation needs one of the roles: {named}.")
+            raise NotPermitted("This operation needs one of the roles: {roles}.", code="role.required",
+                               params={"roles": named})
 
     return guard

@@ -48,11 +48,13 @@ def nested_deeper_than(body: bytes, limit: int) -> bool:
 
 def _check(body: bytes, limit: int) -> None:
     if nested_deeper_than(body, limit):
-        raise MalformedRequest(f"The JSON body is nested deeper than {limit} levels.")
+        raise MalformedRequest("The JSON body is nested deeper than {limit} levels.", code="request.too_deep",
+                               params={"limit": limit})
     try:
         msgspec.json.decode(body)
     except msgspec.DecodeError as error:  # its message gives a position, never the content
-        raise MalformedRequest(f"The body is not well-formed JSON: {error}") from None
+        raise MalformedRequest("The body is not well-formed JSON: {error}", code="request.not_json",
+                               params={"error": str(error)}) from None
 
 
 def refuse_malformed_json(app: ASGIApp) -> ASGIApp:

@@ -21,15 +21,15 @@ async def refuse_nul_characters(request: Request[Any, Any, Any]) -> None:
     """A ``before_request`` hook: runs after routing and guards, before any parameter is parsed."""
     for name, value in request.path_params.items():
         if isinstance(value, str) and "\x00" in value:
-            raise InvalidInput.for_field(name, _MESSAGE, source="path")
+            raise InvalidInput.for_field(name, "field.nul", _MESSAGE, source="path")
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
-            raise InvalidInput.for_field(name.replace("\x00", ""), _MESSAGE, source="query")
+            raise InvalidInput.for_field(name.replace("\x00", ""), "field.nul", _MESSAGE, source="query")
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/x-www-form-urlencoded"):  # the console's forms
         for name, value in parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True):
             if "\x00" in name or "\x00" in value:
-                raise InvalidInput.for_field(name.replace("\x00", ""), _MESSAGE)
+                raise InvalidInput.for_field(name.replace("\x00", ""), "field.nul", _MESSAGE)
         return
     if "json" not in content_type:
         return  # an upload is a file: its reader checks what it holds
@@ -42,7 +42,7 @@ async def refuse_nul_characters(request: Request[Any, Any, Any]) -> None:
         return  # not JSON: the handler's own parsing answers that
     where = _first_nul(document, "")
     if where is not None:
-        raise InvalidInput.for_field(where or "body", _MESSAGE)
+        raise InvalidInput.for_field(where or "body", "field.nul", _MESSAGE)
 
 
 def _first_nul(value: Any, path: str) -> str | None:

@@ -17,16 +17,26 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from shared.errors import PROBLEM_MEDIA_TYPE
 
+_CODE = {"type": "string", "pattern": r"^[a-z_]+(\.[a-z_0-9]+)*$",
+         "description": "Stable name of the refusal (e.g. project.no_lot, field.too_long); clients and the "
+                        "console key their own texts on it, never on the English sentence."}
+_PARAMS = {"type": "object", "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+           "description": "The values the refusal is about, by the names its code's texts use "
+                          "(e.g. {\"project\": \"PY-2026-001\", \"lot\": \"9\"} for project.no_lot)."}
 FIELD_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["field", "message", "source"],
-    "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "source": {"type": "string"}},
+    "type": "object", "required": ["field", "code", "message", "params", "source"],
+    "properties": {"field": {"type": "string", "description": "Dotted path into the body, or a parameter's name"},
+                   "code": _CODE, "message": {"type": "string", "description": "English, for people"},
+                   "params": _PARAMS,
+                   "source": {"type": "string", "description": "body, query, path, header or cookie"}},
 }
 PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["type", "title", "status", "detail"],
+    "type": "object", "required": ["type", "title", "status", "detail", "code", "params"],
     "description": "RFC 9457 problem document; a refusal may add members of its own (e.g. fillable_seats).",
     "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": "string"},
+        "detail": {"type": "string", "description": "English, for people: the code's text with the params"},
+        "code": _CODE, "params": _PARAMS, "instance": {"type": "string"},
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
     },
 }

@@ -58,10 +58,11 @@ def project_controller(project_cls: type, lot_cls: type,
             async with database.reading() as session:
                 project = await load_project(session, project_cls, code)
             if project is None:
-                raise NotFound(f"No project {code} is registered.")
+                raise NotFound("No project {project} is registered.", code="project.unknown", params={"project": code})
             caller: Identity = request.user
             if not sees_every_project(caller, bureau) and project.owner_unit != caller.unit:
-                raise NotPermitted(f"Project {code} belongs to another unit.")
+                raise NotPermitted("Project {project} belongs to another unit.", code="project.other_unit",
+                                   params={"project": code})
             return project_view(project)
 
     return ProjectController

@@ -29,7 +29,7 @@ from shared.contracts.projects import (
     ProjectView,
     ProjectWrite,
 )
-from shared.errors import FieldError, InvalidInput
+from shared.errors import FieldError, InvalidInput, field_error
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
 from shared.permissions import SEE_EVERY_PROJECT
@@ -42,17 +42,19 @@ def validate_reference(code: str, reference: ProjectReference) -> ProjectReferen
     """Checks msgspec's types cannot express; lots come back sorted by code (canonical order)."""
     errors: list[FieldError] = []
     if not _CODE.match(code):
-        errors.append(FieldError("code", "must match " + CODE_PATTERN, "path"))
+        errors.append(field_error("code", "project.code_format", "must match {pattern}", {"pattern": CODE_PATTERN},
+                                  "path"))
     problem = uscc_problem(reference.owner_unit)
     if problem:
-        errors.append(FieldError("owner_unit", problem))
+        errors.append(problem.at("owner_unit"))
     seen: set[str] = set()
     for index, lot in enumerate(reference.lots):
         if lot.code in seen:
-            errors.append(FieldError(f"lots[{index}].code", "lot codes must be unique in a project"))
+            errors.append(field_error(f"lots[{index}].code", "project.lot_twice",
+                                      "lot codes must be unique in a project"))
         seen.add(lot.code)
     if errors:
-        raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+        raise InvalidInput.of(errors)
     return msgspec.structs.replace(reference, lots=sorted(reference.lots, key=lambda lot: lot.code))
 
 

@@ -51,7 +51,7 @@ def healthz() -> dict[str, str]:
 async def readyz(state: State) -> Response[dict[str, str]]:
     database: Database = state.database
     if not await database.is_reachable():
-        raise ServiceUnavailable("The database is not reachable.")
+        raise ServiceUnavailable("The database is not reachable.", code="database.unreachable")
     return Response({"status": "ready"})
 
 

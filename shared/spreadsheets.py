@@ -33,7 +33,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from shared.errors import FieldError, InvalidInput, PayloadTooLarge
+from shared.errors import InvalidInput, Params, PayloadTooLarge, field_error
 from shared.settings import env_int
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,6 +60,8 @@ class RowError(msgspec.Struct, frozen=True):
     row: int
     column: str
     message: str
+    code: str
+    params: Params = {}
 
 
 class ImportReport(msgspec.Struct, frozen=True):
@@ -83,14 +85,18 @@ class SpreadsheetError(InvalidInput):
 
 
 def _too_many_rows() -> SpreadsheetError:
-    return SpreadsheetError(f"A sheet holds at most {MAX_ROWS} rows under its header (row {MAX_ROWS + 1} is the "
-                            "last one read); delete any rows, empty ones too, below the data or split the sheet.",
-                            errors=[FieldError("file", f"more than {MAX_ROWS} rows")], limit=MAX_ROWS)
+    return SpreadsheetError("A sheet holds at most {limit} rows under its header (row {last} is the last one read); "
+                            "delete any rows, empty ones too, below the data or split the sheet.",
+                            code="sheet.too_many_rows", params={"limit": MAX_ROWS, "last": MAX_ROWS + 1},
+                            errors=[field_error("file", "sheet.too_many_rows", "more than {limit} rows",
+                                                {"limit": MAX_ROWS})], limit=MAX_ROWS)
 
 
 def _too_many_columns() -> SpreadsheetError:
-    return SpreadsheetError(f"A sheet holds at most {MAX_COLUMNS} columns.",
-                            errors=[FieldError("file", f"more than {MAX_COLUMNS} columns")], limit=MAX_COLUMNS)
+    return SpreadsheetError("A sheet holds at most {limit} columns.", code="sheet.too_many_columns",
+                            params={"limit": MAX_COLUMNS},
+                            errors=[field_error("file", "sheet.too_many_columns", "more than {limit} columns",
+                                                {"limit": MAX_COLUMNS})], limit=MAX_COLUMNS)
 
 
 # Reading
@@ -100,9 +106,12 @@ async def read_upload(upload: UploadFile, required: Iterable[str], max_bytes: in
     thread: parsing a large sheet is seconds of work the event loop must not wait for."""
     content = await upload.read()
     if len(content) > max_bytes:
-        raise PayloadTooLarge(f"A spreadsheet may be at most {max_bytes} bytes ({max_bytes / 1024 / 1024:g} MB); "
-                              f"this one has {len(content)}.",
-                              errors=[FieldError("file", f"larger than {max_bytes} bytes")], limit=max_bytes)
+        limits = {"limit": max_bytes, "megabytes": f"{max_bytes / 1024 / 1024:g}"}
+        raise PayloadTooLarge("A spreadsheet may be at most {limit} bytes ({megabytes} MB); this one has {size}.",
+                              code="sheet.too_large", params={**limits, "size": len(content)},
+                              errors=[field_error("file", "sheet.too_large",
+                                                  "larger than {limit} bytes ({megabytes} MB)", limits)],
+                              limit=max_bytes)
     return await anyio.to_thread.run_sync(read_rows, content, upload.filename or "", list(required))
 
 
@@ -118,12 +127,14 @@ def read_rows(content: bytes, filename: str, required: Iterable[str]) -> list[di
     else:
         table = _csv_table(content)
     if not table:
-        raise SpreadsheetError("The file has no header row.", errors=[FieldError("file", "empty")])
+        raise SpreadsheetError("The file has no header row.", code="sheet.empty",
+                               errors=[field_error("file", "sheet.empty", "empty")])
     headers = [header.strip() for header in table[0]]
     missing = [column for column in required if column not in headers]
     if missing:
-        raise SpreadsheetError("Required columns are missing.",
-                               errors=[FieldError("file", f"missing column {column}") for column in missing])
+        raise SpreadsheetError("Required columns are missing.", code="sheet.columns_missing",
+                               errors=[field_error("file", "sheet.column_missing", "missing column {column}",
+                                                   {"column": column}) for column in missing])
     # The quote comes off after the spaces: an escaped "'\t=1" keeps its tab.
     return [{header: unescaped(cell.strip()) for header, cell in zip(headers, row, strict=False) if header}
             for row in table[1:] if any(cell.strip() for cell in row)]
@@ -147,8 +158,8 @@ def _xlsx_table(content: bytes) -> list[list[str]]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise SpreadsheetError("The file is not a readable xlsx workbook.",
-                               errors=[FieldError("file", "not an xlsx workbook")]) from None
+        raise SpreadsheetError("The file is not a readable xlsx workbook.", code="sheet.not_xlsx",
+                               errors=[field_error("file", "sheet.not_xlsx", "not an xlsx workbook")]) from None
     try:
         sheet = workbook.worksheets[0]
         # The declared <dimension> is what a crafted file lies about: openpyxl would pad every row to
@@ -160,8 +171,8 @@ def _xlsx_table(content: bytes) -> list[list[str]]:
     except SpreadsheetError:
         raise
     except Exception:  # a broken sheet inside a well-formed zip
-        raise SpreadsheetError("The file is not a readable xlsx workbook.",
-                               errors=[FieldError("file", "not an xlsx workbook")]) from None
+        raise SpreadsheetError("The file is not a readable xlsx workbook.", code="sheet.not_xlsx",
+                               errors=[field_error("file", "sheet.not_xlsx", "not an xlsx workbook")]) from None
     finally:
         workbook.close()
 
@@ -182,7 +193,8 @@ def _cell_text(value: Any) -> str:
 
 def _csv_table(content: bytes) -> list[list[str]]:
     if b"\x00" in content:  # no text encoding a sheet is saved in has NUL bytes; some other binary file
-        raise SpreadsheetError("The file is neither xlsx nor csv.", errors=[FieldError("file", "not xlsx or csv")])
+        raise SpreadsheetError("The file is neither xlsx nor csv.", code="sheet.format",
+                               errors=[field_error("file", "sheet.format", "not xlsx or csv")])
     # Excel in China saves CSV as GB18030 (GBK) unless told otherwise; UTF-8 (with or without BOM) first.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -192,10 +204,11 @@ def _csv_table(content: bytes) -> list[list[str]]:
         try:
             return _bounded(csv.reader(io.StringIO(text)), str)
         except csv.Error:
-            raise SpreadsheetError("The csv file cannot be read.", errors=[FieldError("file", "malformed csv")]) \
+            raise SpreadsheetError("The csv file cannot be read.", code="sheet.bad_csv",
+                                   errors=[field_error("file", "sheet.bad_csv", "malformed csv")]) \
                 from None
-    raise SpreadsheetError("The csv file is neither UTF-8 nor GB18030.",
-                           errors=[FieldError("file", "unknown encoding")])
+    raise SpreadsheetError("The csv file is neither UTF-8 nor GB18030.", code="sheet.encoding",
+                           errors=[field_error("file", "sheet.encoding", "unknown encoding")])
 
 
 def parse_date(text: str) -> dt.date | None:

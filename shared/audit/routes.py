@@ -17,7 +17,7 @@ from shared.audit.recorder import AuditRecorder
 from shared.audit.store import AuditFilter, AuditPage, query_entries, verify_stored_chain, verify_stored_rows
 from shared.clock import OUT_OF_UTC_RANGE, fits_in_utc
 from shared.db import MAX_PAGE, Database
-from shared.errors import FieldError, InvalidInput
+from shared.errors import InvalidInput
 from shared.identity import Identity, requires_role
 from shared.permissions import ADMIN_AND_AUDITOR
 from shared.signing_keys import key_id_of
@@ -53,10 +53,10 @@ def audit_filter(*, object_type: str | None, object_id: str | None, actor: str |
                  until: dt.datetime | None) -> AuditFilter:
     """The query's criteria; an instant outside years 1–9999 in UTC is refused naming the parameter,
     not left to fail in the database."""
-    errors = [FieldError(name, OUT_OF_UTC_RANGE, "query")
+    errors = [OUT_OF_UTC_RANGE.at(name, "query")
               for name, instant in (("since", since), ("until", until)) if not fits_in_utc(instant)]
     if errors:
-        raise InvalidInput(f"{errors[0].field}: {errors[0].message}", errors=errors)
+        raise InvalidInput.of(errors)
     return AuditFilter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
 
 

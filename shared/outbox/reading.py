@@ -22,7 +22,7 @@ DISPATCHER_SUBJECT = "system:gateway-webhooks"
 
 def only_the_dispatcher(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.user.subject != DISPATCHER_SUBJECT:
-        raise NotPermitted("Only the gateway's webhook dispatcher reads the outbox.")
+        raise NotPermitted("Only the gateway's webhook dispatcher reads the outbox.", code="outbox.dispatcher_only")
 
 
 @get("/api/v1/internal/events", guards=[only_the_dispatcher], include_in_schema=False)

@@ -250,6 +250,31 @@ async def test_a_malformed_uscc_is_reported_next_to_the_field(page: Any, console
     await screenshot(page, "procurement-conflict-check-error")
 
 
+async def test_refusals_are_shown_from_their_codes_in_the_readers_language(page: Any, console: Console,
+                                                                           project: dict[str, str]) -> None:
+    """The services' refusals reach a Chinese page in Chinese, values filled in, and no English
+    sentence of the API leaks through; an English page says the same in English."""
+    await enter_as(page, console, project, "officer")
+    # A lot the project does not have: the console's own 404 page.
+    await page.goto(f"/procurement/projects/{project['code']}/lots/L9/conflict-check")
+    text = await page.inner_text("main")
+    assert f"项目 {project['code']} 没有标段 L9。" in text and "has no lot" not in text
+    await page.goto(f"/procurement/projects/{project['code']}/lots/L9/conflict-check?lang=en")
+    assert f"Project {project['code']} has no lot L9." in await page.inner_text("main")
+    await page.goto(f"/procurement/projects/{project['code']}?lang=zh")
+    # The builder's engagement once more, exactly as recorded: a conflict with the state, said in Chinese.
+    await page.fill("#e-vendor", project["builder"])
+    await page.select_option("#e-role", "construction")
+    await page.select_option("#e-lot", "L2")
+    await page.fill("#e-amount", "960000")
+    await page.fill("#e-start", "2026-03-01")
+    await page.click("#record-engagement")
+    general = page.locator("#engagement-form .form-error")
+    await general.wait_for(state="visible")
+    assert await general.inner_text() == f"未完成：已登记过完全相同的参与记录（第 {project['built']} 条），不重复登记。"
+    assert "already" not in await page.inner_text("main")
+
+
 async def test_a_rater_rates_the_vendor_comments_and_a_reviewer_settles_the_dispute(
         page: Any, console: Console, project: dict[str, str], screenshot: Any) -> None:
     builder = project["builder"]

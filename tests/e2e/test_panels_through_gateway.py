@@ -143,6 +143,9 @@ def test_a_revealed_panel_cancelled_and_asked_again_must_name_it_and_the_supervi
     unnamed = call(local_system, "POST", f"/api/v1/projects/{code}/panels", organiser,
                    json={**ask, "avoid_experts": avoid})
     assert unnamed.status_code == 409 and unnamed.json()["replaces"] == first["panel"]["id"]
+    # The service's code and params reach the caller through the gateway unchanged.
+    assert unnamed.json()["code"] == "panel.replaces_needed"
+    assert unnamed.json()["params"] == {"panel": first["panel"]["id"]}
     second = call(local_system, "POST", f"/api/v1/projects/{code}/panels", organiser,
                   json={**ask, "avoid_experts": avoid, "replaces": first["panel"]["id"]})
     assert second.status_code == 201, second.text
@@ -152,6 +155,7 @@ def test_a_revealed_panel_cancelled_and_asked_again_must_name_it_and_the_supervi
     url = f"/api/v1/draws/{second_id}/reveal"
     refused = call(local_system, "POST", url, supervisor, json={"witness": "现场监督 0002"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "confirmed_avoidances"
+    assert refused.json()["errors"][0]["code"] == "field.required"
     assert call(local_system, "GET", f"/api/v1/draws/{second_id}", organiser).json()["status"] == "committed"
     done = call(local_system, "POST", url, supervisor, json={"witness": "现场监督 0002", "confirmed_avoidances": drawn})
     assert done.status_code == 200, done.text
@@ -170,6 +174,7 @@ def test_a_supervisor_must_be_a_supervisor(local_system: LocalSystem, project) -
                     json=panel_ask(supervisor="e2e-organiser"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "supervisor"
+    assert response.json()["errors"][0]["code"] == "supervisor.not_supervisor"
 
 
 def test_with_vendors_down_no_panel_is_committed(local_system: LocalSystem, project) -> None:
@@ -182,6 +187,7 @@ def test_with_vendors_down_no_panel_is_committed(local_system: LocalSystem, proj
         assert response.status_code == 503
         assert response.headers["content-type"].startswith("application/problem+json")
         assert "Nothing was committed" in response.json()["detail"]
+        assert response.json()["code"] == "panel.vendors_unavailable"
     finally:
         local_system.start_one("vendors")
         local_system.wait_ready(("vendors",), timeout=60)

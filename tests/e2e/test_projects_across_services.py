@@ -139,6 +139,7 @@ def test_bad_project_input_is_refused_at_the_gateway(local_system: LocalSystem) 
                          headers=admin(local_system), timeout=10)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "owner_unit"
+    assert response.json()["errors"][0]["code"] == "uscc.check_character"
 
 
 def test_the_audit_log_of_every_service_is_read_through_the_gateway(local_system: LocalSystem) -> None:

@@ -89,7 +89,9 @@ async def test_the_same_id_number_twice_is_a_409_and_writes_nothing(experts_clie
     again = await experts_client.post("/api/v1/experts", json=profile(id_number=f" {id_number} "),
                                       headers=admin(minter))
     assert again.status_code == 409
-    assert again.json()["errors"] == [{"field": "id_number", "message": "already in the pool", "source": "body"}]
+    assert again.json()["code"] == "expert.id_number_taken"
+    assert again.json()["errors"] == [{"field": "id_number", "code": "expert.id_number_taken",
+                                       "message": "already in the pool", "params": {}, "source": "body"}]
     assert id_number not in again.text
     listed = (await experts_client.get("/api/v1/experts", headers=admin(minter))).json()
     assert listed["total"] == 1

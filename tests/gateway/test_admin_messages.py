@@ -28,13 +28,13 @@ def test_no_word_is_hidden_behind_a_dict_method(page: str) -> None:
     assert [key for key in admin_text("zh", page) if hasattr({}, key)] == []
 
 
-def test_the_api_texts_are_put_into_chinese_on_chinese_pages_only() -> None:
-    zh, en = admin_words("zh", "accounts")["api"], admin_words("en", "accounts")["api"]
-    assert zh["messages"]["is too simple"] == "过于简单"
-    assert en["messages"] == {} and en["patterns"] == []
-    patterns = [(re.compile(pattern), text) for pattern, text in zh["patterns"]]
-    first = next(text for pattern, text in patterns if pattern.search("must be at least 10 characters"))
-    assert first == "至少 $1 个字符"
+def test_the_refusals_are_rendered_by_code_in_the_pages_language() -> None:
+    zh, en = admin_words("zh", "accounts")["api"]["problems"], admin_words("en", "accounts")["api"]["problems"]
+    assert zh["codes"]["password.too_simple"] == "过于简单" and en["codes"]["password.too_simple"] == "is too simple"
+    assert zh["codes"]["password.too_short"] == "至少 {min} 个字符"
+    # A wrong format says what the format is, on the admin forms' fields.
+    assert zh["codes"]["field.pattern@username"].startswith("须为 3 至 64 位小写字母")
+    assert "field.pattern@username" not in en["codes"]
 
 
 def test_only_bureau_admins_get_the_links() -> None:

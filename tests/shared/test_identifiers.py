@@ -30,13 +30,21 @@ def test_known_real_world_code_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(("code", "reason"), [
-    ("91330326MA2CT8U6X", "18 characters"),
-    ("91330326MA2CT8U6XAA", "18 characters"),
-    ("91330326MA2CT8I6X0", "not allowed"),  # I is not in the alphabet
-    ("91330326ma2ct8u6x0", "not allowed"),
+    ("91330326MA2CT8U6X", "field.length_18"),
+    ("91330326MA2CT8U6XAA", "field.length_18"),
+    ("91330326MA2CT8I6X0", "uscc.characters"),  # I is not in the alphabet
+    ("91330326ma2ct8u6x0", "uscc.characters"),
 ])
 def test_malformed_codes_are_refused_with_a_reason(code: str, reason: str) -> None:
-    assert reason in (uscc_problem(code) or "")
+    problem = uscc_problem(code)
+    assert problem is not None and problem.code == reason
+
+
+def test_the_characters_refused_are_named_as_a_param() -> None:
+    problem = uscc_problem("91330326ma2ct8u6x0")
+    assert problem is not None
+    assert problem.at("uscc").message == "contains characters not allowed in a USCC: acmtux"
+    assert problem.at("uscc").params == {"characters": "acmtux"}
 
 
 def test_every_wrong_check_character_is_refused() -> None:
@@ -44,7 +52,8 @@ def test_every_wrong_check_character_is_refused() -> None:
     right = uscc_check_character(first17)
     for wrong in "0123456789ABCDEFGHJKLMNPQRTUWXY":
         if wrong != right:
-            assert "check character" in (uscc_problem(first17 + wrong) or "")
+            problem = uscc_problem(first17 + wrong)
+            assert problem is not None and problem.code == "uscc.check_character"
 
 
 def test_id_number_with_correct_check_digit_is_valid() -> None:
@@ -56,12 +65,12 @@ def test_id_number_check_character_can_be_x() -> None:
 
 
 @pytest.mark.parametrize(("number", "reason"), [
-    ("110105194912310021", "check digit"),
-    ("11010519491331002X", "birth date"),
-    ("1101051949123100", "18 characters"),
-    ("11010519491231002Y", "digit or X"),
+    ("110105194912310021", "id_number.check_digit"),
+    ("11010519491331002X", "id_number.birth_date"),
+    ("1101051949123100", "field.length_18"),
+    ("11010519491231002Y", "id_number.digits"),
 ])
 def test_bad_id_numbers_are_refused_without_echoing_them(number: str, reason: str) -> None:
-    problem = id_number_problem(number) or ""
-    assert reason in problem
-    assert number not in problem
+    problem = id_number_problem(number)
+    assert problem is not None and problem.code == reason
+    assert number not in problem.message and not problem.params

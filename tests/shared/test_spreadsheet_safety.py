@@ -170,7 +170,10 @@ async def test_a_declared_huge_xlsx_is_refused_quickly_while_the_service_answers
     assert response.status_code == 422, response.text
     problem = response.json()
     assert problem["limit"] == MAX_ROWS and str(MAX_ROWS) in problem["detail"]
-    assert problem["errors"] == [{"field": "file", "message": f"more than {MAX_ROWS} rows", "source": "body"}]
+    assert problem["code"] == "sheet.too_many_rows" and problem["params"]["limit"] == MAX_ROWS
+    assert problem["errors"] == [{"field": "file", "code": "sheet.too_many_rows",
+                                  "message": f"more than {MAX_ROWS} rows", "params": {"limit": MAX_ROWS},
+                                  "source": "body"}]
     assert max(latencies) < 1.0, latencies
 
 

@@ -201,8 +201,10 @@ async def test_unreadable_files_and_missing_columns_are_refused_whole(api: Vendo
     missing = await upload(api, "供应商名称,电话\n甲公司,1\n".encode(), "a.csv")
     assert missing.status_code == 422
     assert missing.headers["content-type"].startswith("application/problem+json")
-    assert missing.json()["errors"] == [{"field": "file", "message": "missing column 统一社会信用代码",
-                                         "source": "body"}]
+    assert missing.json()["code"] == "sheet.columns_missing"
+    assert missing.json()["errors"] == [{"field": "file", "code": "sheet.column_missing",
+                                         "message": "missing column 统一社会信用代码",
+                                         "params": {"column": "统一社会信用代码"}, "source": "body"}]
     for content, filename in ((b"PK\x03\x04 not really a zip", "a.xlsx"),
                               (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "logo.png"), (b"", "empty.csv")):
         refused = await upload(api, content, filename)

@@ -45,14 +45,15 @@ async def expert_of_account(session: AsyncSession, subject: str) -> Expert:
     statement = select(Expert).where(Expert.account_subject == subject).options(selectinload(Expert.fields))
     expert = (await session.execute(statement)).scalar_one_or_none()
     if expert is None:
-        raise NotFound("No expert of the pool is linked to this sign-in account; a bureau admin links it.")
+        raise NotFound("No expert of the pool is linked to this sign-in account; a bureau admin links it.",
+                       code="expert.no_account_link")
     return expert
 
 
 async def expert_by_code(session: AsyncSession, code: str) -> Expert:
     expert = (await session.execute(select(Expert).where(Expert.code == code))).scalar_one_or_none()
     if expert is None:
-        raise NotFound(f"No expert with pool number {code}.")
+        raise NotFound("No expert with pool number {expert}.", code="expert.unknown", params={"expert": code})
     return expert
 
 
@@ -75,7 +76,7 @@ async def list_unavailability(session: AsyncSession, expert: Expert) -> list[Una
 async def add_unavailability(session: AsyncSession, audit: AuditRecorder, actor: Identity, expert: Expert,
                              new: UnavailabilityInput) -> UnavailabilityView:
     if half_day_slot(new.ends_on, new.ends_half) < half_day_slot(new.starts_on, new.starts_half):
-        raise InvalidInput.for_field("ends_on", "the period ends before it starts")
+        raise InvalidInput.for_field("ends_on", "period.ends_before_start", "the period ends before it starts")
     period = Unavailability(expert_id=expert.id, starts_on=new.starts_on, starts_half=new.starts_half,
                             ends_on=new.ends_on, ends_half=new.ends_half, reason=new.reason, created_at=utc_now())
     session.add(period)
@@ -90,7 +91,8 @@ async def remove_unavailability(session: AsyncSession, audit: AuditRecorder, act
                                 period_id: int) -> None:
     period = await session.get(Unavailability, period_id)
     if period is None or period.expert_id != expert.id:
-        raise NotFound(f"No unavailable period {period_id} for expert {expert.code}.")
+        raise NotFound("No unavailable period {period} for expert {expert}.", code="availability.unknown_period",
+                       params={"period": period_id, "expert": expert.code})
     before = msgspec.to_builtins(unavailability_view(period))
     await session.delete(period)
     await session.flush()
@@ -107,7 +109,7 @@ async def list_declared_conflicts(session: AsyncSession, expert: Expert) -> list
 async def declare_conflict(session: AsyncSession, audit: AuditRecorder, actor: Identity, expert: Expert,
                            new: DeclaredConflictInput) -> DeclaredConflictView:
     if problem := uscc_problem(new.unit_uscc):
-        raise InvalidInput.for_field("unit_uscc", problem)
+        raise InvalidInput.of([problem.at("unit_uscc")])
     conflict = DeclaredConflict(expert_id=expert.id, unit_uscc=new.unit_uscc, until=new.until, reason=new.reason,
                                 declared_at=utc_now())
     session.add(conflict)
@@ -123,7 +125,8 @@ async def withdraw_conflict(session: AsyncSession, audit: AuditRecorder, actor: 
                             conflict_id: int) -> None:
     conflict = await session.get(DeclaredConflict, conflict_id)
     if conflict is None or conflict.expert_id != expert.id:
-        raise NotFound(f"No declared conflict {conflict_id} for expert {expert.code}.")
+        raise NotFound("No declared conflict {conflict} for expert {expert}.", code="availability.unknown_conflict",
+                       params={"conflict": conflict_id, "expert": expert.code})
     before = msgspec.to_builtins(conflict_view(conflict))
     await session.delete(conflict)
     await session.flush()

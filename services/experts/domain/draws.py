@@ -107,16 +107,17 @@ class DrawLedger:
     async def reveal(self, session: AsyncSession, actor: Identity, draw: Draw, witness: str) -> DrawRecord:
         """Run ``draw`` with the supervisor's witness; the caller places the result and records it."""
         if draw.status != DrawStatus.COMMITTED:
-            raise Conflict(f"The draw is {draw.status}; only a committed draw can be revealed.")
+            raise Conflict("The draw is {status}; only a committed draw can be revealed.", code="draw.not_committed",
+                           params={"status": draw.status})
         try:
             check_witness(witness, refuse_unassigned=True)
         except DrawInputError as error:
-            raise InvalidInput.for_field("witness", str(error)) from None
+            raise InvalidInput.for_field("witness", "witness.invalid", "{reason}", {"reason": str(error)}) from None
         receipt = receipt_of(draw)
         signer = self.keys.signer_for(receipt.key_id)  # a retired key still reveals the draws it committed
         if signer is None:
             raise Conflict("The draw was committed under a signing key this service no longer holds; "
-                           "cancel it with a reason and draw again.")
+                           "cancel it with a reason and draw again.", code="draw.key_gone")
         secret = bytes.fromhex(self.keyring.decrypt(draw.secret_token, context=_secret_context(draw.id)))
         drawn_at = max(protocol_time(utc_now()), receipt.committed_at)
         record = reveal(receipt, secret, witness, drawn_at, signer)
@@ -158,7 +159,7 @@ async def draw_by_id(session: AsyncSession, draw_id: str, *, for_update: bool = 
         statement = statement.with_for_update()
     draw = (await session.execute(statement)).scalar_one_or_none()
     if draw is None:
-        raise NotFound(f"No draw {draw_id}.")
+        raise NotFound("No draw {draw}.", code="draw.unknown", params={"draw": draw_id})
     return draw
 
 

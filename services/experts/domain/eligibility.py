@@ -197,5 +197,5 @@ async def _project_owner(session: AsyncSession, project_code: str | None) -> set
         return set()
     owner = (await session.execute(select(Project.owner_unit).where(Project.code == project_code))).scalar()
     if owner is None:
-        raise InvalidInput.for_field("project_code", "no such project")
+        raise InvalidInput.for_field("project_code", "project.no_such", "no such project")
     return {owner}

@@ -41,19 +41,20 @@ async def evaluate(session: AsyncSession, desk: PanelDesk, actor: Identity, draw
     except NotPermitted:  # answered as for a non-member, so that the answer names no member
         raise _not_seated(expert_code) from None
     if panel.status != PanelStatus.OPEN:
-        raise Conflict("The panel was cancelled.")
+        raise Conflict("The panel was cancelled.", code="panel.cancelled")
     if utc_now() < meeting_starts_at(panel):
-        raise Conflict("The meeting has not started; evaluations come after it.")
+        raise Conflict("The meeting has not started; evaluations come after it.", code="evaluation.too_early")
     member = (await session.execute(select(PanelMember).where(
         PanelMember.panel_id == panel.id, PanelMember.expert_code == expert_code))).scalar_one_or_none()
     if member is None or member.state not in HOLDING:
         raise _not_seated(expert_code)
     if member.evaluated_at is not None:
-        raise Conflict("This member was evaluated already; evaluations are not overwritten.")
+        raise Conflict("This member was evaluated already; evaluations are not overwritten.",
+                       code="evaluation.done")
     if data.attended and data.score is None:
-        raise InvalidInput.for_field("score", "a member who attended gets a score (0–100)")
+        raise InvalidInput.for_field("score", "evaluation.score_needed", "a member who attended gets a score (0–100)")
     if not data.attended and data.score is not None:
-        raise InvalidInput.for_field("score", "a member who did not attend gets no score")
+        raise InvalidInput.for_field("score", "evaluation.no_score", "a member who did not attend gets no score")
     member.attended, member.score, member.evaluation_notes = data.attended, data.score, data.notes
     member.evaluated_at = member.updated_at = utc_now()
     await session.flush()
@@ -70,7 +71,8 @@ async def evaluate(session: AsyncSession, desk: PanelDesk, actor: Identity, draw
 
 
 def _not_seated(expert_code: str) -> NotFound:
-    return NotFound(f"{expert_code} did not hold a seat on this panel.")
+    return NotFound("{expert} did not hold a seat on this panel.", code="panel.not_seated",
+                    params={"expert": expert_code})
 
 
 async def todo_list(session: AsyncSession, actor: Identity, evaluation_working_days: int) -> list[TodoItem]:

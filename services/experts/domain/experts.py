@@ -39,7 +39,7 @@ from shared.audit import AuditRecorder
 from shared.audit.chain import Actor
 from shared.clock import add_months, as_utc, beijing_today, utc_now
 from shared.crypto import normalise_id_number
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, field_error
 from shared.identifiers import id_number_problem, uscc_problem
 from shared.identity import Identity
 
@@ -122,7 +122,7 @@ async def load_expert(session: AsyncSession, code: str) -> Expert:
     statement = select(Expert).where(Expert.code == code).options(*DETAIL_LOADS)
     expert = (await session.execute(statement)).scalar_one_or_none()
     if expert is None:
-        raise NotFound(f"No expert with pool number {code}.")
+        raise NotFound("No expert with pool number {expert}.", code="expert.unknown", params={"expert": code})
     return expert
 
 
@@ -176,36 +176,36 @@ def profile_errors(values: dict[str, Any], today: dt.date) -> list[FieldError]:
     """
     errors: list[FieldError] = []
 
-    def refuse(field: str, message: str) -> None:
-        errors.append(FieldError(field, message))
+    def refuse(field: str, code: str, message: str) -> None:
+        errors.append(field_error(field, code, message))
 
     if "birth_date" in values and not 18 <= age_on(values["birth_date"], today) < 100:
-        refuse("birth_date", "an expert is between 18 and 100 years old")
+        refuse("birth_date", "expert.age", "an expert is between 18 and 100 years old")
     if "unit_uscc" in values and (problem := uscc_problem(values["unit_uscc"])):
-        refuse("unit_uscc", problem)
+        errors.append(problem.at("unit_uscc"))
     for index, employer in enumerate(values.get("former_employers") or []):
         if problem := uscc_problem(employer.unit_uscc):
-            refuse(f"former_employers[{index}].unit_uscc", problem)
+            errors.append(problem.at(f"former_employers[{index}].unit_uscc"))
         if employer.started_on and employer.started_on > employer.ended_on:
-            refuse(f"former_employers[{index}].ended_on", "must not be before started_on")
+            refuse(f"former_employers[{index}].ended_on", "period.end_before_start", "must not be before started_on")
     if values.get("phone") is not None and not PHONE.match(values["phone"]):
-        refuse("phone", "must be a phone number: digits, optionally with +, spaces or hyphens")
+        refuse("phone", "expert.phone", "must be a phone number: digits, optionally with +, spaces or hyphens")
     if values.get("id_number") is not None and (problem := id_number_problem(normalise_id_number(values["id_number"]))):
-        refuse("id_number", problem)
+        errors.append(problem.at("id_number"))
     if values.get("bank_account") is not None and not BANK_ACCOUNT.match("".join(values["bank_account"].split())):
-        refuse("bank_account", "must be 12 to 30 digits")
+        refuse("bank_account", "expert.bank_account", "must be 12 to 30 digits")
     if values.get("last_trained_on") is not None and values["last_trained_on"] > today:
-        refuse("last_trained_on", "must not be in the future")
+        refuse("last_trained_on", "date.in_future", "must not be in the future")
     if "fields" in values:
         errors += _field_list_errors(values["fields"])
     return errors
 
 
 def _field_list_errors(fields: list[ExpertFieldInput]) -> list[FieldError]:
-    errors = [FieldError(f"fields[{index}].code", "listed twice")
+    errors = [field_error(f"fields[{index}].code", "field.listed_twice", "listed twice")
               for index, field in enumerate(fields) if field.code in [f.code for f in fields[:index]]]
     if sum(field.primary for field in fields) != 1:
-        errors.append(FieldError("fields", "exactly one field must be primary"))
+        errors.append(field_error("fields", "expert.one_primary_field", "exactly one field must be primary"))
     return errors
 
 
@@ -213,7 +213,7 @@ async def unassignable_field_errors(session: AsyncSession, fields: list[ExpertFi
                                     already_held: Iterable[str] = ()) -> list[FieldError]:
     """A field is given anew only while it is not retired; an expert keeps a retired field already held."""
     assignable = await assignable_field_codes(session) | set(already_held)
-    return [FieldError(f"fields[{index}].code", "no such field, or the field is retired")
+    return [field_error(f"fields[{index}].code", "expert.field_unassignable", "no such field, or the field is retired")
             for index, field in enumerate(fields) if field.code not in assignable]
 
 
@@ -237,7 +237,7 @@ async def create_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
     values = msgspec.structs.asdict(profile)
     errors = profile_errors(values, beijing_today()) + await unassignable_field_errors(session, profile.fields)
     if errors:
-        raise InvalidInput("The profile has invalid fields.", errors=errors)
+        raise InvalidInput("The profile has invalid fields.", code="expert.profile_invalid", errors=errors)
     now = utc_now()
     expert = Expert(code=await next_pool_number(session), status=ExpertStatus.ACTIVE, created_at=now, updated_at=now,
                     fields=[], former_employers=[], certificates=[], bad_conduct_records=[])
@@ -258,7 +258,7 @@ async def update_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
         errors += await unassignable_field_errors(session, changes.fields,  # type: ignore[arg-type]
                                                   [f.field_code for f in expert.fields])
     if errors:
-        raise InvalidInput("The changes have invalid fields.", errors=errors)
+        raise InvalidInput("The changes have invalid fields.", code="expert.profile_invalid", errors=errors)
     before = audited_content(expert)
     apply_profile(expert, vault, values)
     after = audited_content(expert)
@@ -315,10 +315,11 @@ async def flush_refusing_duplicates(session: AsyncSession) -> None:
         # against a concurrent insert; the driver's message is dropped because it quotes values.
         constraint = str(error.orig)
         if "account_subject" in constraint:
-            raise Conflict("Another expert already has this sign-in account.",
-                           errors=[FieldError("account_subject", "already linked to another expert")]) from None
-        raise Conflict("An expert with this ID number is already in the pool.",
-                       errors=[FieldError("id_number", "already in the pool")]) from None
+            raise Conflict("Another expert already has this sign-in account.", code="expert.account_taken",
+                           errors=[field_error("account_subject", "expert.account_taken",
+                                               "already linked to another expert")]) from None
+        raise Conflict("An expert with this ID number is already in the pool.", code="expert.id_number_taken",
+                       errors=[field_error("id_number", "expert.id_number_taken", "already in the pool")]) from None
 
 
 async def add_bad_conduct(session: AsyncSession, audit: AuditRecorder, actor: Identity, vault: PersonalDataVault,
@@ -337,9 +338,11 @@ async def add_bad_conduct(session: AsyncSession, audit: AuditRecorder, actor: Id
 async def change_status(session: AsyncSession, audit: AuditRecorder, actor: Identity | Actor,
                         expert: Expert, change: StatusChange, today: dt.date) -> None:
     if change.status == ExpertStatus.SUSPENDED and (change.suspended_until is None or change.suspended_until <= today):
-        raise InvalidInput.for_field("suspended_until", "a suspension needs an end date after today")
+        raise InvalidInput.for_field("suspended_until", "expert.suspension_end_needed",
+                                     "a suspension needs an end date after today")
     if change.status != ExpertStatus.SUSPENDED and change.suspended_until is not None:
-        raise InvalidInput.for_field("suspended_until", "only a suspension has an end date")
+        raise InvalidInput.for_field("suspended_until", "expert.suspension_end_unwanted",
+                                     "only a suspension has an end date")
     before = {"status": expert.status, "suspended_until": expert.suspended_until}
     expert.status, expert.status_reason = change.status, change.reason
     expert.suspended_until, expert.status_changed_on = change.suspended_until, today

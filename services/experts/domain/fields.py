@@ -10,7 +10,7 @@ from services.experts.models import Field
 from services.experts.schemas import FieldCreate, FieldPatch, FieldView
 from shared.audit import AuditRecorder
 from shared.clock import utc_now
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound, field_error
 from shared.identity import Identity
 
 
@@ -26,15 +26,16 @@ async def list_fields(session: AsyncSession) -> list[FieldView]:
 
 async def create_field(session: AsyncSession, audit: AuditRecorder, actor: Identity, new: FieldCreate) -> FieldView:
     if await session.get(Field, new.code) is not None:
-        raise Conflict(f"Field {new.code} already exists.")
+        raise Conflict("Field {field} already exists.", code="field_taxonomy.exists", params={"field": new.code})
     if new.parent_code is not None:
         parent = await session.get(Field, new.parent_code)
         if parent is None:
-            raise InvalidInput.for_field("parent_code", "no such field")
+            raise InvalidInput.for_field("parent_code", "field_taxonomy.unknown", "no such field")
         if parent.parent_code is not None:
-            raise InvalidInput.for_field("parent_code", "the taxonomy has two levels: the parent must be top-level")
+            raise InvalidInput.for_field("parent_code", "field_taxonomy.two_levels",
+                                         "the taxonomy has two levels: the parent must be top-level")
         if parent.retired_at is not None:
-            raise InvalidInput.for_field("parent_code", "the parent field is retired")
+            raise InvalidInput.for_field("parent_code", "field_taxonomy.parent_retired", "the parent field is retired")
     field = Field(code=new.code, parent_code=new.parent_code, name_zh=new.name_zh, name_en=new.name_en)
     session.add(field)
     await session.flush()
@@ -48,7 +49,7 @@ async def update_field(session: AsyncSession, audit: AuditRecorder, actor: Ident
                        changes: FieldPatch) -> FieldView:
     field = await session.get(Field, code)
     if field is None:
-        raise NotFound(f"No field {code}.")
+        raise NotFound("No field {field}.", code="field_taxonomy.not_found", params={"field": code})
     before = field_view(field)
     if isinstance(changes.name_zh, str):
         field.name_zh = changes.name_zh
@@ -60,7 +61,8 @@ async def update_field(session: AsyncSession, audit: AuditRecorder, actor: Ident
     elif changes.retired is False and field.retired_at is not None:
         parent = await session.get(Field, field.parent_code) if field.parent_code else None
         if parent is not None and parent.retired_at is not None:
-            raise Conflict(f"Field {code} cannot be restored while its parent {parent.code} is retired.")
+            raise Conflict("Field {field} cannot be restored while its parent {parent} is retired.",
+                           code="field_taxonomy.parent_retired_restore", params={"field": code, "parent": parent.code})
         field.retired_at = None
     after = field_view(field)
     if after != before:
@@ -75,7 +77,8 @@ async def _refuse_retiring_a_parent_in_use(session: AsyncSession, field: Field) 
     active_children = (await session.execute(select(Field.code).where(
         Field.parent_code == field.code, Field.retired_at.is_(None)))).scalars().all()
     if active_children:
-        raise Conflict(f"Retire the sub-fields of {field.code} first: {', '.join(active_children)}.")
+        raise Conflict("Retire the sub-fields of {field} first: {children}.", code="field_taxonomy.has_children",
+                       params={"field": field.code, "children": ", ".join(active_children)})
 
 
 async def assignable_field_codes(session: AsyncSession) -> set[str]:
@@ -89,6 +92,7 @@ async def field_with_sub_fields(session: AsyncSession, codes: list[str]) -> dict
     known = {code for code, _ in rows}
     unknown = [code for code in codes if code not in known]
     if unknown:
-        raise InvalidInput("Unknown fields.", errors=[
-            FieldError(f"fields[{index}]", "no such field") for index, code in enumerate(codes) if code in unknown])
+        raise InvalidInput("Unknown fields.", code="field_taxonomy.unknown_fields", errors=[
+            field_error(f"fields[{index}]", "field_taxonomy.unknown", "no such field")
+            for index, code in enumerate(codes) if code in unknown])
     return {code: {code} | {child for child, parent in rows if parent == code} for code in codes}

@@ -34,7 +34,7 @@ from shared.clock import BEIJING, add_months, beijing_today, utc_now
 from shared.contracts.panels import PanelRequest, SupplementaryRequest, UnitAvoidance
 from shared.contracts.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
 from shared.draw import capacity, max_primary_seats
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted, field_error
 from shared.identity import Identity
 from shared.outbox import publish
 from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN
@@ -117,12 +117,14 @@ class PanelDesk:
         may_organise(actor, project, panel)
         members = await seat_rules.members_of(session, panel.id)
         if any(d.status == DrawStatus.COMMITTED for d in await draws_of(session, panel.id)):
-            raise Conflict("A draw of this panel is committed and not yet revealed; reveal or cancel it first.")
+            raise Conflict("A draw of this panel is committed and not yet revealed; reveal or cancel it first.",
+                           code="panel.draw_pending")
         quotas = (_quotas(data.seats, "seats") if data.seats
                   else seat_rules.open_seats(json.loads(panel.seats), members))
         await _check_fields(session, quotas, "seats")
         if not quotas:
-            raise Conflict("Every seat of the panel is held; a supplementary draw needs open seats.")
+            raise Conflict("Every seat of the panel is held; a supplementary draw needs open seats.",
+                           code="panel.full")
         stored = json.loads(panel.avoidances)
         avoid_units = [UnitAvoidance(**unit) for unit in stored["units"]] + list(data.avoid_units)
         eligibility = await self._eligible(
@@ -146,8 +148,8 @@ class PanelDesk:
         await self.audit.hold_chain(session)
         draw = await draw_by_id(session, draw_id, for_update=True)
         if actor.subject != draw.supervisor_subject:
-            raise NotPermitted("Only the supervisor named for this draw may reveal it.")
-        if draw.status == DrawStatus.COMMITTED:
+            raise NotPermitted("Only the supervisor named for this draw may reveal it.", code="draw.supervisor_only")
+        if draw.status == "committed":
             avoided = await reroll.extra_avoidances(session, draw, await panel_of(session, draw)
                                                     if draw.panel_id is not None else None)
             reroll.check_confirmation(avoided, confirmed_avoidances)
@@ -175,7 +177,8 @@ class PanelDesk:
         _must_be_open(panel)
         may_organise(actor, await project_of(session, panel.project_code), panel)
         if data.meeting_on < beijing_today():
-            raise InvalidInput.for_field("meeting_on", "the meeting cannot move into the past")
+            raise InvalidInput.for_field("meeting_on", "panel.meeting_moved_to_past",
+                                         "the meeting cannot move into the past")
         before = _panel_facts(panel)
         panel.meeting_on, panel.halves, panel.updated_at = data.meeting_on, ",".join(_halves(data.halves)), utc_now()
         await session.flush()
@@ -191,9 +194,12 @@ class PanelDesk:
         await self.audit.hold_chain(session)
         if draw.panel_id is None:
             if draw.committed_by != actor.subject and not actor.has_any([Role.BUREAU_ADMIN]):
-                raise NotPermitted("Only who committed the draw or a bureau admin may cancel it.")
+                raise NotPermitted("Only who committed the draw or a bureau admin may cancel it.",
+                                   code="draw.cancel_not_permitted")
             if draw.status != DrawStatus.COMMITTED:
-                raise Conflict(f"The draw is {draw.status}; only a committed draw can be cancelled.")
+                raise Conflict("The draw is {status}; only a committed draw can be cancelled.",
+                               code="draw.not_cancellable",
+                               params={"status": draw.status})
             await self.ledger.cancel(session, actor, draw, reason)
             return
         panel = await panel_of(session, draw, for_update=True)
@@ -202,7 +208,7 @@ class PanelDesk:
         if draw.supplementary_of is not None:
             if draw.status != DrawStatus.COMMITTED:
                 raise Conflict("A revealed supplementary draw has placed its experts; cancel the panel instead "
-                               "(through its first draw).")
+                               "(through its first draw).", code="draw.supplementary_placed")
             await self.ledger.cancel(session, actor, draw, reason)
             return
         draws = await draws_of(session, panel.id)
@@ -238,25 +244,29 @@ class PanelDesk:
             except NotPermitted:  # "not yours" answers as "not a member": a 403 would name the members
                 raise not_a_member(expert_code) from None
             if data.channel is None:
-                raise InvalidInput.for_field("channel", "say how the expert answered: phone, sms, in_person or "
-                                                        "unreachable")
+                raise InvalidInput.for_field("channel", "member.channel_needed", "say how the expert answered: phone, "
+                                                        "sms, in_person or unreachable")
         if utc_now() >= meeting_starts_at(panel):
-            raise Conflict("The meeting has started; record attendance and evaluations instead.")
+            raise Conflict("The meeting has started; record attendance and evaluations instead.",
+                           code="panel.meeting_started")
         channel = "self" if by_the_expert else data.channel
         if accepted:
             if data.channel == "unreachable":
-                raise InvalidInput.for_field("channel", "an unreachable expert cannot accept")
+                raise InvalidInput.for_field("channel", "member.unreachable_accepts",
+                                             "an unreachable expert cannot accept")
             if member.state != SeatState.INVITED:
-                raise Conflict(f"The member is {member.state}; only an invited member can accept.")
+                raise Conflict("The member is {state}; only an invited member can accept.", code="member.not_invited",
+                               params={"state": member.state})
             member.state, member.channel, member.answered_at, member.updated_at = (SeatState.ACCEPTED, channel,
                                                                                    utc_now(), utc_now())
             await session.flush()
             await self.seats.log(session, actor, panel, member, SeatState.ACCEPTED, channel=channel)
             return member
         if member.state not in HOLDING:
-            raise Conflict(f"The member is {member.state}; only a seated member can decline.")
+            raise Conflict("The member is {state}; only a seated member can decline.", code="member.not_seated",
+                           params={"state": member.state})
         if data.reason is None:
-            raise InvalidInput.for_field("reason", "a decline needs a reason")
+            raise InvalidInput.for_field("reason", "member.decline_reason", "a decline needs a reason")
         await self.seats.vacate(session, actor, panel, member, SeatState.DECLINED, data.reason, channel)
         await self._apply_conduct_rules(session, expert)
         return member
@@ -268,13 +278,16 @@ class PanelDesk:
     def _check_request(self, actor: Identity, data: PanelRequest) -> None:
         errors: list[FieldError] = []
         if data.supervisor.subject == actor.subject:
-            errors.append(FieldError("supervisor", "the supervisor cannot be the organiser"))
+            errors.append(field_error("supervisor", "panel.supervisor_is_organiser",
+                                      "the supervisor cannot be the organiser"))
         elif self.rules.supervisor_from_other_unit and data.supervisor.unit == actor.unit:
-            errors.append(FieldError("supervisor", "the supervisor must come from another unit than the organiser"))
+            errors.append(field_error("supervisor", "panel.supervisor_same_unit",
+                                      "the supervisor must come from another unit than the organiser"))
         if data.meeting_on < beijing_today():
-            errors.append(FieldError("meeting_on", "the meeting day has passed (Beijing date)"))
+            errors.append(field_error("meeting_on", "panel.meeting_passed",
+                                      "the meeting day has passed (Beijing date)"))
         if errors:
-            raise InvalidInput(errors[0].message, errors=errors)
+            raise InvalidInput(errors[0].message, code="input.invalid", errors=errors)
 
     async def _eligible(self, session: AsyncSession, project_code: str, meeting_on: dt.date, halves: list[str],
                         quotas: dict[str, int], *, avoid_units: list[UnitAvoidance], avoid_experts: frozenset[str],
@@ -306,9 +319,9 @@ def may_organise(actor: Identity, project: Project, panel: Panel | None = None) 
     if actor.has_any(LIFECYCLE_SYSTEM_AND_ADMIN):
         return
     if not actor.has_any([Role.ORGANISER]) or project.owner_unit != actor.unit:
-        raise NotPermitted("An organiser acts only on its own unit's projects.")
+        raise NotPermitted("An organiser acts only on its own unit's projects.", code="panel.own_unit_only")
     if panel is not None and panel.organiser_unit != actor.unit:
-        raise NotPermitted("This panel was asked for by another unit.")
+        raise NotPermitted("This panel was asked for by another unit.", code="panel.other_unit")
 
 
 def meeting_starts_at(panel: Panel) -> dt.datetime:
@@ -354,7 +367,7 @@ async def conduct_counts(session: AsyncSession, expert_code: str, rules: PoolRul
 
 async def panel_of(session: AsyncSession, draw: Draw, *, for_update: bool = False) -> Panel:
     if draw.panel_id is None:
-        raise NotFound("This draw is not a panel's (a spot check has no seats).")
+        raise NotFound("This draw is not a panel's (a spot check has no seats).", code="draw.not_a_panel")
     statement = select(Panel).where(Panel.id == draw.panel_id)
     if for_update:
         statement = statement.with_for_update()
@@ -375,26 +388,26 @@ async def _member(session: AsyncSession, panel: Panel, expert_code: str) -> Pane
 
 
 def not_a_member(expert_code: str) -> NotFound:
-    return NotFound(f"{expert_code} is not a member of this panel.")
+    return NotFound("{expert} is not a member of this panel.", code="panel.not_member", params={"expert": expert_code})
 
 
 async def project_of(session: AsyncSession, code: str) -> Project:
     project = await session.get(Project, code)
     if project is None:
-        raise NotFound(f"No project {code} is registered.")
+        raise NotFound("No project {project} is registered.", code="project.unknown", params={"project": code})
     return project
 
 
 def _must_be_open(panel: Panel) -> None:
     if panel.status != PanelStatus.OPEN:
-        raise Conflict("The panel was cancelled.")
+        raise Conflict("The panel was cancelled.", code="panel.cancelled")
 
 
 def _quotas(seats: list[Any], name: str) -> dict[str, int]:
     quotas: dict[str, int] = {}
     for index, seat in enumerate(seats):
         if seat.field in quotas:
-            raise InvalidInput.for_field(f"{name}[{index}].field", "each field is asked once")
+            raise InvalidInput.for_field(f"{name}[{index}].field", "panel.field_twice", "each field is asked once")
         quotas[seat.field] = seat.count
     return quotas
 
@@ -403,10 +416,11 @@ async def _check_fields(session: AsyncSession, quotas: dict[str, int], name: str
     """Seats are asked in known fields that are not retired."""
     retired = dict((await session.execute(select(Field.code, Field.retired_at.is_not(None))
                                           .where(Field.code.in_(list(quotas))))).all())
-    errors = [FieldError(f"{name}[{index}].field", "no such field" if code not in retired else "the field is retired")
+    errors = [field_error(f"{name}[{index}].field", "field_taxonomy.unknown", "no such field") if code not in retired
+              else field_error(f"{name}[{index}].field", "field_taxonomy.retired", "the field is retired")
               for index, code in enumerate(quotas) if retired.get(code, True)]
     if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+        raise InvalidInput(errors[0].message, code="input.invalid", errors=errors)
 
 
 def _halves(halves: list[str]) -> list[str]:
@@ -420,9 +434,11 @@ def _refuse_unfillable(quotas: dict[str, int], eligibility: Eligibility, name: s
     if fillable < wanted:
         per_field = {field: len(eligibility.eligible.get(field, [])) for field in sorted(quotas)}
         raise InvalidInput(
-            f"The pool can fill {fillable} of the {wanted} seats asked; nothing was committed.",
-            errors=[FieldError(f"{name}[{index}].count", f"{count} seats asked in {field}, "
-                                                         f"{per_field[field]} eligible experts")
+            "The pool can fill {fillable} of the {wanted} seats asked; nothing was committed.",
+            code="draw.too_few_eligible", params={"fillable": fillable, "wanted": wanted},
+            errors=[field_error(f"{name}[{index}].count", "draw.too_few_eligible_in_field",
+                                "{count} seats asked in {field}, {eligible} eligible experts",
+                                {"count": count, "field": field, "eligible": per_field[field]})
                     for index, (field, count) in enumerate(quotas.items())],
             fillable_seats=fillable, eligible_per_field=per_field)
 

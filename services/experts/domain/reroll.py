@@ -23,7 +23,7 @@ from services.experts.schemas import AvoidanceView
 from shared.clock import utc_now
 from shared.contracts.panels import ExpertAvoidance
 from shared.contracts.statuses import PanelStatus
-from shared.errors import Conflict, FieldError, InvalidInput
+from shared.errors import Conflict, FieldError, InvalidInput, field_error
 
 EXPLANATION_MIN_LENGTH = 10  # the code ``other`` says why in at least these characters
 
@@ -35,14 +35,15 @@ def check_avoidance_reasons(avoid_experts: Sequence[ExpertAvoidance]) -> None:
     for index, avoidance in enumerate(avoid_experts):
         explanation = (avoidance.explanation or "").strip()
         if avoidance.reason == "other" and len(explanation) < EXPLANATION_MIN_LENGTH:
-            errors.append(FieldError(f"avoid_experts[{index}].explanation",
-                                     f"the reason other needs an explanation of at least {EXPLANATION_MIN_LENGTH} "
-                                     f"characters"))
+            errors.append(field_error(f"avoid_experts[{index}].explanation", "avoidance.explanation_short",
+                                      "the reason other needs an explanation of at least {min} characters",
+                                      {"min": EXPLANATION_MIN_LENGTH}))
         if avoidance.code in seen:
-            errors.append(FieldError(f"avoid_experts[{index}].code", "each expert is named once"))
+            errors.append(field_error(f"avoid_experts[{index}].code", "avoidance.expert_twice",
+                                      "each expert is named once"))
         seen.add(avoidance.code)
     if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+        raise InvalidInput(errors[0].message, code="avoidance.invalid", errors=errors)
 
 
 def stored_expert_avoidances(avoid_experts: Sequence[ExpertAvoidance]) -> list[dict[str, str | None]]:
@@ -75,17 +76,19 @@ async def panel_replaced(session: AsyncSession, project_code: str, purpose: str,
             return None
         first = open_cases[0]
         raise Conflict(
-            f"The panel {first.id} of this project and purpose was cancelled after its reveal (or replaced "
-            f"one that was); a new panel must name it in replaces.",
-            errors=[FieldError("replaces", f"name the cancelled panel {first.id}")],
+            "The panel {panel} of this project and purpose was cancelled after its reveal (or replaced "
+            "one that was); a new panel must name it in replaces.", code="panel.replaces_needed",
+            params={"panel": first.id},
+            errors=[field_error("replaces", "panel.replaces_needed", "name the cancelled panel {panel}",
+                                {"panel": first.id})],
             replaces=first.id, replaces_draw=await first_draw_id(session, first.id),
             panels_to_replace=[panel.id for panel in open_cases])
     for panel in open_cases:
         if panel.id == replaces:
             return panel
     raise InvalidInput.for_field(
-        "replaces", "no panel of this project and purpose cancelled after its reveal (or replacing one) "
-                    f"within {window_days} days and not yet replaced has this id")
+        "replaces", "panel.not_replaceable", "no panel of this project and purpose cancelled after its reveal "
+        "(or replacing one) within {days} days and not yet replaced has this id", {"days": window_days})
 
 
 async def first_draw_id(session: AsyncSession, panel_id: str | None) -> str | None:
@@ -134,7 +137,8 @@ def check_confirmation(avoidances: Sequence[AvoidanceView], confirmed: Sequence[
         return
     missing = sorted(expected - set(confirmed))
     if missing:
-        message = f"confirm every extra avoidance before the reveal; not confirmed: {', '.join(missing)}"
-    else:
-        message = "confirm exactly the extra avoidances of this draw, each once"
-    raise InvalidInput.for_field("confirmed_avoidances", message)
+        raise InvalidInput.for_field("confirmed_avoidances", "avoidance.unconfirmed",
+                                     "confirm every extra avoidance before the reveal; not confirmed: {experts}",
+                                     {"experts": ", ".join(missing)})
+    raise InvalidInput.for_field("confirmed_avoidances", "avoidance.confirmed_wrongly",
+                                 "confirm exactly the extra avoidances of this draw, each once")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.experts.domain.draws import DrawLedger, NewDraw
 from services.experts.models import Draw, SpotCheckSubmission
 from shared.contracts.panels import SpotCheckRequest
-from shared.errors import FieldError, InvalidInput
+from shared.errors import FieldError, InvalidInput, field_error
 from shared.identity import Identity
 
 SPOT_CHECK_FIELD = "SELF-EVALUATIONS"
@@ -24,7 +24,7 @@ async def commit_spot_check(session: AsyncSession, ledger: DrawLedger, actor: Id
                             percent: int) -> Draw:
     errors = _request_errors(actor, data)
     if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
+        raise InvalidInput(errors[0].message, code="input.invalid", errors=errors)
     codes = [submission.project_code for submission in data.submissions]
     draw = await ledger.commit(session, actor, NewDraw(
         purpose="spot_check", project_code=f"SPOT-{data.year}",
@@ -39,10 +39,11 @@ async def commit_spot_check(session: AsyncSession, ledger: DrawLedger, actor: Id
 def _request_errors(actor: Identity, data: SpotCheckRequest) -> list[FieldError]:
     errors = []
     if data.supervisor.subject == actor.subject:
-        errors.append(FieldError("supervisor", "the supervisor cannot be who asks for the draw"))
+        errors.append(field_error("supervisor", "spot_check.supervisor_is_asker",
+                                  "the supervisor cannot be who asks for the draw"))
     seen: set[str] = set()
     for index, submission in enumerate(data.submissions):
         if submission.project_code in seen:
-            errors.append(FieldError(f"submissions[{index}].project_code", "listed twice"))
+            errors.append(field_error(f"submissions[{index}].project_code", "field.listed_twice", "listed twice"))
         seen.add(submission.project_code)
     return errors

@@ -40,6 +40,7 @@ from shared.audit import AuditChange, AuditRecorder
 from shared.audit.chain import Actor
 from shared.clock import beijing_today, utc_now
 from shared.crypto import normalise_id_number
+from shared.errors import validation_code
 from shared.identifiers import id_number_problem
 from shared.identity import Identity
 from shared.spreadsheets import ImportReport, RowError, SheetFormat, parse_date, sheet_bytes
@@ -92,32 +93,33 @@ def _field_codes(text: str, by_name: dict[str, str]) -> list[str]:
 
 def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], assignable: set[str],
                vault: PersonalDataVault, today: dt.date) -> _Row | list[RowError]:
-    def error(attribute: str, message: str) -> list[RowError]:
-        return [RowError(row=number, column=COLUMNS.get(attribute, attribute), message=message)]
+    def error(attribute: str, code: str, message: str) -> list[RowError]:
+        return [RowError(row=number, column=COLUMNS.get(attribute, attribute), message=message, code=code)]
 
     cell = {name: cells.get(header, "") for name, header in COLUMNS.items()}
     for name in REQUIRED:
         if not cell[name]:
-            return error(name, "required")
+            return error(name, "field.required", "required")
     id_number = normalise_id_number(cell["id_number"])
     if problem := id_number_problem(id_number):
-        return error("id_number", problem)
+        return [RowError(row=number, column=COLUMNS["id_number"], message=problem.message, code=problem.code,
+                         params=problem.params)]
     dates: dict[str, dt.date | None] = {}
     for name in ("birth_date", "last_trained_on"):
         try:
             dates[name] = parse_date(cell[name])
         except ValueError:
-            return error(name, "not a date (use 2024-03-01)")
+            return error(name, "sheet.not_a_date", "not a date (use 2024-03-01)")
     birth_from_id = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     if dates["birth_date"] is not None and dates["birth_date"] != birth_from_id:
-        return error("birth_date", "differs from the birth date in the ID number")
+        return error("birth_date", "expert.birth_date_mismatch", "differs from the birth date in the ID number")
     if not cell["years_in_field"].isdigit():
-        return error("years_in_field", "must be a whole number of years")
+        return error("years_in_field", "expert.whole_years", "must be a whole number of years")
     primary, *_ = _field_codes(cell["primary_field"], field_names) or [""]
     others = [code for code in _field_codes(cell["other_fields"], field_names) if code != primary]
     for name, codes in (("primary_field", [primary]), ("other_fields", others)):
         if any(code not in assignable for code in codes):
-            return error(name, "no such field, or the field is retired")
+            return error(name, "expert.field_unassignable", "no such field, or the field is retired")
     raw = {
         "name": cell["name"], "birth_date": birth_from_id, "unit_uscc": cell["unit_uscc"],
         "unit_name": cell["unit_name"], "title": cell["title"], "years_in_field": int(cell["years_in_field"]),
@@ -126,18 +128,21 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
         "last_trained_on": dates["last_trained_on"],
     }
     if len(others) > 2:
-        return error("other_fields", "an expert holds at most 3 fields")
+        return error("other_fields", "expert.too_many_fields", "an expert holds at most 3 fields")
     try:
         profile = msgspec.convert(raw, ExpertProfile)
     except msgspec.ValidationError as invalid:
         # The same limits as the API (lengths, ranges); msgspec names the first attribute it refuses.
         found = _MSGSPEC_PATH.search(str(invalid))
-        return error(found.group(1) if found else "name", str(invalid).split(" - ")[0])
+        attribute, message = found.group(1) if found else "name", str(invalid).split(" - ")[0]
+        code, params = validation_code(message)
+        return [RowError(row=number, column=COLUMNS.get(attribute, attribute), message=message, code=code,
+                         params=params)]
     values = msgspec.structs.asdict(profile)
     problems = profile_errors(values, today)
     if problems:
         return [RowError(row=number, column=COLUMNS.get(problem.field.split("[")[0], COLUMNS["other_fields"]),
-                         message=problem.message) for problem in problems]
+                         message=problem.message, code=problem.code, params=problem.params) for problem in problems]
     return _Row(number=number, values=values, id_index=vault.id_number_index(id_number))
 
 
@@ -165,7 +170,8 @@ async def import_experts(session: AsyncSession, audit: AuditRecorder, actor: Ide
             errors += checked
         elif checked.id_index in seen:
             errors.append(RowError(row=number, column=COLUMNS["id_number"],
-                                   message=f"the same person as row {seen[checked.id_index]}"))
+                                   message=f"the same person as row {seen[checked.id_index]}", code="sheet.same_person",
+                                   params={"row": seen[checked.id_index]}))
         else:
             seen[checked.id_index] = number
             valid.append(checked)

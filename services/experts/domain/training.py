@@ -19,7 +19,7 @@ from services.experts.schemas import (
 )
 from shared.audit import AuditRecorder
 from shared.clock import add_months, utc_now
-from shared.errors import FieldError, InvalidInput, NotFound
+from shared.errors import InvalidInput, NotFound, field_error
 from shared.identity import Identity
 
 TRAINING_VALID_MONTHS = 12  # the bureau's setting: Art. 30 sets no period
@@ -59,16 +59,16 @@ async def record_attendance(session: AsyncSession, audit: AuditRecorder, actor: 
     """
     training = await session.get(TrainingSession, training_id)
     if training is None:
-        raise NotFound(f"No training session {training_id}.")
+        raise NotFound("No training session {training}.", code="training.unknown", params={"training": training_id})
     codes = [record.expert_code for record in attendance.records]
     experts = {expert.code: expert for expert in (await session.execute(
         select(Expert).where(Expert.code.in_(codes)))).scalars()}
-    errors = [FieldError(f"records[{index}].expert_code", "no expert with this pool number")
+    errors = [field_error(f"records[{index}].expert_code", "expert.unknown_code", "no expert with this pool number")
               for index, code in enumerate(codes) if code not in experts]
-    errors += [FieldError(f"records[{index}].expert_code", "listed twice")
+    errors += [field_error(f"records[{index}].expert_code", "field.listed_twice", "listed twice")
                for index, code in enumerate(codes) if code in codes[:index]]
     if errors:
-        raise InvalidInput("Some attendance records cannot be taken.", errors=errors)
+        raise InvalidInput("Some attendance records cannot be taken.", code="training.records_refused", errors=errors)
     existing = {row.expert_id: row for row in (await session.execute(select(TrainingAttendance).where(
         TrainingAttendance.session_id == training.id,
         TrainingAttendance.expert_id.in_([expert.id for expert in experts.values()])))).scalars()}

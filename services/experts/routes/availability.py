@@ -34,7 +34,8 @@ async def the_expert_or_a_bureau_admin(connection: ASGIConnection, _: BaseRouteH
     async with database.reading() as session:
         if await availability.is_account_of(session, identity.subject, connection.path_params["code"]):
             return
-    raise NotPermitted("Experts keep only their own availability and declared conflicts.")
+    raise NotPermitted("Experts keep only their own availability and declared conflicts.",
+                       code="availability.own_only")
 
 
 class AvailabilityController(Controller):

@@ -26,10 +26,11 @@ async def get_draw_statistics(request: Request, state: State, since: dt.date | N
     until = until or beijing_today()
     since = since or dt.date(until.year, 1, 1)
     if since > until:
-        raise InvalidInput.for_field("since", "must not be after until", source="query")
+        raise InvalidInput.for_field("since", "period.since_after_until", "must not be after until", source="query")
     for name, day in (("since", since), ("until", until)):
         if not _FIRST_DAY <= day <= _LAST_DAY:  # beyond them the Beijing-to-UTC bounds overflow
-            raise InvalidInput.for_field(name, f"must be between {_FIRST_DAY} and {_LAST_DAY}", source="query")
+            raise InvalidInput.for_field(name, "date.out_of_range", "must be between {first} and {last}",
+                                         {"first": str(_FIRST_DAY), "last": str(_LAST_DAY)}, source="query")
     database: Database = state.database
     async with database.reading() as session:
         return await draw_statistics(session, since, until, request.user)

@@ -26,8 +26,9 @@ async def audit_page(database: Database, audit: AuditRecorder, upstreams: Upstre
     if service is not None:
         return await _one_service(database, audit, upstreams, identity, service, criteria, page, page_size)
     if page * page_size > MERGE_WINDOW:
-        raise InvalidInput.for_field("page", f"without a service filter, page × page_size may not exceed "
-                                     f"{MERGE_WINDOW}; filter by service to go further back", "query")
+        raise InvalidInput.for_field("page", "audit.merge_window", "without a service filter, page × page_size may "
+                                     "not exceed {limit}; filter by service to go further back",
+                                     {"limit": MERGE_WINDOW}, "query")
     pages = await asyncio.gather(*(
         _one_service(database, audit, upstreams, identity, name, criteria, 1, page * page_size)
         for name in AUDITED_SERVICES))

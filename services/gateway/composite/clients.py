@@ -58,7 +58,8 @@ class ServiceClient:
         try:
             return msgspec.json.decode(response.content, type=answer)
         except msgspec.ValidationError:
-            raise BadGateway(f"The {self.service} service answered in an unexpected shape.") from None
+            raise BadGateway("The {service} answered in an unexpected shape.", code="upstream.unexpected_answer",
+                             params={"service": self.service}) from None
 
     async def register_project(self, code: str, reference: ProjectReference) -> ProjectWrite:
         """Store the project's reference (idempotent: the same reference again changes nothing)."""
@@ -90,12 +91,9 @@ class ServiceClient:
 
 
 def _refused_or(response: httpx.Response) -> httpx.Response:
+    """The answer, or the service's refusal with its code and params: a 403 or 404 as the console's own."""
     if response.status_code in (403, 404):
-        try:
-            detail = str(response.json().get("detail", ""))
-        except ValueError:
-            detail = ""
-        raise (NotFound if response.status_code == 404 else NotPermitted)(detail)
+        raise passed_on_problem(response, NotFound if response.status_code == 404 else NotPermitted)
     if response.status_code >= 400:
         raise passed_on_problem(response)
     return response

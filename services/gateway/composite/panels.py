@@ -30,9 +30,10 @@ async def supervisor_of(session: AsyncSession, username: str) -> Person:
     """The named supervisor as the experts service records them; a clear 422 when they cannot be."""
     user = await session.get(User, username)
     if user is None or user.disabled_at is not None:
-        raise InvalidInput.for_field("supervisor", "no active user with this name")
+        raise InvalidInput.for_field("supervisor", "supervisor.unknown", "no active user with this name")
     if Role.SUPERVISOR not in user.roles.split(","):
-        raise InvalidInput.for_field("supervisor", "this user does not have the supervisor role")
+        raise InvalidInput.for_field("supervisor", "supervisor.not_supervisor",
+                                     "this user does not have the supervisor role")
     return Person(subject=f"user:{user.username}", name=user.display_name, unit=user.unit_uscc)
 
 
@@ -43,7 +44,7 @@ async def vendors_to_avoid(vendors: VendorsClient, project_code: str) -> list[Un
         raise ServiceUnavailable(
             "The vendors service cannot say which vendors are engaged on or bidding for the project, and no "
             "panel is drawn without avoiding them. Nothing was committed; try again shortly.",
-            headers={"Retry-After": "5"}) from None
+            code="panel.vendors_unavailable", headers={"Retry-After": "5"}) from None
     return [UnitAvoidance(unit_uscc=vendor.uscc, reason=_reason(vendor)) for vendor in involved]
 
 

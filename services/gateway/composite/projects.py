@@ -39,7 +39,8 @@ async def register_project(upstreams: Upstreams, identity: Identity, code: str,
         upstreams, identity, lambda client: client.register_project(code, reference))
     digests = {write.project.digest for write in writes.values()}
     if len(digests) != 1:
-        raise BadGateway("The services stored different versions of the project; retry the PUT.")
+        raise BadGateway("The services stored different versions of the project; retry the PUT.",
+                         code="project.versions_differ")
     return ProjectRegistration(project=writes["experts"].project,
                                outcomes={service: write.outcome for service, write in writes.items()})
 

@@ -83,7 +83,8 @@ class StoredAnswers:
                                                                                                  record.key))
         except DecryptionError:
             raise Conflict("The answer first given to this Idempotency-Key can no longer be read; send the "
-                           "request with a new key if it is still wanted.") from None
+                           "request with a new key if it is still wanted.",
+                           code="idempotency.answer_unreadable") from None
         return msgspec.json.decode(text, type=_Sealed)
 
     def cutoff(self) -> dt.datetime:
@@ -138,7 +139,8 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
 
 async def _handle(app: ASGIApp, scope: Scope, receive: Receive, send: Send, key: str) -> None:
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise InvalidInput.for_field("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters", "header")
+        raise InvalidInput.for_field("Idempotency-Key", "idempotency.key_length", "must be 1 to {max} characters",
+                                     {"max": MAX_KEY_LENGTH}, "header")
     body = await _read_body(receive)
     identity: Identity = scope["user"]
     digest = _request_digest(scope, body)
@@ -184,9 +186,10 @@ async def _claim(database: Database, answers: StoredAnswers, subject: str, key: 
     async with database.reading() as session:
         record = (await session.execute(select(IdempotencyRecord).where(*where))).scalar_one()
     if record.request_digest != digest:
-        raise KeyReused("This Idempotency-Key was first used with a different request.")
+        raise KeyReused("This Idempotency-Key was first used with a different request.", code="idempotency.key_reused")
     if record.status_code is None:
-        raise Conflict("A request with this Idempotency-Key is still being processed.", headers={"Retry-After": "1"})
+        raise Conflict("A request with this Idempotency-Key is still being processed.", code="idempotency.in_progress",
+                       headers={"Retry-After": "1"})
     return record
 
 
@@ -206,7 +209,7 @@ async def _replay(answers: StoredAnswers, record: IdempotencyRecord, identity: I
     sealed = answers.open(record)
     if identity.unit != sealed.unit or not set(sealed.roles) <= set(identity.roles):
         raise ReplayRefused("This Idempotency-Key's answer was given to the caller's earlier roles or unit; "
-                            "it is not given again.")
+                            "it is not given again.", code="idempotency.replay_refused")
     headers = [(b"idempotent-replayed", b"true")]
     if record.content_type:
         headers.append((b"content-type", record.content_type.encode("latin-1")))

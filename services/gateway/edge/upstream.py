@@ -23,7 +23,7 @@ import httpcore
 import httpx
 
 from services.gateway.edge.balancer import Balancer, Instance
-from shared.errors import BadGateway, FieldError, GatewayTimeout, Problem, ServiceUnavailable
+from shared.errors import BadGateway, GatewayTimeout, Problem, ServiceUnavailable
 from shared.identity import CachingIssuer, Identity, IdentityIssuer
 from shared.logs import request_id_var
 from shared.roles import Role
@@ -149,7 +149,8 @@ class Upstreams:
         balancer = self.balancers[service]
         candidates = balancer.candidates()
         if not candidates:
-            raise ServiceUnavailable(f"The {service} service is failing; the gateway is giving it a moment.",
+            raise ServiceUnavailable("The {service} service is failing; the gateway is giving it a moment.",
+                                     code="upstream.resting", params={"service": service},
                                      headers={"Retry-After": "5"})
         attempts = candidates[:2] if method.upper() in IDEMPOTENT_METHODS else candidates[:1]
         last_problem: Problem | None = None
@@ -180,11 +181,13 @@ class Upstreams:
         except _RELAY_TIMEOUTS:
             _log.warning("upstream timeout", extra={"fields": {"upstream": service, "instance": instance.url,
                                                                "path": target.partition("?")[0]}})
-            raise _Retryable(GatewayTimeout(f"The {service} service did not answer in time.")) from None
+            raise _Retryable(GatewayTimeout("The {service} service did not answer in time.", code="upstream.timeout",
+                                            params={"service": service})) from None
         except _RELAY_TRANSPORT_ERRORS:
             _log.warning("upstream unreachable", extra={"fields": {"upstream": service, "instance": instance.url,
                                                                    "path": target.partition("?")[0]}})
-            raise _Retryable(ServiceUnavailable(f"The {service} service is not reachable.")) from None
+            raise _Retryable(ServiceUnavailable("The {service} service is not reachable.", code="upstream.unreachable",
+                                                params={"service": service})) from None
         response = Relayed(answer.status, {name.decode("latin-1").lower(): value.decode("latin-1")
                                            for name, value in answer.headers}, answer.content)
         if response.status_code == 503:
@@ -198,10 +201,12 @@ class Upstreams:
             response = await self._client.request(method, instance.url + path, **options)
         except httpx.TimeoutException:
             _log.warning("upstream timeout", extra={"fields": fields})
-            raise _Retryable(GatewayTimeout(f"The {service} service did not answer in time.")) from None
+            raise _Retryable(GatewayTimeout("The {service} service did not answer in time.", code="upstream.timeout",
+                                            params={"service": service})) from None
         except httpx.TransportError:
             _log.warning("upstream unreachable", extra={"fields": fields})
-            raise _Retryable(ServiceUnavailable(f"The {service} service is not reachable.")) from None
+            raise _Retryable(ServiceUnavailable("The {service} service is not reachable.", code="upstream.unreachable",
+                                                params={"service": service})) from None
         if response.status_code == 503:
             raise _Retryable(upstream_failure(service, response))
         return response
@@ -237,33 +242,23 @@ class Upstreams:
 
 def upstream_failure(service: str, response: _Answer) -> Problem:
     if response.status_code == 503:
-        return ServiceUnavailable(f"The {service} service is not ready.")
+        return ServiceUnavailable("The {service} service is not ready.", code="upstream.not_ready",
+                                  params={"service": service})
     if response.status_code == 504:
-        return GatewayTimeout(f"The {service} service timed out.")
-    return BadGateway(f"The {service} service failed ({response.status_code}).")
+        return GatewayTimeout("The {service} service timed out.", code="upstream.timeout", params={"service": service})
+    return BadGateway("The {service} service failed ({status}).", code="upstream.failed",
+                      params={"service": service, "status": response.status_code})
 
 
-def passed_on_problem(response: httpx.Response) -> Problem:
-    """A service's own 4xx problem, handed to the caller unchanged."""
+def passed_on_problem(response: httpx.Response, kind: type[Problem] = Problem) -> Problem:
+    """A service's own 4xx problem, handed to the caller unchanged (its code and params too); ``kind``
+    is the class the console's pages catch it as (a 404 as :class:`NotFound`)."""
     try:
         document = response.json()
     except ValueError:
         document = {}
-    problem = Problem(str(document.get("detail") or response.reason_phrase))
-    problem.status = response.status_code
-    problem.slug = str(document.get("type", "/problems/http-error")).rsplit("/", 1)[-1]
-    problem.title = str(document.get("title") or response.reason_phrase)
-    problem.extensions = {key: value for key, value in document.items()
-                          if key not in {"type", "title", "status", "detail", "instance", "errors"}}
-    problem.errors = _field_errors(document.get("errors"))
-    return problem
-
-
-def _field_errors(raw: Any) -> list[FieldError]:
-    if not isinstance(raw, list):
-        return []
-    return [FieldError(str(item.get("field", "")), str(item.get("message", "")),
-                       str(item.get("source", "body"))) for item in raw if isinstance(item, dict)]
+    return kind.from_document(response.status_code, document if isinstance(document, dict) else {},
+                              response.reason_phrase)
 
 
 def relayed_media_type(content_type: str) -> str:

@@ -108,7 +108,7 @@ async def list_api_keys(session: AsyncSession) -> list[ApiKeyView]:
 async def revoke_api_key(session: AsyncSession, audit: AuditRecorder, actor: Identity, key_id: str) -> ApiKey:
     key = await session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound(f"No API key {key_id}.")
+        raise NotFound("No API key {key}.", code="api_key.unknown", params={"key": key_id})
     if key.revoked_at is None:
         key.revoked_at = utc_now()
         await audit.record(session, actor=actor, action="api_key.revoked", object_type="api_key", object_id=key_id)
@@ -120,7 +120,7 @@ async def change_api_key_roles(session: AsyncSession, audit: AuditRecorder, acto
     """New roles for a key, in force from its next request (each request reads the key's row)."""
     key = await session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound(f"No API key {key_id}.")
+        raise NotFound("No API key {key}.", code="api_key.unknown", params={"key": key_id})
     before = key.roles.split(",")
     if before != roles:
         key.roles = ",".join(roles)

@@ -51,12 +51,13 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthenticated("Send an API key as 'Authorization: Bearer <key>'.",
+            raise NotAuthenticated("Send an API key as 'Authorization: Bearer <key>'.", code="auth.bearer_malformed",
                                    headers={"WWW-Authenticate": 'Bearer realm="sortes"'})
         token = token.strip()
         identity = await _caller(connection, token, users_only=False)
         if identity is None:
             raise NotAuthenticated("The API key or sign-in token is unknown, revoked or expired.",
+                                   code="auth.token_unknown",
                                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return AuthenticationResult(user=identity, auth=token)
 
@@ -72,12 +73,13 @@ async def session_caller(connection: ASGIConnection) -> tuple[Identity, str] | N
 async def _from_session(connection: ASGIConnection, token: str) -> AuthenticationResult:
     identity = await _caller(connection, token, users_only=True)
     if identity is None:
-        raise NotAuthenticated("The console session has ended; sign in again.")
+        raise NotAuthenticated("The console session has ended; sign in again.", code="auth.session_ended")
     if connection.scope["method"] not in SAFE_METHODS:
         expected = csrf_token(connection.app.state.api_key_digester, token)
         if not csrf_matches(expected, await _presented_csrf_token(connection)):
-            raise CsrfTokenMissing(f"A change made with the console's session cookie needs the session's "
-                                   f"CSRF token in the {CSRF_HEADER} header or the {CSRF_FIELD} form field.")
+            raise CsrfTokenMissing("A change made with the console's session cookie needs the session's CSRF token "
+                                   "in the {header} header or the {field} form field.", code="csrf.missing",
+                                   params={"header": CSRF_HEADER, "field": CSRF_FIELD})
     return AuthenticationResult(user=identity, auth=token)
 
 

@@ -8,6 +8,8 @@ import os
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from shared.errors import Refusal
+
 # N = 2^15, r = 8, p = 1: about 0.1 s and 32 MiB per attempt here, which makes guessing costly.
 _COST, _BLOCK, _PARALLEL, _LENGTH = 2**15, 8, 1, 32
 MIN_PASSWORD_LENGTH = 10
@@ -41,12 +43,12 @@ def password_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(derived, base64.b64decode(digest))
 
 
-def password_problem(password: str, username: str) -> str | None:
+def password_problem(password: str, username: str) -> Refusal | None:
     """Why a new password is refused, or None. The message never repeats the password."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        return Refusal("password.too_short", "must be at least {min} characters", {"min": MIN_PASSWORD_LENGTH})
     if username.lower() in password.lower():
-        return "must not contain the user name"
+        return Refusal("password.contains_username", "must not contain the user name")
     if len(set(password)) < 5:
-        return "is too simple"
+        return Refusal("password.too_simple", "is too simple")
     return None

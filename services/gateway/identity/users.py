@@ -40,9 +40,9 @@ def user_view(user: User) -> UserView:
 async def create_unit(session: AsyncSession, audit: AuditRecorder, actor: Identity, data: UnitCreate) -> Unit:
     problem = uscc_problem(data.uscc)
     if problem:
-        raise InvalidInput.for_field("uscc", problem)
+        raise InvalidInput.of([problem.at("uscc")])
     if await session.get(Unit, data.uscc) is not None:
-        raise Conflict(f"Unit {data.uscc} already exists.")
+        raise Conflict("Unit {uscc} already exists.", code="unit.exists", params={"uscc": data.uscc})
     unit = Unit(uscc=data.uscc, name=data.name, created_at=utc_now())
     session.add(unit)
     await session.flush()
@@ -61,17 +61,17 @@ async def unit_names(session: AsyncSession, usccs: Iterable[str]) -> dict[str, s
 
 async def _require_unit(session: AsyncSession, uscc: str) -> None:
     if await session.get(Unit, uscc) is None:
-        raise InvalidInput.for_field("unit_uscc", "no such unit; create the unit first")
+        raise InvalidInput.for_field("unit_uscc", "unit.unknown", "no such unit; create the unit first")
 
 
 async def create_user(session: AsyncSession, audit: AuditRecorder, actor: Identity | Actor,
                       data: UserCreate) -> User:
     problem = password_problem(data.password, data.username)
     if problem:
-        raise InvalidInput.for_field("password", problem)
+        raise InvalidInput.of([problem.at("password")])
     await _require_unit(session, data.unit_uscc)
     if await session.get(User, data.username) is not None:
-        raise Conflict(f"User {data.username} already exists.")
+        raise Conflict("User {username} already exists.", code="user.exists", params={"username": data.username})
     user = User(username=data.username, display_name=data.display_name, unit_uscc=data.unit_uscc,
                 roles=",".join(data.roles), password_hash=hash_password(data.password), failed_sign_ins=0,
                 created_at=utc_now())
@@ -88,7 +88,7 @@ async def update_user(session: AsyncSession, audit: AuditRecorder, actor: Identi
     """Change a user; a new password, roles or unit, or disabling, ends every token the user holds."""
     user = await session.get(User, username)
     if user is None:
-        raise NotFound(f"No user {username}.")
+        raise NotFound("No user {username}.", code="user.unknown", params={"username": username})
     before = {"roles": user.roles, "unit": user.unit_uscc, "disabled": user.disabled_at is not None}
     changed: list[str] = []
     if data.display_name is not None:
@@ -104,7 +104,7 @@ async def update_user(session: AsyncSession, audit: AuditRecorder, actor: Identi
     if data.password is not None:
         problem = password_problem(data.password, username)
         if problem:
-            raise InvalidInput.for_field("password", problem)
+            raise InvalidInput.of([problem.at("password")])
         user.password_hash, user.failed_sign_ins, user.locked_until = hash_password(data.password), 0, None
         changed.append("password")
     if data.disabled is not None:

@@ -61,7 +61,8 @@ async def create_subscription(session: AsyncSession, audit: AuditRecorder, actor
     try:
         await targets.check(data.url)
     except TargetRefused as refused:
-        raise InvalidInput.for_field("url", f"must reach a public address: {refused}") from None
+        raise InvalidInput.for_field("url", "webhook.target_refused", "must reach a public address: {reason}",
+                                     {"reason": str(refused)}) from None
     secret = secrets.token_urlsafe(32)
     subscription = WebhookSubscription(id=uuid.uuid4().hex[:16], name=data.name, url=data.url,
                                        event_types=",".join(data.event_types), secret=secret,
@@ -77,7 +78,7 @@ async def disable_subscription(session: AsyncSession, audit: AuditRecorder, acto
                                subscription_id: str) -> WebhookSubscription:
     subscription = await session.get(WebhookSubscription, subscription_id)
     if subscription is None:
-        raise NotFound(f"No webhook {subscription_id}.")
+        raise NotFound("No webhook {webhook}.", code="webhook.unknown", params={"webhook": subscription_id})
     if subscription.disabled_at is None:
         subscription.disabled_at = utc_now()
         await audit.record(session, actor=actor, action="webhook.disabled", object_type="webhook",

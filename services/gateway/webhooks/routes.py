@@ -52,7 +52,7 @@ class WebhooksController(Controller):
         """Each delivery with its status, attempts, the class of the last answer and the next attempt; newest first."""
         async with state.database.reading() as session:
             if await session.get(WebhookSubscription, webhook_id) is None:
-                raise NotFound(f"No webhook {webhook_id}.")
+                raise NotFound("No webhook {webhook}.", code="webhook.unknown", params={"webhook": webhook_id})
             query = select(WebhookDelivery).where(WebhookDelivery.subscription_id == webhook_id)
             if status:
                 query = query.where(WebhookDelivery.status == status)

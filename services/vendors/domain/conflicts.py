@@ -36,7 +36,7 @@ from shared.contracts.vendors import (
     RuleCitation,
     VerdictReason,
 )
-from shared.errors import FieldError, NotFound
+from shared.errors import FieldError, NotFound, field_error
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
 
@@ -67,7 +67,8 @@ def _lot(project: Project, lot_code: str) -> Lot:
     for lot in project.lots:
         if lot.code == lot_code:
             return lot
-    raise NotFound(f"Project {project.code} has no lot {lot_code}.")
+    raise NotFound("Project {project} has no lot {lot}.", code="project.no_lot",
+                   params={"project": project.code, "lot": lot_code})
 
 
 async def _bids(session: AsyncSession, project: Project, bidders: list[str] | None = None) -> dict[str, list[str]]:
@@ -217,7 +218,7 @@ def _check_bidders(bidders: list[str]) -> None:
     for index, uscc in enumerate(bidders):
         check_uscc(errors, f"bidders[{index}]", uscc)
         if uscc in seen:
-            errors.append(FieldError(f"bidders[{index}]", "listed twice"))
+            errors.append(field_error(f"bidders[{index}]", "field.listed_twice", "listed twice"))
         seen.add(uscc)
     raise_if_any(errors)
 
@@ -252,7 +253,7 @@ async def run_conflict_check(session: AsyncSession, audit: AuditRecorder, outbox
 async def read_conflict_check(session: AsyncSession, check_id: str) -> ConflictCheckView:
     check = await session.get(ConflictCheck, check_id)
     if check is None:
-        raise NotFound(f"No conflict check {check_id}.")
+        raise NotFound("No conflict check {check}.", code="conflict_check.unknown", params={"check": check_id})
     return msgspec.convert(rules.upgrade_stored_check(json.loads(check.answer)), type=ConflictCheckView)
 
 

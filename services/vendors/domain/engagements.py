@@ -18,7 +18,7 @@ from services.vendors.models import Engagement, Project, Vendor
 from services.vendors.schemas import EngagementCreate, EngagementPatch, EngagementView, EngagementVoid
 from shared.audit import AuditRecorder
 from shared.clock import as_utc, utc_now
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted, field_error
 from shared.identity import Identity
 from shared.permissions import ANY_UNITS_PROCUREMENT_AND_LIFECYCLE_SYSTEM
 from shared.projects import sees_every_project
@@ -33,7 +33,7 @@ async def load_project(session: AsyncSession, code: str) -> Project:
     project = (await session.execute(select(Project).where(Project.code == code)
                                      .options(joinedload(Project.lots)))).unique().scalar_one_or_none()
     if project is None:
-        raise NotFound(f"No project {code} is registered.")
+        raise NotFound("No project {project} is registered.", code="project.unknown", params={"project": code})
     return project
 
 
@@ -41,7 +41,8 @@ async def project_for_caller(session: AsyncSession, code: str, caller: Identity)
     """The project if ``caller`` may act on it: a procurement officer only for its own unit's projects."""
     project = await load_project(session, code)
     if not caller.has_any(ANY_UNITS_PROCUREMENT_AND_LIFECYCLE_SYSTEM) and project.owner_unit != caller.unit:
-        raise NotPermitted(f"Project {code} belongs to another unit.")
+        raise NotPermitted("Project {project} belongs to another unit.", code="project.other_unit",
+                           params={"project": code})
     return project
 
 
@@ -53,7 +54,8 @@ async def project_for_reader(session: AsyncSession, code: str, caller: Identity,
     lifecycle system registers it for both services), what was contracted on it is."""
     project = await load_project(session, code)
     if not sees_every_project(caller, bureau_units) and project.owner_unit != caller.unit:
-        raise NotPermitted(f"Project {code} belongs to another unit.")
+        raise NotPermitted("Project {project} belongs to another unit.", code="project.other_unit",
+                           params={"project": code})
     return project
 
 
@@ -84,7 +86,8 @@ async def project_engagements(session: AsyncSession, project: Project) -> list[E
 def _check(errors: list[FieldError], project: Project, started_on: Any, ended_on: Any, lot_code: str | None) -> None:
     check_period(errors, "started_on", started_on, "ended_on", ended_on)
     if lot_code is not None and lot_code not in {lot.code for lot in project.lots}:
-        errors.append(FieldError("lot_code", f"project {project.code} has no such lot"))
+        errors.append(field_error("lot_code", "project.no_such_lot", "project {project} has no such lot",
+                                  {"project": project.code}))
 
 
 async def _identical(session: AsyncSession, engagement: Engagement) -> int | None:
@@ -104,7 +107,8 @@ async def _refuse_identical(session: AsyncSession, engagement: Engagement) -> No
     # The vendor's row is locked first (see the callers), so two identical posts take turns here.
     same = await _identical(session, engagement)
     if same is not None:
-        raise Conflict(f"An identical engagement is already recorded (engagement {same}).", engagement_id=same)
+        raise Conflict("An identical engagement is already recorded (engagement {engagement}).",
+                       code="engagement.duplicate", params={"engagement": same}, engagement_id=same)
 
 
 async def _locked_vendor(session: AsyncSession, vendor_id: int | None = None, uscc: str | None = None) -> Vendor | None:
@@ -120,7 +124,7 @@ async def record_engagement(session: AsyncSession, audit: AuditRecorder, actor: 
     raise_if_any(errors)
     vendor = await _locked_vendor(session, uscc=data.vendor_uscc)
     if vendor is None:
-        raise InvalidInput.for_field("vendor_uscc", "no vendor with this USCC is registered")
+        raise InvalidInput.for_field("vendor_uscc", "vendor.no_such_uscc", "no vendor with this USCC is registered")
     engagement = Engagement(vendor=vendor, vendor_id=vendor.id, project_code=project.code, lot_code=data.lot_code,
                             role=data.role.value, started_on=data.started_on, ended_on=data.ended_on,
                             amount_fen=data.amount_fen, created_at=utc_now())
@@ -140,7 +144,8 @@ async def _engagement_of(session: AsyncSession, project: Project, engagement_id:
     found = (await session.execute(select(Engagement.vendor_id).where(
         Engagement.id == engagement_id, Engagement.project_code == project.code))).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"Project {project.code} has no engagement {engagement_id}.")
+        raise NotFound("Project {project} has no engagement {engagement}.", code="engagement.unknown",
+                       params={"project": project.code, "engagement": engagement_id})
     await _locked_vendor(session, vendor_id=found)
     return (await session.execute(select(Engagement).where(Engagement.id == engagement_id)
                                   .options(selectinload(Engagement.vendor)).with_for_update(of=Engagement))).scalar_one()
@@ -151,7 +156,8 @@ async def correct_engagement(session: AsyncSession, audit: AuditRecorder, actor:
     """Correct an engagement or end it (``ended_on``); audited with the content before and after."""
     engagement = await _engagement_of(session, project, engagement_id)
     if engagement.voided_at is not None:
-        raise Conflict(f"Engagement {engagement_id} is void; record a new one instead.")
+        raise Conflict("Engagement {engagement} is void; record a new one instead.", code="engagement.void",
+                       params={"engagement": engagement_id})
     wanted = {name: getattr(patch, name) for name in _FIELDS if getattr(patch, name) is not msgspec.UNSET}
     if "role" in wanted:
         wanted["role"] = wanted["role"].value
@@ -177,10 +183,11 @@ async def correct_engagement(session: AsyncSession, audit: AuditRecorder, actor:
 async def void_engagement(session: AsyncSession, audit: AuditRecorder, actor: Identity, project: Project,
                           engagement_id: int, data: EngagementVoid) -> EngagementView:
     if not data.reason.strip():
-        raise InvalidInput.for_field("reason", "must not be blank")
+        raise InvalidInput.for_field("reason", "field.blank", "must not be blank")
     engagement = await _engagement_of(session, project, engagement_id)
     if engagement.voided_at is not None:
-        raise Conflict(f"Engagement {engagement_id} is already void.")
+        raise Conflict("Engagement {engagement} is already void.", code="engagement.already_void",
+                       params={"engagement": engagement_id})
     before = _content(engagement)
     engagement.voided_at, engagement.voided_by, engagement.void_reason = utc_now(), actor.subject, data.reason
     await session.flush()

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared.errors import FieldError, InvalidInput
+from shared.errors import FieldError, InvalidInput, field_error
 from shared.identifiers import uscc_problem
 
 
 def raise_if_any(errors: list[FieldError]) -> None:
     if errors:
-        raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+        raise InvalidInput.of(errors)
 
 
 def check_uscc(errors: list[FieldError], field: str, code: str, source: str = "body") -> None:
     problem = uscc_problem(code)
     if problem:
-        errors.append(FieldError(field, problem, source))
+        errors.append(problem.at(field, source))
 
 
 def check_period(errors: list[FieldError], start_field: str, start: dt.date, end_field: str,
                  end: dt.date | None) -> None:
     if end is not None and end < start:
-        errors.append(FieldError(end_field, f"must not be before {start_field}"))
+        errors.append(field_error(end_field, "period.end_before_start", "must not be before {start}",
+                                  {"start": start_field}))

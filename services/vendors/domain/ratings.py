@@ -39,7 +39,7 @@ from shared.contracts.ratings import (
     VendorRatings,
 )
 from shared.db import Database
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted, field_error
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
 from shared.permissions import GOVERNMENT_READERS, SEE_EVERY_RATING
@@ -137,18 +137,20 @@ def _check_rating(data: RatingCreate) -> None:
     best and the worst factor (Art. 28)."""
     errors: list[FieldError] = []
     if _blank(data.narrative):
-        errors.append(FieldError("narrative", "a written narrative is required"))
+        errors.append(field_error("narrative", "rating.narrative_needed", "a written narrative is required"))
     if _blank(data.stage):
-        errors.append(FieldError("stage", "must not be blank"))
+        errors.append(field_error("stage", "field.blank", "must not be blank"))
     if data.engagement_id is None:
-        errors.append(FieldError("engagement_id", "required: the vendor's engagement on a project of your unit"))
+        errors.append(field_error("engagement_id", "rating.engagement_needed",
+                                  "required: the vendor's engagement on a project of your unit"))
     levels = [getattr(data.factors, factor) for factor in FACTORS]
     best, worst = min(levels, key=LEVEL_RANK.__getitem__), max(levels, key=LEVEL_RANK.__getitem__)
     if not LEVEL_RANK[best] <= LEVEL_RANK[data.overall] <= LEVEL_RANK[worst]:
-        errors.append(FieldError("overall", f"must lie between the best factor ({best.value}) and the worst "
-                                            f"({worst.value})"))
+        errors.append(field_error("overall", "rating.overall_out_of_range",
+                                  "must lie between the best factor ({best}) and the worst ({worst})",
+                                  {"best": best.value, "worst": worst.value}))
     if errors:
-        raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+        raise InvalidInput.of(errors)
 
 
 async def _standing(session: AsyncSession, actor: Identity, vendor: Vendor, data: RatingCreate,
@@ -158,16 +160,20 @@ async def _standing(session: AsyncSession, actor: Identity, vendor: Vendor, data
     engagement = (await session.execute(select(Engagement).where(
         Engagement.id == data.engagement_id, Engagement.vendor_id == vendor.id))).scalar_one_or_none()
     if engagement is None:
-        raise InvalidInput.for_field("engagement_id", f"vendor {vendor.uscc} holds no such engagement")
+        raise InvalidInput.for_field("engagement_id", "rating.no_such_engagement",
+                                     "vendor {uscc} holds no such engagement",
+                                     {"uscc": vendor.uscc})
     if engagement.voided_at is not None:
-        raise InvalidInput.for_field("engagement_id", "this engagement is void")
+        raise InvalidInput.for_field("engagement_id", "rating.engagement_void", "this engagement is void")
     if data.project_code is not None and data.project_code != engagement.project_code:
-        raise InvalidInput.for_field("project_code", f"the engagement is on project {engagement.project_code}")
+        raise InvalidInput.for_field("project_code", "rating.engagement_elsewhere",
+                                     "the engagement is on project {project}",
+                                     {"project": engagement.project_code})
     owner = (await session.execute(select(Project.owner_unit).where(
         Project.code == engagement.project_code))).scalar_one()
     if owner != actor.unit and actor.unit not in bureau_units:
-        raise NotPermitted(f"Project {engagement.project_code} belongs to another unit: only a rater of its unit "
-                           "or of the bureau rates its vendors.")
+        raise NotPermitted("Project {project} belongs to another unit: only a rater of its unit or of the bureau "
+                           "rates its vendors.", code="rating.other_unit", params={"project": engagement.project_code})
     return engagement
 
 
@@ -180,7 +186,8 @@ async def create_rating(session: AsyncSession, audit: AuditRecorder, actor: Iden
     same = (await session.execute(select(Rating.id).where(Rating.engagement_id == engagement.id,
                                                           Rating.stage == stage))).scalar_one_or_none()
     if same is not None:
-        raise Conflict(f"Engagement {engagement.id} is already rated for the stage {stage} (rating {same}).",
+        raise Conflict("Engagement {engagement} is already rated for the stage {stage} (rating {rating}).",
+                       code="rating.stage_rated", params={"engagement": engagement.id, "stage": stage, "rating": same},
                        rating_id=same)
     today = beijing_today()
     rating = Rating(vendor=vendor, project_code=engagement.project_code, engagement_id=engagement.id, stage=stage,
@@ -192,7 +199,8 @@ async def create_rating(session: AsyncSession, audit: AuditRecorder, actor: Iden
     try:
         await session.flush()
     except IntegrityError:  # the same engagement and stage rated concurrently: the unique constraint decides
-        raise Conflict(f"Engagement {engagement.id} is already rated for the stage {stage}.") from None
+        raise Conflict("Engagement {engagement} is already rated for the stage {stage}.", code="rating.stage_rated",
+                       params={"engagement": engagement.id, "stage": stage}) from None
     view = rating_view(rating, today)
     await audit.record(session, actor=actor, action="rating.created", object_type="rating", object_id=str(rating.id),
                        after=msgspec.to_builtins(view),
@@ -207,22 +215,23 @@ async def _load_rating(session: AsyncSession, rating_id: int) -> Rating:
     statement = _with_answers(select(Rating).where(Rating.id == rating_id)).with_for_update(of=Rating)
     rating = (await session.execute(statement)).scalar_one_or_none()
     if rating is None:
-        raise NotFound(f"No rating {rating_id}.")
+        raise NotFound("No rating {rating}.", code="rating.unknown", params={"rating": rating_id})
     return rating
 
 
 async def comment_on_rating(session: AsyncSession, audit: AuditRecorder, actor: Identity, rating_id: int,
                             data: RatingCommentCreate) -> RatingView:
     if _blank(data.text):
-        raise InvalidInput.for_field("text", "must not be blank")
+        raise InvalidInput.for_field("text", "field.blank", "must not be blank")
     rating = await _load_rating(session, rating_id)
     if actor.unit != rating.vendor.uscc:
-        raise NotPermitted("A vendor may comment only on its own ratings.")
+        raise NotPermitted("A vendor may comment only on its own ratings.", code="rating.comment_own_only")
     today = beijing_today()
     if rating.comment is not None:
-        raise Conflict("This rating already has the vendor's comment.")
+        raise Conflict("This rating already has the vendor's comment.", code="rating.comment_exists")
     if today > rating.comment_until or rating.finalised_at is not None:
-        raise Conflict(f"The comment window closed on {rating.comment_until.isoformat()}.")
+        raise Conflict("The comment window closed on {day}.", code="rating.comment_closed",
+                       params={"day": rating.comment_until.isoformat()})
     rating.comment = RatingComment(text=data.text, disputes=data.disputes, commented_at=utc_now(),
                                    commented_by=actor.subject)
     await session.flush()
@@ -236,16 +245,17 @@ async def comment_on_rating(session: AsyncSession, audit: AuditRecorder, actor: 
 async def review_rating(session: AsyncSession, audit: AuditRecorder, outbox: OutboxTables, actor: Identity,
                         rating_id: int, data: RatingReviewCreate) -> RatingView:
     if _blank(data.narrative):
-        raise InvalidInput.for_field("narrative", "a written narrative is required")
+        raise InvalidInput.for_field("narrative", "rating.narrative_needed", "a written narrative is required")
     if (data.outcome == "revised") != (data.revised_level is not None):
-        raise InvalidInput.for_field("revised_level", "required when the outcome is revised, and only then")
+        raise InvalidInput.for_field("revised_level", "rating.revised_level",
+                                     "required when the outcome is revised, and only then")
     rating = await _load_rating(session, rating_id)
     if actor.unit == rating.rater_unit:
-        raise NotPermitted("A rating is reviewed by someone outside the rater's unit.")
+        raise NotPermitted("A rating is reviewed by someone outside the rater's unit.", code="rating.review_own_unit")
     if rating.review is not None:
-        raise Conflict("This rating has already been reviewed.")
+        raise Conflict("This rating has already been reviewed.", code="rating.reviewed")
     if rating.comment is None or not rating.comment.disputes:
-        raise Conflict("Only a rating the vendor disputes is reviewed.")
+        raise Conflict("Only a rating the vendor disputes is reviewed.", code="rating.not_disputed")
     now = utc_now()
     rating.review = RatingReview(outcome=data.outcome, revised_level=data.revised_level and data.revised_level.value,
                                  narrative=data.narrative, reviewed_at=now, reviewed_by=actor.subject,
@@ -329,7 +339,7 @@ async def finalise_ratings_periodically(database: Database, audit: AuditRecorder
 async def vendor_ratings(session: AsyncSession, caller: Identity, uscc: str) -> VendorRatings:
     """The ratings of ``uscc`` that ``caller`` may see, newest first, with their 3-year aggregate."""
     if caller.has_any([Role.VENDOR]) and not caller.has_any(SEE_EVERY_RATING) and caller.unit != uscc:
-        raise NotPermitted("A vendor sees only its own ratings.")
+        raise NotPermitted("A vendor sees only its own ratings.", code="rating.own_only")
     vendor = await find_vendor(session, uscc)
     visible = list((await session.execute(
         _with_answers(select(Rating).where(Rating.vendor_id == vendor.id, visible_to(caller)))

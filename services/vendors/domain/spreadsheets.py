@@ -38,7 +38,7 @@ from shared.audit import AuditRecorder
 from shared.audit.chain import Actor
 from shared.clock import as_utc, utc_now
 from shared.contracts.statuses import VendorStatus
-from shared.errors import Conflict
+from shared.errors import Conflict, Params, validation_code
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
 from shared.spreadsheets import RowError, SheetFormat, parse_date, read_rows, sheet_bytes
@@ -97,21 +97,23 @@ def _items(text: str) -> list[str]:
     return [item.strip() for item in _ITEM_SEPARATORS.split(text)] if text else []
 
 
-def _qualifications(cell: dict[str, str], error: Callable[[str, str], None]) -> list[dict[str, Any]]:
+def _qualifications(cell: dict[str, str], error: Callable[..., None]) -> list[dict[str, Any]]:
     names = [item for item in _items(cell["qualifications.name"]) if item]
     numbers = [item for item in _items(cell["qualifications.certificate_number"]) if item]
     expiries = _items(cell["qualifications.valid_until"])
     if len(numbers) != len(names):
-        error("qualifications.certificate_number",
-              f"lists {len(numbers)} certificate numbers for {len(names)} qualifications")
+        error("qualifications.certificate_number", "sheet.certificate_count",
+              "lists {numbers} certificate numbers for {names} qualifications",
+              {"numbers": len(numbers), "names": len(names)})
     if len(expiries) > len(names):
-        error("qualifications.valid_until", f"lists {len(expiries)} dates for {len(names)} qualifications")
+        error("qualifications.valid_until", "sheet.expiry_count", "lists {dates} dates for {names} qualifications",
+              {"dates": len(expiries), "names": len(names)})
     dates = []
     for text in expiries:
         try:
             dates.append(parse_date(text))
         except ValueError:
-            error("qualifications.valid_until", "not a date (use 2027-12-31)")
+            error("qualifications.valid_until", "sheet.not_a_date", "not a date (use 2027-12-31)")
             return []
     dates += [None] * (len(names) - len(dates))
     return [{"name": name, "certificate_number": number, "valid_until": day}
@@ -121,27 +123,29 @@ def _qualifications(cell: dict[str, str], error: Callable[[str, str], None]) -> 
 def _check_row(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
     errors: list[RowError] = []
 
-    def error(key: str, message: str) -> None:
-        errors.append(RowError(row=number, column=_column(key), message=message))
+    def error(key: str, code: str, message: str, params: Params | None = None) -> None:
+        params = params or {}
+        errors.append(RowError(row=number, column=_column(key), message=message.format_map(params), code=code,
+                               params=params))
 
     cell = {key: cells.get(header, "") for key, header in COLUMNS.items()}
     for key in REQUIRED:
         if not cell[key]:
-            error(key, "required")
+            error(key, "field.required", "required")
     given: set[str] = set()
     raw: dict[str, Any] = {"uscc": cell["uscc"].upper(), "name": cell["name"]}
     if raw["uscc"] and (problem := uscc_problem(raw["uscc"])):
-        error("uscc", problem)
+        error("uscc", problem.code, problem.message, problem.params)
     if cell["status"]:
         given.add("status")
         raw["status"] = _STATUS_CODES.get(cell["status"])
         if raw["status"] is None:
-            error("status", "must be 正常, 暂停 or 注销")
+            error("status", "sheet.vendor_status", "must be 正常, 暂停 or 注销")
     representative_name = None
     if cell["legal_representative.id_number"]:
         given.add("legal_representative")
         if not cell["legal_representative.name"]:
-            error("legal_representative.name", "required with the ID number")
+            error("legal_representative.name", "sheet.representative_name", "required with the ID number")
         raw["legal_representative"] = {"name": cell["legal_representative.name"],
                                        "id_number": cell["legal_representative.id_number"]}
     elif cell["legal_representative.name"]:
@@ -156,10 +160,12 @@ def _check_row(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
     except msgspec.ValidationError as invalid:
         # The same limits as the API (lengths); msgspec names the first attribute it refuses, never its value.
         found = _MSGSPEC_PATH.search(str(invalid))
-        error(found.group(1) if found else "name", str(invalid).split(" - ")[0])
+        message = str(invalid).split(" - ")[0]
+        code, params = validation_code(message)
+        error(found.group(1) if found else "name", code, message, params)
         return errors
     for problem in check_vendor(vendor):
-        error(problem.field, problem.message)
+        error(problem.field, problem.code, problem.message, problem.params)
     if errors:
         return errors
     return _Row(number=number, vendor=vendor, given=frozenset(given), representative_name=representative_name)
@@ -180,7 +186,7 @@ def _representative_error(row: _Row, vendor: Vendor | None) -> RowError | None:
                                            and vendor.legal_representative_name == row.representative_name):
         return None
     return RowError(row=row.number, column=COLUMNS["legal_representative.id_number"],
-                    message="required with a new 法定代表人")
+                    message="required with a new 法定代表人", code="sheet.representative_id_number")
 
 
 # Importing
@@ -199,7 +205,8 @@ async def import_vendors(session: AsyncSession, vault: IdNumberVault, audit: Aud
             errors += checked
         elif checked.vendor.uscc in seen:
             errors.append(RowError(row=number, column=COLUMNS["uscc"],
-                                   message=f"the same vendor as row {seen[checked.vendor.uscc]}"))
+                                   message=f"the same vendor as row {seen[checked.vendor.uscc]}",
+                                   code="sheet.same_vendor", params={"row": seen[checked.vendor.uscc]}))
         else:
             seen[checked.vendor.uscc] = number
             valid.append(checked)
@@ -243,7 +250,7 @@ async def _write(session: AsyncSession, vault: IdNumberVault, audit: AuditRecord
         await session.flush()
     except IntegrityError:  # another writer registered one of these USCCs since they were looked up
         raise Conflict("A vendor in the sheet was registered meanwhile; nothing was imported. "
-                       "Import the sheet again.") from None
+                       "Import the sheet again.", code="vendor.import_raced") from None
     # One entry for the whole import, naming every vendor it created or updated and what changed: an
     # entry per vendor costs more than the import itself on a large sheet, past the gateway's timeout.
     await audit.record(session, actor=actor, action="vendors.imported", object_type="import",

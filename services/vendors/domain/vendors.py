@@ -33,7 +33,7 @@ from services.vendors.schemas import (
 from shared.audit import AuditRecorder
 from shared.clock import as_utc, beijing_today, utc_now
 from shared.crypto import normalise_id_number
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound, field_error
 from shared.identifiers import id_number_problem
 from shared.identity import Identity
 
@@ -45,7 +45,7 @@ def _with_details(statement: Any) -> Any:
 async def find_vendor(session: AsyncSession, uscc: str) -> Vendor:
     vendor = (await session.execute(_with_details(select(Vendor).where(Vendor.uscc == uscc)))).scalar_one_or_none()
     if vendor is None:
-        raise NotFound(f"No vendor with USCC {uscc} is registered.")
+        raise NotFound("No vendor with USCC {uscc} is registered.", code="vendor.unknown", params={"uscc": uscc})
     return vendor
 
 
@@ -165,7 +165,7 @@ def _check_representative(errors: list[FieldError], representative: LegalReprese
         return
     problem = id_number_problem(normalise_id_number(representative.id_number))
     if problem:
-        errors.append(FieldError("legal_representative.id_number", problem))
+        errors.append(problem.at("legal_representative.id_number"))
 
 
 def _check_qualifications(errors: list[FieldError], qualifications: list[QualificationInput]) -> None:
@@ -173,7 +173,8 @@ def _check_qualifications(errors: list[FieldError], qualifications: list[Qualifi
     for index, qualification in enumerate(qualifications):
         key = (qualification.name, qualification.certificate_number)
         if key in seen:
-            errors.append(FieldError(f"qualifications[{index}]", "the same certificate is listed twice"))
+            errors.append(field_error(f"qualifications[{index}]", "vendor.certificate_twice",
+                                      "the same certificate is listed twice"))
         seen.add(key)
 
 
@@ -224,14 +225,16 @@ async def create_vendor(session: AsyncSession, vault: IdNumberVault, audit: Audi
                         data: VendorCreate) -> VendorView:
     raise_if_any(check_vendor(data))
     if (await session.execute(select(Vendor.id).where(Vendor.uscc == data.uscc))).first():
-        raise Conflict(f"A vendor with USCC {data.uscc} is already registered.")
+        raise Conflict("A vendor with USCC {uscc} is already registered.", code="vendor.exists",
+                       params={"uscc": data.uscc})
     vendor = Vendor(**new_vendor_columns(vault, data), aliases=[], qualifications=[])
     _set_qualifications(vendor, data.qualifications)
     session.add(vendor)
     try:
         await session.flush()
     except IntegrityError:  # a concurrent create of the same USCC won the race
-        raise Conflict(f"A vendor with USCC {data.uscc} is already registered.") from None
+        raise Conflict("A vendor with USCC {uscc} is already registered.", code="vendor.exists",
+                       params={"uscc": data.uscc}) from None
     await audit.record(session, actor=actor, action="vendor.created", object_type="vendor", object_id=data.uscc,
                        after=vendor_content(vendor), details={"qualifications": len(data.qualifications)})
     return await vendor_view(session, vendor, vault)
@@ -297,12 +300,12 @@ async def add_relation(session: AsyncSession, audit: AuditRecorder, actor: Ident
     check_uscc(errors, "related_uscc", data.related_uscc)
     check_period(errors, "valid_from", data.valid_from, "valid_until", data.valid_until)
     if data.related_uscc == uscc:
-        errors.append(FieldError("related_uscc", "a vendor cannot be related to itself"))
+        errors.append(field_error("related_uscc", "vendor.related_to_itself", "a vendor cannot be related to itself"))
     raise_if_any(errors)
     vendor = await find_vendor(session, uscc)
     related = (await session.execute(select(Vendor).where(Vendor.uscc == data.related_uscc))).scalar_one_or_none()
     if related is None:
-        raise InvalidInput.for_field("related_uscc", "no vendor with this USCC is registered")
+        raise InvalidInput.for_field("related_uscc", "vendor.no_such_uscc", "no vendor with this USCC is registered")
     relation = VendorRelation(vendor=vendor, related=related, kind=data.kind, source=data.source,
                               valid_from=data.valid_from, valid_until=data.valid_until, recorded_at=utc_now(),
                               recorded_by=actor.subject)

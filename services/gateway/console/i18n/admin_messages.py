@@ -1,9 +1,9 @@
 """The words of the bureau admin's console pages (pages/admin.py), in Chinese and English.
 
 Templates read a page's words as ``a.<key>``; the same words, with the ``api`` part, go to the page's
-script as a JSON block (``#admin-words``). ``api`` puts the API's English problem texts into Chinese
-by exact text or by pattern — the panel pages' catalogue (panel_messages.py) extended with what the
-admin's calls answer — so a field's error shows in Chinese next to its field.
+script as a JSON block (``#admin-words``). ``api`` is the panel pages' (panel_messages.py), whose
+``problems`` render a refusal from its code (domain/problem_messages.py), here with the admin
+forms' own texts for a wrong format, so a field's error shows in Chinese next to its field.
 """
 
 from __future__ import annotations
@@ -13,64 +13,22 @@ from typing import Any
 
 from services.gateway.console.i18n.messages import ROLE_NAMES
 from services.gateway.console.i18n.panel_messages import PANEL_MESSAGES
+from services.gateway.console.i18n.problem_messages import problem_catalogue
 from services.gateway.identity.api import MIN_PASSWORD_LENGTH
 from shared.roles import Role
 
 STATUSES = {"zh": {"active": "在库", "suspended": "暂停", "retired": "退出"},
             "en": {"active": "Active", "suspended": "Suspended", "retired": "Retired"}}
 
-_ZH_MESSAGES = {
-    # Experts (services/experts/domain/experts.py, shared/identifiers.py)
-    "required": "必填",
-    "must be 17 digits followed by a digit or X": "须为 17 位数字加一位数字或 X",
-    "contains an impossible birth date": "含有不存在的出生日期",
-    "check digit does not match (GB 11643)": "校验码不正确（GB 11643）",
-    "an expert is between 18 and 100 years old": "专家年龄须在 18 至 100 岁之间",
-    "must be a phone number: digits, optionally with +, spaces or hyphens": "须为电话号码：数字，可含 +、空格或连字符",
-    "must be 12 to 30 digits": "须为 12 至 30 位数字",
-    "must not be in the future": "不能晚于今天",
-    "listed twice": "重复填写",
-    "exactly one field must be primary": "须有且只有一个主专业领域",
-    "a suspension needs an end date after today": "暂停须填写今天以后的截止日期",
-    "only a suspension has an end date": "只有暂停才填写截止日期",
-    "no expert with this pool number": "没有这个编号的专家",
-    # Import rows (services/experts/domain/spreadsheets.py)
-    "not a date (use 2024-03-01)": "不是日期（请按 2024-03-01 填写）",
-    "differs from the birth date in the ID number": "与身份证号中的出生日期不一致",
-    "must be a whole number of years": "须为整数年",
-    "no such field, or the field is retired": "没有这个专业领域，或该领域已停用",
-    "an expert holds at most 3 fields": "每位专家最多 3 个专业领域",
-    # Fields (services/experts/domain/fields.py)
-    "the taxonomy has two levels: the parent must be top-level": "专业领域只有两级：上级须为一级领域",
-    "the parent field is retired": "上级领域已停用",
-    # Units, users, keys (services/gateway/identity/users.py, passwords.py)
-    "no such unit; create the unit first": "没有这个单位，请先添加单位",
-    "must not contain the user name": "不能包含用户名",
-    "is too simple": "过于简单",
+# The admin pages' own texts for a code on one field (domain/problem_messages.py): what a format is.
+_ZH_OVERRIDES = {
+    "field.pattern@username": "须为 3 至 64 位小写字母、数字或 _ . -，以字母或数字开头",
+    "field.pattern@expert_code": "须为专家编号，如 E00012",
+    "field.pattern@code": "须为大写字母、数字或下划线；下级领域写作 上级代码.代码",
+    "field.pattern@parent_code": "须为大写字母、数字或下划线；下级领域写作 上级代码.代码",
 }
 
-_ZH_PATTERNS = [
-    [r"^the same person as row (\d+)$", "与第 $1 行是同一人"],
-    [r"^Expected `str` matching regex '\^\[a-z0-9\]", "须为 3 至 64 位小写字母、数字或 _ . -，以字母或数字开头"],
-    [r"^Expected `str` matching regex '\^E", "须为专家编号，如 E00012"],
-    [r"^Expected `str` matching regex '\^\[A-Z\]", "须为大写字母、数字或下划线；下级领域写作 上级代码.代码"],
-    [r"^must be at least (\d+) characters$", "至少 $1 个字符"],
-    [r"^Field (\S+) already exists\.$", "专业领域 $1 已存在。"],
-    [r"^Retire the sub-fields of (\S+) first: (.+)\.$", "请先停用 $1 的下级领域：$2。"],
-    [r"^Field (\S+) cannot be restored while its parent (\S+) is retired\.$", "上级领域 $2 已停用，不能恢复 $1。"],
-    [r"^Unit (\S+) already exists\.$", "单位 $1 已存在。"],
-    [r"^User (\S+) already exists\.$", "用户 $1 已存在。"],
-    [r"^No expert (\S+)\.?$", "没有专家 $1。"],
-    [r"^No training session (\S+)\.$", "没有培训场次 $1。"],
-    [r"^Some attendance records cannot be taken\.$", "部分记录无法登记。"],
-]
-
-_ZH_API: dict[str, Any] = {
-    **PANEL_MESSAGES["zh"]["api"],
-    "messages": {**PANEL_MESSAGES["zh"]["api"]["messages"], **_ZH_MESSAGES},
-    # Ours first: the panel catalogue ends in catch-alls.
-    "patterns": [*_ZH_PATTERNS, *PANEL_MESSAGES["zh"]["api"]["patterns"]],
-}
+_ZH_API: dict[str, Any] = {**PANEL_MESSAGES["zh"]["api"], "problems": problem_catalogue("zh", _ZH_OVERRIDES)}
 
 _COMMON = {
     "zh": {"saving": "正在保存……", "saved": "已保存。", "loading": "正在读取……", "load_failed": "读取失败：",

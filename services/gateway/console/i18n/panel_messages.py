@@ -1,14 +1,15 @@
 """The words of the console's panel pages (organiser, supervisor, expert), in Chinese and English.
 
 Templates read them as ``p.key`` beside the foundation's ``t`` (messages.py). The ``api``
-part goes to the pages' JavaScript as a JSON block: it puts the API's English problem texts into
-Chinese, by exact text or by pattern, so a field's error shows in Chinese next to the field. An
-English page leaves the API's words as they are.
+part goes to the pages' JavaScript as a JSON block: its ``problems`` are the refusals' texts by code
+(problem_messages.py), so a field's error shows in the page's language next to the field.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from services.gateway.console.i18n.problem_messages import problem_catalogue
 
 PURPOSES = {
     "zh": {"technical_review": "技术评审", "expert_review": "专家论证", "acceptance": "验收", "research": "调研",
@@ -31,86 +32,14 @@ REASONS = {
 }
 
 _ZH_API: dict[str, Any] = {
-    # Field errors, by the API's exact text.
-    "messages": {
-        "no active user with this name": "没有此用户名的在用账户",
-        "this user does not have the supervisor role": "该用户不是监督人员",
-        "the supervisor cannot be the organiser": "监督人不能是组织人本人",
-        "the supervisor must come from another unit than the organiser": "监督人须来自组织人以外的单位",
-        "the meeting day has passed (Beijing date)": "会议日期已过（北京时间）",
-        "the meeting cannot move into the past": "会议不能调整到已过去的日期",
-        "each field is asked once": "每个专业领域只能填写一次",
-        "no such field": "没有这个专业领域",
-        "the field is retired": "该专业领域已停用",
-        "a decline needs a reason": "谢绝须填写原因",
-        "an unreachable expert cannot accept": "联系不上的专家不能记为接受",
-        "a member who attended gets a score (0–100)": "出席的专家须评分（0–100）",
-        "a member who did not attend gets no score": "未出席的专家不评分",
-        "the period ends before it starts": "结束时间早于开始时间",
-        "must be 18 characters": "须为 18 位",
-        "check character does not match (GB 32100-2015)": "校验码不正确（GB 32100-2015）",
-        "Invalid RFC3339 encoded date": "请填写有效日期",
-        "Expected `array` of length >= 1": "请至少选择一项",
-        "Expected `str` of length >= 1": "必填",
-        "Expected `int`, got `str`": "须为整数",
-        "Expected `int`, got `null`": "须为整数",
-        "Expected `str`, got `null`": "必填",
-        "Expected `date`, got `null`": "请填写日期",
-        "the reason other needs an explanation of at least 10 characters": "选择“其他”须说明理由，至少 10 个字",
-        "each expert is named once": "每位专家只填写一次",
-        "confirm exactly the extra avoidances of this draw, each once": "只能确认本次抽取的指定回避，每位一次",
-        # Problems without a field, by their detail.
-        "The meeting has started; record attendance and evaluations instead.": "会议已开始，请改为登记出席和评价。",
-        "The meeting has not started; evaluations come after it.": "会议尚未开始，会后才能评价。",
-        "This member was evaluated already; evaluations are not overwritten.": "该专家已评价，评价不可修改。",
-        "The panel was cancelled.": "评审组已取消。",
-        "Only the supervisor named for this draw may reveal it.": "只有本次抽取指定的监督人可以输入见证值。",
-        "A draw of this panel is committed and not yet revealed; reveal or cancel it first.":
-            "本评审组有一次抽取已承诺、尚未揭示，请先由监督人揭示或将其取消。",
-        "Every seat of the panel is held; a supplementary draw needs open seats.": "所有席位均有专家，无需补充抽取。",
-        "An organiser acts only on its own unit's projects.": "组织人只能为本单位的项目办理。",
-        "This panel was asked for by another unit.": "该评审组由其他单位申请。",
-        "Experts keep only their own availability and declared conflicts.": "专家只能维护本人的日期和申报。",
-    },
-    # [regular expression, Chinese with $1…] for texts that carry values.
-    "patterns": [
-        [r"^(\d+) seats asked in (\S+), (\d+) eligible experts$", "$2 申请 $1 人，符合条件的专家只有 $3 人"],
-        [r"^The pool can fill (\d+) of the (\d+) seats asked; nothing was committed\.$",
-         "专家库只能满足所申请 $2 个席位中的 $1 个，未进行抽取。"],
-        [r"^No project (.+) is registered\.$", "项目 $1 尚未登记（由项目全生命周期系统登记）。"],
-        [r"^No draw (.+)\.$", "没有抽取 $1。"],
-        [r"^The draw is (\w+); only a committed draw can be (revealed|cancelled)\.$",
-         "该抽取已揭示或已取消，不能再操作。"],
-        [r"^The member is (\w+); only an? (invited|seated) member can (accept|decline)\.$",
-         "该专家当前不在待答复或已接受状态，不能这样登记。"],
-        [r"^The vendors service cannot say",
-         "供应商库暂时无法确认参与或投标本项目的供应商；为确保回避，本次未抽取，请稍后再试。"],
-        [r"^The panel (\S+) of this project and purpose was cancelled after its reveal",
-         "本项目同一事项的评审组 $1 已在揭示后取消，重新申请须在“替代的评审组”中填写它。"],
-        [r"^name the cancelled panel (\S+)$", "请填写揭示后取消的评审组 $1"],
-        [r"^no panel of this project and purpose cancelled after its reveal",
-         "不是可替代的评审组：须为本项目同一事项、揭示后取消且尚未被替代的评审组"],
-        [r"^confirm every extra avoidance before the reveal; not confirmed: (.+)$",
-         "抽取前须逐一确认全部指定回避，尚未确认：$1"],
-        [r"^Expected `int` >= (\d+)$", "须为不小于 $1 的整数"],
-        [r"^Expected `int` <= (\d+)$", "须为不大于 $1 的整数"],
-        [r"^Expected `str` of length <= (\d+)$", "最多 $1 个字符"],
-        [r"^Expected `str` of length >= (\d+)$", "至少 $1 个字符"],
-        [r"^Expected `array` of length <= (\d+)$", "最多 $1 项"],
-        [r"^Expected `str` matching regex", "格式不正确"],
-        [r"^Object missing required field", "必填"],
-        [r"^Invalid enum value", "请选择有效选项"],
-        [r"^contains characters not allowed in a USCC", "含有统一社会信用代码不允许的字符"],
-        [r"^witness ", "见证值不符合要求：不能为空、首尾不能有空格、最多 200 个字符、不能含控制字符"],
-        [r"^Expected `", "格式不正确"],
-    ],
+    "problems": problem_catalogue("zh"),
     "failed": "操作失败：",
     "check_fields": "请按提示修改后重新提交。",
     "required": "必填",
     "network": "无法连接服务器，请检查网络后重试。",
 }
 
-_EN_API: dict[str, Any] = {"messages": {}, "patterns": [], "failed": "Not done: ",
+_EN_API: dict[str, Any] = {"problems": problem_catalogue("en"), "failed": "Not done: ",
                            "check_fields": "Correct the fields marked and send again.", "required": "required",
                            "network": "The server cannot be reached; check the network and try again."}
 

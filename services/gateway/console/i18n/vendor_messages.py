@@ -2,9 +2,9 @@
 the barred list, ratings), in Chinese and English.
 
 Templates read them as ``v.key`` beside the foundation's ``t`` (messages.py). The ``api``
-part goes to the pages' script (static/console-procurement.js) as a JSON block: it puts the API's
-English problem texts into Chinese, by exact text or by pattern, so an error shows in Chinese next
-to its field. An English page leaves the API's words as they are.
+part goes to the pages' script (static/console-procurement.js) as a JSON block: its ``problems``
+are the refusals' texts by code (problem_messages.py), so an error shows in the page's
+language next to its field.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from services.gateway.console.i18n.problem_messages import problem_catalogue
 from shared.contracts.projects import EngagementRole
 from shared.contracts.ratings import LEVEL_DEFINITIONS, RatingFactor, RatingLevel
 from shared.permissions import CONFLICT_CHECK_READERS, REGISTRY_READERS, SEE_EVERY_RATING
@@ -22,56 +23,23 @@ LEVELS = tuple(RatingLevel)
 FACTORS = tuple(RatingFactor)
 ENGAGEMENT_ROLES = tuple(EngagementRole)
 
+# A page's own texts for a code on one field (domain/problem_messages.py).
+_ZH_OVERRIDES = {
+    **{f"field.{limit}@{name}": "须为 18 位" for limit in ("too_short", "too_long")
+       for name in ("uscc", "vendor_uscc", "related_uscc", "bidders")},
+    "field.type@amount_fen": "须为数字，最多两位小数",
+    "field.required@amount_fen": "请填写金额",
+}
+
 _ZH_API: dict[str, Any] = {
-    "messages": {
-        "must be 18 characters": "须为 18 位",
-        "check character does not match (GB 32100-2015)": "校验码不正确（GB 32100-2015）",
-        "listed twice": "重复填写",
-        "no vendor with this USCC is registered": "供应商库中没有这个统一社会信用代码",
-        "a written narrative is required": "须填写文字说明",
-        "no project with this code is registered": "没有这个项目编号",
-        "must not be blank": "不能为空",
-        "required when the outcome is revised, and only then": "结论为“改评”时须选择改评等级，维持原评价时不选",
-        "must not be before started_on": "不能早于开始日期",
-        "Invalid RFC3339 encoded date": "请填写有效日期",
-        "Expected `array` of length >= 1": "请至少填写一项",
-        "Expected `str` of length >= 1": "必填",
-        "Expected `str`, got `null`": "必填",
-        "Expected `date`, got `null`": "请填写日期",
-        "Expected `int`, got `null`": "请填写金额",
-        "Expected `int`, got `str`": "须为数字，最多两位小数",
-        "A vendor may comment only on its own ratings.": "供应商只能对本单位收到的评价提出意见。",
-        "This rating already has the vendor's comment.": "该评价已有供应商意见，不能重复提交。",
-        "A rating is reviewed by someone outside the rater's unit.": "评价须由评价人所在单位以外的复核人复核。",
-        "This rating has already been reviewed.": "该评价已经复核。",
-        "Only a rating the vendor disputes is reviewed.": "只有供应商提出异议的评价才需复核。",
-        "A vendor sees only its own ratings.": "供应商只能查看本单位收到的评价。",
-    },
-    "patterns": [
-        [r"^contains characters not allowed in a USCC: (.+)$", "含有统一社会信用代码不允许的字符：$1"],
-        [r"^project (.+) has no such lot$", "项目 $1 没有这个标段"],
-        [r"^Project (.+) has no lot (.+)\.$", "项目 $1 没有标段 $2。"],
-        [r"^Project (.+) belongs to another unit\.$", "项目 $1 属于其他单位，只能由该单位的采购经办人办理。"],
-        [r"^No project (.+) is registered\.$", "项目 $1 尚未登记（由项目全生命周期系统登记）。"],
-        [r"^No vendor with USCC (.+) is registered\.$", "供应商库中没有统一社会信用代码为 $1 的供应商。"],
-        [r"^The comment window closed on (.+)\.$", "意见期已于 $1 结束。"],
-        [r"^Expected `int` >= (\d+)$", "须不小于 $1"],
-        [r"^Expected `int` <= (\d+)$", "数值过大"],
-        [r"^Expected `str` of length >= 18$", "须为 18 位"],
-        [r"^Expected `str` of length >= (\d+)$", "至少 $1 个字符"],
-        [r"^Expected `str` of length <= (\d+)$", "最多 $1 个字符"],
-        [r"^Expected `array` of length <= (\d+)$", "最多 $1 项"],
-        [r"^Object missing required field", "必填"],
-        [r"^Invalid enum value", "请选择"],
-        [r"^Expected `", "格式不正确"],
-    ],
+    "problems": problem_catalogue("zh", _ZH_OVERRIDES),
     "failed": "未完成：",
     "check_fields": "请按提示修改后重新提交。",
     "network": "无法连接服务器，请检查网络后重试。",
     "line": "第 {n} 行（{value}）：",
 }
 
-_EN_API: dict[str, Any] = {"messages": {}, "patterns": [], "failed": "Not done: ",
+_EN_API: dict[str, Any] = {"problems": problem_catalogue("en"), "failed": "Not done: ",
                            "check_fields": "Correct the fields marked and send again.",
                            "network": "The server cannot be reached; check the network and try again.",
                            "line": "Line {n} ({value}): "}
@@ -292,7 +260,7 @@ def vendor_navigation(roles: Iterable[str], lang: str) -> list[tuple[str, str]]:
 
 
 # Ratings with standing and registry upkeep: an exclusion shown on the vendor pages, a void engagement,
-# the engagement a rating is for, and the API's texts about them.
+# the engagement a rating is for.
 _STANDING_WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "excluded": "禁止参加政府采购", "excluded_until": "至 {until}", "excluded_until_lifted": "至解除",
@@ -312,20 +280,3 @@ _STANDING_WORDS: dict[str, dict[str, str]] = {
 }
 for _lang, _words in _STANDING_WORDS.items():
     VENDOR_MESSAGES[_lang].update(_words)
-_ZH_API["messages"].update({
-    "required: the vendor's engagement on a project of your unit": "请选择所评价的合同",
-    "this engagement is void": "该参与记录已作废",
-})
-_ZH_API["patterns"][:0] = [
-    [r"^must lie between the best factor \((.+)\) and the worst \((.+)\)$",
-     "总体评价须介于五项因素中的最高等级与最低等级之间"],
-    [r"^vendor (.+) holds no such engagement$", "该供应商没有这份参与记录"],
-    [r"^the engagement is on project (.+)$", "该合同属于项目 $1"],
-    [r"^Project (.+) belongs to another unit: only a rater of its unit or of the bureau rates its vendors\.$",
-     "项目 $1 属于其他单位，只有该单位或大数据局的评价人才能评价其供应商。"],
-    [r"^Engagement (\d+) is already rated for the stage (.+?)( \(rating \d+\))?\.$",
-     "该合同的“$2”阶段已经评价过，不能重复评价。"],
-    [r"^An identical engagement is already recorded \(engagement (\d+)\)\.$",
-     "已登记过完全相同的参与记录（第 $1 条），不重复登记。"],
-    [r"^Engagement (\d+) is (already )?void", "该参与记录已作废。"],
-]

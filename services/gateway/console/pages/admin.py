@@ -25,7 +25,7 @@ from shared.roles import Role
 def _admin_page(request: Request, template: str, words: str, **context: Any) -> Template:
     identity: Identity = request.user
     if Role.BUREAU_ADMIN.value not in identity.roles:
-        raise NotPermitted("The expert pool and account pages are for bureau admins.")
+        raise NotPermitted("The expert pool and account pages are for bureau admins.", code="console.admin_only")
     lang = language(request)
     return page(request, template, user=identity, session_token=_session_token(request),
                 a=admin_text(lang, words), admin_words=admin_words(lang, words), **context)

@@ -19,6 +19,7 @@ from services.gateway.audit.logs import audit_page
 from services.gateway.composite.clients import ExpertsClient
 from services.gateway.console.i18n.messages import language
 from services.gateway.console.i18n.panel_messages import PURPOSES
+from services.gateway.console.i18n.problem_messages import problem_text
 from services.gateway.console.pages.home import _session_token, page, page_number
 from services.gateway.identity.api import person_name
 from shared.audit.store import AuditFilter
@@ -114,7 +115,7 @@ def _beijing(moment: dt.datetime | None) -> str:
 
 def _require_auditor(identity: Identity) -> None:
     if not identity.has_any(ADMIN_AND_AUDITOR):
-        raise NotPermitted("The audit pages are for auditors and bureau admins.")
+        raise NotPermitted("The audit pages are for auditors and bureau admins.", code="console.audit_only")
 
 
 @get("/audit", include_in_schema=False)
@@ -140,7 +141,7 @@ async def audit_log_page(request: Request, state: State) -> Template:
                     "details": json.dumps(item.details, ensure_ascii=False, sort_keys=True)}
                    for item in result.items]
     except Problem as problem:
-        error = problem.detail or problem.title
+        error = problem_text(language(request), problem.code, problem.params)
     pages = max(1, -(-total // PAGE_SIZE))
     base = {k: v for k, v in query.items() if v}
     stats, stats_error = await _statistics(request, state, identity)
@@ -158,7 +159,7 @@ async def _statistics(request: Request, state: State, identity: Identity) -> tup
     try:
         stats = await ExpertsClient(state.upstreams, identity).read("/draw-statistics", params)
     except Problem as problem:
-        return None, problem.detail or problem.title
+        return None, problem_text(language(request), problem.code, problem.params)
     for counts in stats.get("cancels_by", []):
         counts["name"] = await person_name(state.database, counts["subject"])
     for expert in stats.get("experts", []):

@@ -41,6 +41,7 @@ from services.gateway.console.i18n.messages import (
     requested_language,
 )
 from services.gateway.console.i18n.panel_messages import panel_context
+from services.gateway.console.i18n.problem_messages import problem_catalogue, problem_text
 from services.gateway.console.i18n.vendor_messages import vendor_navigation
 from services.gateway.console.pages.panel_reads import home_sections
 from services.gateway.edge.upstream import SERVICE_NAMES
@@ -122,6 +123,7 @@ def page(request: Request, template: str, *, user: Identity | None = None, sessi
     headers = {"Cache-Control": "no-store"} if user is not None else {}
     return Template(template_name=template, status_code=status_code, cookies=all_cookies, headers=headers, context={
         "t": MESSAGES[lang], "role_names": ROLE_NAMES[lang], "user": user, "path": request.url.path,
+        "problems": problem_catalogue(lang),
         "nav": _navigation(request, user, lang),
         "csrf_token": csrf_token(digester, session_token) if session_token else None,
         "other_language_href": _with_query(request, lang=MESSAGES[lang]["other_language_code"]),
@@ -238,13 +240,15 @@ def _to_sign_in(request: Request, _: NotAuthenticated) -> Response:
 def _forbidden(request: Request, problem: NotPermitted) -> Response:
     caller = request.scope.get("user")
     return page(request, "console/message.html", user=caller, session_token=_session_token(request),
-                status_code=403, title_key="forbidden_title", text_key="forbidden_text", detail=problem.detail)
+                status_code=403, title_key="forbidden_title", text_key="forbidden_text",
+                detail=problem_text(language(request), problem.code, problem.params))
 
 
 def _not_found(request: Request, problem: NotFound) -> Response:
     caller = request.scope.get("user")
     return page(request, "console/message.html", user=caller, session_token=_session_token(request),
-                status_code=404, title_key="not_found_title", text_key=None, detail=problem.detail)
+                status_code=404, title_key="not_found_title", text_key=None,
+                detail=problem_text(language(request), problem.code, problem.params))
 
 
 def _session_token(request: Request) -> str | None:
@@ -264,9 +268,10 @@ async def landing(request: Request) -> Redirect:
 async def home(request: Request, state: State, role: FromPath[str]) -> Template:
     identity: Identity = request.user
     if role not in {r.value for r in Role}:
-        raise NotFound(f"No console home for {role!r}.")
+        raise NotFound("No console home for {role}.", code="console.no_home", params={"role": role})
     if role not in identity.roles:
-        raise NotPermitted(f"The home of {role} is for that role only.")
+        raise NotPermitted("The home of {role} is for that role only.", code="console.other_home",
+                           params={"role": role})
     lang = language(request)
     names = FIGURES.get(Role(role), ())
     values = await asyncio.gather(*(_figure(state, identity, name) for name in names))

@@ -52,7 +52,7 @@ def _draw_id(text: str) -> str:
     try:
         return str(uuid.UUID(text.strip()))
     except ValueError:
-        raise NotFound(f"No draw {text.strip()[:40]}.") from None
+        raise NotFound("No draw {draw}.", code="draw.unknown", params={"draw": text.strip()[:40]}) from None
 
 
 @get("/panels/new", guards=[requires_role(*PANEL_ORGANISERS)], include_in_schema=False)
@@ -99,7 +99,7 @@ async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> 
     draw = await read(state.upstreams, request.user, f"/draws/{_draw_id(draw_id)}")
     panel = draw["panel"]
     if panel is None:
-        raise NotFound("A spot check has no panel and no call sheet.")
+        raise NotFound("A spot check has no panel and no call sheet.", code="draw.spot_check_no_panel")
     open_seats = "、".join(f"{field} {count}" for field, count in sorted(panel["open_seats"].items()))
     return _panel_page(request, "console/calls.html", draw=draw, panel=panel, rows=call_rows(panel),
                        channels=CHANNELS, open_seats_text=open_seats, today=beijing_today().isoformat(),

@@ -19,6 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.gateway.console.i18n.messages import language
+from services.gateway.console.i18n.problem_messages import problem_text
 from services.gateway.console.i18n.vendor_messages import ENGAGEMENT_ROLES, yuan
 from services.gateway.console.i18n.verdict_texts import VerdictTexts
 from services.gateway.console.pages.home import page_number
@@ -67,7 +68,8 @@ async def vendor_detail(request: Request, state: State, uscc: FromPath[str]) -> 
     # and only that reading is logged as a showing of personal data.
     vendor = await read(state.upstreams, identity, f"/vendors/{_path_part(uscc)}", {"masked": "true"})
     exclusions = await read(state.upstreams, identity, "/exclusions", {"uscc": vendor["uscc"], "page_size": 100})
-    engagements, engagements_error = await _vendor_engagements(state.upstreams, identity, vendor["uscc"])
+    engagements, engagements_error = await _vendor_engagements(state.upstreams, identity, vendor["uscc"],
+                                                               language(request))
     relations = [{**relation, "other": relation["controlled_uscc"] if relation["controlling_uscc"] == vendor["uscc"]
                   else relation["controlling_uscc"], "controls": relation["controlling_uscc"] == vendor["uscc"]}
                  for relation in vendor["relations"]]
@@ -76,13 +78,13 @@ async def vendor_detail(request: Request, state: State, uscc: FromPath[str]) -> 
                        may_show_id_number=identity.has_any([Role.BUREAU_ADMIN]), yuan=yuan, beijing=beijing)
 
 
-async def _vendor_engagements(upstreams: Upstreams, identity: Identity,
-                              uscc: str) -> tuple[list[dict[str, Any]], str | None]:
+async def _vendor_engagements(upstreams: Upstreams, identity: Identity, uscc: str,
+                              lang: str) -> tuple[list[dict[str, Any]], str | None]:
     """The vendor's engagements, read project by project (the API lists engagements per project)."""
     try:
         return await vendor_engagements(upstreams, identity, uscc), None
     except Problem as problem:
-        return [], problem.detail
+        return [], problem_text(lang, problem.code, problem.params)
 
 
 # --- projects, engagements, barred lists ----------------------------------------------------------
@@ -136,7 +138,8 @@ async def conflict_check_form(request: Request, state: State, code: FromPath[str
     project = await read(state.upstreams, request.user, f"/projects/{_path_part(code)}")
     found = [item for item in project["lots"] if item["code"] == lot]
     if not found:
-        raise NotFound(f"Project {code} has no lot {lot}.")
+        raise NotFound("Project {project} has no lot {lot}.", code="project.no_lot", params={"project": code,
+                                                                                             "lot": lot})
     return vendor_page(request, "console/procurement_check.html", project=project, lot=found[0])
 
 

@@ -59,7 +59,7 @@ async def my_ratings(request: Request) -> Redirect:
 async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> Template:
     identity: Identity = request.user
     if identity.has_any([Role.VENDOR]) and identity.unit != uscc and not identity.has_any(SEE_EVERY_RATING):
-        raise NotPermitted("A vendor sees only its own ratings.")
+        raise NotPermitted("A vendor sees only its own ratings.", code="rating.own_only")
     ratings = await read(state.upstreams, identity, f"/vendors/{quote(uscc, safe='')}/ratings")
     name = ratings["items"][0]["vendor_name"] if ratings["items"] else await _vendor_name(state, identity, uscc)
     is_vendor = identity.has_any([Role.VENDOR]) and identity.unit == uscc

@@ -19,7 +19,7 @@
     var answer = await sortesConsole.api("GET", "/api/v1/experts?" + query.toString());
     body.textContent = "";
     if (!answer.ok) {
-      status.textContent = section.dataset.error + ((answer.body && (answer.body.detail || answer.body.title)) || answer.status);
+      status.textContent = section.dataset.error + sortesAdmin.problemText(answer);
       return;
     }
     current = answer.body.page;

@@ -29,7 +29,7 @@
     body.textContent = "";
     errors.forEach(function (error) {
       var row = document.createElement("tr");
-      A.cell(row, error.row); A.cell(row, error.column); A.cell(row, A.translate(error.message));
+      A.cell(row, error.row); A.cell(row, error.column); A.cell(row, A.errorText(error));
       body.appendChild(row);
     });
     document.getElementById("import-errors").classList.toggle("hidden", !errors.length);

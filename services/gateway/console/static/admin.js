@@ -1,5 +1,5 @@
-/* What the bureau admin's pages share: their words (the #admin-words JSON block), the API's problem
-   texts put into the page's language, field errors shown next to their fields, busy states, and
+/* What the bureau admin's pages share: their words (the #admin-words JSON block), the API's refusals
+   shown in the page's language by their codes, field errors shown next to their fields, busy states, and
    small builders of table rows; mostly the console's common helpers (forms.js) bound to these
    words. Calls go through sortesConsole.api (console.js: session cookie + CSRF header), or
    sortesAdmin.upload for a file. */
@@ -10,7 +10,8 @@ var sortesAdmin = (function () {
   var words = JSON.parse(document.getElementById("admin-words").textContent);
   var api = words.api;
 
-  function translate(text) { return F.translate(api, text); }
+  // An import's row error {code, params} (or a refusal's field error) in the page's language.
+  function errorText(error) { return F.render(api, error, error.column || error.field); }
 
   function problemText(answer) { return F.problemText(api, answer); }
 
@@ -46,7 +47,7 @@ var sortesAdmin = (function () {
       var type = response.headers.get("content-type") || "";
       return {ok: response.ok, status: response.status, body: type.indexOf("json") >= 0 ? await response.json() : null};
     } catch (error) {
-      return {ok: false, status: 0, body: {detail: api.network}};
+      return {ok: false, status: 0, body: {message: api.network}};
     }
   }
 
@@ -66,7 +67,7 @@ var sortesAdmin = (function () {
       {timeZone: "Asia/Shanghai", hour12: false}) : "";
   }
 
-  return {words: words, format: F.format, translate: translate, problemText: problemText, call: call, send: send,
+  return {words: words, format: F.format, errorText: errorText, problemText: problemText, call: call, send: send,
           upload: upload, clearErrors: F.clearErrors, showProblem: showProblem, showGeneral: F.showGeneral,
           busy: F.busy, value: F.value, checked: F.checked, cell: F.cell, button: button, localTime: localTime};
 })();

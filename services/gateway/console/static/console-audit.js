@@ -21,8 +21,7 @@
     try {
       var answer = await sortesConsole.api("GET", "/api/v1/audit/verification");
       if (!answer.ok) {
-        var problem = answer.body || {};
-        status.textContent = section.dataset.failed + (problem.detail || problem.title || "HTTP " + answer.status);
+        status.textContent = section.dataset.failed + sortesConsole.problemText(answer.body, answer.status);
         return;
       }
       answer.body.forEach(function (chain) {

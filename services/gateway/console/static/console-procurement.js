@@ -46,14 +46,14 @@
         started_on: orNull(field(form, "started_on")), ended_on: orNull(field(form, "ended_on"))}};
     },
     rating: function (form) {
-      // Every level and the narrative are required: the unchosen ones are all marked at once, in the
-      // API's own words, before anything is sent (the API names only the first it meets).
+      // Every level and the narrative are required: the unchosen ones are all marked at once, with the
+      // API's own codes, before anything is sent (the API names only the first it meets).
       var factors = {}, missing = [];
       form.querySelectorAll("tr[data-factor]").forEach(function (row) {
         var name = row.dataset.factor, level = choice(form, name);
         if (name === "overall") return;
         factors[name] = level;
-        if (!level) missing.push({field: "factors." + name, message: "Expected `str`, got `null`"});
+        if (!level) missing.push({field: "factors." + name, code: "field.required"});
       });
       // The engagement rated (Art. 28: the rater's standing rests on it); its project comes with it.
       var engagement = field(form, "engagement_id");
@@ -61,11 +61,11 @@
                   overall: choice(form, "overall"), narrative: field(form, "narrative"),
                   visibility: choice(form, "visibility")};
       if (body.engagement_id === null) {
-        missing.unshift({field: "engagement_id", message: "required: the vendor's engagement on a project of your unit"});
+        missing.unshift({field: "engagement_id", code: "rating.engagement_needed"});
       }
-      if (!body.stage) missing.unshift({field: "stage", message: "Expected `str` of length >= 1"});
-      if (!body.overall) missing.push({field: "overall", message: "Expected `str`, got `null`"});
-      if (!body.narrative) missing.push({field: "narrative", message: "Expected `str` of length >= 1"});
+      if (!body.stage) missing.unshift({field: "stage", code: "field.required"});
+      if (!body.overall) missing.push({field: "overall", code: "field.required"});
+      if (!body.narrative) missing.push({field: "narrative", code: "field.required"});
       return {done: goTo(form.dataset.done), body: body, invalid: missing.length ? missing : null};
     },
     comment: function (form) {

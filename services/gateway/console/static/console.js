@@ -1,6 +1,7 @@
 /* The console's own calls to /api/v1. The browser sends the session cookie by itself; every call
    also carries the session's CSRF token (from the page's <meta name="csrf-token">) in
-   X-CSRF-Token, without which the gateway refuses a change made with the cookie. */
+   X-CSRF-Token, without which the gateway refuses a change made with the cookie. A refusal is shown
+   by its code from the page's #problem-texts block (console/problem_texts.html). */
 "use strict";
 
 var sortesConsole = (function () {
@@ -23,9 +24,13 @@ var sortesConsole = (function () {
   }
 
   function problemText(problem, status) {
-    if (!problem) return "HTTP " + status;
-    var text = problem.detail || problem.title || "HTTP " + status;
-    (problem.errors || []).forEach(function (error) { text += "；" + error.field + "：" + error.message; });
+    var block = document.getElementById("problem-texts");
+    if (!problem || !problem.code || !block) return "HTTP " + status;
+    var catalogue = {problems: JSON.parse(block.textContent)};
+    var text = sortesForms.render(catalogue, problem);
+    (problem.errors || []).forEach(function (error) {
+      text += "；" + error.field + "：" + sortesForms.render(catalogue, error, error.field);
+    });
     return text;
   }
 
@@ -50,5 +55,5 @@ var sortesConsole = (function () {
     }
   });
 
-  return {api: api};
+  return {api: api, problemText: problemText};
 })();

@@ -4,18 +4,21 @@
    The layout loads it after console.js and before every page's own script.
 
    Each page keeps its own words: a "catalogue" is the api part of the page's JSON words block,
-     {messages: {"API text": "its translation"}, patterns: [["regex", "translation with $1"], ...],
+     {problems: {codes: {"project.no_lot": "项目 {project} 没有标段 {lot}。", "field.pattern@code": …},
+                 values: {state: {"declined": "已谢绝"}, …}, separator: "、"},
       failed: "prefix of a refusal", check_fields: "see the fields", network: "no answer", ...}
-   and where its errors go (see showErrors).
+   (services/gateway/console/i18n/problem_messages.py) and where its errors go (see showErrors). A refusal
+   is shown from its code and params, never from the API's English sentence.
 
-   sortesForms.translate(catalogue, text)    the API's text in the page's language ("" for none)
+   sortesForms.render(catalogue, item, field)  a refusal or field error {code, params} in the page's
+                                             language; an item the page made itself ({message}) as it is
    sortesForms.format(template, values)      "{name}" replaced by values.name (unknown names kept)
-   sortesForms.problemText(catalogue, answer)  a refusal's detail or title, translated, or "HTTP <status>"
+   sortesForms.problemText(catalogue, answer)  a refusal's text by its code, or "HTTP <status>"
    sortesForms.call(method, path, body, networkText)
                                              sortesConsole.api, with a call that gets no answer as
-                                             {ok: false, status: 0, body: {detail: networkText}}
+                                             {ok: false, status: 0, body: {message: networkText}}
    sortesForms.clearErrors(form)             empties the field slots and the general message
-   sortesForms.showErrors(form, errors, options)  puts [{field, message}] next to their fields;
+   sortesForms.showErrors(form, errors, options)  puts [{field, code, params}] next to their fields;
                                              returns "field：text" of those without a slot
    sortesForms.showGeneral(form, text)       the form's .form-error (an alert where it has none)
    sortesForms.showProblem(form, answer, options)  a refused call: its field errors, then the general
@@ -31,16 +34,28 @@
 var sortesForms = (function () {
   function has(object, name) { return Object.prototype.hasOwnProperty.call(object, name); }
 
-  function translate(catalogue, text) {
-    if (!text) return "";
-    if (has(catalogue.messages, text)) return catalogue.messages[text];
-    for (var i = 0; i < catalogue.patterns.length; i++) {
-      var match = new RegExp(catalogue.patterns[i][0]).exec(text);
-      if (match) {
-        return catalogue.patterns[i][1].replace(/\$(\d)/g, function (_, n) { return match[Number(n)] || ""; });
-      }
-    }
-    return text;
+  // "records[2].expert_code" → "expert_code": a page's own text may be for the field's last name.
+  function lastName(field) {
+    var found = /(\w+)(\[\d+\])?$/.exec(String(field || ""));
+    return found ? found[1] : "";
+  }
+
+  // The page's own text for the code on this field first ("field.pattern@code"), then the
+  // catalogue's; a param whose values are codes (a member's state, roles "a, b") by their names.
+  function render(catalogue, item, field) {
+    if (!item) return "";
+    if (!item.code) return item.message || "";
+    var problems = catalogue.problems, texts = problems.codes, params = item.params || {};
+    var template = (field && (texts[item.code + "@" + field] || texts[item.code + "@" + lastName(field)]))
+      || texts[item.code] || texts["http.error"];
+    return template.replace(/\{(\w+)\}/g, function (all, name) {
+      if (!has(params, name)) return all;
+      var names = problems.values[name];
+      if (!names) return String(params[name]);
+      return String(params[name]).split(", ").map(function (part) {
+        return has(names, part) ? names[part] : part;
+      }).join(problems.separator);
+    });
   }
 
   function format(template, values) {
@@ -50,15 +65,14 @@ var sortesForms = (function () {
   }
 
   function problemText(catalogue, answer) {
-    var problem = answer.body || {};
-    return translate(catalogue, problem.detail || problem.title) || "HTTP " + answer.status;
+    return render(catalogue, answer.body) || "HTTP " + answer.status;
   }
 
   async function call(method, path, body, networkText) {
     try {
       return await sortesConsole.api(method, path, body);
     } catch (error) {
-      return {ok: false, status: 0, body: {detail: networkText}};
+      return {ok: false, status: 0, body: {message: networkText}};
     }
   }
 
@@ -84,7 +98,7 @@ var sortesForms = (function () {
     errors.forEach(function (error) {
       var slot = options.slot ? options.slot(form, error)
         : form.querySelector('[data-error-for="' + firstName(error) + '"]');
-      var text = (options.label ? options.label(error, slot) : "") + translate(options.catalogue, error.message);
+      var text = (options.label ? options.label(error, slot) : "") + render(options.catalogue, error, error.field);
       if (!slot) { unplaced.push(error.field + "：" + text); return; }
       slot.textContent = slot.textContent && !options.replace ? slot.textContent + "；" + text : text;
       var input = options.input ? options.input(form, slot, error)
@@ -108,7 +122,7 @@ var sortesForms = (function () {
     var errors = problem.errors || [];
     var orphan = options.orphan;
     if (!errors.length && orphan && orphan.field && answer.status === orphan.status) {
-      errors = [{field: orphan.field, message: problem.detail || ""}];
+      errors = [{field: orphan.field, code: problem.code, params: problem.params}];
     }
     var unplaced = showErrors(form, errors, options);
     var catalogue = options.catalogue;
@@ -156,7 +170,7 @@ var sortesForms = (function () {
     return td;
   }
 
-  return {translate: translate, format: format, problemText: problemText, call: call,
+  return {render: render, format: format, problemText: problemText, call: call,
           clearErrors: clearErrors, showErrors: showErrors, showGeneral: showGeneral, showProblem: showProblem,
           busy: busy, submit: submit, value: value, checked: checked, cell: cell};
 })();

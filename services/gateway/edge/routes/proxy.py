@@ -26,7 +26,7 @@ async def forward(request: Request, state: State) -> Response[bytes]:
     path = request.url.path.removeprefix(API_PREFIX)
     service = service_for(path)
     if service is None:
-        raise NotFound(f"No API at /api/v1{path}.")
+        raise NotFound("No API at {path}.", code="api.no_route", params={"path": f"/api/v1{path}"})
     upstreams: Upstreams = state.upstreams
     headers = {name: request.headers[name] for name in _FORWARDED_REQUEST_HEADERS if name in request.headers}
     upstream = await upstreams.relay(

@@ -48,9 +48,10 @@ async def sign_in_handler(state: State, data: JSONBody[SignIn]) -> SignedIn:
         outcome = await users.sign_in(session, state.audit, state.api_key_digester, state.sign_in_policy,
                                       data.username, data.password)
     if outcome.locked_until is not None:
-        raise AccountLocked(f"Too many failed sign-ins; try again after {outcome.locked_until.isoformat()}.")
+        raise AccountLocked("Too many failed sign-ins; try again after {until}.", code="account.locked",
+                            params={"until": outcome.locked_until.isoformat()})
     if outcome.token is None or outcome.user is None or outcome.expires_at is None:
-        raise NotAuthenticated("Unknown user name or wrong password.")
+        raise NotAuthenticated("Unknown user name or wrong password.", code="account.wrong_password")
     return SignedIn(token=outcome.token, expires_at=outcome.expires_at, user=users.user_view(outcome.user))
 
 
@@ -110,9 +111,9 @@ class AccountsController(Controller):
         """Create a key for a system; its value is in this answer only and never again."""
         async with state.database.transaction() as session:
             if await session.get(Unit, data.unit_uscc) is None:
-                raise InvalidInput.for_field("unit_uscc", "no such unit; create the unit first")
+                raise InvalidInput.for_field("unit_uscc", "unit.unknown", "no such unit; create the unit first")
             if not fits_in_utc(data.expires_at):
-                raise InvalidInput.for_field("expires_at", OUT_OF_UTC_RANGE)
+                raise InvalidInput.of([OUT_OF_UTC_RANGE.at("expires_at")])
             key, value = await api_keys.create_api_key(
                 session, state.api_key_digester, state.audit, request.user, name=data.name,
                 roles=[role.value for role in data.roles], unit_uscc=data.unit_uscc, expires_at=data.expires_at)

@@ -34,7 +34,7 @@ from shared.crypto import (
     rotate_key_file,
 )
 from shared.db import Database
-from shared.settings import database_url
+from shared.settings import CRYPTO_PROFILES, database_url
 
 SEALING_SERVICES = ("experts", "vendors")
 Rotation = Callable[..., Awaitable[Resealed]]  # (session, audit, actor, keyring, *, after_id, batch)
@@ -57,8 +57,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rotate.set_defaults(func=run_rotate)
     rotate_draw = actions.add_parser("rotate-draw", help="a new draw-signing key; the old one retired, kept in the "
                                                          "key set and kept to reveal the draws it committed")
+    rotate_draw.add_argument("--profile", choices=CRYPTO_PROFILES,
+                             help="the new key's profile: standard (Ed25519) or sm (SM2); default "
+                                  "SORTES_CRYPTO_PROFILE")
     rotate_draw.set_defaults(func=key_files.run_rotate_draw)
     init = actions.add_parser("init", help="create every key file the services read that is missing")
+    init.add_argument("--profile", choices=CRYPTO_PROFILES,
+                      help="keys to create: standard (Ed25519, AES-256-GCM, HMAC-SHA256) or sm (SM2, SM4-GCM, "
+                           "HMAC-SM3); default SORTES_CRYPTO_PROFILE")
     init.set_defaults(func=key_files.run_init)
 
 

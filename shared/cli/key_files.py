@@ -1,4 +1,4 @@
-"""``sortes keys init`` and ``sortes keys rotate-draw``: the key files the services read.
+"""``sortes keys init``, ``rotate-draw`` and ``rotate-audit``: the key files the services read.
 
 Every key file has a variable naming it; unset, it lies in ``$SORTES_DATA_DIR/keys``. ``init``
 creates the missing ones (owner-readable only) and keeps the others, so that a deployment can make
@@ -21,13 +21,18 @@ from pathlib import Path
 from shared.audit import AuditSettings
 from shared.crypto import data_algorithm_from_env, ensure_blind_index_key_file, ensure_key_file
 from shared.migrations import SERVICES
+from shared.private_files import create_private_file, replace_private_file
 from shared.settings import SM_PROFILE, crypto_profile, data_dir
 from shared.signing_keys import (
     ensure_private_key,
     ensure_secret_file,
     ensure_signing_key,
+    generate_signing_key,
+    load_signing_key,
     profile_algorithm,
     public_key_text,
+    signing_key_id,
+    signing_key_pem,
 )
 
 
@@ -125,4 +130,31 @@ def run_rotate_draw(args: argparse.Namespace) -> int:
           f"{settings.draw_key_file}; key {done.retired_key_id} retired at {done.at} ({done.retired_algorithm}), "
           f"still listed in {settings.draw_key_set_file} and kept in {done.retired_key_file} to reveal the draws "
           "committed under it")
+    return 0
+
+
+def rotate_audit_key(key_file: Path, algorithm: str) -> tuple[str, str, Path]:
+    """A new checkpoint-signing key of ``algorithm``; the old one kept beside it (``<name>-<key id>.pem``),
+    where the service and ``sortes audit verify`` find it, so the checkpoints it signed still verify.
+    Returns (old key id, new key id, where the old key is kept)."""
+    old = load_signing_key(key_file)
+    kept = key_file.with_name(f"{key_file.stem}-{signing_key_id(old)}{key_file.suffix}")
+    if not kept.exists():
+        create_private_file(kept, signing_key_pem(old))
+    new = generate_signing_key(algorithm)
+    replace_private_file(key_file, signing_key_pem(new))
+    return signing_key_id(old), signing_key_id(new), kept
+
+
+def run_rotate_audit(args: argparse.Namespace) -> int:
+    profile = getattr(args, "profile", None) or crypto_profile()
+    for service in SERVICES if args.service == "all" else (args.service,):
+        key_file = AuditSettings.from_env(service).signing_key_file
+        try:
+            old, new, kept = rotate_audit_key(key_file, profile_algorithm(profile))
+        except (OSError, ValueError) as error:
+            print(f"sortes keys rotate-audit: {service}: {error}", file=sys.stderr)
+            return 2
+        print(f"{service}: new audit checkpoint key {new} ({profile_algorithm(profile)}) in {key_file}; key {old} "
+              f"kept in {kept} so that its checkpoints still verify. Restart the service to sign with the new key.")
     return 0

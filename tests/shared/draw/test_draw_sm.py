@@ -151,7 +151,7 @@ def test_sm3_and_hmac_sm3_agree_with_the_second_implementations_on_any_input() -
                 assert sm_crypto.hmac_sm3(key, data) == reference_hmac_sm3(key, data)
 
 
-# GB/T 32918.5-2017 (GM/T 0003.5-2012), appendix A: a signature on the recommended curve sm2p256v1
+# GM/T 0003.5-2012 (part 5 of SM2, since GB/T 32918.5), appendix A: a signature on the curve sm2p256v1
 # with the default user ID, the message "message digest", and the nonce k given there.
 EXAMPLE_D = 0x3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8
 EXAMPLE_PUBLIC = bytes.fromhex("04" "09f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020"

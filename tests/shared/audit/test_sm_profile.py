@@ -16,9 +16,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared import sm_crypto
 from shared.audit.chain import PROFILE_CHANGED, Actor, compute_hash
+from shared.audit.checkpoints import checkpoint_message
 from shared.cli.main import main
-from shared.draw import SM, STANDARD, KeySet, verify_record
+from shared.draw import SM, STANDARD, KeySet, b64url_decode, verify_record
+from shared.signing_keys import load_signing_key, signing_public_entry
 from tests.conftest import build_service_app
 from tests.experts.test_panels import MEETING, ask_panel, build_pool, organiser, panel_body, register_project, reveal
 
@@ -83,8 +86,17 @@ async def test_a_deployment_moves_to_the_sm_profile_and_keeps_verifying_its_hist
             seq=row[0], recorded_at=recorded_at, actor=Actor(row[2], tuple(filter(None, row[3].split(","))), row[4]),
             action=row[5], object_type=row[6], object_id=row[7], before_digest=row[8], after_digest=row[9],
             details=row[10], prev_hash=row[11], rows_digest=row[13], profile=profile)
-    signatures = await sql(url, "SELECT seq, signature FROM audit_checkpoints ORDER BY seq")
-    assert any(seq < switch for seq, _ in signatures) and any(seq > switch for seq, _ in signatures)
+    checkpoints = await sql(url, "SELECT seq, entry_hash, signed_at, key_id, signature FROM audit_checkpoints "
+                                 "ORDER BY seq")
+    active = signing_public_entry(load_signing_key(tmp_path / "keys" / "experts-audit.pem"))
+    assert active.algorithm == "SM2"
+    before_switch = [c for c in checkpoints if c[0] < switch]
+    after_switch = [c for c in checkpoints if c[0] > switch]
+    assert before_switch and all(c[3] != active.key_id for c in before_switch)  # the retired Ed25519 key
+    assert after_switch and all(c[3] == active.key_id for c in after_switch)
+    for seq, entry_hash, signed_at, _, signature in after_switch:
+        assert sm_crypto.verify(active.public_key, b64url_decode(signature),
+                                checkpoint_message("experts", seq, entry_hash, signed_at))
 
     assert await cli("audit", "verify", "--service", "experts") == 0
     output = capsys.readouterr().out

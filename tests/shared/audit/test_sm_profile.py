@@ -68,6 +68,10 @@ async def test_a_deployment_moves_to_the_sm_profile_and_keeps_verifying_its_hist
     async with AsyncTestClient(build_service_app("experts", url, minter.public_key)) as client:
         after = await draw_and_reveal(client, minter, MEETING + dt.timedelta(days=1))
         key_set = KeySet.from_json((await client.get("/.well-known/sortes-keys", headers=organiser(minter))).json())
+        # The service's own check (the console's verify button) trusts the retired checkpoint key too.
+        report = (await client.get("/api/v1/audit/verification",
+                                   headers=minter.headers("experts", "auditor"))).json()
+        assert report["ok"] is True, report
     assert after["protocol"] == "sortes-draw/1-sm"
     assert [entry.algorithm for entry in key_set.keys] == ["Ed25519", "SM2"]
     assert verify_record(before, key_set).profile is STANDARD and verify_record(before, key_set).ok

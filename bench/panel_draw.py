@@ -5,9 +5,12 @@ Creates one database per service on the server (default 127.0.0.1:5432, user pos
 them, fills the experts pool directly, starts the three services as real processes on loopback
 ports, then asks for panels as an organiser (two fields, three seats each, two reserves; the
 gateway asks vendors for the project's vendors) and reveals each as the supervisor. Prints p50 and
-p95 of commit, reveal and both, and drops the databases.
+p95 of commit, reveal and both, and drops the databases. It does so under each crypto profile: the
+standard one (sortes-draw/1: Ed25519, SHA-256) and the commercial-cryptography one (sortes-draw/1-sm:
+SM2, SM3; the audit chain in SM3 with SM2 checkpoints), and verifies the last draw's record offline.
 
-    python bench/panel_draw.py [--experts 10000] [--panels 40] [--server postgresql://postgres@127.0.0.1:5432/test]
+    python bench/panel_draw.py [--experts 10000] [--panels 40] [--profile standard|sm|both]
+                               [--server postgresql://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from services.experts.models import Expert, ExpertField
 from shared.clock import beijing_today
 from shared.db import Database
 from shared.demo import demo_units, demo_vendors, make_uscc
+from shared.draw import KeySet, verify_record
 from sortes_cli.local_system import LocalSystem
 
 SERVICES = ("experts", "vendors", "gateway")
@@ -79,13 +83,14 @@ def sign_in(system: LocalSystem, admin: dict[str, str], username: str, unit: str
     return {"Authorization": f"Bearer {token}"}
 
 
-def run_panels(system: LocalSystem, panels: int) -> tuple[list[float], list[float], list[float]]:
+def run_panels(system: LocalSystem, panels: int) -> tuple[list[float], list[float], list[float], dict[str, object]]:
     url = system.url()
     admin = {"Authorization": f"Bearer {system.admin_api_key}"}
     owner = make_uscc(random.Random("bench owner"), "12")
     organiser = sign_in(system, admin, "bench-organiser", owner, "organiser")
     supervisor = sign_in(system, admin, "bench-supervisor", demo_units()[0].uscc, "supervisor")
     commits, reveals, totals = [], [], []
+    record: dict[str, object] = {}
     with httpx.Client(timeout=60) as client:
         for number in range(panels):
             code = f"BENCH-{number:03d}"
@@ -107,7 +112,8 @@ def run_panels(system: LocalSystem, panels: int) -> tuple[list[float], list[floa
             commits.append(middle - began)
             reveals.append(ended - middle)
             totals.append(ended - began)
-    return commits, reveals, totals
+        record = client.get(f"{url}/api/v1/draws/{committed.json()['id']}/record", headers=organiser).json()
+    return commits, reveals, totals, record
 
 
 async def databases(server: str, names: dict[str, str], create: bool) -> None:
@@ -125,8 +131,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experts", type=int, default=10_000)
     parser.add_argument("--panels", type=int, default=40)
+    parser.add_argument("--profile", choices=["standard", "sm", "both"], default="both")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
+    for profile in ("standard", "sm") if args.profile == "both" else (args.profile,):
+        bench_profile(args, profile)
+
+
+def bench_profile(args: argparse.Namespace, profile: str) -> None:
     names = {service: f"sortes_bench_panel_{service}_{os.getpid()}" for service in SERVICES}
     base = args.server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     urls = {service: f"{base}/{name}" for service, name in names.items()}
@@ -134,7 +146,8 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="sortes-bench-panel-"))
     system = LocalSystem(data_dir=data_dir, database_urls=urls, log_dir=data_dir / "logs",
                          ports={service: free_port() for service in SERVICES},
-                         extra_env={"SORTES_GATEWAY_RATE_LIMIT_PER_MINUTE": "1000000", "SORTES_LOG_LEVEL": "WARNING"})
+                         extra_env={"SORTES_GATEWAY_RATE_LIMIT_PER_MINUTE": "1000000", "SORTES_LOG_LEVEL": "WARNING",
+                                    "SORTES_CRYPTO_PROFILE": profile})
     try:
         system.prepare()
         began = time.perf_counter()
@@ -142,12 +155,20 @@ def main() -> None:
         print(f"pool of {args.experts:,} experts filled in {time.perf_counter() - began:.1f} s")
         system.start(ready_timeout=120)
         run_panels(system, 3)  # warm up connections and caches
-        commits, reveals, totals = run_panels(system, args.panels)
+        commits, reveals, totals, record = run_panels(system, args.panels)
+        keys = KeySet.from_json(httpx.get(f"{system.url()}/.well-known/sortes-keys", timeout=30).json())
+        began = time.perf_counter()
+        outcome = verify_record(record, keys)
+        checked = time.perf_counter() - began
+        assert outcome.ok and outcome.profile is not None, outcome.message
+        print(f"profile {profile}: records {outcome.profile.name} ({outcome.profile.description})")
         for label, values in (("commit", commits), ("reveal", reveals), ("commit + reveal", totals)):
             print(f"{label:16s} p50 {statistics.median(values) * 1000:7.1f} ms"
                   f"   p95 {percentile(values, 0.95):7.1f} ms")
+        print(f"verify record    {checked * 1000:7.1f} ms (offline, every check)")
         verdict = "meets" if statistics.median(totals) < 0.25 else "misses"
-        print(f"full panel draw through the gateway: p50 {statistics.median(totals) * 1000:.1f} ms "
+        tag = "" if profile == "standard" else f" [{outcome.profile.name}]"
+        print(f"full panel draw through the gateway{tag}: p50 {statistics.median(totals) * 1000:.1f} ms "
               f"({verdict} the 250 ms target) over {args.panels} panels, {args.experts:,} experts, PostgreSQL")
     finally:
         system.stop()

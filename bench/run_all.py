@@ -54,6 +54,13 @@ def _selection(label: str) -> Figure:
                   rf"^{re.escape(label)}\s+pairs.*ratio\s+(?P<value>[\d.]+)x", "×", "≤ 1.5 ×", lambda v: v <= 1.5)
 
 
+def _signatures(profile: str, what: str, label: str) -> Figure:
+    """Informative: the profiles side by side (their target is the panel draw's, measured there)."""
+    return Figure(f"{profile}: {label}",
+                  rf"^{re.escape(profile)}\s.*?{re.escape(what)}(?: \([\d,]+ pool\))?\s+(?P<value>[\d.]+) ms",
+                  "ms", "beside the other profile", lambda _v: True)
+
+
 def benchmarks(server: str) -> list[Benchmark]:
     return [
         Benchmark("draw_selection", "draw_selection.py", [], [], [
@@ -106,6 +113,17 @@ def benchmarks(server: str) -> list[Benchmark]:
             Figure("panel draw through the gateway, commit + reveal, {experts} experts (PostgreSQL), p50",
                    r"^pool of (?P<experts>[\d,]+) experts[\s\S]*?^full panel draw through the gateway: "
                    r"p50 (?P<value>[\d.]+) ms", "ms", "< 250 ms", lambda v: v < 250),
+            Figure("panel draw through the gateway under sortes-draw/1-sm (SM2, SM3), commit + reveal, {experts} "
+                   "experts (PostgreSQL), p50",
+                   r"^pool of (?P<experts>[\d,]+) experts[\s\S]*?^full panel draw through the gateway "
+                   r"\[sortes-draw/1-sm\]: p50 (?P<value>[\d.]+) ms", "ms", "< 250 ms", lambda v: v < 250),
+        ]),
+        Benchmark("draw_signatures", "draw_signatures.py", [], ["--pool", "1000", "--repeat", "3"], [
+            *(_signatures(profile, what, label) for profile in ("sortes-draw/1 (Ed25519, SHA-256)",
+                                                                "sortes-draw/1-sm (SM2, SM3)")
+              for what, label in (("sign", "one signature"), ("verify signature", "one signature checked"),
+                                  ("commit + reveal", "commit and reveal of a 10,000-candidate draw"),
+                                  ("verify record", "verify_record of that draw")))
         ]),
     ]
 

@@ -53,6 +53,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+STANDARD_PROFILE, SM_PROFILE = "standard", "sm"
+CRYPTO_PROFILES = (STANDARD_PROFILE, SM_PROFILE)
+
+
+def crypto_profile() -> str:
+    """``SORTES_CRYPTO_PROFILE``: ``standard`` (Ed25519, SHA-256, AES-256-GCM) or ``sm`` (the commercial
+    cryptography profile: SM2, SM3, SM4-GCM; docs/cryptography.md). The deployment's choice for new keys
+    and new audit entries; what exists keeps the algorithm it was made with."""
+    value = env_str("SORTES_CRYPTO_PROFILE", STANDARD_PROFILE).lower()
+    if value not in CRYPTO_PROFILES:
+        raise SettingsError(f"SORTES_CRYPTO_PROFILE must be one of {', '.join(CRYPTO_PROFILES)}")
+    return value
+
+
 def data_dir() -> Path:
     """The folder holding embedded SQLite files and generated keys (``./data`` by default)."""
     return Path(env_str("SORTES_DATA_DIR", "data")).resolve()

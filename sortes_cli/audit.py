@@ -9,7 +9,6 @@ import json
 import sys
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import MetaData
 
 from shared.audit.chain import ChainReport
@@ -19,9 +18,10 @@ from shared.audit.settings import AuditSettings
 from shared.audit.store import stored_checkpoints, verify_stored_chain, verify_stored_rows
 from shared.audit.tables import AuditTables, audit_tables
 from shared.db import Database
+from shared.draw.keys import PublicKeyEntry, b64url_encode
 from shared.migrations import SERVICES
 from shared.settings import database_url
-from shared.signing_keys import key_id_of, load_private_key, public_key_from_text, public_key_text
+from shared.signing_keys import load_signing_key, public_entry_from_text, signing_public_entry, signing_public_key
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="checkpoints kept off the host: a file written by export-checkpoints, JSON lines of "
                              "delivered checkpoints, or the webhook receiver's bodies (may be repeated)")
     verify.add_argument("--public-key", action="append", default=[],
-                        help="a checkpoint key (base64url raw) besides the service's own key file")
+                        help="a checkpoint key (base64url: Ed25519 raw 32 bytes, or SM2 04 ‖ X ‖ Y) besides the "
+                             "service's own key files")
     verify.add_argument("--workers", type=int, default=None,
                         help="processes walking segments of the chain (default: one per core for long chains)")
     verify.set_defaults(func=run_verify)
@@ -54,9 +55,12 @@ def _tables() -> AuditTables:
     return audit_tables(MetaData())
 
 
-def _own_public_key(service: str) -> Ed25519PublicKey | None:
-    key_file = AuditSettings.from_env(service).signing_key_file
-    return load_private_key(key_file).public_key() if key_file.exists() else None
+def _own_public_keys(service: str) -> list[PublicKeyEntry]:
+    """The service's checkpoint key and the earlier ones kept beside it."""
+    settings = AuditSettings.from_env(service)
+    key_file = settings.signing_key_file
+    active = [signing_public_entry(load_signing_key(key_file))] if key_file.exists() else []
+    return [*settings.retired_public_keys(), *active]
 
 
 _CHECKPOINT_FIELDS = ("service", "seq", "entry_hash", "signed_at", "key_id", "signature")
@@ -92,10 +96,10 @@ def _audited_rows(service: str) -> AuditedRows:
     return importlib.import_module(f"services.{service}.models").AUDITED_ROWS
 
 
-async def verify_service(service: str, extra_keys: list[Ed25519PublicKey], exported: list[SignedCheckpoint],
+async def verify_service(service: str, extra_keys: list[PublicKeyEntry], exported: list[SignedCheckpoint],
                          workers: int | None = None) -> ChainReport:
-    keys = [key for key in [_own_public_key(service), *extra_keys] if key is not None]
-    return await verify_stored_chain(database_url(service), _tables(), service, {key_id_of(key): key for key in keys},
+    keys = [*_own_public_keys(service), *extra_keys]
+    return await verify_stored_chain(database_url(service), _tables(), service, {key.key_id: key for key in keys},
                                      [c for c in exported if c.service == service], workers)
 
 
@@ -111,7 +115,7 @@ async def verify_service_rows(service: str) -> list[str] | None:
 def run_verify(args: argparse.Namespace) -> int:
     try:
         exported = _read_exported(args.checkpoints)
-        extra_keys = [public_key_from_text(text) for text in args.public_key]
+        extra_keys = [public_entry_from_text(text) for text in args.public_key]
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"sortes audit verify: cannot read the checkpoints or keys given: {error}", file=sys.stderr)
         return 2
@@ -151,7 +155,7 @@ async def _sign_head(service: str) -> tuple[list[SignedCheckpoint], str]:
             checkpoints = await stored_checkpoints(connection, tables, service)
     finally:
         await database.dispose()
-    return checkpoints, public_key_text(load_private_key(settings.signing_key_file).public_key())
+    return checkpoints, b64url_encode(signing_public_key(load_signing_key(settings.signing_key_file)))
 
 
 def run_checkpoint(args: argparse.Namespace) -> int:

@@ -32,8 +32,9 @@ from shared.crypto import (
     rotate_key_file,
 )
 from shared.db import Database
+from shared.migrations import SERVICES
 from shared.progress import Progress
-from shared.settings import database_url
+from shared.settings import CRYPTO_PROFILES, database_url
 from sortes_cli import key_files
 
 SEALING_SERVICES = ("experts", "vendors")
@@ -57,8 +58,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rotate.set_defaults(func=run_rotate)
     rotate_draw = actions.add_parser("rotate-draw", help="a new draw-signing key; the old one retired, kept in the "
                                                          "key set and kept to reveal the draws it committed")
+    rotate_draw.add_argument("--profile", choices=CRYPTO_PROFILES,
+                             help="the new key's profile: standard (Ed25519) or sm (SM2); default "
+                                  "SORTES_CRYPTO_PROFILE")
     rotate_draw.set_defaults(func=key_files.run_rotate_draw)
+    rotate_audit = actions.add_parser("rotate-audit", help="a new audit checkpoint-signing key; the old one kept "
+                                                           "beside it so that its checkpoints still verify")
+    rotate_audit.add_argument("--service", choices=[*SERVICES, "all"], default="all")
+    rotate_audit.add_argument("--profile", choices=CRYPTO_PROFILES,
+                              help="the new key's profile: standard (Ed25519) or sm (SM2); default "
+                                   "SORTES_CRYPTO_PROFILE")
+    rotate_audit.set_defaults(func=key_files.run_rotate_audit)
     init = actions.add_parser("init", help="create every key file the services read that is missing")
+    init.add_argument("--profile", choices=CRYPTO_PROFILES,
+                      help="keys to create: standard (Ed25519, AES-256-GCM, HMAC-SHA256) or sm (SM2, SM4-GCM, "
+                           "HMAC-SM3); default SORTES_CRYPTO_PROFILE")
     init.set_defaults(func=key_files.run_init)
 
 

@@ -1,6 +1,7 @@
 """``sortes verify RECORD.json (--keys KEYS.json | --url http://HOST:PORT)``: check a draw record offline.
 
-Prints ``OK`` (exit 0) or ``FAILED: <check>: <message>`` (exit 1). When the record or key set
+Prints ``OK <profile> (<algorithms>)`` (exit 0), naming the profile it checked (sortes-draw/1 or
+sortes-draw/1-sm), or ``FAILED: <check>: <message>`` (exit 1). When the record or key set
 cannot be read or is not shaped like one, says why on stderr and exits 2.
 """
 
@@ -30,7 +31,8 @@ def register(subparsers: Any) -> None:
     """Add the ``verify`` subcommand to an argparse ``add_subparsers()`` object."""
     parser = subparsers.add_parser(
         "verify", help="verify a draw record against the service's public keys",
-        description="Re-run a sortes-draw/1 draw from its record and check every hash and signature.")
+        description="Re-run a sortes-draw/1 or sortes-draw/1-sm draw from its record and check every hash and "
+                    "signature.")
     parser.add_argument("record", metavar="RECORD", help="the draw record (JSON file)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--keys", metavar="KEYS.json", help="the key set as a JSON file")
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"sortes verify: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     if outcome.ok:
-        print("OK")
+        assert outcome.profile is not None
+        print(f"OK {outcome.profile.name} ({outcome.profile.description})")
         return EXIT_OK
     print(f"FAILED: {outcome.check}: {outcome.message}")
     return EXIT_FAILED

@@ -34,7 +34,7 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
     vault = PersonalDataVault.from_key_files(settings.data_key_file, settings.data_algorithm,
                                              settings.blind_index_key_file)
     audit = settings.audit.recorder("experts", AUDIT, rows=AUDITED_ROWS, outbox=OUTBOX)
-    draw_keys = load_draw_keys(settings.draw_key_file, settings.draw_key_set_file)
+    draw_keys = load_draw_keys(settings.draw_key_file, settings.draw_key_set_file, settings.draw_key_algorithm)
     panels = PanelDesk(ledger=DrawLedger(draw_keys, vault.keyring, audit, OUTBOX),
                        seats=SeatDesk(audit, OUTBOX), rules=settings.rules)
     return service_app(

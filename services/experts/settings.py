@@ -8,7 +8,8 @@ from pathlib import Path
 from shared.audit import AuditSettings
 from shared.crypto import Algorithm, data_algorithm_from_env
 from shared.service_app import identity_public_keys
-from shared.settings import data_dir, database_url, env_bool, env_int, env_str
+from shared.settings import crypto_profile, data_dir, database_url, env_bool, env_int, env_str
+from shared.signing_keys import profile_algorithm
 
 
 def _key_path(variable: str, file_name: str) -> Path:
@@ -57,6 +58,8 @@ class ExpertsSettings:
         "SORTES_EXPERTS_DRAW_KEY_FILE", str(data_dir() / "keys" / "experts-draw.pem"))))
     draw_key_set_file: Path = field(default_factory=lambda: Path(env_str(
         "SORTES_EXPERTS_DRAW_KEY_SET_FILE", str(data_dir() / "keys" / "draw-key-set.json"))))
+    # Of a new draw key (SORTES_CRYPTO_PROFILE): Ed25519 signs sortes-draw/1, SM2 sortes-draw/1-sm.
+    draw_key_algorithm: str = field(default_factory=lambda: profile_algorithm(crypto_profile()))
     # Field encryption of phone, ID number and bank account, and the blind index of the ID number.
     data_key_file: Path = field(default_factory=lambda: _key_path(
         "SORTES_EXPERTS_DATA_KEY_FILE", "experts-data-keys"))

@@ -4,6 +4,11 @@ Each entry's hash is SHA-256 over a canonical, length-prefixed encoding of its f
 previous entry's hash (docs/audit-log.md), so editing, removing, inserting or reordering any entry breaks the chain
 from that point on. Signed checkpoints pin (sequence, hash) pairs with a key kept outside the
 database, so even a rewrite of the whole chain after some point is caught.
+
+Under the commercial-cryptography profile the hash is SM3 (format line ``sortes-audit/1-sm``) and the
+keyed digests HMAC-SM3. A chain moves to it with an entry of its own (``audit.profile_changed``, hashed
+as the entries before it): every entry after that one is hashed under the profile it names, so the old
+entries keep their hashes and a verifier reads the switch from the chain itself.
 """
 
 from __future__ import annotations
@@ -19,6 +24,24 @@ from typing import Any, NamedTuple
 FORMAT = "sortes-audit/1"
 FORMAT_LINE = b"sortes-audit/1\n"
 GENESIS_HASH = "0" * 64
+STANDARD, SM = "standard", "sm"  # the crypto profiles (SORTES_CRYPTO_PROFILE)
+_FORMATS = {STANDARD: (FORMAT_LINE, "sha256"), SM: (b"sortes-audit/1-sm\n", "sm3")}
+PROFILE_CHANGED = "audit.profile_changed"  # the entry that moves the chain to another profile
+
+
+def hash_name(profile: str) -> str:
+    """hashlib's name of a profile's hash: sha256 or sm3."""
+    return _FORMATS[profile][1]
+
+
+def switched_to(action: str, details: str) -> str | None:
+    """The profile a stored entry moves the chain to, when it is a profile change (else None)."""
+    if action != PROFILE_CHANGED:
+        return None
+    profile = json.loads(details).get("to")
+    if profile not in _FORMATS:
+        raise ValueError(f"a profile change names an unknown profile {profile!r}")
+    return profile
 
 
 class Actor(NamedTuple):
@@ -61,44 +84,49 @@ def canonical_details(details: Mapping[str, Any] | None) -> str:
 
 def compute_hash(*, seq: int, recorded_at: dt.datetime, actor: Actor, action: str, object_type: str,
                  object_id: str, before_digest: str | None, after_digest: str | None, details: str,
-                 prev_hash: str, rows_digest: str | None = None) -> str:
-    """SHA-256 over "sortes-audit/1\n" and each field as ``<byte length>:<UTF-8 text>\n`` (docs/audit-log.md);
-    ``rows_digest`` is a last field only when the entry has one, so entries without it hash as before."""
+                 prev_hash: str, rows_digest: str | None = None, profile: str = STANDARD) -> str:
+    """SHA-256 over "sortes-audit/1\n" and each field as ``<byte length>:<UTF-8 text>\n`` (docs/audit-log.md),
+    or SM3 over "sortes-audit/1-sm\n" and the same fields under the SM profile; ``rows_digest`` is a last
+    field only when the entry has one, so entries without it hash as before."""
     rows = (rows_digest,) if rows_digest is not None else ()
     return _hash_texts((str(seq), format_instant(recorded_at), actor.subject, ",".join(actor.roles), actor.unit,
                         action, object_type, object_id, before_digest or "", after_digest or "", details, prev_hash,
-                        *rows))
+                        *rows), profile)
 
 
-def row_hash(row: tuple[Any, ...]) -> str:
+def row_hash(row: tuple[Any, ...], profile: str = STANDARD) -> str:
     """The hash of a stored row in audit_log column order, its instant already formatted as text."""
     seq, recorded_at, subject, roles, unit, action, object_type, object_id, before, after, details, prev, _, rows = row
     return _hash_texts((str(seq), recorded_at, subject, roles, unit, action, object_type,
-                        object_id, before or "", after or "", details, prev, *((rows,) if rows is not None else ())))
+                        object_id, before or "", after or "", details, prev, *((rows,) if rows is not None else ())),
+                       profile)
 
 
-def _hash_texts(texts: tuple[str, ...]) -> str:
-    message = [FORMAT_LINE]
+def _hash_texts(texts: tuple[str, ...], profile: str = STANDARD) -> str:
+    line, name = _FORMATS[profile]
+    message = [line]
     for text in texts:
         encoded = text.encode("utf-8")
         message.append(b"%d:%s\n" % (len(encoded), encoded))
-    return hashlib.sha256(b"".join(message)).hexdigest()
+    return hashlib.new(name, b"".join(message)).hexdigest()
 
 
-def recompute(entry: AuditEntry) -> str:
+def recompute(entry: AuditEntry, profile: str = STANDARD) -> str:
     return compute_hash(seq=entry.seq, recorded_at=entry.recorded_at, actor=entry.actor,
                         action=entry.action, object_type=entry.object_type, object_id=entry.object_id,
                         before_digest=entry.before_digest, after_digest=entry.after_digest,
-                        details=entry.details, prev_hash=entry.prev_hash, rows_digest=entry.rows_digest)
+                        details=entry.details, prev_hash=entry.prev_hash, rows_digest=entry.rows_digest,
+                        profile=profile)
 
 
-def change_digest(key: bytes, state: Any) -> str | None:
-    """A keyed digest of one side of a change: short values such as phone numbers cannot be guessed
-    back from it without the key. None when there is no such side (a creation has no 'before')."""
+def change_digest(key: bytes, state: Any, profile: str = STANDARD) -> str | None:
+    """A keyed digest of one side of a change (HMAC-SHA256, or HMAC-SM3 under the SM profile): short
+    values such as phone numbers cannot be guessed back from it without the key. None when there is no
+    such side (a creation has no 'before')."""
     if state is None:
         return None
     canonical = json.dumps(state, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, canonical.encode("utf-8"), hash_name(profile)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -127,10 +155,11 @@ class ChainWalker:
     """
 
     def __init__(self, checkpoints: Iterable[Checkpoint] = (), *, start_seq: int = 1,
-                 prev_hash: str | None = GENESIS_HASH) -> None:
+                 prev_hash: str | None = GENESIS_HASH, profile: str = STANDARD) -> None:
         """``start_seq``/``prev_hash`` let a walker check one segment of a long chain; with
         ``prev_hash=None`` the first entry's link is taken as found (``first_prev``) for the caller
-        to check against the segment before."""
+        to check against the segment before. ``profile``: the one in force before ``start_seq``."""
+        self.profile = profile
         self._pinned = {checkpoint.seq: checkpoint.entry_hash for checkpoint in checkpoints}
         self._expected_seq, self._count, self._checked = start_seq, 0, 0
         self._prev_hash: str | None = prev_hash
@@ -144,11 +173,22 @@ class ChainWalker:
 
     def feed(self, entry: AuditEntry) -> bool:
         """False (and ``failure`` set) at the first entry that breaks the chain."""
-        return self._step(entry.seq, entry.prev_hash, entry.entry_hash, recompute(entry))
+        return (self._step(entry.seq, entry.prev_hash, entry.entry_hash, recompute(entry, self.profile))
+                and self._follow(entry.seq, entry.action, entry.details))
 
     def feed_row(self, row: tuple[Any, ...]) -> bool:
         """``feed`` for a stored row (audit_log column order, instant as text): the fast path."""
-        return self._step(row[0], row[11], row[12], row_hash(row))
+        return self._step(row[0], row[11], row[12], row_hash(row, self.profile)) and self._follow(row[0], row[5],
+                                                                                                  row[10])
+
+    def _follow(self, seq: int, action: str, details: str) -> bool:
+        """After a verified profile change, hash what follows under the profile it names."""
+        if action == PROFILE_CHANGED:
+            try:
+                self.profile = switched_to(action, details) or self.profile
+            except ValueError as error:
+                return self._fail(f"entry {seq} changes the chain's profile wrongly: {error}", seq)
+        return True
 
     def _step(self, seq: int, prev_hash: str, entry_hash: str, recomputed: str) -> bool:
         expected = self._expected_seq

@@ -1,13 +1,13 @@
-"""Signed checkpoints: the service's Ed25519 signature over one (sequence, hash) head of its chain."""
+"""Signed checkpoints: the service's signature over one (sequence, hash) head of its chain — Ed25519, or SM2
+(with SM3 and the default user ID) when the service's checkpoint key is an SM2 key."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
-from shared.signing_keys import b64url_decode, b64url_encode, key_id_of
+from shared.draw.keys import PublicKeyEntry
+from shared.signing_keys import SigningKey, b64url_decode, b64url_encode, signing_key_id
 
 
 @dataclass(frozen=True)
@@ -32,19 +32,18 @@ def checkpoint_message(service: str, seq: int, entry_hash: str, signed_at: str) 
             f"signed_at:{signed_at}\n").encode()
 
 
-def sign_checkpoint(key: Ed25519PrivateKey, service: str, seq: int, entry_hash: str,
-                    signed_at: str) -> SignedCheckpoint:
+def sign_checkpoint(key: SigningKey, service: str, seq: int, entry_hash: str, signed_at: str) -> SignedCheckpoint:
     signature = key.sign(checkpoint_message(service, seq, entry_hash, signed_at))
-    return SignedCheckpoint(service, seq, entry_hash, signed_at, key_id_of(key.public_key()),
-                            b64url_encode(signature))
+    return SignedCheckpoint(service, seq, entry_hash, signed_at, signing_key_id(key), b64url_encode(signature))
 
 
-def checkpoint_is_authentic(checkpoint: SignedCheckpoint, keys: dict[str, Ed25519PublicKey]) -> bool:
+def checkpoint_is_authentic(checkpoint: SignedCheckpoint, keys: Mapping[str, PublicKeyEntry]) -> bool:
+    """Whether one of ``keys`` (by key id; Ed25519 or SM2) signed ``checkpoint``."""
     key = keys.get(checkpoint.key_id)
     if key is None:
         return False
     try:
-        key.verify(b64url_decode(checkpoint.signature), checkpoint.message())
-    except (InvalidSignature, ValueError):
+        signature = b64url_decode(checkpoint.signature)
+    except ValueError:
         return False
-    return True
+    return key.verify(signature, checkpoint.message())

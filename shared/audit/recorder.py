@@ -20,12 +20,19 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from shared.audit.chain import Actor, canonical_details, change_digest, compute_hash, format_instant
+from shared.audit.chain import (
+    PROFILE_CHANGED,
+    STANDARD,
+    Actor,
+    canonical_details,
+    change_digest,
+    compute_hash,
+    format_instant,
+)
 from shared.audit.checkpoints import SignedCheckpoint, sign_checkpoint
 from shared.audit.rows import (
     BASELINE_MARKER,
@@ -38,12 +45,16 @@ from shared.audit.rows import (
     rows_digest,
 )
 from shared.audit.tables import AuditTables
+from shared.draw.keys import PublicKeyEntry
 from shared.identity import Identity
 from shared.outbox.events import OutboxTables, event_row
+from shared.signing_keys import SigningKey, signing_public_entry
 
 _log = logging.getLogger("sortes.audit")
 CHECKPOINT_EVENT = "audit.checkpoint"
 CHECKPOINT_AFTER = frozenset({"draw.revealed"})  # actions signed at once: the moments worth pinning
+_ENTRY_FIELDS = ("seq", "recorded_at", "action", "object_type", "object_id", "before_digest", "after_digest",
+                 "details", "prev_hash")
 
 
 def actor_of(identity: Identity) -> Actor:
@@ -76,9 +87,13 @@ class AuditChange(NamedTuple):
 
 class AuditRecorder:
     def __init__(self, service: str, tables: AuditTables, digest_key: bytes,
-                 signing_key: Ed25519PrivateKey, checkpoint_every: int = 100, *,
+                 signing_key: SigningKey, checkpoint_every: int = 100, *,
                  rows: AuditedRows | None = None, outbox: OutboxTables | None = None,
-                 checkpoint_interval: float = 3600.0) -> None:
+                 checkpoint_interval: float = 3600.0, profile: str = STANDARD,
+                 retired_keys: Sequence[PublicKeyEntry] = ()) -> None:
+        """``profile``: the crypto profile new entries are hashed under (a chain under another one
+        moves to it with a profile-change entry at the next write). ``retired_keys``: earlier checkpoint
+        keys whose checkpoints must still verify."""
         self.service = service
         self.tables = tables
         self._digest_key = digest_key
@@ -87,6 +102,8 @@ class AuditRecorder:
         self.rows = rows  # the service's audited tables, for the baseline and verification
         self.outbox = outbox  # where checkpoints go out as events (None: the log line only)
         self.checkpoint_interval = checkpoint_interval  # seconds between signings of new entries at least
+        self.profile = profile
+        self.retired_keys = tuple(retired_keys)
 
     async def record(self, session: AsyncSession, *, actor: Actor | Identity, action: str,
                      object_type: str, object_id: str, before: Any = None, after: Any = None,
@@ -112,33 +129,51 @@ class AuditRecorder:
     def _append(self, session: Session, actor: Actor, changes: list[AuditChange]) -> int:
         session.info["audit_recorder"] = self
         head = self.tables.head
-        seq, prev_hash = session.execute(
-            select(head.c.seq, head.c.entry_hash).where(head.c.id == 1).with_for_update()).one()
+        seq, prev_hash, chain_profile = session.execute(
+            select(head.c.seq, head.c.entry_hash, head.c.profile).where(head.c.id == 1).with_for_update()).one()
+        chain_profile = chain_profile or STANDARD
         rows = []
+        if changes and chain_profile != self.profile:
+            # The move is an entry of its own, hashed as the entries before it; what follows is hashed anew.
+            seq += 1
+            switch = self._entry(seq, prev_hash, AuditChange(
+                PROFILE_CHANGED, "audit", self.service, details={"from": chain_profile, "to": self.profile}),
+                chain_profile)
+            prev_hash = compute_hash(actor=system_actor(self.service), profile=chain_profile, **switch)
+            rows.append(self._row(switch, system_actor(self.service), prev_hash))
         for change in changes:
             seq += 1
-            entry = {
-                "seq": seq,
-                "recorded_at": dt.datetime.now(dt.UTC),
-                "action": change.action,
-                "object_type": change.object_type,
-                "object_id": change.object_id,
-                "before_digest": change_digest(self._digest_key, change.before),
-                "after_digest": change_digest(self._digest_key, change.after),
-                "details": canonical_details(change.details),
-                "prev_hash": prev_hash,
-            }
-            prev_hash = compute_hash(actor=actor, **entry)
-            rows.append({**entry, "actor_subject": actor.subject, "actor_roles": ",".join(actor.roles),
-                         "actor_unit": actor.unit, "entry_hash": prev_hash})
+            entry = self._entry(seq, prev_hash, change, self.profile)
+            prev_hash = compute_hash(actor=actor, profile=self.profile, **entry)
+            rows.append(self._row(entry, actor, prev_hash))
         if not rows:
             return seq
         session.execute(self.tables.entries.insert(), rows)
-        session.execute(update(head).where(head.c.id == 1).values(seq=seq, entry_hash=prev_hash))
+        session.execute(update(head).where(head.c.id == 1).values(
+            seq=seq, entry_hash=prev_hash, profile=None if self.profile == STANDARD else self.profile))
         written = session.info.setdefault("audit_entries", [])
         written += [{"seq": row["seq"], "action": row["action"], "entry_hash": row["entry_hash"]} for row in rows]
-        written[-1].update(entry=rows[-1], actor=actor)
+        written[-1].update(entry={key: value for key, value in rows[-1].items() if key in _ENTRY_FIELDS},
+                           actor=actor)
         return seq
+
+    def _entry(self, seq: int, prev_hash: str, change: AuditChange, profile: str) -> dict[str, Any]:
+        return {
+            "seq": seq,
+            "recorded_at": dt.datetime.now(dt.UTC),
+            "action": change.action,
+            "object_type": change.object_type,
+            "object_id": change.object_id,
+            "before_digest": change_digest(self._digest_key, change.before, profile),
+            "after_digest": change_digest(self._digest_key, change.after, profile),
+            "details": canonical_details(change.details),
+            "prev_hash": prev_hash,
+        }
+
+    @staticmethod
+    def _row(entry: dict[str, Any], actor: Actor, entry_hash: str) -> dict[str, Any]:
+        return {**entry, "actor_subject": actor.subject, "actor_roles": ",".join(actor.roles),
+                "actor_unit": actor.unit, "entry_hash": entry_hash}
 
     @property
     def digest_key(self) -> bytes:
@@ -146,9 +181,10 @@ class AuditRecorder:
         return self._digest_key
 
     @property
-    def public_key(self) -> Ed25519PublicKey:
-        """The half of the checkpoint-signing key that verifies this service's checkpoints."""
-        return self._signing_key.public_key()
+    def public_keys(self) -> dict[str, PublicKeyEntry]:
+        """The checkpoint keys that verify this service's checkpoints (the active one and retired ones)."""
+        active = signing_public_entry(self._signing_key)
+        return {key.key_id: key for key in (*self.retired_keys, active)}
 
     async def hold_chain(self, session: AsyncSession) -> None:
         """Lock the chain's head now rather than at the first ``record``.
@@ -209,7 +245,7 @@ class AuditRecorder:
 
     def _changed_rows(self, session: Session, notes: Any) -> list[tuple[str, str, str | None]]:
         """(table, key, digest) of each touched row whose digest is not already the ledger's latest."""
-        now = [(audited.name, row_key(key), digest_of(self._digest_key, audited, row))
+        now = [(audited.name, row_key(key), digest_of(self._digest_key, audited, row, self.profile))
                for audited, key, row in current_rows(session, notes)]
         ledger = self.tables.rows
         latest: dict[tuple[str, str], str | None] = {}
@@ -229,10 +265,9 @@ class AuditRecorder:
         entry, seq = last["entry"], last["seq"]
         session.execute(self.tables.rows.insert(), [
             {"seq": seq, "table_name": table, "row_key": key, "digest": digest} for table, key, digest in written])
-        bound = rows_digest(written)
-        fields = {name: entry[name] for name in ("seq", "recorded_at", "action", "object_type", "object_id",
-                                                 "before_digest", "after_digest", "details", "prev_hash")}
-        entry_hash = compute_hash(actor=last["actor"], rows_digest=bound, **fields)
+        bound = rows_digest(written, self.profile)
+        fields = {name: entry[name] for name in _ENTRY_FIELDS}
+        entry_hash = compute_hash(actor=last["actor"], rows_digest=bound, profile=self.profile, **fields)
         entries, head = self.tables.entries, self.tables.head
         session.execute(update(entries).where(entries.c.seq == seq).values(rows_digest=bound, entry_hash=entry_hash))
         session.execute(update(head).where(head.c.id == 1).values(entry_hash=entry_hash))
@@ -261,7 +296,7 @@ class AuditRecorder:
                 name = row_key(row[column.name] for column in columns)
                 if (audited.name, name) not in known:
                     found.append({"seq": 0, "table_name": audited.name, "row_key": name,
-                                  "digest": digest_of(self._digest_key, audited, row)})
+                                  "digest": digest_of(self._digest_key, audited, row)})  # seq 0: standard
         marker = {"seq": 0, "table_name": table, "row_key": key,
                   "digest": row_digest(self._digest_key, "", {"baseline": len(found)})}
         session.execute(ledger.insert(), [*found, marker])

@@ -20,7 +20,6 @@ from shared.db import MAX_PAGE, Database
 from shared.errors import InvalidInput
 from shared.identity import Identity, requires_role
 from shared.permissions import ADMIN_AND_AUDITOR
-from shared.signing_keys import key_id_of
 
 # A service may put an ``audit_redaction`` of this type in its state: entries are redacted for the
 # reader when read (the stored entries and their chain never change).
@@ -77,7 +76,7 @@ class ChainVerification(msgspec.Struct, frozen=True):
 async def verify_own_chain(database: Database, audit: AuditRecorder) -> ChainVerification:
     url = database.engine.url.render_as_string(hide_password=False)
     report = await verify_stored_chain(url, audit.tables, audit.service,
-                                       {key_id_of(audit.public_key): audit.public_key}, workers=1)
+                                       audit.public_keys, workers=1)
     rows = (await verify_stored_rows(url, audit.tables, audit.rows, audit.digest_key)
             if audit.rows is not None else [])
     return ChainVerification(service=audit.service, ok=report.ok and not rows, entries=report.entries,

@@ -14,6 +14,7 @@ them after the transaction's last flush, so a change made after the last ``recor
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import decimal
 import enum
@@ -30,7 +31,7 @@ from sqlalchemy import inspect as orm_inspect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from shared.audit.chain import format_instant
+from shared.audit.chain import PROFILE_CHANGED, STANDARD, format_instant, hash_name, switched_to
 
 # Never audited row by row: the log itself and the outbox are the record, not state behind it.
 LOG_TABLES = frozenset({"audit_log", "audit_checkpoints", "audit_head", "audit_row_digests", "outbox_events",
@@ -127,9 +128,10 @@ def canonical_row(table: str, row: Mapping[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def row_digest(key: bytes, table: str, row: Mapping[str, Any]) -> str:
-    """HMAC-SHA256 with the service's audit digest key: no row can be guessed back from its digest."""
-    return hmac.new(key, canonical_row(table, row).encode("utf-8"), hashlib.sha256).hexdigest()
+def row_digest(key: bytes, table: str, row: Mapping[str, Any], profile: str = STANDARD) -> str:
+    """HMAC-SHA256 (HMAC-SM3 under the SM profile) with the service's audit digest key: no row can be
+    guessed back from its digest."""
+    return hmac.new(key, canonical_row(table, row).encode("utf-8"), hash_name(profile)).hexdigest()
 
 
 def row_key(values: Iterable[Any]) -> str:
@@ -137,10 +139,11 @@ def row_key(values: Iterable[Any]) -> str:
     return json.dumps([_value(value) for value in values], ensure_ascii=False, separators=(",", ":"))
 
 
-def rows_digest(written: Iterable[tuple[str, str, str | None]]) -> str:
-    """The digest an entry binds: SHA-256 over ``<table>\\t<key>\\t<row digest or "deleted">\\n`` sorted."""
+def rows_digest(written: Iterable[tuple[str, str, str | None]], profile: str = STANDARD) -> str:
+    """The digest an entry binds: SHA-256 (SM3 under the SM profile) over
+    ``<table>\\t<key>\\t<row digest or "deleted">\\n`` sorted."""
     lines = sorted(f"{table}\t{key}\t{digest or DELETED}\n" for table, key, digest in written)
-    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    return hashlib.new(hash_name(profile), "".join(lines).encode("utf-8")).hexdigest()
 
 
 # Tracking the rows a transaction writes
@@ -231,10 +234,30 @@ def current_rows(session: Session, notes: Touched) -> Iterator[tuple[AuditedTabl
                 yield audited, key, found.get(row_key(key))
 
 
-def digest_of(key: bytes, audited: AuditedTable, row: Mapping[str, Any] | None) -> str | None:
+def digest_of(key: bytes, audited: AuditedTable, row: Mapping[str, Any] | None,
+              profile: str = STANDARD) -> str | None:
     if row is None:
         return None
-    return row_digest(key, audited.name, {column.name: row[column.name] for column in audited.digested_columns()})
+    return row_digest(key, audited.name, {column.name: row[column.name] for column in audited.digested_columns()},
+                      profile)
+
+
+class ProfileAt:
+    """The chain's profile at each sequence number, from its profile changes ((seq, profile) in order)."""
+
+    def __init__(self, changes: list[tuple[int, str]]) -> None:
+        self._seqs = [seq for seq, _ in changes]
+        self._profiles = [STANDARD] + [profile for _, profile in changes]
+
+    def __call__(self, seq: int) -> str:
+        """The profile of entry ``seq`` (a change's own entry is hashed under the profile before it)."""
+        return self._profiles[bisect.bisect_left(self._seqs, seq)]
+
+
+async def profile_changes(connection: AsyncConnection, entries: Table) -> ProfileAt:
+    found = await connection.execute(select(entries.c.seq, entries.c.action, entries.c.details)
+                                     .where(entries.c.action == PROFILE_CHANGED).order_by(entries.c.seq))
+    return ProfileAt([(seq, switched_to(action, details) or STANDARD) for seq, action, details in found])
 
 
 # Verification
@@ -243,6 +266,7 @@ async def verify_rows(connection: AsyncConnection, ledger: Table, entries: Table
                       key: bytes, limit: int = 50) -> list[str]:
     """Each audited row that is not as its latest audit entry left it, named (at most ``limit`` lines),
     and any set of row digests that does not match the digest its entry's hash binds."""
+    profile_at = await profile_changes(connection, entries)
     bound = dict((await connection.execute(
         select(entries.c.seq, entries.c.rows_digest).where(entries.c.rows_digest.is_not(None)))).all())
     by_seq: dict[int, list[tuple[str, str, str | None]]] = {}
@@ -256,7 +280,8 @@ async def verify_rows(connection: AsyncConnection, ledger: Table, entries: Table
             by_seq.setdefault(seq, []).append((table, name, digest))
         latest[(table, name)] = (seq, digest)
     problems = [f"the row digests bound to entry {seq} were edited or removed"
-                for seq in sorted(set(bound) | set(by_seq)) if rows_digest(by_seq.get(seq, [])) != bound.get(seq)]
+                for seq in sorted(set(bound) | set(by_seq))
+                if rows_digest(by_seq.get(seq, []), profile_at(seq)) != bound.get(seq)]
     for audited in rows.tables:
         columns = audited.key_columns
         result = await connection.stream(select(*audited.table.columns).order_by(*columns))
@@ -265,7 +290,7 @@ async def verify_rows(connection: AsyncConnection, ledger: Table, entries: Table
             seq, digest = latest.pop((audited.name, name), (None, None))
             if digest is None:
                 problems.append(f"{audited.name} {name}: no audit entry (written outside the service)")
-            elif digest != digest_of(key, audited, row):
+            elif digest != digest_of(key, audited, row, profile_at(seq or 0)):
                 problems.append(f"{audited.name} {name}: changed outside the service (not as entry {seq} left it)")
     audited = rows.by_name()
     problems += [f"{table} {name}: deleted outside the service (entry {seq} left it in place)"

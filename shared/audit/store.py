@@ -7,22 +7,34 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
-from sqlalchemy import Row, Select, and_, func, select
+from sqlalchemy import Row, Select, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import NullPool
 
-from shared.audit.chain import GENESIS_HASH, Actor, AuditEntry, ChainReport, ChainWalker, Checkpoint, format_instant
+from shared.audit.chain import (
+    GENESIS_HASH,
+    PROFILE_CHANGED,
+    STANDARD,
+    Actor,
+    AuditEntry,
+    ChainReport,
+    ChainWalker,
+    Checkpoint,
+    format_instant,
+    switched_to,
+)
 from shared.audit.checkpoints import SignedCheckpoint, checkpoint_is_authentic
 from shared.audit.rows import AuditedRows, verify_rows
 from shared.audit.tables import AuditTables
 from shared.clock import as_utc
 from shared.db import create_engine
+from shared.draw.keys import PublicKeyEntry
 
 
 def entry_from_row(row: Row[Any] | tuple[Any, ...]) -> AuditEntry:
@@ -80,11 +92,27 @@ class _Segment:
     report: ChainReport
 
 
+async def _profile_after(connection: AsyncConnection, after: int) -> str:
+    """The profile in force after entry ``after``: the last profile change up to it. A change that was
+    edited is caught by the segment that holds it; this one only starts its own walk."""
+    found = (await connection.execute(text(
+        "SELECT action, details FROM audit_log WHERE action = :action AND seq <= :after ORDER BY seq DESC LIMIT 1"),
+        {"action": PROFILE_CHANGED, "after": after})).first()
+    if found is None:
+        return STANDARD
+    try:
+        return switched_to(found[0], found[1]) or STANDARD
+    except ValueError:
+        return STANDARD
+
+
 async def _walk(url: str, after: int, up_to: int | None, pinned: list[Checkpoint]) -> _Segment:
     engine = create_engine(url, poolclass=NullPool)
-    walker = ChainWalker(pinned, start_seq=after + 1, prev_hash=GENESIS_HASH if after == 0 else None)
     try:
         async with engine.connect() as connection:
+            profile = await _profile_after(connection, after) if after else STANDARD
+            walker = ChainWalker(pinned, start_seq=after + 1, prev_hash=GENESIS_HASH if after == 0 else None,
+                                 profile=profile)
             async for rows in stream_rows(connection, after, up_to):
                 if not all(walker.feed_row(row) for row in rows):
                     break
@@ -140,7 +168,8 @@ def default_workers(database_url: str, entries: int) -> int:
     return max(1, min(cores if database_url.startswith("sqlite") else cores // 2, 4))
 
 
-async def verify_stored_chain(database_url: str, tables: AuditTables, service: str, public_keys: dict[str, Any],
+async def verify_stored_chain(database_url: str, tables: AuditTables, service: str,
+                              public_keys: Mapping[str, PublicKeyEntry],
                               external: list[SignedCheckpoint] | None = None,
                               workers: int | None = None) -> ChainReport:
     """Check every stored and exported checkpoint's signature, then walk the chain through them.
@@ -152,7 +181,8 @@ async def verify_stored_chain(database_url: str, tables: AuditTables, service: s
     try:
         async with engine.connect() as connection:
             signed = await stored_checkpoints(connection, tables, service) + list(external or [])
-            head_seq, head_hash = (await connection.execute(select(tables.head.c.seq, tables.head.c.entry_hash))).one()
+            head_seq, head_hash = (await connection.execute(
+                select(tables.head.c.seq, tables.head.c.entry_hash).where(tables.head.c.id == 1))).one()
             highest = (await connection.execute(select(func.max(tables.entries.c.seq)))).scalar() or 0
     finally:
         await engine.dispose()

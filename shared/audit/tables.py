@@ -48,6 +48,9 @@ def audit_tables(metadata: MetaData) -> AuditTables:
         Column("id", Integer, primary_key=True, autoincrement=False),
         Column("seq", BigInteger, nullable=False),
         Column("entry_hash", String(64), nullable=False),
+        # The crypto profile the chain's next entry is hashed under (None: standard). Writers read it with
+        # the lock; a verifier needs it not: it reads the profile changes from the chain itself.
+        Column("profile", String(16)),
     )
     rows = Table(
         "audit_row_digests", metadata,

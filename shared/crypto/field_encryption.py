@@ -195,10 +195,12 @@ def format_key_entry(key: DataKey) -> str:
 
 
 def data_algorithm_from_env(prefix: str, environ: Mapping[str, str] | None = None) -> Algorithm:
-    """``<prefix>_DATA_ALGORITHM``: the algorithm for new keys, AES-256-GCM unless set."""
+    """``<prefix>_DATA_ALGORITHM``: the algorithm for new keys; unset, SM4-GCM under the commercial-cryptography
+    profile (``SORTES_CRYPTO_PROFILE=sm``) and AES-256-GCM otherwise."""
     environ = os.environ if environ is None else environ
     name = f"{prefix}_DATA_ALGORITHM"
-    algorithm = environ.get(name, "").strip() or AES_256_GCM
+    profile_default = SM4_GCM if environ.get("SORTES_CRYPTO_PROFILE", "").strip().lower() == "sm" else AES_256_GCM
+    algorithm = environ.get(name, "").strip() or profile_default
     if algorithm not in _KEY_SIZES:
         raise KeyConfigError(f"{name} must be one of {', '.join(_KEY_SIZES)}")
     return algorithm  # type: ignore[return-value]  # checked just above

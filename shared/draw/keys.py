@@ -1,9 +1,11 @@
-"""Ed25519 keys for sortes-draw/1: key ids, base64url text, the published key set, a signer.
+"""Draw-signing keys: key ids, base64url text, the published key set, signers.
 
-The key set is the JSON document served at ``/.well-known/sortes-keys``::
+Ed25519 keys sign sortes-draw/1, SM2 keys sortes-draw/1-sm. The key set is the JSON document served
+at ``/.well-known/sortes-keys``, naming each key's algorithm::
 
     {"keys": [{"key_id": "...", "algorithm": "Ed25519", "public_key": "<base64url raw>",
-               "not_before": "2026-01-01T00:00:00Z", "not_after": null}]}
+               "not_before": "2026-01-01T00:00:00Z", "not_after": null},
+              {"key_id": "...", "algorithm": "SM2", "public_key": "<base64url 04 ‖ X ‖ Y>", ...}]}
 """
 
 from __future__ import annotations
@@ -21,12 +23,18 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from shared import sm_crypto
+from shared.sm_crypto import SM2, SM2PrivateKey
+
 ED25519 = "Ed25519"
 _B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*")
 
 
-def key_id(public_key: bytes) -> str:
-    """The first 16 hex characters of SHA-256 over the raw 32-byte public key."""
+def key_id(public_key: bytes, algorithm: str = ED25519) -> str:
+    """The first 16 hex characters of the key's hash over its public key: SHA-256 over an Ed25519
+    key's raw 32 bytes, SM3 over an SM2 key's 65-byte uncompressed point."""
+    if algorithm == SM2:
+        return sm_crypto.sm3(public_key).hex()[:16]
     return hashlib.sha256(public_key).hexdigest()[:16]
 
 
@@ -69,7 +77,10 @@ class PublicKeyEntry:
     not_after: str | None = None
 
     def verify(self, signature: bytes, message: bytes) -> bool:
-        """True iff ``signature`` is a valid Ed25519 signature of ``message`` under this key."""
+        """True iff ``signature`` is a valid signature of ``message`` under this key (Ed25519, or SM2
+        with SM3 and the default user ID; an SM2 key must have passed ``sm_crypto.check_public_key``)."""
+        if self.algorithm == SM2:
+            return sm_crypto.verify(self.public_key, signature, message)
         if self.algorithm != ED25519:
             return False
         try:
@@ -96,7 +107,7 @@ class KeySet:
             if entry.key_id in seen:
                 raise KeySetError(f"key_id {entry.key_id} appears more than once in the key set")
             seen.add(entry.key_id)
-            if key_id(entry.public_key) != entry.key_id:
+            if key_id(entry.public_key, entry.algorithm) != entry.key_id:
                 raise KeySetError(f"key_id {entry.key_id} does not match its public key")
             if entry.algorithm == ED25519 and len(entry.public_key) != 32:
                 raise KeySetError(f"key {entry.key_id}: an Ed25519 public key has 32 bytes")
@@ -144,6 +155,8 @@ def _parse_entry(index: int, item: Any) -> PublicKeyEntry:
 class Signer:
     """An Ed25519 private key that signs draw messages and names itself by key id."""
 
+    algorithm = ED25519
+
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._private_key = private_key
         self.public_key_bytes: bytes = private_key.public_key().public_bytes(
@@ -168,3 +181,31 @@ class Signer:
 
     def __repr__(self) -> str:  # never show key material
         return f"Signer(key_id={self.key_id!r})"
+
+
+class SM2Signer:
+    """An SM2 private key that signs draw messages (sortes-draw/1-sm) and names itself by key id."""
+
+    algorithm = SM2
+
+    def __init__(self, private_key: SM2PrivateKey) -> None:
+        self._private_key = private_key
+        self.public_key_bytes: bytes = private_key.public_key
+        self.key_id: str = key_id(self.public_key_bytes, SM2)
+
+    @classmethod
+    def generate(cls) -> SM2Signer:
+        return cls(SM2PrivateKey.generate())
+
+    def sign(self, message: bytes) -> bytes:
+        """r ‖ s (64 bytes) over SM3(Z ‖ message), Z with the default user ID."""
+        return self._private_key.sign(message)
+
+    def public_entry(self, not_before: str | None = None, not_after: str | None = None) -> PublicKeyEntry:
+        return PublicKeyEntry(self.key_id, SM2, self.public_key_bytes, not_before, not_after)
+
+    def __repr__(self) -> str:  # never show key material
+        return f"SM2Signer(key_id={self.key_id!r})"
+
+
+DrawSigner = Signer | SM2Signer

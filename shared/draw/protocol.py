@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from shared.draw.keys import Signer, b64url_encode
+from shared.draw.keys import ED25519, SM2, DrawSigner, b64url_encode
 
 PROTOCOL = "sortes-draw/1"
+PROTOCOL_SM = "sortes-draw/1-sm"
 SECRET_SIZE = 32
 WITNESS_MAX_CODE_POINTS = 200
 
@@ -37,6 +38,44 @@ _WITNESS_FORBIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 class DrawInputError(ValueError):
     """An input breaks the rules of 'Codes and text' (or the reveal does not fit its commitment)."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One profile of the protocol: its name (every record carries it), its hash and its signatures.
+
+    The profiles differ only in these; texts, selection and encodings are the same. Every labelled
+    text the protocol hashes or signs begins with the profile's name, so no byte string of one
+    profile is ever a valid input of the other.
+    """
+
+    name: str
+    hash_name: str  # for hashlib: the protocol's hash, and the hash of its HMACs
+    algorithm: str  # of the signing key
+    description: str  # what a verifier says it checked
+
+    def digest(self, data: bytes) -> bytes:
+        return hashlib.new(self.hash_name, data).digest()
+
+    def mac(self, key: bytes, message: bytes) -> bytes:
+        return hmac.new(key, message, self.hash_name).digest()
+
+    def label(self, what: str) -> bytes:
+        """``"<profile name> <what>\n"``, the first line of each hashed or signed text."""
+        return f"{self.name} {what}\n".encode()
+
+
+STANDARD = Profile(PROTOCOL, "sha256", ED25519, "Ed25519, SHA-256")
+SM = Profile(PROTOCOL_SM, "sm3", SM2, "SM2, SM3")
+PROFILES = {profile.name: profile for profile in (STANDARD, SM)}
+
+
+def profile_for_key(algorithm: str) -> Profile:
+    """The profile a signing key belongs to: Ed25519 signs sortes-draw/1, SM2 sortes-draw/1-sm."""
+    for profile in PROFILES.values():
+        if profile.algorithm == algorithm:
+            return profile
+    raise DrawInputError(f"no profile of the draw protocol signs with {algorithm}")
 
 
 # --- codes and text -------------------------------------------------------------------------------
@@ -132,14 +171,14 @@ def _is_int(value: object) -> bool:
 # --- hashes, texts and signatures -----------------------------------------------------------------
 
 
-def commitment(secret: bytes) -> str:
-    """hex SHA-256("sortes-draw/1 secret\\n" ‖ secret)."""
-    return hashlib.sha256(b"sortes-draw/1 secret\n" + secret).hexdigest()
+def commitment(secret: bytes, profile: Profile = STANDARD) -> str:
+    """hex H("<profile> secret\\n" ‖ secret), H the profile's hash (SHA-256 or SM3)."""
+    return profile.digest(profile.label("secret") + secret).hex()
 
 
-def candidates_digest(candidates: Mapping[str, Iterable[str]]) -> str:
-    """hex SHA-256 over "<field>:<id>\\n" for each field in sorted order, each id in sorted order."""
-    digest = hashlib.sha256(b"sortes-draw/1 candidates\n")
+def candidates_digest(candidates: Mapping[str, Iterable[str]], profile: Profile = STANDARD) -> str:
+    """hex H over "<field>:<id>\\n" for each field in sorted order, each id in sorted order."""
+    digest = hashlib.new(profile.hash_name, profile.label("candidates"))
     for field in sorted(candidates):
         prefix = field + ":"
         digest.update("".join(prefix + candidate + "\n" for candidate in sorted(candidates[field]))
@@ -159,55 +198,55 @@ def commit_body(*, draw_id: str, purpose: str, project_code: str, committed_at: 
     return "".join(line + "\n" for line in lines).encode("utf-8")
 
 
-def commit_signature_message(body: bytes) -> bytes:
-    return b"sortes-draw/1 commit\n" + body
+def commit_signature_message(body: bytes, profile: Profile = STANDARD) -> bytes:
+    return profile.label("commit") + body
 
 
 def _witness_line(witness: str) -> bytes:
     return f"witness:{witness}\n".encode()
 
 
-def compute_seed(secret: bytes, body: bytes, witness: str) -> bytes:
-    """HMAC-SHA256(secret, "sortes-draw/1 seed\\n" ‖ COMMIT_BODY ‖ "witness:<witness>\\n")."""
-    return hmac.new(secret, b"sortes-draw/1 seed\n" + body + _witness_line(witness), hashlib.sha256).digest()
+def compute_seed(secret: bytes, body: bytes, witness: str, profile: Profile = STANDARD) -> bytes:
+    """HMAC-H(secret, "<profile> seed\\n" ‖ COMMIT_BODY ‖ "witness:<witness>\\n")."""
+    return profile.mac(secret, profile.label("seed") + body + _witness_line(witness))
 
 
-def rank_key(seed: bytes, field: str, candidate: str) -> bytes:
-    """HMAC-SHA256(seed, "rank\\n<field>\\n<id>"), the spec's definition for one candidate."""
+def rank_key(seed: bytes, field: str, candidate: str, profile: Profile = STANDARD) -> bytes:
+    """HMAC-H(seed, "rank\\n<field>\\n<id>"), the spec's definition for one candidate."""
     message = b"rank\n" + field.encode("utf-8") + b"\n" + candidate.encode("utf-8")
-    return hmac.new(seed, message, hashlib.sha256).digest()
+    return profile.mac(seed, message)
 
 
 def result_signature_message(body: bytes, witness: str, drawn_at: str, seed: bytes,
-                             result: Mapping[str, FieldSelection]) -> bytes:
+                             result: Mapping[str, FieldSelection], profile: Profile = STANDARD) -> bytes:
     lines = [f"drawn_at:{drawn_at}", f"seed:{seed.hex()}"]
     for field in sorted(result):
         lines.append(f"primaries:{field}={','.join(result[field].primaries)}")
         lines.append(f"reserves:{field}={','.join(result[field].reserves)}")
     tail = "".join(line + "\n" for line in lines).encode("utf-8")
-    return b"sortes-draw/1 result\n" + body + _witness_line(witness) + tail
+    return profile.label("result") + body + _witness_line(witness) + tail
 
 
 # --- ranking --------------------------------------------------------------------------------------
 
-_SHA256_BLOCK = 64
-_DIGEST_SIZE = 32
+_BLOCK = 64  # SHA-256 and SM3 alike
+_DIGEST_SIZE = 32  # SHA-256 and SM3 alike
 _INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
 _OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))
 
 
-def _sort_keys(seed: bytes, field: str, ids: Iterable[str]) -> list[bytes]:
+def _sort_keys(seed: bytes, field: str, ids: Iterable[str], profile: Profile = STANDARD) -> list[bytes]:
     """For each id: rank_key ‖ id bytes. Comparing these bytes compares (rank_key, id bytes).
 
-    HMAC is computed by hand from SHA-256 states that have already absorbed the padded key (and,
+    HMAC is computed by hand from hash states that have already absorbed the padded key (and,
     on the inner side, the "rank\\n<field>\\n" prefix); each id then costs two state copies, two
     updates and two digests, all in C. That is cheaper than copying an ``hmac.HMAC`` object.
     """
-    key = seed if len(seed) <= _SHA256_BLOCK else hashlib.sha256(seed).digest()
-    key = key.ljust(_SHA256_BLOCK, b"\0")
-    inner = hashlib.sha256(key.translate(_INNER_PAD))
+    key = seed if len(seed) <= _BLOCK else profile.digest(seed)
+    key = key.ljust(_BLOCK, b"\0")
+    inner = hashlib.new(profile.hash_name, key.translate(_INNER_PAD))
     inner.update(b"rank\n" + field.encode("utf-8") + b"\n")
-    outer = hashlib.sha256(key.translate(_OUTER_PAD))
+    outer = hashlib.new(profile.hash_name, key.translate(_OUTER_PAD))
     keys: list[bytes] = []
     append = keys.append
     for candidate in ids:
@@ -228,8 +267,8 @@ class _Ranking:
     ranking from its head.
     """
 
-    def __init__(self, seed: bytes, field: str, ids: Iterable[str]) -> None:
-        self._heap = _sort_keys(seed, field, ids)
+    def __init__(self, seed: bytes, field: str, ids: Iterable[str], profile: Profile = STANDARD) -> None:
+        self._heap = _sort_keys(seed, field, ids, profile)
         heapq.heapify(self._heap)
         self._head: list[str] = []
 
@@ -244,9 +283,9 @@ class _Ranking:
             position += 1
 
 
-def ranking(seed: bytes, field: str, ids: Iterable[str]) -> list[str]:
+def ranking(seed: bytes, field: str, ids: Iterable[str], profile: Profile = STANDARD) -> list[str]:
     """The whole ranking of a field (for display and tests; selection reads it lazily)."""
-    return list(_Ranking(seed, field, ids).walk())
+    return list(_Ranking(seed, field, ids, profile).walk())
 
 
 # --- capacity: maximum matching of open places to candidates ---------------------------------------
@@ -436,14 +475,14 @@ class Shortfall(NamedTuple):
 
 
 def select(seed: bytes, quotas: Mapping[str, int], reserves_per_field: int,
-           candidates: Mapping[str, Sequence[str]]) -> dict[str, FieldSelection]:
+           candidates: Mapping[str, Sequence[str]], profile: Profile = STANDARD) -> dict[str, FieldSelection]:
     """The spec's selection: primaries pass, then reserves pass; result keyed by sorted field.
 
     Candidate lists must be duplicate-free (their order does not matter: the ranking decides).
     """
     fields = sorted(quotas)
     pool = _Pool(fields, candidates)
-    rankings = [_Ranking(seed, field, candidates.get(field, ())) for field in fields]
+    rankings = [_Ranking(seed, field, candidates.get(field, ()), profile) for field in fields]
     chosen: set[str] = set()
     primaries = _run_pass([quotas[field] for field in fields], pool, rankings, chosen)
     reserves = _run_pass([reserves_per_field] * len(fields), pool, rankings, chosen)
@@ -523,6 +562,11 @@ class CommitReceipt:
     candidates_digest: str
     commitment: str
     commit_signature: str
+    protocol: str = PROTOCOL  # the profile's name
+
+    @property
+    def profile(self) -> Profile:
+        return PROFILES[self.protocol]
 
     @property
     def quota_map(self) -> dict[str, int]:
@@ -547,11 +591,11 @@ class CommitReceipt:
                    reserves_per_field=document["reserves_per_field"],
                    candidates=tuple((field, tuple(ids)) for field, ids in document["candidates"].items()),
                    candidates_digest=document["candidates_digest"], commitment=document["commitment"],
-                   commit_signature=document["commit_signature"])
+                   commit_signature=document["commit_signature"], protocol=document.get("protocol", PROTOCOL))
 
     def to_json_dict(self) -> dict[str, Any]:
         """The receipt as the record URL shows it before the reveal."""
-        return {"protocol": PROTOCOL, "draw_id": self.draw_id, "purpose": self.purpose,
+        return {"protocol": self.protocol, "draw_id": self.draw_id, "purpose": self.purpose,
                 "project_code": self.project_code, "committed_at": self.committed_at,
                 "key_id": self.key_id,
                 "quotas": [{"field": field, "count": count} for field, count in self.quotas],
@@ -590,14 +634,17 @@ class DrawRecord:
 
 
 def commit(draw_id: str, purpose: str, project_code: str, committed_at: str, quotas: Mapping[str, int],
-           reserves_per_field: int, candidates: Mapping[str, Iterable[str]], signer: Signer,
+           reserves_per_field: int, candidates: Mapping[str, Iterable[str]], signer: DrawSigner,
            secret: bytes | None = None) -> CommitReceipt:
     """Validate the inputs, commit to a fresh secret and the frozen candidate lists, sign.
 
     Candidate lists are sorted here; a duplicate id is refused (it is a bug upstream). The secret is
     drawn from the OS CSPRNG unless given (tests give it) and is NOT in the receipt: the caller
-    keeps it server-side until the reveal.
+    keeps it server-side until the reveal. The signer's key decides the profile (Ed25519:
+    sortes-draw/1, SM2: sortes-draw/1-sm), so a record can never name one profile and be signed
+    under the other.
     """
+    profile = profile_for_key(signer.algorithm)
     check_draw_id(draw_id)
     check_purpose(purpose)
     check_code("project code", project_code)
@@ -613,7 +660,7 @@ def commit(draw_id: str, purpose: str, project_code: str, committed_at: str, quo
         secret = secrets.token_bytes(SECRET_SIZE)
     if len(secret) != SECRET_SIZE:
         raise DrawInputError(f"the secret has {SECRET_SIZE} bytes")
-    digest, committed = candidates_digest(frozen_map), commitment(secret)
+    digest, committed = candidates_digest(frozen_map, profile), commitment(secret, profile)
     body = commit_body(draw_id=draw_id, purpose=purpose, project_code=project_code,
                        committed_at=committed_at, key_id=signer.key_id, quotas=quotas,
                        reserves_per_field=reserves_per_field, candidates_digest=digest,
@@ -622,10 +669,11 @@ def commit(draw_id: str, purpose: str, project_code: str, committed_at: str, quo
                          committed_at=committed_at, key_id=signer.key_id, quotas=quota_items,
                          reserves_per_field=reserves_per_field, candidates=frozen,
                          candidates_digest=digest, commitment=committed,
-                         commit_signature=b64url_encode(signer.sign(commit_signature_message(body))))
+                         commit_signature=b64url_encode(signer.sign(commit_signature_message(body, profile))),
+                         protocol=profile.name)
 
 
-def reveal(receipt: CommitReceipt, secret: bytes, witness: str, drawn_at: str, signer: Signer, *,
+def reveal(receipt: CommitReceipt, secret: bytes, witness: str, drawn_at: str, signer: DrawSigner, *,
            refuse_unassigned: bool = True) -> DrawRecord:
     """Run the draw with the witness, sign the result and return the full record.
 
@@ -633,15 +681,16 @@ def reveal(receipt: CommitReceipt, secret: bytes, witness: str, drawn_at: str, s
     """
     if signer.key_id != receipt.key_id:
         raise DrawInputError(f"the draw was committed under key {receipt.key_id}, not {signer.key_id}")
-    if commitment(secret) != receipt.commitment:
+    profile = receipt.profile
+    if commitment(secret, profile) != receipt.commitment:
         raise DrawInputError("the secret does not match the commitment")
     check_witness(witness, refuse_unassigned=refuse_unassigned)
     check_timestamp("drawn_at", drawn_at)
     if drawn_at < receipt.committed_at:  # fixed-width UTC text: text order is time order
         raise DrawInputError("drawn_at is earlier than committed_at")
     body = receipt.body()
-    seed = compute_seed(secret, body, witness)
-    result = select(seed, receipt.quota_map, receipt.reserves_per_field, receipt.candidate_map)
-    message = result_signature_message(body, witness, drawn_at, seed, result)
+    seed = compute_seed(secret, body, witness, profile)
+    result = select(seed, receipt.quota_map, receipt.reserves_per_field, receipt.candidate_map, profile)
+    message = result_signature_message(body, witness, drawn_at, seed, result, profile)
     return DrawRecord(receipt=receipt, secret=secret, witness=witness, drawn_at=drawn_at, seed=seed,
                       result=tuple(result.items()), signature=b64url_encode(signer.sign(message)))

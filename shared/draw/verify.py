@@ -1,4 +1,7 @@
-"""Offline verification of a sortes-draw/1 record against the service's key set.
+"""Offline verification of a sortes-draw/1 or sortes-draw/1-sm record against the service's key set.
+
+The record's ``protocol`` names its profile, and the profile decides the hash (SHA-256 or SM3) and
+the key the signatures must be made with (Ed25519 or SM2); a key of the other algorithm fails "key".
 
 The checks run in the order docs/draw-protocol.md §8 lists them and the first failure is reported by a short,
 stable name (``CHECKS``). A record whose members are missing or of the wrong JSON type cannot be
@@ -13,11 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.draw.keys import ED25519, KeySet, PublicKeyEntry, b64url_decode, key_id
+from shared import sm_crypto
+from shared.draw.keys import ED25519, SM2, KeySet, PublicKeyEntry, b64url_decode, key_id
 from shared.draw.protocol import (
-    PROTOCOL,
+    PROFILES,
+    STANDARD,
     DrawInputError,
     FieldSelection,
+    Profile,
     candidates_digest,
     check_candidate_codes,
     check_candidates_sorted,
@@ -54,6 +60,7 @@ class VerificationResult:
     ok: bool
     check: str | None
     message: str
+    profile: Profile | None = None  # the profile checked (None: the record names no known profile)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -76,6 +83,7 @@ class _State:
     candidates: dict[str, list[str]]
     raw_result: Mapping[str, Any]
     keyset: KeySet
+    profile: Profile = STANDARD
     result: dict[str, FieldSelection] | None = None
     key: PublicKeyEntry | None = None
     body: bytes = b""
@@ -95,15 +103,19 @@ def verify_record(record: Mapping[str, Any], keyset: KeySet) -> VerificationResu
     if not isinstance(record, Mapping):
         raise RecordFormatError("a draw record is a JSON object")
     protocol = _member(record, "protocol", str)
-    if protocol != PROTOCOL:  # before the shape: another protocol may have other members
-        return VerificationResult(False, "protocol", f"protocol is {protocol!r}, expected {PROTOCOL!r}")
+    profile = PROFILES.get(protocol)
+    if profile is None:  # before the shape: another protocol may have other members
+        return VerificationResult(False, "protocol", f"protocol is {protocol!r}, expected one of "
+                                                     f"{', '.join(repr(name) for name in PROFILES)}")
     state = _parse(record, keyset)
+    state.profile = profile
     try:
         for check in _STEPS:
             check(state)
     except _Failed as failure:
-        return VerificationResult(False, failure.check, failure.message)
-    return VerificationResult(True, None, "the record verifies")
+        return VerificationResult(False, failure.check, failure.message, profile)
+    return VerificationResult(True, None, f"the record verifies under {profile.name} ({profile.description})",
+                              profile)
 
 
 # --- shape ----------------------------------------------------------------------------------------
@@ -195,20 +207,29 @@ def _check_key(state: _State) -> None:
     entry = state.keyset.get(wanted)
     if entry is None:
         raise _Failed("key", f"key {wanted!r} is not in the key set")
-    if entry.algorithm != ED25519 or len(entry.public_key) != 32:
+    profile = state.profile
+    if entry.algorithm != profile.algorithm:
+        raise _Failed("key", f"key {wanted} is an {entry.algorithm} key; {profile.name} records are signed "
+                             f"with {profile.algorithm}")
+    if entry.algorithm == ED25519 and len(entry.public_key) != 32:
         raise _Failed("key", f"key {wanted} is not an Ed25519 public key")
-    if key_id(entry.public_key) != wanted:  # KeySet refuses this already; a verifier checks anyway
+    if entry.algorithm == SM2:
+        try:
+            sm_crypto.check_public_key(entry.public_key)
+        except sm_crypto.SM2KeyError as error:
+            raise _Failed("key", f"key {wanted} is malformed: {error}") from None
+    if key_id(entry.public_key, entry.algorithm) != wanted:  # KeySet refuses this already; checked anyway
         raise _Failed("key", f"key_id {wanted} does not match its public key")
     state.key = entry
 
 
 def _check_candidates_digest(state: _State) -> None:
-    if candidates_digest(state.candidates) != state.text["candidates_digest"]:
+    if candidates_digest(state.candidates, state.profile) != state.text["candidates_digest"]:
         raise _Failed("candidates_digest", "candidates_digest does not match the candidate lists")
 
 
 def _check_commitment(state: _State) -> None:
-    if commitment(bytes.fromhex(state.text["secret"])) != state.text["commitment"]:
+    if commitment(bytes.fromhex(state.text["secret"]), state.profile) != state.text["commitment"]:
         raise _Failed("commitment", "commitment is not the hash of the revealed secret")
 
 
@@ -219,17 +240,18 @@ def _check_commit_signature(state: _State) -> None:
                              key_id=text["key_id"], quotas=state.quota_map,
                              reserves_per_field=state.reserves_per_field,
                              candidates_digest=text["candidates_digest"], commitment=text["commitment"])
-    _verify_signature(state, "commit_signature", commit_signature_message(state.body))
+    _verify_signature(state, "commit_signature", commit_signature_message(state.body, state.profile))
 
 
 def _check_seed(state: _State) -> None:
-    state.seed = compute_seed(bytes.fromhex(state.text["secret"]), state.body, state.text["witness"])
+    state.seed = compute_seed(bytes.fromhex(state.text["secret"]), state.body, state.text["witness"],
+                              state.profile)
     if state.seed.hex() != state.text["seed"]:
         raise _Failed("seed", "seed is not HMAC(secret, commit body and witness)")
 
 
 def _check_result(state: _State) -> None:
-    expected = select(state.seed, state.quota_map, state.reserves_per_field, state.candidates)
+    expected = select(state.seed, state.quota_map, state.reserves_per_field, state.candidates, state.profile)
     assert state.result is not None  # set by _check_result_fields
     for field, outcome in expected.items():
         if state.result[field] != outcome:
@@ -240,7 +262,7 @@ def _check_result(state: _State) -> None:
 def _check_signature(state: _State) -> None:
     assert state.result is not None
     message = result_signature_message(state.body, state.text["witness"], state.text["drawn_at"],
-                                       state.seed, state.result)
+                                       state.seed, state.result, state.profile)
     _verify_signature(state, "signature", message)
 
 
@@ -256,8 +278,10 @@ def _verify_signature(state: _State, name: str, message: bytes) -> None:
         signature = b64url_decode(state.text[name])
     except ValueError as error:
         raise _Failed(name, f"{name} is not base64url: {error}") from None
+    if state.key.algorithm == SM2 and len(signature) != sm_crypto.SIGNATURE_SIZE:
+        raise _Failed(name, f"{name} is malformed: an SM2 signature is r ‖ s, {sm_crypto.SIGNATURE_SIZE} bytes")
     if not state.key.verify(signature, message):
-        raise _Failed(name, f"{name} is not a valid signature by key {state.key.key_id}")
+        raise _Failed(name, f"{name} is not a valid {state.key.algorithm} signature by key {state.key.key_id}")
 
 
 _STEPS: tuple[Callable[[_State], None], ...] = (

@@ -255,3 +255,34 @@ async def test_without_a_secure_context_the_page_says_so(page: Any, console: Con
     assert "安全上下文" in await page.inner_text("#insecure-context")
     assert await page.is_disabled("#verify")
     await screenshot(page, "verify-insecure-context")
+
+
+SM_VECTORS = json.loads((Path(__file__).parents[2] / "docs" / "draw-vectors-sm.json").read_text("utf-8"))
+
+
+async def test_records_of_the_sm_profile_verify_and_the_page_says_which_profile_it_checked(
+        page: Any, console: Console, tmp_path: Path, capsys: Any, screenshot: Any) -> None:
+    """sortes-draw/1-sm in Chromium with the vendored sm-crypto (issue 26, point 2), on the served page and
+    on the saved one, agreeing with `sortes verify` on every vector and on tampered copies."""
+    keys = SM_VECTORS["keys"]
+    for where in ("served", "saved"):
+        if where == "served":
+            await page.goto("/verify")
+        else:
+            saved = tmp_path / "sortes-verify.html"
+            saved.write_bytes(httpx.get(console.url + "/verify/offline", timeout=10).content)
+            await page.goto(saved.as_uri())
+        for record in SM_VECTORS["records"]:
+            assert cli_verdict(record, keys, tmp_path, capsys) is None
+            assert_agrees(await page_verdict(page, record, keys), None)
+        assert await page.inner_text("#checked-profile") == "所校验的协议：sortes-draw/1-sm（SM2, SM3）"
+        if where == "served":
+            await screenshot(page, "verify-sm-profile")
+        for edit in TAMPERINGS:
+            changed = tampered(SM_VECTORS["records"][0], edit)
+            failed = cli_verdict(changed, keys, tmp_path, capsys)
+            assert failed is not None, edit
+            assert_agrees(await page_verdict(page, changed, keys), failed)
+        renamed = {**SM_VECTORS["records"][0], "protocol": "sortes-draw/1"}
+        assert_agrees(await page_verdict(page, renamed, keys), "key")
+        assert "SM2" in await page.inner_text("#checks tr[data-status=failed]")

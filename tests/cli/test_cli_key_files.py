@@ -77,12 +77,13 @@ def test_a_record_signed_before_a_rotation_still_verifies(keys: DrawKeys, tmp_pa
     assert published[new.key_id].not_before == published[old.key_id].not_after
     assert oct(retired_key_file(keys.key_file, old.key_id).stat().st_mode & 0o777) == "0o600"
 
-    assert verify(before, keys.key_set_file, tmp_path, capsys) == "OK\n"
+    assert verify(before, keys.key_set_file, tmp_path, capsys) == "OK sortes-draw/1 (Ed25519, SHA-256)\n"
     after = revealed(committed(new, "7f3a2a4c-1e5d-4a9f-8c8b-3d4e5f6a7b82"), new)
-    assert verify(after, keys.key_set_file, tmp_path, capsys) == "OK\n"
+    assert verify(after, keys.key_set_file, tmp_path, capsys) == "OK sortes-draw/1 (Ed25519, SHA-256)\n"
     retired = keys.signer_for(pending.key_id)
     assert retired is not None and retired.key_id == old.key_id
-    assert verify(revealed(pending, retired), keys.key_set_file, tmp_path, capsys) == "OK\n"
+    verified = verify(revealed(pending, retired), keys.key_set_file, tmp_path, capsys)
+    assert verified == "OK sortes-draw/1 (Ed25519, SHA-256)\n"
 
 
 def test_a_second_rotation_keeps_every_earlier_key(keys: DrawKeys, capsys: pytest.CaptureFixture[str]) -> None:

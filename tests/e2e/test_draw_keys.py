@@ -47,7 +47,7 @@ def test_the_key_set_is_public_at_the_gateway(local_system: LocalSystem) -> None
 def test_sortes_verify_fetches_keys_from_the_gateway(local_system: LocalSystem, tmp_path: Path) -> None:
     record = signed_record(local_system)
     ok = verify(record, local_system, tmp_path)
-    assert (ok.returncode, ok.stdout) == (0, "OK\n"), ok.stderr
+    assert (ok.returncode, ok.stdout) == (0, "OK sortes-draw/1 (Ed25519, SHA-256)\n"), ok.stderr
     tampered = verify({**record, "witness": "监督人 王五 4322"}, local_system, tmp_path)
     assert tampered.returncode == 1 and tampered.stdout.startswith("FAILED: seed")
 

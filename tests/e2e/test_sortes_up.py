@@ -177,7 +177,7 @@ def test_a_projects_whole_life_through_the_replicated_system(up: Up) -> None:
         path = up.data_dir / f"record-{number}.json"
         path.write_bytes(record)
         verified = up.sortes("verify", str(path), "--url", up.url)
-        assert (verified.returncode, verified.stdout) == (0, "OK\n"), verified.stderr
+        assert (verified.returncode, verified.stdout) == (0, "OK sortes-draw/1 (Ed25519, SHA-256)\n"), verified.stderr
 
 
 def test_killing_sortes_up_outright_stops_every_instance_it_started(postgres_available: bool, tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ async def record_verifies(client: AsyncTestClient[Litestar], minter: AssertionMi
     path = tmp_path / f"record-{draw_id}.json"
     path.write_bytes(record)
     assert await asyncio.to_thread(main, ["verify", str(path), "--keys", str(tmp_path / "draw-key-set.json")]) == 0
-    assert capsys.readouterr().out == "OK\n"
+    assert capsys.readouterr().out == "OK sortes-draw/1 (Ed25519, SHA-256)\n"
     return json.loads(record)["key_id"]
 
 

@@ -70,3 +70,22 @@ def test_lone_surrogate_error_does_not_carry_the_value() -> None:
     with pytest.raises(ValueError, match="surrogate") as caught:
         BlindIndex(KEY).index("secret-value\ud800", purpose="p")
     assert "secret-value" not in str(caught.value)
+
+
+def test_a_key_made_under_the_sm_profile_indexes_with_hmac_sm3_and_an_older_key_keeps_sha256(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.crypto import ensure_blind_index_key_file, load_blind_index_key_file
+
+    monkeypatch.delenv("SORTES_CRYPTO_PROFILE", raising=False)
+    older = ensure_blind_index_key_file(tmp_path / "older")
+    monkeypatch.setenv("SORTES_CRYPTO_PROFILE", "sm")
+    newer = ensure_blind_index_key_file(tmp_path / "newer")
+    assert (tmp_path / "newer").read_text().startswith("hmac-sm3:")
+    assert ensure_blind_index_key_file(tmp_path / "older").hash_name == "sha256"  # kept: its indexes still find
+    assert load_blind_index_key_file(tmp_path / "older").index_id_number(ID_NUMBER) == older.index_id_number(ID_NUMBER)
+    secret = tmp_path.joinpath("newer").read_text().strip().removeprefix("hmac-sm3:")
+    from shared.draw.keys import b64url_decode
+
+    expected = hmac.new(b64url_decode(secret), b"sortes blind index\nresident_id_number\n" + ID_NUMBER.encode(),
+                        "sm3").hexdigest()
+    assert newer.index_id_number(ID_NUMBER) == expected and newer.hash_name == "sm3"

@@ -41,7 +41,7 @@ def test_register_wires_run(files: dict[str, str]) -> None:
 def test_valid_record_prints_ok(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     args = parse("verify", files["record"], "--keys", files["keys"])
     assert args.func(args) == 0
-    assert capsys.readouterr().out == "OK\n"
+    assert capsys.readouterr().out == "OK sortes-draw/1 (Ed25519, SHA-256)\n"
 
 
 def test_tampered_record_names_the_check(tmp_path: Path, vectors: dict[str, Any], files: dict[str, str],
@@ -135,7 +135,7 @@ def key_server(vectors: dict[str, Any]) -> Iterator[str]:
 def test_url_fetches_the_key_set(key_server: str, files: dict[str, str],
                                  capsys: pytest.CaptureFixture[str]) -> None:
     assert run(parse("verify", files["record"], "--url", key_server + "/")) == 0
-    assert capsys.readouterr().out == "OK\n"
+    assert capsys.readouterr().out == "OK sortes-draw/1 (Ed25519, SHA-256)\n"
 
 
 def test_url_answering_404_exits_2(key_server: str, files: dict[str, str],

@@ -75,7 +75,10 @@ CHECK_NAMES = {
 # What a failed check or an unusable input says, with {placeholders} the verifier fills in.
 DETAILS = {
     "zh": {
-        "protocol": "protocol 为 {value}，应为 sortes-draw/1",
+        "protocol": "protocol 为 {value}，应为 sortes-draw/1 或 sortes-draw/1-sm",
+        "wrong_algorithm": "密钥 {key_id} 是 {algorithm} 密钥；{protocol} 的记录须由 {expected} 密钥签名",
+        "not_sm2": "密钥 {key_id} 不是有效的 SM2 公钥（须为 sm2p256v1 曲线上的点 04‖X‖Y，65 字节）",
+        "no_sm": "本页未能载入 SM2/SM3 实现，无法校验商用密码（国密）记录",
         "bad_code": "{name} 不符合格式要求：{value}",
         "no_quota": "至少需要一个配额",
         "duplicate_quota": "领域 {field} 的配额重复",
@@ -111,7 +114,10 @@ DETAILS = {
         "http_status": "HTTP {status}",
     },
     "en": {
-        "protocol": "protocol is {value}, expected sortes-draw/1",
+        "protocol": "protocol is {value}, expected sortes-draw/1 or sortes-draw/1-sm",
+        "wrong_algorithm": "key {key_id} is an {algorithm} key; {protocol} records are signed with {expected}",
+        "not_sm2": "key {key_id} is not a valid SM2 public key (a point 04 ‖ X ‖ Y of sm2p256v1, 65 bytes)",
+        "no_sm": "this page could not load its SM2/SM3 implementation to check commercial-cryptography records",
         "bad_code": "{name} breaks the format rules: {value}",
         "no_quota": "a draw needs at least one quota",
         "duplicate_quota": "field {field} has more than one quota",
@@ -201,7 +207,8 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "print": "打印",
         "verify": {
             "title": "校验抽取记录",
-            "intro": "在本机浏览器中独立重算并校验一次专家抽取（sortes-draw/1）：候选名单摘要、承诺值、签名、"
+            "intro": "在本机浏览器中独立重算并校验一次专家抽取（sortes-draw/1，或商用密码协议 sortes-draw/1-sm："
+                     "SM2、SM3）：候选名单摘要、承诺值、签名、"
                      "随机种子和抽取结果。记录不会发送到服务器。",
             "insecure": "当前页面不在安全上下文中：浏览器只在 HTTPS、localhost/127.0.0.1 或本地文件中提供"
                         "所需的密码学接口（WebCrypto），此处无法校验。请改用 HTTPS 地址访问，"
@@ -222,6 +229,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
             "failed": "未通过",
             "not_run": "未执行",
             "overall_ok": "记录校验通过：全部 {count} 项检查均通过。",
+            "checked_profile": "所校验的协议：{profile}（{description}）",
             "overall_failed": "记录校验未通过：{check}。",
             "unusable": "无法校验：{reason}",
             "working": "正在校验…",
@@ -302,7 +310,8 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "print": "Print",
         "verify": {
             "title": "Verify a draw record",
-            "intro": "Re-run and check one expert draw (sortes-draw/1) in this browser, independently of the "
+            "intro": "Re-run and check one expert draw (sortes-draw/1, or sortes-draw/1-sm with SM2 and SM3) in this "
+                     "browser, independently of the "
                      "service: candidates digest, commitment, signatures, seed and result. The record is not "
                      "sent anywhere.",
             "insecure": "This page is not in a secure context: browsers offer the cryptography it needs "
@@ -325,6 +334,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
             "failed": "failed",
             "not_run": "not run",
             "overall_ok": "The record verifies: all {count} checks passed.",
+            "checked_profile": "Protocol checked: {profile} ({description})",
             "overall_failed": "The record does not verify: {check}.",
             "unusable": "Cannot verify: {reason}",
             "working": "Verifying…",

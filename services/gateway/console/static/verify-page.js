@@ -90,6 +90,7 @@
     $("checks").tBodies[0].replaceChildren();
     $("summary-rows").replaceChildren();
     $("summary-result").tBodies[0].replaceChildren();
+    $("checked-profile").classList.add("hidden");
   }
 
   function showOutcome(kind, text) {
@@ -111,6 +112,14 @@
       return fill(words.not_json, {what: what, detail: detail});
     }
     return fill(error.source === "keys" ? words.keyset_format : words.record_format, {detail: detail});
+  }
+
+  /* Which profile the record was checked under (sortes-draw/1 or sortes-draw/1-sm), below the outcome. */
+  function showProfile(profile) {
+    var line = $("checked-profile");
+    if (!line || !profile) return;
+    line.textContent = fill(words.checked_profile, {profile: profile.name, description: profile.description});
+    line.classList.remove("hidden");
   }
 
   function showChecks(outcome) {
@@ -165,6 +174,7 @@
       showChecks(outcome);
       if (outcome.ok) {
         showOutcome("ok", fill(words.overall_ok, {count: outcome.checks.length}));
+        showProfile(outcome.profile);
       } else {
         showOutcome("failed", fill(words.overall_failed, {check: words.checks[outcome.failed]}));
       }

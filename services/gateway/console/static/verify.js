@@ -1,7 +1,9 @@
 /* sortes-draw/1 in the browser: every check of docs/draw-protocol.md §8 ("Verifying a record"),
    written from that text as a second implementation beside shared/draw/verify.py. It needs only
    the record, the key set and WebCrypto (SHA-256, HMAC-SHA256, Ed25519), which browsers offer in
-   secure contexts: HTTPS, localhost/127.0.0.1 and local files.
+   secure contexts: HTTPS, localhost/127.0.0.1 and local files. Records of the commercial-cryptography
+   profile sortes-draw/1-sm (draw-protocol-sm.md) are checked with SM3, HMAC-SM3 and SM2 from the
+   vendored sm-crypto (/static/vendor/sm-crypto: globals sm2 and sm3), loaded before this file.
 
    SortesVerifier.verifyTexts(recordText, keysText) resolves to
      {ok, failed, checks: [{name, status: "passed"|"failed"|"not_run", detail}], record}
@@ -11,6 +13,7 @@
 
 var SortesVerifier = (function () {
   var PROTOCOL = "sortes-draw/1";
+  var SM2_USER_ID = "1234567812345678";  // GM/T 0009's default user ID
   var CHECKS = ["protocol", "codes", "secret_format", "candidates_sorted", "result_fields", "key",
                 "candidates_digest", "commitment", "commit_signature", "seed", "result", "signature",
                 "drawn_at"];
@@ -187,12 +190,32 @@ var SortesVerifier = (function () {
     return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   }
 
-  async function hmacKey(keyBytes) {
-    return crypto.subtle.importKey("raw", keyBytes, {name: "HMAC", hash: "SHA-256"}, false, ["sign"]);
+  function sm3Digest(bytes) {
+    return fromHex(globalThis.sm3(bytes));
   }
 
-  async function hmac(key, message) {
-    return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
+  /* The two profiles: what a record's "protocol" names, its hash, its HMAC and its signing key. An HMAC
+     is made in two steps (a key from bytes, then messages under it) so WebCrypto imports a key once. */
+  var PROFILES = {
+    "sortes-draw/1": {
+      name: "sortes-draw/1", algorithm: "Ed25519", description: "Ed25519, SHA-256", digest: sha256,
+      hmacKey: function (keyBytes) {
+        return crypto.subtle.importKey("raw", keyBytes, {name: "HMAC", hash: "SHA-256"}, false, ["sign"]);
+      },
+      hmac: async function (key, message) { return new Uint8Array(await crypto.subtle.sign("HMAC", key, message)); },
+      verify: ed25519Verify,
+    },
+    "sortes-draw/1-sm": {
+      name: "sortes-draw/1-sm", algorithm: "SM2", description: "SM2, SM3",
+      digest: async function (bytes) { return sm3Digest(bytes); },
+      hmacKey: async function (keyBytes) { return keyBytes; },
+      hmac: async function (key, message) { return fromHex(globalThis.sm3(message, {key: key})); },
+      verify: sm2Verify,
+    },
+  };
+
+  function label(profile, what) {
+    return profile.name + " " + what + "\n";
   }
 
   async function ed25519Verify(publicKey, signature, message) {
@@ -202,6 +225,32 @@ var SortesVerifier = (function () {
     } catch (error) {
       return false;  // a public key that is no curve point verifies nothing
     }
+  }
+
+  /* SM2 over SM3(Z ‖ message), Z with the default user ID; r and s outside [1, n−1] fail. */
+  async function sm2Verify(publicKey, signature, message) {
+    if (signature.length !== 64) return false;
+    try {
+      return globalThis.sm2.doVerifySignature(Array.from(message), toHex(signature), toHex(publicKey),
+                                              {hash: true, userId: SM2_USER_ID});
+    } catch (error) {
+      return false;
+    }
+  }
+
+  /* An SM2 public key: 0x04 ‖ X ‖ Y, a point of sm2p256v1. */
+  function sm2KeyIsValid(publicKey) {
+    if (publicKey.length !== 65 || publicKey[0] !== 4) return false;
+    try {
+      return globalThis.sm2.verifyPublicKey(toHex(publicKey));
+    } catch (error) {
+      return false;
+    }
+  }
+
+  /* Whether the vendored SM2/SM3 code was loaded (the page loads it before this file). */
+  function supportsSM() {
+    return typeof globalThis.sm2 === "object" && typeof globalThis.sm3 === "function";
   }
 
   /* Whether this browser's WebCrypto has Ed25519 at all (older ones lack it). */
@@ -216,8 +265,10 @@ var SortesVerifier = (function () {
 
   // --- the key set ---------------------------------------------------------------------------------
 
-  async function keyIdOf(publicKey) {
-    return toHex(await sha256(publicKey)).slice(0, 16);
+  /* SHA-256 of an Ed25519 key's 32 bytes, SM3 of an SM2 key's 65-byte point: the first 16 hex characters. */
+  async function keyIdOf(publicKey, algorithm) {
+    var digest = algorithm === "SM2" ? sm3Digest(publicKey) : await sha256(publicKey);
+    return toHex(digest).slice(0, 16);
   }
 
   /* {"keys": [{key_id, algorithm, public_key, not_before?, not_after?}]}: unique ids that match their keys. */
@@ -244,7 +295,10 @@ var SortesVerifier = (function () {
     for (var entry of keys) {
       if (seen.has(entry.key_id)) throw new Unusable("duplicate_key", {key_id: entry.key_id});
       seen.add(entry.key_id);
-      if (await keyIdOf(entry.public_key) !== entry.key_id) throw new Unusable("key_mismatch", {key_id: entry.key_id});
+      if (entry.algorithm === "SM2" && !supportsSM()) throw new Unusable("no_sm", {});
+      if (await keyIdOf(entry.public_key, entry.algorithm) !== entry.key_id) {
+        throw new Unusable("key_mismatch", {key_id: entry.key_id});
+      }
       if (entry.algorithm === "Ed25519" && entry.public_key.length !== 32) {
         throw new Unusable("key_length", {key_id: entry.key_id});
       }
@@ -405,10 +459,20 @@ var SortesVerifier = (function () {
     var wanted = state.text.key_id;
     var entry = state.keys.find(function (key) { return key.key_id === wanted; });
     if (!entry) throw new Failed("key", "no_key", {key_id: wanted});
-    if (entry.algorithm !== "Ed25519" || entry.public_key.length !== 32) {
+    var profile = state.profile;
+    if (entry.algorithm !== profile.algorithm) {
+      throw new Failed("key", "wrong_algorithm", {key_id: wanted, algorithm: entry.algorithm, protocol: profile.name,
+                                                  expected: profile.algorithm});
+    }
+    if (entry.algorithm === "Ed25519" && entry.public_key.length !== 32) {
       throw new Failed("key", "not_ed25519", {key_id: wanted});
     }
-    if (await keyIdOf(entry.public_key) !== wanted) throw new Failed("key", "key_mismatch", {key_id: wanted});
+    if (entry.algorithm === "SM2" && !sm2KeyIsValid(entry.public_key)) {
+      throw new Failed("key", "not_sm2", {key_id: wanted});
+    }
+    if (await keyIdOf(entry.public_key, entry.algorithm) !== wanted) {
+      throw new Failed("key", "key_mismatch", {key_id: wanted});
+    }
     state.key = entry;
   }
 
@@ -417,12 +481,12 @@ var SortesVerifier = (function () {
     Object.keys(state.candidates).sort().forEach(function (field) {
       state.candidates[field].slice().sort().forEach(function (id) { lines += field + ":" + id + "\n"; });
     });
-    var digest = toHex(await sha256(concat("sortes-draw/1 candidates\n", lines)));
+    var digest = toHex(await state.profile.digest(concat(label(state.profile, "candidates"), lines)));
     if (digest !== state.text.candidates_digest) throw new Failed("candidates_digest", "candidates_digest");
   }
 
   async function checkCommitment(state) {
-    var hash = toHex(await sha256(concat("sortes-draw/1 secret\n", fromHex(state.text.secret))));
+    var hash = toHex(await state.profile.digest(concat(label(state.profile, "secret"), fromHex(state.text.secret))));
     if (hash !== state.text.commitment) throw new Failed("commitment", "commitment");
   }
 
@@ -440,25 +504,27 @@ var SortesVerifier = (function () {
   async function checkSignature(state, name, message) {
     var signature = base64urlDecode(state.text[name]);
     if (signature === null) throw new Failed(name, "not_base64url", {name: name});
-    if (!await ed25519Verify(state.key.public_key, signature, message)) {
+    if (!await state.profile.verify(state.key.public_key, signature, message)) {
       throw new Failed(name, "bad_signature", {name: name, key_id: state.key.key_id});
     }
   }
 
   async function checkCommitSignature(state) {
     state.body = commitBody(state);
-    await checkSignature(state, "commit_signature", concat("sortes-draw/1 commit\n", state.body));
+    await checkSignature(state, "commit_signature", concat(label(state.profile, "commit"), state.body));
   }
 
   async function checkSeed(state) {
-    var key = await hmacKey(fromHex(state.text.secret));
-    state.seed = await hmac(key, concat("sortes-draw/1 seed\n", state.body, "witness:" + state.text.witness + "\n"));
+    var profile = state.profile;
+    var key = await profile.hmacKey(fromHex(state.text.secret));
+    state.seed = await profile.hmac(key, concat(label(profile, "seed"), state.body,
+                                                "witness:" + state.text.witness + "\n"));
     if (toHex(state.seed) !== state.text.seed) throw new Failed("seed", "seed");
   }
 
   async function checkResult(state) {
     var counts = new Map(state.quotas);
-    var expected = await select(state.seed, counts, state.reserves, state.candidates);
+    var expected = await select(state.seed, counts, state.reserves, state.candidates, state.profile);
     sortedFields(state).forEach(function (field) {
       var mine = expected[field], theirs = state.result[field];
       if (!sameList(mine.primaries, theirs.primaries) || !sameList(mine.reserves, theirs.reserves)) {
@@ -475,7 +541,7 @@ var SortesVerifier = (function () {
       tail += "primaries:" + field + "=" + state.result[field].primaries.join(",") + "\n";
       tail += "reserves:" + field + "=" + state.result[field].reserves.join(",") + "\n";
     });
-    await checkSignature(state, "signature", concat("sortes-draw/1 result\n", state.body, tail));
+    await checkSignature(state, "signature", concat(label(state.profile, "result"), state.body, tail));
   }
 
   function checkDrawnAt(state) {
@@ -489,12 +555,12 @@ var SortesVerifier = (function () {
 
   // --- selection -------------------------------------------------------------------------------------
 
-  /* A field's candidates by (HMAC-SHA256(seed, "rank\n<f>\n<i>"), id bytes) ascending. */
-  async function ranking(seed, field, ids) {
-    var key = await hmacKey(seed);
+  /* A field's candidates by (HMAC-H(seed, "rank\n<f>\n<i>"), id bytes) ascending; H the profile's hash. */
+  async function ranking(seed, field, ids, profile) {
+    var key = await profile.hmacKey(seed);
     var entries = await Promise.all(ids.map(async function (id) {
       var idBytes = encoder.encode(id);
-      return {id: id, idBytes: idBytes, rank: await hmac(key, concat("rank\n" + field + "\n", idBytes))};
+      return {id: id, idBytes: idBytes, rank: await profile.hmac(key, concat("rank\n" + field + "\n", idBytes))};
     }));
     entries.sort(function (a, b) { return compareBytes(a.rank, b.rank) || compareBytes(a.idBytes, b.idBytes); });
     return entries.map(function (entry) { return entry.id; });
@@ -543,10 +609,13 @@ var SortesVerifier = (function () {
   /* The spec's selection: {field: {primaries, reserves}} in placing order. `counts` maps each quota
      field to a BigInt; a want larger than the field's list is cut to its length, which changes no
      capacity (a field never takes more candidates than it lists). */
-  async function select(seed, counts, reserves, candidates) {
+  async function select(seed, counts, reserves, candidates, profile) {
+    profile = profile || PROFILES[PROTOCOL];
     var fields = Array.from(counts.keys()).sort();
     var lists = fields.map(function (field) { return candidates[field] || []; });
-    var rankings = await Promise.all(fields.map(function (field, f) { return ranking(seed, field, lists[f]); }));
+    var rankings = await Promise.all(fields.map(function (field, f) {
+      return ranking(seed, field, lists[f], profile);
+    }));
     var patternIndex = new Map(), patterns = [], patternOf = new Map();
     var membership = new Map();
     lists.forEach(function (ids, f) {
@@ -604,11 +673,15 @@ var SortesVerifier = (function () {
       var index = failure ? CHECKS.indexOf(failure.check) : CHECKS.length;
       checks.forEach(function (check, i) { if (i < index) check.status = "passed"; });
       if (failure) Object.assign(checks[index], {status: "failed", key: failure.key, params: failure.params});
-      return {ok: !failure, failed: failure ? failure.check : null, checks: checks};
+      return {ok: !failure, failed: failure ? failure.check : null, checks: checks,
+              profile: profile ? {name: profile.name, description: profile.description} : null};
     }
-    if (protocol !== PROTOCOL) return finish(new Failed("protocol", "protocol", {value: protocol}));
+    var profile = has(PROFILES, protocol) ? PROFILES[protocol] : null;
+    if (!profile) return finish(new Failed("protocol", "protocol", {value: protocol}));
+    if (profile.algorithm === "SM2" && !supportsSM()) throw new Unusable("no_sm", {});
     var state = shape(record);
     state.keys = keys;
+    state.profile = profile;
     try {
       for (var step of STEPS) await step(state);
     } catch (error) {
@@ -635,5 +708,5 @@ var SortesVerifier = (function () {
 
   return {CHECKS: CHECKS, Unusable: Unusable, parseJson: parseJson, parseKeySet: parseKeySet,
           verifyRecord: verifyRecord, verifyTexts: verifyTexts, select: select,
-          supportsEd25519: supportsEd25519};
+          supportsEd25519: supportsEd25519, supportsSM: supportsSM, PROFILES: Object.keys(PROFILES)};
 })();

@@ -29,7 +29,7 @@ class OutboxEvent(msgspec.Struct, frozen=True):
     occurred_at: dt.datetime
 
 
-def only_the_dispatcher(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def only_the_dispatcher(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.user.subject != DISPATCHER_SUBJECT:
         raise NotPermitted("Only the gateway's webhook dispatcher reads the outbox.")
 

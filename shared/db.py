@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Executable, Row, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # Bounds of numbers a request passes on to SQL: beyond them the driver's integer overflows (an OFFSET
@@ -79,6 +79,12 @@ class Database:
         """A session for reads only; nothing it does is committed."""
         async with self._sessions() as session:
             yield session
+
+    async def read_one(self, statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
+        """The first row of one statement, run on a pooled connection without an ORM session: the
+        cheapest read, for a lookup made on every request (the gateway's check of a bearer token)."""
+        async with self.engine.connect() as connection:
+            return (await connection.execute(statement, parameters)).first()
 
     async def is_reachable(self) -> bool:
         try:

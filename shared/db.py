@@ -53,6 +53,17 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+async def hold_lock(session: AsyncSession, name: str) -> None:
+    """Make transactions that hold the same ``name`` wait for one another, until each ends.
+
+    On PostgreSQL a transaction-level advisory lock on the name's hash (two names sharing a hash only
+    wait for each other needlessly); on SQLite a write transaction holds the database's one write lock
+    from its BEGIN, so there is nothing more to take.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine

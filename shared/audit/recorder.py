@@ -150,16 +150,6 @@ class AuditRecorder:
         """The half of the checkpoint-signing key that verifies this service's checkpoints."""
         return self._signing_key.public_key()
 
-    async def hold_chain(self, session: AsyncSession) -> None:
-        """Lock the chain's head now rather than at the first ``record``.
-
-        Every writer of the log takes this lock before it commits, so taking it first serialises a
-        transaction that reads state another writer may be changing (who is seated where) and then
-        acts on it: no two such transactions, even in two processes, interleave.
-        """
-        head = self.tables.head
-        await session.execute(select(head.c.seq).where(head.c.id == 1).with_for_update())
-
     async def checkpoint(self, session: AsyncSession) -> SignedCheckpoint | None:
         """Sign the current head on demand (nothing to sign while the log is empty or already signed)."""
         return await session.run_sync(self._checkpoint_head)

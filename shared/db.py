@@ -70,6 +70,11 @@ class Database:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
         self._write_sessions = async_sessionmaker(writer, expire_on_commit=False)
+        # One statement is atomic by itself: on PostgreSQL it runs without BEGIN and ROLLBACK around it,
+        # two round trips fewer. (SQLite's connections keep the driver's own transaction handling off,
+        # which a change of isolation level would turn back on when the connection returns to the pool.)
+        self._single_statements = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                                   if engine.dialect.name == "postgresql" else engine)
         # Given to every write transaction's session: the service's audit recorder, whose commit hook
         # binds the audited rows each transaction writes into the log (shared/audit/rows.py).
         self.session_info: dict[str, Any] = {}
@@ -94,7 +99,7 @@ class Database:
     async def read_one(self, statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
         """The first row of one statement, run on a pooled connection without an ORM session: the
         cheapest read, for a lookup made on every request (the gateway's check of a bearer token)."""
-        async with self.engine.connect() as connection:
+        async with self._single_statements.connect() as connection:
             return (await connection.execute(statement, parameters)).first()
 
     async def is_reachable(self) -> bool:

@@ -1,13 +1,16 @@
 """Writing the audit log: one call, inside the caller's transaction.
 
-``AuditRecorder.record`` locks the chain's head row, appends the next entry linked to it and moves
-the head, all in the transaction that makes the change itself, so a change and its entry commit or
-roll back together, and two writers (even two processes) can never fork the chain or leave a gap.
+``AuditRecorder.record`` notes an entry in the transaction that makes the change itself; at commit (a
+session event, so no call site has to remember it) the recorder locks the chain's head row, appends the
+noted entries linked to it and moves the head, binds the digests of the audited rows the transaction
+wrote into its last entry (rows.py), then signs a checkpoint when one is due: every ``checkpoint_every``
+entries and after every reveal, each delivered off the host as an ``audit.checkpoint`` event in the
+outbox and a log line. A change and its entries commit or roll back together, and two writers (even two
+processes) can never fork the chain or leave a gap.
 
-At commit (a session event, so no call site has to remember it) the recorder binds the digests of the
-audited rows the transaction wrote into its last entry (rows.py), then signs a checkpoint when one is
-due: every ``checkpoint_every`` entries and after every reveal, each delivered off the host as an
-``audit.checkpoint`` event in the outbox and a log line.
+The head is locked only for those last steps, not from the first ``record`` on: the chain is one line
+through every write of the service, so whatever a transaction does while it holds the head, every
+other writer waits for.
 """
 
 from __future__ import annotations
@@ -90,55 +93,56 @@ class AuditRecorder:
 
     async def record(self, session: AsyncSession, *, actor: Actor | Identity, action: str,
                      object_type: str, object_id: str, before: Any = None, after: Any = None,
-                     details: Mapping[str, Any] | None = None) -> int:
-        """Append one entry for a change made in ``session``'s transaction; returns its sequence.
+                     details: Mapping[str, Any] | None = None) -> None:
+        """Note one entry for a change made in ``session``'s transaction, appended to the chain at commit.
 
         ``before``/``after`` are stored only as keyed digests. ``details`` is stored as given and
         must hold no personal data or secrets: reason codes, counts, digests, public codes.
         """
-        return await self.record_many(session, actor=actor, changes=[
+        await self.record_many(session, actor=actor, changes=[
             AuditChange(action, object_type, object_id, before, after, details)])
 
     async def record_many(self, session: AsyncSession, *, actor: Actor | Identity,
-                          changes: Sequence[AuditChange]) -> int:
-        """Append an entry for each of ``changes``, in order, as that many ``record`` calls would, with
-        a few statements instead of three an entry (an import of 10,000 experts would otherwise spend
-        longer on its log than on its rows). Returns the last entry's sequence.
+                          changes: Sequence[AuditChange]) -> None:
+        """Note an entry for each of ``changes``, in order, as that many ``record`` calls would; at commit
+        they are written with a few statements instead of three an entry (an import of 10,000 experts
+        would otherwise spend longer on its log than on its rows).
+
+        The before/after digests are taken now, of the values as they are now.
         """
         if isinstance(actor, Identity):
             actor = actor_of(actor)
-        return await session.run_sync(self._append, actor, list(changes))
-
-    def _append(self, session: Session, actor: Actor, changes: list[AuditChange]) -> int:
         session.info["audit_recorder"] = self
-        head = self.tables.head
-        seq, prev_hash = session.execute(
-            select(head.c.seq, head.c.entry_hash).where(head.c.id == 1).with_for_update()).one()
-        rows = []
-        for change in changes:
-            seq += 1
-            entry = {
-                "seq": seq,
-                "recorded_at": dt.datetime.now(dt.UTC),
-                "action": change.action,
-                "object_type": change.object_type,
-                "object_id": change.object_id,
+        session.info.setdefault("audit_pending", []).extend(
+            (actor, self._noted(change)) for change in changes)
+
+    def _noted(self, change: AuditChange) -> dict[str, Any]:
+        return {"action": change.action, "object_type": change.object_type, "object_id": change.object_id,
                 "before_digest": change_digest(self._digest_key, change.before),
                 "after_digest": change_digest(self._digest_key, change.after),
-                "details": canonical_details(change.details),
-                "prev_hash": prev_hash,
-            }
+                "details": canonical_details(change.details)}
+
+    def _lock_head(self, session: Session) -> tuple[int, str]:
+        head = self.tables.head
+        seq, entry_hash = session.execute(
+            select(head.c.seq, head.c.entry_hash).where(head.c.id == 1).with_for_update()).one()
+        return seq, entry_hash
+
+    def _append(self, session: Session, noted: list[tuple[Actor, dict[str, Any]]], seq: int, prev_hash: str) -> None:
+        """Write the noted entries after the head, locked at (``seq``, ``prev_hash``), and move it."""
+        head = self.tables.head
+        rows = []
+        for actor, fields in noted:
+            seq += 1
+            entry = {"seq": seq, "recorded_at": dt.datetime.now(dt.UTC), **fields, "prev_hash": prev_hash}
             prev_hash = compute_hash(actor=actor, **entry)
             rows.append({**entry, "actor_subject": actor.subject, "actor_roles": ",".join(actor.roles),
                          "actor_unit": actor.unit, "entry_hash": prev_hash})
-        if not rows:
-            return seq
         session.execute(self.tables.entries.insert(), rows)
         session.execute(update(head).where(head.c.id == 1).values(seq=seq, entry_hash=prev_hash))
         written = session.info.setdefault("audit_entries", [])
         written += [{"seq": row["seq"], "action": row["action"], "entry_hash": row["entry_hash"]} for row in rows]
         written[-1].update(entry=rows[-1], actor=actor)
-        return seq
 
     @property
     def digest_key(self) -> bytes:
@@ -179,15 +183,22 @@ class AuditRecorder:
     # At commit
 
     def finish(self, session: Session) -> None:
-        """Bind the rows the transaction wrote into its last entry and sign what is due (before_commit)."""
+        """Append the noted entries, bind the rows the transaction wrote into the last, and sign what is
+        due (before_commit)."""
         session.flush()  # the rows as they will be committed, changes after the last record included
         notes = session.info.get("audit_touched")
+        pending: list[tuple[Actor, dict[str, Any]]] = session.info.pop("audit_pending", [])
+        if not pending and not notes:
+            return
+        seq, prev_hash = self._lock_head(session)  # from here to the commit every other writer waits
         written = self._changed_rows(session, notes) if notes else []
-        if written and not session.info.get("audit_entries"):
+        if written and not pending:
             # Rows the service wrote with no entry of their own (a bookkeeping change): named, not hidden.
             tables = sorted({table for table, _, _ in written})
-            self._append(session, system_actor(self.service), [AuditChange(
-                "rows.written", "rows", ",".join(tables)[:100], details={"rows": len(written)})])
+            pending = [(system_actor(self.service), self._noted(AuditChange(
+                "rows.written", "rows", ",".join(tables)[:100], details={"rows": len(written)})))]
+        if pending:
+            self._append(session, pending, seq, prev_hash)
         entries: list[dict[str, Any]] = session.info.get("audit_entries", [])
         if written:
             self._bind(session, entries[-1], written)

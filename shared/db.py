@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Executable, Row, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # Bounds of numbers a request passes on to SQL: beyond them the driver's integer overflows (an OFFSET
 # past 64 bits, a key past PostgreSQL's 32-bit integer) and the answer would be a 500, not a 422.
 MAX_PAGE = 1_000_000
 MAX_ROW_ID = 2**31 - 1
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -23,16 +26,42 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    if "poolclass" not in options:
+    pooled = "poolclass" not in options
+    if pooled:
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 10)
-        options.setdefault("pool_pre_ping", True)
     # PostgreSQL's JIT compiles any query its planner prices high, such as the eligibility query over
     # a whole pool, and the compiling costs more than it saves on these short queries (40 ms of 210
     # on a 100k pool): the services' sessions run without it.
     connect_args = {**options.pop("connect_args", {})}
     connect_args.setdefault("server_settings", {}).setdefault("jit", "off")
-    return create_async_engine(url, hide_parameters=True, connect_args=connect_args, **options)
+    # asyncpg prepares each distinct statement once per connection and keeps 100; a service runs more
+    # than that (an IN list of each length is a statement of its own), and re-preparing costs a round trip.
+    connect_args.setdefault("prepared_statement_cache_size", 500)
+    engine = create_async_engine(url, hide_parameters=True, connect_args=connect_args, **options)
+    if pooled:
+        event.listen(engine.sync_engine, "connect", _note_idle_since)
+        event.listen(engine.sync_engine, "checkin", _note_idle_since)
+        event.listen(engine.sync_engine, "checkout", _ping_after_idling)
+    return engine
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_after_idling(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A connection that lay idle in the pool is pinged before use, and replaced if the server dropped
+    it (a restart, a cut): like SQLAlchemy's ``pool_pre_ping``, which pings on every checkout, a round
+    trip before each request's first statement. One handed back a moment ago is used as it is; if the
+    server dropped it meanwhile, the failing statement invalidates the whole pool, so the next request
+    starts on fresh connections."""
+    if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        raise DisconnectionError() from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -128,21 +128,25 @@ class AuditRecorder:
             select(head.c.seq, head.c.entry_hash).where(head.c.id == 1).with_for_update()).one()
         return seq, entry_hash
 
-    def _append(self, session: Session, noted: list[tuple[Actor, dict[str, Any]]], seq: int, prev_hash: str) -> None:
-        """Write the noted entries after the head, locked at (``seq``, ``prev_hash``), and move it."""
-        head = self.tables.head
+    def _append(self, session: Session, noted: list[tuple[Actor, dict[str, Any]]], seq: int, prev_hash: str,
+                written: list[tuple[str, str, str | None]]) -> list[dict[str, Any]]:
+        """Write the noted entries after the head, locked at (``seq``, ``prev_hash``), the last binding the
+        ``written`` rows (rows.py), and move the head; the entries as written."""
         rows = []
-        for actor, fields in noted:
+        for index, (actor, fields) in enumerate(noted, start=1):
             seq += 1
             entry = {"seq": seq, "recorded_at": dt.datetime.now(dt.UTC), **fields, "prev_hash": prev_hash}
-            prev_hash = compute_hash(actor=actor, **entry)
+            bound = rows_digest(written) if written and index == len(noted) else None
+            prev_hash = compute_hash(actor=actor, rows_digest=bound, **entry)
             rows.append({**entry, "actor_subject": actor.subject, "actor_roles": ",".join(actor.roles),
-                         "actor_unit": actor.unit, "entry_hash": prev_hash})
+                         "actor_unit": actor.unit, "rows_digest": bound, "entry_hash": prev_hash})
         session.execute(self.tables.entries.insert(), rows)
+        if written:
+            session.execute(self.tables.rows.insert(), [
+                {"seq": seq, "table_name": table, "row_key": key, "digest": digest} for table, key, digest in written])
+        head = self.tables.head
         session.execute(update(head).where(head.c.id == 1).values(seq=seq, entry_hash=prev_hash))
-        written = session.info.setdefault("audit_entries", [])
-        written += [{"seq": row["seq"], "action": row["action"], "entry_hash": row["entry_hash"]} for row in rows]
-        written[-1].update(entry=rows[-1], actor=actor)
+        return rows
 
     @property
     def digest_key(self) -> bytes:
@@ -183,30 +187,28 @@ class AuditRecorder:
     # At commit
 
     def finish(self, session: Session) -> None:
-        """Append the noted entries, bind the rows the transaction wrote into the last, and sign what is
-        due (before_commit)."""
+        """Append the noted entries, the last binding the rows the transaction wrote, and sign what is
+        due (before_commit). Whatever can be worked out before the head is locked is: the rows written
+        (a concurrent writer of the same row waited for this one's row lock already) and the entries'
+        digests; under the lock, three statements and the due checkpoints."""
         session.flush()  # the rows as they will be committed, changes after the last record included
         notes = session.info.get("audit_touched")
         pending: list[tuple[Actor, dict[str, Any]]] = session.info.pop("audit_pending", [])
-        if not pending and not notes:
-            return
-        seq, prev_hash = self._lock_head(session)  # from here to the commit every other writer waits
         written = self._changed_rows(session, notes) if notes else []
         if written and not pending:
             # Rows the service wrote with no entry of their own (a bookkeeping change): named, not hidden.
             tables = sorted({table for table, _, _ in written})
             pending = [(system_actor(self.service), self._noted(AuditChange(
                 "rows.written", "rows", ",".join(tables)[:100], details={"rows": len(written)})))]
-        if pending:
-            self._append(session, pending, seq, prev_hash)
-        entries: list[dict[str, Any]] = session.info.get("audit_entries", [])
-        if written:
-            self._bind(session, entries[-1], written)
+        if not pending:
+            return
+        seq, prev_hash = self._lock_head(session)  # from here to the commit every other writer waits
+        entries = self._append(session, pending, seq, prev_hash, written)
         due = [entry for entry in entries if self.checkpoint_every > 0 and entry["seq"] % self.checkpoint_every == 0]
-        if entries and any(entry["action"] in CHECKPOINT_AFTER for entry in entries):
+        if any(entry["action"] in CHECKPOINT_AFTER for entry in entries):
             due.append(entries[-1])
-        for seq, entry_hash in dict((entry["seq"], entry["entry_hash"]) for entry in due).items():
-            self._store_checkpoint(session, seq, entry_hash)
+        for due_seq, entry_hash in dict((entry["seq"], entry["entry_hash"]) for entry in due).items():
+            self._store_checkpoint(session, due_seq, entry_hash)
 
     def _changed_rows(self, session: Session, notes: Any) -> list[tuple[str, str, str | None]]:
         """(table, key, digest) of each touched row whose digest is not already the ledger's latest."""
@@ -225,19 +227,6 @@ class AuditRecorder:
         return [(table, key, digest) for table, key, digest in now
                 if ((table, key) in latest and latest[(table, key)] != digest)
                 or ((table, key) not in latest and digest is not None)]
-
-    def _bind(self, session: Session, last: dict[str, Any], written: list[tuple[str, str, str | None]]) -> None:
-        entry, seq = last["entry"], last["seq"]
-        session.execute(self.tables.rows.insert(), [
-            {"seq": seq, "table_name": table, "row_key": key, "digest": digest} for table, key, digest in written])
-        bound = rows_digest(written)
-        fields = {name: entry[name] for name in ("seq", "recorded_at", "action", "object_type", "object_id",
-                                                 "before_digest", "after_digest", "details", "prev_hash")}
-        entry_hash = compute_hash(actor=last["actor"], rows_digest=bound, **fields)
-        entries, head = self.tables.entries, self.tables.head
-        session.execute(update(entries).where(entries.c.seq == seq).values(rows_digest=bound, entry_hash=entry_hash))
-        session.execute(update(head).where(head.c.id == 1).values(entry_hash=entry_hash))
-        last["entry_hash"] = entry_hash
 
     async def baseline(self, session: AsyncSession) -> int:
         """Digest, once, the rows that exist before any audited write (rows seeded by migrations, a

@@ -18,18 +18,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import random
-import socket
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
 from sqlalchemy import insert
 
+from bench.serving import SERVICES, databases, free_port, percentile, postgres_urls
 from services.experts.models import Expert, ExpertField
 from shared.clock import beijing_today
 from shared.db import Database
@@ -37,15 +35,8 @@ from shared.demo import demo_units, demo_vendors, make_uscc
 from shared.draw import KeySet, verify_record
 from sortes_cli.local_system import LocalSystem
 
-SERVICES = ("experts", "vendors", "gateway")
 FIELDS = ["APP", "SEC", "DATA", "CLOUD", "NET", "DC"]
 PASSWORD = "bench-Password-2026!"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def fill(url: str, count: int) -> None:
@@ -66,11 +57,6 @@ async def fill(url: str, count: int) -> None:
                 {"expert_id": number, "field_code": code, "is_primary": index == 0}
                 for number in numbers for index, code in enumerate(rng.sample(FIELDS, rng.randint(1, 3)))])
     await database.dispose()
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
 
 
 def sign_in(system: LocalSystem, admin: dict[str, str], username: str, unit: str, role: str) -> dict[str, str]:
@@ -116,17 +102,6 @@ def run_panels(system: LocalSystem, panels: int) -> tuple[list[float], list[floa
     return commits, reveals, totals, record
 
 
-async def databases(server: str, names: dict[str, str], create: bool) -> None:
-    admin = await asyncpg.connect(server)
-    try:
-        for name in names.values():
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            if create:
-                await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experts", type=int, default=10_000)
@@ -139,9 +114,7 @@ def main() -> None:
 
 
 def bench_profile(args: argparse.Namespace, profile: str) -> None:
-    names = {service: f"sortes_bench_panel_{service}_{os.getpid()}" for service in SERVICES}
-    base = args.server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    urls = {service: f"{base}/{name}" for service, name in names.items()}
+    names, urls = postgres_urls(args.server, f"sortes_bench_panel_{profile}")
     asyncio.run(databases(args.server, names, create=True))
     data_dir = Path(tempfile.mkdtemp(prefix="sortes-bench-panel-"))
     system = LocalSystem(data_dir=data_dir, database_urls=urls, log_dir=data_dir / "logs",
@@ -164,7 +137,7 @@ def bench_profile(args: argparse.Namespace, profile: str) -> None:
         print(f"profile {profile}: records {outcome.profile.name} ({outcome.profile.description})")
         for label, values in (("commit", commits), ("reveal", reveals), ("commit + reveal", totals)):
             print(f"{label:16s} p50 {statistics.median(values) * 1000:7.1f} ms"
-                  f"   p95 {percentile(values, 0.95):7.1f} ms")
+                  f"   p95 {percentile(values, 0.95) * 1000:7.1f} ms")
         print(f"verify record    {checked * 1000:7.1f} ms (offline, every check)")
         verdict = "meets" if statistics.median(totals) < 0.25 else "misses"
         tag = "" if profile == "standard" else f" [{outcome.profile.name}]"

@@ -2,7 +2,9 @@
 
 Each script runs as its own process at the sizes the issues name (``--quick``: smaller ones, to check
 the runner); its printed lines are read back for the figures, and its whole output is kept in
-``test-output/bench/<name>.log``. The table goes to docs/benchmarks.md. The PostgreSQL benchmarks use
+``test-output/bench/<name>.log``. The mixed load is the reliability suite's load test, run for 60 s
+(``pytest -m heavy``). Where a figure is measured against a floor (what the same work costs at its
+bare minimum), the floor stands beside it. The table goes to docs/benchmarks.md. The PostgreSQL benchmarks use
 the server at ``--server`` (default 127.0.0.1:5432, user postgres), where they create and drop their
 own databases.
 
@@ -37,21 +39,54 @@ class Figure:
     target: str  # as the issue states it
     meets: Callable[[float], bool]
     group: str = "value"
+    floor: str = ""  # the floor beside the figure: a template of the pattern's groups ("{floor} ms")
 
 
 @dataclass(frozen=True)
 class Benchmark:
     name: str
-    script: str
+    script: str  # in bench/, or a command line of its own (the load test, through pytest)
     arguments: list[str]
     quick: list[str]
     figures: list[Figure]
     timeout: float = 1800
 
+    def command(self, quick: bool) -> list[str]:
+        arguments = self.quick if quick else self.arguments
+        if self.script.endswith(".py"):
+            return [sys.executable, str(ROOT / "bench" / self.script), *arguments]
+        return [sys.executable, *self.script.split(), *arguments]
+
+    def shown(self, quick: bool) -> str:
+        arguments = self.quick if quick else self.arguments
+        return " ".join([f"bench/{self.script}" if self.script.endswith(".py") else f"python {self.script}",
+                         *arguments])
+
 
 def _selection(label: str) -> Figure:
     return Figure(f"draw selection, {label}: time ÷ HMAC floor",
-                  rf"^{re.escape(label)}\s+pairs.*ratio\s+(?P<value>[\d.]+)x", "×", "≤ 1.5 ×", lambda v: v <= 1.5)
+                  rf"^{re.escape(label)}\s+pairs.*selection\s+(?P<spent>[\d.]+) s\s+floor\s+(?P<floor>[\d.]+) s.*"
+                  rf"ratio\s+(?P<value>[\d.]+)x", "×", "≤ 1.5 ×", lambda v: v <= 1.5,
+                  floor="{floor} s (selection {spent} s)")
+
+
+READS = {"expert": "GET /api/v1/experts/{code}?masked=true", "fields": "GET /api/v1/fields"}
+
+
+def _request_path(backend: str, read: str) -> list[Figure]:
+    name = f"{READS[read]} ({'SQLite' if backend == 'sqlite' else 'PostgreSQL'})".replace("{", "{{").replace("}", "}}")
+    one, many = f"^{backend} {read} 1 client: ", f"^{backend} {read} 50 clients: "
+    return [
+        Figure(f"{name}, 1 client: service p50 ÷ floor",
+               one + r"service p50 (?P<path>[\d.]+) ms, floor (?P<floor>[\d.]+) ms, ratio (?P<value>[\d.]+)x",
+               "×", "≤ 1.5 ×", lambda v: v <= 1.5, floor="{floor} ms (service {path} ms)"),
+        Figure(f"{name}, 1 client: gateway p50 ÷ floor",
+               one + r"gateway p50 (?P<path>[\d.]+) ms, floor (?P<floor>[\d.]+) ms, ratio (?P<value>[\d.]+)x",
+               "×", "≤ 2 ×", lambda v: v <= 2, floor="{floor} ms (gateway {path} ms)"),
+        Figure(f"{name}, 50 clients: gateway throughput ÷ floor",
+               many + r"gateway (?P<path>\d+) req/s .*floor (?P<floor>\d+) req/s .*ratio (?P<value>[\d.]+)x",
+               "×", "≥ 0.7 ×", lambda v: v >= 0.7, floor="{floor} req/s (gateway {path} req/s)"),
+    ]
 
 
 def _signatures(profile: str, what: str, label: str) -> Figure:
@@ -108,6 +143,20 @@ def benchmarks(server: str) -> list[Benchmark]:
                    r"^find_eligible over \d+ meetings: p50 (?P<value>[\d.]+) ms",
                    "ms", "< 300 ms", lambda v: v < 300),
         ]),
+        Benchmark("request_path", "request_path.py", ["--requests", "1000", "--server", server],
+                  ["--requests", "200", "--server", server],
+                  [figure for backend in ("sqlite", "postgresql") for read in READS
+                   for figure in _request_path(backend, read)]),
+        Benchmark("mixed_load", "-m pytest -p no:cacheprovider -m heavy tests/reliability/test_load.py -k 60",
+                  [], [], [
+            Figure("mixed load (50 clients, 2 processes per service, PostgreSQL, 60 s): throughput",
+                   r"^\d+ requests from 50 clients in [\d.]+ s: (?P<value>[\d.]+)/s", "req/s", "≥ 100 req/s",
+                   lambda v: v >= 100),
+            Figure("mixed load: p99 latency", r"^\d+ requests from 50 clients .*p99 (?P<value>\d+) ms", "ms",
+                   "< 2000 ms", lambda v: v < 2000),
+            Figure("mixed load: no error, no expert seated twice, every chain verified (the test passes)",
+                   r"^(?P<value>\d+) passed", "passed", "1 passed", lambda v: v == 1),
+        ], timeout=900),
         Benchmark("panel_draw", "panel_draw.py", ["--experts", "10000", "--panels", "40", "--server", server],
                   ["--experts", "1000", "--panels", "10", "--server", server], [
             Figure("panel draw through the gateway, commit + reveal, {experts} experts (PostgreSQL), p50",
@@ -134,13 +183,17 @@ class Row:
     target: str
     measured: str
     met: str
+    floor: str = "—"
 
 
-def run_one(benchmark: Benchmark, quick: bool, logs: Path) -> tuple[list[Row], float]:
-    arguments = benchmark.quick if quick else benchmark.arguments
-    command = [sys.executable, str(ROOT / "bench" / benchmark.script), *arguments]
-    print(f"bench: {benchmark.name} {' '.join(arguments)} …", flush=True)
+def run_one(benchmark: Benchmark, quick: bool, logs: Path, reuse: bool = False) -> tuple[list[Row], float]:
+    command = benchmark.command(quick)
+    print(f"bench: {benchmark.shown(quick)} …", flush=True)
     began = time.perf_counter()
+    if reuse:  # the output an earlier run kept: the table written again without measuring again
+        output, failure = (logs / f"{benchmark.name}.log").read_text(encoding="utf-8"), ""
+        rows = [read_figure(figure, output, failure) for figure in benchmark.figures]
+        return rows, 0.0
     try:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=benchmark.timeout,
                               env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
@@ -158,12 +211,13 @@ def run_one(benchmark: Benchmark, quick: bool, logs: Path) -> tuple[list[Row], f
 def read_figure(figure: Figure, output: str, failure: str) -> Row:
     found = re.search(figure.pattern, output, re.MULTILINE)
     if found is None:
-        name = re.sub(r"\{\w+\}", "…", figure.name)
+        name = re.sub(r"(?<!\{)\{\w+\}(?!\})", "…", figure.name).replace("{{", "{").replace("}}", "}")
         return Row(name, figure.target, f"not measured ({failure or 'no figure printed'})", "—")
     value = float(found.group(figure.group))
-    name = figure.name.format(**{key: text for key, text in found.groupdict().items() if key != figure.group})
+    groups = {key: text for key, text in found.groupdict().items() if key != figure.group}
     measured = f"{found.group(figure.group)} {figure.unit}".strip()
-    return Row(name, figure.target, measured, "yes" if figure.meets(value) else "no")
+    return Row(figure.name.format(**groups), figure.target, measured, "yes" if figure.meets(value) else "no",
+               figure.floor.format(**groups) if figure.floor else "—")
 
 
 def machine() -> str:
@@ -185,12 +239,11 @@ def write_table(path: Path, rows: list[Row], runs: list[tuple[Benchmark, float]]
         "docstring what it measures and how; the sizes are the issues' own"
         + (" — except this was a `--quick` run, at smaller sizes." if quick else "."),
         "",
-        "| figure | target | measured | met |",
-        "|---|---|---|---|",
-        *(f"| {row.figure} | {row.target} | {row.measured} | {row.met} |" for row in rows),
+        "| figure | target | measured | floor | met |",
+        "|---|---|---|---|---|",
+        *(f"| {row.figure} | {row.target} | {row.measured} | {row.floor} | {row.met} |" for row in rows),
         "",
-        "Runs: " + "; ".join(f"`{' '.join(['bench/' + b.script, *(b.quick if quick else b.arguments)])}` "
-                             f"{elapsed:.0f} s" for b, elapsed in runs) + ".",
+        "Runs: " + "; ".join(f"`{b.shown(quick)}` {elapsed:.0f} s" for b, elapsed in runs) + ".",
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +256,8 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these (script names without .py)")
     parser.add_argument("--server", default=SERVER, help="PostgreSQL server for the PostgreSQL benchmarks")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--reuse", nargs="+", metavar="NAME", default=[],
+                        help="read these from the logs of an earlier run instead of running them again")
     args = parser.parse_args()
     chosen = [b for b in benchmarks(args.server) if not args.only or b.name in args.only]
     if args.only and len(chosen) != len(set(args.only)):
@@ -212,7 +267,7 @@ def main() -> int:
     rows: list[Row] = []
     runs: list[tuple[Benchmark, float]] = []
     for benchmark in chosen:
-        measured, elapsed = run_one(benchmark, args.quick, logs)
+        measured, elapsed = run_one(benchmark, args.quick, logs, benchmark.name in args.reuse)
         rows += measured
         runs.append((benchmark, elapsed))
     write_table(args.output, rows, runs, args.quick)

@@ -22,7 +22,6 @@ import asyncio
 import datetime as dt
 import os
 import random
-import socket
 import statistics
 import tempfile
 import time
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.testing import AsyncTestClient
 from sqlalchemy import insert, text
 
+from bench.serving import free_port
 from shared.contracts.projects import EngagementRole
 from shared.demo import make_uscc
 from shared.identity import Identity, IdentityIssuer
@@ -143,12 +143,6 @@ def time_checks(posts: list[Post], usccs: list[str], checks: int, rng: random.Ra
             if index >= WARM_UP:
                 timings.append(elapsed * 1000)
     return samples
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def through_processes(data_dir: Path, url: str, usccs: list[str], checks: int,

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import Executable, MetaData, Row, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # Bounds of numbers a request passes on to SQL: beyond them the driver's integer overflows (an OFFSET
 # past 64 bits, a key past PostgreSQL's 32-bit integer) and the answer would be a 500, not a 422.
 MAX_PAGE = 1_000_000
 MAX_ROW_ID = 2**31 - 1
+PING_AFTER_IDLE_SECONDS = 1.0
 
 # Every index and constraint a migration creates from 0008 on gets a predictable name, the same on
 # SQLite and PostgreSQL, so that a later migration can alter or drop it by name. Those created by
@@ -39,16 +42,42 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    if "poolclass" not in options:
+    pooled = "poolclass" not in options
+    if pooled:
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 10)
-        options.setdefault("pool_pre_ping", True)
     # PostgreSQL's JIT compiles any query its planner prices high, such as the eligibility query over
     # a whole pool, and the compiling costs more than it saves on these short queries (40 ms of 210
     # on a 100k pool): the services' sessions run without it.
     connect_args = {**options.pop("connect_args", {})}
     connect_args.setdefault("server_settings", {}).setdefault("jit", "off")
-    return create_async_engine(url, hide_parameters=True, connect_args=connect_args, **options)
+    # asyncpg prepares each distinct statement once per connection and keeps 100; a service runs more
+    # than that (an IN list of each length is a statement of its own), and re-preparing costs a round trip.
+    connect_args.setdefault("prepared_statement_cache_size", 500)
+    engine = create_async_engine(url, hide_parameters=True, connect_args=connect_args, **options)
+    if pooled:
+        event.listen(engine.sync_engine, "connect", _note_idle_since)
+        event.listen(engine.sync_engine, "checkin", _note_idle_since)
+        event.listen(engine.sync_engine, "checkout", _ping_after_idling)
+    return engine
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_after_idling(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A connection that lay idle in the pool is pinged before use, and replaced if the server dropped
+    it (a restart, a cut): like SQLAlchemy's ``pool_pre_ping``, which pings on every checkout, a round
+    trip before each request's first statement. One handed back a moment ago is used as it is; if the
+    server dropped it meanwhile, the failing statement invalidates the whole pool, so the next request
+    starts on fresh connections."""
+    if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        raise DisconnectionError() from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -69,12 +98,28 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+async def hold_lock(session: AsyncSession, name: str) -> None:
+    """Make transactions that hold the same ``name`` wait for one another, until each ends.
+
+    On PostgreSQL a transaction-level advisory lock on the name's hash (two names sharing a hash only
+    wait for each other needlessly); on SQLite a write transaction holds the database's one write lock
+    from its BEGIN, so there is nothing more to take.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
         self._write_sessions = async_sessionmaker(writer, expire_on_commit=False)
+        # One statement is atomic by itself: on PostgreSQL it runs without BEGIN and ROLLBACK around it,
+        # two round trips fewer. (SQLite's connections keep the driver's own transaction handling off,
+        # which a change of isolation level would turn back on when the connection returns to the pool.)
+        self._single_statements = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                                   if engine.dialect.name == "postgresql" else engine)
         # Given to every write transaction's session: the service's audit recorder, whose commit hook
         # binds the audited rows each transaction writes into the log (shared/audit/rows.py).
         self.session_info: dict[str, Any] = {}
@@ -95,6 +140,12 @@ class Database:
         """A session for reads only; nothing it does is committed."""
         async with self._sessions() as session:
             yield session
+
+    async def read_one(self, statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
+        """The first row of one statement, run on a pooled connection without an ORM session: the
+        cheapest read, for a lookup made on every request (the gateway's check of a bearer token)."""
+        async with self._single_statements.connect() as connection:
+            return (await connection.execute(statement, parameters)).first()
 
     async def is_reachable(self) -> bool:
         try:

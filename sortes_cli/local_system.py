@@ -32,6 +32,9 @@ SERVICE_APPS = {
     "gateway": "services.gateway.app:create_app",
 }
 STOP_SECONDS = 10.0  # a service's graceful shutdown takes 5 s; one still running then is killed
+# How long a start may take before it counts as failed: a service is ready in a few seconds, but on a
+# busy machine (a test run beside CPU-bound work) importing and migrating can take many times that.
+READY_SECONDS = 180.0
 
 
 @dataclass
@@ -91,7 +94,7 @@ class LocalSystem:
             env[f"SORTES_{service.upper()}_DATABASE_URL"] = self._database_url(service)
         return env
 
-    def start(self, services: tuple[str, ...] = tuple(SERVICE_APPS), ready_timeout: float = 60.0) -> None:
+    def start(self, services: tuple[str, ...] = tuple(SERVICE_APPS), ready_timeout: float = READY_SECONDS) -> None:
         env = self.environment()
         started: list[str] = []
         for service in services:
@@ -118,7 +121,8 @@ class LocalSystem:
             start_new_session=True,  # Ctrl-C reaches only the supervisor, which stops children in order
         )
 
-    def wait_ready(self, services: tuple[str, ...], timeout: float) -> None:
+    def wait_ready(self, services: tuple[str, ...], timeout: float = READY_SECONDS) -> None:
+        """Until each service answers its health check (an exited one fails at once, not at the deadline)."""
         deadline = time.monotonic() + timeout
         pending = list(services)
         while pending:
@@ -127,7 +131,7 @@ class LocalSystem:
             if process.poll() is not None:
                 raise RuntimeError(f"the {service} service exited with code {process.returncode}")
             try:
-                if httpx.get(self.instance_url(service) + "/healthz", timeout=1.0).status_code == 200:
+                if httpx.get(self.instance_url(service) + "/healthz", timeout=5.0).status_code == 200:
                     pending.pop(0)
                     continue
             except httpx.HTTPError:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"sortes: preparing {system.data_dir} (keys, migrations) …", flush=True)
         system.prepare()
         print("sortes: starting experts, vendors and gateway …", flush=True)
-        system.start(ready_timeout=120)
+        system.start()
         password = ensure_demo_accounts(system.url(), system.admin_api_key or "",
                                         system.data_dir / "keys" / "demo-password")
         _print_banner(system, password)

@@ -18,7 +18,7 @@ import asyncpg
 
 from shared.migrations import SERVICES
 from shared.settings import data_dir, env_int, env_str
-from sortes_cli.local_system import LocalSystem
+from sortes_cli.local_system import READY_SECONDS, LocalSystem
 from sortes_cli.postgres import create_database_if_missing, is_postgres, service_database_url, shown
 from sortes_cli.run import STOP_SIGNALS, _raise_stop, _Stop
 
@@ -84,7 +84,7 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"sortes: preparing {system.data_dir} (keys, migrations) …", flush=True)
         system.prepare()
         print(f"sortes: starting {args.replicas} × experts, {args.replicas} × vendors and the gateway …", flush=True)
-        start(system, timeout=120)
+        start(system, timeout=READY_SECONDS)
         _print_banner(system)
         dead = system.wait_for_a_stop()
         print(f"sortes: {', '.join(dead)} stopped unexpectedly; stopping the rest", file=sys.stderr)

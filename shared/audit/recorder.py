@@ -1,13 +1,16 @@
 """Writing the audit log: one call, inside the caller's transaction.
 
-``AuditRecorder.record`` locks the chain's head row, appends the next entry linked to it and moves
-the head, all in the transaction that makes the change itself, so a change and its entry commit or
-roll back together, and two writers (even two processes) can never fork the chain or leave a gap.
+``AuditRecorder.record`` notes an entry in the transaction that makes the change itself; at commit (a
+session event, so no call site has to remember it) the recorder locks the chain's head row, appends the
+noted entries linked to it and moves the head, binds the digests of the audited rows the transaction
+wrote into its last entry (rows.py), then signs a checkpoint when one is due: every ``checkpoint_every``
+entries and after every reveal, each delivered off the host as an ``audit.checkpoint`` event in the
+outbox and a log line. A change and its entries commit or roll back together, and two writers (even two
+processes) can never fork the chain or leave a gap.
 
-At commit (a session event, so no call site has to remember it) the recorder binds the digests of the
-audited rows the transaction wrote into its last entry (rows.py), then signs a checkpoint when one is
-due: every ``checkpoint_every`` entries and after every reveal, each delivered off the host as an
-``audit.checkpoint`` event in the outbox and a log line.
+The head is locked only for those last steps, not from the first ``record`` on: the chain is one line
+through every write of the service, so whatever a transaction does while it holds the head, every
+other writer waits for.
 """
 
 from __future__ import annotations
@@ -53,8 +56,6 @@ from shared.signing_keys import SigningKey, signing_public_entry
 _log = logging.getLogger("sortes.audit")
 CHECKPOINT_EVENT = "audit.checkpoint"
 CHECKPOINT_AFTER = frozenset({"draw.revealed"})  # actions signed at once: the moments worth pinning
-_ENTRY_FIELDS = ("seq", "recorded_at", "action", "object_type", "object_id", "before_digest", "after_digest",
-                 "details", "prev_hash")
 
 
 def actor_of(identity: Identity) -> Actor:
@@ -107,55 +108,70 @@ class AuditRecorder:
 
     async def record(self, session: AsyncSession, *, actor: Actor | Identity, action: str,
                      object_type: str, object_id: str, before: Any = None, after: Any = None,
-                     details: Mapping[str, Any] | None = None) -> int:
-        """Append one entry for a change made in ``session``'s transaction; returns its sequence.
+                     details: Mapping[str, Any] | None = None) -> None:
+        """Note one entry for a change made in ``session``'s transaction, appended to the chain at commit.
 
         ``before``/``after`` are stored only as keyed digests. ``details`` is stored as given and
         must hold no personal data or secrets: reason codes, counts, digests, public codes.
         """
-        return await self.record_many(session, actor=actor, changes=[
+        await self.record_many(session, actor=actor, changes=[
             AuditChange(action, object_type, object_id, before, after, details)])
 
     async def record_many(self, session: AsyncSession, *, actor: Actor | Identity,
-                          changes: Sequence[AuditChange]) -> int:
-        """Append an entry for each of ``changes``, in order, as that many ``record`` calls would, with
-        a few statements instead of three an entry (an import of 10,000 experts would otherwise spend
-        longer on its log than on its rows). Returns the last entry's sequence.
+                          changes: Sequence[AuditChange]) -> None:
+        """Note an entry for each of ``changes``, in order, as that many ``record`` calls would; at commit
+        they are written with a few statements instead of three an entry (an import of 10,000 experts
+        would otherwise spend longer on its log than on its rows).
+
+        The before/after digests are taken now, of the values as they are now.
         """
         if isinstance(actor, Identity):
             actor = actor_of(actor)
-        return await session.run_sync(self._append, actor, list(changes))
-
-    def _append(self, session: Session, actor: Actor, changes: list[AuditChange]) -> int:
         session.info["audit_recorder"] = self
+        session.info.setdefault("audit_pending", []).extend(
+            (actor, self._noted(change)) for change in changes)
+
+    def _noted(self, change: AuditChange) -> dict[str, Any]:
+        """An entry's fields but its place in the chain, hashed under the recorder's profile."""
+        return {"action": change.action, "object_type": change.object_type, "object_id": change.object_id,
+                "before_digest": change_digest(self._digest_key, change.before, self.profile),
+                "after_digest": change_digest(self._digest_key, change.after, self.profile),
+                "details": canonical_details(change.details)}
+
+    def _lock_head(self, session: Session) -> tuple[int, str, str]:
         head = self.tables.head
-        seq, prev_hash, chain_profile = session.execute(
+        seq, entry_hash, chain_profile = session.execute(
             select(head.c.seq, head.c.entry_hash, head.c.profile).where(head.c.id == 1).with_for_update()).one()
-        chain_profile = chain_profile or STANDARD
+        return seq, entry_hash, chain_profile or STANDARD
+
+    def _append(self, session: Session, noted: list[tuple[Actor, dict[str, Any]]], seq: int, prev_hash: str,
+                chain_profile: str, written: list[tuple[str, str, str | None]]) -> list[dict[str, Any]]:
+        """Write the noted entries after the head, locked at (``seq``, ``prev_hash``) under
+        ``chain_profile``, the last binding the ``written`` rows (rows.py), and move the head; the
+        entries as written. A chain under another profile than the recorder's first moves to it with an
+        entry of its own, hashed as the entries before it; what follows is hashed anew."""
         rows = []
-        if changes and chain_profile != self.profile:
-            # The move is an entry of its own, hashed as the entries before it; what follows is hashed anew.
+        if chain_profile != self.profile:
             seq += 1
             switch = self._entry(seq, prev_hash, AuditChange(
                 PROFILE_CHANGED, "audit", self.service, details={"from": chain_profile, "to": self.profile}),
                 chain_profile)
             prev_hash = compute_hash(actor=system_actor(self.service), profile=chain_profile, **switch)
-            rows.append(self._row(switch, system_actor(self.service), prev_hash))
-        for change in changes:
+            rows.append({**self._row(switch, system_actor(self.service), prev_hash), "rows_digest": None})
+        for index, (actor, fields) in enumerate(noted, start=1):
             seq += 1
-            entry = self._entry(seq, prev_hash, change, self.profile)
-            prev_hash = compute_hash(actor=actor, profile=self.profile, **entry)
-            rows.append(self._row(entry, actor, prev_hash))
-        if not rows:
-            return seq
+            entry = {"seq": seq, "recorded_at": dt.datetime.now(dt.UTC), **fields, "prev_hash": prev_hash}
+            bound = rows_digest(written, self.profile) if written and index == len(noted) else None
+            prev_hash = compute_hash(actor=actor, rows_digest=bound, profile=self.profile, **entry)
+            rows.append({**self._row(entry, actor, prev_hash), "rows_digest": bound})
         session.execute(self.tables.entries.insert(), rows)
+        if written:
+            session.execute(self.tables.rows.insert(), [
+                {"seq": seq, "table_name": table, "row_key": key, "digest": digest} for table, key, digest in written])
+        head = self.tables.head
         session.execute(update(head).where(head.c.id == 1).values(
             seq=seq, entry_hash=prev_hash, profile=None if self.profile == STANDARD else self.profile))
-        written = session.info.setdefault("audit_entries", [])
-        written += [{"seq": row["seq"], "action": row["action"], "entry_hash": row["entry_hash"]} for row in rows]
-        written[-1].update(entry={key: value for key, value in rows[-1].items() if key in _ENTRY_FIELDS},
-                           actor=actor)
-        return seq
+        return rows
 
     def _entry(self, seq: int, prev_hash: str, change: AuditChange, profile: str) -> dict[str, Any]:
         return {
@@ -186,16 +202,6 @@ class AuditRecorder:
         active = signing_public_entry(self._signing_key)
         return {key.key_id: key for key in (*self.retired_keys, active)}
 
-    async def hold_chain(self, session: AsyncSession) -> None:
-        """Lock the chain's head now rather than at the first ``record``.
-
-        Every writer of the log takes this lock before it commits, so taking it first serialises a
-        transaction that reads state another writer may be changing (who is seated where) and then
-        acts on it: no two such transactions, even in two processes, interleave.
-        """
-        head = self.tables.head
-        await session.execute(select(head.c.seq).where(head.c.id == 1).with_for_update())
-
     async def checkpoint(self, session: AsyncSession) -> SignedCheckpoint | None:
         """Sign the current head on demand (nothing to sign while the log is empty or already signed)."""
         return await session.run_sync(self._checkpoint_head)
@@ -225,23 +231,28 @@ class AuditRecorder:
     # At commit
 
     def finish(self, session: Session) -> None:
-        """Bind the rows the transaction wrote into its last entry and sign what is due (before_commit)."""
+        """Append the noted entries, the last binding the rows the transaction wrote, and sign what is
+        due (before_commit). Whatever can be worked out before the head is locked is: the rows written
+        (a concurrent writer of the same row waited for this one's row lock already) and the entries'
+        digests; under the lock, three statements and the due checkpoints."""
         session.flush()  # the rows as they will be committed, changes after the last record included
         notes = session.info.get("audit_touched")
+        pending: list[tuple[Actor, dict[str, Any]]] = session.info.pop("audit_pending", [])
         written = self._changed_rows(session, notes) if notes else []
-        if written and not session.info.get("audit_entries"):
+        if written and not pending:
             # Rows the service wrote with no entry of their own (a bookkeeping change): named, not hidden.
             tables = sorted({table for table, _, _ in written})
-            self._append(session, system_actor(self.service), [AuditChange(
-                "rows.written", "rows", ",".join(tables)[:100], details={"rows": len(written)})])
-        entries: list[dict[str, Any]] = session.info.get("audit_entries", [])
-        if written:
-            self._bind(session, entries[-1], written)
+            pending = [(system_actor(self.service), self._noted(AuditChange(
+                "rows.written", "rows", ",".join(tables)[:100], details={"rows": len(written)})))]
+        if not pending:
+            return
+        seq, prev_hash, chain_profile = self._lock_head(session)  # from here to the commit every other writer waits
+        entries = self._append(session, pending, seq, prev_hash, chain_profile, written)
         due = [entry for entry in entries if self.checkpoint_every > 0 and entry["seq"] % self.checkpoint_every == 0]
-        if entries and any(entry["action"] in CHECKPOINT_AFTER for entry in entries):
+        if any(entry["action"] in CHECKPOINT_AFTER for entry in entries):
             due.append(entries[-1])
-        for seq, entry_hash in dict((entry["seq"], entry["entry_hash"]) for entry in due).items():
-            self._store_checkpoint(session, seq, entry_hash)
+        for due_seq, entry_hash in dict((entry["seq"], entry["entry_hash"]) for entry in due).items():
+            self._store_checkpoint(session, due_seq, entry_hash)
 
     def _changed_rows(self, session: Session, notes: Any) -> list[tuple[str, str, str | None]]:
         """(table, key, digest) of each touched row whose digest is not already the ledger's latest."""
@@ -260,18 +271,6 @@ class AuditRecorder:
         return [(table, key, digest) for table, key, digest in now
                 if ((table, key) in latest and latest[(table, key)] != digest)
                 or ((table, key) not in latest and digest is not None)]
-
-    def _bind(self, session: Session, last: dict[str, Any], written: list[tuple[str, str, str | None]]) -> None:
-        entry, seq = last["entry"], last["seq"]
-        session.execute(self.tables.rows.insert(), [
-            {"seq": seq, "table_name": table, "row_key": key, "digest": digest} for table, key, digest in written])
-        bound = rows_digest(written, self.profile)
-        fields = {name: entry[name] for name in _ENTRY_FIELDS}
-        entry_hash = compute_hash(actor=last["actor"], rows_digest=bound, profile=self.profile, **fields)
-        entries, head = self.tables.entries, self.tables.head
-        session.execute(update(entries).where(entries.c.seq == seq).values(rows_digest=bound, entry_hash=entry_hash))
-        session.execute(update(head).where(head.c.id == 1).values(entry_hash=entry_hash))
-        last["entry_hash"] = entry_hash
 
     async def baseline(self, session: AsyncSession) -> int:
         """Digest, once, the rows that exist before any audited write (rows seeded by migrations, a

@@ -210,7 +210,7 @@ def _note_statement(state: ORMExecuteState) -> None:
 
 
 def forget(session: Session) -> None:
-    for name in ("audit_touched", "audit_entries", "audit_recorder"):
+    for name in ("audit_touched", "audit_pending", "audit_recorder"):
         session.info.pop(name, None)
 
 

@@ -20,7 +20,7 @@ from shared.outbox.events import OutboxTables
 DISPATCHER_SUBJECT = "system:gateway-webhooks"
 
 
-def only_the_dispatcher(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def only_the_dispatcher(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.user.subject != DISPATCHER_SUBJECT:
         raise NotPermitted("Only the gateway's webhook dispatcher reads the outbox.", code="outbox.dispatcher_only")
 

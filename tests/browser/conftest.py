@@ -85,7 +85,7 @@ def console(local_system: LocalSystem) -> Console:
 @pytest_asyncio.fixture(loop_scope="session")
 async def page(browser: Any, console: Console) -> AsyncIterator[Any]:
     context = await browser.new_context(base_url=console.url, viewport=VIEWPORT, locale="zh-CN")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     tab = await context.new_page()
     yield tab
     await context.close()

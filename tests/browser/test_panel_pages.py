@@ -106,7 +106,7 @@ def scene(console: Console) -> Scene:
 async def another_tab(browser: Any, console: Console) -> AsyncIterator[Any]:
     """A second person at another computer: their own context, cookies and all."""
     context = await browser.new_context(base_url=console.url, viewport=VIEWPORT, locale="zh-CN")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     try:
         yield await context.new_page()
     finally:

@@ -22,7 +22,7 @@ def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem
                          replica_ports={"experts": [free_port()], "vendors": [free_port()]})
     system.prepare()
     try:
-        system.start(ready_timeout=60)
+        system.start()
         yield system
     finally:
         system.stop()
@@ -52,7 +52,7 @@ def test_requests_are_shared_and_a_dead_instance_is_avoided_until_it_recovers(re
     assert get_fields(replicated, 20) == [200] * 20  # retried on the live instance, then routed around
 
     replicated.start_one("experts", instance="experts-2", port=replicated.replica_ports["experts"][0])
-    replicated.wait_ready(("experts-2",), timeout=60)
+    replicated.wait_ready(("experts-2",))
     before = served(replicated, "experts-2")
     deadline = time.monotonic() + 20
     while served(replicated, "experts-2") == before and time.monotonic() < deadline:
@@ -77,4 +77,4 @@ def test_with_every_instance_down_the_gateway_answers_503_at_once(replicated: Lo
     finally:
         for instance, port in replicated.instances("vendors"):
             replicated.start_one("vendors", instance=instance, port=port)
-        replicated.wait_ready(("vendors", "vendors-2"), timeout=60)
+        replicated.wait_ready(("vendors", "vendors-2"))

@@ -134,7 +134,7 @@ def test_a_process_killed_between_commit_and_reveal_loses_nothing(two_experts: L
     process.wait(10)
     two_experts.processes.pop("experts")
     two_experts.start_one("experts")
-    two_experts.wait_ready(("experts",), timeout=60)
+    two_experts.wait_ready(("experts",))
     revealed = httpx.post(f"{url}/api/v1/draws/{draw['id']}/reveal", headers=caller.supervisor, timeout=30,
                           json={"witness": "重启之后", "confirmed_avoidances": []})
     assert revealed.status_code == 200, revealed.text

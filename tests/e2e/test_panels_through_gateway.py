@@ -190,7 +190,7 @@ def test_with_vendors_down_no_panel_is_committed(local_system: LocalSystem, proj
         assert response.json()["code"] == "panel.vendors_unavailable"
     finally:
         local_system.start_one("vendors")
-        local_system.wait_ready(("vendors",), timeout=60)
+        local_system.wait_ready(("vendors",))
         # The gateway rests a failing service for a few seconds; later tests need it back in rotation.
         deadline = time.monotonic() + 30
         while call(local_system, "GET", "/api/v1/exclusions", admin(local_system)).status_code != 200:

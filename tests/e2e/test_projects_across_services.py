@@ -119,7 +119,7 @@ def test_with_vendors_down_the_gateway_answers_503_and_a_retry_converges(local_s
         assert ready.json()["checks"]["vendors"] is False
     finally:
         local_system.start_one("vendors")
-        local_system.wait_ready(("vendors",), timeout=60)
+        local_system.wait_ready(("vendors",))
     # The gateway gave the failing service a rest (503 with Retry-After); a client that honours it
     # gets through once the gateway has seen the service recover.
     deadline = time.monotonic() + 20

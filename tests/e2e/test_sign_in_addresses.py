@@ -29,7 +29,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
                          extra_env={"SORTES_TRUSTED_PROXIES": PROXY})
     system.prepare()
     try:
-        system.start(services=("gateway",), ready_timeout=60)
+        system.start(services=("gateway",))
         yield system
     finally:
         system.stop()

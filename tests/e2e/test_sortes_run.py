@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sortes_cli.local_system import READY_SECONDS
 from tests.support.ports import free_port
 from tests.support.processes import children, is_running
 
@@ -56,7 +57,7 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
          "--experts-port", str(ports["experts"]), "--vendors-port", str(ports["vendors"])],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        banner = _read_until(process, "Press Ctrl-C", timeout=120)
+        banner = _read_until(process, "Press Ctrl-C", timeout=READY_SECONDS)
         gateway = f"http://127.0.0.1:{ports['gateway']}"
         assert f"{gateway}/" in banner
         api_key = (tmp_path / "data" / "keys" / "admin-api-key").read_text().strip()
@@ -147,7 +148,7 @@ def test_no_service_outlives_sortes_run_stopped_during_a_long_import(tmp_path: P
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     services: list[int] = []
     try:
-        _read_until(process, "Press Ctrl-C", timeout=120)
+        _read_until(process, "Press Ctrl-C", timeout=READY_SECONDS)
         services = children(process.pid)
         assert len(services) == 3, services
         api_key = (tmp_path / "data" / "keys" / "admin-api-key").read_text().strip()

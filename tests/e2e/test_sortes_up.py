@@ -25,6 +25,7 @@ import pytest
 from shared.clock import beijing_today
 from shared.demo import make_uscc
 from shared.identifiers import id_number_check_character
+from sortes_cli.local_system import READY_SECONDS
 from sortes_cli.postgres import drop_database, service_database_url
 from tests.support.databases import POSTGRES_DSN
 from tests.support.ports import free_port
@@ -79,7 +80,7 @@ def up(postgres_available: bool, tmp_path_factory: pytest.TempPathFactory) -> It
                                     "--replicas", "2", "--port", str(free_port())],
                                    env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        yield Up(url=wait_for_banner(output, process, timeout=90), database=database, data_dir=data_dir)
+        yield Up(url=wait_for_banner(output, process, timeout=READY_SECONDS), database=database, data_dir=data_dir)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -190,7 +191,7 @@ def test_killing_sortes_up_outright_stops_every_instance_it_started(postgres_ava
                                     "--replicas", "2", "--port", str(free_port())],
                                    env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        wait_for_banner(output, process, timeout=90)
+        wait_for_banner(output, process, timeout=READY_SECONDS)
         instances = children(process.pid)
         ports = [port_argument(pid) for pid in instances]
         assert len(instances) == 5, instances  # two experts, two vendors, the gateway

@@ -66,7 +66,7 @@ def postgres_system(name: str, data_dir: Path, *, replicas: int = 0,
         extra_env=extra_env or {})
     try:
         system.prepare()
-        system.start(ready_timeout=90)
+        system.start()
         yield system
     finally:
         system.stop()

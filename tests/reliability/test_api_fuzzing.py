@@ -201,7 +201,7 @@ def gateway_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSy
                                     "SORTES_GATEWAY_WEBHOOK_INTERVAL": "3600"})
     system.prepare()
     try:
-        system.start(ready_timeout=60)
+        system.start()
         yield system
     finally:
         system.stop()

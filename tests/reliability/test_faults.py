@@ -136,7 +136,7 @@ def test_the_experts_process_killed_mid_request_leaves_the_whole_draw_or_nothing
     assert "Traceback" not in response.text and "asyncpg" not in response.text
 
     system.start_one("experts")
-    system.wait_ready(("experts",), timeout=60)
+    system.wait_ready(("experts",))
     people["gateway"].wait_until_served()
     assert_whole_or_nothing(before, asyncio.run(table_counts(EXPERTS_DB)))
 

@@ -31,7 +31,7 @@ def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
                                     "SORTES_WEBHOOK_ALLOW_PRIVATE": "true"})
     system.prepare()
     try:
-        system.start(ready_timeout=60)
+        system.start()
         yield system
     finally:
         system.stop()

@@ -155,8 +155,8 @@ def record_document(draw: Draw) -> dict[str, Any]:
 
 async def draw_by_id(session: AsyncSession, draw_id: str, *, for_update: bool = False) -> Draw:
     statement = select(Draw).where(Draw.id == draw_id)
-    if for_update:
-        statement = statement.with_for_update()
+    if for_update:  # and read afresh: the session may hold the row as it was before the lock was had
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     draw = (await session.execute(statement)).scalar_one_or_none()
     if draw is None:
         raise NotFound("No draw {draw}.", code="draw.unknown", params={"draw": draw_id})

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -39,6 +39,7 @@ from shared.audit import AuditRecorder
 from shared.audit.chain import Actor
 from shared.clock import add_months, as_utc, beijing_today, utc_now
 from shared.crypto import normalise_id_number
+from shared.db import hold_lock
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, field_error
 from shared.identifiers import id_number_problem, uscc_problem
 from shared.identity import Identity
@@ -220,9 +221,7 @@ async def unassignable_field_errors(session: AsyncSession, fields: list[ExpertFi
 # Writing
 
 async def next_pool_number(session: AsyncSession) -> str:
-    if session.bind.dialect.name == "postgresql":
-        # Two admins creating experts at once must not both take the same next number.
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('experts.pool_number'))"))
+    await hold_lock(session, "experts.pool_number")  # two admins at once must not take the same number
     last = (await session.execute(select(Expert.code).order_by(
         func.length(Expert.code).desc(), Expert.code.desc()).limit(1))).scalar_one_or_none()
     return format_pool_number(int(last[1:]) + 1 if last else 1)

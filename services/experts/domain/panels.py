@@ -33,6 +33,7 @@ from shared.audit import AuditRecorder
 from shared.clock import BEIJING, add_months, beijing_today, utc_now
 from shared.contracts.panels import PanelRequest, SupplementaryRequest, UnitAvoidance
 from shared.contracts.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
+from shared.db import hold_lock
 from shared.draw import capacity, max_primary_seats
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted, field_error
 from shared.identity import Identity
@@ -65,7 +66,7 @@ class PanelDesk:
         quotas = _quotas(data.seats, "seats")
         await _check_fields(session, quotas, "seats")
         if data.replaces is not None:  # two requests naming one cancelled panel: the second sees the first
-            await self.audit.hold_chain(session)
+            await hold_lock(session, f"experts.replacing:{data.replaces}")
         replaced = await reroll.panel_replaced(session, project.code, data.purpose, data.replaces,
                                                self.rules.replacement_window_days)
         halves = _halves(data.halves)
@@ -145,7 +146,9 @@ class PanelDesk:
                      confirmed_avoidances: Sequence[str]) -> Draw:
         """The named supervisor confirms the extra avoidances and types the witness; the result is
         placed on the panel at once."""
-        await self.audit.hold_chain(session)
+        panel_id = (await draw_by_id(session, draw_id)).panel_id
+        if panel_id is not None:
+            await seat_rules.hold_seats_of(session, panel_id)
         draw = await draw_by_id(session, draw_id, for_update=True)
         if actor.subject != draw.supervisor_subject:
             raise NotPermitted("Only the supervisor named for this draw may reveal it.", code="draw.supervisor_only")
@@ -172,7 +175,8 @@ class PanelDesk:
         return draw
 
     async def move_meeting(self, session: AsyncSession, actor: Identity, draw: Draw, data: MeetingMove) -> Panel:
-        await self.audit.hold_chain(session)
+        if draw.panel_id is not None:
+            await seat_rules.hold_seats_of(session, draw.panel_id, also=data.meeting_on)
         panel = await panel_of(session, draw, for_update=True)
         _must_be_open(panel)
         may_organise(actor, await project_of(session, panel.project_code), panel)
@@ -191,7 +195,9 @@ class PanelDesk:
     async def cancel(self, session: AsyncSession, actor: Identity, draw: Draw, reason: str) -> None:
         """Cancelling a panel's first draw cancels the panel; a committed supplementary or spot-check
         draw is cancelled alone. The draw stays in the log and the statistics, with the reason."""
-        await self.audit.hold_chain(session)
+        if draw.panel_id is not None:
+            await seat_rules.hold_seats_of(session, draw.panel_id)
+        draw = await draw_by_id(session, draw.id, for_update=True)  # as a reveal meanwhile left it
         if draw.panel_id is None:
             if draw.committed_by != actor.subject and not actor.has_any([Role.BUREAU_ADMIN]):
                 raise NotPermitted("Only who committed the draw or a bureau admin may cancel it.",
@@ -232,7 +238,8 @@ class PanelDesk:
     async def answer(self, session: AsyncSession, actor: Identity, draw: Draw, expert_code: str, accepted: bool,
                      data: Answer) -> PanelMember:
         """A member accepts or declines: the expert for themself, or the organiser recording the channel."""
-        await self.audit.hold_chain(session)
+        if draw.panel_id is not None:
+            await seat_rules.hold_seats_of(session, draw.panel_id)
         panel = await panel_of(session, draw, for_update=True)
         _must_be_open(panel)
         member = await _member(session, panel, expert_code)
@@ -369,8 +376,8 @@ async def panel_of(session: AsyncSession, draw: Draw, *, for_update: bool = Fals
     if draw.panel_id is None:
         raise NotFound("This draw is not a panel's (a spot check has no seats).", code="draw.not_a_panel")
     statement = select(Panel).where(Panel.id == draw.panel_id)
-    if for_update:
-        statement = statement.with_for_update()
+    if for_update:  # and read afresh: the session may hold the row as it was before the lock was had
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(statement)).scalar_one()
 
 

@@ -5,8 +5,9 @@ bookings' primary key means no expert is ever seated on two panels meeting in th
 Draws committed before an overlapping panel was revealed can name the same expert: at reveal (or
 after a move) a primary already seated elsewhere is ``unable`` and the next free reserve of the
 field, in order, takes the seat; a reserve seated elsewhere is ``skipped``. Reserves book nobody.
-Callers hold the audit chain (:meth:`AuditRecorder.hold_chain`) first, so these reads and writes
-never interleave with another process doing the same.
+Callers hold the seats of the panel's meeting day first (:func:`hold_seats_of`), so these reads and
+writes never interleave with another transaction, in any process, changing seats on that day; seat
+changes on other days, and every other write, go on beside them.
 """
 
 from __future__ import annotations
@@ -23,11 +24,32 @@ from services.experts.models import Booking, Draw, Panel, PanelMember
 from shared.audit import AuditRecorder
 from shared.clock import utc_now
 from shared.contracts.statuses import HOLDING, MemberKind, PanelStatus, SeatState
+from shared.db import hold_lock
 from shared.draw import FieldSelection
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
 
 _WHO = ("expert_code", "replacing")  # pool numbers in a seat change's details, kept out of its event
+
+
+async def hold_seats_of(session: AsyncSession, panel_id: str, also: dt.date | None = None) -> None:
+    """Wait for, then hold until the transaction ends, the seats of the day the panel meets (and of
+    ``also``, the day it moves to): bookings clash only within a day, so only seat changes on the same
+    day need to wait for each other.
+
+    The day is read again once held: a move committed meanwhile may have taken the panel to another
+    day, whose seats are then held as well.
+    """
+    held: set[dt.date] = set()
+    wanted = {also} if also is not None else set()
+    while True:
+        day = (await session.execute(select(Panel.meeting_on).where(Panel.id == panel_id))).scalar_one()
+        wanted.add(day)
+        if wanted <= held:
+            return
+        for each in sorted(wanted - held):  # one order everywhere, so that two holders never wait in a circle
+            await hold_lock(session, f"experts.seats:{each.isoformat()}")
+        held |= wanted
 
 
 def halves_of(panel: Panel) -> list[str]:

@@ -40,23 +40,6 @@ def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def _is_usable(key: ApiKey, now: dt.datetime) -> bool:
-    if key.revoked_at is not None:
-        return False
-    expires_at = as_utc(key.expires_at)
-    return expires_at is None or expires_at > now
-
-
-async def identity_for_key(session: AsyncSession, digester: ApiKeyDigester,
-                           presented: str) -> Identity | None:
-    key = (await session.execute(
-        select(ApiKey).where(ApiKey.digest == digester.digest(presented)))).scalar_one_or_none()
-    if key is None or not _is_usable(key, utc_now()):
-        return None
-    return Identity(subject=f"apikey:{key.id}", name=key.name, roles=tuple(key.roles.split(",")),
-                    unit=key.unit_uscc)
-
-
 async def ensure_unit(session: AsyncSession, uscc: str, name: str) -> Unit:
     unit = await session.get(Unit, uscc)
     if unit is None:

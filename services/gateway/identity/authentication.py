@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Receive, Scope, Send
 
-from services.gateway.identity.api_keys import ApiKeyDigester, identity_for_key
+from services.gateway.identity.callers import identity_for_token
 from services.gateway.identity.sessions import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -20,8 +20,6 @@ from services.gateway.identity.sessions import (
     csrf_matches,
     csrf_token,
 )
-from services.gateway.identity.users import USER_TOKEN_PREFIX, identity_for_user_token
-from shared.db import Database
 from shared.errors import NotAuthenticated, NotPermitted
 from shared.identity import Identity
 
@@ -95,18 +93,6 @@ async def _presented_csrf_token(connection: ASGIConnection) -> str | None:
 
 
 async def _caller(connection: ASGIConnection, token: str, *, users_only: bool) -> Identity | None:
-    """The identity behind an API key or user token (only a user token when ``users_only``).
-
-    Read from the database on every request, never remembered: a revoked token or key, a disabled user
-    or a change of roles or unit holds from the next request on, in every gateway process."""
+    """The identity behind an API key or user token (only a user token when ``users_only``)."""
     state = connection.app.state
-    digester: ApiKeyDigester = state.api_key_digester
-    database: Database = state.database
-    async with database.reading() as session:
-        if users_only:
-            return await identity_for_user_token(session, digester, token)
-        if token.startswith(USER_TOKEN_PREFIX):  # most likely a user's; an API key may look alike
-            return (await identity_for_user_token(session, digester, token)
-                    or await identity_for_key(session, digester, token))
-        return await identity_for_key(session, digester, token) or await identity_for_user_token(
-            session, digester, token)
+    return await identity_for_token(state.database, state.api_key_digester, token, users_only=users_only)

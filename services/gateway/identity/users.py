@@ -184,17 +184,3 @@ async def sign_out(session: AsyncSession, audit: AuditRecorder, digester: ApiKey
         return
     row.revoked_at = utc_now()
     await audit.record(session, actor=identity, action="user.signed_out", object_type="user", object_id=row.username)
-
-
-async def identity_for_user_token(session: AsyncSession, digester: ApiKeyDigester, presented: str) -> Identity | None:
-    row = (await session.execute(
-        select(UserToken, User).join(User, User.username == UserToken.username)
-        .where(UserToken.digest == digester.digest(presented)))).first()
-    if row is None:
-        return None
-    token, user = row
-    expires_at = as_utc(token.expires_at)
-    if token.revoked_at is not None or user.disabled_at is not None or expires_at is None or expires_at <= utc_now():
-        return None
-    return Identity(subject=f"user:{user.username}", name=user.display_name,
-                    roles=tuple(role for role in user.roles.split(",") if role), unit=user.unit_uscc)

@@ -1,0 +1,81 @@
+"""Seat changes (reveals, answers, moves, cancels) wait for each other only when their panels meet on the
+same day: a reveal for one day never queues behind a reveal for another (PostgreSQL, where transactions
+run side by side; SQLite lets one writer in at a time anyway)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from services.experts.domain.seats import hold_seats_of
+from services.experts.models import Panel
+from shared.clock import utc_now
+from shared.db import Database
+from tests.support.databases import TestDatabases
+
+pytestmark = pytest.mark.postgres
+DAY = dt.date(2027, 3, 1)
+
+
+def panel(panel_id: str, meeting_on: dt.date) -> Panel:
+    return Panel(id=panel_id, project_code="LOCKS", purpose="technical_review", meeting_on=meeting_on,
+                 halves="morning", reserves_per_field=1, seats='{"DATA": 2}', avoidances="{}",
+                 organiser_subject="user:o", organiser_name="o", organiser_unit="u", supervisor_subject="user:s",
+                 supervisor_name="s", supervisor_unit="v", status="open", created_at=utc_now(), updated_at=utc_now())
+
+
+async def test_a_seat_change_waits_for_one_on_the_same_day_and_not_for_one_on_another(
+        postgres_available: bool, test_databases: TestDatabases) -> None:
+    database = Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
+    try:
+        async with database.transaction() as session:
+            session.add_all([panel("same-1", DAY), panel("same-2", DAY), panel("other", DAY + dt.timedelta(days=1))])
+
+        async def hold(panel_id: str, release: asyncio.Event | None = None) -> None:
+            async with database.transaction() as session:
+                await hold_seats_of(session, panel_id)
+                if release is not None:
+                    await release.wait()
+
+        release = asyncio.Event()
+        first = asyncio.create_task(hold("same-1", release))
+        await asyncio.sleep(0.5)  # the first holds its day
+        await asyncio.wait_for(hold("other"), timeout=10)  # another day: no waiting
+        same_day = asyncio.create_task(hold("same-2"))
+        await asyncio.sleep(1.0)
+        assert not same_day.done(), "a seat change on the same day went ahead while the first held it"
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, same_day), timeout=10)
+    finally:
+        await database.dispose()
+
+
+async def test_moving_a_meeting_holds_the_new_day_as_well(postgres_available: bool,
+                                                         test_databases: TestDatabases) -> None:
+    database = Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
+    later = DAY + dt.timedelta(days=7)
+    try:
+        async with database.transaction() as session:
+            session.add_all([panel("moving", DAY), panel("there", later)])
+        release = asyncio.Event()
+
+        async def move() -> None:
+            async with database.transaction() as session:
+                await hold_seats_of(session, "moving", also=later)
+                await release.wait()
+
+        async def reveal_there() -> None:
+            async with database.transaction() as session:
+                await hold_seats_of(session, "there")
+
+        mover = asyncio.create_task(move())
+        await asyncio.sleep(0.5)
+        revealing = asyncio.create_task(reveal_there())
+        await asyncio.sleep(1.0)
+        assert not revealing.done(), "a reveal on the day a panel moves to went ahead during the move"
+        release.set()
+        await asyncio.wait_for(asyncio.gather(mover, revealing), timeout=10)
+    finally:
+        await database.dispose()

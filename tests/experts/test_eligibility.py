@@ -144,3 +144,48 @@ async def test_a_field_asked_twice_is_answered_once(experts_client, minter) -> N
     body = {"fields": ["NET", "NET", "NET.MR"], "meeting_on": MEETING.isoformat()}
     response = await experts_client.post("/api/v1/eligibility", json=body, headers=admin(minter))
     assert response.json()["eligible"] == {"NET": [expert["code"]], "NET.MR": [expert["code"]]}
+
+
+async def test_each_dated_rule_on_its_exact_day(experts_client, minter) -> None:
+    """The day itself, for every dated rule: a check a day either side leaves `<` and `<=` alike."""
+    specs = {
+        # Trained exactly the validity period before: the training still counts on the meeting day.
+        "trained_on_the_day": ({"last_trained_on": add_months(MEETING, -12).isoformat()}, []),
+        # Left the avoided unit exactly three years before: still avoided on the meeting day.
+        "left_on_the_day": ({"former_employers": [{"unit_uscc": OTHER_UNIT, "unit_name": "投标人",
+                                                   "ended_on": years_before(MEETING, 3)}]},
+                            ["AVOID_FORMER_EMPLOYER"]),
+        # Bad conduct exactly three years before has aged out; born exactly 70 years before has not.
+        "conduct_on_the_day": ({"bad_conduct_records": [{"occurred_on": years_before(MEETING, 3),
+                                                          "description": "违规"}]}, []),
+        "seventy_on_the_day": ({"birth_date": years_before(MEETING, 70)}, ["AGE"]),
+        "away_until_the_day": ({}, ["UNAVAILABLE"]),
+        "away_from_the_day": ({}, ["UNAVAILABLE"]),
+        "back_the_day_before": ({}, []),
+        "declared_until_the_day": ({"account_subject": "user:declared-until"}, ["DECLARED_CONFLICT"]),
+        "suspended_until_the_day": ({}, ["STATUS"]),
+    }
+    codes = {label: (await create_expert(experts_client, minter, name=f"欧阳{label}", **changes))["code"]
+             for label, (changes, _) in specs.items()}
+    for label, starts, ends in (("away_until_the_day", days_after(MEETING, -3), MEETING.isoformat()),
+                                ("away_from_the_day", MEETING.isoformat(), days_after(MEETING, 3)),
+                                ("back_the_day_before", days_after(MEETING, -3), days_after(MEETING, -1))):
+        response = await experts_client.post(f"/api/v1/experts/{codes[label]}/unavailability", headers=admin(minter),
+                                             json={"starts_on": starts, "ends_on": ends})
+        assert response.status_code == 201, response.text
+    response = await experts_client.post(
+        f"/api/v1/experts/{codes['declared_until_the_day']}/declared-conflicts",
+        headers=minter.headers("experts", "expert", subject="user:declared-until"),
+        json={"unit_uscc": OTHER_UNIT, "until": MEETING.isoformat()})
+    assert response.status_code == 201, response.text
+    response = await experts_client.put(f"/api/v1/experts/{codes['suspended_until_the_day']}/status",
+                                        headers=admin(minter), json={"status": "suspended", "reason": "r",
+                                                                     "suspended_until": MEETING.isoformat()})
+    assert response.status_code == 200, response.text
+
+    for halves in (["morning"], ["afternoon"], ["morning", "afternoon"]):
+        body = {"fields": ["APP"], "meeting_on": MEETING.isoformat(), "halves": halves, "avoid_units": [OTHER_UNIT]}
+        result = (await experts_client.post("/api/v1/eligibility", json=body, headers=admin(minter))).json()
+        reasons = {item["code"]: item["reasons"] for item in result["excluded"]}
+        assert {label: reasons.get(code, []) for label, code in codes.items()} == {
+            label: expected for label, (_, expected) in specs.items()}, halves

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +17,9 @@ from shared.audit.chain import (
     Checkpoint,
     canonical_details,
     compute_hash,
+    format_instant,
     recompute,
+    row_hash,
     verify_chain,
 )
 
@@ -104,3 +110,50 @@ def test_a_truncated_tail_is_caught_by_a_checkpoint() -> None:
     entries = build_chain(10)
     report = verify_chain(entries[:6], [Checkpoint(10, entries[9].entry_hash)])
     assert not report.ok and "removed" in (report.problem or "")
+
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "audit-log.md"
+
+
+def documented_entry_example() -> tuple[dict, str]:
+    """The fixed example of docs/audit-log.md: the entry's fields (JSON) and the message shown hashed."""
+    section = DOC.read_text(encoding="utf-8").split("## Canonical encoding", 1)[1].split("## Writing", 1)[0]
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```$", section, re.S | re.M)
+    fields = json.loads(next(text for kind, text in blocks if kind == "json"))
+    message = next(text for kind, text in blocks if text.startswith("sortes-audit/1\n"))
+    return fields, message
+
+
+def test_the_documented_entry_hash_example() -> None:
+    """A verifier written from the document agrees with the code on the documented entry, both ways."""
+    fields, message = documented_entry_example()
+    roles = tuple(fields["actor_roles"].split(","))
+    entry = dict(seq=fields["seq"], recorded_at=dt.datetime.fromisoformat(fields["recorded_at"]),
+                 actor=Actor(fields["actor_subject"], roles, fields["actor_unit"]), action=fields["action"],
+                 object_type=fields["object_type"], object_id=fields["object_id"],
+                 before_digest=fields["before_digest"], after_digest=fields["after_digest"],
+                 details=fields["details"], prev_hash=fields["prev_hash"])
+    assert format_instant(entry["recorded_at"]) == fields["recorded_at"]
+    assert compute_hash(**entry) == fields["entry_hash"]
+    assert compute_hash(**entry, rows_digest=fields["with_rows_digest"]) == fields["entry_hash_with_rows_digest"]
+    # The message as the document writes it out hashes to the same value, line for line.
+    assert hashlib.sha256(message.encode("utf-8")).hexdigest() == fields["entry_hash"]
+    with_rows = message + f"{len(fields['with_rows_digest'])}:{fields['with_rows_digest']}\n"
+    assert hashlib.sha256(with_rows.encode("utf-8")).hexdigest() == fields["entry_hash_with_rows_digest"]
+    # The stored row's path (audit verify reads rows, not entries) hashes alike.
+    stored = (fields["seq"], fields["recorded_at"], fields["actor_subject"], fields["actor_roles"],
+              fields["actor_unit"], fields["action"], fields["object_type"], fields["object_id"],
+              fields["before_digest"], fields["after_digest"], fields["details"], fields["prev_hash"], None)
+    assert row_hash((*stored, None)) == fields["entry_hash"]
+    assert row_hash((*stored, fields["with_rows_digest"])) == fields["entry_hash_with_rows_digest"]
+
+
+def test_each_field_is_length_prefixed_so_no_field_can_swallow_the_next() -> None:
+    """Moving text across a field boundary changes the hash (an unprefixed join would not)."""
+    base = dict(seq=1, recorded_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor=ADMIN, action="a.b",
+                object_type="project", object_id="P1", before_digest=None, after_digest=None,
+                details="{}", prev_hash=GENESIS_HASH)
+    moved = {**base, "object_type": "project\nP", "object_id": "1"}
+    assert compute_hash(**base) != compute_hash(**moved)
+    # No side is hashed as empty text, as the document says.
+    assert compute_hash(**{**base, "before_digest": None}) == compute_hash(**{**base, "before_digest": ""})

@@ -85,7 +85,11 @@ async def create_api_key(session: AsyncSession, digester: ApiKeyDigester, audit:
 
 async def ensure_admin_key(session: AsyncSession, digester: ApiKeyDigester, audit: AuditRecorder,
                            value: str, bureau_uscc: str, bureau_name: str) -> None:
-    """``SORTES_ADMIN_API_KEY``: create (or keep) a bureau-admin key with exactly that value."""
+    """``SORTES_ADMIN_API_KEY``: create (or keep) a bureau-admin key with exactly that value.
+
+    Gateway processes started together each run this: holding the chain first queues them, so the
+    second finds the first one's key instead of failing on the bureau unit's primary key."""
+    await audit.hold_chain(session)
     existing = (await session.execute(
         select(ApiKey).where(ApiKey.digest == digester.digest(value)))).scalar_one_or_none()
     if existing is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from shared.audit.chain import (
     AuditEntry,
     Checkpoint,
     canonical_details,
+    change_digest,
     compute_hash,
     format_instant,
     recompute,
@@ -157,3 +159,28 @@ def test_each_field_is_length_prefixed_so_no_field_can_swallow_the_next() -> Non
     assert compute_hash(**base) != compute_hash(**moved)
     # No side is hashed as empty text, as the document says.
     assert compute_hash(**{**base, "before_digest": None}) == compute_hash(**{**base, "before_digest": ""})
+
+
+def test_the_first_entry_links_to_64_zeros() -> None:
+    """As the document says, so a verifier written from it accepts the first entry."""
+    [first] = build_chain(1)
+    assert first.prev_hash == "0" * 64
+
+
+def test_instants_are_hashed_as_utc_whatever_zone_they_come_in() -> None:
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    expected = "2026-03-01T00:30:00.000000Z"
+    assert format_instant(dt.datetime(2026, 3, 1, 8, 30, tzinfo=beijing)) == expected
+    assert format_instant(dt.datetime(2026, 3, 1, 0, 30, tzinfo=dt.UTC)) == expected
+    assert format_instant(dt.datetime(2026, 3, 1, 0, 30)) == expected  # naive, as SQLite returns it
+
+
+def test_details_and_change_digests_are_canonical_json() -> None:
+    """Keys sorted, no whitespace, non-ASCII as itself (docs/audit-log.md); a side that does not exist has
+    no digest, one that does is the keyed HMAC of that text."""
+    assert canonical_details({"name": "城市大脑", "b": 1, "a": [1, 2]}) == '{"a":[1,2],"b":1,"name":"城市大脑"}'
+    assert canonical_details(None) == "{}"
+    key = bytes(32)
+    assert change_digest(key, None) is None
+    text = '{"a":1,"name":"城市大脑"}'.encode()
+    assert change_digest(key, {"name": "城市大脑", "a": 1}) == hmac.new(key, text, hashlib.sha256).hexdigest()

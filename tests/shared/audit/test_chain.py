@@ -15,6 +15,8 @@ from shared.audit.chain import (
     GENESIS_HASH,
     Actor,
     AuditEntry,
+    ChainReport,
+    ChainWalker,
     Checkpoint,
     canonical_details,
     change_digest,
@@ -184,3 +186,46 @@ def test_details_and_change_digests_are_canonical_json() -> None:
     assert change_digest(key, None) is None
     text = '{"a":1,"name":"城市大脑"}'.encode()
     assert change_digest(key, {"name": "城市大脑", "a": 1}) == hmac.new(key, text, hashlib.sha256).hexdigest()
+
+
+def stored_row(entry: AuditEntry) -> tuple:
+    """The entry as audit_log stores it (column order, instant as text), as `audit verify` reads it."""
+    return (entry.seq, format_instant(entry.recorded_at), entry.actor.subject, ",".join(entry.actor.roles),
+            entry.actor.unit, entry.action, entry.object_type, entry.object_id, entry.before_digest,
+            entry.after_digest, entry.details, entry.prev_hash, entry.entry_hash, entry.rows_digest)
+
+
+def test_stored_rows_verify_like_entries_and_an_edited_row_is_named() -> None:
+    entries = build_chain(4)
+    walker = ChainWalker()
+    assert all(walker.feed_row(stored_row(entry)) for entry in entries)
+    assert walker.finish() == ChainReport(True, 4, 4, entries[-1].entry_hash, 0)
+    for column in (1, 2, 3, 4, 5, 6, 7, 9, 10):
+        rows = [stored_row(entry) for entry in entries]
+        rows[2] = (*rows[2][:column], rows[2][column] + "x", *rows[2][column + 1:])
+        walker = ChainWalker()
+        for row in rows:
+            if not walker.feed_row(row):
+                break
+        report = walker.finish()
+        assert (report.ok, report.first_bad_seq, report.entries, report.head_seq) == (False, 3, 2, 2), column
+        assert report.head_hash == entries[1].entry_hash
+
+
+def test_a_failure_reports_how_far_the_chain_held() -> None:
+    entries = build_chain(5)
+    report = verify_chain(entries[:2] + entries[3:], [Checkpoint(1, entries[0].entry_hash)])
+    assert report == ChainReport(False, 2, 2, entries[1].entry_hash, 1, "entry 3 was removed (the next entry is 4)", 3)
+    report = verify_chain(entries, [Checkpoint(2, entries[1].entry_hash), Checkpoint(4, entries[3].entry_hash)])
+    assert report == ChainReport(True, 5, 5, entries[4].entry_hash, 2)
+
+
+def test_a_segment_is_checked_from_where_it_starts_and_gives_its_first_link() -> None:
+    entries = build_chain(5)
+    walker = ChainWalker(start_seq=3, prev_hash=None)
+    assert all(walker.feed(entry) for entry in entries[2:])
+    assert walker.first_prev == entries[1].entry_hash
+    assert walker.finish() == ChainReport(True, 3, 5, entries[4].entry_hash, 0)
+    walker = ChainWalker(start_seq=3, prev_hash=entries[0].entry_hash)  # a link that does not match
+    assert not walker.feed(entries[2])
+    assert walker.finish().problem == "entry 3 was inserted or reordered (it does not follow entry 2)"

@@ -3,7 +3,8 @@
 Each module below is parsed and mutated one small change at a time — a comparison turned
 (``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``, ``in`` ↔ ``not in``, ``is`` ↔ ``is not``), ``and``
 ↔ ``or``, ``+`` ↔ ``-``, ``not x`` → ``x``, ``True`` ↔ ``False``, an integer constant plus one, a
-called statement dropped (``await audit.record(…)`` → ``pass``). Each mutant is written over the
+called statement dropped (``await audit.record(…)`` → ``pass``); annotations and decorators are left
+alone. Each mutant is written over the
 module and the test files mapped to it run (SQLite only, stopping at the first failure); a failing
 run kills the mutant, a green one lets it survive. The module is put back after every mutant, and
 on any exit.
@@ -137,8 +138,12 @@ class _Mutator(ast.NodeTransformer):
     def visit_arg(self, node: ast.arg) -> ast.AST:
         return node
 
+    # Decorators are configuration (``@dataclass(frozen=True)``, a route's path), not the behaviour tested here.
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        node.body = [statement for statement in map(self.visit, node.body) if statement is not None]
+        return node
+
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-        node.decorator_list = [self.visit(decorator) for decorator in node.decorator_list]
         node.args.defaults = [self.visit(default) for default in node.args.defaults]
         node.args.kw_defaults = [default and self.visit(default) for default in node.args.kw_defaults]
         node.body = [statement for statement in map(self.visit, node.body) if statement is not None]

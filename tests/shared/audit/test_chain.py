@@ -216,8 +216,13 @@ def test_a_failure_reports_how_far_the_chain_held() -> None:
     entries = build_chain(5)
     report = verify_chain(entries[:2] + entries[3:], [Checkpoint(1, entries[0].entry_hash)])
     assert report == ChainReport(False, 2, 2, entries[1].entry_hash, 1, "entry 3 was removed (the next entry is 4)", 3)
-    report = verify_chain(entries, [Checkpoint(2, entries[1].entry_hash), Checkpoint(4, entries[3].entry_hash)])
-    assert report == ChainReport(True, 5, 5, entries[4].entry_hash, 2)
+    report = verify_chain(entries, [Checkpoint(2, entries[1].entry_hash), Checkpoint(5, entries[4].entry_hash)])
+    assert report == ChainReport(True, 5, 5, entries[4].entry_hash, 2)  # a checkpoint at the head itself holds
+    report = verify_chain(entries[:3], [Checkpoint(5, entries[4].entry_hash)])
+    assert (report.problem, report.first_bad_seq) == (
+        "entries after 3 were removed (a signed checkpoint names entry 5)", 4)
+    report = verify_chain([*entries[:2], entries[1], *entries[2:]])
+    assert (report.problem, report.first_bad_seq) == ("entry 2 appears again or out of order after entry 2", 2)
 
 
 def test_a_segment_is_checked_from_where_it_starts_and_gives_its_first_link() -> None:

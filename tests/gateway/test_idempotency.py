@@ -7,9 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
+import types
 
 from sqlalchemy import select, update
 
+from services.gateway.middleware import idempotency
 from services.gateway.models import IdempotencyRecord
 from shared.clock import utc_now
 from tests.conftest import ADMIN_API_KEY
@@ -52,9 +55,11 @@ async def test_an_error_answer_is_replayed_too(gateway_client) -> None:
 
 
 async def test_an_oversized_key_is_a_field_error(gateway_client) -> None:
-    response = await gateway_client.post("/api/v1/units", json=UNIT, headers={**ADMIN, "Idempotency-Key": "k" * 300})
+    response = await gateway_client.post("/api/v1/units", json=UNIT, headers={**ADMIN, "Idempotency-Key": "k" * 256})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+    longest = await gateway_client.post("/api/v1/units", json=UNIT, headers={**ADMIN, "Idempotency-Key": "k" * 255})
+    assert longest.status_code == 201  # 255 characters, the longest key kept
 
 
 async def test_keys_belong_to_their_caller(gateway_client) -> None:
@@ -143,3 +148,14 @@ async def test_a_caller_who_lost_the_role_or_unit_does_not_get_the_stored_answer
         assert again.status_code == 403, again.text
         assert again.json()["type"] == "/problems/idempotency-replay-refused"
         assert "idempotent-replayed" not in again.headers and secret not in again.text
+
+
+async def test_the_gateway_purges_expired_answers_by_itself(gateway_client, monkeypatch) -> None:
+    """Without anyone calling purge: a POST with a key, once the last purge is a minute old, clears them."""
+    await gateway_client.post("/api/v1/units", json=UNIT, headers={**ADMIN, "Idempotency-Key": "old"})
+    await _age(gateway_client, "old", 24.5)
+    later = time.monotonic() + 61
+    monkeypatch.setattr(idempotency, "time", types.SimpleNamespace(monotonic=lambda: later))
+    other = {"uscc": "11330326420147886F", "name": "平阳县卫生健康局"}
+    await gateway_client.post("/api/v1/units", json=other, headers={**ADMIN, "Idempotency-Key": "new"})
+    assert [record.key for record in await _records(gateway_client)] == ["new"]

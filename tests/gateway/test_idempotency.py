@@ -60,6 +60,18 @@ async def test_an_oversized_key_is_a_field_error(gateway_client) -> None:
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
     longest = await gateway_client.post("/api/v1/units", json=UNIT, headers={**ADMIN, "Idempotency-Key": "k" * 255})
     assert longest.status_code == 201  # 255 characters, the longest key kept
+    other = {"uscc": "11330326420147886F", "name": "平阳县卫生健康局"}
+    shortest = await gateway_client.post("/api/v1/units", json=other, headers={**ADMIN, "Idempotency-Key": "k"})
+    assert shortest.status_code == 201  # one character, the shortest
+    assert sorted(len(record.key) for record in await _records(gateway_client)) == [1, 255]
+
+
+async def test_a_key_on_a_get_is_not_looked_at(gateway_client) -> None:
+    headers = {**ADMIN, "Idempotency-Key": "a-read"}
+    answers = [await gateway_client.get("/api/v1/units", headers=headers) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert "idempotent-replayed" not in answers[1].headers
+    assert await _records(gateway_client) == []
 
 
 async def test_keys_belong_to_their_caller(gateway_client) -> None:

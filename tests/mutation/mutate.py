@@ -9,7 +9,7 @@ module and the test files mapped to it run (SQLite only, stopping at the first f
 run kills the mutant, a green one lets it survive. The module is put back after every mutant, and
 on any exit.
 
-    python -m tests.mutation.mutate [--budget SECONDS] [--module PATH …] [--list]
+    python -m tests.mutation.mutate [--budget SECONDS] [--module PATH …] [--list] [--survivors-of REPORT]
 
 ``make mutate`` runs it with the budget in ``MUTATE_BUDGET`` (seconds). Modules run in the order
 below, every mutant of one before the next; what the budget leaves unrun is counted and printed, so
@@ -176,8 +176,10 @@ def run_tests(tests: list[str], timeout: float) -> bool:
         return False
 
 
-def run_module(module: str, deadline: float) -> Iterator[Outcome | Mutant]:
-    """Each mutant's outcome; then the mutants the deadline left unrun (as Mutants)."""
+def run_module(module: str, deadline: float,
+               only: set[tuple[int, str]] | None = None) -> Iterator[Outcome | Mutant]:
+    """Each mutant's outcome (of those at ``only``'s (line, change) when given); then the mutants the
+    deadline left unrun (as Mutants)."""
     path = ROOT / module
     original = path.read_text(encoding="utf-8")
     tests = TARGETS[module]
@@ -185,7 +187,7 @@ def run_module(module: str, deadline: float) -> Iterator[Outcome | Mutant]:
     if not run_tests(tests, timeout=900):
         raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first")
     timeout = max(60.0, 3 * (time.monotonic() - started))
-    mutants = mutants_of(module)
+    mutants = [mutant for mutant in mutants_of(module) if only is None or (mutant.line, mutant.change) in only]
     for position, mutant in enumerate(mutants):
         if time.monotonic() > deadline:
             yield from mutants[position:]
@@ -205,8 +207,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", action="append", choices=sorted(TARGETS), help="only these modules")
     parser.add_argument("--list", action="store_true", help="count the mutants per module and stop")
     parser.add_argument("--report", type=Path, default=ROOT / "test-output" / "mutation.json")
+    parser.add_argument("--survivors-of", type=Path, metavar="REPORT",
+                        help="run again only the mutants that survived in an earlier report (after adding tests)")
     args = parser.parse_args(argv)
     modules = args.module or list(TARGETS)
+    only: dict[str, set[tuple[int, str]]] | None = None
+    if args.survivors_of:
+        only = {}
+        for outcome in json.loads(args.survivors_of.read_text(encoding="utf-8"))["outcomes"]:
+            if not outcome["killed"]:
+                mutant = outcome["mutant"]
+                only.setdefault(mutant["module"], set()).add((mutant["line"], mutant["change"]))
+        modules = [module for module in modules if module in only]
     if args.list:
         for module in modules:
             print(f"{module}: {len(mutants_of(module))} mutants")
@@ -215,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     unrun: list[Mutant] = []
     for module in modules:
-        for item in run_module(module, deadline):
+        for item in run_module(module, deadline, only[module] if only is not None else None):
             if isinstance(item, Outcome):
                 outcomes.append(item)
                 mark = "killed  " if item.killed else "SURVIVED"

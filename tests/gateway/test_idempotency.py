@@ -10,11 +10,14 @@ import json
 import time
 import types
 
+import pytest
 from sqlalchemy import select, update
 
+from services.gateway.domain import users
 from services.gateway.middleware import idempotency
 from services.gateway.models import IdempotencyRecord
 from shared.clock import utc_now
+from shared.errors import ServiceUnavailable
 from tests.conftest import ADMIN_API_KEY
 from tests.experts.helpers import direct_database
 
@@ -171,3 +174,20 @@ async def test_the_gateway_purges_expired_answers_by_itself(gateway_client, monk
     other = {"uscc": "11330326420147886F", "name": "平阳县卫生健康局"}
     await gateway_client.post("/api/v1/units", json=other, headers={**ADMIN, "Idempotency-Key": "new"})
     assert [record.key for record in await _records(gateway_client)] == ["new"]
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_a_server_error_is_not_kept_so_a_retry_runs_again(gateway_client, monkeypatch, status: int) -> None:
+    """A 5xx — 500 included — leaves the key free: the retry runs (no replay, no "still processing")."""
+    real = users.create_unit
+
+    async def failing(*_: object, **__: object) -> None:
+        raise RuntimeError("database went away") if status == 500 else ServiceUnavailable("down for a moment")
+
+    monkeypatch.setattr(users, "create_unit", failing)
+    headers = {**ADMIN, "Idempotency-Key": f"retry-after-{status}"}
+    assert (await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)).status_code == status
+    assert await _records(gateway_client) == []
+    monkeypatch.setattr(users, "create_unit", real)
+    retried = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
+    assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers

@@ -30,7 +30,7 @@ async def test_a_repeated_post_returns_the_first_answer_and_writes_once(gateway_
     first = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
     again = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
     assert first.status_code == again.status_code == 201
-    assert again.json() == first.json()
+    assert again.json() == first.json() and again.headers["content-type"] == first.headers["content-type"]
     assert again.headers["idempotent-replayed"] == "true"
     without_key = await gateway_client.post("/api/v1/units", json=UNIT, headers=ADMIN)
     assert without_key.status_code == 409  # the unit exists once
@@ -54,6 +54,7 @@ async def test_an_error_answer_is_replayed_too(gateway_client) -> None:
     again = await gateway_client.post("/api/v1/units", json=bad, headers=headers)
     assert first.status_code == again.status_code == 422
     assert again.json() == first.json()
+    assert again.headers["content-type"] == first.headers["content-type"] == "application/problem+json"
     assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
 
 

@@ -40,7 +40,7 @@ TARGETS: dict[str, list[str]] = {
     "services/vendors/domain/exclusions.py": ["tests/vendors/test_exclusions.py",
                                               "tests/vendors/test_conflict_checks.py"],
     "services/gateway/middleware/auth.py": ["tests/gateway/test_session_revocation.py",
-                                            "tests/gateway/test_console_sessions.py"],
+                                            "tests/gateway/test_console_sessions.py", "tests/gateway/test_accounts.py"],
     "services/experts/domain/seats.py": ["tests/experts/test_panels.py"],
     "shared/audit/rows.py": ["tests/shared/audit/test_rows_and_checkpoints.py"],
     "shared/draw/verify.py": ["tests/shared/draw"],

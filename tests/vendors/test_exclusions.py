@@ -60,3 +60,8 @@ async def test_a_recorded_exclusion_is_answered_and_audited_under_its_id(api: Ve
                                   headers=api.headers("auditor"))).json()["items"]
     assert [(entry["action"], entry["object_id"]) for entry in audit] == [("exclusion.recorded",
                                                                            str(created.json()["id"]))]
+    for _ in range(2):
+        await api.client.post("/api/v1/exclusions", headers=api.admin, json=exclusion(uscc, beijing_today(), None))
+    second_page = (await api.client.get("/api/v1/exclusions", params={"uscc": uscc, "page": 2, "page_size": 2},
+                                        headers=api.admin)).json()
+    assert ([item["id"] for item in second_page["items"]], second_page["total"]) == ([created.json()["id"]], 3)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench mutate clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sortes needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -26,6 +26,12 @@ lint: $(INSTALLED)
 # Every script in bench/ at the issues' sizes (PostgreSQL ones included); the table goes to docs/benchmarks.md.
 bench: $(INSTALLED)
 	$(BIN)/python bench/run_all.py
+
+# Mutation testing of the code that carries the promises (tests/mutation/mutate.py): small deliberate bugs,
+# each run against its module's tests; prints each module's score. Survivors are explained in docs/testing.md.
+MUTATE_BUDGET ?= 1800
+mutate: $(INSTALLED)
+	$(BIN)/python -m tests.mutation.mutate --budget $(MUTATE_BUDGET)
 
 clean:
 	rm -rf $(VENV) data test-output .pytest_cache

@@ -75,6 +75,16 @@ class UserToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class RateLimitWindow(Base):
+    """A caller's current quota window, shared by every gateway process on the database."""
+
+    __tablename__ = "rate_limit_windows"
+
+    caller: Mapped[str] = mapped_column(String(150), primary_key=True)  # caller:<subject> or address:<ip>
+    window_end: Mapped[int] = mapped_column(BigInteger)  # epoch seconds
+    requests: Mapped[int] = mapped_column(Integer)
+
+
 class IdempotencyRecord(Base):
     """The first answer to a POST sent with an ``Idempotency-Key``, replayed for repeats of it."""
 
@@ -138,6 +148,7 @@ class WebhookCursor(Base):
 AUDITED_ROWS = audited_rows(Base.metadata, unaudited={
     "user_tokens": "sessions: issued at each sign-in, revoked at sign-out",
     "idempotency_records": "stored answers of requests, kept for replays and expired",
+    "rate_limit_windows": "requests counted against each caller's quota, a minute at a time",
     "webhook_deliveries": "delivery attempts of events, each already logged where it happened",
     "webhook_cursors": "how far the dispatcher has read each service's outbox",
 }, unaudited_columns={"users": {

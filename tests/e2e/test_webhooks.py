@@ -9,7 +9,8 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -24,22 +25,20 @@ from sortes_cli.main import main
 pytestmark = pytest.mark.e2e
 
 
-EVENT_OBJECT_ID = "3f2a6c1e-8d4b-4b7a-9c2e-5a1f0e7d9b31"
-
-
 class Receiver:
     """The lifecycle system's endpoint: refuses the first delivery it watches, accepts the rest."""
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes, int]] = []
-        self.only: str | None = None  # the object whose events the test watches (None: every event)
+        # The events the test watches. The system is shared by the whole run, so events of earlier tests
+        # (and of earlier runs of this one) reach a new subscription too: those are acknowledged, unseen.
+        self.watches: Callable[[dict], bool] = lambda event: True
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
-                if receiver.only is not None and json.loads(body).get("object_id") != receiver.only:
-                    # Events of earlier tests on the shared system: acknowledged, not this test's concern.
+                if not receiver.watches(json.loads(body)):
                     self.send_response(200)
                     self.end_headers()
                     return
@@ -67,11 +66,11 @@ def receiver() -> Iterator[Receiver]:
         receiver.server.server_close()
 
 
-async def emit_event(system: LocalSystem) -> None:
+async def emit_event(system: LocalSystem, object_id: str) -> None:
     """What the experts service does when a draw commits: an outbox row in the same transaction."""
     engine = create_async_engine(system.environment()["SORTES_EXPERTS_DATABASE_URL"])
     async with AsyncSession(engine) as session, session.begin():
-        await publish(session, OUTBOX, "draw.committed", EVENT_OBJECT_ID,
+        await publish(session, OUTBOX, "draw.committed", object_id,
                       {"project_code": "PY-2026-001", "commitment": "c4267b6b"})
     await engine.dispose()
 
@@ -79,13 +78,14 @@ async def emit_event(system: LocalSystem) -> None:
 def test_an_event_is_delivered_signed_and_retried_until_acknowledged(local_system: LocalSystem,
                                                                      receiver: Receiver) -> None:
     admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
+    object_id = str(uuid.uuid4())  # this run's own event, whatever ran before on the system
+    receiver.watches = lambda event: event.get("object_id") == object_id
     created = httpx.post(local_system.url() + "/api/v1/webhooks", headers=admin, timeout=10, json={
         "name": "项目全生命周期管理系统", "url": receiver.url, "event_types": ["draw.committed", "draw.revealed"]})
     assert created.status_code == 201, created.text
-    receiver.only = EVENT_OBJECT_ID  # draws committed by earlier tests of the shared system are delivered too
     secret, webhook_id = created.json()["secret"], created.json()["webhook"]["id"]
 
-    asyncio.run(emit_event(local_system))
+    asyncio.run(emit_event(local_system, object_id))
     deadline = time.monotonic() + 40
     while len(receiver.received) < 2 and time.monotonic() < deadline:
         time.sleep(0.3)
@@ -98,13 +98,13 @@ def test_an_event_is_delivered_signed_and_retried_until_acknowledged(local_syste
     assert hmac.compare_digest(mac, expected)
     event = json.loads(body)
     assert (event["event"], event["service"], event["object_id"]) == (
-        "draw.committed", "experts", "3f2a6c1e-8d4b-4b7a-9c2e-5a1f0e7d9b31")
+        "draw.committed", "experts", object_id)
     assert event["data"]["project_code"] == "PY-2026-001"
 
     deliveries = httpx.get(local_system.url() + f"/api/v1/webhooks/{webhook_id}/deliveries", headers=admin,
                            timeout=10).json()
     assert [(d["status"], d["attempts"], d["last_result"]) for d in deliveries
-            if d["object_id"] == EVENT_OBJECT_ID] == [("delivered", 2, "2xx")]
+            if d["object_id"] == object_id] == [("delivered", 2, "2xx")]
 
 
 def test_the_outbox_is_not_readable_by_callers(local_system: LocalSystem) -> None:
@@ -118,6 +118,10 @@ def test_audit_checkpoints_reach_the_receiver_and_verify_the_chains_from_there(
     """Each service's checkpoints leave the host as `audit.checkpoint` webhooks (the gateway's through its own
     outbox); what the receiver kept is enough for `sortes audit verify --checkpoints`."""
     admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
+    head = httpx.get(local_system.url() + "/api/v1/audit", params={"service": "gateway", "page_size": 1},
+                     headers=admin, timeout=10).json()["items"][0]["seq"]
+    # Only the gateway's checkpoints signed from now on: the other services sign theirs as they go.
+    receiver.watches = lambda event: event.get("service") == "gateway" and event.get("data", {}).get("seq", 0) > head
     created = httpx.post(local_system.url() + "/api/v1/webhooks", headers=admin, timeout=10, json={
         "name": "审计存证", "url": receiver.url, "event_types": ["audit.checkpoint"]})
     assert created.status_code == 201, created.text
@@ -129,7 +133,7 @@ def test_audit_checkpoints_reach_the_receiver_and_verify_the_chains_from_there(
     while len(receiver.received) < 2 and time.monotonic() < deadline:  # the first attempt is refused
         time.sleep(0.3)
     bodies = [json.loads(body) for _, body, status in receiver.received if status == 200]
-    assert [(body["event"], body["service"]) for body in bodies] == [("audit.checkpoint", "gateway")]
+    assert bodies and {(body["event"], body["service"]) for body in bodies} == {("audit.checkpoint", "gateway")}
     kept = tmp_path / "received.jsonl"
     kept.write_text("".join(body.decode() + "\n" for _, body, status in receiver.received if status == 200))
     capsys.readouterr()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import update
 
 from services.experts.domain.experts import age_on
+from services.experts.models import Expert
 from shared.clock import add_months
-from tests.experts.helpers import OTHER_UNIT, THIRD_UNIT, admin, create_expert
+from tests.experts.helpers import OTHER_UNIT, THIRD_UNIT, admin, create_expert, direct_database
 
 OWNER = "12330326000000001H"
 MEETING = dt.date.today() + dt.timedelta(days=12)
@@ -144,3 +146,74 @@ async def test_a_field_asked_twice_is_answered_once(experts_client, minter) -> N
     body = {"fields": ["NET", "NET", "NET.MR"], "meeting_on": MEETING.isoformat()}
     response = await experts_client.post("/api/v1/eligibility", json=body, headers=admin(minter))
     assert response.json()["eligible"] == {"NET": [expert["code"]], "NET.MR": [expert["code"]]}
+
+
+async def test_each_dated_rule_on_its_exact_day(experts_client, minter) -> None:
+    """The day itself, for every dated rule: a check a day either side leaves `<` and `<=` alike."""
+    specs = {
+        # Trained exactly the validity period before: the training still counts on the meeting day.
+        "trained_on_the_day": ({"last_trained_on": add_months(MEETING, -12).isoformat()}, []),
+        # Left the avoided unit exactly three years before: still avoided on the meeting day.
+        "left_on_the_day": ({"former_employers": [{"unit_uscc": OTHER_UNIT, "unit_name": "投标人",
+                                                   "ended_on": years_before(MEETING, 3)}]},
+                            ["AVOID_FORMER_EMPLOYER"]),
+        # Bad conduct exactly three years before has aged out; born exactly 70 years before has not.
+        "conduct_on_the_day": ({"bad_conduct_records": [{"occurred_on": years_before(MEETING, 3),
+                                                          "description": "违规"}]}, []),
+        "seventy_on_the_day": ({"birth_date": years_before(MEETING, 70)}, ["AGE"]),
+        "away_until_the_day": ({}, ["UNAVAILABLE"]),
+        "away_from_the_day": ({}, ["UNAVAILABLE"]),
+        "back_the_day_before": ({}, []),
+        # Away until the meeting day's morning, or from its afternoon: the half-day decides.
+        "away_until_its_morning": ({}, {"morning": ["UNAVAILABLE"], "afternoon": []}),
+        "away_from_its_afternoon": ({}, {"morning": [], "afternoon": ["UNAVAILABLE"]}),
+        "declared_until_the_day": ({"account_subject": "user:declared-until"}, ["DECLARED_CONFLICT"]),
+        "suspended_until_the_day": ({}, ["STATUS"]),
+    }
+    codes = {label: (await create_expert(experts_client, minter, name=f"欧阳{label}", **changes))["code"]
+             for label, (changes, _) in specs.items()}
+    for label, starts, ends in (("away_until_the_day", days_after(MEETING, -3), MEETING.isoformat()),
+                                ("away_from_the_day", MEETING.isoformat(), days_after(MEETING, 3)),
+                                ("back_the_day_before", days_after(MEETING, -3), days_after(MEETING, -1)),
+                                ("away_until_its_morning", days_after(MEETING, -3), MEETING.isoformat()),
+                                ("away_from_its_afternoon", MEETING.isoformat(), days_after(MEETING, 3))):
+        halves = {"away_until_its_morning": {"ends_half": "morning"},
+                  "away_from_its_afternoon": {"starts_half": "afternoon"}}.get(label, {})
+        response = await experts_client.post(f"/api/v1/experts/{codes[label]}/unavailability", headers=admin(minter),
+                                             json={"starts_on": starts, "ends_on": ends, **halves})
+        assert response.status_code == 201, response.text
+    response = await experts_client.post(
+        f"/api/v1/experts/{codes['declared_until_the_day']}/declared-conflicts",
+        headers=minter.headers("experts", "expert", subject="user:declared-until"),
+        json={"unit_uscc": OTHER_UNIT, "until": MEETING.isoformat()})
+    assert response.status_code == 201, response.text
+    response = await experts_client.put(f"/api/v1/experts/{codes['suspended_until_the_day']}/status",
+                                        headers=admin(minter), json={"status": "suspended", "reason": "r",
+                                                                     "suspended_until": MEETING.isoformat()})
+    assert response.status_code == 200, response.text
+
+    for halves in (["morning"], ["afternoon"], ["morning", "afternoon"]):
+        body = {"fields": ["APP"], "meeting_on": MEETING.isoformat(), "halves": halves, "avoid_units": [OTHER_UNIT]}
+        result = (await experts_client.post("/api/v1/eligibility", json=body, headers=admin(minter))).json()
+        reasons = {item["code"]: item["reasons"] for item in result["excluded"]}
+        assert {label: reasons.get(code, []) for label, code in codes.items()} == {
+            label: expected_for(expected, halves) for label, (_, expected) in specs.items()}, halves
+
+
+def expected_for(expected: list[str] | dict[str, list[str]], halves: list[str]) -> list[str]:
+    """The reasons expected for a meeting in ``halves``: the same for every half-day, or per half-day."""
+    if isinstance(expected, list):
+        return expected
+    return sorted({reason for half in halves for reason in expected[half]})
+
+
+async def test_the_lists_are_in_pool_order_shorter_numbers_first(experts_client, minter) -> None:
+    """E99999 before E100000: by length, then text — whatever order the database returns the rows in."""
+    made = [(await create_expert(experts_client, minter, name=f"欧阳{n}"))["code"] for n in range(6)]
+    async with direct_database(experts_client) as database, database.transaction() as session:
+        for old, new in zip(made, ["E100000", "E99999", "E100001", "E99998"], strict=False):
+            await session.execute(update(Expert).where(Expert.code == old).values(code=new))
+    body = {"fields": ["APP"], "meeting_on": MEETING.isoformat(), "avoid_experts": ["E100001", "E99998", made[5]]}
+    result = (await experts_client.post("/api/v1/eligibility", json=body, headers=admin(minter))).json()
+    assert result["eligible"]["APP"] == [made[4], "E99999", "E100000"]
+    assert [item["code"] for item in result["excluded"]] == [made[5], "E99998", "E100001"]

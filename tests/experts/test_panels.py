@@ -488,3 +488,51 @@ async def test_a_restarted_service_reveals_what_was_committed_before(experts_cli
         revealed = await reveal(restarted, minter, committed["id"])
     record = json.loads(json.dumps(revealed["receipt"]))
     assert record["commitment"] == committed["commitment"] and revealed["status"] == "revealed"
+
+
+async def test_the_reveal_is_an_audit_entry_with_the_seed_and_the_result(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    committed = await ask_panel(experts_client, minter)
+    witness = "2026年11月29日 上证指数 3401.25"
+    revealed = await reveal(experts_client, minter, committed["id"], witness=witness)
+    [entry] = [e for e in await audit_entries(experts_client, minter) if e["action"] == "draw.revealed"]
+    assert entry["object_type"] == "draw" and entry["object_id"] == committed["id"]
+    assert entry["actor"] == SUPERVISOR["subject"]
+    record = (await experts_client.get(f"/api/v1/draws/{committed['id']}/record", headers=organiser(minter))).json()
+    # The auditor's list keeps the names sealed before the meeting; the stored entry holds the result.
+    assert entry["details"]["result"] == {"APP": {"primaries": ["[sealed]"] * 2, "reserves": ["[sealed]"] * 2}}
+    async with direct_database(experts_client) as database, database.reading() as session:
+        stored = (await session.execute(text("SELECT details FROM audit_log WHERE action = 'draw.revealed'"))
+                  ).scalar_one()
+    details = json.loads(stored)
+    assert details["result"] == revealed["result"] == record["result"]
+    assert details["seed"] == record["seed"] and details["witness_length"] == len(witness)
+
+
+async def test_reserves_move_up_in_their_drawn_order_and_a_decline_frees_the_half_day(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 6)
+    committed = await ask_panel(experts_client, minter, panel_body(count=2, reserves=3))
+    draw = await reveal(experts_client, minter, committed["id"])
+    first, second = draw["result"]["APP"]["primaries"]
+    reserves = draw["result"]["APP"]["reserves"]
+    url = f"/api/v1/draws/{committed['id']}/members"
+    for decliner, moved_up in ((first, reserves[0]), (second, reserves[1]), (reserves[0], reserves[2])):
+        response = await experts_client.post(f"{url}/{decliner}/decline",
+                                             json={"channel": "phone", "reason": "出差"}, headers=organiser(minter))
+        assert response.status_code == 200, response.text
+        view = (await experts_client.get(f"/api/v1/draws/{committed['id']}", headers=organiser(minter))).json()
+        assert state_of(view, moved_up) == "invited", (decliner, moved_up)
+        assert next(m for m in view["panel"]["members"] if m["expert_code"] == moved_up)["replaces"] == decliner
+    assert sorted(seated(view)) == sorted(reserves[1:])
+
+    # The decliners hold no half-day any more: an overlapping panel may draw them, never those seated.
+    other = await ask_panel(experts_client, minter, panel_body(count=1, reserves=0))
+    candidates = other["receipt"]["candidates"]["APP"]
+    assert {first, second, reserves[0]} <= set(candidates)
+    assert not set(reserves[1:]) & set(candidates)
+    async with direct_database(experts_client) as database, database.reading() as session:
+        booked = set((await session.execute(text("SELECT expert_code FROM panel_bookings"))).scalars())
+    assert booked == set(reserves[1:])

@@ -157,3 +157,10 @@ async def test_every_answer_carries_security_headers(gateway_client) -> None:
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
         assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("authorization", ["Basic YWRtaW46cGFzcw==", "Bearer ", "Bearer    "])
+async def test_anything_but_a_bearer_token_is_asked_for_one(gateway_client, authorization: str) -> None:
+    response = await gateway_client.get("/api/v1/units", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="sortes"'

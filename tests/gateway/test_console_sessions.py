@@ -185,3 +185,16 @@ async def test_the_offline_verifier_is_one_file_whose_inline_code_its_policy_pin
         assert f"{directive} 'sha256-{digest}'" in offline.headers["content-security-policy"]
         assert f"{directive} 'sha256-{digest}'" in html.unescape(page)  # its own meta policy, as a file
     assert "http://testserver.local/.well-known/sortes-keys" in page
+
+
+async def test_only_a_live_users_session_counts_as_signed_in_on_the_open_pages(gateway_client) -> None:
+    """An API key or a made-up value in the session cookie is no session: the sign-in form, never a 500."""
+    for value in (ADMIN_API_KEY, "made-up"):
+        gateway_client.cookies.set("sortes_session", value)
+        page = await gateway_client.get("/sign-in", follow_redirects=False)
+        assert page.status_code == 200 and 'name="username"' in page.text, value
+        gateway_client.cookies.clear()
+    await add_user(gateway_client, "wu.auditor", "auditor")
+    await sign_in(gateway_client, "wu.auditor")
+    again = await gateway_client.get("/sign-in", follow_redirects=False)
+    assert again.status_code in (302, 303) and again.headers["location"] == "/home/auditor"

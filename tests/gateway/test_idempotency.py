@@ -7,11 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
+import types
 
+import pytest
 from sqlalchemy import select, update
 
+from services.gateway.edge import idempotency
+from services.gateway.identity import users
 from services.gateway.models import IdempotencyRecord
 from shared.clock import utc_now
+from shared.errors import ServiceUnavailable
 from tests.conftest import ADMIN_API_KEY
 from tests.experts.helpers import direct_database
 
@@ -24,7 +30,7 @@ async def test_a_repeated_post_returns_the_first_answer_and_writes_once(gateway_
     first = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
     again = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
     assert first.status_code == again.status_code == 201
-    assert again.json() == first.json()
+    assert again.json() == first.json() and again.headers["content-type"] == first.headers["content-type"]
     assert again.headers["idempotent-replayed"] == "true"
     without_key = await gateway_client.post("/api/v1/units", json=UNIT, headers=ADMIN)
     assert without_key.status_code == 409  # the unit exists once
@@ -48,13 +54,28 @@ async def test_an_error_answer_is_replayed_too(gateway_client) -> None:
     again = await gateway_client.post("/api/v1/units", json=bad, headers=headers)
     assert first.status_code == again.status_code == 422
     assert again.json() == first.json()
+    assert again.headers["content-type"] == first.headers["content-type"] == "application/problem+json"
     assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
 
 
 async def test_an_oversized_key_is_a_field_error(gateway_client) -> None:
-    response = await gateway_client.post("/api/v1/units", json=UNIT, headers={**ADMIN, "Idempotency-Key": "k" * 300})
+    response = await gateway_client.post("/api/v1/units", json=UNIT, headers={**ADMIN, "Idempotency-Key": "k" * 256})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+    longest = await gateway_client.post("/api/v1/units", json=UNIT, headers={**ADMIN, "Idempotency-Key": "k" * 255})
+    assert longest.status_code == 201  # 255 characters, the longest key kept
+    other = {"uscc": "11330326420147886F", "name": "平阳县卫生健康局"}
+    shortest = await gateway_client.post("/api/v1/units", json=other, headers={**ADMIN, "Idempotency-Key": "k"})
+    assert shortest.status_code == 201  # one character, the shortest
+    assert sorted(len(record.key) for record in await _records(gateway_client)) == [1, 255]
+
+
+async def test_a_key_on_a_get_is_not_looked_at(gateway_client) -> None:
+    headers = {**ADMIN, "Idempotency-Key": "a-read"}
+    answers = [await gateway_client.get("/api/v1/units", headers=headers) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert "idempotent-replayed" not in answers[1].headers
+    assert await _records(gateway_client) == []
 
 
 async def test_keys_belong_to_their_caller(gateway_client) -> None:
@@ -143,3 +164,31 @@ async def test_a_caller_who_lost_the_role_or_unit_does_not_get_the_stored_answer
         assert again.status_code == 403, again.text
         assert again.json()["type"] == "/problems/idempotency-replay-refused"
         assert "idempotent-replayed" not in again.headers and secret not in again.text
+
+
+async def test_the_gateway_purges_expired_answers_by_itself(gateway_client, monkeypatch) -> None:
+    """Without anyone calling purge: a POST with a key, once the last purge is a minute old, clears them."""
+    await gateway_client.post("/api/v1/units", json=UNIT, headers={**ADMIN, "Idempotency-Key": "old"})
+    await _age(gateway_client, "old", 24.5)
+    later = time.monotonic() + 61
+    monkeypatch.setattr(idempotency, "time", types.SimpleNamespace(monotonic=lambda: later))
+    other = {"uscc": "11330326420147886F", "name": "平阳县卫生健康局"}
+    await gateway_client.post("/api/v1/units", json=other, headers={**ADMIN, "Idempotency-Key": "new"})
+    assert [record.key for record in await _records(gateway_client)] == ["new"]
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_a_server_error_is_not_kept_so_a_retry_runs_again(gateway_client, monkeypatch, status: int) -> None:
+    """A 5xx — 500 included — leaves the key free: the retry runs (no replay, no "still processing")."""
+    real = users.create_unit
+
+    async def failing(*_: object, **__: object) -> None:
+        raise RuntimeError("database went away") if status == 500 else ServiceUnavailable("down for a moment")
+
+    monkeypatch.setattr(users, "create_unit", failing)
+    headers = {**ADMIN, "Idempotency-Key": f"retry-after-{status}"}
+    assert (await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)).status_code == status
+    assert await _records(gateway_client) == []
+    monkeypatch.setattr(users, "create_unit", real)
+    retried = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
+    assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import select
+
+from services.gateway.edge import rate_limits
+from services.gateway.models import RateLimitWindow
 from tests.conftest import ADMIN_API_KEY
+from tests.experts.helpers import direct_database
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
 
 
 async def test_a_caller_beyond_its_quota_gets_429_with_retry_after(gateway_client) -> None:
-    statuses = [(await gateway_client.get("/api/v1/units", headers=ADMIN)).status_code for _ in range(41)]
-    assert statuses[:40] == [200] * 40  # the fixture's quota is 40 a minute
+    statuses = [(await gateway_client.get("/api/v1/units", headers=ADMIN)).status_code for _ in range(40)]
+    assert statuses == [200] * 40  # the fixture's quota is 40 a minute: the 41st is refused, not the 42nd
     refused = await gateway_client.get("/api/v1/units", headers=ADMIN)
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) > 0
@@ -37,3 +43,54 @@ async def test_answers_within_the_quota_carry_the_ratelimit_headers(gateway_clie
     assert first.headers["ratelimit-limit"] == "40" and first.headers["ratelimit-policy"] == "40; w=60"
     assert (first.headers["ratelimit-remaining"], second.headers["ratelimit-remaining"]) == ("39", "38")
     assert 0 < int(second.headers["ratelimit-reset"]) <= 60
+
+
+class Clock:
+    """The rate limiter's clock, moved by hand: wall time for windows, monotonic time for housekeeping."""
+
+    def __init__(self, now: int) -> None:
+        self.now, self.monotonic_now = now, 1000.0
+
+    def time(self) -> float:
+        return float(self.now)
+
+    def monotonic(self) -> float:
+        return self.monotonic_now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock(1_900_000_000)
+    monkeypatch.setattr(rate_limits, "time", clock)
+    return clock
+
+
+async def test_the_window_lasts_exactly_a_minute_from_the_first_request(gateway_client, clock: Clock) -> None:
+    opened = clock.now
+    assert [(await gateway_client.get("/api/v1/units", headers=ADMIN)).status_code for _ in range(40)] == [200] * 40
+    clock.now = opened + 59
+    refused = await gateway_client.get("/api/v1/units", headers=ADMIN)
+    assert refused.status_code == 429
+    assert (refused.headers["ratelimit-remaining"], refused.headers["ratelimit-reset"]) == ("0", "1")
+    clock.now = opened + 60  # the window's last second is over: a new window, a full quota
+    fresh = [await gateway_client.get("/api/v1/units", headers=ADMIN) for _ in range(2)]
+    assert [answer.status_code for answer in fresh] == [200, 200]
+    assert [answer.headers["ratelimit-remaining"] for answer in fresh] == ["39", "38"]
+    assert fresh[1].headers["ratelimit-reset"] == "60"
+
+
+async def test_lapsed_windows_are_purged(gateway_client, clock: Clock) -> None:
+    created = await gateway_client.post("/api/v1/api-keys", headers=ADMIN, json={
+        "name": "other", "roles": ["auditor"], "unit_uscc": "11330326862981311N"})
+    other = {"Authorization": f"Bearer {created.json()['value']}"}
+    opened = clock.now
+    assert (await gateway_client.get("/api/v1/units", headers=other)).status_code == 200
+    assert len(await windows(gateway_client)) == 2
+    clock.now, clock.monotonic_now = opened + 60, clock.monotonic_now + 301  # both lapsed, housekeeping due
+    assert (await gateway_client.get("/api/v1/units", headers=other)).status_code == 200
+    assert [caller for caller, _ in await windows(gateway_client)] == [f"caller:apikey:{created.json()['key']['id']}"]
+
+
+async def windows(gateway_client) -> list[tuple[str, int]]:
+    async with direct_database(gateway_client) as database, database.reading() as session:
+        return list((await session.execute(select(RateLimitWindow.caller, RateLimitWindow.requests))).all())

@@ -47,3 +47,21 @@ async def test_only_bureau_admins_record_exclusions(api: VendorsApi) -> None:
     body = exclusion(api.new_uscc(), dt.date(2026, 1, 1), None)
     for role in ("procurement_officer", "auditor", "service"):
         assert (await api.client.post("/api/v1/exclusions", json=body, headers=api.headers(role))).status_code == 403
+
+
+async def test_a_recorded_exclusion_is_answered_and_audited_under_its_id(api: VendorsApi) -> None:
+    uscc = api.new_uscc()
+    created = await api.client.post("/api/v1/exclusions", headers=api.admin,
+                                    json=exclusion(uscc, beijing_today(), None))
+    assert created.status_code == 201, created.text
+    listed = (await api.client.get("/api/v1/exclusions", params={"uscc": uscc}, headers=api.admin)).json()["items"]
+    assert [item["id"] for item in listed] == [created.json()["id"]]
+    audit = (await api.client.get("/api/v1/audit", params={"object_type": "exclusion"},
+                                  headers=api.headers("auditor"))).json()["items"]
+    assert [(entry["action"], entry["object_id"]) for entry in audit] == [("exclusion.recorded",
+                                                                           str(created.json()["id"]))]
+    for _ in range(2):
+        await api.client.post("/api/v1/exclusions", headers=api.admin, json=exclusion(uscc, beijing_today(), None))
+    second_page = (await api.client.get("/api/v1/exclusions", params={"uscc": uscc, "page": 2, "page_size": 2},
+                                        headers=api.admin)).json()
+    assert ([item["id"] for item in second_page["items"]], second_page["total"]) == ([created.json()["id"]], 3)

@@ -98,7 +98,9 @@ async def test_each_status_lists_exactly_the_ratings_of_that_status(api: Vendors
     everything = await ids(api)
     assert sorted(everything) == sorted(rating["id"] for rating in made.values())
     assert await ids(api, status="open_for_comment") == [made["accepted"]["id"], made["open"]["id"]]  # newest first
-    for day in (beijing_today(), beijing_today() + dt.timedelta(days=15)):  # then past the window, not yet finalised
+    # Today, the window's last day (the filter and the status agree on the day itself), then past the
+    # window, not yet finalised.
+    for day in (beijing_today(), beijing_today() + dt.timedelta(days=14), beijing_today() + dt.timedelta(days=15)):
         monkeypatch.setattr(ratings_domain, "beijing_today", lambda day=day: day)
         by_status = {status: (await listed(api, status=status, page_size=500))["items"]
                      for status in ("open_for_comment", "disputed", "final")}

@@ -347,3 +347,24 @@ async def test_the_anonymous_public_listing_shows_a_public_rating_once_it_is_fin
     await finalise(api, processes[0], utc_now() + dt.timedelta(days=15))
     public = (await api.client.get("/api/v1/public-ratings", headers=api.headers("service"))).json()
     assert [(item["id"], item["status"]) for item in public["items"]] == [(created["id"], "final")]
+
+
+async def test_the_comment_window_is_open_all_of_its_last_day_and_closes_the_day_after(
+        api: VendorsApi, monkeypatch: pytest.MonkeyPatch, processes) -> None:
+    """The exact days: day 14 still takes a comment and nothing is final; day 15 closes both ways."""
+    uscc = await api.vendor()
+    taken, lapsing = await rate(api, uscc), await rate(api, uscc)
+    last_day = dt.date.fromisoformat(taken["comment_until"])
+    late_evening = dt.datetime.combine(last_day, dt.time(23, 59), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert await finalise(api, processes[0], late_evening) == []
+    monkeypatch.setattr(ratings_domain, "beijing_today", lambda: last_day)
+    response = await api.client.post(f"/api/v1/ratings/{taken['id']}/comment", json={"text": "无异议"},
+                                     headers=api.headers("vendor", unit=uscc))
+    assert response.status_code == 201, response.text
+    assert (await read_rating(api, uscc, lapsing["id"]))["status"] == "open_for_comment"
+    next_morning = late_evening + dt.timedelta(minutes=2)
+    assert await finalise(api, processes[0], next_morning) == [taken["id"], lapsing["id"]]
+    monkeypatch.setattr(ratings_domain, "beijing_today", lambda: last_day + dt.timedelta(days=1))
+    late = await api.client.post(f"/api/v1/ratings/{lapsing['id']}/comment", json={"text": "有异议"},
+                                 headers=api.headers("vendor", unit=uscc))
+    assert late.status_code == 409

@@ -1,11 +1,12 @@
 """Request quotas: per API key or user on the API, per client address on sign-in (429 + Retry-After).
 
-Counted in each gateway process's memory: with several gateway instances each enforces the quota
-on the traffic it sees. The API's quota is a fixed window per caller, as Litestar's rate-limit
-middleware counts it (the window opens at the caller's first request and lasts a minute), kept as a
-plain counter: Litestar's keeps every request's time stamp in its store as JSON, re-read and
-re-written under locks on each call, which cost more than the rest of the gateway's own work on a
-forwarded request. Sign-in keeps Litestar's middleware (its store is shared with the console's).
+The API's quota is a fixed window per caller, as Litestar's rate-limit middleware counts it (the
+window opens at the caller's first request and lasts a minute), counted in the gateway's database:
+every gateway process in front of it counts against the same window, so running two or more does
+not multiply a caller's quota. One upsert per request (``INSERT … ON CONFLICT … RETURNING``, on
+SQLite and PostgreSQL alike) opens or advances the window atomically. Sign-in keeps Litestar's
+middleware, counted per process (its store is shared with the console's); the lockout after failed
+sign-ins (users.failed_sign_ins) is in the database and holds across processes.
 """
 
 from __future__ import annotations
@@ -17,8 +18,14 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.types import ASGIApp, Message, Middleware, Receive, Scope, Send
+from sqlalchemy import case, delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.gateway.models import RateLimitWindow
+from shared.db import Database
 
 WINDOW_SECONDS = 60
+_PURGE_EVERY_SECONDS = 300
 
 
 def _sign_in_address(request: Request) -> str:
@@ -26,32 +33,36 @@ def _sign_in_address(request: Request) -> str:
 
 
 class FixedWindows:
-    """Requests counted per caller in windows of ``WINDOW_SECONDS``, for one app."""
+    """Requests counted per caller in windows of ``WINDOW_SECONDS``, in the gateway's database."""
 
-    def __init__(self, limit: int, capacity: int = 10_000) -> None:
-        self.limit, self._capacity = limit, capacity
-        self._windows: dict[str, list[int]] = {}  # caller -> [window end (epoch seconds), requests]
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._next_purge = 0.0
 
-    def count(self, caller: str) -> tuple[int, int] | None:
-        """Count a request: the requests left and the window's end, or None when over the quota."""
+    async def count(self, database: Database, caller: str) -> tuple[int, int]:
+        """Count a request: the requests left in the caller's window (below 0 when over the quota) and
+        the window's end (epoch seconds)."""
         now = int(time.time())
-        window = self._windows.get(caller)
-        if window is None or window[0] <= now:
-            if len(self._windows) >= self._capacity:
-                self._windows = {key: value for key, value in self._windows.items() if value[0] > now}
-            window = self._windows[caller] = [now + WINDOW_SECONDS, 0]
-        if window[1] >= self.limit:
-            return None
-        window[1] += 1
-        return self.limit - window[1], window[0]
+        table = RateLimitWindow.__table__
+        insert = (postgresql.insert if database.engine.dialect.name == "postgresql" else sqlite.insert)(table)
+        lapsed = table.c.window_end <= now
+        statement = insert.values(caller=caller, window_end=now + WINDOW_SECONDS, requests=1).on_conflict_do_update(
+            index_elements=[table.c.caller],
+            set_={"window_end": case((lapsed, now + WINDOW_SECONDS), else_=table.c.window_end),
+                  "requests": case((lapsed, 1), else_=table.c.requests + 1)},
+        ).returning(table.c.window_end, table.c.requests)
+        async with database.transaction() as session:
+            if time.monotonic() >= self._next_purge:
+                self._next_purge = time.monotonic() + _PURGE_EVERY_SECONDS
+                await session.execute(delete(RateLimitWindow).where(RateLimitWindow.window_end <= now))
+            window_end, requests = (await session.execute(statement)).one()
+        return self.limit - requests, window_end
 
     def headers(self, remaining: int, window_end: int) -> dict[str, str]:
         """The IETF draft's RateLimit headers, named and valued as Litestar's middleware sends them."""
         return {"RateLimit-Policy": f"{self.limit}; w={WINDOW_SECONDS}", "RateLimit-Limit": str(self.limit),
-                "RateLimit-Remaining": str(remaining), "RateLimit-Reset": str(window_end - int(time.time()))}
-
-    def window_end(self, caller: str) -> int:
-        return self._windows[caller][0]
+                "RateLimit-Remaining": str(max(remaining, 0)),
+                "RateLimit-Reset": str(window_end - int(time.time()))}
 
 
 class CallerRateLimitMiddleware:
@@ -69,9 +80,9 @@ class CallerRateLimitMiddleware:
         user = scope.get("user")
         caller = f"caller:{user.subject}" if user is not None else \
             f"address:{get_remote_address(Request(scope))}"
-        counted = self.windows.count(caller)
-        if counted is None:
-            raise TooManyRequestsException(headers=self.windows.headers(0, self.windows.window_end(caller)))
+        counted = await self.windows.count(scope["app"].state.database, caller)
+        if counted[0] < 0:
+            raise TooManyRequestsException(headers=self.windows.headers(*counted))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -84,7 +95,8 @@ class CallerRateLimitMiddleware:
 
 
 def api_rate_limit(per_minute: int) -> Middleware:
-    """Each call makes a new set of windows: one per app, shared by all the API router's routes."""
+    """One set of windows per app, shared by all the API router's routes (and, through the database,
+    by every gateway process)."""
     return DefineMiddleware(CallerRateLimitMiddleware, windows=FixedWindows(per_minute))
 
 

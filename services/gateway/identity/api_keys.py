@@ -20,6 +20,7 @@ from services.gateway.models import ApiKey, Unit
 from services.gateway.schemas import ApiKeyView
 from shared.audit import Actor, AuditRecorder, system_actor
 from shared.clock import as_utc, utc_now
+from shared.db import hold_lock
 from shared.errors import NotFound
 from shared.identity import Identity
 from shared.roles import Role
@@ -68,7 +69,11 @@ async def create_api_key(session: AsyncSession, digester: ApiKeyDigester, audit:
 
 async def ensure_admin_key(session: AsyncSession, digester: ApiKeyDigester, audit: AuditRecorder,
                            value: str, bureau_uscc: str, bureau_name: str) -> None:
-    """``SORTES_ADMIN_API_KEY``: create (or keep) a bureau-admin key with exactly that value."""
+    """``SORTES_ADMIN_API_KEY``: create (or keep) a bureau-admin key with exactly that value.
+
+    Gateway processes started together each run this: holding one lock first queues them, so the
+    second finds the first one's key instead of failing on the bureau unit's primary key."""
+    await hold_lock(session, "gateway:admin-key")
     existing = (await session.execute(
         select(ApiKey).where(ApiKey.digest == digester.digest(value)))).scalar_one_or_none()
     if existing is not None:

@@ -1,0 +1,258 @@
+"""A small mutation runner: does the suite notice when the code that carries a promise is broken?
+
+Each module below is parsed and mutated one small change at a time — a comparison turned
+(``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``, ``in`` ↔ ``not in``, ``is`` ↔ ``is not``), ``and``
+↔ ``or``, ``+`` ↔ ``-``, ``not x`` → ``x``, ``True`` ↔ ``False``, an integer constant plus one, a
+called statement dropped (``await audit.record(…)`` → ``pass``); annotations and decorators are left
+alone. Each mutant is written over the
+module and the test files mapped to it run (SQLite only, stopping at the first failure); a failing
+run kills the mutant, a green one lets it survive. The module is put back after every mutant, and
+on any exit.
+
+    python -m tests.mutation.mutate [--budget SECONDS] [--module PATH …] [--list] [--survivors-of REPORT]
+
+``make mutate`` runs it with the budget in ``MUTATE_BUDGET`` (seconds). Modules run in the order
+below, every mutant of one before the next; what the budget leaves unrun is counted and printed, so
+a score is never read for more than it covers. docs/testing.md explains the survivors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The code that carries the promises, each with the tests that should notice it broken.
+TARGETS: dict[str, list[str]] = {
+    "shared/audit/chain.py": ["tests/shared/audit/test_chain.py"],
+    "services/gateway/edge/rate_limits.py": ["tests/gateway/test_rate_limits.py"],
+    "services/gateway/edge/idempotency.py": ["tests/gateway/test_idempotency.py"],
+    "services/experts/domain/eligibility.py": ["tests/experts/test_eligibility.py"],
+    "services/vendors/domain/exclusions.py": ["tests/vendors/test_exclusions.py",
+                                              "tests/vendors/test_conflict_checks.py"],
+    "services/gateway/identity/authentication.py": ["tests/gateway/test_session_revocation.py",
+                                            "tests/gateway/test_console_sessions.py", "tests/gateway/test_accounts.py"],
+    "services/experts/domain/seats.py": ["tests/experts/test_panels.py"],
+    "shared/audit/rows.py": ["tests/shared/audit/test_rows_and_checkpoints.py"],
+    "shared/draw/verify.py": ["tests/shared/draw"],
+    "shared/draw/protocol.py": ["tests/shared/draw"],
+}
+
+_SWAPS: dict[type, type] = {
+    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+    ast.And: ast.Or, ast.Or: ast.And, ast.Add: ast.Sub, ast.Sub: ast.Add,
+}
+_SYMBOL = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.In: "in",
+           ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.And: "and", ast.Or: "or", ast.Add: "+",
+           ast.Sub: "-"}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    module: str
+    index: int
+    line: int
+    change: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant: Mutant
+    killed: bool
+    seconds: float
+
+
+class _Mutator(ast.NodeTransformer):
+    """Walks a module in a fixed order, numbering every place a mutation can go; changes the
+    ``target``-th (or none, when only counting)."""
+
+    def __init__(self, target: int | None = None) -> None:
+        self.target, self.points, self.applied = target, [], None
+
+    def _point(self, node: ast.AST, change: str) -> bool:
+        self.points.append((node.lineno, change))
+        if len(self.points) - 1 == self.target:
+            self.applied = (node.lineno, change)
+            return True
+        return False
+
+    def visit_Expr(self, node: ast.Expr) -> ast.AST:
+        # Docstrings and constant expressions stay; a statement that only calls something may be dropped.
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        if isinstance(value, ast.Call) and self._point(node, f"drop `{ast.unparse(node)[:60]}`"):
+            return ast.copy_location(ast.Pass(), node)
+        return self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        for position, op in enumerate(node.ops):
+            swapped = _SWAPS.get(type(op))
+            if swapped and self._point(node, f"{_SYMBOL[type(op)]} → {_SYMBOL[swapped]}"):
+                node.ops[position] = swapped()
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        self.generic_visit(node)
+        swapped = _SWAPS[type(node.op)]
+        if self._point(node, f"{_SYMBOL[type(node.op)]} → {_SYMBOL[swapped]}"):
+            node.op = swapped()
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        swapped = _SWAPS.get(type(node.op))
+        if swapped and self._point(node, f"{_SYMBOL[type(node.op)]} → {_SYMBOL[swapped]}"):
+            node.op = swapped()
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not) and self._point(node, "drop `not`"):
+            return node.operand
+        return node
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, bool):
+            if self._point(node, f"{node.value} → {not node.value}"):
+                return ast.copy_location(ast.Constant(not node.value), node)
+        elif isinstance(node.value, int) and self._point(node, f"{node.value} → {node.value + 1}"):
+            return ast.copy_location(ast.Constant(node.value + 1), node)
+        return node
+
+    # Type annotations are not behaviour: leave them (and what `from __future__` makes text) alone.
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        if node.value is not None:
+            node.value = self.visit(node.value)
+        return node
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        return node
+
+    # Decorators are configuration (``@dataclass(frozen=True)``, a route's path), not the behaviour tested here.
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        node.body = [statement for statement in map(self.visit, node.body) if statement is not None]
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        node.args.defaults = [self.visit(default) for default in node.args.defaults]
+        node.args.kw_defaults = [default and self.visit(default) for default in node.args.kw_defaults]
+        node.body = [statement for statement in map(self.visit, node.body) if statement is not None]
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+
+def mutants_of(module: str) -> list[Mutant]:
+    counter = _Mutator()
+    counter.visit(ast.parse((ROOT / module).read_text(encoding="utf-8")))
+    return [Mutant(module, index, line, change) for index, (line, change) in enumerate(counter.points)]
+
+
+def mutated_source(mutant: Mutant) -> str:
+    mutator = _Mutator(target=mutant.index)
+    tree = ast.fix_missing_locations(mutator.visit(ast.parse((ROOT / mutant.module).read_text(encoding="utf-8"))))
+    assert mutator.applied == (mutant.line, mutant.change), (mutator.applied, mutant)
+    return ast.unparse(tree) + "\n"
+
+
+def run_tests(tests: list[str], timeout: float) -> bool:
+    """True when the tests pass (the mutant survives); a timeout counts as caught."""
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not postgres and not heavy",
+               "--no-header", "--durations=0", "-W", "ignore", *tests]
+    try:
+        return subprocess.run(command, cwd=ROOT, capture_output=True, timeout=timeout,
+                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def run_module(module: str, deadline: float,
+               only: set[tuple[int, str]] | None = None) -> Iterator[Outcome | Mutant]:
+    """Each mutant's outcome (of those at ``only``'s (line, change) when given); then the mutants the
+    deadline left unrun (as Mutants)."""
+    path = ROOT / module
+    original = path.read_text(encoding="utf-8")
+    tests = TARGETS[module]
+    started = time.monotonic()
+    if not run_tests(tests, timeout=900):
+        raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first")
+    timeout = max(60.0, 3 * (time.monotonic() - started))
+    mutants = [mutant for mutant in mutants_of(module) if only is None or (mutant.line, mutant.change) in only]
+    for position, mutant in enumerate(mutants):
+        if time.monotonic() > deadline:
+            yield from mutants[position:]
+            return
+        began = time.monotonic()
+        try:
+            path.write_text(mutated_source(mutant), encoding="utf-8")
+            survived = run_tests(tests, timeout)
+        finally:
+            path.write_text(original, encoding="utf-8")
+        yield Outcome(mutant, killed=not survived, seconds=round(time.monotonic() - began, 1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=1800, help="seconds for the whole run (default 1800)")
+    parser.add_argument("--module", action="append", choices=sorted(TARGETS), help="only these modules")
+    parser.add_argument("--list", action="store_true", help="count the mutants per module and stop")
+    parser.add_argument("--report", type=Path, default=ROOT / "test-output" / "mutation.json")
+    parser.add_argument("--survivors-of", type=Path, metavar="REPORT",
+                        help="run again only the mutants that survived in an earlier report (after adding tests)")
+    args = parser.parse_args(argv)
+    modules = args.module or list(TARGETS)
+    only: dict[str, set[tuple[int, str]]] | None = None
+    if args.survivors_of:
+        only = {}
+        for outcome in json.loads(args.survivors_of.read_text(encoding="utf-8"))["outcomes"]:
+            if not outcome["killed"]:
+                mutant = outcome["mutant"]
+                only.setdefault(mutant["module"], set()).add((mutant["line"], mutant["change"]))
+        modules = [module for module in modules if module in only]
+    if args.list:
+        for module in modules:
+            print(f"{module}: {len(mutants_of(module))} mutants")
+        return 0
+    deadline = time.monotonic() + args.budget
+    outcomes: list[Outcome] = []
+    unrun: list[Mutant] = []
+    for module in modules:
+        for item in run_module(module, deadline, only[module] if only is not None else None):
+            if isinstance(item, Outcome):
+                outcomes.append(item)
+                mark = "killed  " if item.killed else "SURVIVED"
+                print(f"{mark} {module}:{item.mutant.line} {item.mutant.change} ({item.seconds}s)", flush=True)
+            else:
+                unrun.append(item)
+    print()
+    print(f"{'module':50} {'killed':>7} {'run':>5} {'unrun':>6} {'score':>7}")
+    for module in modules:
+        mine = [outcome for outcome in outcomes if outcome.mutant.module == module]
+        killed = sum(outcome.killed for outcome in mine)
+        left = sum(mutant.module == module for mutant in unrun)
+        score = f"{100 * killed / len(mine):.1f}%" if mine else "-"
+        print(f"{module:50} {killed:>7} {len(mine):>5} {left:>6} {score:>7}")
+    killed = sum(outcome.killed for outcome in outcomes)
+    total = f"{100 * killed / len(outcomes):.1f}%" if outcomes else "-"
+    print(f"{'total':50} {killed:>7} {len(outcomes):>5} {len(unrun):>6} {total:>7}")
+    for outcome in outcomes:
+        if not outcome.killed:
+            print(f"survivor: {outcome.mutant.module}:{outcome.mutant.line} {outcome.mutant.change}")
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps({"outcomes": [asdict(outcome) for outcome in outcomes],
+                                       "unrun": [asdict(mutant) for mutant in unrun]}, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -25,9 +25,9 @@ NAME = "lifecycle.sortes.test"  # .test never resolves; each test's resolver say
 
 @pytest.fixture
 def gateway_overrides() -> dict[str, object]:
-    """The app's own dispatcher stays asleep after its first round, so only the test's delivers, with
-    the test's resolver (otherwise it could take the due delivery first and meet a name that resolves
-    nowhere)."""
+    """The app's own dispatcher sleeps an hour before its first round, so only the test's delivers,
+    with the test's resolver (otherwise it could take the due delivery first and meet a name that
+    resolves nowhere)."""
     return {"webhook_interval_seconds": 3600.0}
 
 

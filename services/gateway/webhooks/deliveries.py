@@ -112,12 +112,13 @@ class Dispatcher:
         self._client = httpx.AsyncClient(timeout=timeout)
 
     async def run_forever(self, interval: float = 1.0) -> None:
+        """A round every ``interval`` seconds, the first one ``interval`` after start-up."""
         while True:
+            await asyncio.sleep(interval)
             try:
                 await self.step()
             except Exception:  # keep dispatching after any one failure; it is logged, never lost
                 _log.exception("webhook dispatch step failed")
-            await asyncio.sleep(interval)
 
     async def step(self) -> None:
         for service in SERVICE_NAMES:

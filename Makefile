@@ -25,7 +25,7 @@ lint: $(INSTALLED)
 
 # Every script in bench/ at the issues' sizes (PostgreSQL ones included); the table goes to docs/benchmarks.md.
 bench: $(INSTALLED)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.run_all
 
 # Mutation testing of the code that carries the promises (tests/mutation/mutate.py): small deliberate bugs,
 # each run against its module's tests; prints each module's score. Survivors are explained in docs/testing.md.

@@ -3,7 +3,7 @@
 Builds a valid chain of N entries straight into a fresh SQLite database (or the PostgreSQL URL
 given), then times `verify_stored_chain`, the routine behind `sortes audit verify`.
 
-    python bench/audit_verify.py [--entries 1000000] [--database-url URL]
+    python -m bench.audit_verify [--entries 1000000] [--database-url URL]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ candidate) pair with the key pads precomputed (``hmac.new(seed, digestmod=sha256
 ``copy()`` + ``update()`` + ``digest()`` per pair). No correct implementation can do less, since
 every rank key has to be computed. Target: selection ≤ 1.5 × floor.
 
-    .venv/bin/python bench/draw_selection.py    (the repo's package ``shared`` must be importable)
+    .venv/bin/python -m bench.draw_selection    (the repo's package ``shared`` must be importable)
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ For each profile: one signature and one signature check of a commit text; a whol
 ``verify_record`` of that draw's record (every check, both signatures). The panel draw's own target
 (p50 < 250 ms for commit and reveal through the gateway) is measured by bench/panel_draw.py.
 
-    python bench/draw_signatures.py [--pool 10000] [--repeat 20]
+    python -m bench.draw_signatures [--pool 10000] [--repeat 20]
 """
 
 from __future__ import annotations

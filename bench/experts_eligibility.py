@@ -5,7 +5,7 @@ experts with fields, former employers, bad-conduct records, unavailable periods 
 conflicts, then times ``find_eligible`` (what ``POST /api/v1/eligibility`` runs) for a series of
 meetings across fields, and drops the database.
 
-    python bench/experts_eligibility.py [--experts 100000] [--queries 40] [--server postgresql://postgres@127.0.0.1:5432/test]
+    python -m bench.experts_eligibility [--experts 100000] [--queries 40] [--server postgresql://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ given): reading the file, checking every row, sealing personal data, writing exp
 entries. A second run of the same file (every row an update, found through the blind index) is
 timed too.
 
-    python bench/experts_import.py [--rows 10000] [--xlsx] [--database-url URL]
+    python -m bench.experts_import [--rows 10000] [--xlsx] [--database-url URL]
 """
 
 from __future__ import annotations

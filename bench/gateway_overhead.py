@@ -7,7 +7,7 @@ pairs, one direct and one through the gateway, so that a busy machine's drift ca
 Starts the three services itself on free loopback ports with the demo pool (SQLite), and stops
 them at the end.
 
-    python bench/gateway_overhead.py [--requests 2000]
+    python -m bench.gateway_overhead [--requests 2000]
 """
 
 from __future__ import annotations

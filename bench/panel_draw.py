@@ -9,7 +9,7 @@ p95 of commit, reveal and both, and drops the databases. It does so under each c
 standard one (sortes-draw/1: Ed25519, SHA-256) and the commercial-cryptography one (sortes-draw/1-sm:
 SM2, SM3; the audit chain in SM3 with SM2 checkpoints), and verifies the last draw's record offline.
 
-    python bench/panel_draw.py [--experts 10000] [--panels 40] [--profile standard|sm|both]
+    python -m bench.panel_draw [--experts 10000] [--panels 40] [--profile standard|sm|both]
                                [--server postgresql://postgres@127.0.0.1:5432/test]
 """
 

@@ -16,7 +16,7 @@ clients each path runs in short bursts, in turn, a few rounds; the figure is eac
 the floor's (target for the gateway ≥ 0.7 ×). On SQLite (the demo data in files) and, with ``--server``,
 on PostgreSQL databases created and dropped here. The services run at their default log level.
 
-    python bench/request_path.py [--requests 1000] [--server postgresql://postgres@127.0.0.1:5432/test]
+    python -m bench.request_path [--requests 1000] [--server postgresql://postgres@127.0.0.1:5432/test]
                                  [--sqlite-only]
 """
 

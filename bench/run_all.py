@@ -8,7 +8,7 @@ bare minimum), the floor stands beside it. The table goes to docs/benchmarks.md.
 the server at ``--server`` (default 127.0.0.1:5432, user postgres), where they create and drop their
 own databases.
 
-    python bench/run_all.py [--quick] [--only NAME ...] [--output docs/benchmarks.md]
+    python -m bench.run_all [--quick] [--only NAME ...] [--output docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def write_table(path: Path, rows: list[Row], runs: list[tuple[Benchmark, float]]
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` (`python bench/run_all.py{' --quick' if quick else ''}`) on "
+        f"Written by `make bench` (`python -m bench.run_all{' --quick' if quick else ''}`) on "
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC: {machine()}. Each script in `bench/` says in its "
         "docstring what it measures and how; the sizes are the issues' own"
         + (" — except this was a `--quick` run, at smaller sizes." if quick else "."),

@@ -2,7 +2,7 @@
 demo system started as real processes, an auditor's credentials on both paths, and clients that
 time their requests.
 
-Imported by the scripts in bench/ (``python bench/<script>.py`` puts the repository on the path).
+Imported by the scripts in bench/, run from the repository root as ``python -m bench.<script>`` (``make bench`` runs them all).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Measures the same check three ways, on one database (SQLite by default):
 
 Prints p50, p90 and p99 of the request time of each.
 
-    python bench/vendors_conflict_check.py [--checks 200] [--database-url URL]
+    python -m bench.vendors_conflict_check [--checks 200] [--database-url URL]
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 demo system started as real processes, an auditor's credentials on both paths, and clients that
 time their requests.
 
-Imported by the scripts in bench/, run from the repository root as ``python -m bench.<script>`` (``make bench`` runs them all).
+Imported by the scripts in bench/, run from the repository root as ``python -m bench.<script>``
+(``make bench`` runs them all).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ events and log lines, and `--checkpoints FILE` catches a chain cut shorter than 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import decimal
 import json
 import logging
 from pathlib import Path
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.audit import AuditSettings, system_actor
 from shared.audit.recorder import checkpoint_periodically
 from shared.audit.rows import canonical_row, row_digest, row_key, rows_digest
+from shared.contracts.statuses import SeatState
 from shared.outbox.reading import DISPATCHER_SUBJECT
 from shared.signing_keys import ensure_secret_file
 from sortes_cli.main import main
@@ -176,6 +179,20 @@ def test_the_documented_row_digest_example() -> None:
     assert row_key([7]) == "[7]"
     assert (rows_digest([("panel_members", "[7]", digest)])
             == "7a996d79dc4efec120ae0355ffa4df4dd96a5260ad6212eb614f5174a255f043")
+
+
+
+def test_the_documented_canonical_forms_of_each_kind_of_value() -> None:
+    """Whoever recomputes a row digest from docs/audit-log.md gets the same text: non-ASCII as itself,
+    instants in UTC with microseconds and Z, dates ISO, bytes base64, decimals as text; a composite key
+    as a JSON array of the same forms."""
+    row = {"name": "张伟", "at": dt.datetime(2026, 12, 14, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+           "on": dt.date(2026, 12, 14), "token": b"\x00\xff", "score": decimal.Decimal("92.50"), "ok": True,
+           "state": SeatState.INVITED}
+    assert canonical_row("experts", row) == (
+        '{"row":{"at":"2026-12-14T01:30:00.000000Z","name":"张伟","ok":true,"on":"2026-12-14",'
+        '"score":"92.50","state":"invited","token":"AP8="},"table":"experts"}')
+    assert row_key(["E0001", dt.date(2026, 12, 14), "上午"]) == '["E0001","2026-12-14","上午"]'
 
 
 # Point 7: checkpoints delivered off the host, and a truncated chain caught by them

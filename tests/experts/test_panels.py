@@ -518,6 +518,10 @@ async def test_reserves_move_up_in_their_drawn_order_and_a_decline_frees_the_hal
     draw = await reveal(experts_client, minter, committed["id"])
     first, second = draw["result"]["APP"]["primaries"]
     reserves = draw["result"]["APP"]["reserves"]
+    # Primaries and reserves are each numbered from 1 in their drawn order.
+    assert {(m["kind"], m["position"]): m["expert_code"] for m in draw["panel"]["members"]} == {
+        ("primary", 1): first, ("primary", 2): second,
+        **{("reserve", number): code for number, code in enumerate(reserves, start=1)}}
     url = f"/api/v1/draws/{committed['id']}/members"
     for decliner, moved_up in ((first, reserves[0]), (second, reserves[1]), (reserves[0], reserves[2])):
         response = await experts_client.post(f"{url}/{decliner}/decline",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import decimal
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -125,6 +126,20 @@ async def test_rows_edited_behind_the_log_are_named_and_an_untouched_workload_ve
     output = capsys.readouterr().out
     assert f"vendors: FAILED — row ratings [{rating}]: changed outside the service" in output, output
     assert "vendors: FAILED — row vendor_aliases [" in output and "no audit entry" in output, output
+
+
+async def test_an_import_of_more_than_two_hundred_experts_verifies_row_by_row(experts_client, minter, monkeypatch,
+                                                                             capsys) -> None:
+    # One transaction writing 201 rows of a table: their digests are read back in chunks, none left out.
+    names = ["周" + first + second for first, second in itertools.product("甲乙丙丁戊己庚辛壬癸子丑寅卯辰", repeat=2)]
+    rows = [row(name, valid_id_number(dt.date(1971, 1, 1), number))
+            for number, name in enumerate(names[:201], start=1)]
+    imported = await upload(experts_client, minter, csv_file(rows), "experts.csv")
+    assert imported.status_code == 200, imported.text
+    [[(count,)]] = await run_sql(experts_client, "SELECT count(*) FROM experts")
+    assert count == 201
+    assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 0, (
+        capsys.readouterr().out)
 
 
 async def test_the_row_digests_cannot_be_edited_or_dropped_to_match(experts_client, minter, monkeypatch,

@@ -242,6 +242,25 @@ async def test_overlapping_panels_never_share_a_seated_expert(experts_client, mi
     assert response.json()["fillable_seats"] == 0
 
 
+async def test_a_reserve_seated_elsewhere_is_skipped_and_every_seat_change_is_on_the_record(experts_client,
+                                                                                          minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    both = await build_pool(experts_client, minter, 2)
+    first = await ask_panel(experts_client, minter, panel_body(count=2, reserves=0))
+    second = await ask_panel(experts_client, minter, panel_body(count=1, reserves=1), project="P2")
+    a = await reveal(experts_client, minter, first["id"])
+    b = await reveal(experts_client, minter, second["id"])
+    assert sorted(seated(a)) == sorted(both) and seated(b) == []
+    # The second panel's primary cannot sit, and its reserve is seated on the first panel too: the seat stays open.
+    assert sorted(m["state"] for m in b["panel"]["members"]) == ["skipped", "unable"]
+    changes = [(e["object_id"], e["action"]) for e in await audit_entries(experts_client, minter)
+               if e["action"].startswith("seat.")]
+    a_panel, b_panel = a["panel"]["id"], b["panel"]["id"]
+    assert sorted(changes) == sorted([(a_panel, "seat.seated"), (a_panel, "seat.seated"), (b_panel, "seat.unable"),
+                                      (b_panel, "seat.reserve_skipped"), (b_panel, "seat.seat_open")])
+
+
 async def test_moving_a_meeting_replaces_seats_that_now_clash(experts_client, minter) -> None:
     await register_project(experts_client, minter)
     await register_project(experts_client, minter, "P2")

@@ -140,6 +140,11 @@ async def test_an_import_of_more_than_two_hundred_experts_verifies_row_by_row(ex
     assert count == 201
     assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 0, (
         capsys.readouterr().out)
+    # All of them edited behind the log: the first 50 are named, the rest counted.
+    await run_sql(experts_client, "UPDATE experts SET title = '教授级高工'")
+    assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 1
+    output = capsys.readouterr().out
+    assert output.count("changed outside the service") == 50 and "… and 151 more rows" in output, output
 
 
 async def test_the_row_digests_cannot_be_edited_or_dropped_to_match(experts_client, minter, monkeypatch,

@@ -279,6 +279,12 @@ async def test_moving_a_meeting_replaces_seats_that_now_clash(experts_client, mi
     moved = response.json()
     assert moved["panel"]["meeting_on"] == MEETING.isoformat()
     assert not set(seated(moved)) & set(seated(a))
+    # Every seat, kept or moved up, holds the new half-day (and nothing of the old day is kept).
+    async with direct_database(experts_client) as database, database.reading() as session:
+        booked = (await session.execute(text("SELECT expert_code, day FROM panel_bookings WHERE panel_id = :p"),
+                                        {"p": moved["panel"]["id"]})).all()
+    assert sorted((code, str(day)) for code, day in booked) == sorted(
+        (code, MEETING.isoformat()) for code in seated(moved))
 
 
 async def test_the_sealed_list_shows_names_only_to_organiser_supervisor_and_admins(experts_client, minter) -> None:
@@ -335,6 +341,27 @@ async def test_cancelling_releases_the_seats_and_stays_in_the_statistics(experts
     assert stats["experts"] == []  # the panel's list is sealed to the auditor until the meeting is over
     stats = (await experts_client.get("/api/v1/draw-statistics", headers=admin(minter))).json()
     assert {e["expert_code"]: e["seats"] for e in stats["experts"]} == {code: 1 for code in seated(again)}
+
+
+async def test_cancelling_a_revealed_panel_releases_its_own_seats_and_no_others(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    await build_pool(experts_client, minter, 3)
+    first = await ask_panel(experts_client, minter, panel_body(count=2, reserves=1))
+    second = await ask_panel(experts_client, minter, panel_body(count=2, reserves=1,
+                                                                meeting=MEETING + dt.timedelta(days=1)), project="P2")
+    await reveal(experts_client, minter, first["id"])
+    kept = await reveal(experts_client, minter, second["id"])
+    response = await experts_client.post(f"/api/v1/draws/{first['id']}/cancel", json={"reason": "项目暂停"},
+                                         headers=organiser(minter))
+    assert response.status_code == 200, response.text
+    views = [(await experts_client.get(f"/api/v1/draws/{draw['id']}", headers=organiser(minter))).json()
+             for draw in (first, second)]
+    assert [m["state"] for m in views[0]["panel"]["members"]] == ["released"] * 3
+    assert sorted(m["state"] for m in views[1]["panel"]["members"]) == ["invited", "invited", "reserve"]
+    async with direct_database(experts_client) as database, database.reading() as session:
+        booked = (await session.execute(text("SELECT panel_id, expert_code FROM panel_bookings"))).all()
+    assert sorted(booked) == sorted((kept["panel"]["id"], code) for code in seated(kept))
 
 
 async def test_answers_and_evaluations_follow_the_meeting_and_feed_the_suspension_rules(experts_client,

@@ -362,6 +362,15 @@ async def test_cancelling_a_revealed_panel_releases_its_own_seats_and_no_others(
     async with direct_database(experts_client) as database, database.reading() as session:
         booked = (await session.execute(text("SELECT panel_id, expert_code FROM panel_bookings"))).all()
     assert sorted(booked) == sorted((kept["panel"]["id"], code) for code in seated(kept))
+    # On the record and announced: the release is an audit entry and a seat.changed event of that panel only.
+    released = [(e["object_id"], e["action"]) for e in await audit_entries(experts_client, minter)
+                if e["action"] == "seat.released"]
+    assert released == [(views[0]["panel"]["id"], "seat.released")]
+    async with direct_database(experts_client) as database, database.reading() as session:
+        events = (await session.execute(text("SELECT object_id, payload FROM outbox_events"
+                                             " WHERE event_type = 'seat.changed'"))).all()
+    assert [(panel, json.loads(payload)["released"]) for panel, payload in events
+            if json.loads(payload)["change"] == "released"] == [(views[0]["panel"]["id"], 3)]
 
 
 async def test_answers_and_evaluations_follow_the_meeting_and_feed_the_suspension_rules(experts_client,

@@ -140,7 +140,12 @@ async def test_an_import_of_more_than_two_hundred_experts_verifies_row_by_row(ex
     assert count == 201
     assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 0, (
         capsys.readouterr().out)
-    # All of them edited behind the log: the first 50 are named, the rest counted.
+    # Fifty edited behind the log are all named; all of them: the first 50 are named, the rest counted.
+    await run_sql(experts_client, "UPDATE experts SET title = '教授级高工' WHERE id IN "
+                                  "(SELECT id FROM experts ORDER BY id LIMIT 50)")
+    assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 1
+    output = capsys.readouterr().out
+    assert output.count("changed outside the service") == 50 and "more rows" not in output, output
     await run_sql(experts_client, "UPDATE experts SET title = '教授级高工'")
     assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 1
     output = capsys.readouterr().out

@@ -247,6 +247,14 @@ def test_first_failed_check_is_named(vectors: dict[str, Any], keyset: KeySet, si
     assert outcome.message
 
 
+def test_a_draw_in_the_same_second_as_its_commitment_verifies(vectors: dict[str, Any], keyset: KeySet,
+                                                               signer: Signer) -> None:
+    # The spec refuses a draw earlier than its commitment; the same second is not earlier.
+    record = first_record(vectors)
+    record = resign({**record, "drawn_at": record["committed_at"]}, signer)
+    assert verify_record(record, keyset).ok
+
+
 def test_unknown_key_set_entry_algorithm_fails_key(vectors: dict[str, Any]) -> None:
     entry = vectors["keys"]["keys"][0]
     keyset = KeySet.from_json({"keys": [{**entry, "algorithm": "Ed448"}]})

@@ -261,6 +261,20 @@ async def test_a_reserve_seated_elsewhere_is_skipped_and_every_seat_change_is_on
                                       (b_panel, "seat.reserve_skipped"), (b_panel, "seat.seat_open")])
 
 
+async def test_a_field_whose_every_seat_is_declined_shows_all_its_seats_open(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 2)
+    committed = await ask_panel(experts_client, minter, panel_body(count=1, reserves=0))
+    draw = await reveal(experts_client, minter, committed["id"])
+    assert draw["panel"]["open_seats"] == {}
+    [member] = seated(draw)
+    declined = await experts_client.post(f"/api/v1/draws/{committed['id']}/members/{member}/decline",
+                                         json={"channel": "phone", "reason": "出差"}, headers=organiser(minter))
+    assert declined.status_code == 200, declined.text
+    view = (await experts_client.get(f"/api/v1/draws/{committed['id']}", headers=organiser(minter))).json()
+    assert view["panel"]["open_seats"] == {"APP": 1}
+
+
 async def test_moving_a_meeting_replaces_seats_that_now_clash(experts_client, minter) -> None:
     await register_project(experts_client, minter)
     await register_project(experts_client, minter, "P2")

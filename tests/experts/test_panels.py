@@ -242,6 +242,39 @@ async def test_overlapping_panels_never_share_a_seated_expert(experts_client, mi
     assert response.json()["fillable_seats"] == 0
 
 
+async def test_a_reserve_seated_elsewhere_is_skipped_and_every_seat_change_is_on_the_record(experts_client,
+                                                                                          minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    both = await build_pool(experts_client, minter, 2)
+    first = await ask_panel(experts_client, minter, panel_body(count=2, reserves=0))
+    second = await ask_panel(experts_client, minter, panel_body(count=1, reserves=1), project="P2")
+    a = await reveal(experts_client, minter, first["id"])
+    b = await reveal(experts_client, minter, second["id"])
+    assert sorted(seated(a)) == sorted(both) and seated(b) == []
+    # The second panel's primary cannot sit, and its reserve is seated on the first panel too: the seat stays open.
+    assert sorted(m["state"] for m in b["panel"]["members"]) == ["skipped", "unable"]
+    changes = [(e["object_id"], e["action"]) for e in await audit_entries(experts_client, minter)
+               if e["action"].startswith("seat.")]
+    a_panel, b_panel = a["panel"]["id"], b["panel"]["id"]
+    assert sorted(changes) == sorted([(a_panel, "seat.seated"), (a_panel, "seat.seated"), (b_panel, "seat.unable"),
+                                      (b_panel, "seat.reserve_skipped"), (b_panel, "seat.seat_open")])
+
+
+async def test_a_field_whose_every_seat_is_declined_shows_all_its_seats_open(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 2)
+    committed = await ask_panel(experts_client, minter, panel_body(count=1, reserves=0))
+    draw = await reveal(experts_client, minter, committed["id"])
+    assert draw["panel"]["open_seats"] == {}
+    [member] = seated(draw)
+    declined = await experts_client.post(f"/api/v1/draws/{committed['id']}/members/{member}/decline",
+                                         json={"channel": "phone", "reason": "出差"}, headers=organiser(minter))
+    assert declined.status_code == 200, declined.text
+    view = (await experts_client.get(f"/api/v1/draws/{committed['id']}", headers=organiser(minter))).json()
+    assert view["panel"]["open_seats"] == {"APP": 1}
+
+
 async def test_moving_a_meeting_replaces_seats_that_now_clash(experts_client, minter) -> None:
     await register_project(experts_client, minter)
     await register_project(experts_client, minter, "P2")
@@ -260,6 +293,12 @@ async def test_moving_a_meeting_replaces_seats_that_now_clash(experts_client, mi
     moved = response.json()
     assert moved["panel"]["meeting_on"] == MEETING.isoformat()
     assert not set(seated(moved)) & set(seated(a))
+    # Every seat, kept or moved up, holds the new half-day (and nothing of the old day is kept).
+    async with direct_database(experts_client) as database, database.reading() as session:
+        booked = (await session.execute(text("SELECT expert_code, day FROM panel_bookings WHERE panel_id = :p"),
+                                        {"p": moved["panel"]["id"]})).all()
+    assert sorted((code, str(day)) for code, day in booked) == sorted(
+        (code, MEETING.isoformat()) for code in seated(moved))
 
 
 async def test_the_sealed_list_shows_names_only_to_organiser_supervisor_and_admins(experts_client, minter) -> None:
@@ -316,6 +355,36 @@ async def test_cancelling_releases_the_seats_and_stays_in_the_statistics(experts
     assert stats["experts"] == []  # the panel's list is sealed to the auditor until the meeting is over
     stats = (await experts_client.get("/api/v1/draw-statistics", headers=admin(minter))).json()
     assert {e["expert_code"]: e["seats"] for e in stats["experts"]} == {code: 1 for code in seated(again)}
+
+
+async def test_cancelling_a_revealed_panel_releases_its_own_seats_and_no_others(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    await build_pool(experts_client, minter, 3)
+    first = await ask_panel(experts_client, minter, panel_body(count=2, reserves=1))
+    second = await ask_panel(experts_client, minter, panel_body(count=2, reserves=1,
+                                                                meeting=MEETING + dt.timedelta(days=1)), project="P2")
+    await reveal(experts_client, minter, first["id"])
+    kept = await reveal(experts_client, minter, second["id"])
+    response = await experts_client.post(f"/api/v1/draws/{first['id']}/cancel", json={"reason": "项目暂停"},
+                                         headers=organiser(minter))
+    assert response.status_code == 200, response.text
+    views = [(await experts_client.get(f"/api/v1/draws/{draw['id']}", headers=organiser(minter))).json()
+             for draw in (first, second)]
+    assert [m["state"] for m in views[0]["panel"]["members"]] == ["released"] * 3
+    assert sorted(m["state"] for m in views[1]["panel"]["members"]) == ["invited", "invited", "reserve"]
+    async with direct_database(experts_client) as database, database.reading() as session:
+        booked = (await session.execute(text("SELECT panel_id, expert_code FROM panel_bookings"))).all()
+    assert sorted(booked) == sorted((kept["panel"]["id"], code) for code in seated(kept))
+    # On the record and announced: the release is an audit entry and a seat.changed event of that panel only.
+    released = [(e["object_id"], e["action"]) for e in await audit_entries(experts_client, minter)
+                if e["action"] == "seat.released"]
+    assert released == [(views[0]["panel"]["id"], "seat.released")]
+    async with direct_database(experts_client) as database, database.reading() as session:
+        events = (await session.execute(text("SELECT object_id, payload FROM outbox_events"
+                                             " WHERE event_type = 'seat.changed'"))).all()
+    assert [(panel, json.loads(payload)["released"]) for panel, payload in events
+            if json.loads(payload)["change"] == "released"] == [(views[0]["panel"]["id"], 3)]
 
 
 async def test_answers_and_evaluations_follow_the_meeting_and_feed_the_suspension_rules(experts_client,
@@ -518,6 +587,10 @@ async def test_reserves_move_up_in_their_drawn_order_and_a_decline_frees_the_hal
     draw = await reveal(experts_client, minter, committed["id"])
     first, second = draw["result"]["APP"]["primaries"]
     reserves = draw["result"]["APP"]["reserves"]
+    # Primaries and reserves are each numbered from 1 in their drawn order.
+    assert {(m["kind"], m["position"]): m["expert_code"] for m in draw["panel"]["members"]} == {
+        ("primary", 1): first, ("primary", 2): second,
+        **{("reserve", number): code for number, code in enumerate(reserves, start=1)}}
     url = f"/api/v1/draws/{committed['id']}/members"
     for decliner, moved_up in ((first, reserves[0]), (second, reserves[1]), (reserves[0], reserves[2])):
         response = await experts_client.post(f"{url}/{decliner}/decline",

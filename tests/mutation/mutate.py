@@ -41,8 +41,9 @@ TARGETS: dict[str, list[str]] = {
                                               "tests/vendors/test_conflict_checks.py"],
     "services/gateway/identity/authentication.py": ["tests/gateway/test_session_revocation.py",
                                             "tests/gateway/test_console_sessions.py", "tests/gateway/test_accounts.py"],
-    "services/experts/domain/seats.py": ["tests/experts/test_panels.py"],
-    "shared/audit/rows.py": ["tests/shared/audit/test_rows_and_checkpoints.py"],
+    "services/experts/domain/seats.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
+    "shared/audit/rows.py": ["tests/shared/audit/test_rows_and_checkpoints.py",
+                             "tests/shared/audit/test_sm_profile.py"],
     "shared/draw/verify.py": ["tests/shared/draw"],
     "shared/draw/protocol.py": ["tests/shared/draw"],
 }

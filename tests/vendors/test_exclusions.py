@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.audit.chain import change_digest
 from shared.clock import beijing_today
 from tests.vendors.conftest import VendorsApi
 
@@ -65,3 +68,21 @@ async def test_a_recorded_exclusion_is_answered_and_audited_under_its_id(api: Ve
     second_page = (await api.client.get("/api/v1/exclusions", params={"uscc": uscc, "page": 2, "page_size": 2},
                                         headers=api.admin)).json()
     assert ([item["id"] for item in second_page["items"]], second_page["total"]) == ([created.json()["id"]], 3)
+
+
+async def test_the_audit_digest_covers_the_recorded_facts_not_the_computed_active_flag(api: VendorsApi) -> None:
+    # Whoever holds the service's digest key can check an entry against the exclusion as recorded; the
+    # `active` flag follows from the day it is read, so it is no part of what was recorded.
+    created = await api.client.post("/api/v1/exclusions", headers=api.admin,
+                                    json=exclusion(api.new_uscc(), beijing_today(), None))
+    assert created.status_code == 201, created.text
+    recorded = {field: value for field, value in created.json().items() if field != "active"}
+    # The app's engine belongs to the test client's event loop; read the log through one of our own.
+    engine = create_async_engine(api.client.app.state.database.engine.url)
+    async with engine.connect() as connection:
+        after_digest = (await connection.execute(text(
+            "SELECT after_digest FROM audit_log WHERE action = 'exclusion.recorded' AND object_id = :id"),
+            {"id": str(created.json()["id"])})).scalar_one()
+    await engine.dispose()
+    audit = api.client.app.state.audit
+    assert after_digest == change_digest(audit.digest_key, recorded, audit.profile)

@@ -9,6 +9,9 @@ events and log lines, and `--checkpoints FILE` catches a chain cut shorter than 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import decimal
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -24,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.audit import AuditSettings, system_actor
 from shared.audit.recorder import checkpoint_periodically
 from shared.audit.rows import canonical_row, row_digest, row_key, rows_digest
+from shared.contracts.statuses import SeatState
 from shared.outbox.reading import DISPATCHER_SUBJECT
 from shared.signing_keys import ensure_secret_file
 from sortes_cli.main import main
@@ -124,6 +128,30 @@ async def test_rows_edited_behind_the_log_are_named_and_an_untouched_workload_ve
     assert "vendors: FAILED — row vendor_aliases [" in output and "no audit entry" in output, output
 
 
+async def test_an_import_of_more_than_two_hundred_experts_verifies_row_by_row(experts_client, minter, monkeypatch,
+                                                                             capsys) -> None:
+    # One transaction writing 201 rows of a table: their digests are read back in chunks, none left out.
+    names = ["周" + first + second for first, second in itertools.product("甲乙丙丁戊己庚辛壬癸子丑寅卯辰", repeat=2)]
+    rows = [row(name, valid_id_number(dt.date(1971, 1, 1), number))
+            for number, name in enumerate(names[:201], start=1)]
+    imported = await upload(experts_client, minter, csv_file(rows), "experts.csv")
+    assert imported.status_code == 200, imported.text
+    [[(count,)]] = await run_sql(experts_client, "SELECT count(*) FROM experts")
+    assert count == 201
+    assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 0, (
+        capsys.readouterr().out)
+    # Fifty edited behind the log are all named; all of them: the first 50 are named, the rest counted.
+    await run_sql(experts_client, "UPDATE experts SET title = '教授级高工' WHERE id IN "
+                                  "(SELECT id FROM experts ORDER BY id LIMIT 50)")
+    assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 1
+    output = capsys.readouterr().out
+    assert output.count("changed outside the service") == 50 and "more rows" not in output, output
+    await run_sql(experts_client, "UPDATE experts SET title = '教授级高工'")
+    assert await verify(monkeypatch, {"experts": url_of(experts_client)}, "--service", "experts") == 1
+    output = capsys.readouterr().out
+    assert output.count("changed outside the service") == 50 and "… and 151 more rows" in output, output
+
+
 async def test_the_row_digests_cannot_be_edited_or_dropped_to_match(experts_client, minter, monkeypatch,
                                                                     capsys) -> None:
     """Someone who edits a row and deletes the digests that name its state leaves the entry's bound digest
@@ -176,6 +204,20 @@ def test_the_documented_row_digest_example() -> None:
     assert row_key([7]) == "[7]"
     assert (rows_digest([("panel_members", "[7]", digest)])
             == "7a996d79dc4efec120ae0355ffa4df4dd96a5260ad6212eb614f5174a255f043")
+
+
+
+def test_the_documented_canonical_forms_of_each_kind_of_value() -> None:
+    """Whoever recomputes a row digest from docs/audit-log.md gets the same text: non-ASCII as itself,
+    instants in UTC with microseconds and Z, dates ISO, bytes base64, decimals as text; a composite key
+    as a JSON array of the same forms."""
+    row = {"name": "张伟", "at": dt.datetime(2026, 12, 14, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+           "on": dt.date(2026, 12, 14), "token": b"\x00\xff", "score": decimal.Decimal("92.50"), "ok": True,
+           "state": SeatState.INVITED}
+    assert canonical_row("experts", row) == (
+        '{"row":{"at":"2026-12-14T01:30:00.000000Z","name":"张伟","ok":true,"on":"2026-12-14",'
+        '"score":"92.50","state":"invited","token":"AP8="},"table":"experts"}')
+    assert row_key(["E0001", dt.date(2026, 12, 14), "上午"]) == '["E0001","2026-12-14","上午"]'
 
 
 # Point 7: checkpoints delivered off the host, and a truncated chain caught by them

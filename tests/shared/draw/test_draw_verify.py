@@ -207,6 +207,9 @@ CASES: list[tuple[str, Callable[[Record], None], bool]] = [
     ("protocol", set_member("protocol", "sortes-draw/2"), False),
     ("codes", set_member("draw_id", "3F2A6C1E-8D4B-4B7A-9C2E-5A1F0E7D9B31"), False),
     ("codes", set_member("witness", "trailing space "), False),
+    ("codes", set_member("purpose", "Technical_review"), False),
+    ("codes", set_member("project_code", "-P1"), False),
+    ("codes", set_member("committed_at", "2026-02-30T01:00:00Z"), False),
     ("codes", set_member("drawn_at", "2026-03-02T02:00:60Z"), False),
     ("codes", set_member("reserves_per_field", -1), False),
     ("codes", lambda r: r["quotas"].append(dict(r["quotas"][0])), False),
@@ -242,6 +245,14 @@ def test_first_failed_check_is_named(vectors: dict[str, Any], keyset: KeySet, si
     outcome = verify_record(record, keyset)
     assert (outcome.ok, outcome.check) == (False, check), outcome
     assert outcome.message
+
+
+def test_a_draw_in_the_same_second_as_its_commitment_verifies(vectors: dict[str, Any], keyset: KeySet,
+                                                               signer: Signer) -> None:
+    # The spec refuses a draw earlier than its commitment; the same second is not earlier.
+    record = first_record(vectors)
+    record = resign({**record, "drawn_at": record["committed_at"]}, signer)
+    assert verify_record(record, keyset).ok
 
 
 def test_unknown_key_set_entry_algorithm_fails_key(vectors: dict[str, Any]) -> None:

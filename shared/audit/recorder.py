@@ -131,11 +131,13 @@ class AuditRecorder:
         session.info.setdefault("audit_pending", []).extend(
             (actor, self._noted(change)) for change in changes)
 
-    def _noted(self, change: AuditChange) -> dict[str, Any]:
-        """An entry's fields but its place in the chain, hashed under the recorder's profile."""
+    def _noted(self, change: AuditChange, profile: str | None = None) -> dict[str, Any]:
+        """An entry's fields but its place in the chain, digested under ``profile`` (the recorder's own
+        unless named)."""
+        profile = profile or self.profile
         return {"action": change.action, "object_type": change.object_type, "object_id": change.object_id,
-                "before_digest": change_digest(self._digest_key, change.before, self.profile),
-                "after_digest": change_digest(self._digest_key, change.after, self.profile),
+                "before_digest": change_digest(self._digest_key, change.before, profile),
+                "after_digest": change_digest(self._digest_key, change.after, profile),
                 "details": canonical_details(change.details)}
 
     def _lock_head(self, session: Session) -> tuple[int, str, str]:
@@ -152,18 +154,14 @@ class AuditRecorder:
         entry of its own, hashed as the entries before it; what follows is hashed anew."""
         rows = []
         if chain_profile != self.profile:
-            seq += 1
-            switch = self._entry(seq, prev_hash, AuditChange(
-                PROFILE_CHANGED, "audit", self.service, details={"from": chain_profile, "to": self.profile}),
-                chain_profile)
-            prev_hash = compute_hash(actor=system_actor(self.service), profile=chain_profile, **switch)
-            rows.append({**self._row(switch, system_actor(self.service), prev_hash), "rows_digest": None})
+            switch = self._noted(AuditChange(PROFILE_CHANGED, "audit", self.service,
+                                             details={"from": chain_profile, "to": self.profile}), chain_profile)
+            rows.append(self._linked(seq + 1, prev_hash, system_actor(self.service), switch, chain_profile))
+            seq, prev_hash = rows[-1]["seq"], rows[-1]["entry_hash"]
         for index, (actor, fields) in enumerate(noted, start=1):
-            seq += 1
-            entry = {"seq": seq, "recorded_at": dt.datetime.now(dt.UTC), **fields, "prev_hash": prev_hash}
             bound = rows_digest(written, self.profile) if written and index == len(noted) else None
-            prev_hash = compute_hash(actor=actor, rows_digest=bound, profile=self.profile, **entry)
-            rows.append({**self._row(entry, actor, prev_hash), "rows_digest": bound})
+            rows.append(self._linked(seq + 1, prev_hash, actor, fields, self.profile, bound))
+            seq, prev_hash = rows[-1]["seq"], rows[-1]["entry_hash"]
         session.execute(self.tables.entries.insert(), rows)
         if written:
             session.execute(self.tables.rows.insert(), [
@@ -173,23 +171,15 @@ class AuditRecorder:
             seq=seq, entry_hash=prev_hash, profile=None if self.profile == STANDARD else self.profile))
         return rows
 
-    def _entry(self, seq: int, prev_hash: str, change: AuditChange, profile: str) -> dict[str, Any]:
-        return {
-            "seq": seq,
-            "recorded_at": dt.datetime.now(dt.UTC),
-            "action": change.action,
-            "object_type": change.object_type,
-            "object_id": change.object_id,
-            "before_digest": change_digest(self._digest_key, change.before, profile),
-            "after_digest": change_digest(self._digest_key, change.after, profile),
-            "details": canonical_details(change.details),
-            "prev_hash": prev_hash,
-        }
-
     @staticmethod
-    def _row(entry: dict[str, Any], actor: Actor, entry_hash: str) -> dict[str, Any]:
+    def _linked(seq: int, prev_hash: str, actor: Actor, fields: dict[str, Any], profile: str,
+                bound: str | None = None) -> dict[str, Any]:
+        """The entry row at ``seq`` after ``prev_hash``, hashed under ``profile`` (``bound``: its rows
+        digest, when it binds the rows the transaction wrote)."""
+        entry = {"seq": seq, "recorded_at": dt.datetime.now(dt.UTC), **fields, "prev_hash": prev_hash}
+        entry_hash = compute_hash(actor=actor, rows_digest=bound, profile=profile, **entry)
         return {**entry, "actor_subject": actor.subject, "actor_roles": ",".join(actor.roles),
-                "actor_unit": actor.unit, "entry_hash": entry_hash}
+                "actor_unit": actor.unit, "rows_digest": bound, "entry_hash": entry_hash}
 
     @property
     def digest_key(self) -> bytes:

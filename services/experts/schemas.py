@@ -10,8 +10,8 @@ from msgspec import UNSET, Meta, UnsetType
 
 from services.experts.domain.personal_data import PersonalData
 from services.experts.domain.statuses import ExpertStatus
-from shared.contracts.panels import Channel, FieldCode, Half, Halves, PoolNumber, SeatState, Uscc
-from shared.contracts.statuses import MemberKind
+from shared.contracts.panels import Channel, FieldCode, Half, Halves, PoolNumber, Uscc
+from shared.contracts.statuses import MemberKind, SeatState
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 import msgspec
 from msgspec import Meta
 
-from shared.contracts.statuses import HOLDING, SeatState  # noqa: F401  (part of this contract)
+from shared.contracts.statuses import SeatState
 
 Uscc = Annotated[str, Meta(min_length=18, max_length=18)]
 FieldCode = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9_]{0,30}(\.[A-Z0-9_]{1,30})?$")]
@@ -35,7 +35,6 @@ AvoidanceReason = Literal["close_relative", "employer_within_3_years", "prior_pr
 SpotCheckKind = Literal["application", "performance"]
 
 
-# Where a panel member stands, and the states that hold a seat: shared/contracts/statuses.py.
 
 
 # --- what the gateway sends ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The vendors service's answers the gateway relies on: a vendor's status, who is involved in a project
+"""The vendors service's answers the gateway relies on: who is involved in a project
 (avoided in its panels), and the bidder conflict check (Art. 29) with its verdicts and the rules they cite."""
 
 from __future__ import annotations
@@ -8,9 +8,6 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from shared.contracts.statuses import VendorStatus
-
-VENDOR_STATUSES: tuple[VendorStatus, ...] = tuple(VendorStatus)  # 正常 / 暂停 / 注销
 Verdict = Literal["allowed", "barred", "flagged"]
 # Whether the service roles (design, specification, project management, supervision, testing) may be
 # combined with each other on one project (财办库〔2015〕295号), or the county's stricter reading.

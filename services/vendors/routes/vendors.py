@@ -18,7 +18,7 @@ from services.vendors.schemas import (
     VendorPatch,
     VendorView,
 )
-from shared.contracts.vendors import VendorStatus
+from shared.contracts.statuses import VendorStatus
 from shared.db import MAX_PAGE, Database
 from shared.identity import Identity, requires_role
 from shared.permissions import ADMIN, REGISTRY_READERS_AND_LIFECYCLE_SYSTEM

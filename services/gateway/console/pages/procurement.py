@@ -27,7 +27,7 @@ from services.gateway.console.pages.ratings import RATING_PAGES, vendor_page
 from services.gateway.console.pages.vendor_reads import API, beijing, read, vendor_engagements
 from services.gateway.console.pages.vendor_reads import segment as _path_part
 from services.gateway.edge.upstream import Upstreams
-from shared.contracts.vendors import VENDOR_STATUSES
+from shared.contracts.statuses import VendorStatus
 from shared.errors import NotFound, Problem
 from shared.identity import Identity, requires_role
 from shared.permissions import ANY_UNITS_PROCUREMENT, CONFLICT_CHECK_READERS, ENGAGEMENT_RECORDERS, REGISTRY_READERS
@@ -46,7 +46,7 @@ PAGE_SIZE = 30
 async def vendors_list(request: Request, state: State) -> Template:
     query = str(request.query_params.get("q", "")).strip()[:200]
     status = str(request.query_params.get("status", ""))
-    status = status if status in VENDOR_STATUSES else ""
+    status = status if status in set(VendorStatus) else ""
     number = page_number(request)
     params: dict[str, Any] = {"page": number, "page_size": PAGE_SIZE}
     if query:

@@ -18,7 +18,7 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.types import ASGIApp, Message, Middleware, Receive, Scope, Send
-from sqlalchemy import case, delete
+from sqlalchemy import Executable, bindparam, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.gateway.models import RateLimitWindow
@@ -38,24 +38,34 @@ class FixedWindows:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._next_purge = 0.0
+        self._upserts: dict[str, Executable] = {}  # per dialect, built once: it runs on every request
+
+    def _upsert(self, dialect: str) -> Executable:
+        """Open the caller's window, or count one more in it (a new one when it has lapsed)."""
+        if dialect not in self._upserts:
+            table = RateLimitWindow.__table__
+            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+            now, new_end = bindparam("now"), bindparam("new_end")
+            lapsed = table.c.window_end <= now
+            self._upserts[dialect] = insert.values(
+                caller=bindparam("caller"), window_end=new_end, requests=1).on_conflict_do_update(
+                index_elements=[table.c.caller],
+                set_={"window_end": case((lapsed, new_end), else_=table.c.window_end),
+                      "requests": case((lapsed, 1), else_=table.c.requests + 1)},
+            ).returning(table.c.window_end, table.c.requests)
+        return self._upserts[dialect]
 
     async def count(self, database: Database, caller: str) -> tuple[int, int]:
         """Count a request: the requests left in the caller's window (below 0 when over the quota) and
         the window's end (epoch seconds)."""
         now = int(time.time())
-        table = RateLimitWindow.__table__
-        insert = (postgresql.insert if database.engine.dialect.name == "postgresql" else sqlite.insert)(table)
-        lapsed = table.c.window_end <= now
-        statement = insert.values(caller=caller, window_end=now + WINDOW_SECONDS, requests=1).on_conflict_do_update(
-            index_elements=[table.c.caller],
-            set_={"window_end": case((lapsed, now + WINDOW_SECONDS), else_=table.c.window_end),
-                  "requests": case((lapsed, 1), else_=table.c.requests + 1)},
-        ).returning(table.c.window_end, table.c.requests)
+        statement = self._upsert(database.engine.dialect.name)
         async with database.transaction() as session:
             if time.monotonic() >= self._next_purge:
                 self._next_purge = time.monotonic() + _PURGE_EVERY_SECONDS
                 await session.execute(delete(RateLimitWindow).where(RateLimitWindow.window_end <= now))
-            window_end, requests = (await session.execute(statement)).one()
+            window_end, requests = (await session.execute(
+                statement, {"caller": caller, "now": now, "new_end": now + WINDOW_SECONDS})).one()
         return self.limit - requests, window_end
 
     def headers(self, remaining: int, window_end: int) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -57,11 +58,13 @@ STANDARD_PROFILE, SM_PROFILE = "standard", "sm"
 CRYPTO_PROFILES = (STANDARD_PROFILE, SM_PROFILE)
 
 
-def crypto_profile() -> str:
-    """``SORTES_CRYPTO_PROFILE``: ``standard`` (Ed25519, SHA-256, AES-256-GCM) or ``sm`` (the commercial
-    cryptography profile: SM2, SM3, SM4-GCM; docs/cryptography.md). The deployment's choice for new keys
-    and new audit entries; what exists keeps the algorithm it was made with."""
-    value = env_str("SORTES_CRYPTO_PROFILE", STANDARD_PROFILE).lower()
+def crypto_profile(environ: Mapping[str, str] | None = None) -> str:
+    """``SORTES_CRYPTO_PROFILE`` (in ``environ``, by default the process's): ``standard`` (Ed25519, SHA-256,
+    AES-256-GCM) or ``sm`` (the commercial cryptography profile: SM2, SM3, SM4-GCM; docs/cryptography.md).
+    The deployment's choice for new keys and new audit entries; what exists keeps the algorithm it was
+    made with."""
+    environ = os.environ if environ is None else environ
+    value = (environ.get("SORTES_CRYPTO_PROFILE", "").strip() or STANDARD_PROFILE).lower()
     if value not in CRYPTO_PROFILES:
         raise SettingsError(f"SORTES_CRYPTO_PROFILE must be one of {', '.join(CRYPTO_PROFILES)}")
     return value

@@ -30,6 +30,7 @@ from shared.crypto._key_material import (
     write_new_key_file,
 )
 from shared.draw.keys import b64url_encode
+from shared.settings import SM_PROFILE, crypto_profile
 
 BLIND_INDEX_KEY_SIZE = 32
 ID_NUMBER_PURPOSE = "resident_id_number"
@@ -93,7 +94,7 @@ def ensure_blind_index_key_file(path: Path, hash_name: str | None = None) -> Bli
     """The blind index key in ``path``, created (owner-readable only) when missing, for HMAC-``hash_name``
     (by default HMAC-SM3 under ``SORTES_CRYPTO_PROFILE=sm``, HMAC-SHA256 otherwise)."""
     if hash_name is None:
-        hash_name = "sm3" if os.environ.get("SORTES_CRYPTO_PROFILE", "").strip().lower() == "sm" else "sha256"
+        hash_name = "sm3" if crypto_profile() == SM_PROFILE else "sha256"
     prefix = SM3_KEY_PREFIX if hash_name == "sm3" else ""
     with contextlib.suppress(FileExistsError):  # then use the existing key, whoever created it
         write_new_key_file(path, prefix + b64url_encode(os.urandom(BLIND_INDEX_KEY_SIZE)) + "\n")

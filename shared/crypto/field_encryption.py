@@ -48,6 +48,7 @@ from shared.crypto._key_material import (
     write_new_key_file,
 )
 from shared.draw.keys import b64url_decode, b64url_encode
+from shared.settings import SM_PROFILE, crypto_profile
 
 Algorithm = Literal["AES-256-GCM", "SM4-GCM"]
 AES_256_GCM: Algorithm = "AES-256-GCM"
@@ -199,7 +200,7 @@ def data_algorithm_from_env(prefix: str, environ: Mapping[str, str] | None = Non
     profile (``SORTES_CRYPTO_PROFILE=sm``) and AES-256-GCM otherwise."""
     environ = os.environ if environ is None else environ
     name = f"{prefix}_DATA_ALGORITHM"
-    profile_default = SM4_GCM if environ.get("SORTES_CRYPTO_PROFILE", "").strip().lower() == "sm" else AES_256_GCM
+    profile_default = SM4_GCM if crypto_profile(environ) == SM_PROFILE else AES_256_GCM
     algorithm = environ.get(name, "").strip() or profile_default
     if algorithm not in _KEY_SIZES:
         raise KeyConfigError(f"{name} must be one of {', '.join(_KEY_SIZES)}")

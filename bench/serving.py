@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -23,16 +22,11 @@ import httpx
 
 from shared.identity import Identity, IdentityIssuer
 from shared.signing_keys import load_private_key
-from sortes_cli.local_system import LocalSystem
+from sortes_cli.local_system import LocalSystem, free_port
 
 SERVICES = ("experts", "vendors", "gateway")
 BUREAU = "11330326862981311N"  # the demo bureau
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def percentile(values: list[float], share: float) -> float:

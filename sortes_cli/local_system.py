@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,6 +36,14 @@ STOP_SECONDS = 10.0  # a service's graceful shutdown takes 5 s; one still runnin
 # How long a start may take before it counts as failed: a service is ready in a few seconds, but on a
 # busy machine (a test run beside CPU-bound work) importing and migrating can take many times that.
 READY_SECONDS = 180.0
+
+
+
+def free_port() -> int:
+    """A loopback port free right now, for a service started on it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @dataclass

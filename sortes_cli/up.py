@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import socket
 import sys
 
 import asyncpg
 
 from shared.migrations import SERVICES
 from shared.settings import data_dir, env_int, env_str
-from sortes_cli.local_system import READY_SECONDS, LocalSystem
+from sortes_cli.local_system import READY_SECONDS, LocalSystem, free_port
 from sortes_cli.postgres import create_database_if_missing, is_postgres, service_database_url, shown
 from sortes_cli.run import STOP_SIGNALS, _raise_stop, _Stop
 
@@ -35,11 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="gateway port (default $SORTES_GATEWAY_PORT or 8000)")
     parser.set_defaults(func=run_up)
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def build_system(database: str, replicas: int, port: int) -> LocalSystem:

@@ -1,11 +1,5 @@
-"""Free loopback ports for servers started by tests."""
+"""Free loopback ports for servers started by tests: the same as ``sortes up`` and the benchmarks take."""
 
-from __future__ import annotations
+from sortes_cli.local_system import free_port
 
-import socket
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+__all__ = ["free_port"]

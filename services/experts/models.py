@@ -312,6 +312,59 @@ class CalendarDay(Base):
     note: Mapped[str] = mapped_column(String(100))
 
 
+class ExpertApplication(Base):
+    """An application to join the pool (入库申请): by the person (``self``) or recommended by a unit.
+
+    Personal data is sealed as in ``experts`` (context ``experts.application.<field>:<number>``); the ID
+    number's blind index finds a duplicate of an expert or of another open application. The applicant
+    reads the status with the number and the receipt code given once at submission (only its digest kept).
+    """
+
+    __tablename__ = "expert_applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)  # SQ000001 …
+    kind: Mapped[str] = mapped_column(String(20))  # self, recommended
+    recommended_by_unit: Mapped[str | None] = mapped_column(String(64))
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
+    receipt_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending, approved, rejected
+    name: Mapped[str] = mapped_column(String(50))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    unit_uscc: Mapped[str] = mapped_column(String(18))
+    unit_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(50))
+    years_in_field: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[str] = mapped_column(Text)  # JSON: [{code, primary}]
+    certificates: Mapped[str] = mapped_column(Text)  # JSON: [{name, expires_on}]
+    phone_token: Mapped[str | None] = mapped_column(String(255))
+    id_number_token: Mapped[str] = mapped_column(String(255))
+    id_number_index: Mapped[str] = mapped_column(String(64), index=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+    expert_code: Mapped[str | None] = mapped_column(String(16))
+
+
+class ExpertChangeRequest(Base):
+    """A change an expert proposes to their own entry (contact, employer, title, fields), for review."""
+
+    __tablename__ = "expert_change_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)  # BG000001 …
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending, approved, rejected
+    changes: Mapped[str] = mapped_column(Text)  # JSON: the proposed values, the phone left out
+    phone_token: Mapped[str | None] = mapped_column(String(255))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+
+
 # Every table of this service is audited row by row (shared/audit/rows.py): `sortes audit verify` names
 # a row changed, inserted or deleted behind the log.
 AUDITED_ROWS = audited_rows(Base.metadata, unaudited={})

@@ -492,3 +492,121 @@ class Replacement(msgspec.Struct, frozen=True):
     replaces: str
     replaces_draw: str | None
     cancel_reason: str | None
+
+
+# Applications to join the pool (入库申请) and experts' own change requests
+
+ApplicationNumber = Annotated[str, Meta(pattern=r"^SQ[0-9]{6,9}$", max_length=11)]
+ChangeRequestNumber = Annotated[str, Meta(pattern=r"^BG[0-9]{6,9}$", max_length=11)]
+Phone = Annotated[str, Meta(min_length=1, max_length=30)]
+
+
+class ExpertApplicationInput(msgspec.Struct, forbid_unknown_fields=True):
+    """What a person applying, or a unit recommending them, gives: the pool's profile without the
+    bank account, training and history (they come after approval)."""
+
+    name: Text50
+    birth_date: dt.date
+    unit_uscc: Uscc
+    unit_name: Text200
+    title: Text50
+    years_in_field: Annotated[int, Meta(ge=0, le=70)]
+    fields: Annotated[list[ExpertFieldInput], Meta(min_length=1, max_length=3)]
+    id_number: Annotated[str, Meta(min_length=1, max_length=30)]
+    phone: Phone
+    certificates: Annotated[list[CertificateView], Meta(max_length=10)] = []
+
+
+class ApplicationReceipt(msgspec.Struct, frozen=True):
+    """Given once at submission: the number and receipt code together show the application's status."""
+
+    number: str
+    receipt_code: str
+    status: str
+    submitted_at: dt.datetime
+
+
+class ApplicationStatusQuery(msgspec.Struct, forbid_unknown_fields=True):
+    number: ApplicationNumber
+    receipt_code: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class ApplicationStatusView(msgspec.Struct, frozen=True):
+    """What the applicant sees: the status, the reason of a rejection, the pool number once approved."""
+
+    number: str
+    name: str
+    status: str
+    submitted_at: dt.datetime
+    decided_on: dt.date | None
+    reason: str | None
+    expert_code: str | None
+
+
+class ExpertApplicationView(msgspec.Struct, frozen=True):
+    """One application for the review queue; personal data masked, a duplicate of the pool named."""
+
+    number: str
+    kind: str
+    recommended_by_unit: str | None
+    status: str
+    name: str
+    birth_date: dt.date
+    unit_uscc: str
+    unit_name: str
+    title: str
+    years_in_field: int
+    fields: list[ExpertFieldView]
+    certificates: list[CertificateView]
+    personal_data: PersonalData
+    submitted_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    decision_reason: str | None
+    expert_code: str | None
+    duplicate_of: str | None = None
+
+
+class ApprovalInput(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text500 | None = None
+    left_on: dt.date | None = None  # a change request's employer change: the day the old one was left
+
+
+class RejectionInput(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text500
+
+
+class ChangeRequestInput(msgspec.Struct, forbid_unknown_fields=True):
+    """An expert's proposed changes to their own entry; what is not given stays. A new employer needs
+    its code and name, and may say the day the old one was left (else the approval's day)."""
+
+    phone: Phone | UnsetType = UNSET
+    unit_uscc: Uscc | UnsetType = UNSET
+    unit_name: Text200 | UnsetType = UNSET
+    title: Text50 | UnsetType = UNSET
+    fields: Annotated[list[ExpertFieldInput], Meta(min_length=1, max_length=3)] | UnsetType = UNSET
+    left_on: dt.date | UnsetType = UNSET
+
+
+class ProposedChanges(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The values of a change request, or the entry's current ones beside them (the phone masked)."""
+
+    phone: str | None = None
+    unit_uscc: str | None = None
+    unit_name: str | None = None
+    title: str | None = None
+    fields: list[ExpertFieldView] | None = None
+    left_on: dt.date | None = None
+
+
+class ChangeRequestView(msgspec.Struct, frozen=True):
+    number: str
+    expert_code: str
+    expert_name: str
+    status: str
+    changes: ProposedChanges
+    current: ProposedChanges
+    submitted_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    decision_reason: str | None

@@ -16,3 +16,16 @@ class CancelPhase(StrEnum):
 
     BEFORE_REVEAL = "before_reveal"
     AFTER_REVEAL = "after_reveal"
+
+
+class ApplicationStatus(StrEnum):
+    """An application to join the pool (入库申请), or an expert's proposed change, under review."""
+
+    PENDING = "pending"  # 待审核
+    APPROVED = "approved"  # 已通过
+    REJECTED = "rejected"  # 未通过
+
+
+class ApplicationKind(StrEnum):
+    SELF = "self"  # 个人申请, through the public page
+    RECOMMENDED = "recommended"  # 单位推荐, by a signed-in unit user

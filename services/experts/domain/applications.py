@@ -172,7 +172,7 @@ async def list_applications(session: AsyncSession, vault: PersonalDataVault, *, 
     rows = (await session.execute(query.order_by(ExpertApplication.submitted_at, ExpertApplication.number)
                                   .offset((page - 1) * page_size).limit(page_size))).scalars().all()
     duplicates = dict((await session.execute(select(Expert.id_number_index, Expert.code).where(
-        Expert.id_number_index.in_([row.id_number_index for row in rows])))).tuples().all()) if rows else {}
+        Expert.id_number_index.in_([row.id_number_index for row in rows])))).all()) if rows else {}
     return Page(items=[_application_view(row, vault, duplicates.get(row.id_number_index)) for row in rows],
                 total=total, page=page, page_size=page_size)
 

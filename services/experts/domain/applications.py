@@ -125,24 +125,29 @@ async def _refuse_duplicates(session: AsyncSession, index: str, *, name_them: bo
     """409 naming the ID number when the person is in the pool or has an open application; the pool
     number or application number is named to signed-in callers only (not to the public page)."""
     expert = (await session.execute(select(Expert.code).where(Expert.id_number_index == index))).scalar_one_or_none()
+    if expert is not None and name_them:
+        raise Conflict("This person is already in the pool as {expert}.", code="application.duplicate_expert",
+                       params={"expert": expert},
+                       errors=[field_error("id_number", "application.duplicate_expert",
+                                           "already in the pool as {expert}", {"expert": expert})])
     if expert is not None:
-        params = {"expert": expert} if name_them else {}
-        code = "application.duplicate_expert" if name_them else "application.already_in_pool"
-        message = "already in the pool as {expert}" if name_them else "already in the pool"
-        raise Conflict("This person is already in the pool.", code=code, params=params,
-                       errors=[field_error("id_number", code, message, params)])
+        raise Conflict("This person is already in the pool.", code="application.already_in_pool",
+                       errors=[field_error("id_number", "application.already_in_pool", "already in the pool")])
     pending = select(ExpertApplication.number).where(ExpertApplication.id_number_index == index,
                                                      ExpertApplication.status == ApplicationStatus.PENDING)
     if except_number is not None:
         pending = pending.where(ExpertApplication.number != except_number)
     open_number = (await session.execute(pending.limit(1))).scalar_one_or_none()
+    if open_number is not None and name_them:
+        raise Conflict("An application {application} for this person is already under review.",
+                       code="application.duplicate_pending", params={"application": open_number},
+                       errors=[field_error("id_number", "application.duplicate_pending",
+                                           "application {application} is already under review",
+                                           {"application": open_number})])
     if open_number is not None:
-        params = {"application": open_number} if name_them else {}
-        code = "application.duplicate_pending" if name_them else "application.already_pending"
-        message = "an application {application} is already under review" if name_them \
-            else "an application is already under review"
-        raise Conflict("An application for this person is already under review.", code=code, params=params,
-                       errors=[field_error("id_number", code, message, params)])
+        raise Conflict("An application for this person is already under review.", code="application.already_pending",
+                       errors=[field_error("id_number", "application.already_pending",
+                                           "an application is already under review")])
 
 
 async def application_status(session: AsyncSession, query: ApplicationStatusQuery) -> ApplicationStatusView:
@@ -222,9 +227,14 @@ def _fields(stored: str) -> list[ExpertFieldView]:
                   key=lambda view: (not view.primary, view.code))
 
 
-def _pending(application: ExpertApplication | ExpertChangeRequest, code: str) -> None:
-    if application.status != ApplicationStatus.PENDING:
-        raise Conflict("It was already decided ({status}).", code=code, params={"status": application.status})
+def _pending(decided: ExpertApplication | ExpertChangeRequest) -> None:
+    if decided.status == ApplicationStatus.PENDING:
+        return
+    if isinstance(decided, ExpertApplication):
+        raise Conflict("The application was already decided ({status}).", code="application.decided",
+                       params={"status": decided.status})
+    raise Conflict("The change request was already decided ({status}).", code="change_request.decided",
+                   params={"status": decided.status})
 
 
 async def approve_application(session: AsyncSession, audit: AuditRecorder, actor: Identity,
@@ -234,7 +244,7 @@ async def approve_application(session: AsyncSession, audit: AuditRecorder, actor
         raise InvalidInput.for_field("left_on", "application.left_on_unwanted",
                                      "only a change of employer has a day the old one was left")
     application = await load_application(session, number)
-    _pending(application, "application.decided")
+    _pending(application)
     await _refuse_duplicates(session, application.id_number_index, name_them=True, except_number=number)
     fields = [ExpertFieldInput(code=f.code, primary=f.primary) for f in _fields(application.fields)]
     if errors := await unassignable_field_errors(session, fields):
@@ -265,7 +275,7 @@ async def approve_application(session: AsyncSession, audit: AuditRecorder, actor
 async def reject_application(session: AsyncSession, audit: AuditRecorder, actor: Identity,
                              vault: PersonalDataVault, number: str, decision: RejectionInput) -> ExpertApplicationView:
     application = await load_application(session, number)
-    _pending(application, "application.decided")
+    _pending(application)
     before = _audited(application)
     application.status = ApplicationStatus.REJECTED
     application.decided_at, application.decided_by, application.decision_reason = (
@@ -390,7 +400,7 @@ async def _load_change_request(session: AsyncSession, number: str) -> tuple[Expe
 async def approve_change_request(session: AsyncSession, audit: AuditRecorder, actor: Identity,
                                  vault: PersonalDataVault, number: str, decision: ApprovalInput) -> ChangeRequestView:
     request, expert = await _load_change_request(session, number)
-    _pending(request, "change_request.decided")
+    _pending(request)
     stored = json.loads(request.changes)
     errors = _left_on_errors(decision.left_on)
     if decision.left_on is not None and "unit_uscc" not in stored:
@@ -427,7 +437,7 @@ async def approve_change_request(session: AsyncSession, audit: AuditRecorder, ac
 async def reject_change_request(session: AsyncSession, audit: AuditRecorder, actor: Identity,
                                 vault: PersonalDataVault, number: str, decision: RejectionInput) -> ChangeRequestView:
     request, expert = await _load_change_request(session, number)
-    _pending(request, "change_request.decided")
+    _pending(request)
     request.status = ApplicationStatus.REJECTED
     request.decided_at, request.decided_by, request.decision_reason = utc_now(), actor.subject, decision.reason
     await session.flush()

@@ -26,10 +26,15 @@ from services.gateway.edge.idempotency import StoredAnswers, idempotency_middlew
 from services.gateway.edge.metrics import PROMETHEUS, MetricsController
 from services.gateway.edge.openapi import MergedOpenAPI
 from services.gateway.edge.proxies import trusted_networks, trusted_proxies
-from services.gateway.edge.rate_limits import api_rate_limit, sign_in_rate_limit
+from services.gateway.edge.rate_limits import api_rate_limit, application_rate_limit, sign_in_rate_limit
 from services.gateway.edge.routes.docs import api_docs, openapi_json
 from services.gateway.edge.routes.health import healthz, readyz
-from services.gateway.edge.routes.proxy import forward, public_ratings
+from services.gateway.edge.routes.proxy import (
+    application_queue,
+    forward,
+    public_application_routes,
+    public_ratings,
+)
 from services.gateway.edge.security_headers import add_security_headers
 from services.gateway.edge.upstream import Upstreams
 from services.gateway.identity.api_keys import ApiKeyDigester, ensure_admin_key
@@ -104,7 +109,10 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                      middleware=[sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)])
     api = Router(path="/api/v1", route_handlers=[ProjectsController, PanelsController, AccountsController,
                                                  WebhooksController, get_audit, get_audit_verification, public_ratings,
-                                                 forward],
+                                                 application_queue, forward,
+                                                 # open to anyone, with a quota per address
+                                                 *public_application_routes(application_rate_limit(
+                                                     settings.application_rate_limit_per_minute))],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
     # Only health, the key set, public ratings and the console's sign-in pages are open (docs/architecture.md §6).

@@ -119,3 +119,13 @@ def sign_in_rate_limit(per_minute: int) -> Middleware:
     """One count per address for the API's and the console's sign-in together (the same store)."""
     return RateLimitConfig(rate_limit=("minute", per_minute), identifier_for_request=_sign_in_address,
                            store="sign_in_rate_limit", check_throttle_handler=_is_attempt).middleware
+
+
+def _application_address(request: Request) -> str:
+    return f"application:{get_remote_address(request)}"
+
+
+def application_rate_limit(per_minute: int) -> Middleware:
+    """The public application page's calls (submit, status), counted per client address."""
+    return RateLimitConfig(rate_limit=("minute", per_minute), identifier_for_request=_application_address,
+                           store="application_rate_limit").middleware

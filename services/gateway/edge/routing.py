@@ -11,6 +11,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/(vendors|conflict-checks|exclusions|ratings|public-ratings)(/.*)?$"), "vendors"),
     (re.compile(r"^/(fields|experts|trainings|eligibility|draws|draw-statistics|spot-checks|panels|calendar)"
                 r"(/.*)?$"), "experts"),
+    (re.compile(r"^/(expert-applications|expert-recommendations|expert-change-requests)(/.*)?$"), "experts"),
 ]
 
 

@@ -139,6 +139,8 @@ def _navigation(request: Request, user: Identity | None, lang: str) -> list[dict
                   for role in homes]
     if user is not None and Role.ORGANISER.value in user.roles:
         items.append(("/panels/new", text["nav_new_panel"]))
+    if user is not None and Role.EXPERT.value in user.roles:
+        items.append(("/my/changes", text["nav_my_changes"]))
     if user is not None and user.has_any(ADMIN_AND_AUDITOR):
         items.append(("/audit", text["nav_audit"]))
     if user is not None and Role.BUREAU_ADMIN.value in user.roles:

@@ -1,0 +1,38 @@
+/* What the pages for joining the pool and changing an entry share (apply.js, admin-applications.js,
+   admin-expert-new.js, my-changes.js): the chosen fields of the three selects ([data-field-slot]),
+   the selects filled from GET /api/v1/fields where the page reads them itself, and a list of fields
+   shown by code with the main one marked. */
+"use strict";
+
+var sortesApplications = (function () {
+  // The first select is the main field; the others, when chosen and not repeated, are the rest.
+  function chosenFields(form) {
+    var chosen = [];
+    form.querySelectorAll("[data-field-slot]").forEach(function (select) {
+      var code = select.value;
+      if (!code || chosen.some(function (f) { return f.code === code; })) return;
+      chosen.push({code: code, primary: select.dataset.fieldSlot === "0"});
+    });
+    return chosen;
+  }
+
+  function fillFieldOptions(form, fields, words) {
+    var english = document.documentElement.lang === "en";
+    form.querySelectorAll("[data-field-slot]").forEach(function (select) {
+      var keep = select.value;
+      select.textContent = "";
+      select.appendChild(new Option(select.dataset.fieldSlot === "0" ? words.choose : words.no_field, ""));
+      fields.forEach(function (field) {
+        if (field.retired) return;
+        select.appendChild(new Option((english ? field.name_en : field.name_zh) + "（" + field.code + "）", field.code));
+      });
+      select.value = keep;
+    });
+  }
+
+  function fieldList(fields, primaryMark) {
+    return (fields || []).map(function (f) { return f.code + (f.primary ? primaryMark : ""); }).join("、");
+  }
+
+  return {chosenFields: chosenFields, fillFieldOptions: fillFieldOptions, fieldList: fieldList};
+})();

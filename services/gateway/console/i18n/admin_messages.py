@@ -45,7 +45,8 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "sort": "排序", "code": "编号", "name": "姓名", "unit_name": "单位", "title_col": "职称",
             "years": "从业年限", "fields": "专业", "trained_until": "培训有效至", "none": "没有符合条件的专家。",
             "error": "读取失败：", "total": "共 {total} 名，第 {page}/{pages} 页",
-            "previous": "上一页", "next": "下一页", "import": "导入专家", "add": "添加专家", "export_xlsx": "导出 Excel",
+            "previous": "上一页", "next": "下一页", "import": "导入专家", "add": "添加专家",
+            "export_xlsx": "导出 Excel",
             "export_csv": "导出 CSV", "open": "查看",
         },
         "expert": {
@@ -122,7 +123,8 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "sort": "Sort", "code": "Code", "name": "Name", "unit_name": "Unit", "title_col": "Title",
             "years": "Years", "fields": "Fields", "trained_until": "Trained until", "none": "No expert matches.",
             "error": "Could not read: ", "total": "{total} experts, page {page}/{pages}",
-            "previous": "Previous", "next": "Next", "import": "Import experts", "add": "Add an expert", "export_xlsx": "Export Excel",
+            "previous": "Previous", "next": "Next", "import": "Import experts", "add": "Add an expert",
+            "export_xlsx": "Export Excel",
             "export_csv": "Export CSV", "open": "Open",
         },
         "expert": {
@@ -221,9 +223,11 @@ def admin_words(lang: str, page: str) -> dict[str, Any]:
 
 
 _NAVIGATION = {
-    "zh": [("/admin/applications", "入库审核"), ("/admin/import", "导入专家"), ("/admin/fields", "专业领域"), ("/admin/trainings", "培训"),
+    "zh": [("/admin/applications", "入库审核"),
+           ("/admin/import", "导入专家"), ("/admin/fields", "专业领域"), ("/admin/trainings", "培训"),
            ("/admin/accounts", "用户与密钥")],
-    "en": [("/admin/applications", "Applications"), ("/admin/import", "Import"), ("/admin/fields", "Fields"), ("/admin/trainings", "Training"),
+    "en": [("/admin/applications", "Applications"),
+           ("/admin/import", "Import"), ("/admin/fields", "Fields"), ("/admin/trainings", "Training"),
            ("/admin/accounts", "Users & keys")],
 }
 

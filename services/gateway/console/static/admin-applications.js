@@ -41,7 +41,7 @@
       return async function () {
         var body = {};
         var text = A.value(form, "reason");
-        if (text || verdict === "reject") body.reason = text;
+        if (text) body.reason = text;
         if (verdict === "approve" && withLeftOn && A.value(form, "left_on")) body.left_on = A.value(form, "left_on");
         var answer = await A.send(form, "POST", prefix + encodeURIComponent(number) + "/" + verdict, body);
         if (answer.ok) after();

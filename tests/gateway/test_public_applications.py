@@ -3,6 +3,9 @@ the review queue beside it at the same path still needs a caller."""
 
 from __future__ import annotations
 
+import pytest
+
+from services.gateway.console.i18n.application_messages import application_text
 from services.gateway.edge.routing import service_for
 from tests.conftest import ADMIN_API_KEY
 
@@ -34,3 +37,18 @@ async def test_the_review_queue_at_the_same_path_needs_a_caller(gateway_client) 
     assert approve.status_code == 401
     forwarded = await gateway_client.post("/api/v1/expert-applications/SQ000001/approve", json={}, headers=ADMIN)
     assert forwarded.status_code == 503
+
+
+@pytest.mark.parametrize("page", ["apply", "applications", "expert_new", "my_changes"])
+def test_the_pages_have_every_word_in_both_languages(page: str) -> None:
+    zh, en = application_text("zh", page), application_text("en", page)
+    assert set(zh) == set(en)
+    assert [key for key in zh if hasattr({}, key)] == []  # Jinja would read a.keys as the dict's method
+
+
+async def test_the_application_page_is_open_and_chinese_first(gateway_client) -> None:
+    answer = await gateway_client.get("/apply")
+    assert answer.status_code == 200
+    assert "专家入库申请" in answer.text and "fields-unavailable" in answer.text  # the experts service is down
+    for path in ("/admin/applications", "/admin/experts/new", "/my/changes"):
+        assert (await gateway_client.get(path, follow_redirects=False)).status_code == 303  # to sign in

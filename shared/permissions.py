@@ -48,6 +48,9 @@ DRAW_READERS = frozenset({Role.ORGANISER, Role.SUPERVISOR, Role.BUREAU_ADMIN, Ro
 DRAW_READERS_AND_LIFECYCLE_SYSTEM = DRAW_READERS | {Role.SERVICE}
 # Record a seated expert's accept or decline: the organiser's side or the expert in person.
 SEAT_ANSWERERS = PANEL_ORGANISERS | {Role.EXPERT}
+# Recommend a person for the pool (单位推荐) and follow their own unit's recommendations: a signed-in
+# user of a unit (a person applies for themselves through the gateway's open application page).
+APPLICATION_RECOMMENDERS = frozenset({Role.BUREAU_ADMIN, Role.ORGANISER, Role.SUPERVISOR, Role.PROCUREMENT_OFFICER})
 
 # --- vendors: the registry, engagements, conflict checks, ratings ----------------------------------
 

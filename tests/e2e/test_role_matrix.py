@@ -14,6 +14,7 @@ from shared.demo import bureau_unit, demo_vendors
 from shared.permissions import (
     ADMIN,
     ADMIN_AND_AUDITOR,
+    APPLICATION_RECOMMENDERS,
     CONFLICT_CHECK_READERS_AND_LIFECYCLE_SYSTEM,
     DRAW_READERS_AND_LIFECYCLE_SYSTEM,
     ELIGIBILITY_CHECKERS,
@@ -122,18 +123,32 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/draw-statistics"): ADMIN_AND_AUDITOR,
     ("GET", "/api/v1/calendar"): EVERYONE,
     ("PUT", "/api/v1/calendar/{day}"): ADMIN,
+    # Joining the pool: a person applies on the open page (ANONYMOUS), a unit recommends, an admin reviews.
+    ("GET", "/api/v1/expert-applications"): ADMIN,
+    ("GET", "/api/v1/expert-applications/{number}"): ADMIN,
+    ("POST", "/api/v1/expert-applications/{number}/approve"): ADMIN,
+    ("POST", "/api/v1/expert-applications/{number}/reject"): ADMIN,
+    ("GET", "/api/v1/expert-recommendations"): APPLICATION_RECOMMENDERS,
+    ("POST", "/api/v1/expert-recommendations"): APPLICATION_RECOMMENDERS,
+    # An expert proposes changes to their own entry (404 for the matrix's unlinked key); an admin reviews.
+    ("GET", "/api/v1/experts/me/change-requests"): frozenset({Role.EXPERT}),
+    ("POST", "/api/v1/experts/me/change-requests"): frozenset({Role.EXPERT}),
+    ("GET", "/api/v1/expert-change-requests"): ADMIN,
+    ("POST", "/api/v1/expert-change-requests/{number}/approve"): ADMIN,
+    ("POST", "/api/v1/expert-change-requests/{number}/reject"): ADMIN,
     ("POST", "/api/v1/webhooks"): LIFECYCLE_SYSTEM_AND_ADMIN,
     ("GET", "/api/v1/webhooks"): LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR,
     ("POST", "/api/v1/webhooks/{webhook_id}/disable"): LIFECYCLE_SYSTEM_AND_ADMIN,
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR,
 }
 SAMPLE_VENDOR = demo_vendors()[0]
-ANONYMOUS = {("POST", "/api/v1/auth/sign-in"), ("GET", "/api/v1/public-ratings")}
+ANONYMOUS = {("POST", "/api/v1/auth/sign-in"), ("GET", "/api/v1/public-ratings"),
+             ("POST", "/api/v1/expert-applications"), ("POST", "/api/v1/expert-applications/status")}
 SAMPLE_PATH_VALUES = {"code": "PY-2026-001", "username": "nobody", "key_id": "0000000000000000",
                       "webhook_id": "0000000000000000", "check_id": "00000000-0000-0000-0000-000000000000",
                       "rating_id": "1", "lot": "L1", "period_id": "1", "conflict_id": "1", "training_id": "1",
                       "uscc": SAMPLE_VENDOR.uscc, "draw_id": "00000000-0000-4000-8000-000000000000",
-                      "expert_code": "E00001", "day": "2026-12-01", "engagement_id": "1"}
+                      "expert_code": "E00001", "day": "2026-12-01", "engagement_id": "1", "number": "SQ000001"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -201,7 +216,7 @@ def test_anonymous_callers_reach_only_what_the_design_leaves_open(system_with_ro
     system, _ = system_with_role_keys
     with httpx.Client(base_url=system.url(), timeout=10) as client:
         for open_path in ("/healthz", "/readyz", "/.well-known/sortes-keys", "/api/v1/public-ratings", "/sign-in",
-                          "/verify", "/verify/offline", "/static/verify.js"):
+                          "/verify", "/verify/offline", "/static/verify.js", "/apply"):
             assert client.get(open_path).status_code == 200, open_path
         assert client.get("/").headers["location"] == "/sign-in"  # the console's pages need a session
         assert client.get("/home/auditor").status_code == 303

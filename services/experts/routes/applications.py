@@ -25,10 +25,8 @@ from services.experts.schemas import (
 from shared.db import MAX_PAGE, Database
 from shared.errors import NotPermitted
 from shared.identity import requires_role
+from shared.permissions import APPLICATION_RECOMMENDERS
 from shared.roles import Role
-
-# Who may recommend a person: a signed-in user of a unit (the bureau's admins too).
-RECOMMENDERS = (Role.BUREAU_ADMIN, Role.ORGANISER, Role.PROCUREMENT_OFFICER, Role.SUPERVISOR)
 
 
 class ApplicationsController(Controller):
@@ -90,7 +88,7 @@ class RecommendationsController(Controller):
     path = "/api/v1/expert-recommendations"
     tags = ["expert applications"]
 
-    @post("/", guards=[requires_role(*RECOMMENDERS)], status_code=201)
+    @post("/", guards=[requires_role(*APPLICATION_RECOMMENDERS)], status_code=201)
     async def recommend(self, state: State, request: Request,
                         data: JSONBody[ExpertApplicationInput]) -> ApplicationReceipt:
         """A unit recommends a person; the application is the unit's to follow (GET)."""
@@ -98,7 +96,7 @@ class RecommendationsController(Controller):
         async with database.transaction() as session:
             return await applications.submit_application(session, state.audit, request.user, state.vault, data)
 
-    @get("/", guards=[requires_role(*RECOMMENDERS)])
+    @get("/", guards=[requires_role(*APPLICATION_RECOMMENDERS)])
     async def own(self, state: State, request: Request, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                   page_size: int = Parameter(default=50, ge=1, le=200)) -> Page[ExpertApplicationView]:
         """The applications the caller's unit recommended, with their status."""

@@ -171,3 +171,31 @@ async def test_an_expert_proposes_a_new_employer_and_the_approval_keeps_the_old_
     detail = call(console, "GET", f"/api/v1/experts/{code}?masked=true").json()
     assert detail["unit_uscc"] == new_unit
     assert [former["unit_uscc"] for former in detail["former_employers"]] == [old_unit]
+
+
+async def test_an_organiser_recommends_a_person_and_follows_the_outcome(
+        page: Any, console: Console, field: str, screenshot: Any) -> None:
+    rng = random.Random(field + "recommend")
+    name = f"推荐人{field}"
+    await sign_in(page, "console.organiser")
+    await page.click('nav a[href="/recommend"]')
+    await page.wait_for_url("**/recommend")
+    await page.fill("#ap-name", name)
+    await page.fill("#ap-birth", "1984-06-06")
+    await page.fill("#ap-id", id_number(rng, "19840606"))
+    await page.fill("#ap-phone", "13955556666")
+    await page.fill("#ap-unit-name", "平阳县推荐测试单位")
+    await page.fill("#ap-unit-uscc", make_uscc(rng, "91"))
+    await page.fill("#ap-title", "工程师")
+    await page.fill("#ap-years", "8")
+    await page.select_option("#fc-primary", field)
+    await page.click("#application-form button[type=submit]")
+    await expect(page.locator("#recommend-status")).to_contain_text("等待审核")
+    row = page.locator("#recommendation-table tbody tr", has_text=name)
+    await expect(row).to_contain_text("待审核")
+    await screenshot(page, "recommend")
+    number = (await row.get_attribute("data-number")) or ""
+    rejected = call(console, "POST", f"/api/v1/expert-applications/{number}/reject", json={"reason": "材料不全"})
+    assert rejected.status_code == 200, rejected.text
+    await page.reload()
+    await expect(page.locator(f'#recommendation-table tr[data-number="{number}"]')).to_contain_text("材料不全")

@@ -39,7 +39,7 @@ async def test_the_review_queue_at_the_same_path_needs_a_caller(gateway_client) 
     assert forwarded.status_code == 503
 
 
-@pytest.mark.parametrize("page", ["apply", "applications", "expert_new", "my_changes"])
+@pytest.mark.parametrize("page", ["apply", "recommend", "applications", "expert_new", "my_changes"])
 def test_the_pages_have_every_word_in_both_languages(page: str) -> None:
     zh, en = application_text("zh", page), application_text("en", page)
     assert set(zh) == set(en)
@@ -50,5 +50,5 @@ async def test_the_application_page_is_open_and_chinese_first(gateway_client) ->
     answer = await gateway_client.get("/apply")
     assert answer.status_code == 200
     assert "专家入库申请" in answer.text and "fields-unavailable" in answer.text  # the experts service is down
-    for path in ("/admin/applications", "/admin/experts/new", "/my/changes"):
+    for path in ("/admin/applications", "/admin/experts/new", "/my/changes", "/recommend"):
         assert (await gateway_client.get(path, follow_redirects=False)).status_code == 303  # to sign in

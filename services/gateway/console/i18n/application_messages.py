@@ -42,6 +42,14 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "status": "审核状态", "decided_on": "审核日期", "reason": "原因", "expert_code": "专家编号",
             "fields_unavailable": "暂时无法读取专业领域，请稍后再试。",
         },
+        "recommend": {
+            "title": "推荐专家入库", "intro": "本单位推荐人员进入评审专家库，由大数据局管理员审核。",
+            "personal_note": "身份证号和手机号码加密保存，只有大数据局管理员可以查看。",
+            "submit": "提交推荐", "submitted": "已提交推荐，申请编号 {number}，等待审核。",
+            "mine": "本单位的推荐", "number": "申请编号", "status": "审核状态", "reason": "原因",
+            "expert_code": "专家编号", "submitted_at": "提交时间", "none": "本单位还没有推荐。",
+            "fields_unavailable": "暂时无法读取专业领域，请稍后再试。",
+        },
         "applications": {
             "title": "入库审核",
             "intro": "个人申请和单位推荐的入库申请，以及专家提交的信息变更。通过申请即入库（分配专家编号，"
@@ -86,6 +94,15 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "status_title": "See the outcome", "number": "Application number", "receipt_code": "Receipt code",
             "look_up": "Look up", "status": "Status", "decided_on": "Decided on", "reason": "Reason",
             "expert_code": "Pool number", "fields_unavailable": "The fields cannot be read now; try again later.",
+        },
+        "recommend": {
+            "title": "Recommend an expert", "intro": "Your unit recommends a person for the expert pool; a bureau "
+                                                     "admin reviews the recommendation.",
+            "personal_note": "The ID number and phone are stored encrypted; only bureau admins can read them.",
+            "submit": "Recommend", "submitted": "Recommended as application {number}; awaiting review.",
+            "mine": "Your unit's recommendations", "number": "Application", "status": "Status",
+            "reason": "Reason", "expert_code": "Pool number", "submitted_at": "Submitted",
+            "none": "No recommendation yet.", "fields_unavailable": "The fields cannot be read now; try again later.",
         },
         "applications": {
             "title": "Applications and changes",

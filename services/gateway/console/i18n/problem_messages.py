@@ -109,7 +109,8 @@ _ZH: dict[str, str] = {
     "console.no_home": "没有“{role}”的工作台。",
     "console.other_home": "“{role}”工作台仅供该角色使用。",
     "console.admin_only": "专家库和账户页面仅供大数据局管理员使用。",
-    "console.role_only": "此页面仅供{role}使用。",
+    "console.role_only": "此页面仅供“{role}”使用。",
+    "console.recommenders_only": "推荐专家入库仅供各单位的登录用户使用。",
     "console.audit_only": "审计页面仅供审计人员和大数据局管理员使用。",
     "audit.merge_window": "未选择服务时，页码 × 每页条数不能超过 {limit}；请选择服务后再向前翻页",
     # Projects (shared/projects.py and each service's copy)
@@ -352,6 +353,7 @@ _EN: dict[str, str] = {
     "console.other_home": "The home of {role} is for that role only.",
     "console.admin_only": "The expert pool and account pages are for bureau admins.",
     "console.role_only": "This page is for the role {role}.",
+    "console.recommenders_only": "Recommending experts is for the units' signed-in users.",
     "console.audit_only": "The audit pages are for auditors and bureau admins.",
     "audit.merge_window": "without a service filter, page × page size may not exceed {limit}; filter by service "
                           "to go further back",

@@ -23,6 +23,7 @@ from services.gateway.identity import api as accounts
 from services.gateway.identity.api import session_caller
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity
+from shared.permissions import APPLICATION_RECOMMENDERS
 from shared.roles import Role
 
 
@@ -46,14 +47,28 @@ async def apply_page(request: Request, state: State) -> Template:
     are read by the gateway as itself (the page has no caller)."""
     caller = await session_caller(request)
     user, token = caller if caller is not None else (None, None)
+    return _page(request, "console/apply.html", "apply", user=user, session_token=token,
+                 fields=await _field_choices(request, state, GATEWAY))
+
+
+@get("/recommend", include_in_schema=False)
+async def recommend_page(request: Request, state: State) -> Template:
+    """A unit's recommendation of a person (单位推荐), and the unit's recommendations with their outcome."""
+    identity: Identity = request.user
+    if not identity.has_any(APPLICATION_RECOMMENDERS):
+        raise NotPermitted("Recommending experts is for the units' signed-in users.", code="console.recommenders_only")
+    return _page(request, "console/recommend.html", "recommend", user=identity,
+                 session_token=_session_token(request), fields=await _field_choices(request, state, identity))
+
+
+async def _field_choices(request: Request, state: State, identity: Identity) -> list[tuple[str, str]] | None:
+    """The fields a person may be given, by code and name in the page's language; None when unreadable."""
     try:
-        fields = await client_for("experts", state.upstreams, GATEWAY).read("/fields")
+        fields = await client_for("experts", state.upstreams, identity).read("/fields")
     except Problem:
-        fields = None
-    lang = language(request)
-    choices = None if fields is None else [
-        (f["code"], f["name_en"] if lang == "en" else f["name_zh"]) for f in fields if not f["retired"]]
-    return _page(request, "console/apply.html", "apply", user=user, session_token=token, fields=choices)
+        return None
+    english = language(request) == "en"
+    return [(f["code"], f["name_en"] if english else f["name_zh"]) for f in fields if not f["retired"]]
 
 
 @get("/admin/applications", include_in_schema=False)
@@ -76,4 +91,4 @@ async def my_changes_page(request: Request) -> Template:
 
 
 OPEN_PAGES = [apply_page]
-APPLICATION_PAGES = [review_page, new_expert_page, my_changes_page]
+APPLICATION_PAGES = [recommend_page, review_page, new_expert_page, my_changes_page]

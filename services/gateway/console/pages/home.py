@@ -64,7 +64,7 @@ from services.gateway.identity.api import (
 from shared.clock import BEIJING
 from shared.errors import NotAuthenticated, NotFound, NotPermitted, Problem
 from shared.identity import Identity
-from shared.permissions import ADMIN_AND_AUDITOR
+from shared.permissions import ADMIN_AND_AUDITOR, APPLICATION_RECOMMENDERS
 from shared.roles import Role
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -141,6 +141,8 @@ def _navigation(request: Request, user: Identity | None, lang: str) -> list[dict
         items.append(("/panels/new", text["nav_new_panel"]))
     if user is not None and Role.EXPERT.value in user.roles:
         items.append(("/my/changes", text["nav_my_changes"]))
+    if user is not None and user.has_any(APPLICATION_RECOMMENDERS - {Role.BUREAU_ADMIN}):
+        items.append(("/recommend", text["nav_recommend"]))
     if user is not None and user.has_any(ADMIN_AND_AUDITOR):
         items.append(("/audit", text["nav_audit"]))
     if user is not None and Role.BUREAU_ADMIN.value in user.roles:

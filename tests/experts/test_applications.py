@@ -203,3 +203,42 @@ async def test_a_rejected_change_changes_nothing_and_bad_changes_are_refused(exp
     assert [(item["number"], item["status"]) for item in mine] == [(number, "rejected")]
     async with direct_database(experts_client) as database, database.reading() as session:
         assert len((await session.execute(select(ExpertChangeRequest))).scalars().all()) == 1
+
+
+async def test_an_approval_refused_midway_writes_nothing(experts_client, minter) -> None:
+    await experts_client.post("/api/v1/fields", headers=admin(minter),
+                              json={"code": "GONE", "name_zh": "停用领域", "name_en": "Gone"})
+    await apply(experts_client, minter, fields=[{"code": "GONE", "primary": True}])
+    await experts_client.patch("/api/v1/fields/GONE", json={"retired": True}, headers=admin(minter))
+    refused = await experts_client.post("/api/v1/expert-applications/SQ000001/approve", json={},
+                                        headers=admin(minter))
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "fields[0].code"
+    assert (await experts_client.get("/api/v1/experts", headers=admin(minter))).json()["total"] == 0
+    still = (await experts_client.get("/api/v1/expert-applications/SQ000001", headers=admin(minter))).json()
+    assert still["status"] == "pending" and still["expert_code"] is None
+    actions = [e["action"] for e in await audit_entries(experts_client, minter, object_id="SQ000001")]
+    assert actions == ["expert_application.submitted"]
+
+
+async def test_a_person_entering_the_pool_meanwhile_is_named_in_the_queue_and_at_approval(
+        experts_client, minter) -> None:
+    id_number = valid_id_number(dt.date(1982, 5, 1))
+    await apply(experts_client, minter, id_number=id_number)
+    expert = await create_expert(experts_client, minter, id_number=id_number, birth_date="1982-05-01")
+    queue = (await experts_client.get("/api/v1/expert-applications", headers=admin(minter))).json()
+    assert queue["items"][0]["duplicate_of"] == expert["code"]
+    refused = await experts_client.post("/api/v1/expert-applications/SQ000001/approve", json={},
+                                        headers=admin(minter))
+    assert refused.status_code == 409 and refused.json()["params"] == {"expert": expert["code"]}
+    assert refused.json()["errors"][0]["field"] == "id_number"
+    assert id_number not in refused.text
+
+
+async def test_the_application_keeps_its_personal_data_sealed(experts_client, minter) -> None:
+    id_number = valid_id_number(dt.date(1982, 5, 1))
+    await apply(experts_client, minter, id_number=id_number, phone="13812340000")
+    async with direct_database(experts_client) as database, database.reading() as session:
+        stored = (await session.execute(select(ExpertApplication))).scalar_one()
+    columns = " ".join(str(value) for value in vars(stored).values())
+    assert id_number not in columns and "13812340000" not in columns
+    assert stored.id_number_index and stored.receipt_digest

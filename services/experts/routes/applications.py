@@ -45,8 +45,12 @@ class ApplicationsController(Controller):
             return await applications.submit_application(session, state.audit, request.user, state.vault, data)
 
     @post("/status", guards=[requires_role(Role.SERVICE)], status_code=200)
-    async def status(self, state: State, data: JSONBody[ApplicationStatusQuery]) -> ApplicationStatusView:
+    async def status(self, state: State, request: Request,
+                     data: JSONBody[ApplicationStatusQuery]) -> ApplicationStatusView:
         """The applicant's status, by the number and the receipt code given at submission."""
+        if request.user.subject != applications.PUBLIC_SUBJECT:
+            raise NotPermitted("The status is read through the gateway's public application page.",
+                               code="application.public_only")
         database: Database = state.database
         async with database.reading() as session:
             return await applications.application_status(session, data)

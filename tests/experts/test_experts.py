@@ -135,6 +135,22 @@ async def test_patch_changes_only_what_is_given_and_is_audited(experts_client, m
     assert entries[0]["before_digest"] != entries[0]["after_digest"]
 
 
+async def test_a_new_employer_keeps_the_old_one_among_the_former_employers(experts_client, minter) -> None:
+    created = await create_expert(experts_client, minter)
+    renamed = await experts_client.patch(f"/api/v1/experts/{created['code']}", json={"unit_name": "平阳县数据局"},
+                                         headers=admin(minter))
+    assert renamed.json()["former_employers"] == []  # a new name for the same employer is no move
+    moved = await experts_client.patch(f"/api/v1/experts/{created['code']}", headers=admin(minter),
+                                       json={"unit_uscc": OTHER_UNIT, "unit_name": "浙江鳌江信息技术有限公司"})
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+    assert [(f["unit_uscc"], f["unit_name"], f["ended_on"]) for f in moved.json()["former_employers"]] == [
+        (EMPLOYER, "平阳县数据局", today)]
+    # Given with the change, the former employers are the ones given.
+    given = await experts_client.patch(f"/api/v1/experts/{created['code']}", headers=admin(minter), json={
+        "unit_uscc": EMPLOYER, "unit_name": "平阳县大数据发展管理局", "former_employers": []})
+    assert given.json()["former_employers"] == []
+
+
 async def test_only_bureau_admins_change_the_pool(experts_client, minter) -> None:
     created = await create_expert(experts_client, minter)
     for role in ("organiser", "supervisor", "auditor", "service", "expert"):

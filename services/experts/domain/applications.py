@@ -32,13 +32,14 @@ from services.experts.domain.experts import (
     apply_profile,
     audited_content,
     flush_refusing_duplicates,
+    keep_former_employer,
     next_pool_number,
     profile_errors,
     unassignable_field_errors,
 )
 from services.experts.domain.personal_data import PersonalData, PersonalDataVault
 from services.experts.domain.statuses import ApplicationKind, ApplicationStatus, ExpertStatus
-from services.experts.models import Expert, ExpertApplication, ExpertChangeRequest, FormerEmployer
+from services.experts.models import Expert, ExpertApplication, ExpertChangeRequest
 from services.experts.schemas import (
     ApplicationReceipt,
     ApplicationStatusQuery,
@@ -418,10 +419,9 @@ async def approve_change_request(session: AsyncSession, audit: AuditRecorder, ac
         values["fields"] = fields
     if request.phone_token is not None:
         values["phone"] = vault.keyring.decrypt(request.phone_token, context=_context("change", number))
-    if "unit_uscc" in stored and stored["unit_uscc"] != expert.unit_uscc:
+    if "unit_uscc" in stored:
         left_on = decision.left_on or (dt.date.fromisoformat(stored["left_on"]) if stored.get("left_on") else today)
-        expert.former_employers.append(FormerEmployer(unit_uscc=expert.unit_uscc, unit_name=expert.unit_name,
-                                                      started_on=None, ended_on=left_on))
+        keep_former_employer(expert, stored["unit_uscc"], left_on)
     apply_profile(expert, vault, values)
     expert.updated_at = utc_now()
     request.status = ApplicationStatus.APPROVED

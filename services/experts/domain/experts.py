@@ -259,6 +259,8 @@ async def update_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
     if errors:
         raise InvalidInput("The changes have invalid fields.", code="expert.profile_invalid", errors=errors)
     before = audited_content(expert)
+    if "unit_uscc" in values and "former_employers" not in values:
+        keep_former_employer(expert, values["unit_uscc"], beijing_today())
     apply_profile(expert, vault, values)
     after = audited_content(expert)
     if after == before and not personal_data_details(values)["personal_data_changed"]:
@@ -268,6 +270,16 @@ async def update_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
     await audit.record(session, actor=actor, action="expert.updated", object_type="expert", object_id=code,
                        before=before, after=after, details=personal_data_details(values))
     return expert_detail(expert, rules, vault, birth_date_shown=True)  # bureau admins only
+
+
+def keep_former_employer(expert: Expert, new_uscc: str, left_on: dt.date) -> None:
+    """Before ``expert`` moves to the employer ``new_uscc``: the one left goes among the former employers,
+    ended on ``left_on``, so the 3-year former-employer avoidance holds without anyone typing it. A
+    new name for the same employer is no move. (``expert.former_employers`` must be loaded.)"""
+    if new_uscc == expert.unit_uscc:
+        return
+    expert.former_employers.append(FormerEmployer(unit_uscc=expert.unit_uscc, unit_name=expert.unit_name,
+                                                  started_on=None, ended_on=left_on))
 
 
 def apply_profile(expert: Expert, vault: PersonalDataVault, values: dict[str, Any]) -> None:

@@ -23,11 +23,13 @@ def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
                          for service in ("experts", "vendors", "gateway")}
     data_dir = tmp_path_factory.mktemp(f"system-{request.param}")
     # Every test signs in from 127.0.0.1: the per-address sign-in limit (10 a minute by default, its
-    # own tests use an in-process gateway) is raised so that a whole run's sign-ins fit. Webhooks are
+    # own tests use an in-process gateway) is raised so that a whole run's sign-ins fit, and so is the
+    # public application page's (5 a minute; tests/gateway/test_public_applications.py). Webhooks are
     # received on 127.0.0.1, which only SORTES_WEBHOOK_ALLOW_PRIVATE lets the gateway deliver to.
     system = LocalSystem(data_dir=data_dir, database_urls=database_urls, log_dir=data_dir / "logs",
                          ports={name: free_port() for name in ("gateway", "experts", "vendors")},
                          extra_env={"SORTES_GATEWAY_SIGN_IN_RATE_LIMIT_PER_MINUTE": "1000",
+                                    "SORTES_GATEWAY_APPLICATION_RATE_LIMIT_PER_MINUTE": "1000",
                                     "SORTES_WEBHOOK_ALLOW_PRIVATE": "true"})
     system.prepare()
     try:

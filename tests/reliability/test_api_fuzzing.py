@@ -198,6 +198,7 @@ def gateway_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSy
                          ports={name: free_port() for name in ("gateway", "experts", "vendors")},
                          extra_env={"SORTES_GATEWAY_RATE_LIMIT_PER_MINUTE": "1000000",
                                     "SORTES_GATEWAY_SIGN_IN_RATE_LIMIT_PER_MINUTE": "1000000",
+                                    "SORTES_GATEWAY_APPLICATION_RATE_LIMIT_PER_MINUTE": "1000000",
                                     "SORTES_GATEWAY_WEBHOOK_INTERVAL": "3600"})
     system.prepare()
     try:

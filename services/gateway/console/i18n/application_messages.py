@@ -55,7 +55,7 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "intro": "个人申请和单位推荐的入库申请，以及专家提交的信息变更。通过申请即入库（分配专家编号，"
                      "培训待完成）；不通过须填写原因。",
             "applications": "入库申请", "status_filter": "状态", "number": "申请编号", "kind": "来源",
-            "applicant": "申请人", "unit": "工作单位", "title_col": "职称", "years": "年限", "fields": "专业",
+            "applicant": "申请人", "unit": "工作单位", "title_col": "职称与证书", "years": "年限", "fields": "专业",
             "personal": "身份证号 / 手机", "submitted_at": "提交时间", "decision": "审核",
             "duplicate": "已在库：{expert}", "reason": "原因（不通过时必填）", "approve": "通过", "reject": "不通过",
             "approved_as": "已通过，专家编号 {expert}", "rejected": "未通过：{reason}", "none": "没有入库申请。",
@@ -63,7 +63,7 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "current": "当前", "left_on": "离开原单位日期（默认审核当天）", "no_changes": "没有信息变更申请。",
             "change_labels": {"phone": "手机号码", "unit_name": "工作单位", "unit_uscc": "单位代码", "title": "职称",
                               "fields": "专业领域", "left_on": "离开原单位"},
-            "decided": "已审核", "by_unit": "（{unit}）",
+            "decided": "已审核", "by_unit": "（{unit}）", "valid_until": "（有效期至 {day}）",
         },
         "expert_new": {
             "title": "添加专家", "intro": "逐个添加一名专家，检查与批量导入相同；保存后分配专家编号。",
@@ -110,7 +110,8 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
                      "propose. Approving enters the pool (a pool number, training pending); a rejection needs "
                      "a reason.",
             "applications": "Applications to join", "status_filter": "Status", "number": "No.", "kind": "From",
-            "applicant": "Applicant", "unit": "Employer", "title_col": "Title", "years": "Years", "fields": "Fields",
+            "applicant": "Applicant", "unit": "Employer", "title_col": "Title and certificates",
+            "years": "Years", "fields": "Fields",
             "personal": "ID / phone", "submitted_at": "Submitted", "decision": "Decision",
             "duplicate": "Already in the pool: {expert}", "reason": "Reason (required to reject)",
             "approve": "Approve", "reject": "Reject", "approved_as": "Approved, pool number {expert}",
@@ -119,7 +120,7 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "current": "Now", "left_on": "Left the old employer on (default: today)", "no_changes": "No change.",
             "change_labels": {"phone": "Phone", "unit_name": "Employer", "unit_uscc": "Employer's USCC",
                               "title": "Title", "fields": "Fields", "left_on": "Left old employer"},
-            "decided": "Decided", "by_unit": " ({unit})",
+            "decided": "Decided", "by_unit": " ({unit})", "valid_until": " (valid until {day})",
         },
         "expert_new": {
             "title": "Add an expert", "intro": "One expert at a time, checked as an import is; the pool number is "

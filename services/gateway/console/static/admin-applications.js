@@ -69,7 +69,9 @@
           unit: w.unit_names[item.recommended_by_unit] || item.recommended_by_unit}) : ""));
       A.cell(row, item.name + " " + item.birth_date);
       A.cell(row, item.unit_name);
-      A.cell(row, item.title);
+      A.cell(row, [item.title].concat(item.certificates.map(function (c) {
+        return c.name + (c.expires_on ? A.format(w.valid_until, {day: c.expires_on}) : "");
+      })).join("；"));
       A.cell(row, item.years_in_field);
       A.cell(row, S.fieldList(item.fields, "★"));
       var personal = A.cell(row, item.personal_data.id_number + " / " + item.personal_data.phone, "mono");

@@ -70,8 +70,20 @@ def _context(field: str, number: str) -> str:
     return f"experts.application.{field}:{number}"
 
 
+# Typed back by a person: no letters or digits that look alike (0/O, 1/I/L), in groups of four.
+_RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _new_receipt_code() -> str:
+    """16 characters of a 31-letter alphabet (79 bits), as ``XXXX-XXXX-XXXX-XXXX``."""
+    characters = "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(16))
+    return "-".join(characters[index:index + 4] for index in range(0, 16, 4))
+
+
 def _digest(receipt_code: str) -> str:
-    return hashlib.sha256(receipt_code.encode()).hexdigest()
+    """The digest kept of a receipt code, as typed back: case, spaces and hyphens do not matter."""
+    typed = "".join(character for character in receipt_code.upper() if character.isalnum())
+    return hashlib.sha256(typed.encode()).hexdigest()
 
 
 def _decided_on(moment: dt.datetime | None) -> dt.date | None:
@@ -99,7 +111,7 @@ async def submit_application(session: AsyncSession, audit: AuditRecorder, actor:
     await hold_lock(session, "experts.application_number")  # two submissions of one person: one waits
     await _refuse_duplicates(session, index, name_them=not public)
     number = await _next_number(session, ExpertApplication.number, "SQ", "experts.application_number")
-    receipt_code = secrets.token_urlsafe(12)
+    receipt_code = _new_receipt_code()
     now = utc_now()
     application = ExpertApplication(
         number=number, kind=ApplicationKind.SELF if public else ApplicationKind.RECOMMENDED,

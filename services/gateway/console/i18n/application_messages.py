@@ -21,12 +21,13 @@ _PROFILE = {
     "zh": {"name": "姓名", "birth_date": "出生日期", "unit_name": "工作单位", "unit_uscc": "单位统一社会信用代码",
            "title_col": "职称", "years": "从业年限", "primary_field": "主专业领域", "other_fields": "其他专业领域",
            "no_field": "（不选）", "id_number": "身份证号", "phone": "手机号码", "bank_account": "银行账号",
-           "certificate": "资格证书", "expires_on": "证书有效期至", "choose": "请选择"},
+           "certificate": "资格证书", "expires_on": "证书有效期至", "choose": "请选择",
+           "primary_mark": "（主）"},
     "en": {"name": "Name", "birth_date": "Date of birth", "unit_name": "Employer", "unit_uscc": "Employer's USCC",
            "title_col": "Title", "years": "Years in the field", "primary_field": "Main field",
            "other_fields": "Other fields", "no_field": "(none)", "id_number": "ID number", "phone": "Mobile phone",
            "bank_account": "Bank account", "certificate": "Certificate", "expires_on": "Certificate valid until",
-           "choose": "Choose"},
+           "choose": "Choose", "primary_mark": " (main)"},
 }
 
 _PAGES: dict[str, dict[str, dict[str, Any]]] = {

@@ -9,6 +9,7 @@
   var filter = document.getElementById("application-filter");
   var applicationBody = document.querySelector("#application-table tbody");
   var changeBody = document.querySelector("#change-table tbody");
+  var names = {};
 
   // A small form in the decision cell: the reason, buttons, and where the refusal goes.
   function decisionForm(prefix, number, withLeftOn, after) {
@@ -73,7 +74,7 @@
         return c.name + (c.expires_on ? A.format(w.valid_until, {day: c.expires_on}) : "");
       })).join("；"));
       A.cell(row, item.years_in_field);
-      A.cell(row, S.fieldList(item.fields, "★"));
+      A.cell(row, S.fieldList(item.fields, w.primary_mark, names));
       var personal = A.cell(row, item.personal_data.id_number + " / " + item.personal_data.phone, "mono");
       if (item.duplicate_of) {
         var warning = document.createElement("p");
@@ -99,7 +100,7 @@
     Object.keys(w.change_labels).forEach(function (key) {
       var value = changes[key];
       if (value === null || value === undefined) return;
-      parts.push(w.change_labels[key] + "：" + (key === "fields" ? S.fieldList(value, "★") : value));
+      parts.push(w.change_labels[key] + "：" + (key === "fields" ? S.fieldList(value, w.primary_mark, names) : value));
     });
     return parts.join("；");
   }
@@ -124,7 +125,12 @@
     status.textContent = answer.body.items.length ? "" : w.no_changes;
   }
 
-  function load() { loadApplications(); loadChanges(); }
+  async function load() {
+    var fields = await A.call("GET", "/api/v1/fields");
+    if (fields.ok) names = S.fieldNames(fields.body);
+    loadApplications();
+    loadChanges();
+  }
 
   filter.elements.status.addEventListener("change", loadApplications);
   filter.addEventListener("submit", function (event) { event.preventDefault(); loadApplications(); });

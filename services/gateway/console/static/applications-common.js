@@ -30,9 +30,20 @@ var sortesApplications = (function () {
     });
   }
 
-  function fieldList(fields, primaryMark) {
-    return (fields || []).map(function (f) { return f.code + (f.primary ? primaryMark : ""); }).join("、");
+  // Field names by code, in the page's language, from GET /api/v1/fields.
+  function fieldNames(fields) {
+    var english = document.documentElement.lang === "en", names = {};
+    (fields || []).forEach(function (field) { names[field.code] = english ? field.name_en : field.name_zh; });
+    return names;
   }
 
-  return {chosenFields: chosenFields, fillFieldOptions: fillFieldOptions, fieldList: fieldList};
+  // Fields by name (the code where no name is known), the main one marked.
+  function fieldList(fields, primaryMark, names) {
+    return (fields || []).map(function (f) {
+      return ((names && names[f.code]) || f.code) + (f.primary ? primaryMark : "");
+    }).join("、");
+  }
+
+  return {chosenFields: chosenFields, fillFieldOptions: fillFieldOptions, fieldNames: fieldNames,
+          fieldList: fieldList};
 })();

@@ -7,6 +7,7 @@
   var A = sortesAdmin, w = A.words, S = sortesApplications;
   var form = document.getElementById("change-form");
   var body = document.querySelector("#my-requests tbody");
+  var names = {};
 
   function text(id, value) { document.getElementById(id).textContent = value || "—"; }
 
@@ -14,7 +15,7 @@
     return Object.keys(w.change_labels).filter(function (key) {
       return changes[key] !== null && changes[key] !== undefined;
     }).map(function (key) {
-      return w.change_labels[key] + "：" + (key === "fields" ? S.fieldList(changes[key], "★") : changes[key]);
+      return w.change_labels[key] + "：" + (key === "fields" ? S.fieldList(changes[key], w.primary_mark, names) : changes[key]);
     }).join("；");
   }
 
@@ -42,10 +43,11 @@
       return;
     }
     var me = answers[0].body;
+    if (answers[1].ok) names = S.fieldNames(answers[1].body);
     text("now-name", me.code + " " + me.name);
     text("now-unit", me.unit_name);
     text("now-title", me.title);
-    text("now-fields", S.fieldList(me.fields, "★"));
+    text("now-fields", S.fieldList(me.fields, w.primary_mark, names));
     if (answers[1].ok) S.fillFieldOptions(form, answers[1].body, w);
     status.textContent = "";
     document.getElementById("my-page").classList.remove("hidden");

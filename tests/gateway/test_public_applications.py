@@ -30,6 +30,12 @@ async def test_anyone_may_apply_but_only_as_json_and_a_few_times_a_minute(gatewa
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
 
 
+async def test_an_idempotency_key_on_the_open_application_is_ignored_not_a_500(gateway_client) -> None:
+    answer = await gateway_client.post("/api/v1/expert-applications", json={"name": "x"},
+                                       headers={"Idempotency-Key": "one"})
+    assert answer.status_code == 503  # reached the (stopped) experts service
+
+
 async def test_the_review_queue_at_the_same_path_needs_a_caller(gateway_client) -> None:
     assert (await gateway_client.get("/api/v1/expert-applications")).status_code == 401
     assert (await gateway_client.get("/api/v1/expert-applications", headers=ADMIN)).status_code == 503

@@ -128,7 +128,8 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         # Only a POST can carry a key: other requests pass without their headers being looked at.
         key = dict(scope.get("headers", [])).get(HEADER) \
             if scope["type"] == "http" and scope.get("method") == "POST" else None
-        if key is None:
+        # An open route (the public application) has no caller to keep answers for: the key is ignored.
+        if key is None or scope.get("user") is None:
             await app(scope, receive, send)
             return
         # A Problem raised here is rendered by Litestar's exception handling like any other.

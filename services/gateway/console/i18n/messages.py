@@ -204,6 +204,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "forbidden_title": "无权访问",
         "forbidden_text": "当前账户没有访问此页面的权限。",
         "not_found_title": "页面不存在",
+        "not_found_text": "您访问的地址不存在，可能已被移动或输入有误。",
+        "back_home": "返回首页",
+        "skip_to_content": "跳到正文",
+        "menu": "菜单",
         "print": "打印",
         "verify": {
             "title": "校验抽取记录",
@@ -307,6 +311,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "forbidden_title": "Not permitted",
         "forbidden_text": "Your account may not open this page.",
         "not_found_title": "No such page",
+        "not_found_text": "There is nothing at this address; it may have moved or been mistyped.",
+        "back_home": "Back to the home page",
+        "skip_to_content": "Skip to content",
+        "menu": "Menu",
         "print": "Print",
         "verify": {
             "title": "Verify a draw record",

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from litestar import Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, State
-from litestar.exceptions import TooManyRequestsException
+from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -62,7 +62,7 @@ from services.gateway.identity.api import (
     sign_in_cookie,
 )
 from shared.clock import BEIJING
-from shared.errors import NotAuthenticated, NotFound, NotPermitted, Problem
+from shared.errors import EXCEPTION_HANDLERS, NotAuthenticated, NotFound, NotPermitted, Problem
 from shared.identity import Identity
 from shared.permissions import ADMIN_AND_AUDITOR
 from shared.roles import Role
@@ -249,6 +249,18 @@ def _not_found(request: Request, problem: NotFound) -> Response:
     return page(request, "console/message.html", user=caller, session_token=_session_token(request),
                 status_code=404, title_key="not_found_title", text_key=None,
                 detail=problem_text(language(request), problem.code, problem.params))
+
+
+def unknown_address(request: Request, exception: HTTPException) -> Response:
+    """An address nothing answers: a Chinese (or the chosen language's) page for a browser, the
+    problem document for everyone else and for anything under /api."""
+    accepts_html = "text/html" in request.headers.get("accept", "")
+    if exception.status_code != 404 or not accepts_html or request.url.path.startswith("/api/"):
+        return EXCEPTION_HANDLERS[HTTPException](request, exception)
+    template = page(request, "console/message.html", status_code=404, title_key="not_found_title",
+                    text_key="not_found_text", detail=None, home_link=True)
+    template.headers["Cache-Control"] = "no-store"
+    return template
 
 
 def _session_token(request: Request) -> str | None:

@@ -31,10 +31,10 @@ DESK = {"width": 1366, "height": 768}
 MAX_PAGES_PER_ROLE = 40
 # Where the walk does not go: the API and its documentation (English by design, for integrators), a
 # download, signing out, the language switch.
-NOT_WALKED = re.compile(r"^/(api|static|sign-out|verify/offline)|[?&]lang=|/printable|\.(csv|xlsx|json)$")
+NOT_WALKED = re.compile(r"^/(api|static|sign-out|verify/offline)|[?&]lang=|\.(csv|xlsx|json)$")
 # Latin-script words a Chinese page may show: names of things that have no Chinese name.
-ALLOWED_WORDS = {"English", "sortes", "OpenAPI", "xlsx", "JSON", "SM2", "SM3", "SHA", "HTTPS", "URL", "CSV", "Excel", "PDF",
-                 "API", "Ed25519", "USCC"}
+ALLOWED_WORDS = {"English", "sortes", "OpenAPI", "xlsx", "WebCrypto", "Chrome", "Edge", "Firefox", "NFC", "JSON", "SM2", "SM3", "SHA", "HTTPS", "URL", "CSV",
+                 "Excel", "PDF", "API", "Ed25519", "USCC"}
 # Codes, addresses and identifiers: a token with a digit, a dot, an underscore, a hyphen, a slash or an
 # @ or a colon is one (PY-CON-1A2B, GPL-IR-18-1, console.admin, https://…); a bare word of letters is not.
 CODE_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+=-]*[0-9._:/@=-][A-Za-z0-9._:/@+=-]*|[0-9][A-Za-z0-9]*")
@@ -43,9 +43,13 @@ LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 SUBJECT = re.compile(r"\b(?:user|key|service):[a-z0-9._-]+")
 
 
+# A code shown beside a name: 巡查测试领域（APP）.
+CODE_BESIDE = re.compile(r"[（(][A-Z0-9][A-Z0-9._-]*[）)]")
+
+
 def english_words(text: str) -> list[str]:
     """The Latin-script words of ``text`` that are neither codes nor on the allow-list."""
-    stripped = CODE_LIKE.sub(" ", text)
+    stripped = CODE_LIKE.sub(" ", CODE_BESIDE.sub(" ", text))
     return sorted({word for word in LATIN_WORD.findall(stripped) if word not in ALLOWED_WORDS})
 
 
@@ -55,6 +59,7 @@ def test_the_scan_finds_english_words_and_lets_codes_through(console: Console) -
     assert english_words("项目 PY-CON-1A2B · GPL-IR-18-1 · 91330326MA2L3F4X5K · console.admin") == []
     assert english_words("https://example.org/verify 校验") == []
     assert english_words("切换到 English") == []
+    assert english_words("应用系统（APP） · 云计算（CLOUD）") == []
 
 
 ROLES = ("bureau_admin", "organiser", "supervisor", "procurement_officer", "rater", "rating_reviewer", "vendor",
@@ -127,8 +132,11 @@ def people(console: Console) -> dict[str, str]:
 WALK_LINKS = """() => Array.from(document.querySelectorAll('a[href]'))
   .map(a => a.getAttribute('href'))
   .filter(h => h.startsWith('/') && !h.startsWith('//'))"""
+# What the page says, codes (set in <code> or .mono) left out.
 VISIBLE_TEXT = """() => {
-  const parts = [document.title, document.body.innerText];
+  const body = document.body.cloneNode(true);
+  body.querySelectorAll('code, .mono, script, style, template').forEach(e => e.remove());
+  const parts = [document.title, body.textContent];
   document.querySelectorAll('[placeholder],[title],[aria-label],input[type=submit],option')
     .forEach(e => parts.push(e.getAttribute('placeholder') || '', e.getAttribute('title') || '',
                              e.getAttribute('aria-label') || '', e.textContent || ''));

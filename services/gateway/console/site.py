@@ -11,9 +11,9 @@ from pathlib import Path
 from litestar.types import ControllerRouterHandler, Middleware
 
 from services.gateway.console.pages import home
-from services.gateway.console.pages.home import unknown_address
 from services.gateway.console.pages.admin import ADMIN_PAGES
 from services.gateway.console.pages.audit import AUDIT_PAGES
+from services.gateway.console.pages.home import unknown_address
 from services.gateway.console.pages.panels import PANEL_PAGES
 from services.gateway.console.pages.procurement import PROCUREMENT_PAGES
 

@@ -40,7 +40,7 @@ from services.gateway.console.i18n.messages import (
     language,
     requested_language,
 )
-from services.gateway.console.i18n.panel_messages import panel_context
+from services.gateway.console.i18n.panel_messages import PURPOSES, panel_context
 from services.gateway.console.i18n.problem_messages import problem_catalogue, problem_text
 from services.gateway.console.i18n.vendor_messages import vendor_navigation
 from services.gateway.console.pages.panel_reads import home_sections
@@ -321,7 +321,7 @@ async def verify_page(request: Request) -> Template:
     caller = await session_caller(request)
     user, token = caller if caller is not None else (None, None)
     return page(request, "console/verify.html", user=user, session_token=token, keys_url=KEYS_PATH,
-                verifier_messages=MESSAGES[language(request)]["verify"])
+                verifier_messages=verifier_words(language(request)))
 
 
 @get("/verify/offline", include_in_schema=False)
@@ -332,12 +332,17 @@ async def verify_offline(request: Request) -> Response:
     csp = (f"default-src 'none'; script-src '{assets.script_hash}'; style-src '{assets.style_hash}'; "
            f"connect-src *; img-src data:; base-uri 'none'; form-action 'none'")
     template = page(request, "console/verify_offline.html", keys_url=str(request.base_url).rstrip("/") + KEYS_PATH,
-                    verifier_messages=MESSAGES[language(request)]["verify"], script=assets.script,
+                    verifier_messages=verifier_words(language(request)), script=assets.script,
                     style=assets.style,
                     csp=csp)
     template.headers.update({"Content-Security-Policy": csp, "Cache-Control": "no-store",
                              "Content-Disposition": 'attachment; filename="sortes-verify.html"'})
     return template
+
+
+def verifier_words(lang: str) -> dict[str, Any]:
+    """The verification page's words for its script, with the purposes' names for the summary."""
+    return {**MESSAGES[lang]["verify"], "purposes": PURPOSES[lang]}
 
 
 class OfflineAssets:

@@ -74,7 +74,8 @@ CHECK_NAMES = {
 
 # What the verdict says when a check fails: the failing check in words that say it failed.
 FAILED_CHECKS = {
-    "zh": {"protocol": "协议标识不是本系统的协议", "codes": "编码或文本格式不符合要求", "secret_format": "秘密值格式错误",
+    "zh": {"protocol": "协议标识不是本系统的协议", "codes": "编码或文本格式不符合要求",
+           "secret_format": "秘密值格式错误",
            "candidates_sorted": "候选名单顺序错误、有重复或与配额领域不一致",
            "result_fields": "结果中的领域与配额领域不一致", "key": "签名公钥不在密钥集中",
            "candidates_digest": "候选名单摘要与候选名单不符", "commitment": "承诺值与公开的秘密值不符",
@@ -83,7 +84,8 @@ FAILED_CHECKS = {
     "en": {"protocol": "the protocol is not one of this system's", "codes": "codes or text break the format rules",
            "secret_format": "the secret is malformed",
            "candidates_sorted": "the candidate lists are out of order, repeat someone or differ from the quotas",
-           "result_fields": "the result's fields differ from the quotas", "key": "the signing key is not in the key set",
+           "result_fields": "the result's fields differ from the quotas",
+           "key": "the signing key is not in the key set",
            "candidates_digest": "the candidates digest does not match the lists",
            "commitment": "the commitment does not match the revealed secret",
            "commit_signature": "the commit signature is invalid", "seed": "the seed does not match its recomputation",
@@ -390,7 +392,8 @@ MESSAGES: dict[str, dict[str, Any]] = {
             "field": "Field",
             "primaries": "Primaries",
             "reserves": "Reserves",
-            "glossary": [["Commitment", "a fingerprint of the secret published before the draw: proof it was not changed"],
+            "glossary": [["Commitment",
+                          "a fingerprint of the secret published before the draw: proof it was not changed"],
                          ["Witness", "the value the supervisor types on the spot, which nobody can know in advance"],
                          ["Seed", "computed from the secret, the commitment and the witness; it decides who is drawn"]],
             "checks": CHECK_NAMES["en"],

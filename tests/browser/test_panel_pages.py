@@ -571,6 +571,12 @@ async def test_a_panel_cancelled_after_its_reveal_is_asked_again_only_by_naming_
         chain = auditor.locator("#stats-replacements tbody tr", has=auditor.locator(f'a[href="/draws/{second_id}"]'))
         assert draw_id[:8] in await chain.inner_text() and "结果不理想" in await chain.inner_text()
         await screenshot(auditor, "audit-statistics-cancels")
+        # The draw found in the log by its number: its entries, in words.
+        await auditor.fill("#f-draw", draw_id)
+        async with auditor.expect_navigation():
+            await auditor.click("#apply-filters")
+        actions = await auditor.locator("#audit-entries td.action").all_inner_texts()
+        assert {"抽取承诺", "揭示抽取结果", "取消抽取"} <= set(actions), actions
 
 
 async def test_an_auditor_reads_a_sealed_draw_page_without_a_member_until_the_meeting_is_over(

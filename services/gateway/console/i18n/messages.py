@@ -229,6 +229,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "back_home": "返回首页",
         "skip_to_content": "跳到正文",
         "menu": "菜单",
+        "pager_label": "分页",
+        "pager_total": "共 {total} 条，第 {page}/{pages} 页",
+        "pager_previous": "上一页",
+        "pager_next": "下一页",
         "print": "打印",
         "verify": {
             "title": "校验抽取记录",
@@ -340,6 +344,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "back_home": "Back to the home page",
         "skip_to_content": "Skip to content",
         "menu": "Menu",
+        "pager_label": "Pages",
+        "pager_total": "{total} in all, page {page} of {pages}",
+        "pager_previous": "Previous",
+        "pager_next": "Next",
         "print": "Print",
         "verify": {
             "title": "Verify a draw record",

@@ -228,6 +228,10 @@ async def test_an_officer_checks_two_bidders_and_prints_the_result(page: Any, co
     assert await designer_row.locator(".verdict").inner_text() == "禁止"
     assert await designer_row.locator(".reason-text").inner_text() == (
         "已在本项目承担总体设计服务，不得再参加本项目其他采购活动")
+    # Each entry cites its rules by title and article, the register's code only beside.
+    cited = await designer_row.locator(".entry-rules").inner_text()
+    assert all(rule.citation in cited for rule in register.ART_29 if rule.code in cited), cited
+    assert cited.startswith("《")
     assert await page.locator("#barred-rules [data-rule]").all_inner_texts() == [
         f"{rule.code} {rule.citation}：“{rule.text}”" for rule in register.ART_29]
     csv = await page.request.get(await page.get_attribute("#barred-csv", "href"))

@@ -107,6 +107,10 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "people": "{n} 人",
         "candidates_of": "候选 {n} 人",
         "organiser": "组织人",
+        "seats_of_field": "{field} {count} 席",
+        "awaiting_witness": "本次抽取已承诺，正在等待监督人员现场输入见证值并揭示结果；"
+                            "揭示后，抽中专家和备选专家将列在此处。",
+        "open_the_draw": "打开抽取页面",
         "supervisor_label": "监督人",
         "commitment_title": "承诺（见证前公布）",
         "commitment_hint": "请在监督人输入见证值之前打印或当场公布以下内容。"
@@ -304,6 +308,10 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "people": "{n}",
         "candidates_of": "{n} candidates",
         "organiser": "Organiser",
+        "seats_of_field": "{field}: {count}",
+        "awaiting_witness": "The draw is committed and awaits the supervisor's witness; once it is revealed, the "
+                            "primaries and reserves are listed here.",
+        "open_the_draw": "Open the draw",
         "supervisor_label": "Supervisor",
         "commitment_title": "Commitment (publish before the witness)",
         "commitment_hint": "Print or show this before the supervisor types the witness. The result follows from the "

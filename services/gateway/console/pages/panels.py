@@ -25,12 +25,13 @@ from services.gateway.console.pages.panel_reads import (
     beijing,
     call_rows,
     field_choices,
+    field_name,
     names_by_code,
     read,
     read_text,
     reason_rows,
 )
-from services.gateway.identity.api import person_name
+from services.gateway.identity.api import person_name, subject_names
 from shared.clock import beijing_today
 from shared.contracts.panels import CHANNELS
 from shared.contracts.statuses import DrawStatus, PanelStatus
@@ -100,9 +101,21 @@ async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> 
     panel = draw["panel"]
     if panel is None:
         raise NotFound("A spot check has no panel and no call sheet.", code="draw.spot_check_no_panel")
-    open_seats = "、".join(f"{field} {count}" for field, count in sorted(panel["open_seats"].items()))
+    lang = language(request)
+    fields = {field["code"]: field for field in await read(state.upstreams, request.user, "/fields")}
+    open_seats = "、".join(PANEL_MESSAGES[lang]["seats_of_field"].format(
+        field=field_name(fields, code, lang), count=count) for code, count in sorted(panel["open_seats"].items()))
+    # Until the last draw is revealed, its seats are empty because it awaits the witness, not because
+    # the reserves ran out: no supplementary draw is offered then.
+    last = panel["draws"][-1] if panel["draws"] else draw["id"]
+    last_status = draw["status"] if last == draw["id"] else (
+        await read(state.upstreams, request.user, f"/draws/{last}"))["status"]
+    names = await subject_names(state.database, [panel["organiser"], panel["supervisor"]])
     return _panel_page(request, "console/calls.html", draw=draw, panel=panel, rows=call_rows(panel),
                        channels=CHANNELS, open_seats_text=open_seats, today=beijing_today().isoformat(),
+                       awaiting_draw=last if last_status == DrawStatus.COMMITTED else None,
+                       organiser_name=names.get(panel["organiser"], panel["organiser"]),
+                       supervisor_name=names.get(panel["supervisor"], panel["supervisor"]),
                        can_answer=panel["answers_open"],
                        meeting_started=panel["status"] == PanelStatus.OPEN and not panel["sealed"])
 

@@ -186,6 +186,14 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     await page.check('input[name="halves"][value="afternoon"]')
     await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
     await page.fill("#seat-rows input[data-name=count]", "1")
+    # The supervisor is picked from the eligible supervisors of other units, by name; the project by name.
+    supervisors = await page.locator("#supervisor-choices option").evaluate_all(
+        "options => options.map(o => [o.value, o.textContent])")
+    assert ["console.supervisor", f"赵监督（单位{SUPERVISOR_UNIT[-4:]}）"] in supervisors
+    assert "console.organiser" not in [value for value, _ in supervisors]
+    projects = await page.locator("#project-choices option").evaluate_all(
+        "options => options.map(o => [o.value, o.textContent])")
+    assert [project, f"控制台测试项目{project.rsplit('-', 1)[1]}"] in projects
     await page.fill("#supervisor", "console.supervisor")
     await page.click("#add-avoid-expert")
     await page.fill("#avoid-expert-rows input[data-name=code]", scene.avoided)
@@ -426,7 +434,7 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
         await page.click(f'#members tr[data-code="{primary}"] button[value="unreachable"]')
     assert await row_state(page, primary) == "已谢绝"
     assert "联系不上" in await page.inner_text(f'#members tr[data-code="{primary}"] td.note')
-    assert f"{scene.draw_field} 1" in await page.inner_text("#open-seats")
+    assert f"控制台测试{scene.draw_field}（{scene.draw_field}） 1 席" in await page.inner_text("#open-seats")
     await screenshot(page, "call-sheet-open-seat")
     async with page.expect_navigation(url="**/draws/*"):
         await page.click("#supplementary")
@@ -456,7 +464,13 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
     await page.wait_for_selector('#move-meeting [data-error-for="reason"]:not(:empty)')
     assert await page.inner_text('#move-meeting [data-error-for="reason"]') == "必填"
 
+    # Without a reason the cancel is refused on the form, before any confirmation is asked.
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     accept_dialogs(page)
+    await page.click("#cancel-panel button[type=submit]")
+    await page.wait_for_selector('#cancel-panel [data-error-for="reason"]:not(:empty)')
+    assert await page.inner_text('#cancel-panel [data-error-for="reason"]') == "必填" and dialogs == []
     await page.fill("#cancel-reason", "项目暂缓")
     async with page.expect_navigation():
         await page.click("#cancel-panel button[type=submit]")
@@ -471,6 +485,15 @@ async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_pa
     draw = committed_by_api(console, scene, project, scene.draw_field, meeting(26), reserves=0, purpose="acceptance")
     draw_id = draw["id"]
     committed_at = dt.datetime.fromisoformat(draw["committed_at"]).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    # Before the reveal the organiser's call sheet says the draw awaits its witness: its seats are empty
+    # for that reason, and no supplementary draw is offered for them.
+    await sign_in(page, "console.organiser")
+    await page.goto(f"/draws/{draw_id}/calls")
+    assert "等待监督人员现场输入见证值" in await page.inner_text("#awaiting-witness")
+    assert await page.locator("#open-seats, #supplementary").count() == 0
+    assert await page.inner_text("#supervisor-name") == "赵监督"
+    await screenshot(page, "call-sheet-awaiting-witness")
+    await page.context.clear_cookies()
     await sign_in(page, "console.supervisor")
     assert page.url.endswith("/home/supervisor")
     assert await page.inner_text("#supervising h2") == "待我见证的抽取"

@@ -30,10 +30,12 @@ from services.gateway.identity.sessions import (
 from services.gateway.identity.users import SignInOutcome, sign_in, sign_out, unit_names, user_view
 from services.gateway.models import ApiKey, Unit, User
 from shared.db import Database
+from shared.roles import Role
 
 __all__ = [
     "CSRF_FIELD", "MIN_PASSWORD_LENGTH", "SESSION_COOKIE", "SIGN_IN_COOKIE", "BearerAuthenticationMiddleware",
-    "SignInOutcome", "cleared", "count_registered", "csrf_matches", "csrf_token", "home_path", "home_roles",
+    "SignInOutcome", "cleared", "count_registered", "csrf_matches", "csrf_token", "eligible_supervisors",
+    "home_path", "home_roles",
     "local_target", "person_name", "registered_units", "session_caller", "session_cookie", "sign_in",
     "sign_in_cookie", "sign_out", "subject_names", "unit_names", "user_view",
 ]
@@ -68,6 +70,19 @@ async def subject_names(database: Database, subjects: Iterable[str]) -> dict[str
             for key_id, shown in await session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(keys))):
                 names[f"apikey:{key_id}"] = shown
     return names
+
+
+async def eligible_supervisors(database: Database, organiser_unit: str) -> list[tuple[str, str, str]]:
+    """(username, display name, unit name) of every active supervisor of a unit other than
+    ``organiser_unit`` (a panel's supervisor comes from another unit), by name."""
+    async with database.reading() as session:
+        rows = (await session.execute(
+            select(User.username, User.display_name, Unit.name, User.roles).join(Unit, Unit.uscc == User.unit_uscc)
+            .where(User.disabled_at.is_(None), User.unit_uscc != organiser_unit,
+                   User.roles.like(f"%{Role.SUPERVISOR.value}%"))
+            .order_by(User.display_name, User.username))).tuples().all()
+    return [(username, name, unit) for username, name, unit, roles in rows
+            if Role.SUPERVISOR.value in roles.split(",")]
 
 
 async def person_name(database: Database, subject: str | None) -> str:

@@ -74,7 +74,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "reserves": "每个领域候补人数",
         "reserves_hint": "各领域相同，默认 2 人；专家谢绝时由候补按顺序递补。",
         "supervisor": "监督人用户名",
-        "supervisor_hint": "须具有监督人员角色，不能是您本人，默认须来自其他单位。",
+        "supervisor_hint": "从列表中选择其他单位的监督人员（也可输入其用户名）；不能是您本人。",
         "avoid_title": "另行回避",
         "avoid_hint": "项目业主单位和参与或投标本项目的供应商由系统自动回避，无需填写。"
                       "如还需回避其他单位或专家，请逐条填写原因。",
@@ -107,6 +107,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "people": "{n} 人",
         "candidates_of": "候选 {n} 人",
         "organiser": "组织人",
+        "project_hint": "输入项目名称或编号的一部分，从列表中选择。",
         "seats_of_field": "{field} {count} 席",
         "awaiting_witness": "本次抽取已承诺，正在等待监督人员现场输入见证值并揭示结果；"
                             "揭示后，抽中专家和备选专家将列在此处。",
@@ -276,7 +277,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "reserves": "Reserves per field",
         "reserves_hint": "The same for every field, 2 by default; when an expert declines, the next reserve moves up.",
         "supervisor": "Supervisor's user name",
-        "supervisor_hint": "Must hold the supervisor role, must not be you, and by default comes from another unit.",
+        "supervisor_hint": "Pick a supervisor of another unit from the list (or type their user name); never yourself.",
         "avoid_title": "Further avoidance",
         "avoid_hint": "The project's owner unit and its vendors are avoided without being named here. Name any "
                       "further units or experts to avoid, each with a reason.",
@@ -308,6 +309,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "people": "{n}",
         "candidates_of": "{n} candidates",
         "organiser": "Organiser",
+        "project_hint": "Type part of the project's name or code and pick it from the list.",
         "seats_of_field": "{field}: {count}",
         "awaiting_witness": "The draw is committed and awaits the supervisor's witness; once it is revealed, the "
                             "primaries and reserves are listed here.",

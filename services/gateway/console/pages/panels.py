@@ -8,6 +8,7 @@ session cookie and the CSRF token, as the rest of the console does.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import uuid
@@ -31,7 +32,7 @@ from services.gateway.console.pages.panel_reads import (
     read_text,
     reason_rows,
 )
-from services.gateway.identity.api import person_name, subject_names
+from services.gateway.identity.api import eligible_supervisors, person_name, subject_names
 from shared.clock import beijing_today
 from shared.contracts.panels import CHANNELS
 from shared.contracts.statuses import DrawStatus, PanelStatus
@@ -61,8 +62,11 @@ async def new_panel(request: Request, state: State, project: FromQuery[str | Non
                     replaces: FromQuery[str | None] = None) -> Template:
     """The request form; ``replaces`` comes filled in from a panel cancelled after its reveal."""
     today = beijing_today()
-    fields = await read(state.upstreams, request.user, "/fields")
+    fields, projects = await asyncio.gather(read(state.upstreams, request.user, "/fields"),
+                                            read(state.upstreams, request.user, "/projects"))
+    supervisors = await eligible_supervisors(state.database, request.user.unit)
     return _panel_page(request, "console/panel_new.html", fields=field_choices(fields, language(request)),
+                       projects=[(p["code"], p["name"]) for p in projects], supervisors=supervisors,
                        project=(project or "")[:64], replaces=(replaces or "")[:36], today=today.isoformat(),
                        default_day=(today + dt.timedelta(days=7)).isoformat())
 

@@ -33,7 +33,8 @@ MAX_PAGES_PER_ROLE = 40
 # download, signing out, the language switch.
 NOT_WALKED = re.compile(r"^/(api|static|sign-out|verify/offline)|[?&]lang=|\.(csv|xlsx|json)$")
 # Latin-script words a Chinese page may show: names of things that have no Chinese name.
-ALLOWED_WORDS = {"English", "sortes", "OpenAPI", "xlsx", "WebCrypto", "Chrome", "Edge", "Firefox", "NFC", "JSON",
+# ("admin" is the name the system gives the bootstrap API key.)
+ALLOWED_WORDS = {"admin", "English", "sortes", "OpenAPI", "xlsx", "WebCrypto", "Chrome", "Edge", "Firefox", "NFC", "JSON",
                  "SM2", "SM3", "SHA", "HTTPS", "URL", "CSV",
                  "Excel", "PDF", "API", "Ed25519", "USCC"}
 # Codes, addresses and identifiers: a token with a digit, a dot, an underscore, a hyphen, a slash or an
@@ -41,7 +42,7 @@ ALLOWED_WORDS = {"English", "sortes", "OpenAPI", "xlsx", "WebCrypto", "Chrome", 
 CODE_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+=-]*[0-9._:/@=-][A-Za-z0-9._:/@+=-]*|[0-9][A-Za-z0-9]*")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # A person shown by their account subject where their name belongs.
-SUBJECT = re.compile(r"\b(?:user|key|service):[a-z0-9._-]+")
+SUBJECT = re.compile(r"\b(?:user|apikey|system):[a-z0-9._-]+")
 
 
 # A code shown beside a name: 巡查测试领域（APP）.
@@ -133,10 +134,11 @@ def people(console: Console) -> dict[str, str]:
 WALK_LINKS = """() => Array.from(document.querySelectorAll('a[href]'))
   .map(a => a.getAttribute('href'))
   .filter(h => h.startsWith('/') && !h.startsWith('//'))"""
-# What the page says, codes (set in <code> or .mono) left out.
+# What the page says, codes (set in <code> or .mono) and text marked as English (a field's English
+# name, the language switch) left out.
 VISIBLE_TEXT = """() => {
   const body = document.body.cloneNode(true);
-  body.querySelectorAll('code, .mono, script, style, template').forEach(e => e.remove());
+  body.querySelectorAll('code, .mono, script, style, template, [lang^="en"]').forEach(e => e.remove());
   const parts = [document.title, body.textContent];
   document.querySelectorAll('[placeholder],[title],[aria-label],input[type=submit],option')
     .forEach(e => parts.push(e.getAttribute('placeholder') || '', e.getAttribute('title') || '',
@@ -161,7 +163,7 @@ async def walk(page: Any, console: Console, token: str) -> list[str]:
     await page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": console.url}])
     await page.goto("/")
     start = page.url.removeprefix(console.url)
-    queue, seen, paths = deque([start]), {shape(start)}, []
+    queue, seen, paths = deque([start]), {shape(start), "/"}, []
     while queue and len(paths) < MAX_PAGES_PER_ROLE:
         path = queue.popleft()
         answer = await page.goto(path)

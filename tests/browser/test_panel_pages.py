@@ -259,7 +259,7 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     primary_row = f'#members tr[data-code="{primary}"]'
     assert await page.inner_text(f"{primary_row} td:nth-child(5)") == "13957712345"
     assert await row_state(page, primary) == "已通知，待答复"
-    assert await row_state(page, reserves[0]) == "候补"
+    assert await row_state(page, reserves[0]) == "备选专家"
     await page.select_option(f"{primary_row} select[name=channel]", "phone")
     await page.fill(f"{primary_row} input[name=reason]", "出差在外")
     async with page.expect_navigation():
@@ -276,7 +276,7 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
         await page.click(f'{moved_up} button[value="accept"]')
     assert await row_state(page, reserves[0]) == "已接受"
     assert "短信" in await page.inner_text(f"{moved_up} td.note")
-    assert await row_state(page, reserves[1]) == "候补"
+    assert await row_state(page, reserves[1]) == "备选专家"
 
     # The printable record, under the console's address with its own style allowed.
     async with page.context.expect_page() as opened:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from services.gateway.console.i18n.audit_messages import ACTIONS, OBJECT_TYPES, action_name, detail_rows
+from services.gateway.console.i18n.audit_messages import ACTIONS, OBJECT_TYPES, action_name, detail_rows, detail_text
 from shared.contracts.statuses import SeatState
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +38,14 @@ def test_every_action_and_object_type_recorded_is_named_in_both_languages() -> N
 
 
 def test_details_are_labelled_fields_with_values_in_words() -> None:
-    rows = detail_rows("zh", {"change": "reserve_moved_up", "expert_code": "E00012", "channel": "phone",
-                              "reasons": ["TRAINING", "AGE"], "digest": "ab12", "novel": "x"})
-    assert {row["label"]: row["value"] for row in rows} == {
+    details = {"change": "reserve_moved_up", "expert_code": "E00012", "channel": "phone",
+               "reasons": ["TRAINING", "AGE"], "digest": "ab12", "novel": "x"}
+    rows = detail_rows("zh", details)
+    assert detail_text("zh", details) == {
         "变化": "备选专家递补", "专家编号": "E00012", "答复方式": "电话", "原因": "培训过期、年龄", "内容摘要": "ab12",
         "novel": "x"}
     assert [row["label"] for row in rows if row["label_is_code"]] == ["novel"]
+    assert detail_text("zh", {"exclusion_counts": {"TRAINING": 2}, "verdicts": {"9133": "barred"}}) == {
+        "排除人数": "培训过期：2", "结论": "9133：barred"}
+    parts = detail_rows("zh", {"verdicts": {"9133": "barred"}})[0]["parts"]
+    assert ("barred", True) in parts  # a stored value with no word yet is shown as a code

@@ -25,8 +25,8 @@ PURPOSES = {"technical_review": "技术评审", "expert_review": "专家论证",
             "research": "调研", "spot_check": "自评价抽查"}
 HALVES = {"morning": "上午", "afternoon": "下午"}
 STATES = {SeatState.INVITED: "已通知", SeatState.ACCEPTED: "已接受", SeatState.DECLINED: "谢绝",
-          SeatState.UNABLE: "无法出席（时间冲突）", SeatState.RESERVE: "候补",
-          SeatState.SKIPPED: "候补（已在其他评审组）", SeatState.RELEASED: "已释放（评审取消）"}
+          SeatState.UNABLE: "无法出席（时间冲突）", SeatState.RESERVE: "备选专家",
+          SeatState.SKIPPED: "备选专家（已在其他评审组）", SeatState.RELEASED: "已释放（评审取消）"}
 CHANNELS = {"phone": "电话", "sms": "短信", "in_person": "当面", "unreachable": "联系不上", "self": "本人答复"}
 DRAW_STATES = {DrawStatus.COMMITTED: "已承诺，待揭示", DrawStatus.REVEALED: "已揭示", DrawStatus.CANCELLED: "已取消"}
 CANCEL_PHASES = {CancelPhase.BEFORE_REVEAL: "揭示前取消", CancelPhase.AFTER_REVEAL: "揭示后取消"}

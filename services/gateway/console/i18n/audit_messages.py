@@ -104,7 +104,19 @@ DETAIL_LABELS: dict[str, dict[str, str]] = {
            "supplementary": "补抽", "replaces": "重新抽取自", "before_reveal": "揭示前", "days": "天数",
            "from": "原日期", "to": "新日期", "what": "内容", "kind": "类型", "failures": "失败次数",
            "locked_until": "锁定至", "rating_id": "评价编号", "overall": "总体评价", "decision": "决定",
-           "quotas": "配额", "reserves": "备选专家人数", "supervisor": "监督人员", "candidates_digest": "候选名单摘要"},
+           "quotas": "配额", "reserves": "备选专家人数", "supervisor": "监督人员", "candidates_digest": "候选名单摘要",
+           "primaries": "抽中专家", "sealed": "名单密封", "fields": "字段", "experts": "专家", "vendors": "供应商",
+           "values": "数量", "members": "成员数", "halves": "半天", "seats": "席位",
+           "reserves_per_field": "每领域备选人数",
+           "avoid_units": "回避单位数", "avoid_experts": "回避专家数", "avoid_expert_reasons": "回避原因",
+           "supplementary_of": "补抽自", "exclusions_digest": "排除名单摘要", "exclusion_counts": "排除人数",
+           "phase": "阶段", "policy": "检查口径", "rule_version": "规则版本", "verdicts": "结论",
+           "vendor_uscc": "供应商", "visibility": "公开范围", "engagement_id": "参与记录", "disputes": "异议",
+           "final_level": "最终等级", "attended": "出席", "score": "评分", "occurred_on": "发生日期",
+           "is_working": "工作日", "passed": "合格人数", "training_sessions": "培训场次", "changed": "变更内容",
+           "related_uscc": "关联单位", "relation_id": "关联记录", "qualifications": "资质数",
+           "decision_number": "决定书文号",
+           "url": "地址", "events": "事件", "notes": "备注", "channel_note": "说明"},
     "en": {"reason": "Reason", "reasons": "Reasons", "count": "Count", "digest": "Digest", "draw_id": "Draw",
            "panel_id": "Panel", "expert_code": "Expert", "field": "Field", "change": "Change", "state": "State",
            "channel": "Channel", "replacing": "Replacing", "project_code": "Project", "purpose": "Purpose",
@@ -116,7 +128,18 @@ DETAIL_LABELS: dict[str, dict[str, str]] = {
            "days": "Days", "from": "From", "to": "To", "what": "What", "kind": "Kind", "failures": "Failures",
            "locked_until": "Locked until", "rating_id": "Rating", "overall": "Overall", "decision": "Decision",
            "quotas": "Quotas", "reserves": "Reserves", "supervisor": "Supervisor",
-           "candidates_digest": "Candidates digest"},
+           "candidates_digest": "Candidates digest", "primaries": "Primaries", "sealed": "Sealed", "fields": "Fields",
+           "experts": "Experts", "vendors": "Vendors", "values": "Values", "members": "Members", "halves": "Half-days",
+           "seats": "Seats", "reserves_per_field": "Reserves per field", "avoid_units": "Units avoided",
+           "avoid_experts": "Experts avoided", "avoid_expert_reasons": "Avoidance reasons",
+           "supplementary_of": "Supplementary to", "exclusions_digest": "Exclusions digest",
+           "exclusion_counts": "Left out", "phase": "Phase", "policy": "Policy", "rule_version": "Rule version",
+           "verdicts": "Verdicts", "vendor_uscc": "Vendor", "visibility": "Visibility", "engagement_id": "Engagement",
+           "disputes": "Disputes", "final_level": "Final level", "attended": "Attended", "score": "Score",
+           "occurred_on": "Occurred on", "is_working": "Working day", "passed": "Passed",
+           "training_sessions": "Training sessions", "changed": "Changed", "related_uscc": "Related unit",
+           "relation_id": "Relation", "qualifications": "Qualifications", "decision_number": "Decision number",
+           "url": "Address", "events": "Events", "notes": "Notes", "channel_note": "Note"},
 }
 
 # Values of some details said in words: seat changes and states, channels, purposes, reasons.
@@ -126,7 +149,9 @@ _VALUE_WORDS: dict[str, dict[str, dict[str, str]]] = {
                       **{code.removeprefix("seat."): name for code, name in ACTIONS[lang].items()
                          if code.startswith("seat.")}},
            "channel": PANEL_MESSAGES[lang]["channels"], "purpose": PURPOSES[lang], "reason": REASONS[lang],
-           "reasons": REASONS[lang]}
+           "reasons": REASONS[lang], "exclusion_counts": REASONS[lang], "halves": PANEL_MESSAGES[lang]["halves"],
+           "phase": {"before_reveal": "揭示前", "after_reveal": "揭示后"} if lang == "zh" else {},
+           "fields": {"phone": "电话"} if lang == "zh" else {}}
     for lang in ("zh", "en")
 }
 
@@ -146,30 +171,45 @@ def action_name(lang: str, code: str) -> str | None:
 
 
 def detail_rows(lang: str, details: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """An entry's details as labelled rows: {label, value, code}; ``code`` marks a label or value that is a
-    code (shown as one), not a word."""
+    """An entry's details as labelled rows: {label, label_is_code, parts}; ``parts`` is the value as
+    (text, is_code) pieces, a piece left as it was stored (barred, overall_design) being a code."""
     rows = []
     for key, value in sorted((details or {}).items()):
         label = DETAIL_LABELS[lang].get(key)
-        text = _value(lang, key, value)
-        rows.append({"label": label or key, "label_is_code": label is None, "value": text,
-                     "value_is_code": _CODE.fullmatch(text) is not None})
+        rows.append({"label": label or key, "label_is_code": label is None, "parts": _parts(lang, key, value)})
     return rows
+
+
+def detail_text(lang: str, details: dict[str, Any] | None) -> dict[str, str]:
+    """The same rows as plain text, label → value."""
+    return {row["label"]: "".join(text for text, _ in row["parts"]) for row in detail_rows(lang, details)}
+
+
+def _parts(lang: str, key: str, value: Any) -> list[tuple[str, bool]]:
+    words = _VALUE_WORDS[lang].get(key, {})
+    if isinstance(value, bool):
+        return [(WORDS[lang]["yes" if value else "no"], False)]
+    if value is None:
+        return [("—", False)]
+    if isinstance(value, list):
+        return _joined([_parts(lang, key, item) for item in value], "、")
+    if isinstance(value, dict):
+        return _joined([[(f"{words.get(k) or DETAIL_LABELS[lang].get(k) or k}：", False), *_parts(lang, k, v)]
+                        for k, v in sorted(value.items())], "；")
+    text = str(value)
+    if text in words:
+        return [(words[text], False)]
+    return [(text, _CODE.fullmatch(text) is not None and not isinstance(value, int | float))]
+
+
+def _joined(pieces: list[list[tuple[str, bool]]], separator: str) -> list[tuple[str, bool]]:
+    joined: list[tuple[str, bool]] = []
+    for number, piece in enumerate(pieces):
+        if number:
+            joined.append((separator, False))
+        joined.extend(piece)
+    return joined
 
 
 # A value left as it was stored that reads as a code (barred, overall_design), not a word.
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]*")
-
-
-def _value(lang: str, key: str, value: Any) -> str:
-    words = _VALUE_WORDS[lang].get(key, {})
-    if isinstance(value, bool):
-        return WORDS[lang]["yes" if value else "no"]
-    if isinstance(value, list):
-        return "、".join(_value(lang, key, item) for item in value)
-    if isinstance(value, dict):
-        return "；".join(f"{DETAIL_LABELS[lang].get(k, k)}：{_value(lang, k, v)}" for k, v in sorted(value.items()))
-    if value is None:
-        return "—"
-    text = str(value)
-    return words.get(text, text)

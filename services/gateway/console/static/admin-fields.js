@@ -65,7 +65,7 @@
       row.dataset.code = field.code;
       if (field.retired) row.className = "retired";
       A.cell(row, field.code, field.parent_code ? "mono child" : "mono");
-      A.cell(row, field.name_zh); A.cell(row, field.name_en);
+      A.cell(row, field.name_zh); A.cell(row, field.name_en).lang = "en";  // the English name, marked as such
       A.cell(row, field.retired ? w.retired : w.in_use);
       var actions = A.cell(row, "");
       actions.appendChild(A.button(w.rename, function () { renameForm(field, row); }));

@@ -34,8 +34,8 @@ MAX_PAGES_PER_ROLE = 40
 NOT_WALKED = re.compile(r"^/(api|static|sign-out|verify/offline)|[?&]lang=|\.(csv|xlsx|json)$")
 # Latin-script words a Chinese page may show: names of things that have no Chinese name.
 # ("admin" is the name the system gives the bootstrap API key.)
-ALLOWED_WORDS = {"admin", "English", "sortes", "OpenAPI", "xlsx", "WebCrypto", "Chrome", "Edge", "Firefox", "NFC", "JSON",
-                 "SM2", "SM3", "SHA", "HTTPS", "URL", "CSV",
+ALLOWED_WORDS = {"admin", "English", "sortes", "OpenAPI", "xlsx", "WebCrypto", "Chrome", "Edge", "Firefox", "NFC",
+                 "JSON", "SM2", "SM3", "SHA", "HTTPS", "URL", "CSV",
                  "Excel", "PDF", "API", "Ed25519", "USCC"}
 # Codes, addresses and identifiers: a token with a digit, a dot, an underscore, a hyphen, a slash or an
 # @ or a colon is one (PY-CON-1A2B, GPL-IR-18-1, console.admin, https://…); a bare word of letters is not.

@@ -251,6 +251,10 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     primary, reserves = result["primaries"][0], result["reserves"]
     assert len(reserves) == 2 and set([primary, *reserves]) <= set(scene.free)
     assert primary in await page.inner_text(f'#result-table tr[data-field="{scene.draw_field}"] .primaries')
+    # The field by its name with the code beside, and the terms explained where they stand.
+    assert await page.inner_text(f'#result-table tr[data-field="{scene.draw_field}"] td') == (
+        f"控制台测试{scene.draw_field}（{scene.draw_field}）")
+    assert "现场输入的数字" in await page.inner_text("#result .term-hint")
     await screenshot(page, "draw-revealed")
 
     # The call sheet: names and phones; the primary declines by phone and the first reserve moves up.

@@ -107,6 +107,9 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "people": "{n} 人",
         "candidates_of": "候选 {n} 人",
         "organiser": "组织人",
+        "term_commitment": "抽取前公开的秘密值“指纹”，事后可证明秘密值没有被改过",
+        "term_witness": "监督人员现场输入的数字，抽取前任何人都无法预知",
+        "term_seed": "由秘密值、承诺内容和见证值共同算出，决定谁被抽中",
         "project_hint": "输入项目名称或编号的一部分，从列表中选择。",
         "seats_of_field": "{field} {count} 席",
         "awaiting_witness": "本次抽取已承诺，正在等待监督人员现场输入见证值并揭示结果；"
@@ -309,6 +312,9 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "people": "{n}",
         "candidates_of": "{n} candidates",
         "organiser": "Organiser",
+        "term_commitment": "a fingerprint of the secret published before the draw: proof it was not changed",
+        "term_witness": "the value the supervisor types on the spot, which nobody can know in advance",
+        "term_seed": "computed from the secret, the commitment and the witness; it decides who is drawn",
         "project_hint": "Type part of the project's name or code and pick it from the list.",
         "seats_of_field": "{field}: {count}",
         "awaiting_witness": "The draw is committed and awaits the supervisor's witness; once it is revealed, the "

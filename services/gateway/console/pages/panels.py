@@ -86,9 +86,12 @@ async def draw_page(request: Request, state: State, draw_id: FromPath[str]) -> T
     excluded = await read(state.upstreams, request.user, f"/draws/{draw_id}/exclusions")
     record = await read(state.upstreams, request.user, f"/draws/{draw_id}/record") if draw["result"] else None
     user = request.user
-    words = PANEL_MESSAGES[language(request)]
+    lang = language(request)
+    words = PANEL_MESSAGES[lang]
+    fields = {field["code"]: field for field in await read(state.upstreams, user, "/fields")}
     return _panel_page(
         request, "console/draw.html", draw=draw, panel=draw["panel"], record=record, names=names_by_code(draw),
+        field_names={code: field_name(fields, code, lang) for code in fields},
         committed_at=beijing(draw["committed_at"]), revealed_at=beijing(draw["revealed_at"]),
         excluded_total=len(excluded), reasons=reason_rows(draw["exclusion_counts"], words["reasons"]),
         can_reveal=draw["status"] == DrawStatus.COMMITTED and draw["supervisor"] == user.subject

@@ -57,7 +57,8 @@ async def vendors_list(request: Request, state: State) -> Template:
     pages = max(1, -(-found["total"] // PAGE_SIZE))
     base = urlencode({k: v for k, v in (("q", query), ("status", status)) if v})
     return vendor_page(request, "console/vendors.html", vendors=found["items"], total=found["total"],
-                       page_number=number, pages=pages, query=query, status=status, base_query=base)
+                       page_number=number, pages=pages, query=query, status=status, base_query=base,
+                       filter_query={k: v for k, v in (("q", query), ("status", status)) if v})
 
 
 @get("/vendors/{uscc:str}", guards=[requires_role(*REGISTRY_READERS)], include_in_schema=False)

@@ -211,3 +211,28 @@ async def test_every_page_of_a_role_fits_a_phone_and_speaks_chinese(page: Any, c
     found = {"english": english, "too_wide": too_wide, "codes_for_names": codes_for_names, "errors": errors}
     (folder / f"{role}-findings.json").write_text(json.dumps({"paths": paths, **found}, ensure_ascii=False, indent=1))
     assert not any(found.values()), found
+
+
+async def test_the_expert_home_puts_the_invitations_first_on_a_phone(page: Any, console: Console,
+                                                                    people: dict[str, str]) -> None:
+    await page.set_viewport_size(PHONE)
+    await page.context.add_cookies([{"name": SESSION_COOKIE, "value": people["expert"], "url": console.url}])
+    await page.goto("/")
+    sections = await page.locator("main section.panel").evaluate_all("sections => sections.map(s => s.id)")
+    assert sections.index("invitations") == 0 and "my-entry" in sections, sections
+    # The navigation folds into the menu, which opens without a script.
+    assert not await page.is_visible(".topbar nav")
+    await page.click(".menu-button")
+    assert await page.is_visible(".topbar nav a[href='/verify']")
+    # The fields the expert holds by name, the code beside.
+    assert "巡查测试领域" in await page.inner_text("#my-entry")
+
+
+async def test_an_unknown_address_is_a_chinese_page_in_the_browser(page: Any, console: Console) -> None:
+    answer = await page.goto("/no-such-page")
+    assert answer is not None and answer.status == 404
+    assert await page.inner_text("h1") == "页面不存在"
+    assert english_words(await page.evaluate(VISIBLE_TEXT)) == []
+    # The skip link is the first thing a keyboard reaches, and takes it to the page's content.
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.className") == "skip-link"

@@ -76,7 +76,9 @@ async def expert_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any
     return {"entry": entry, "today": beijing_today().isoformat(),
             "invitations": await _read_or_none(upstreams, identity, "/panels/invitations"),
             "unavailability": await _read_or_none(upstreams, identity, f"/experts/{code}/unavailability"),
-            "conflicts": await _read_or_none(upstreams, identity, f"/experts/{code}/declared-conflicts")}
+            "conflicts": await _read_or_none(upstreams, identity, f"/experts/{code}/declared-conflicts"),
+            "field_names": {field["code"]: field["name_zh"]
+                            for field in await _read_or_none(upstreams, identity, "/fields") or []}}
 
 
 def beijing(instant: str | None) -> str:

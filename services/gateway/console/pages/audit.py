@@ -7,6 +7,7 @@ Reads are rendered on the server with the signed-in user's identity, through the
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Any
@@ -30,6 +31,7 @@ from shared.identity import Identity
 from shared.permissions import ADMIN_AND_AUDITOR
 
 PAGE_SIZE = 50
+STATS_NAMED = 50  # how many of the statistics' experts are named (one pool read each)
 SERVICES = ("gateway", "experts", "vendors")
 FILTERS = ("service", "object_type", "object_id", "draw", "actor", "since", "until")
 
@@ -47,7 +49,7 @@ AUDIT_TEXT: dict[str, dict[str, Any]] = {
         "verify_failed": "验证请求失败：", "result": "结果",
         "stats_title": "抽取统计", "show": "查看", "committed": "已提交抽取", "revealed": "已揭示",
         "cancelled": "已取消", "supplementary": "补抽", "spot_checks": "抽查", "period": "统计区间：{since} 至 {until}",
-        "expert_code": "专家编号", "draws": "抽中次数", "seats": "席位数", "accepted": "接受", "declined": "拒绝",
+        "expert_code": "专家", "draws": "抽中次数", "seats": "席位数", "accepted": "接受", "declined": "拒绝",
         "last_drawn_at": "最近抽中", "no_experts": "区间内没有专家被抽中。", "stats_unavailable": "统计暂不可用：",
         "service_names": {"gateway": "网关", "experts": "专家", "vendors": "供应商"},
         "print": "打印",
@@ -188,10 +190,24 @@ async def _statistics(request: Request, state: State, identity: Identity) -> tup
         return None, problem_text(language(request), problem.code, problem.params)
     for counts in stats.get("cancels_by", []):
         counts["name"] = await person_name(state.database, counts["subject"])
+    client = ExpertsClient(state.upstreams, identity)
+    listed = stats.get("experts", [])[:STATS_NAMED]
+    found = await asyncio.gather(*(_expert_name(client, expert["expert_code"]) for expert in listed))
+    for expert, name in zip(listed, found, strict=True):
+        expert["name"] = name
     for expert in stats.get("experts", []):
         last = expert.get("last_drawn_at")
         expert["last_drawn_at"] = _beijing(dt.datetime.fromisoformat(last.replace("Z", "+00:00"))) if last else ""
     return stats, None
+
+
+async def _expert_name(client: ExpertsClient, code: str) -> str:
+    """An expert's name from the pool list (no personal data is read), or nothing when it cannot say."""
+    try:
+        page_found = await client.read("/experts", {"q": code, "page_size": 5})
+    except Problem:
+        return ""
+    return next((item["name"] for item in page_found.get("items", []) if item.get("code") == code), "")
 
 
 AUDIT_PAGES = [audit_log_page]

@@ -73,7 +73,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "remove": "删除",
         "reserves": "每个领域备选专家人数",
         "reserves_hint": "各领域相同，默认 2 人；专家谢绝时由备选专家按顺序递补。",
-        "supervisor": "监督人用户名",
+        "supervisor": "监督人员",
         "supervisor_hint": "从列表中选择其他单位的监督人员（也可输入其用户名）；不能是您本人。",
         "avoid_title": "另行回避",
         "avoid_hint": "项目业主单位和参与或投标本项目的供应商由系统自动回避，无需填写。"
@@ -111,6 +111,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "term_witness": "监督人员现场输入的数字，抽取前任何人都无法预知",
         "term_seed": "由秘密值、承诺内容和见证值共同算出，决定谁被抽中",
         "project_hint": "输入项目名称或编号的一部分，从列表中选择。",
+        "project_pick": "项目（名称或编号）",
         "seats_of_field": "{field} {count} 席",
         "awaiting_witness": "本次抽取已承诺，正在等待监督人员现场输入见证值并揭示结果；"
                             "揭示后，抽中专家和备选专家将列在此处。",
@@ -316,6 +317,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "term_witness": "the value the supervisor types on the spot, which nobody can know in advance",
         "term_seed": "computed from the secret, the commitment and the witness; it decides who is drawn",
         "project_hint": "Type part of the project's name or code and pick it from the list.",
+        "project_pick": "Project (name or code)",
         "seats_of_field": "{field}: {count}",
         "awaiting_witness": "The draw is committed and awaits the supervisor's witness; once it is revealed, the "
                             "primaries and reserves are listed here.",

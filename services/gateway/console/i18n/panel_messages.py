@@ -280,7 +280,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "remove": "Remove",
         "reserves": "Reserves per field",
         "reserves_hint": "The same for every field, 2 by default; when an expert declines, the next reserve moves up.",
-        "supervisor": "Supervisor's user name",
+        "supervisor": "Supervisor",
         "supervisor_hint": "Pick a supervisor of another unit from the list (or type their user name); never yourself.",
         "avoid_title": "Further avoidance",
         "avoid_hint": "The project's owner unit and its vendors are avoided without being named here. Name any "

@@ -64,6 +64,8 @@ def test_the_scan_finds_english_words_and_lets_codes_through(console: Console) -
     assert english_words("应用系统（APP） · 云计算（CLOUD）") == []
 
 
+SCAN_NAMES = {"bureau_admin": "林巡查", "organiser": "陈巡查", "supervisor": "赵巡查",
+              "procurement_officer": "郑巡查", "rater": "周巡查", "rating_reviewer": "钱巡查", "vendor": "孙巡查", "expert": "李巡查", "auditor": "吴巡查"}
 ROLES = ("bureau_admin", "organiser", "supervisor", "procurement_officer", "rater", "rating_reviewer", "vendor",
          "expert", "auditor")
 
@@ -96,7 +98,7 @@ def people(console: Console) -> dict[str, str]:
     call("POST", "/api/v1/units", {"uscc": units["expert"], "name": f"温州大学{tag}"})
     usernames = {role: f"scan.{role}.{tag}" for role in ROLES}
     for role in ROLES:
-        call("POST", "/api/v1/users", {"username": usernames[role], "display_name": f"巡查{role[:3]}{tag[:2]}",
+        call("POST", "/api/v1/users", {"username": usernames[role], "display_name": SCAN_NAMES[role],
                                        "unit_uscc": units[role], "roles": [role], "password": PASSWORD})
     tokens = {role: call("POST", "/api/v1/auth/sign-in", {"username": usernames[role], "password": PASSWORD},
                          {})["token"] for role in ROLES}

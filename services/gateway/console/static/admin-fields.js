@@ -26,7 +26,7 @@
       var box = document.createElement("div");
       var input = document.createElement("input");
       input.type = "text"; input.name = pair[0]; input.value = field[pair[0]]; input.maxLength = 100;
-      input.setAttribute("aria-label", field.code + " " + pair[1]);
+      input.setAttribute("aria-label", pair[1] + "（" + field.code + "）");
       var error = document.createElement("span");
       error.className = "field-error"; error.dataset.errorFor = pair[0];
       box.appendChild(input); box.appendChild(error);
@@ -76,7 +76,7 @@
     var parent = form.elements.parent_code, chosen = parent.value;
     while (parent.options.length > 1) parent.remove(1);
     fields.forEach(function (f) {
-      if (!f.parent_code && !f.retired) parent.appendChild(new Option(f.code + " " + f.name_zh, f.code));
+      if (!f.parent_code && !f.retired) parent.appendChild(new Option(f.name_zh + "（" + f.code + "）", f.code));
     });
     parent.value = chosen;
   }

@@ -65,7 +65,8 @@ def test_the_scan_finds_english_words_and_lets_codes_through(console: Console) -
 
 
 SCAN_NAMES = {"bureau_admin": "林巡查", "organiser": "陈巡查", "supervisor": "赵巡查",
-              "procurement_officer": "郑巡查", "rater": "周巡查", "rating_reviewer": "钱巡查", "vendor": "孙巡查", "expert": "李巡查", "auditor": "吴巡查"}
+              "procurement_officer": "郑巡查", "rater": "周巡查", "rating_reviewer": "钱巡查",
+              "vendor": "孙巡查", "expert": "李巡查", "auditor": "吴巡查"}
 ROLES = ("bureau_admin", "organiser", "supervisor", "procurement_officer", "rater", "rating_reviewer", "vendor",
          "expert", "auditor")
 

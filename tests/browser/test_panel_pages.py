@@ -458,6 +458,7 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
 
     await page.goto(f"/draws/{draw_id}/calls")
     assert newcomer != primary and await row_state(page, newcomer) == "已通知，待答复"
+    assert (await page.inner_text("#sealed-badge")).startswith("名单密封至 20")  # sealed until the meeting is over
     assert not await page.is_visible("#open-seats")
     await page.fill("#move-on", meeting(31))
     await page.fill("#move-reason", "会议室冲突")

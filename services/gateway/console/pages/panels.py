@@ -92,6 +92,7 @@ async def draw_page(request: Request, state: State, draw_id: FromPath[str]) -> T
     return _panel_page(
         request, "console/draw.html", draw=draw, panel=draw["panel"], record=record, names=names_by_code(draw),
         field_names={code: field_name(fields, code, lang) for code in fields},
+        sealed_until=beijing((draw["panel"] or {}).get("sealed_until"))[:16],
         committed_at=beijing(draw["committed_at"]), revealed_at=beijing(draw["revealed_at"]),
         excluded_total=len(excluded), reasons=reason_rows(draw["exclusion_counts"], words["reasons"]),
         can_reveal=draw["status"] == DrawStatus.COMMITTED and draw["supervisor"] == user.subject
@@ -121,6 +122,7 @@ async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> 
     return _panel_page(request, "console/calls.html", draw=draw, panel=panel, rows=call_rows(panel),
                        channels=CHANNELS, open_seats_text=open_seats, today=beijing_today().isoformat(),
                        awaiting_draw=last if last_status == DrawStatus.COMMITTED else None,
+                       sealed_until=beijing(panel.get("sealed_until"))[:16],
                        organiser_name=names.get(panel["organiser"], panel["organiser"]),
                        supervisor_name=names.get(panel["supervisor"], panel["supervisor"]),
                        can_answer=panel["answers_open"],

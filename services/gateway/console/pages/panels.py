@@ -123,6 +123,7 @@ async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> 
                        channels=CHANNELS, open_seats_text=open_seats, today=beijing_today().isoformat(),
                        awaiting_draw=last if last_status == DrawStatus.COMMITTED else None,
                        sealed_until=beijing(panel.get("sealed_until"))[:16],
+                       field_names={code: field_name(fields, code, lang) for code in fields},
                        organiser_name=names.get(panel["organiser"], panel["organiser"]),
                        supervisor_name=names.get(panel["supervisor"], panel["supervisor"]),
                        can_answer=panel["answers_open"],

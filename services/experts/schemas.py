@@ -92,6 +92,7 @@ class ExpertView(msgspec.Struct, frozen=True):
     status: str
     fields: list[ExpertFieldView]
     trained_until: dt.date | None
+    suspended_until: dt.date | None = None  # while suspended: the last day (none: until lifted)
 
 
 class ExpertDetail(msgspec.Struct, frozen=True):

@@ -11,6 +11,7 @@ from pathlib import Path
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -21,7 +22,7 @@ from services.gateway.audit.routes import get_audit, get_audit_verification
 from services.gateway.composite.routes.panels import PanelsController
 from services.gateway.composite.routes.projects import ProjectsController
 from services.gateway.console.site import TEMPLATES as CONSOLE_TEMPLATES
-from services.gateway.console.site import console_routes
+from services.gateway.console.site import console_routes, unknown_address
 from services.gateway.edge.idempotency import StoredAnswers, idempotency_middleware
 from services.gateway.edge.metrics import PROMETHEUS, MetricsController
 from services.gateway.edge.openapi import MergedOpenAPI
@@ -122,7 +123,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         route_handlers=[healthz, readyz, get_key_set,
                         *console_routes(sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)),
                         operator_pages, sign_in, api],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: unknown_address},
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
         # The client's own address first (edge/proxies.py), before anything reads or logs it.

@@ -294,7 +294,16 @@ async def test_an_admin_records_a_training_pass(page: Any, console: Console, sce
     await page.fill("#at-codes", f"{scene.expert}\nE99999")
     await page.click("#attendance-form button[type=submit]")
     await expect(page.locator('#attendance-form [data-error-for="records"]')).to_have_text("E99999：没有这个编号的专家")
-    await page.fill("#at-codes", scene.expert.lower())
+    # The expert picked by name: the pool is searched as the name is typed, the pool number goes in the list.
+    await page.fill("#at-codes", "")
+    await page.fill("#at-pick", scene.expert_name)
+    option = page.locator("#at-pick-choices option", has_text=scene.expert)
+    await expect(option).to_have_count(1)
+    await page.fill("#at-pick", await option.get_attribute("value") or "")
+    await page.click("#at-pick-add")
+    await expect(page.locator(f'#at-picked li[data-code="{scene.expert}"]')).to_have_text(
+        f"{scene.expert_name}（{scene.expert}）")
+    assert await page.input_value("#at-codes") == scene.expert
     await page.click("#attendance-form button[type=submit]")
     until = call(console, "GET", f"/api/v1/experts/{scene.expert}").json()["trained_until"]
     assert until is not None and until > today

@@ -16,18 +16,31 @@ async def test_an_auditor_filters_the_log_and_verifies_the_chains(page: Any, con
     await page.goto("/audit")
     assert await page.inner_text("#audit-title") == "审计日志"
     await page.select_option("#f-service", "gateway")
-    await page.fill("#f-object-type", "user")
+    # The object types are offered by their Chinese names.
+    assert "用户" in await page.locator("#f-object-type option").all_inner_texts()
+    await page.select_option("#f-object-type", label="用户")
     await page.fill("#f-object-id", "console.auditor")
     async with page.expect_navigation():
         await page.click("#apply-filters")
     assert await page.inner_text("#clear-filters") == "清除"
-    assert "service=gateway" in page.url and "object_id=console.auditor" in page.url
+    assert "service=gateway" in page.url and "object_type=user" in page.url and "object_id=console.auditor" in page.url
     rows = page.locator("#audit-entries tbody tr")
     assert await rows.count() >= 2  # created, signed in
     for text in await rows.all_inner_texts():
-        assert "网关" in text and "console.auditor" in text
-    actions = await page.locator("#audit-entries tbody tr td:nth-child(5)").all_inner_texts()
-    assert "user.created" in actions and "user.signed_in" in actions
+        assert "网关" in text and "console.auditor" in text and "用户" in text
+    # Actions in words, people by name, details as labelled fields rather than JSON.
+    actions = await page.locator("#audit-entries td.action").all_inner_texts()
+    assert "新建用户" in actions and "用户登录" in actions
+    assert "user.signed_in" not in " ".join(actions)
+    signed_in = page.locator('#audit-entries tr[data-action="user.signed_in"]').first
+    assert await signed_in.locator(".actor-name").inner_text() == "吴审计"
+    created = page.locator('#audit-entries tr[data-action="user.created"]').first
+    assert "{" not in await created.locator("td.audit-details").inner_text()
+    assert await page.locator("#audit-pager .pager-total").inner_text() == await page.inner_text("#audit-total")
+
+    # A draw number that is no draw number is said so; a real one finds that draw's entries.
+    await page.goto("/audit?draw=12345")
+    assert "抽取编号应为" in await page.inner_text("#audit-error")
 
     await page.click("#verify-chains")
     await page.wait_for_selector("#verify-results tbody tr[data-service]")

@@ -186,6 +186,14 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     await page.check('input[name="halves"][value="afternoon"]')
     await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
     await page.fill("#seat-rows input[data-name=count]", "1")
+    # The supervisor is picked from the eligible supervisors of other units, by name; the project by name.
+    supervisors = await page.locator("#supervisor-choices option").evaluate_all(
+        "options => options.map(o => [o.value, o.textContent])")
+    assert ["console.supervisor", f"赵监督（单位{SUPERVISOR_UNIT[-4:]}）"] in supervisors
+    assert "console.organiser" not in [value for value, _ in supervisors]
+    projects = await page.locator("#project-choices option").evaluate_all(
+        "options => options.map(o => [o.value, o.textContent])")
+    assert [project, f"控制台测试项目{project.rsplit('-', 1)[1]}"] in projects
     await page.fill("#supervisor", "console.supervisor")
     await page.click("#add-avoid-expert")
     await page.fill("#avoid-expert-rows input[data-name=code]", scene.avoided)
@@ -243,6 +251,10 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     primary, reserves = result["primaries"][0], result["reserves"]
     assert len(reserves) == 2 and set([primary, *reserves]) <= set(scene.free)
     assert primary in await page.inner_text(f'#result-table tr[data-field="{scene.draw_field}"] .primaries')
+    # The field by its name with the code beside, and the terms explained where they stand.
+    assert await page.inner_text(f'#result-table tr[data-field="{scene.draw_field}"] td') == (
+        f"控制台测试{scene.draw_field}（{scene.draw_field}）")
+    assert "现场输入的数字" in await page.inner_text("#result .term-hint")
     await screenshot(page, "draw-revealed")
 
     # The call sheet: names and phones; the primary declines by phone and the first reserve moves up.
@@ -251,7 +263,7 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     primary_row = f'#members tr[data-code="{primary}"]'
     assert await page.inner_text(f"{primary_row} td:nth-child(5)") == "13957712345"
     assert await row_state(page, primary) == "已通知，待答复"
-    assert await row_state(page, reserves[0]) == "候补"
+    assert await row_state(page, reserves[0]) == "备选专家"
     await page.select_option(f"{primary_row} select[name=channel]", "phone")
     await page.fill(f"{primary_row} input[name=reason]", "出差在外")
     async with page.expect_navigation():
@@ -268,7 +280,7 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
         await page.click(f'{moved_up} button[value="accept"]')
     assert await row_state(page, reserves[0]) == "已接受"
     assert "短信" in await page.inner_text(f"{moved_up} td.note")
-    assert await row_state(page, reserves[1]) == "候补"
+    assert await row_state(page, reserves[1]) == "备选专家"
 
     # The printable record, under the console's address with its own style allowed.
     async with page.context.expect_page() as opened:
@@ -426,7 +438,7 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
         await page.click(f'#members tr[data-code="{primary}"] button[value="unreachable"]')
     assert await row_state(page, primary) == "已谢绝"
     assert "联系不上" in await page.inner_text(f'#members tr[data-code="{primary}"] td.note')
-    assert f"{scene.draw_field} 1" in await page.inner_text("#open-seats")
+    assert f"控制台测试{scene.draw_field}（{scene.draw_field}） 1 席" in await page.inner_text("#open-seats")
     await screenshot(page, "call-sheet-open-seat")
     async with page.expect_navigation(url="**/draws/*"):
         await page.click("#supplementary")
@@ -446,6 +458,7 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
 
     await page.goto(f"/draws/{draw_id}/calls")
     assert newcomer != primary and await row_state(page, newcomer) == "已通知，待答复"
+    assert (await page.inner_text("#sealed-badge")).startswith("名单密封至 20")  # sealed until the meeting is over
     assert not await page.is_visible("#open-seats")
     await page.fill("#move-on", meeting(31))
     await page.fill("#move-reason", "会议室冲突")
@@ -456,7 +469,13 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
     await page.wait_for_selector('#move-meeting [data-error-for="reason"]:not(:empty)')
     assert await page.inner_text('#move-meeting [data-error-for="reason"]') == "必填"
 
+    # Without a reason the cancel is refused on the form, before any confirmation is asked.
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     accept_dialogs(page)
+    await page.click("#cancel-panel button[type=submit]")
+    await page.wait_for_selector('#cancel-panel [data-error-for="reason"]:not(:empty)')
+    assert await page.inner_text('#cancel-panel [data-error-for="reason"]') == "必填" and dialogs == []
     await page.fill("#cancel-reason", "项目暂缓")
     async with page.expect_navigation():
         await page.click("#cancel-panel button[type=submit]")
@@ -471,6 +490,15 @@ async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_pa
     draw = committed_by_api(console, scene, project, scene.draw_field, meeting(26), reserves=0, purpose="acceptance")
     draw_id = draw["id"]
     committed_at = dt.datetime.fromisoformat(draw["committed_at"]).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    # Before the reveal the organiser's call sheet says the draw awaits its witness: its seats are empty
+    # for that reason, and no supplementary draw is offered for them.
+    await sign_in(page, "console.organiser")
+    await page.goto(f"/draws/{draw_id}/calls")
+    assert "等待监督人员现场输入见证值" in await page.inner_text("#awaiting-witness")
+    assert await page.locator("#open-seats, #supplementary").count() == 0
+    assert await page.inner_text("#supervisor-name") == "赵监督"
+    await screenshot(page, "call-sheet-awaiting-witness")
+    await page.context.clear_cookies()
     await sign_in(page, "console.supervisor")
     assert page.url.endswith("/home/supervisor")
     assert await page.inner_text("#supervising h2") == "待我见证的抽取"
@@ -571,6 +599,12 @@ async def test_a_panel_cancelled_after_its_reveal_is_asked_again_only_by_naming_
         chain = auditor.locator("#stats-replacements tbody tr", has=auditor.locator(f'a[href="/draws/{second_id}"]'))
         assert draw_id[:8] in await chain.inner_text() and "结果不理想" in await chain.inner_text()
         await screenshot(auditor, "audit-statistics-cancels")
+        # The draw found in the log by its number: its entries, in words.
+        await auditor.fill("#f-draw", draw_id)
+        async with auditor.expect_navigation():
+            await auditor.click("#apply-filters")
+        actions = await auditor.locator("#audit-entries td.action").all_inner_texts()
+        assert {"抽取承诺", "揭示抽取结果", "取消抽取"} <= set(actions), actions
 
 
 async def test_an_auditor_reads_a_sealed_draw_page_without_a_member_until_the_meeting_is_over(

@@ -134,6 +134,7 @@ async def test_an_officer_finds_a_vendor_and_reads_its_detail(page: Any, console
     assert "涉密信息系统集成资质" in await expired.inner_text()
     relation = page.locator(f'#relations tr[data-uscc="{project["affiliate"]}"]')
     assert "直接控股（本单位控股或管理）" in await relation.inner_text()
+    assert f"平阳县数智检测{project['tag']}有限公司" in await relation.inner_text()  # the related vendor by name
     engagement = page.locator(f'#engagements tr[data-project="{project["code"]}"]')
     assert "总体设计" in await engagement.inner_text() and "480,000.00" in await engagement.inner_text()
     assert await page.locator("#exclusions .exclusion-state").all_inner_texts() == ["已失效"]
@@ -186,6 +187,7 @@ async def test_an_officer_checks_two_bidders_and_prints_the_result(page: Any, co
                                                                      project: dict[str, str], screenshot: Any) -> None:
     await enter_as(page, console, project, "officer")
     await page.goto(f"/procurement/projects/{project['code']}")
+    assert await page.inner_text("#owner-unit-name") == "平阳县住房和城乡建设局"  # the owner unit by name
     async with page.expect_navigation():
         await page.click('#lots tr[data-lot="L2"] .check-link')
     assert await page.inner_text("#check-title") == "投标人冲突检查"
@@ -194,6 +196,7 @@ async def test_an_officer_checks_two_bidders_and_prints_the_result(page: Any, co
     async with page.expect_navigation(url="**/procurement/conflict-checks/**"):
         await page.click("#run-check")
     assert await page.inner_text("#result-title") == "冲突检查结果"
+    assert await page.inner_text("#checked-by") == "郑采购"  # who checked, by name
     barred = page.locator(f'#verdicts tr[data-uscc="{project["designer"]}"]')
     allowed = page.locator(f'#verdicts tr[data-uscc="{project["builder"]}"]')
     assert await barred.get_attribute("data-verdict") == "barred"
@@ -228,6 +231,10 @@ async def test_an_officer_checks_two_bidders_and_prints_the_result(page: Any, co
     assert await designer_row.locator(".verdict").inner_text() == "禁止"
     assert await designer_row.locator(".reason-text").inner_text() == (
         "已在本项目承担总体设计服务，不得再参加本项目其他采购活动")
+    # Each entry cites its rules by title and article, the register's code only beside.
+    cited = await designer_row.locator(".entry-rules").inner_text()
+    assert all(rule.citation in cited for rule in register.ART_29 if rule.code in cited), cited
+    assert cited.startswith("《")
     assert await page.locator("#barred-rules [data-rule]").all_inner_texts() == [
         f"{rule.code} {rule.citation}：“{rule.text}”" for rule in register.ART_29]
     csv = await page.request.get(await page.get_attribute("#barred-csv", "href"))

@@ -179,8 +179,14 @@ async def test_a_changed_result_id_fails_the_result_check(page: Any, console: Co
     await page.goto("/verify")
     verdict = await page_verdict(page, tampered(VECTORS["records"][0], "result id"), KEYS)
     assert verdict["checks"]["result"] == "failed"
-    assert "记录校验未通过：抽取结果与重算一致" in verdict["outcome_text"]
+    # The verdict names what failed, never the check's name as if it held.
+    assert "记录校验未通过：抽取结果与重算不一致（" in verdict["outcome_text"]
+    assert "与重算一致" not in verdict["outcome_text"]
     assert "E00002,E00001,E00012" in await page.inner_text("#checks tr[data-check=result]")
+    # Times as the printed record gives them: Beijing time, not the record's UTC.
+    summary = await page.inner_text("#summary-rows")
+    assert "承诺时间（北京时间）\t2026-03-02 09:30:00" in summary and "Z" not in summary
+    assert "用途\t技术评审" in summary  # the purpose by its name, not technical_review
 
 
 def greedy(record: dict[str, Any]) -> dict[str, Any]:

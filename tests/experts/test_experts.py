@@ -175,6 +175,9 @@ async def test_status_changes_need_a_reason_and_suspensions_an_end_date(experts_
     assert suspended.status_code == 200
     assert (suspended.json()["status"], suspended.json()["suspended_until"]) == ("suspended", until)
     assert suspended.json()["status_reason"] == "连续两次缺席" and suspended.json()["status_changed_on"]
+    # The pool list says until when, so the console can show it beside the status.
+    listed = (await experts_client.get("/api/v1/experts", params={"q": created["code"]}, headers=admin(minter))).json()
+    assert [(e["status"], e["suspended_until"]) for e in listed["items"]] == [("suspended", until)]
     retired = await experts_client.put(url, json={"status": "retired", "reason": "本人申请"}, headers=admin(minter))
     assert retired.json()["suspended_until"] is None
     entries = await audit_entries(experts_client, minter, object_id=created["code"])

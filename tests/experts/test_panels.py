@@ -537,6 +537,7 @@ async def test_the_printable_record_is_chinese_html_with_pool_numbers_and_signat
                      "身体原因", "电话", "组织人签字", "监督人签字", "@media print"):
         assert expected in page
     assert "专家APP" not in page  # names never: the record carries pool numbers only
+    assert "应用系统（APP）：" in page  # the field by its name, the code beside
     assert committed["exclusion_counts"] and all(code not in page for code in committed["exclusion_counts"])
 
 

@@ -198,3 +198,22 @@ async def test_only_a_live_users_session_counts_as_signed_in_on_the_open_pages(g
     await sign_in(gateway_client, "wu.auditor")
     again = await gateway_client.get("/sign-in", follow_redirects=False)
     assert again.status_code in (302, 303) and again.headers["location"] == "/home/auditor"
+
+
+async def test_an_unknown_address_answers_a_browser_with_a_chinese_page_and_a_program_with_a_problem(
+        gateway_client) -> None:
+    browser = await gateway_client.get("/no/such/page", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert browser.status_code == 404 and browser.headers["content-type"].startswith("text/html")
+    assert "页面不存在" in browser.text and 'href="/"' in browser.text and "Not found" not in browser.text
+    program = await gateway_client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert program.status_code == 404 and program.json()["code"] == "http.not_found"
+    api = await gateway_client.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
+    assert api.status_code in (401, 404) and api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_every_page_has_a_skip_link_a_menu_for_phones_and_a_favicon(gateway_client) -> None:
+    html = (await gateway_client.get("/sign-in")).text
+    assert '<a class="skip-link" href="#main">跳到正文</a>' in html and '<main id="main"' in html
+    assert 'id="menu-toggle"' in html and 'rel="icon" href="/static/favicon.svg"' in html
+    icon = await gateway_client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.text.startswith("<svg")

@@ -79,11 +79,12 @@ def _status_condition(status: str, today: dt.date) -> ColumnElement[bool]:
 
 
 def expert_view(expert: Expert, rules: PoolRules, today: dt.date | None = None) -> ExpertView:
+    status = current_status(expert, today or beijing_today())
     return ExpertView(
         code=expert.code, name=expert.name, unit_uscc=expert.unit_uscc, unit_name=expert.unit_name,
-        title=expert.title, years_in_field=expert.years_in_field,
-        status=current_status(expert, today or beijing_today()),
+        title=expert.title, years_in_field=expert.years_in_field, status=status,
         fields=_field_views(expert), trained_until=trained_until(expert.last_trained_on, rules.training_valid_months),
+        suspended_until=expert.suspended_until if status == ExpertStatus.SUSPENDED else None,
     )
 
 

@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.seats import halves_of
 from services.experts.domain.statuses import CancelPhase
-from services.experts.models import Draw, Panel, PanelMember
+from services.experts.models import Draw, Field, Panel, PanelMember
 from shared.clock import BEIJING, as_utc
 from shared.contracts.statuses import DrawStatus, SeatState
 
@@ -25,8 +27,8 @@ PURPOSES = {"technical_review": "技术评审", "expert_review": "专家论证",
             "research": "调研", "spot_check": "自评价抽查"}
 HALVES = {"morning": "上午", "afternoon": "下午"}
 STATES = {SeatState.INVITED: "已通知", SeatState.ACCEPTED: "已接受", SeatState.DECLINED: "谢绝",
-          SeatState.UNABLE: "无法出席（时间冲突）", SeatState.RESERVE: "候补",
-          SeatState.SKIPPED: "候补（已在其他评审组）", SeatState.RELEASED: "已释放（评审取消）"}
+          SeatState.UNABLE: "无法出席（时间冲突）", SeatState.RESERVE: "备选专家",
+          SeatState.SKIPPED: "备选专家（已在其他评审组）", SeatState.RELEASED: "已释放（评审取消）"}
 CHANNELS = {"phone": "电话", "sms": "短信", "in_person": "当面", "unreachable": "联系不上", "self": "本人答复"}
 DRAW_STATES = {DrawStatus.COMMITTED: "已承诺，待揭示", DrawStatus.REVEALED: "已揭示", DrawStatus.CANCELLED: "已取消"}
 CANCEL_PHASES = {CancelPhase.BEFORE_REVEAL: "揭示前取消", CancelPhase.AFTER_REVEAL: "揭示后取消"}
@@ -38,9 +40,18 @@ REASONS = {"STATUS": "状态", "AGE": "年龄", "TRAINING": "培训过期", "BAD
            "SAME_PROJECT": "同项目", "ALREADY_PLACED": "已抽中"}
 
 
+async def field_names(session: AsyncSession, draw: Draw) -> dict[str, str]:
+    """The Chinese names of the draw's fields, for a record that names them beside their codes."""
+    codes = [quota["field"] for quota in json.loads(draw.receipt).get("quotas", [])]
+    if not codes:
+        return {}
+    rows = await session.execute(select(Field.code, Field.name_zh).where(Field.code.in_(codes)))
+    return dict(rows.tuples().all())
+
+
 def render_draw_record(draw: Draw, panel: Panel | None, members: Sequence[PanelMember],
                        excluded: Sequence[tuple[str, str]], sealed: bool = False,
-                       chain: dict[str, str | None] | None = None) -> str:
+                       chain: dict[str, str | None] | None = None, names: dict[str, str] | None = None) -> str:
     """``sealed``: the panel's list is sealed to the reader, who gets the commitment and the counts only
     (no result, seed or secret: with the receipt either would name the members). ``chain``: the first
     draws of the panel this one replaces and of the one that replaced it."""
@@ -57,7 +68,8 @@ def render_draw_record(draw: Draw, panel: Panel | None, members: Sequence[PanelM
         members=members, changes=changes, by_id=by_id, states=STATES, channels=CHANNELS,
         reasons=REASONS, sealed=sealed and draw.status == DrawStatus.REVEALED,
         cancel_phase=CANCEL_PHASES.get(draw.cancel_phase or "", ""),
-        cancelled_at=_beijing(draw.cancelled_at), chain=chain or {})
+        cancelled_at=_beijing(draw.cancelled_at), chain=chain or {},
+        field_names={code: f"{name}（{code}）" for code, name in (names or {}).items()})
 
 
 def _beijing(moment: object) -> str:

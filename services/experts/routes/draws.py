@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 from services.experts.domain import evaluations, panel_views, reroll
 from services.experts.domain.draws import draw_by_id, excluded_of, record_document
 from services.experts.domain.panels import PanelDesk, panel_of, reads_members
-from services.experts.domain.printable import render_draw_record
+from services.experts.domain.printable import field_names, render_draw_record
 from services.experts.domain.seats import members_of
 from services.experts.schemas import (
     Answer,
@@ -170,8 +170,9 @@ class DrawsController(Controller):
             members = await members_of(session, panel.id) if panel and shown else []
             excluded = await excluded_of(session, draw_id)
             chain = await reroll.chain_of(session, panel) if panel else None
-            return Response(render_draw_record(draw, panel, members, excluded, sealed=not shown, chain=chain),
-                            media_type="text/html")
+            names = await field_names(session, draw)
+            return Response(render_draw_record(draw, panel, members, excluded, sealed=not shown, chain=chain,
+                                               names=names), media_type="text/html")
 
 
 async def _answer(request: Request[Identity, Any, State], state: State, draw_id: str, expert_code: str,

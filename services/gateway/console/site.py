@@ -14,6 +14,7 @@ from services.gateway.console.pages import home
 from services.gateway.console.pages.admin import ADMIN_PAGES
 from services.gateway.console.pages.applications import APPLICATION_PAGES, OPEN_PAGES
 from services.gateway.console.pages.audit import AUDIT_PAGES
+from services.gateway.console.pages.home import unknown_address
 from services.gateway.console.pages.panels import PANEL_PAGES
 from services.gateway.console.pages.procurement import PROCUREMENT_PAGES
 
@@ -22,6 +23,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 # The pages behind a session, beside the home pages in pages/home.py.
 PAGES: list[ControllerRouterHandler] = [*PANEL_PAGES, *AUDIT_PAGES, *ADMIN_PAGES, *PROCUREMENT_PAGES,
                                        *APPLICATION_PAGES]
+
+
+# The app's handler for an address no route answers (a Chinese page for a browser).
+__all__ = ["PAGES", "TEMPLATES", "console_routes", "unknown_address"]
 
 
 def console_routes(sign_in_limit: Middleware) -> list[ControllerRouterHandler]:

@@ -7,6 +7,7 @@ services through the upstream client, as an API call would (the import contracts
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from sqlalchemy import func, select
@@ -27,14 +28,16 @@ from services.gateway.identity.sessions import (
     sign_in_cookie,
 )
 from services.gateway.identity.users import SignInOutcome, sign_in, sign_out, unit_names, user_view
-from services.gateway.models import Unit, User
+from services.gateway.models import ApiKey, Unit, User
 from shared.db import Database
+from shared.roles import Role
 
 __all__ = [
     "CSRF_FIELD", "MIN_PASSWORD_LENGTH", "SESSION_COOKIE", "SIGN_IN_COOKIE", "BearerAuthenticationMiddleware",
-    "SignInOutcome", "cleared", "count_registered", "csrf_matches", "csrf_token", "home_path", "home_roles",
+    "SignInOutcome", "cleared", "count_registered", "csrf_matches", "csrf_token", "eligible_supervisors",
+    "home_path", "home_roles",
     "local_target", "person_name", "registered_units", "session_caller", "session_cookie", "sign_in",
-    "sign_in_cookie", "sign_out", "unit_names", "user_view",
+    "sign_in_cookie", "sign_out", "subject_names", "unit_names", "user_view",
 ]
 
 
@@ -49,6 +52,37 @@ async def count_registered(database: Database, what: Literal["users", "units"]) 
     table = User if what == "users" else Unit
     async with database.reading() as session:
         return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def subject_names(database: Database, subjects: Iterable[str]) -> dict[str, str]:
+    """Display names of users (``user:<name>``) and names of API keys (``apikey:<id>``) among ``subjects``,
+    in two queries; a subject not found (or of another kind) is left out."""
+    wanted = set(subjects)
+    users = [subject.removeprefix("user:") for subject in wanted if subject.startswith("user:")]
+    keys = [subject.removeprefix("apikey:") for subject in wanted if subject.startswith("apikey:")]
+    names: dict[str, str] = {}
+    async with database.reading() as session:
+        if users:
+            for username, shown in await session.execute(
+                    select(User.username, User.display_name).where(User.username.in_(users))):
+                names[f"user:{username}"] = shown
+        if keys:
+            for key_id, shown in await session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(keys))):
+                names[f"apikey:{key_id}"] = shown
+    return names
+
+
+async def eligible_supervisors(database: Database, organiser_unit: str) -> list[tuple[str, str, str]]:
+    """(username, display name, unit name) of every active supervisor of a unit other than
+    ``organiser_unit`` (a panel's supervisor comes from another unit), by name."""
+    async with database.reading() as session:
+        rows = (await session.execute(
+            select(User.username, User.display_name, Unit.name, User.roles).join(Unit, Unit.uscc == User.unit_uscc)
+            .where(User.disabled_at.is_(None), User.unit_uscc != organiser_unit,
+                   User.roles.like(f"%{Role.SUPERVISOR.value}%"))
+            .order_by(User.display_name, User.username))).tuples().all()
+    return [(username, name, unit) for username, name, unit, roles in rows
+            if Role.SUPERVISOR.value in roles.split(",")]
 
 
 async def person_name(database: Database, subject: str | None) -> str:

@@ -517,7 +517,7 @@ PROBLEM_TEXTS: dict[str, dict[str, str]] = {"zh": _ZH, "en": _EN}
 VALUE_NAMES: dict[str, dict[str, dict[str, str]]] = {
     "zh": {
         "state": {"invited": "已通知，待答复", "accepted": "已接受", "declined": "已谢绝", "unable": "无法出席",
-                  "reserve": "候补", "skipped": "候补（已在其他评审组）", "released": "已释放"},
+                  "reserve": "备选专家", "skipped": "备选专家（已在其他评审组）", "released": "已释放"},
         "status": {"committed": "已承诺，待揭示", "revealed": "已揭示", "cancelled": "已取消",
                    "pending": "待审核", "approved": "已通过", "rejected": "未通过"},
         "service": {"experts": "专家库服务", "vendors": "供应商库服务", "gateway": "网关"},

@@ -17,6 +17,7 @@ from litestar.response import Template
 from services.gateway.console.i18n.admin_messages import admin_text, admin_words
 from services.gateway.console.i18n.messages import language
 from services.gateway.console.pages.home import _session_token, page
+from shared.clock import beijing_today
 from shared.errors import NotPermitted
 from shared.identity import Identity
 from shared.roles import Role
@@ -33,7 +34,7 @@ def _admin_page(request: Request, template: str, words: str, **context: Any) -> 
 
 @get("/admin/experts", include_in_schema=False)
 async def experts_page(request: Request) -> Template:
-    return _admin_page(request, "console/admin_experts.html", "experts")
+    return _admin_page(request, "console/admin_experts.html", "experts", today=beijing_today().isoformat())
 
 
 @get("/admin/experts/{code:str}", include_in_schema=False)

@@ -7,8 +7,9 @@ Reads are rendered on the server with the signed-in user's identity, through the
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import json
+import uuid
 from typing import Any
 
 from litestar import Request, get
@@ -17,11 +18,12 @@ from litestar.response import Template
 
 from services.gateway.audit.logs import audit_page
 from services.gateway.composite.clients import ExpertsClient
-from services.gateway.console.i18n.messages import language
+from services.gateway.console.i18n.audit_messages import OBJECT_TYPES, WORDS, action_name, detail_rows
+from services.gateway.console.i18n.messages import ROLE_NAMES, language
 from services.gateway.console.i18n.panel_messages import PURPOSES
 from services.gateway.console.i18n.problem_messages import problem_text
 from services.gateway.console.pages.home import _session_token, page, page_number
-from services.gateway.identity.api import person_name
+from services.gateway.identity.api import person_name, subject_names
 from shared.audit.store import AuditFilter
 from shared.clock import BEIJING
 from shared.errors import NotPermitted, Problem
@@ -29,8 +31,9 @@ from shared.identity import Identity
 from shared.permissions import ADMIN_AND_AUDITOR
 
 PAGE_SIZE = 50
+STATS_NAMED = 50  # how many of the statistics' experts are named (one pool read each)
 SERVICES = ("gateway", "experts", "vendors")
-FILTERS = ("service", "object_type", "object_id", "actor", "since", "until")
+FILTERS = ("service", "object_type", "object_id", "draw", "actor", "since", "until")
 
 AUDIT_TEXT: dict[str, dict[str, Any]] = {
     "zh": {
@@ -46,7 +49,7 @@ AUDIT_TEXT: dict[str, dict[str, Any]] = {
         "verify_failed": "验证请求失败：", "result": "结果",
         "stats_title": "抽取统计", "show": "查看", "committed": "已提交抽取", "revealed": "已揭示",
         "cancelled": "已取消", "supplementary": "补抽", "spot_checks": "抽查", "period": "统计区间：{since} 至 {until}",
-        "expert_code": "专家编号", "draws": "抽中次数", "seats": "席位数", "accepted": "接受", "declined": "拒绝",
+        "expert_code": "专家", "draws": "抽中次数", "seats": "席位数", "accepted": "接受", "declined": "拒绝",
         "last_drawn_at": "最近抽中", "no_experts": "区间内没有专家被抽中。", "stats_unavailable": "统计暂不可用：",
         "service_names": {"gateway": "网关", "experts": "专家", "vendors": "供应商"},
         "print": "打印",
@@ -122,34 +125,59 @@ def _require_auditor(identity: Identity) -> None:
 async def audit_log_page(request: Request, state: State) -> Template:
     identity: Identity = request.user
     _require_auditor(identity)
-    text = AUDIT_TEXT[language(request)]
+    lang = language(request)
+    text = AUDIT_TEXT[lang]
     query = {name: str(request.query_params.get(name, "") or "").strip() for name in FILTERS}
     number = page_number(request, last=None)  # no bound here: an audit log runs to many pages
     service = query["service"] if query["service"] in SERVICES else None
-    criteria = AuditFilter(object_type=query["object_type"] or None, object_id=query["object_id"] or None,
-                           actor=query["actor"] or None, since=_instant(query["since"]),
-                           until=_instant(query["until"], end=True))
+    object_type, object_id, error = query["object_type"] or None, query["object_id"] or None, None
+    if query["draw"]:  # a draw found by its number: the entries of that draw
+        try:
+            object_type, object_id = "draw", str(uuid.UUID(query["draw"]))
+        except ValueError:
+            error = WORDS[lang]["bad_draw_number"]
+    actor = query["actor"] or None
+    if actor is not None and ":" not in actor:
+        actor = f"user:{actor}"  # a user name typed as it is signed in with
+    criteria = AuditFilter(object_type=object_type, object_id=object_id, actor=actor,
+                           since=_instant(query["since"]), until=_instant(query["until"], end=True))
     entries: list[dict[str, Any]] = []
-    total, error = 0, None
+    total = 0
     try:
         result = await audit_page(state.database, state.audit, state.upstreams, identity, service, criteria,
-                                  number, PAGE_SIZE)
-        total = result.total
+                                  number, PAGE_SIZE) if error is None else None
+        total = result.total if result is not None else 0
+        items = result.items if result is not None else []
+        names = await subject_names(state.database, {item.actor for item in items})
         entries = [{"service": item.service, "seq": item.seq, "recorded_at": _beijing(item.recorded_at),
-                    "actor": item.actor, "actor_roles": ", ".join(item.actor_roles), "action": item.action,
-                    "object_type": item.object_type, "object_id": item.object_id,
-                    "details": json.dumps(item.details, ensure_ascii=False, sort_keys=True)}
-                   for item in result.items]
+                    "actor": item.actor, "actor_name": _actor_name(lang, item.actor, names),
+                    "actor_roles": "、".join(ROLE_NAMES[lang].get(role, role) for role in item.actor_roles),
+                    "action": item.action, "action_name": action_name(lang, item.action),
+                    "object_type": item.object_type,
+                    "object_type_name": OBJECT_TYPES[lang].get(item.object_type),
+                    "object_id": item.object_id, "details": detail_rows(lang, item.details)}
+                   for item in items]
     except Problem as problem:
-        error = problem_text(language(request), problem.code, problem.params)
+        error = problem_text(lang, problem.code, problem.params)
     pages = max(1, -(-total // PAGE_SIZE))
     base = {k: v for k, v in query.items() if v}
     stats, stats_error = await _statistics(request, state, identity)
     return page(request, "console/audit.html", user=identity, session_token=_session_token(request),
-                a=text, query=query, services=SERVICES, entries=entries, total=total, page_number=number,
-                pages=pages, error=error, filter_query=base, stats=stats, stats_error=stats_error,
+                a=text, words=WORDS[lang], query=query, services=SERVICES, entries=entries, total=total,
+                page_number=number, pages=pages, error=error, filter_query=base, stats=stats,
+                stats_error=stats_error, object_types=OBJECT_TYPES[lang],
                 stats_since=request.query_params.get("stats_since", ""),
-                stats_until=request.query_params.get("stats_until", ""), purposes=PURPOSES[language(request)])
+                stats_until=request.query_params.get("stats_until", ""), purposes=PURPOSES[lang])
+
+
+def _actor_name(lang: str, subject: str, names: dict[str, str]) -> str:
+    """Who acted, by name: a user's display name, an API key's name, a service for its own entries."""
+    if subject in names:
+        return names[subject]
+    if subject.startswith("system:"):
+        service = subject.removeprefix("system:")
+        return WORDS[lang]["system"].format(service=AUDIT_TEXT[lang]["service_names"].get(service, service))
+    return subject
 
 
 async def _statistics(request: Request, state: State, identity: Identity) -> tuple[dict[str, Any] | None, str | None]:
@@ -162,10 +190,24 @@ async def _statistics(request: Request, state: State, identity: Identity) -> tup
         return None, problem_text(language(request), problem.code, problem.params)
     for counts in stats.get("cancels_by", []):
         counts["name"] = await person_name(state.database, counts["subject"])
+    client = ExpertsClient(state.upstreams, identity)
+    listed = stats.get("experts", [])[:STATS_NAMED]
+    found = await asyncio.gather(*(_expert_name(client, expert["expert_code"]) for expert in listed))
+    for expert, name in zip(listed, found, strict=True):
+        expert["name"] = name
     for expert in stats.get("experts", []):
         last = expert.get("last_drawn_at")
         expert["last_drawn_at"] = _beijing(dt.datetime.fromisoformat(last.replace("Z", "+00:00"))) if last else ""
     return stats, None
+
+
+async def _expert_name(client: ExpertsClient, code: str) -> str:
+    """An expert's name from the pool list (no personal data is read), or nothing when it cannot say."""
+    try:
+        page_found = await client.read("/experts", {"q": code, "page_size": 5})
+    except Problem:
+        return ""
+    return next((item["name"] for item in page_found.get("items", []) if item.get("code") == code), "")
 
 
 AUDIT_PAGES = [audit_log_page]

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from litestar import Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, State
-from litestar.exceptions import TooManyRequestsException
+from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -40,7 +40,7 @@ from services.gateway.console.i18n.messages import (
     language,
     requested_language,
 )
-from services.gateway.console.i18n.panel_messages import panel_context
+from services.gateway.console.i18n.panel_messages import PURPOSES, panel_context
 from services.gateway.console.i18n.problem_messages import problem_catalogue, problem_text
 from services.gateway.console.i18n.vendor_messages import vendor_navigation
 from services.gateway.console.pages.panel_reads import home_sections
@@ -62,7 +62,7 @@ from services.gateway.identity.api import (
     sign_in_cookie,
 )
 from shared.clock import BEIJING
-from shared.errors import NotAuthenticated, NotFound, NotPermitted, Problem
+from shared.errors import EXCEPTION_HANDLERS, NotAuthenticated, NotFound, NotPermitted, Problem
 from shared.identity import Identity
 from shared.permissions import ADMIN_AND_AUDITOR, APPLICATION_RECOMMENDERS
 from shared.roles import Role
@@ -255,6 +255,18 @@ def _not_found(request: Request, problem: NotFound) -> Response:
                 detail=problem_text(language(request), problem.code, problem.params))
 
 
+def unknown_address(request: Request, exception: HTTPException) -> Response:
+    """An address nothing answers: a Chinese (or the chosen language's) page for a browser, the
+    problem document for everyone else and for anything under /api."""
+    accepts_html = "text/html" in request.headers.get("accept", "")
+    if exception.status_code != 404 or not accepts_html or request.url.path.startswith("/api/"):
+        return EXCEPTION_HANDLERS[HTTPException](request, exception)
+    template = page(request, "console/message.html", status_code=404, title_key="not_found_title",
+                    text_key="not_found_text", detail=None, home_link=True)
+    template.headers["Cache-Control"] = "no-store"
+    return template
+
+
 def _session_token(request: Request) -> str | None:
     auth = request.scope.get("auth")
     return auth if isinstance(auth, str) and "authorization" not in request.headers else None
@@ -313,7 +325,7 @@ async def verify_page(request: Request) -> Template:
     caller = await session_caller(request)
     user, token = caller if caller is not None else (None, None)
     return page(request, "console/verify.html", user=user, session_token=token, keys_url=KEYS_PATH,
-                verifier_messages=MESSAGES[language(request)]["verify"])
+                verifier_messages=verifier_words(language(request)))
 
 
 @get("/verify/offline", include_in_schema=False)
@@ -324,12 +336,17 @@ async def verify_offline(request: Request) -> Response:
     csp = (f"default-src 'none'; script-src '{assets.script_hash}'; style-src '{assets.style_hash}'; "
            f"connect-src *; img-src data:; base-uri 'none'; form-action 'none'")
     template = page(request, "console/verify_offline.html", keys_url=str(request.base_url).rstrip("/") + KEYS_PATH,
-                    verifier_messages=MESSAGES[language(request)]["verify"], script=assets.script,
+                    verifier_messages=verifier_words(language(request)), script=assets.script,
                     style=assets.style,
                     csp=csp)
     template.headers.update({"Content-Security-Policy": csp, "Cache-Control": "no-store",
                              "Content-Disposition": 'attachment; filename="sortes-verify.html"'})
     return template
+
+
+def verifier_words(lang: str) -> dict[str, Any]:
+    """The verification page's words for its script, with the purposes' names for the summary."""
+    return {**MESSAGES[lang]["verify"], "purposes": PURPOSES[lang]}
 
 
 class OfflineAssets:

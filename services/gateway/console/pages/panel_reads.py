@@ -76,7 +76,9 @@ async def expert_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any
     return {"entry": entry, "today": beijing_today().isoformat(),
             "invitations": await _read_or_none(upstreams, identity, "/panels/invitations"),
             "unavailability": await _read_or_none(upstreams, identity, f"/experts/{code}/unavailability"),
-            "conflicts": await _read_or_none(upstreams, identity, f"/experts/{code}/declared-conflicts")}
+            "conflicts": await _read_or_none(upstreams, identity, f"/experts/{code}/declared-conflicts"),
+            "field_names": {field["code"]: field["name_zh"]
+                            for field in await _read_or_none(upstreams, identity, "/fields") or []}}
 
 
 def beijing(instant: str | None) -> str:
@@ -87,12 +89,18 @@ def beijing(instant: str | None) -> str:
 
 
 def field_choices(fields: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
-    """The fields a seat can be asked in, sub-fields under their parent."""
+    """The fields a seat can be asked in, sub-fields under their parent: the name, the code beside it."""
     name = "name_zh" if lang == "zh" else "name_en"
     live = [field for field in fields if not field["retired"]]
     ordered = sorted(live, key=lambda f: (f["parent_code"] or f["code"], f["parent_code"] is not None, f["code"]))
-    return [{"code": f["code"], "label": ("　" if f["parent_code"] else "") + f"{f['code']} {f[name]}"}
+    return [{"code": f["code"], "label": ("　" if f["parent_code"] else "") + f"{f[name]}（{f['code']}）"}
             for f in ordered]
+
+
+def field_name(fields: dict[str, dict[str, Any]], code: str, lang: str) -> str:
+    """A field by its name with the code beside (信息安全（SEC）); the code alone when unknown."""
+    field = fields.get(code)
+    return f"{field['name_zh' if lang == 'zh' else 'name_en']}（{code}）" if field else code
 
 
 def names_by_code(draw: dict[str, Any]) -> dict[str, str]:

@@ -8,6 +8,7 @@ session cookie and the CSRF token, as the rest of the console does.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import uuid
@@ -25,12 +26,13 @@ from services.gateway.console.pages.panel_reads import (
     beijing,
     call_rows,
     field_choices,
+    field_name,
     names_by_code,
     read,
     read_text,
     reason_rows,
 )
-from services.gateway.identity.api import person_name
+from services.gateway.identity.api import eligible_supervisors, person_name, subject_names
 from shared.clock import beijing_today
 from shared.contracts.panels import CHANNELS
 from shared.contracts.statuses import DrawStatus, PanelStatus
@@ -60,8 +62,11 @@ async def new_panel(request: Request, state: State, project: FromQuery[str | Non
                     replaces: FromQuery[str | None] = None) -> Template:
     """The request form; ``replaces`` comes filled in from a panel cancelled after its reveal."""
     today = beijing_today()
-    fields = await read(state.upstreams, request.user, "/fields")
+    fields, projects = await asyncio.gather(read(state.upstreams, request.user, "/fields"),
+                                            read(state.upstreams, request.user, "/projects"))
+    supervisors = await eligible_supervisors(state.database, request.user.unit)
     return _panel_page(request, "console/panel_new.html", fields=field_choices(fields, language(request)),
+                       projects=[(p["code"], p["name"]) for p in projects], supervisors=supervisors,
                        project=(project or "")[:64], replaces=(replaces or "")[:36], today=today.isoformat(),
                        default_day=(today + dt.timedelta(days=7)).isoformat())
 
@@ -81,9 +86,13 @@ async def draw_page(request: Request, state: State, draw_id: FromPath[str]) -> T
     excluded = await read(state.upstreams, request.user, f"/draws/{draw_id}/exclusions")
     record = await read(state.upstreams, request.user, f"/draws/{draw_id}/record") if draw["result"] else None
     user = request.user
-    words = PANEL_MESSAGES[language(request)]
+    lang = language(request)
+    words = PANEL_MESSAGES[lang]
+    fields = {field["code"]: field for field in await read(state.upstreams, user, "/fields")}
     return _panel_page(
         request, "console/draw.html", draw=draw, panel=draw["panel"], record=record, names=names_by_code(draw),
+        field_names={code: field_name(fields, code, lang) for code in fields},
+        sealed_until=beijing((draw["panel"] or {}).get("sealed_until"))[:16],
         committed_at=beijing(draw["committed_at"]), revealed_at=beijing(draw["revealed_at"]),
         excluded_total=len(excluded), reasons=reason_rows(draw["exclusion_counts"], words["reasons"]),
         can_reveal=draw["status"] == DrawStatus.COMMITTED and draw["supervisor"] == user.subject
@@ -100,9 +109,23 @@ async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> 
     panel = draw["panel"]
     if panel is None:
         raise NotFound("A spot check has no panel and no call sheet.", code="draw.spot_check_no_panel")
-    open_seats = "、".join(f"{field} {count}" for field, count in sorted(panel["open_seats"].items()))
+    lang = language(request)
+    fields = {field["code"]: field for field in await read(state.upstreams, request.user, "/fields")}
+    open_seats = "、".join(PANEL_MESSAGES[lang]["seats_of_field"].format(
+        field=field_name(fields, code, lang), count=count) for code, count in sorted(panel["open_seats"].items()))
+    # Until the last draw is revealed, its seats are empty because it awaits the witness, not because
+    # the reserves ran out: no supplementary draw is offered then.
+    last = panel["draws"][-1] if panel["draws"] else draw["id"]
+    last_status = draw["status"] if last == draw["id"] else (
+        await read(state.upstreams, request.user, f"/draws/{last}"))["status"]
+    names = await subject_names(state.database, [panel["organiser"], panel["supervisor"]])
     return _panel_page(request, "console/calls.html", draw=draw, panel=panel, rows=call_rows(panel),
                        channels=CHANNELS, open_seats_text=open_seats, today=beijing_today().isoformat(),
+                       awaiting_draw=last if last_status == DrawStatus.COMMITTED else None,
+                       sealed_until=beijing(panel.get("sealed_until"))[:16],
+                       field_names={code: field_name(fields, code, lang) for code in fields},
+                       organiser_name=names.get(panel["organiser"], panel["organiser"]),
+                       supervisor_name=names.get(panel["supervisor"], panel["supervisor"]),
                        can_answer=panel["answers_open"],
                        meeting_started=panel["status"] == PanelStatus.OPEN and not panel["sealed"])
 

@@ -10,6 +10,7 @@ officer acts only on its own unit's projects) and masks ID numbers. What a page 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,10 +24,11 @@ from services.gateway.console.i18n.problem_messages import problem_text
 from services.gateway.console.i18n.vendor_messages import ENGAGEMENT_ROLES, yuan
 from services.gateway.console.i18n.verdict_texts import VerdictTexts
 from services.gateway.console.pages.home import page_number
-from services.gateway.console.pages.ratings import RATING_PAGES, vendor_page
+from services.gateway.console.pages.ratings import RATING_PAGES, _unit_names, vendor_page
 from services.gateway.console.pages.vendor_reads import API, beijing, read, vendor_engagements
 from services.gateway.console.pages.vendor_reads import segment as _path_part
 from services.gateway.edge.upstream import Upstreams
+from services.gateway.identity.api import subject_names
 from shared.contracts.statuses import VendorStatus
 from shared.errors import NotFound, Problem
 from shared.identity import Identity, requires_role
@@ -57,7 +59,8 @@ async def vendors_list(request: Request, state: State) -> Template:
     pages = max(1, -(-found["total"] // PAGE_SIZE))
     base = urlencode({k: v for k, v in (("q", query), ("status", status)) if v})
     return vendor_page(request, "console/vendors.html", vendors=found["items"], total=found["total"],
-                       page_number=number, pages=pages, query=query, status=status, base_query=base)
+                       page_number=number, pages=pages, query=query, status=status, base_query=base,
+                       filter_query={k: v for k, v in (("q", query), ("status", status)) if v})
 
 
 @get("/vendors/{uscc:str}", guards=[requires_role(*REGISTRY_READERS)], include_in_schema=False)
@@ -73,9 +76,20 @@ async def vendor_detail(request: Request, state: State, uscc: FromPath[str]) -> 
     relations = [{**relation, "other": relation["controlled_uscc"] if relation["controlling_uscc"] == vendor["uscc"]
                   else relation["controlling_uscc"], "controls": relation["controlling_uscc"] == vendor["uscc"]}
                  for relation in vendor["relations"]]
+    others = await asyncio.gather(*(_vendor_name(state.upstreams, identity, r["other"]) for r in relations))
+    for relation, name in zip(relations, others, strict=True):
+        relation["other_name"] = name
     return vendor_page(request, "console/vendor_detail.html", vendor=vendor, relations=relations,
                        exclusions=exclusions["items"], engagements=engagements, engagements_error=engagements_error,
                        may_show_id_number=identity.has_any([Role.BUREAU_ADMIN]), yuan=yuan, beijing=beijing)
+
+
+async def _vendor_name(upstreams: Upstreams, identity: Identity, uscc: str) -> str:
+    """A related party's name from the registry, or nothing when it is not a registered vendor."""
+    try:
+        return str((await read(upstreams, identity, f"/vendors/{_path_part(uscc)}", {"masked": "true"}))["name"])
+    except Problem:
+        return ""
 
 
 async def _vendor_engagements(upstreams: Upstreams, identity: Identity, uscc: str,
@@ -96,7 +110,8 @@ async def projects_list(request: Request, state: State) -> Template:
     projects = await read(state.upstreams, identity, "/projects/")
     if not identity.has_any(ANY_UNITS_PROCUREMENT):
         projects = [project for project in projects if project["owner_unit"] == identity.unit]
-    return vendor_page(request, "console/procurement_projects.html", projects=projects, yuan=yuan)
+    return vendor_page(request, "console/procurement_projects.html", projects=projects, yuan=yuan,
+                       units=await _unit_names(state, [project["owner_unit"] for project in projects]))
 
 
 @get("/procurement/project", guards=[READERS_GUARD], include_in_schema=False)
@@ -118,7 +133,8 @@ async def project_page(request: Request, state: State, code: FromPath[str]) -> T
     acts = identity.has_any([Role.BUREAU_ADMIN]) or (
         identity.has_any([Role.PROCUREMENT_OFFICER]) and project["owner_unit"] == identity.unit)
     return vendor_page(request, "console/procurement_project.html", project=project, engagements=engagements,
-                       acts=acts, roles=ENGAGEMENT_ROLES, yuan=yuan)
+                       acts=acts, roles=ENGAGEMENT_ROLES, yuan=yuan,
+                       units=await _unit_names(state, [project["owner_unit"]]))
 
 
 @get("/procurement/projects/{code:str}/barred-list", guards=[READERS_GUARD], include_in_schema=False)
@@ -146,8 +162,10 @@ async def conflict_check_form(request: Request, state: State, code: FromPath[str
 @get("/procurement/conflict-checks/{check_id:str}", guards=[READERS_GUARD], include_in_schema=False)
 async def conflict_check_result(request: Request, state: State, check_id: FromPath[str]) -> Template:
     check = await read(state.upstreams, request.user, f"/conflict-checks/{_path_part(check_id)}")
+    names = await subject_names(state.database, [check["checked_by"]])
     return vendor_page(request, "console/procurement_result.html", check=check, lang=language(request),
-                       checked_at=beijing(check["checked_at"]), say=VerdictTexts(language(request)))
+                       checked_at=beijing(check["checked_at"]), say=VerdictTexts(language(request)),
+                       checked_by=names.get(check["checked_by"], check["checked_by"]))
 
 
 PROCUREMENT_PAGES = [vendors_list, vendor_detail, projects_list, open_project, project_page, barred_list,

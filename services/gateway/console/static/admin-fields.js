@@ -26,7 +26,7 @@
       var box = document.createElement("div");
       var input = document.createElement("input");
       input.type = "text"; input.name = pair[0]; input.value = field[pair[0]]; input.maxLength = 100;
-      input.setAttribute("aria-label", field.code + " " + pair[1]);
+      input.setAttribute("aria-label", pair[1] + "（" + field.code + "）");
       var error = document.createElement("span");
       error.className = "field-error"; error.dataset.errorFor = pair[0];
       box.appendChild(input); box.appendChild(error);
@@ -65,7 +65,7 @@
       row.dataset.code = field.code;
       if (field.retired) row.className = "retired";
       A.cell(row, field.code, field.parent_code ? "mono child" : "mono");
-      A.cell(row, field.name_zh); A.cell(row, field.name_en);
+      A.cell(row, field.name_zh); A.cell(row, field.name_en).lang = "en";  // the English name, marked as such
       A.cell(row, field.retired ? w.retired : w.in_use);
       var actions = A.cell(row, "");
       actions.appendChild(A.button(w.rename, function () { renameForm(field, row); }));
@@ -76,7 +76,7 @@
     var parent = form.elements.parent_code, chosen = parent.value;
     while (parent.options.length > 1) parent.remove(1);
     fields.forEach(function (f) {
-      if (!f.parent_code && !f.retired) parent.appendChild(new Option(f.code + " " + f.name_zh, f.code));
+      if (!f.parent_code && !f.retired) parent.appendChild(new Option(f.name_zh + "（" + f.code + "）", f.code));
     });
     parent.value = chosen;
   }

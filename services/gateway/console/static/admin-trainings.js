@@ -63,5 +63,42 @@
     load(id);
   });
 
+  // Picking experts by name: what is typed is looked up in the pool (GET /api/v1/experts?q=), the
+  // choices offered as "name · unit"; the one picked adds its pool number to the list below.
+  var pick = document.getElementById("at-pick"), choices = document.getElementById("at-pick-choices");
+  var picked = document.getElementById("at-picked"), found = {}, timer = null;
+  pick.addEventListener("input", function () {
+    clearTimeout(timer);
+    var text = pick.value.trim();
+    if (text.length < 1 || found[text]) return;
+    timer = setTimeout(async function () {
+      var answer = await A.call("GET", "/api/v1/experts?page_size=20&q=" + encodeURIComponent(text));
+      if (!answer.ok) return;
+      choices.textContent = "";
+      answer.body.items.forEach(function (expert) {
+        var label = expert.name + " · " + (expert.unit_name || "") + " · " + expert.code;
+        found[label] = expert;
+        choices.appendChild(new Option(label, label));
+      });
+    }, 250);
+  });
+  function addPicked() {
+    var expert = found[pick.value.trim()];
+    if (!expert) return;
+    var codes = attendanceForm.elements.records;
+    var list = codes.value.split(/[\s,，、]+/).filter(Boolean);
+    if (list.indexOf(expert.code) < 0) {
+      list.push(expert.code);
+      codes.value = list.join("\n");
+      var item = document.createElement("li");
+      item.dataset.code = expert.code;
+      item.textContent = expert.name + "（" + expert.code + "）";
+      picked.appendChild(item);
+    }
+    pick.value = "";
+  }
+  document.getElementById("at-pick-add").addEventListener("click", addPicked);
+  pick.addEventListener("change", addPicked);
+
   load();
 })();

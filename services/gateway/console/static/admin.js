@@ -62,9 +62,12 @@ var sortesAdmin = (function () {
     return element;
   }
 
+  // An instant in Beijing time, written as every page writes one: 2026-12-04 09:30:00.
   function localTime(instant) {
-    return instant ? new Date(instant).toLocaleString(document.documentElement.lang || undefined,
-      {timeZone: "Asia/Shanghai", hour12: false}) : "";
+    if (!instant) return "";
+    var moment = new Date(instant);
+    if (isNaN(moment.getTime())) return instant;
+    return new Date(moment.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 19).replace("T", " ");
   }
 
   return {words: words, format: F.format, errorText: errorText, problemText: problemText, call: call, send: send,

@@ -25,7 +25,7 @@ var sortesConsole = (function () {
 
   function problemText(problem, status) {
     var block = document.getElementById("problem-texts");
-    if (!problem || !problem.code || !block) return "HTTP " + status;
+    if (!problem || !problem.code || !block) return sortesForms.statusText(status);
     var catalogue = {problems: JSON.parse(block.textContent)};
     var text = sortesForms.render(catalogue, problem);
     (problem.errors || []).forEach(function (error) {

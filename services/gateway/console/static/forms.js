@@ -13,7 +13,7 @@
    sortesForms.render(catalogue, item, field)  a refusal or field error {code, params} in the page's
                                              language; an item the page made itself ({message}) as it is
    sortesForms.format(template, values)      "{name}" replaced by values.name (unknown names kept)
-   sortesForms.problemText(catalogue, answer)  a refusal's text by its code, or "HTTP <status>"
+   sortesForms.problemText(catalogue, answer)  a refusal's text by its code, or its status in words
    sortesForms.call(method, path, body, networkText)
                                              sortesConsole.api, with a call that gets no answer as
                                              {ok: false, status: 0, body: {message: networkText}}
@@ -42,6 +42,12 @@ var sortesForms = (function () {
 
   // The page's own text for the code on this field first ("field.pattern@code"), then the
   // catalogue's; a param whose values are codes (a member's state, roles "a, b") by their names.
+  // A refusal without a code (a proxy's error page): its status, said in the page's language.
+  function statusText(status) {
+    var chinese = (document.documentElement.lang || "zh").indexOf("zh") === 0;
+    return chinese ? "服务器未能完成请求（状态 " + status + "）" : "The server did not complete the request (HTTP " + status + ")";
+  }
+
   function render(catalogue, item, field) {
     if (!item) return "";
     if (!item.code) return item.message || "";
@@ -65,7 +71,7 @@ var sortesForms = (function () {
   }
 
   function problemText(catalogue, answer) {
-    return render(catalogue, answer.body) || "HTTP " + answer.status;
+    return render(catalogue, answer.body) || statusText(answer.status);
   }
 
   async function call(method, path, body, networkText) {
@@ -170,7 +176,7 @@ var sortesForms = (function () {
     return td;
   }
 
-  return {render: render, format: format, problemText: problemText, call: call,
+  return {render: render, format: format, problemText: problemText, statusText: statusText, call: call,
           clearErrors: clearErrors, showErrors: showErrors, showGeneral: showGeneral, showProblem: showProblem,
           busy: busy, submit: submit, value: value, checked: checked, cell: cell};
 })();

@@ -112,7 +112,10 @@
         meeting_on: field(form, "meeting_on"), halves: checked(form, "halves"), reason: orNull(field(form, "reason"))}};
     },
     cancel: function (form) {
-      return {method: "POST", path: form.dataset.path, body: {reason: orNull(field(form, "reason"))}, done: reload,
+      // The reason is checked first: the confirmation is asked only of a cancel that can go through.
+      var reason = field(form, "reason").trim();
+      if (reason === "") return {invalid: [{field: "reason", message: api.required}]};
+      return {method: "POST", path: form.dataset.path, body: {reason: reason}, done: reload,
               confirm: words.cancel_confirm};
     },
     evaluation: function (form) {

@@ -122,6 +122,13 @@
     line.classList.remove("hidden");
   }
 
+  /* The failing check said as a failure, with what the verifier found when it says more. */
+  function failureText(outcome) {
+    var text = (words.failed_checks || {})[outcome.failed] || words.checks[outcome.failed];
+    var failed = outcome.checks.filter(function (check) { return check.name === outcome.failed; })[0];
+    return failed && failed.key ? text + "（" + detailText(failed.key, failed.params) + "）" : text;
+  }
+
   function showChecks(outcome) {
     var body = $("checks").tBodies[0];
     outcome.checks.forEach(function (check) {
@@ -137,13 +144,23 @@
     });
   }
 
+  /* An instant of the record (UTC, RFC 3339) as Beijing time, as the printed record shows it. */
+  function beijingTime(text) {
+    var moment = new Date(text);
+    if (isNaN(moment.getTime())) return text;
+    return new Date(moment.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 19).replace("T", " ");
+  }
+
   function showSummary(record) {
     var rows = $("summary-rows");
     ["draw_id", "project_code", "purpose", "committed_at", "drawn_at", "witness", "key_id"].forEach(function (name) {
       if (typeof record[name] !== "string") return;
       var row = element("tr");
       row.appendChild(element("th", words[name]));
-      row.appendChild(element("td", record[name]));
+      var value = record[name];
+      if (name.slice(-3) === "_at") value = beijingTime(value);
+      if (name === "purpose" && words.purposes && words.purposes[value]) value = words.purposes[value];
+      row.appendChild(element("td", value));
       rows.appendChild(row);
     });
     var body = $("summary-result").tBodies[0];
@@ -176,7 +193,7 @@
         showOutcome("ok", fill(words.overall_ok, {count: outcome.checks.length}));
         showProfile(outcome.profile);
       } else {
-        showOutcome("failed", fill(words.overall_failed, {check: words.checks[outcome.failed]}));
+        showOutcome("failed", fill(words.overall_failed, {check: failureText(outcome)}));
       }
     } catch (error) {
       showUnusable(error instanceof SortesVerifier.Unusable ? unusableReason(error) : error.message);

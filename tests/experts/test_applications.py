@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from typing import Any
@@ -245,3 +246,18 @@ async def test_the_application_keeps_its_personal_data_sealed(experts_client, mi
     columns = " ".join(str(value) for value in vars(stored).values())
     assert id_number not in columns and "13812340000" not in columns
     assert stored.id_number_index and stored.receipt_digest
+
+
+async def test_two_admins_deciding_at_once_decide_once(experts_client, minter) -> None:
+    await apply(experts_client, minter)
+    path = "/api/v1/expert-applications/SQ000001/"
+    answers = await asyncio.gather(
+        experts_client.post(path + "approve", json={}, headers=admin(minter)),
+        experts_client.post(path + "reject", json={"reason": "重复"}, headers=admin(minter)),
+        experts_client.post(path + "approve", json={}, headers=admin(minter)))
+    assert sorted(answer.status_code for answer in answers) == [200, 409, 409]
+    approved = sum(answer.status_code == 200 and answer.json()["status"] == "approved" for answer in answers)
+    pool = (await experts_client.get("/api/v1/experts", headers=admin(minter))).json()["total"]
+    assert pool == approved  # an expert only when the approval was the decision
+    actions = [e["action"] for e in await audit_entries(experts_client, minter, object_id="SQ000001")]
+    assert len(actions) == 2

@@ -195,9 +195,10 @@ async def list_applications(session: AsyncSession, vault: PersonalDataVault, *, 
                 total=total, page=page, page_size=page_size)
 
 
-async def load_application(session: AsyncSession, number: str) -> ExpertApplication:
-    application = (await session.execute(select(ExpertApplication).where(
-        ExpertApplication.number == number))).scalar_one_or_none()
+async def load_application(session: AsyncSession, number: str, *, lock: bool = False) -> ExpertApplication:
+    """One application; ``lock`` (to decide it) holds its row, so two admins deciding at once take turns."""
+    statement = select(ExpertApplication).where(ExpertApplication.number == number)
+    application = (await session.execute(statement.with_for_update() if lock else statement)).scalar_one_or_none()
     if application is None:
         raise NotFound("No application {application}.", code="application.not_found",
                        params={"application": number})
@@ -256,7 +257,7 @@ async def approve_application(session: AsyncSession, audit: AuditRecorder, actor
     if decision.left_on is not None:
         raise InvalidInput.for_field("left_on", "application.left_on_unwanted",
                                      "only a change of employer has a day the old one was left")
-    application = await load_application(session, number)
+    application = await load_application(session, number, lock=True)
     _pending(application)
     await _refuse_duplicates(session, application.id_number_index, name_them=True, except_number=number)
     fields = [ExpertFieldInput(code=f.code, primary=f.primary) for f in _fields(application.fields)]
@@ -287,7 +288,7 @@ async def approve_application(session: AsyncSession, audit: AuditRecorder, actor
 
 async def reject_application(session: AsyncSession, audit: AuditRecorder, actor: Identity,
                              vault: PersonalDataVault, number: str, decision: RejectionInput) -> ExpertApplicationView:
-    application = await load_application(session, number)
+    application = await load_application(session, number, lock=True)
     _pending(application)
     before = _audited(application)
     application.status = ApplicationStatus.REJECTED
@@ -401,8 +402,9 @@ def _change_view(request: ExpertChangeRequest, expert: Expert, vault: PersonalDa
 
 
 async def _load_change_request(session: AsyncSession, number: str) -> tuple[ExpertChangeRequest, Expert]:
+    # The row held: two admins deciding at once take turns, and the second finds it decided.
     request = (await session.execute(select(ExpertChangeRequest).where(
-        ExpertChangeRequest.number == number))).scalar_one_or_none()
+        ExpertChangeRequest.number == number).with_for_update())).scalar_one_or_none()
     if request is None:
         raise NotFound("No change request {request}.", code="change_request.not_found", params={"request": number})
     expert = (await session.execute(select(Expert).where(Expert.id == request.expert_id)

@@ -159,10 +159,12 @@ _VALUE_WORDS: dict[str, dict[str, dict[str, str]]] = {
 SEALED_VALUE = "[sealed]"
 
 WORDS: dict[str, dict[str, str]] = {
-    "zh": {"sealed_value": "（名单密封，不显示）", "yes": "是", "no": "否", "other_action": "其他操作", "system": "系统（{service}）",
+    "zh": {"sealed_value": "（名单密封，不显示）",
+           "yes": "是", "no": "否", "other_action": "其他操作", "system": "系统（{service}）",
            "draw_number": "抽取编号", "draw_number_hint": "填写完整的抽取编号，查看该次抽取的全部记录",
            "bad_draw_number": "抽取编号应为 36 位的编号（如 3f2a6c1e-8d4b-4b7a-9c2e-5a1f0e7d9b31）。"},
-    "en": {"sealed_value": "(sealed)", "yes": "yes", "no": "no", "other_action": "Other action", "system": "System ({service})",
+    "en": {"sealed_value": "(sealed)",
+           "yes": "yes", "no": "no", "other_action": "Other action", "system": "System ({service})",
            "draw_number": "Draw number", "draw_number_hint": "The full draw number, to see every entry of that draw",
            "bad_draw_number": "A draw number has 36 characters (like 3f2a6c1e-8d4b-4b7a-9c2e-5a1f0e7d9b31)."},
 }

@@ -29,7 +29,7 @@ from tests.conftest import IN_CI
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+                 "--disable-sync", "--no-first-run", "--lang=zh-CN"]  # native controls (file, date) in Chinese
 VIEWPORT = {"width": 1366, "height": 768}
 PASSWORD = "Console-Browser-2026!"
 # One user per role the tests sign in as, in the bureau's unit.

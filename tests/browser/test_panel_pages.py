@@ -431,6 +431,7 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
     await sign_in(page, "console.organiser")
     todo = page.locator(f'#todo-list tr[data-kind="answers_missing"]:has(a[href="/draws/{draw_id}/calls"])')
     assert primary in await todo.inner_text()
+    assert "控制台测试项目S" in await todo.inner_text()  # the project by its name, the code beside
     await screenshot(page, "home-organiser-todo")
     async with page.expect_navigation():
         await todo.locator("a").click()

@@ -150,6 +150,14 @@ async def test_an_officer_records_an_engagement_with_errors_shown_at_the_fields(
         page: Any, console: Console, project: dict[str, str], screenshot: Any) -> None:
     await enter_as(page, console, project, "officer")
     await page.goto("/procurement/projects")
+    # The list pages with its total and sorts by a column header, the second click reversing it.
+    assert (await page.inner_text("#projects-pager .pager-total")).startswith("共 1 条")
+    assert await page.get_attribute("#projects th:first-child a.sort", "aria-sort") == "ascending"
+    async with page.expect_navigation():
+        await page.click("#projects th:first-child a.sort")
+    assert "sort=-code" in page.url
+    assert await page.get_attribute("#projects th:first-child a.sort", "aria-sort") == "descending"
+    assert "平阳县住房和城乡建设局" in await page.inner_text(f'#projects tr[data-code="{project["code"]}"]')
     async with page.expect_navigation():
         await page.click(f'#projects tr[data-code="{project["code"]}"] a')
     assert project["code"] in await page.inner_text("#project-title")

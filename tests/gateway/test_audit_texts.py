@@ -49,3 +49,4 @@ def test_details_are_labelled_fields_with_values_in_words() -> None:
         "排除人数": "培训过期：2", "结论": "9133：barred"}
     parts = detail_rows("zh", {"verdicts": {"9133": "barred"}})[0]["parts"]
     assert ("barred", True) in parts  # a stored value with no word yet is shown as a code
+    assert detail_text("zh", {"expert_code": "[sealed]"}) == {"专家编号": "（名单密封，不显示）"}

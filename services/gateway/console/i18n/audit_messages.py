@@ -155,11 +155,16 @@ _VALUE_WORDS: dict[str, dict[str, dict[str, str]]] = {
     for lang in ("zh", "en")
 }
 
+# What the experts service shows in place of a pool number, seed or secret of a panel sealed to the reader.
+SEALED_VALUE = "[sealed]"
+
 WORDS: dict[str, dict[str, str]] = {
-    "zh": {"yes": "是", "no": "否", "other_action": "其他操作", "system": "系统（{service}）",
+    "zh": {"sealed_value": "（名单密封，不显示）",
+           "yes": "是", "no": "否", "other_action": "其他操作", "system": "系统（{service}）",
            "draw_number": "抽取编号", "draw_number_hint": "填写完整的抽取编号，查看该次抽取的全部记录",
            "bad_draw_number": "抽取编号应为 36 位的编号（如 3f2a6c1e-8d4b-4b7a-9c2e-5a1f0e7d9b31）。"},
-    "en": {"yes": "yes", "no": "no", "other_action": "Other action", "system": "System ({service})",
+    "en": {"sealed_value": "(sealed)",
+           "yes": "yes", "no": "no", "other_action": "Other action", "system": "System ({service})",
            "draw_number": "Draw number", "draw_number_hint": "The full draw number, to see every entry of that draw",
            "bad_draw_number": "A draw number has 36 characters (like 3f2a6c1e-8d4b-4b7a-9c2e-5a1f0e7d9b31)."},
 }
@@ -197,6 +202,8 @@ def _parts(lang: str, key: str, value: Any) -> list[tuple[str, bool]]:
         return _joined([[(f"{words.get(k) or DETAIL_LABELS[lang].get(k) or k}：", False), *_parts(lang, k, v)]
                         for k, v in sorted(value.items())], "；")
     text = str(value)
+    if text == SEALED_VALUE:
+        return [(WORDS[lang]["sealed_value"], False)]
     if text in words:
         return [(words[text], False)]
     return [(text, _CODE.fullmatch(text) is not None and not isinstance(value, int | float))]

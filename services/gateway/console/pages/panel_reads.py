@@ -42,8 +42,10 @@ async def _read_or_none(upstreams: Upstreams, identity: Identity, path: str) -> 
 async def home_sections(upstreams: Upstreams, identity: Identity, role: Role) -> dict[str, Any]:
     """The panel part of a role's home page: its template and what it shows."""
     if role in PANEL_ORGANISERS:  # the /panels/todo they read
+        projects = await _read_or_none(upstreams, identity, "/projects") or []
         return {"panel_section": "console/home_organiser.html",
-                "todo": await _read_or_none(upstreams, identity, "/panels/todo")}
+                "todo": await _read_or_none(upstreams, identity, "/panels/todo"),
+                "project_names": {project["code"]: project["name"] for project in projects}}
     if role == Role.SUPERVISOR:
         return {"panel_section": "console/home_supervisor.html", **await supervisor_home(upstreams, identity)}
     if role == Role.AUDITOR:  # reads any draw, witnesses none

@@ -24,7 +24,7 @@ from services.gateway.console.i18n.problem_messages import problem_text
 from services.gateway.console.i18n.vendor_messages import ENGAGEMENT_ROLES, yuan
 from services.gateway.console.i18n.verdict_texts import VerdictTexts
 from services.gateway.console.pages.home import page_number
-from services.gateway.console.pages.ratings import RATING_PAGES, _unit_names, vendor_page
+from services.gateway.console.pages.ratings import RATING_PAGES, registered_unit_names, vendor_page
 from services.gateway.console.pages.vendor_reads import API, beijing, read, vendor_engagements
 from services.gateway.console.pages.vendor_reads import segment as _path_part
 from services.gateway.edge.upstream import Upstreams
@@ -104,14 +104,27 @@ async def _vendor_engagements(upstreams: Upstreams, identity: Identity, uscc: st
 # --- projects, engagements, barred lists ----------------------------------------------------------
 
 
+PROJECT_SORTS = ("code", "name", "owner_unit", "investment_fen", "planned_completion")
+
+
 @get("/procurement/projects", guards=[READERS_GUARD], include_in_schema=False)
 async def projects_list(request: Request, state: State) -> Template:
     identity: Identity = request.user
     projects = await read(state.upstreams, identity, "/projects/")
     if not identity.has_any(ANY_UNITS_PROCUREMENT):
         projects = [project for project in projects if project["owner_unit"] == identity.unit]
-    return vendor_page(request, "console/procurement_projects.html", projects=projects, yuan=yuan,
-                       units=await _unit_names(state, [project["owner_unit"] for project in projects]))
+    # Sorted by a column header's choice and paged here: the API answers every project the caller reads.
+    sort = str(request.query_params.get("sort", "code"))
+    key = sort.removeprefix("-")
+    if key not in PROJECT_SORTS:
+        sort, key = "code", "code"
+    projects.sort(key=lambda project: (project.get(key) is None, project.get(key) or 0), reverse=sort.startswith("-"))
+    total, pages = len(projects), max(1, -(-len(projects) // PAGE_SIZE))
+    number = page_number(request, last=pages)
+    shown = projects[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
+    return vendor_page(request, "console/procurement_projects.html", projects=shown, yuan=yuan, sort=sort,
+                       total=total, page_number=number, pages=pages, filter_query={"sort": sort},
+                       units=await registered_unit_names(state, [project["owner_unit"] for project in shown]))
 
 
 @get("/procurement/project", guards=[READERS_GUARD], include_in_schema=False)
@@ -134,7 +147,7 @@ async def project_page(request: Request, state: State, code: FromPath[str]) -> T
         identity.has_any([Role.PROCUREMENT_OFFICER]) and project["owner_unit"] == identity.unit)
     return vendor_page(request, "console/procurement_project.html", project=project, engagements=engagements,
                        acts=acts, roles=ENGAGEMENT_ROLES, yuan=yuan,
-                       units=await _unit_names(state, [project["owner_unit"]]))
+                       units=await registered_unit_names(state, [project["owner_unit"]]))
 
 
 @get("/procurement/projects/{code:str}/barred-list", guards=[READERS_GUARD], include_in_schema=False)

@@ -66,7 +66,7 @@ async def ratings_page(request: Request, state: State, uscc: FromPath[str]) -> T
     rows = [{**item, **review_offer(identity, item),
              "may_comment": is_vendor and item["status"] == RatingStatus.OPEN_FOR_COMMENT and not item["comment"]}
             for item in ratings["items"]]
-    units = await _unit_names(state, [item["rater_unit"] for item in rows] + [
+    units = await registered_unit_names(state, [item["rater_unit"] for item in rows] + [
         item["review"]["reviewer_unit"] for item in rows if item["review"]])
     return vendor_page(request, "console/ratings.html", uscc=uscc, vendor_name=name, ratings=rows, units=units,
                        aggregate=ratings["aggregate"], factors=FACTORS, levels=LEVELS, is_vendor=is_vendor,
@@ -83,13 +83,13 @@ async def disputed_ratings(request: Request, state: State) -> Template:
                        {"status": RatingStatus.DISPUTED.value, "page": number, "page_size": QUEUE_PAGE_SIZE})
     return vendor_page(request, "console/ratings_disputed.html",
                        ratings=[{**item, **review_offer(identity, item)} for item in found["items"]],
-                       units=await _unit_names(state, [item["rater_unit"] for item in found["items"]]),
+                       units=await registered_unit_names(state, [item["rater_unit"] for item in found["items"]]),
                        total=found["total"], page_number=number, pages=max(1, -(-found["total"] // QUEUE_PAGE_SIZE)),
                        beijing=beijing)
 
 
-async def _unit_names(state: State, usccs: list[str]) -> dict[str, str]:
-    """Raters' and reviewers' units by name where the gateway knows them (its units table)."""
+async def registered_unit_names(state: State, usccs: list[str]) -> dict[str, str]:
+    """Units by name where the gateway knows them (its units table): raters', reviewers', owners'."""
     database: Database = state.database
     async with database.reading() as session:
         return await unit_names(session, usccs)

@@ -72,7 +72,7 @@
       if (select.dataset.fieldSlot !== "0") select.appendChild(new Option(w.no_field, ""));
       fields.forEach(function (field) {
         if (field.retired && held.indexOf(field.code) < 0) return;
-        var label = field.code + " " + (document.documentElement.lang === "en" ? field.name_en : field.name_zh);
+        var label = (document.documentElement.lang === "en" ? field.name_en : field.name_zh) + "（" + field.code + "）";
         select.appendChild(new Option(label, field.code));
       });
     });

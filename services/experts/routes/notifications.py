@@ -47,7 +47,8 @@ class InvitationLinksController(Controller):
             return await desk.link_invitation(session, data.token)
 
     @post("/answer", status_code=200)
-    async def answer(self, request: Request[Identity, Any, State], state: State, data: JSONBody[LinkAnswer]) -> LinkInvitation:
+    async def answer(self, request: Request[Identity, Any, State], state: State,
+                     data: JSONBody[LinkAnswer]) -> LinkInvitation:
         """Accept or decline through the link: once, while invited, until the meeting starts."""
         database: Database = state.database
         desk: PanelDesk = state.panels

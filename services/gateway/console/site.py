@@ -12,6 +12,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from services.gateway.console.pages import home
 from services.gateway.console.pages.admin import ADMIN_PAGES
+from services.gateway.console.pages.answer import answer_router
 from services.gateway.console.pages.audit import AUDIT_PAGES
 from services.gateway.console.pages.panels import PANEL_PAGES
 from services.gateway.console.pages.procurement import PROCUREMENT_PAGES
@@ -22,6 +23,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 PAGES: list[ControllerRouterHandler] = [*PANEL_PAGES, *AUDIT_PAGES, *ADMIN_PAGES, *PROCUREMENT_PAGES]
 
 
-def console_routes(sign_in_limit: Middleware) -> list[ControllerRouterHandler]:
-    """The console's routers, with the sign-in form behind ``sign_in_limit`` (the API's sign-in quota)."""
-    return home.console_routes(sign_in_limit, PAGES)
+def console_routes(sign_in_limit: Middleware, answer_limit: Middleware) -> list[ControllerRouterHandler]:
+    """The console's routers, with the sign-in form behind ``sign_in_limit`` (the API's sign-in quota)
+    and the experts' one-time answer page behind ``answer_limit``."""
+    return [*home.console_routes(sign_in_limit, PAGES), answer_router(answer_limit)]

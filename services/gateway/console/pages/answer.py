@@ -62,7 +62,7 @@ async def answer_page(request: Request, state: State) -> Template:
     try:
         invitation = await _call(state, "/invitation-links/lookup", {"token": token})
     except Problem as error:
-        return _answer_page(request, problem=_problem_of(request, error), status_code=error.status_code)
+        return _answer_page(request, problem=_problem_of(request, error), status_code=error.status)
     return _answer_page(request, invitation=invitation, token=token)
 
 
@@ -85,7 +85,7 @@ async def answer_submit(request: Request, state: State) -> Template:
         except Problem:
             invitation = None
         return _answer_page(request, invitation=invitation, token=data.t if invitation else "",
-                            problem=_problem_of(request, error), status_code=error.status_code)
+                            problem=_problem_of(request, error), status_code=error.status)
     return _answer_page(request, invitation=invitation, token=data.t)
 
 

@@ -122,6 +122,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/draw-statistics"): ADMIN_AND_AUDITOR,
     ("GET", "/api/v1/calendar"): EVERYONE,
     ("PUT", "/api/v1/calendar/{day}"): ADMIN,
+    ("GET", "/api/v1/notifications"): ADMIN,  # the 消息发件箱: recipients masked
     ("POST", "/api/v1/webhooks"): LIFECYCLE_SYSTEM_AND_ADMIN,
     ("GET", "/api/v1/webhooks"): LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR,
     ("POST", "/api/v1/webhooks/{webhook_id}/disable"): LIFECYCLE_SYSTEM_AND_ADMIN,

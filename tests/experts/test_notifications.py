@@ -151,6 +151,13 @@ async def _send(client, notices: Notices | None = None) -> int:
         return await (notices or _notices(client)).send_due(database)
 
 
+async def _chain_holds(client, minter) -> None:
+    """The audit chain and every audited row as the log binds them (claims and retries change only the
+    sender's own columns, left out of the row digests)."""
+    verification = await client.get("/api/v1/audit/verification", headers=minter.headers("experts", "auditor"))
+    assert verification.json()["ok"], verification.text
+
+
 def _gateway(minter) -> dict[str, str]:
     return minter.headers("experts", "service", subject="gateway", unit="")
 
@@ -223,6 +230,7 @@ async def test_the_link_answers_once_for_its_own_member_and_a_reserve_moving_up_
     moved_up = next(m for m in view["panel"]["members"] if m["replaces"] == decliner)
     assert moved_up["state"] == "invited" and moved_up["notices"] == {"sms": "pending"}
     assert len(await _outbox(experts_client, minter)) == 3
+    await _chain_holds(experts_client, minter)
 
 
 async def test_a_failing_provider_is_retried_with_backoff_then_given_up(experts_client, minter) -> None:
@@ -256,6 +264,7 @@ async def test_a_failing_provider_is_retried_with_backoff_then_given_up(experts_
     assert [e["details"]["error"] for e in await audit_entries(experts_client, minter)
             if e["action"] == "notification.failed"] == ["isv.BUSINESS_LIMIT_CONTROL"]
     assert Flaky.calls == 3
+    await _chain_holds(experts_client, minter)
 
 
 async def test_two_senders_never_claim_the_same_message_and_voice_goes_beside_the_sms(experts_client, minter) -> None:

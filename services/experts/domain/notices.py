@@ -64,15 +64,19 @@ class Meeting:
     meeting_on: dt.date
     halves: Sequence[str]
     venue: str | None = None
-    starts_at: dt.datetime | None = None
+    starts_at: dt.datetime | dt.time | str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
 
     def time_text(self) -> str:
         day = f"{self.meeting_on.year}年{self.meeting_on.month}月{self.meeting_on.day}日"
         halves = "".join(HALF_NAMES.get(half, half) for half in self.halves)
-        if self.starts_at is not None:
+        if isinstance(self.starts_at, dt.datetime):
             return f"{day}{halves} {as_utc(self.starts_at).astimezone(BEIJING):%H:%M}"
+        if isinstance(self.starts_at, dt.time):
+            return f"{day}{halves} {self.starts_at:%H:%M}"
+        if isinstance(self.starts_at, str) and self.starts_at.strip():
+            return f"{day}{halves} {self.starts_at.strip()[:40]}"
         return f"{day}{halves}"
 
     def params(self, link: str | None) -> dict[str, str]:

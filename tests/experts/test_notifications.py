@@ -317,3 +317,39 @@ async def test_no_phone_number_link_or_token_reaches_a_log(experts_client, minte
     entries = json.dumps(await audit_entries(experts_client, minter), ensure_ascii=False)
     assert PHONE not in entries and not any(token in entries for token in tokens)
     assert draw["id"]
+
+
+async def test_an_sms_alibaba_took_turns_delivered_when_its_receipt_says_so(experts_client, minter) -> None:
+    asked: list[dict[str, str]] = []
+
+    def alibaba(request: httpx.Request) -> httpx.Response:
+        form = dict(urllib.parse.parse_qsl(request.content.decode()))
+        signature = form.pop("Signature")
+        assert signature == rpc_signature("testsecret", "POST", form)
+        asked.append(form)
+        if form["Action"] == "SendSms":
+            return httpx.Response(200, json={"Code": "OK", "BizId": "800000000000^0"})
+        status = 1 if len(asked) == 2 else 3  # first still waiting for the receipt, then delivered
+        return httpx.Response(200, json={"Code": "OK", "SmsSendDetailDTOs": {"SmsSendDetailDTO": [
+            {"SendStatus": status, "ErrCode": "DELIVERED", "PhoneNum": PHONE}]}})
+
+    state = experts_client.app.state
+    provider = _alibaba(alibaba)
+    notices = Notices(state.vault.keyring, state.audit, NotifySettings(), provider)
+    state.panels.seats.notices.provider = provider  # messages queued for Alibaba, as the settings would
+    draw = await _revealed_panel(experts_client, minter, count=1, reserves=1)
+    assert await _send(experts_client, notices) == 1
+    assert [m["status"] for m in await _outbox(experts_client, minter)] == ["sent"]
+    assert (await _outbox(experts_client, minter))[0]["text"] is None  # only the local outbox's text is shown
+    assert await _send(experts_client, notices) == 0  # the receipt is asked for a little later
+    for expected in ("sent", "delivered"):
+        async with direct_database(experts_client) as direct, direct.transaction() as session:
+            await session.execute(update(Notification).values(next_attempt_at=utc_now()))
+        assert await _send(experts_client, notices) == 1
+        assert [m["status"] for m in await _outbox(experts_client, minter)] == [expected]
+    query = asked[-1]
+    assert query["Action"] == "QuerySendDetails" and query["BizId"] == "800000000000^0"
+    assert query["PhoneNumber"] == PHONE and len(query["SendDate"]) == 8
+    view = await _draw(experts_client, minter, draw["id"])
+    assert [m["notices"] for m in view["panel"]["members"] if m["state"] == "invited"] == [{"sms": "delivered"}]
+    await _chain_holds(experts_client, minter)

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -57,10 +57,18 @@ class SendFailed(Exception):
         self.permanent = permanent
 
 
+DELIVERED, UNDELIVERED = "delivered", "failed"
+
+
 class MessageProvider(Protocol):
     name: str
+    receipt_channels: frozenset[str]  # the channels whose delivery the provider reports afterwards
 
     async def send(self, message: Message) -> Sent: ...
+
+    async def delivery(self, message: Message, message_id: str, sent_at: dt.datetime) -> str | None:
+        """``delivered`` or ``failed`` once the provider knows, None while it does not yet."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -70,9 +78,13 @@ class LocalOutbox:
     (sealed), where the console's 消息发件箱 shows it, and counts as delivered."""
 
     name = "local"
+    receipt_channels: frozenset[str] = frozenset()
 
     async def send(self, message: Message) -> Sent:
         return Sent(message_id=f"local-{uuid.uuid4().hex[:12]}", delivered=True)
+
+    async def delivery(self, message: Message, message_id: str, sent_at: dt.datetime) -> str | None:
+        return DELIVERED
 
     async def close(self) -> None:
         return None
@@ -87,6 +99,8 @@ class NotifySettings:
     retry_seconds: int = 30  # the first pause after a failure; doubled after each
     interval_seconds: float = 5.0  # how often each instance looks for due messages; 0: this one never sends
     lease_seconds: int = 120  # how long a claimed message is left to its sender
+    receipt_seconds: int = 120  # how long after sending, and between, the provider's receipt is asked for
+    receipt_hours: int = 48  # after this a sent message is left as sent
 
 
 # --- Alibaba Cloud --------------------------------------------------------------------------------
@@ -156,6 +170,7 @@ class AlibabaCloud:
     a POST form, so the number is in no URL."""
 
     name = "alibaba"
+    receipt_channels = frozenset({SMS})  # SMS receipts through QuerySendDetails
 
     def __init__(self, credentials: AlibabaCredentials, templates: AlibabaTemplates,
                  client: httpx.AsyncClient | None = None) -> None:
@@ -188,8 +203,28 @@ class AlibabaCloud:
             body = self.signed_params(action, {"PhoneNumbers": message.phone, "SignName": self.templates.sign_name,
                                                "TemplateCode": self.templates.sms_template,
                                                "TemplateParam": json.dumps(params, ensure_ascii=False)})
+        answer = await self._post(endpoint, body)
+        return Sent(message_id=str(answer.get(id_field) or "") or None)
+
+    async def delivery(self, message: Message, message_id: str, sent_at: dt.datetime) -> str | None:
+        """The SMS receipt (``QuerySendDetails``): SendStatus 3 delivered, 2 failed, 1 still waiting."""
+        if message.channel != SMS:
+            return None
+        day = sent_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d")
+        body = self.signed_params("QuerySendDetails", {"PhoneNumber": message.phone, "BizId": message_id,
+                                                       "SendDate": day, "PageSize": "10", "CurrentPage": "1"})
+        answer = await self._post(self.templates.sms_endpoint, body)
+        details = (answer.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+        states = {int(detail.get("SendStatus", 1)) for detail in details}
+        if 3 in states:
+            return DELIVERED
+        if 2 in states:
+            return UNDELIVERED
+        return None
+
+    async def _post(self, endpoint: str, body: Mapping[str, str]) -> dict[str, Any]:
         try:
-            response = await self.client.post(endpoint, data=body)
+            response = await self.client.post(endpoint, data=dict(body))
         except httpx.HTTPError as error:  # the error's text may hold the request; only its kind is kept
             raise SendFailed(f"network:{type(error).__name__}") from None
         try:
@@ -199,7 +234,7 @@ class AlibabaCloud:
         code = str(answer.get("Code", f"http:{response.status_code}"))
         if code != "OK":
             raise SendFailed(code, permanent=code in _PERMANENT)
-        return Sent(message_id=str(answer.get(id_field) or "") or None)
+        return answer
 
     async def close(self) -> None:
         await self.client.aclose()

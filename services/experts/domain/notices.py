@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain import panels as panel_rules
@@ -191,8 +191,14 @@ class Notices:
     async def _claim(self, database: Database, limit: int) -> list[str]:
         now = utc_now()
         async with database.transaction() as session:
+            receipts = self.provider.receipt_channels  # type: ignore[union-attr]
+            awaiting_receipt = and_(Notification.status == NotificationStatus.SENT,
+                                    Notification.channel.in_(sorted(receipts)),
+                                    Notification.provider == self.provider.name,  # type: ignore[union-attr]
+                                    Notification.sent_at >= now - dt.timedelta(hours=self.settings.receipt_hours))
             statement = (select(Notification).where(
-                Notification.status == NotificationStatus.PENDING, Notification.next_attempt_at <= now,
+                or_(Notification.status == NotificationStatus.PENDING, awaiting_receipt),
+                Notification.next_attempt_at <= now,
                 or_(Notification.lease_until.is_(None), Notification.lease_until < now))
                 .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
             if session.bind.dialect.name == "postgresql":  # two instances never claim the same row
@@ -210,6 +216,9 @@ class Notices:
                 return
             hold = await _still_wanted(session, notice)
             payload = json.loads(self.keyring.decrypt(notice.payload_token, context=_payload_context(notice_id)))
+        if notice.status == NotificationStatus.SENT:
+            await self._ask_receipt(database, notice, payload)
+            return
         outcome: Any
         if hold is not None:
             outcome = SendFailed(hold, permanent=True)
@@ -242,10 +251,39 @@ class Notices:
                 return
             notice.status = NotificationStatus.DELIVERED if outcome.delivered else NotificationStatus.SENT
             notice.provider_message_id, notice.sent_at, notice.last_error = outcome.message_id, utc_now(), None
+            notice.next_attempt_at = utc_now() + dt.timedelta(seconds=self.settings.receipt_seconds)
             await self._record(session, notice, f"notification.{notice.status}", {})
             _log.info("notification sent", extra={"fields": {
                 "notification": notice.id, "channel": notice.channel, "attempt": notice.attempts,
                 "status": notice.status}})
+
+    async def _ask_receipt(self, database: Database, notice: Notification, payload: dict[str, Any]) -> None:
+        """Whether a sent message arrived, as the provider's receipt says; asked again later while unknown."""
+        message = Message(channel=notice.channel, phone=payload["phone"], text=payload["text"],
+                          params=payload["params"])
+        try:
+            if notice.provider_message_id is None:
+                raise SendFailed("no_message_id")
+            receipt = await self.provider.delivery(  # type: ignore[union-attr]
+                message, notice.provider_message_id, as_utc(notice.sent_at))
+        except SendFailed as failure:
+            receipt, error = None, failure.code
+        except Exception as error_:  # asked again later
+            receipt, error = None, f"error:{type(error_).__name__}"
+        else:
+            error = None
+        async with database.transaction() as session:
+            row = await session.get(Notification, notice.id, populate_existing=True, with_for_update=True)
+            if row is None or row.lease_owner != self.instance or row.status != NotificationStatus.SENT:
+                return
+            row.lease_until, row.lease_owner = None, None
+            if receipt is None:
+                row.next_attempt_at = utc_now() + dt.timedelta(seconds=self.settings.receipt_seconds)
+                row.last_error = error
+                return
+            row.status = NotificationStatus.DELIVERED if receipt == "delivered" else NotificationStatus.FAILED
+            await self._record(session, row, f"notification.{row.status}", {"receipt": receipt})
+            _log.info("notification receipt", extra={"fields": {"notification": row.id, "status": row.status}})
 
     async def _record(self, session: AsyncSession, notice: Notification, action: str,
                       details: dict[str, Any]) -> None:

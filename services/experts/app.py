@@ -68,5 +68,9 @@ def message_provider(notify: NotifySettings) -> MessageProvider | None:
     if notify.provider == "off":
         return None
     if notify.provider == "alibaba":
-        return AlibabaCloud(AlibabaCredentials.from_env(), alibaba_templates_from_env())
+        templates = alibaba_templates_from_env()
+        if not templates.sign_name or not templates.sms_template:
+            raise RuntimeError("SORTES_EXPERTS_ALIBABA_SIGN_NAME and SORTES_EXPERTS_ALIBABA_SMS_TEMPLATE are needed "
+                               "for the alibaba notification provider")
+        return AlibabaCloud(AlibabaCredentials.from_env(), templates)
     return LocalOutbox()

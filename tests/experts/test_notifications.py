@@ -353,3 +353,30 @@ async def test_an_sms_alibaba_took_turns_delivered_when_its_receipt_says_so(expe
     view = await _draw(experts_client, minter, draw["id"])
     assert [m["notices"] for m in view["panel"]["members"] if m["state"] == "invited"] == [{"sms": "delivered"}]
     await _chain_holds(experts_client, minter)
+
+
+def test_the_alibaba_provider_reads_its_key_files_and_names_what_is_missing_never_a_value(
+        tmp_path, monkeypatch) -> None:
+    from services.experts.app import message_provider
+    from services.experts.settings import notify_settings_from_env
+
+    secret = "s3cr3t-AccessKeySecret-value"
+    (tmp_path / "id").write_text("LTAI-test-id\n")
+    (tmp_path / "secret").write_text(secret + "\n")
+    monkeypatch.setenv("SORTES_EXPERTS_NOTIFY_PROVIDER", "alibaba")
+    monkeypatch.setenv("SORTES_EXPERTS_ALIBABA_ACCESS_KEY_ID_FILE", str(tmp_path / "id"))
+    monkeypatch.setenv("SORTES_EXPERTS_ALIBABA_SIGN_NAME", "平阳县大数据局")
+    with pytest.raises(RuntimeError, match="SORTES_EXPERTS_ALIBABA_SMS_TEMPLATE"):
+        message_provider(notify_settings_from_env())
+    monkeypatch.setenv("SORTES_EXPERTS_ALIBABA_SMS_TEMPLATE", "SMS_0001")
+    with pytest.raises(RuntimeError, match="SORTES_EXPERTS_ALIBABA_ACCESS_KEY_SECRET"):
+        message_provider(notify_settings_from_env())
+    monkeypatch.setenv("SORTES_EXPERTS_ALIBABA_ACCESS_KEY_SECRET_FILE", str(tmp_path / "secret"))
+    provider = message_provider(notify_settings_from_env())
+    assert isinstance(provider, AlibabaCloud) and provider.credentials.access_key_secret == secret
+    assert secret not in repr(provider.credentials) and secret not in repr(provider.__dict__)
+    monkeypatch.setenv("SORTES_EXPERTS_NOTIFY_PROVIDER", "carrier-pigeon")
+    with pytest.raises(RuntimeError, match="local, alibaba or off"):
+        notify_settings_from_env()
+    monkeypatch.setenv("SORTES_EXPERTS_NOTIFY_PROVIDER", "off")
+    assert message_provider(notify_settings_from_env()) is None

@@ -380,3 +380,13 @@ def test_the_alibaba_provider_reads_its_key_files_and_names_what_is_missing_neve
         notify_settings_from_env()
     monkeypatch.setenv("SORTES_EXPERTS_NOTIFY_PROVIDER", "off")
     assert message_provider(notify_settings_from_env()) is None
+
+
+async def test_a_member_without_a_phone_number_gets_no_message_and_nothing_breaks(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 3, phone=None)
+    committed = await ask_panel(experts_client, minter, panel_body(count=1, reserves=1))
+    draw = await reveal(experts_client, minter, committed["id"])
+    assert len(seated(draw)) == 1 and await _outbox(experts_client, minter) == []
+    view = await _draw(experts_client, minter, draw["id"])
+    assert [m["notices"] for m in view["panel"]["members"] if m["state"] == "invited"] == [{}]

@@ -390,3 +390,19 @@ async def test_a_member_without_a_phone_number_gets_no_message_and_nothing_break
     assert len(seated(draw)) == 1 and await _outbox(experts_client, minter) == []
     view = await _draw(experts_client, minter, draw["id"])
     assert [m["notices"] for m in view["panel"]["members"] if m["state"] == "invited"] == [{}]
+
+
+async def test_on_postgresql_a_sender_skips_messages_another_holds_instead_of_waiting(
+        experts_client, minter, backend) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer: a second sender waits for the first's transaction to end")
+    import asyncio
+
+    await _revealed_panel(experts_client, minter)
+    notices = _notices(experts_client)
+    async with direct_database(experts_client) as database:
+        async with database.reading() as other:  # another instance, mid-claim, holding the rows
+            held = (await other.execute(select(Notification).with_for_update())).scalars().all()
+            assert len(held) == 2
+            assert await asyncio.wait_for(notices._claim(database, 10), timeout=10) == []
+        assert len(await notices._claim(database, 10)) == 2

@@ -234,8 +234,7 @@ async def test_the_link_answers_once_for_its_own_member_and_a_reserve_moving_up_
 
 
 async def test_a_failing_provider_is_retried_with_backoff_then_given_up(experts_client, minter) -> None:
-    class Flaky:
-        name = "local"
+    class Flaky(LocalOutbox):
         calls = 0
 
         async def send(self, message: Message) -> Sent:
@@ -290,8 +289,7 @@ async def test_no_phone_number_link_or_token_reaches_a_log(experts_client, minte
     state = experts_client.app.state
     tokens = [_token_of(m) for m in await _outbox(experts_client, minter)]
 
-    class Leaky:
-        name = "local"
+    class Leaky(LocalOutbox):
 
         async def send(self, message: Message) -> Sent:
             raise RuntimeError(f"provider exploded sending to {message.phone}: {message.text}")

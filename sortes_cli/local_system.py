@@ -101,6 +101,8 @@ class LocalSystem:
         }
         for service in SERVICE_APPS:
             env[f"SORTES_{service.upper()}_DATABASE_URL"] = self._database_url(service)
+        # The one-time links in the experts' invitations lead to this gateway's answer page.
+        env.setdefault("SORTES_EXPERTS_NOTIFY_LINK_BASE", self.url() + "/answer")
         return env
 
     def start(self, services: tuple[str, ...] = tuple(SERVICE_APPS), ready_timeout: float = READY_SECONDS) -> None:

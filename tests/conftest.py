@@ -62,9 +62,12 @@ def minter() -> AssertionMinter:
 def build_service_app(service: str, database_url: str, public_key: str) -> Litestar:
     if service == "experts":
         from services.experts.app import create_app as create_experts
+        from services.experts.domain.messaging import NotifySettings
         from services.experts.settings import ExpertsSettings
 
-        return create_experts(ExpertsSettings(database_url=database_url, identity_public_keys=[public_key]))
+        # The notification sender does not run in the background here: a test sends when it means to.
+        return create_experts(ExpertsSettings(database_url=database_url, identity_public_keys=[public_key],
+                                              notify=NotifySettings(interval_seconds=0)))
     from services.vendors.app import create_app as create_vendors
     from services.vendors.settings import VendorsSettings
 

@@ -363,8 +363,54 @@ class ExpertChangeRequest(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decision_reason: Mapped[str | None] = mapped_column(String(500))
+class InvitationLink(Base):
+    """A one-time link sent to an invited member to accept or decline without signing in.
+
+    Only the SHA-256 digest of the link's token is kept: the token itself is in the message sent (sealed
+    in the notification's payload) and nowhere else. A link answers for its own member only, until the
+    meeting starts, once.
+    """
+
+    __tablename__ = "invitation_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("panel_members.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """One SMS or voice call to a panel member, in the notification outbox the sender works through.
+
+    The recipient's phone, the text and the link are sealed together in ``payload_token`` (field
+    encryption bound to the row's id); the row itself names the member by pool number only.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    panel_id: Mapped[str] = mapped_column(ForeignKey("panels.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("panel_members.id"), index=True)
+    expert_code: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(10))  # sms, voice
+    provider: Mapped[str] = mapped_column(String(20))  # local, alibaba
+    status: Mapped[str] = mapped_column(String(20), index=True)  # NotificationStatus
+    payload_token: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_owner: Mapped[str | None] = mapped_column(String(36))
+    last_error: Mapped[str | None] = mapped_column(String(100))  # the provider's code, never its text
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # Every table of this service is audited row by row (shared/audit/rows.py): `sortes audit verify` names
 # a row changed, inserted or deleted behind the log.
-AUDITED_ROWS = audited_rows(Base.metadata, unaudited={})
+AUDITED_ROWS = audited_rows(Base.metadata, unaudited={}, unaudited_columns={"notifications": {
+    "attempts": "a failed attempt before the last is retried without an entry; the outcome has one",
+    "next_attempt_at": "the sender's back-off, moved with each failed attempt",
+    "lease_until": "the sender's claim on a row while it sends", "lease_owner": "the sender holding the claim",
+    "last_error": "the provider's code of the latest failed attempt"}})

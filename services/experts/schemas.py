@@ -11,7 +11,7 @@ from msgspec import UNSET, Meta, UnsetType
 from services.experts.domain.personal_data import PersonalData
 from services.experts.domain.statuses import ExpertStatus
 from shared.contracts.panels import Channel, FieldCode, Half, Halves, PoolNumber, Uscc
-from shared.contracts.statuses import MemberKind, SeatState
+from shared.contracts.statuses import MemberKind, NotificationStatus, SeatState
 
 T = TypeVar("T")
 
@@ -279,6 +279,50 @@ class Answer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reason: Text500 | None = None
 
 
+LinkToken = Annotated[str, Meta(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class LinkLookup(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A one-time answer link's token, as the gateway's public page forwards it (never in a path)."""
+
+    token: LinkToken
+
+
+class LinkAnswer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    token: LinkToken
+    accept: bool
+    reason: Text500 | None = None  # a decline needs one
+
+
+class LinkInvitation(msgspec.Struct, frozen=True):
+    """What a one-time link shows: the invitation of its own member, nobody else's name or number."""
+
+    project_name: str
+    purpose: str
+    meeting_on: dt.date
+    halves: list[str]
+    time_text: str
+    state: str  # open (may answer), accepted, declined, closed (replaced, cancelled or the meeting began)
+    venue: str | None = None
+    contact: str | None = None
+
+
+class OutboxMessage(msgspec.Struct, frozen=True):
+    """A message of the notification outbox as the bureau admin's 消息发件箱 lists it."""
+
+    id: str
+    created_at: dt.datetime
+    channel: str
+    provider: str
+    status: NotificationStatus
+    attempts: int
+    recipient: str  # masked, 3+4
+    panel_id: str
+    last_error: str | None = None
+    sent_at: dt.datetime | None = None
+    text: str | None = None  # only of the local outbox, whose messages never left the machine
+
+
 class MeetingMove(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     meeting_on: dt.date
     halves: Halves
@@ -311,6 +355,8 @@ class MemberView(msgspec.Struct, frozen=True):
     evaluated_at: dt.datetime | None = None
     name: str | None = None  # only for those who may see the sealed list
     phone: str | None = None
+    # The latest SMS and voice call to the member, by channel: pending, sent, failed, delivered (same readers).
+    notices: dict[str, NotificationStatus] = {}
 
 
 class PanelView(msgspec.Struct, frozen=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.experts.domain.messaging import AlibabaTemplates, NotifySettings
 from shared.audit import AuditSettings
 from shared.crypto import Algorithm, data_algorithm_from_env
 from shared.service_app import identity_public_keys
@@ -49,6 +50,30 @@ class PoolRules:
                       for name in cls.__dataclass_fields__})
 
 
+def notify_settings_from_env() -> NotifySettings:
+    """How invited members are told (``SORTES_EXPERTS_NOTIFY_*``; README, "Notifying members")."""
+    defaults = NotifySettings()
+    provider = env_str("SORTES_EXPERTS_NOTIFY_PROVIDER", defaults.provider)
+    if provider not in ("local", "alibaba", "off"):
+        raise RuntimeError("SORTES_EXPERTS_NOTIFY_PROVIDER must be local, alibaba or off")
+    return NotifySettings(
+        provider=provider, voice=env_bool("SORTES_EXPERTS_NOTIFY_VOICE", defaults.voice),
+        link_base=env_str("SORTES_EXPERTS_NOTIFY_LINK_BASE", defaults.link_base),
+        max_attempts=env_int("SORTES_EXPERTS_NOTIFY_MAX_ATTEMPTS", defaults.max_attempts),
+        retry_seconds=env_int("SORTES_EXPERTS_NOTIFY_RETRY_SECONDS", defaults.retry_seconds),
+        interval_seconds=float(env_int("SORTES_EXPERTS_NOTIFY_INTERVAL_SECONDS", int(defaults.interval_seconds))))
+
+
+def alibaba_templates_from_env() -> AlibabaTemplates:
+    """The approved sign name and template codes (``SORTES_EXPERTS_ALIBABA_*``)."""
+    return AlibabaTemplates(
+        sign_name=env_str("SORTES_EXPERTS_ALIBABA_SIGN_NAME", ""),
+        sms_template=env_str("SORTES_EXPERTS_ALIBABA_SMS_TEMPLATE", ""),
+        tts_template=env_str("SORTES_EXPERTS_ALIBABA_TTS_TEMPLATE", "") or None,
+        called_show_number=env_str("SORTES_EXPERTS_ALIBABA_CALLED_SHOW_NUMBER", "") or None,
+        region=env_str("SORTES_EXPERTS_ALIBABA_REGION", "cn-hangzhou"))
+
+
 @dataclass(frozen=True)
 class ExpertsSettings:
     database_url: str
@@ -67,6 +92,7 @@ class ExpertsSettings:
     blind_index_key_file: Path = field(default_factory=lambda: _key_path(
         "SORTES_EXPERTS_BLIND_INDEX_KEY_FILE", "experts-blind-index"))
     rules: PoolRules = field(default_factory=PoolRules.from_env)
+    notify: NotifySettings = field(default_factory=notify_settings_from_env)
     load_demo_data: bool = False
     log_level: str = "INFO"
 

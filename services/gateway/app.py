@@ -27,7 +27,12 @@ from services.gateway.edge.idempotency import StoredAnswers, idempotency_middlew
 from services.gateway.edge.metrics import PROMETHEUS, MetricsController
 from services.gateway.edge.openapi import MergedOpenAPI
 from services.gateway.edge.proxies import trusted_networks, trusted_proxies
-from services.gateway.edge.rate_limits import api_rate_limit, application_rate_limit, sign_in_rate_limit
+from services.gateway.edge.rate_limits import (
+    answer_link_rate_limit,
+    api_rate_limit,
+    application_rate_limit,
+    sign_in_rate_limit,
+)
 from services.gateway.edge.routes.docs import api_docs, openapi_json
 from services.gateway.edge.routes.health import healthz, readyz
 from services.gateway.edge.routes.proxy import (
@@ -121,7 +126,8 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                             middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(
         route_handlers=[healthz, readyz, get_key_set,
-                        *console_routes(sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)),
+                        *console_routes(sign_in_rate_limit(settings.sign_in_rate_limit_per_minute),
+                                        answer_link_rate_limit(settings.answer_link_rate_limit_per_minute)),
                         operator_pages, sign_in, api],
         exception_handlers={**EXCEPTION_HANDLERS, NotFoundException: unknown_address},
         request_max_body_size=MAX_BODY_BYTES,

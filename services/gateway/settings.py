@@ -28,6 +28,7 @@ class GatewaySettings:
     rate_limit_per_minute: int = 600  # per API key or user
     sign_in_rate_limit_per_minute: int = 10  # per client address
     application_rate_limit_per_minute: int = 5  # the public application page's calls, per client address
+    answer_link_rate_limit_per_minute: int = 20  # the experts' one-time answer page, per client address
     sign_in_max_failures: int = 5
     sign_in_lockout_minutes: int = 15
     token_lifetime_hours: int = 8
@@ -53,6 +54,7 @@ class GatewaySettings:
             rate_limit_per_minute=env_int("SORTES_GATEWAY_RATE_LIMIT_PER_MINUTE", 600),
             sign_in_rate_limit_per_minute=env_int("SORTES_GATEWAY_SIGN_IN_RATE_LIMIT_PER_MINUTE", 10),
             application_rate_limit_per_minute=env_int("SORTES_GATEWAY_APPLICATION_RATE_LIMIT_PER_MINUTE", 5),
+            answer_link_rate_limit_per_minute=env_int("SORTES_GATEWAY_ANSWER_LINK_RATE_LIMIT_PER_MINUTE", 20),
             sign_in_max_failures=env_int("SORTES_GATEWAY_SIGN_IN_MAX_FAILURES", 5),
             sign_in_lockout_minutes=env_int("SORTES_GATEWAY_SIGN_IN_LOCKOUT_MINUTES", 15),
             token_lifetime_hours=env_int("SORTES_GATEWAY_TOKEN_LIFETIME_HOURS", 8),

@@ -44,6 +44,15 @@ class SeatState(StrEnum):
 HOLDING = (SeatState.INVITED, SeatState.ACCEPTED)
 
 
+class NotificationStatus(StrEnum):
+    """Where an SMS or voice call to an invited member stands (the experts service's notification outbox)."""
+
+    PENDING = "pending"  # 待发送: waiting for the sender, or for its next attempt after a failure
+    SENT = "sent"  # 已发送: the provider took it
+    FAILED = "failed"  # 失败: given up (attempts spent, refused for good, or the meeting began)
+    DELIVERED = "delivered"  # 已送达: the provider reported it delivered (the local outbox at once)
+
+
 class VendorStatus(StrEnum):
     ACTIVE = "active"  # 正常
     SUSPENDED = "suspended"  # 暂停

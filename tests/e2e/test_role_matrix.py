@@ -136,6 +136,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/expert-change-requests"): ADMIN,
     ("POST", "/api/v1/expert-change-requests/{number}/approve"): ADMIN,
     ("POST", "/api/v1/expert-change-requests/{number}/reject"): ADMIN,
+    ("GET", "/api/v1/notifications"): ADMIN,  # the 消息发件箱: recipients masked
     ("POST", "/api/v1/webhooks"): LIFECYCLE_SYSTEM_AND_ADMIN,
     ("GET", "/api/v1/webhooks"): LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR,
     ("POST", "/api/v1/webhooks/{webhook_id}/disable"): LIFECYCLE_SYSTEM_AND_ADMIN,

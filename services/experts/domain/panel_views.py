@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.experts.domain import reroll
 from services.experts.domain import seats as seat_rules
 from services.experts.domain.draws import receipt_of
+from services.experts.domain.notices import statuses_by_member as notice_statuses
 from services.experts.domain.panels import (
     draws_of,
     is_sealed,
@@ -96,6 +97,7 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
         await audit.record(session, actor=actor, action=SEALED_LIST_READ, object_type="panel", object_id=panel.id,
                            details={"members": len(members)})
     by_id = {member.id: member.expert_code for member in members}
+    delivery = await notice_statuses(session, panel.id) if named and members else {}
     views = []
     contacts_shown: list[str] = []
     for member in members:
@@ -104,7 +106,8 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
         if expert is not None and member.state in HOLDING and expert.phone_token is not None:
             phone = vault.open(expert).phone
             contacts_shown.append(member.expert_code)
-        views.append(member_view(member, by_id, None if expert is None else expert.name, phone))
+        views.append(member_view(member, by_id, None if expert is None else expert.name, phone,
+                                 delivery.get(member.id)))
     if contacts_shown:
         await audit.record(session, actor=actor, action="personal_data.unmasked", object_type="panel",
                            object_id=panel.id, details={"fields": ["phone"], "experts": contacts_shown})
@@ -127,14 +130,15 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
 
 
 def member_view(member: PanelMember, by_id: dict[int, str] | None = None, name: str | None = None,
-                phone: str | None = None) -> MemberView:
+                phone: str | None = None, notices: dict[str, str] | None = None) -> MemberView:
     return MemberView(
         expert_code=member.expert_code, field=member.field_code, kind=member.kind,  # type: ignore[arg-type]
         position=member.position, state=member.state, draw_id=member.draw_id,
         replaces=None if member.replaces is None or by_id is None else by_id.get(member.replaces),
         channel=member.channel,
         reason=member.reason, answered_at=as_utc(member.answered_at), attended=member.attended, score=member.score,
-        evaluated_at=as_utc(member.evaluated_at), name=name, phone=phone)
+        evaluated_at=as_utc(member.evaluated_at), name=name, phone=phone,
+        notices=notices or {})  # type: ignore[arg-type]
 
 
 async def _experts(session: AsyncSession, codes: Sequence[str]) -> dict[str, Expert]:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain import notices as notice_rules
 from services.experts.domain import reroll
 from services.experts.domain import seats as seat_rules
 from services.experts.domain.draws import DrawLedger, NewDraw, draw_by_id
@@ -27,7 +28,7 @@ from services.experts.domain.seats import SeatDesk
 from services.experts.domain.statuses import CancelPhase
 from services.experts.domain.suspension import ConductCounts, apply_suspension_rules
 from services.experts.models import Draw, Expert, Field, Panel, PanelMember, Project
-from services.experts.schemas import Answer, MeetingMove
+from services.experts.schemas import Answer, LinkInvitation, MeetingMove
 from services.experts.settings import PoolRules
 from shared.audit import AuditRecorder
 from shared.clock import BEIJING, add_months, beijing_today, utc_now
@@ -257,10 +258,14 @@ class PanelDesk:
             raise Conflict("The meeting has started; record attendance and evaluations instead.",
                            code="panel.meeting_started")
         channel = "self" if by_the_expert else data.channel
+        if accepted and data.channel == "unreachable":
+            raise InvalidInput.for_field("channel", "member.unreachable_accepts", "an unreachable expert cannot accept")
+        return await self._record_answer(session, actor, panel, member, expert, accepted, channel, data.reason)
+
+    async def _record_answer(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember,
+                             expert: Expert, accepted: bool, channel: str | None,
+                             reason: str | None) -> PanelMember:
         if accepted:
-            if data.channel == "unreachable":
-                raise InvalidInput.for_field("channel", "member.unreachable_accepts",
-                                             "an unreachable expert cannot accept")
             if member.state != SeatState.INVITED:
                 raise Conflict("The member is {state}; only an invited member can accept.", code="member.not_invited",
                                params={"state": member.state})
@@ -272,11 +277,58 @@ class PanelDesk:
         if member.state not in HOLDING:
             raise Conflict("The member is {state}; only a seated member can decline.", code="member.not_seated",
                            params={"state": member.state})
-        if data.reason is None:
+        if reason is None:
             raise InvalidInput.for_field("reason", "member.decline_reason", "a decline needs a reason")
-        await self.seats.vacate(session, actor, panel, member, SeatState.DECLINED, data.reason, channel)
+        await self.seats.vacate(session, actor, panel, member, SeatState.DECLINED, reason, channel)
         await self._apply_conduct_rules(session, expert)
         return member
+
+    async def answer_by_link(self, session: AsyncSession, actor: Identity, token: str, accepted: bool,
+                             reason: str | None) -> PanelMember:
+        """The member answers through the one-time link of their invitation (the gateway's public page
+        forwards it): once, while still invited, until the meeting starts. Nothing in a refusal names
+        the member, the panel or the token."""
+        link = await notice_rules.link_of(session, token)
+        if link is None:
+            raise _link_unknown()
+        member = await session.get(PanelMember, link.member_id)
+        await seat_rules.hold_seats_of(session, member.panel_id)
+        link = await notice_rules.link_of(session, token, for_update=True)
+        panel = (await session.execute(select(Panel).where(Panel.id == member.panel_id).with_for_update()
+                                       .execution_options(populate_existing=True))).scalar_one()
+        member = (await session.execute(select(PanelMember).where(PanelMember.id == link.member_id)
+                                        .execution_options(populate_existing=True))).scalar_one()
+        if link.used_at is not None:
+            raise Conflict("This link has been used; it answers once.", code="invitation_link.used")
+        if panel.status != PanelStatus.OPEN or member.state != SeatState.INVITED:
+            raise Conflict("This invitation is no longer open to an answer.", code="invitation_link.closed")
+        if utc_now() >= meeting_starts_at(panel):
+            raise Conflict("The meeting has started; the link has expired.", code="invitation_link.expired")
+        link.used_at = utc_now()
+        expert = await load_expert(session, member.expert_code)
+        return await self._record_answer(session, actor, panel, member, expert, accepted, "link", reason)
+
+    async def link_invitation(self, session: AsyncSession, token: str) -> LinkInvitation:
+        """What the link's page shows: its own member's invitation, and whether it can still be answered."""
+        link = await notice_rules.link_of(session, token)
+        if link is None:
+            raise _link_unknown()
+        member = await session.get(PanelMember, link.member_id)
+        panel = await session.get(Panel, member.panel_id)
+        project = await session.get(Project, panel.project_code)
+        meeting = notice_rules.meeting_of(panel, project.name if project is not None else panel.project_code)
+        if member.state in (SeatState.ACCEPTED, SeatState.DECLINED) and member.channel == "link":
+            state = member.state
+        elif (link.used_at is None and panel.status == PanelStatus.OPEN and member.state == SeatState.INVITED
+              and utc_now() < meeting_starts_at(panel)):
+            state = "open"
+        else:
+            state = "closed"
+        params = meeting.params(None)
+        return LinkInvitation(project_name=meeting.project_name, purpose=panel.purpose, meeting_on=panel.meeting_on,
+                              halves=list(meeting.halves), time_text=meeting.time_text(), state=state,
+                              venue=meeting.venue, contact=params["contact"] if params["contact"] != "组织单位"
+                              else None)
 
     async def _apply_conduct_rules(self, session: AsyncSession, expert: Expert) -> None:
         counts = await conduct_counts(session, expert.code, self.rules)
@@ -318,6 +370,10 @@ class PanelDesk:
         if except_panel is not None:
             statement = statement.where(Panel.id != except_panel)
         return frozenset((await session.execute(statement)).scalars())
+
+
+def _link_unknown() -> NotFound:
+    return NotFound("This link is not valid.", code="invitation_link.unknown")
 
 
 def may_organise(actor: Identity, project: Project, panel: Panel | None = None) -> None:

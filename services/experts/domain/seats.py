@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,9 @@ from shared.db import hold_lock
 from shared.draw import FieldSelection
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
+
+if TYPE_CHECKING:
+    from services.experts.domain.notices import Notices
 
 _WHO = ("expert_code", "replacing")  # pool numbers in a seat change's details, kept out of its event
 
@@ -62,6 +65,11 @@ class SeatDesk:
 
     audit: AuditRecorder
     outbox: OutboxTables
+    notices: Notices | None = None  # tells each member invited (domain/notices.py)
+
+    async def _invited(self, session: AsyncSession, panel: Panel, member: PanelMember) -> None:
+        if self.notices is not None:
+            await self.notices.invite(session, panel, member)
 
     async def log(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember, change: str,
                   **details: Any) -> None:
@@ -101,6 +109,7 @@ class SeatDesk:
             else:
                 await _book(session, panel, member.expert_code)
                 await self.log(session, actor, panel, member, "seated")
+                await self._invited(session, panel, member)
 
     async def replace(self, session: AsyncSession, actor: Identity, panel: Panel,
                       vacated: PanelMember) -> PanelMember | None:
@@ -117,6 +126,7 @@ class SeatDesk:
             reserve.state, reserve.replaces, reserve.updated_at = SeatState.INVITED, vacated.id, utc_now()
             await _book(session, panel, reserve.expert_code)
             await self.log(session, actor, panel, reserve, "reserve_moved_up", replacing=vacated.expert_code)
+            await self._invited(session, panel, reserve)
             return reserve
         await self.log(session, actor, panel, vacated, "seat_open")
         return None

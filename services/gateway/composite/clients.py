@@ -116,6 +116,15 @@ class ExpertsClient(ServiceClient):
     async def commit_spot_check(self, request: SpotCheckRequest) -> httpx.Response:
         return await self._send("POST", "/spot-checks", request)
 
+    async def post_json(self, path: str, body: dict[str, Any]) -> Any:
+        """``POST /api/v1<path>`` with a JSON body (the answer page's link calls): the answer's JSON, or
+        the service's refusal passed on with its status and code."""
+        response = await self._upstreams.request(self.service, "POST", API + path, identity=self._identity,
+                                                 content=msgspec.json.encode(body), headers=_JSON)
+        if response.status_code >= 400:
+            raise passed_on_problem(response)
+        return response.json()
+
 
 class VendorsClient(ServiceClient):
     """The vendors service: the registry, engagements, conflict checks and ratings."""

@@ -12,6 +12,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from services.gateway.console.pages import home
 from services.gateway.console.pages.admin import ADMIN_PAGES
+from services.gateway.console.pages.answer import answer_router
 from services.gateway.console.pages.applications import APPLICATION_PAGES, OPEN_PAGES
 from services.gateway.console.pages.audit import AUDIT_PAGES
 from services.gateway.console.pages.home import unknown_address
@@ -29,6 +30,7 @@ PAGES: list[ControllerRouterHandler] = [*PANEL_PAGES, *AUDIT_PAGES, *ADMIN_PAGES
 __all__ = ["PAGES", "TEMPLATES", "console_routes", "unknown_address"]
 
 
-def console_routes(sign_in_limit: Middleware) -> list[ControllerRouterHandler]:
-    """The console's routers, with the sign-in form behind ``sign_in_limit`` (the API's sign-in quota)."""
-    return [*home.console_routes(sign_in_limit, PAGES), *OPEN_PAGES]
+def console_routes(sign_in_limit: Middleware, answer_limit: Middleware) -> list[ControllerRouterHandler]:
+    """The console's routers, with the sign-in form behind ``sign_in_limit`` (the API's sign-in quota)
+    and the experts' one-time answer page behind ``answer_limit``."""
+    return [*home.console_routes(sign_in_limit, PAGES), answer_router(answer_limit), *OPEN_PAGES]

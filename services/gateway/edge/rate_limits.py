@@ -115,6 +115,17 @@ def _is_attempt(request: Request) -> bool:
     return request.method == "POST"
 
 
+def _answer_address(request: Request) -> str:
+    return f"answer-link:{get_remote_address(request)}"
+
+
+def answer_link_rate_limit(per_minute: int) -> Middleware:
+    """The experts' one-time answer page (/answer): every request counts, per address, so that nobody
+    tries tokens faster than a person answers an invitation."""
+    return RateLimitConfig(rate_limit=("minute", per_minute), identifier_for_request=_answer_address,
+                           store="answer_link_rate_limit").middleware
+
+
 def sign_in_rate_limit(per_minute: int) -> Middleware:
     """One count per address for the API's and the console's sign-in together (the same store)."""
     return RateLimitConfig(rate_limit=("minute", per_minute), identifier_for_request=_sign_in_address,

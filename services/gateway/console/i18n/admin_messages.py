@@ -92,6 +92,15 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "code_hint": "大写字母、数字或下划线；下级领域写作 上级代码.代码，如 NET.BI",
             "retire_confirm": "停用领域 {code} 后不能再给专家选择它，确定吗？",
         },
+        "outbox": {
+            "title": "消息发件箱", "intro": "最近发给评审专家的邀请短信和语音通知（接收号码已隐去中间四位）。"
+            "本地发件箱（开发与演示用）的消息不离开本机，这里显示全文。",
+            "created_at": "生成时间", "channel": "方式", "recipient": "接收号码", "status": "状态",
+            "attempts": "尝试次数", "error": "最近错误", "text": "内容", "none": "还没有消息。",
+            "channels": {"sms": "短信", "voice": "语音"},
+            "states": {"pending": "待发送", "sent": "已发送", "failed": "失败", "delivered": "已送达"},
+            "providers": {"local": "本地发件箱", "alibaba": "阿里云"}, "provider": "发送渠道",
+        },
         "trainings": {
             "title": "培训", "intro": "专家须培训合格方可参加抽取；培训合格的有效期为 12 个月（本局设定）。",
             "sessions": "培训场次", "id": "序号", "session_title": "名称", "held_on": "日期", "attended": "参加人数",
@@ -182,6 +191,16 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "code_hint": "Capital letters, digits, underscore; a sub-field is PARENT.CODE, e.g. NET.BI",
             "retire_confirm": "Retire {code}? Experts can no longer be given it.",
         },
+        "outbox": {
+            "title": "Message outbox", "intro": "The latest invitation texts and voice calls to panel members (the "
+            "recipient masked). The local outbox (development and demonstrations) sends nothing; its messages "
+            "show in full here.",
+            "created_at": "Created", "channel": "Channel", "recipient": "Recipient", "status": "Status",
+            "attempts": "Attempts", "error": "Latest error", "text": "Text", "none": "No message yet.",
+            "channels": {"sms": "SMS", "voice": "Voice"},
+            "states": {"pending": "Waiting", "sent": "Sent", "failed": "Failed", "delivered": "Delivered"},
+            "providers": {"local": "Local outbox", "alibaba": "Alibaba Cloud"}, "provider": "Provider",
+        },
         "trainings": {
             "title": "Training", "intro": "An expert needs a training passed to be drawn; a pass counts for 12 months "
             "(the bureau's setting).", "sessions": "Sessions", "id": "No.", "session_title": "Title", "held_on": "Date",
@@ -232,10 +251,10 @@ def admin_words(lang: str, page: str) -> dict[str, Any]:
 _NAVIGATION = {
     "zh": [("/admin/applications", "入库审核"),
            ("/admin/import", "导入专家"), ("/admin/fields", "专业领域"), ("/admin/trainings", "培训"),
-           ("/admin/accounts", "用户与密钥")],
+           ("/admin/accounts", "用户与密钥"), ("/admin/outbox", "消息发件箱")],
     "en": [("/admin/applications", "Applications"),
            ("/admin/import", "Import"), ("/admin/fields", "Fields"), ("/admin/trainings", "Training"),
-           ("/admin/accounts", "Users & keys")],
+           ("/admin/accounts", "Users & keys"), ("/admin/outbox", "Outbox")],
 }
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Template
 
 from services.gateway.console.i18n.admin_messages import admin_text, admin_words
 from services.gateway.console.i18n.messages import language
 from services.gateway.console.pages.home import _session_token, page
+from services.gateway.console.pages.panel_reads import beijing, read
 from shared.clock import beijing_today
 from shared.errors import NotPermitted
 from shared.identity import Identity
@@ -62,4 +64,15 @@ async def accounts_page(request: Request) -> Template:
     return _admin_page(request, "console/admin_accounts.html", "accounts")
 
 
-ADMIN_PAGES = [experts_page, expert_page, import_page, fields_page, trainings_page, accounts_page]
+@get("/admin/outbox", include_in_schema=False)
+async def outbox_page(request: Request, state: State) -> Template:
+    """消息发件箱: the latest messages to panel members, as the experts service lists them (masked)."""
+    if Role.BUREAU_ADMIN.value not in request.user.roles:
+        raise NotPermitted("The expert pool and account pages are for bureau admins.", code="console.admin_only")
+    messages = await read(state.upstreams, request.user, "/notifications", {"limit": 100})
+    for message in messages:
+        message["created_at"] = beijing(message["created_at"])
+    return _admin_page(request, "console/admin_outbox.html", "outbox", messages=messages)
+
+
+ADMIN_PAGES = [experts_page, expert_page, import_page, fields_page, trainings_page, accounts_page, outbox_page]

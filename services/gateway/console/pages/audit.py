@@ -23,7 +23,7 @@ from services.gateway.console.i18n.messages import ROLE_NAMES, language
 from services.gateway.console.i18n.panel_messages import PURPOSES
 from services.gateway.console.i18n.problem_messages import problem_text
 from services.gateway.console.pages.home import _session_token, page, page_number
-from services.gateway.identity.api import person_name, subject_names
+from services.gateway.identity.api import person_name, subject_names, subject_of
 from shared.audit.store import AuditFilter
 from shared.clock import BEIJING
 from shared.errors import NotPermitted, Problem
@@ -136,9 +136,8 @@ async def audit_log_page(request: Request, state: State) -> Template:
             object_type, object_id = "draw", str(uuid.UUID(query["draw"]))
         except ValueError:
             error = WORDS[lang]["bad_draw_number"]
-    actor = query["actor"] or None
-    if actor is not None and ":" not in actor:
-        actor = f"user:{actor}"  # a user name typed as it is signed in with
+    # Who acted, as typed: a name (林管理员), a user name or a subject.
+    actor = await subject_of(state.database, query["actor"]) if query["actor"] else None
     criteria = AuditFilter(object_type=object_type, object_id=object_id, actor=actor,
                            since=_instant(query["since"]), until=_instant(query["until"], end=True))
     entries: list[dict[str, Any]] = []

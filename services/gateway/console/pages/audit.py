@@ -38,7 +38,8 @@ FILTERS = ("service", "object_type", "object_id", "draw", "actor", "since", "unt
 AUDIT_TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "nav": "审计日志", "title": "审计日志", "filters": "筛选", "service": "服务", "all": "全部",
-        "object_type": "对象类型", "object_id": "对象标识", "actor": "操作人", "since": "起始时间",
+        "object_type": "对象类型", "object_id": "对象标识", "actor": "操作人", "actor_hint": "姓名或用户名",
+        "since": "起始时间",
         "until": "截止时间", "apply": "筛选", "clear_filters": "清除", "recorded_at": "时间（北京）", "seq": "序号",
         "action": "操作", "object": "对象", "details": "详情", "total": "共 {total} 条，第 {page}/{pages} 页",
         "previous": "上一页", "next": "下一页", "none": "没有符合条件的记录。", "error": "读取失败：",
@@ -60,7 +61,8 @@ AUDIT_TEXT: dict[str, dict[str, Any]] = {
     },
     "en": {
         "nav": "Audit log", "title": "Audit log", "filters": "Filters", "service": "Service", "all": "All",
-        "object_type": "Object type", "object_id": "Object ID", "actor": "Actor", "since": "From",
+        "object_type": "Object type", "object_id": "Object ID", "actor": "Actor",
+        "actor_hint": "Name or user name", "since": "From",
         "until": "Until", "apply": "Filter", "clear_filters": "Clear", "recorded_at": "Time (Beijing)", "seq": "Seq",
         "action": "Action", "object": "Object", "details": "Details", "total": "{total} entries, page {page}/{pages}",
         "previous": "Previous", "next": "Next", "none": "No entries match.", "error": "Could not read: ",

@@ -41,6 +41,10 @@ async def test_an_auditor_filters_the_log_and_verifies_the_chains(page: Any, con
     # A draw number that is no draw number is said so; a real one finds that draw's entries.
     await page.goto("/audit?draw=12345")
     assert "抽取编号应为" in await page.inner_text("#audit-error")
+    # Who acted, found by their name as the log shows it.
+    await page.goto("/audit?service=gateway&actor=吴审计")
+    names = await page.locator("#audit-entries .actor-name").all_inner_texts()
+    assert names and set(names) == {"吴审计"}
 
     await page.click("#verify-chains")
     await page.wait_for_selector("#verify-results tbody tr[data-service]")

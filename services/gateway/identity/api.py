@@ -37,7 +37,7 @@ __all__ = [
     "SignInOutcome", "cleared", "count_registered", "csrf_matches", "csrf_token", "eligible_supervisors",
     "home_path", "home_roles",
     "local_target", "person_name", "registered_units", "session_caller", "session_cookie", "sign_in",
-    "sign_in_cookie", "sign_out", "subject_names", "unit_names", "user_view",
+    "sign_in_cookie", "sign_out", "subject_names", "subject_of", "unit_names", "user_view",
 ]
 
 
@@ -70,6 +70,19 @@ async def subject_names(database: Database, subjects: Iterable[str]) -> dict[str
             for key_id, shown in await session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(keys))):
                 names[f"apikey:{key_id}"] = shown
     return names
+
+
+async def subject_of(database: Database, typed: str) -> str:
+    """The subject an audit filter means by ``typed``: a subject as it is (``user:…``, ``apikey:…``), a
+    user name, or a user's display name when exactly one user has it."""
+    if ":" in typed:
+        return typed
+    async with database.reading() as session:
+        if await session.get(User, typed) is not None:
+            return f"user:{typed}"
+        named = (await session.execute(
+            select(User.username).where(User.display_name == typed).limit(2))).scalars().all()
+    return f"user:{named[0]}" if len(named) == 1 else f"user:{typed}"
 
 
 async def eligible_supervisors(database: Database, organiser_unit: str) -> list[tuple[str, str, str]]:

@@ -23,7 +23,7 @@ from services.gateway.console.i18n.messages import ROLE_NAMES, language
 from services.gateway.console.i18n.panel_messages import PURPOSES
 from services.gateway.console.i18n.problem_messages import problem_text
 from services.gateway.console.pages.home import _session_token, page, page_number
-from services.gateway.identity.api import person_name, subject_names
+from services.gateway.identity.api import person_name, subject_names, subject_of
 from shared.audit.store import AuditFilter
 from shared.clock import BEIJING
 from shared.errors import NotPermitted, Problem
@@ -38,7 +38,8 @@ FILTERS = ("service", "object_type", "object_id", "draw", "actor", "since", "unt
 AUDIT_TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "nav": "审计日志", "title": "审计日志", "filters": "筛选", "service": "服务", "all": "全部",
-        "object_type": "对象类型", "object_id": "对象标识", "actor": "操作人", "since": "起始时间",
+        "object_type": "对象类型", "object_id": "对象标识", "actor": "操作人", "actor_hint": "姓名或用户名",
+        "since": "起始时间",
         "until": "截止时间", "apply": "筛选", "clear_filters": "清除", "recorded_at": "时间（北京）", "seq": "序号",
         "action": "操作", "object": "对象", "details": "详情", "total": "共 {total} 条，第 {page}/{pages} 页",
         "previous": "上一页", "next": "下一页", "none": "没有符合条件的记录。", "error": "读取失败：",
@@ -60,7 +61,8 @@ AUDIT_TEXT: dict[str, dict[str, Any]] = {
     },
     "en": {
         "nav": "Audit log", "title": "Audit log", "filters": "Filters", "service": "Service", "all": "All",
-        "object_type": "Object type", "object_id": "Object ID", "actor": "Actor", "since": "From",
+        "object_type": "Object type", "object_id": "Object ID", "actor": "Actor",
+        "actor_hint": "Name or user name", "since": "From",
         "until": "Until", "apply": "Filter", "clear_filters": "Clear", "recorded_at": "Time (Beijing)", "seq": "Seq",
         "action": "Action", "object": "Object", "details": "Details", "total": "{total} entries, page {page}/{pages}",
         "previous": "Previous", "next": "Next", "none": "No entries match.", "error": "Could not read: ",
@@ -136,9 +138,8 @@ async def audit_log_page(request: Request, state: State) -> Template:
             object_type, object_id = "draw", str(uuid.UUID(query["draw"]))
         except ValueError:
             error = WORDS[lang]["bad_draw_number"]
-    actor = query["actor"] or None
-    if actor is not None and ":" not in actor:
-        actor = f"user:{actor}"  # a user name typed as it is signed in with
+    # Who acted, as typed: a name (林管理员), a user name or a subject.
+    actor = await subject_of(state.database, query["actor"]) if query["actor"] else None
     criteria = AuditFilter(object_type=object_type, object_id=object_id, actor=actor,
                            since=_instant(query["since"]), until=_instant(query["until"], end=True))
     entries: list[dict[str, Any]] = []

@@ -36,7 +36,8 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
     audit = settings.audit.recorder("experts", AUDIT, rows=AUDITED_ROWS, outbox=OUTBOX)
     draw_keys = load_draw_keys(settings.draw_key_file, settings.draw_key_set_file, settings.draw_key_algorithm)
     panels = PanelDesk(ledger=DrawLedger(draw_keys, vault.keyring, audit, OUTBOX),
-                       seats=SeatDesk(audit, OUTBOX), rules=settings.rules)
+                       seats=SeatDesk(audit, OUTBOX), rules=settings.rules,
+                       panel_rules=settings.panel_rules, vault=vault)
     return service_app(
         name="experts", title="sortes experts", database_url=settings.database_url,
         public_keys=settings.identity_public_keys, log_level=settings.log_level,
@@ -46,6 +47,7 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
                         get_key_set, DrawsController, PanelsController, CalendarController, post_spot_check,
                         get_draw_statistics],
         state={"draw_keys": draw_keys, "vault": vault, "rules": settings.rules, "panels": panels,
+               "panel_rules": settings.panel_rules,
                "audit_redaction": redact_audit_page},
         demo_loader=(lambda session, audit: load_demo_data(session, audit, vault)) if settings.load_demo_data
         else None,

@@ -468,7 +468,8 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
 async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_page(
         page: Any, console: Console, scene: Scene, screenshot: Any) -> None:
     project = scene.project(console, "W")
-    draw = committed_by_api(console, scene, project, scene.draw_field, meeting(26), reserves=0, purpose="acceptance")
+    draw = committed_by_api(console, scene, project, scene.draw_field, meeting(26), reserves=0,
+                            purpose="initial_acceptance")
     draw_id = draw["id"]
     committed_at = dt.datetime.fromisoformat(draw["committed_at"]).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
     await sign_in(page, "console.supervisor")

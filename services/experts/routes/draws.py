@@ -26,7 +26,7 @@ from services.experts.schemas import (
     MemberView,
     RevealRequest,
 )
-from shared.contracts.panels import PanelRequest, SupplementaryRequest
+from shared.contracts.panels import MeetingNotice, PanelRequest, SupplementaryRequest
 from shared.db import Database
 from shared.identity import Identity, requires_role
 from shared.permissions import DRAW_READERS_AND_LIFECYCLE_SYSTEM, PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM, SEAT_ANSWERERS
@@ -137,6 +137,18 @@ class DrawsController(Controller):
         async with _database(state).transaction() as session:
             draw = await draw_by_id(session, draw_id)
             await desk.move_meeting(session, request.user, draw, data)
+            return await _view(session, state, request.user, draw)
+
+    @post("/draws/{draw_id:str}/notice", guards=[ORGANISERS_GUARD], status_code=200)
+    async def edit_notice(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
+                          data: JSONBody[MeetingNotice]) -> DrawView:
+        """Set or change the venue (评审地点), the start time of each half-day, the contact person and
+        phone and the notice text; a field left out keeps its value. The members read them in their
+        invitations and on the call sheet."""
+        desk: PanelDesk = state.panels
+        async with _database(state).transaction() as session:
+            draw = await draw_by_id(session, draw_id)
+            await desk.edit_notice(session, request.user, draw, data)
             return await _view(session, state, request.user, draw)
 
     @post("/draws/{draw_id:str}/cancel", guards=[ORGANISERS_GUARD], status_code=200)

@@ -12,10 +12,12 @@ from typing import Any
 from services.gateway.console.i18n.problem_messages import problem_catalogue
 
 PURPOSES = {
-    "zh": {"technical_review": "技术评审", "expert_review": "专家论证", "acceptance": "验收", "research": "调研",
-           "spot_check": "自评价抽查"},
+    "zh": {"technical_review": "技术审查", "expert_review": "专家论证", "initial_acceptance": "初验",
+           "final_acceptance": "终验", "research": "项目调研", "acceptance": "验收（旧）", "spot_check": "自评价抽查"},
     "en": {"technical_review": "Technical review", "expert_review": "Expert demonstration",
-           "acceptance": "Acceptance", "research": "Research", "spot_check": "Self-evaluation spot check"},
+           "initial_acceptance": "Initial acceptance", "final_acceptance": "Final acceptance",
+           "research": "Project research", "acceptance": "Acceptance (former)",
+           "spot_check": "Self-evaluation spot check"},
 }
 
 # Why an expert was left out of a draw (services/experts/domain/eligibility.py Reason), in display order.

@@ -263,3 +263,49 @@ async def test_an_accepted_member_unavailable_on_the_new_date_loses_the_seat_to_
     async with direct_database(experts_client) as database, database.reading() as session:
         booked = set((await session.execute(text("SELECT expert_code FROM panel_bookings"))).scalars())
     assert booked == {staying, second_reserve}
+
+
+def test_the_migration_makes_acceptance_panels_initial_acceptance_and_leaves_signed_draws_alone(
+        test_databases, backend) -> None:
+    """Panels asked for as ``acceptance`` before revision 0009 were asked for by the project's own unit:
+    they become ``initial_acceptance`` (初验). A draw's purpose is in its signed commitment and stays."""
+    from alembic import command
+
+    from shared.clock import utc_now
+    from shared.db import Database
+    from shared.migrations import alembic_config
+
+    url = test_databases.fresh("experts", backend)
+    command.downgrade(alembic_config("experts", url), "0008")
+    now = utc_now()
+
+    async def write_then_read() -> tuple[list, list]:
+        database = Database.from_url(url)
+        try:
+            async with database.transaction() as session:
+                for panel_id, purpose in (("p-acceptance", "acceptance"), ("p-review", "technical_review")):
+                    await session.execute(text(
+                        "INSERT INTO panels (id, project_code, purpose, meeting_on, halves, reserves_per_field, seats, "
+                        "avoidances, organiser_subject, organiser_name, organiser_unit, supervisor_subject, "
+                        "supervisor_name, supervisor_unit, status, created_at, updated_at) VALUES "
+                        "(:id, 'P1', :purpose, :day, 'morning', 0, '{\"APP\": 1}', '{\"units\": [], \"experts\": []}', 'user:o', '组织人', "
+                        "'U', 'user:s', '监督人', 'V', 'open', :now, :now)"),
+                        {"id": panel_id, "purpose": purpose, "day": now.date(), "now": now})
+                await session.execute(text(
+                    "INSERT INTO draws (id, panel_id, purpose, project_code, status, supervisor_subject, receipt, "
+                    "secret_token, exclusions_digest, exclusion_counts, committed_by, committed_at) VALUES "
+                    "('d-acceptance', 'p-acceptance', 'acceptance', 'P1', 'committed', 'user:s', '{}', 't', :digest, "
+                    "'{}', 'user:o', :now)"), {"digest": "0" * 64, "now": now})
+            await asyncio.to_thread(command.upgrade, alembic_config("experts", url), "head")
+            async with database.reading() as session:
+                panels = (await session.execute(text(
+                    "SELECT id, purpose, venue, starts_at, participating_units FROM panels ORDER BY id"))).all()
+                draws = (await session.execute(text("SELECT purpose FROM draws"))).all()
+            return [tuple(row) for row in panels], [tuple(row) for row in draws]
+        finally:
+            await database.dispose()
+
+    panels, draws = asyncio.run(write_then_read())
+    assert panels == [("p-acceptance", "initial_acceptance", None, "{}", "[]"),
+                      ("p-review", "technical_review", None, "{}", "[]")]
+    assert draws == [("acceptance",)]

@@ -289,7 +289,8 @@ def test_the_migration_makes_acceptance_panels_initial_acceptance_and_leaves_sig
                         "avoidances, organiser_subject, organiser_name, organiser_unit, supervisor_subject, "
                         "supervisor_name, supervisor_unit, status, created_at, updated_at) VALUES "
                         "(:id, 'P1', :purpose, :day, 'morning', 0, '{\"APP\": 1}', "
-                        "'{\"units\": [], \"experts\": []}', 'user:o', '组织人', 'U', 'user:s', '监督人', 'V', 'open', :now, :now)"),
+                        "'{\"units\": [], \"experts\": []}', 'user:o', '组织人', 'U', 'user:s', '监督人', 'V', "
+                        "'open', :now, :now)"),
                         {"id": panel_id, "purpose": purpose, "day": now.date(), "now": now})
                 await session.execute(text(
                     "INSERT INTO draws (id, panel_id, purpose, project_code, status, supervisor_subject, receipt, "

@@ -143,3 +143,39 @@ async def test_the_sign_in_and_fee_sheets_print_with_numbered_pages(page: Any, c
     flat = squeezed("".join(fees))
     assert "评审劳务费发放表" in flat and f"第1页共{len(fees)}页" in flat
     assert squeezed(f"记录编号：{drawn['id']}") in flat
+
+
+async def test_the_organiser_changes_venue_and_start_on_the_call_sheet_and_the_expert_reads_them(
+        page: Any, console: Console, drawn: dict[str, Any], browser: Any) -> None:
+    await sign_in(page, "console.organiser")
+    await page.goto(f"/draws/{drawn['id']}/calls")
+    assert await page.inner_text("#project-name") == "平阳县智慧政务打印测试项目"
+    assert await page.inner_text("#venue") == "平阳县行政中心 5 楼 502 会议室"
+    await page.fill("#notice-venue", "平阳县大数据局 2 楼会议室")
+    await page.fill("#notice-starts-at", "09:30")
+    async with page.expect_navigation():
+        await page.click("#save-notice")
+    assert await page.inner_text("#venue") == "平阳县大数据局 2 楼会议室"
+    assert "上午 09:30" in await page.inner_text("#meeting")
+    assert "陈联系" in await page.inner_text("#contact")  # left as it was
+
+    # A seated member, signed in as the expert of that pool entry, reads where, when and whom to call.
+    organiser = bearer(console, "console.organiser")
+    members = call(console, "GET", f"/api/v1/draws/{drawn['id']}", organiser).json()["panel"]["members"]
+    seated = next(m["expert_code"] for m in members if m["state"] == "invited")
+    answer = call(console, "POST", "/api/v1/users", json={
+        "username": "papers.expert", "display_name": "打印专家", "unit_uscc": SUPERVISOR_UNIT, "roles": ["expert"],
+        "password": PASSWORD})
+    assert answer.status_code in (201, 409), answer.text
+    assert call(console, "PATCH", f"/api/v1/experts/{seated}",
+                json={"account_subject": "user:papers.expert"}).status_code == 200
+    context = await browser.new_context(base_url=console.url, locale="zh-CN")
+    try:
+        expert = await context.new_page()
+        await sign_in(expert, "papers.expert")
+        row = expert.locator(f'#invitation-list tr[data-draw="{drawn["id"]}"]')
+        text = await row.inner_text()
+        for expected in ("平阳县智慧政务打印测试项目", "平阳县大数据局 2 楼会议室", "09:30", "陈联系", "13800138000"):
+            assert expected in text, expected
+    finally:
+        await context.close()

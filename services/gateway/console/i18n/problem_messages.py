@@ -164,7 +164,8 @@ _ZH: dict[str, str] = {
     "panel.bureau_organises": "重大项目的专家论证和终验由大数据局组织，须由大数据局的评审组织人申请。",
     "panel.too_few_primaries": "该事项的评审专家组至少需要 {minimum} 名正选专家，本次申请 {primaries} 名",
     "panel.even_primaries": "该事项的评审专家组正选专家须为单数，本次申请 {primaries} 名",
-    "panel.start_outside_half_day": "{half}的开始时间不在该半天之内",
+    "panel.start_outside_half_day": "开始时间不在所选的半天之内（上午 06:00—12:00，下午 12:00—18:00）",
+    "panel.paper_names_members": "此表列有评审专家的姓名，只有该评审组的组织人、监督人和大数据局管理员可以打印。",
     "panel.own_unit_only": "组织人只能为本单位的项目办理。",
     "panel.other_unit": "该评审组由其他单位申请。",
     "panel.not_member": "{expert} 不是本评审组的成员。",
@@ -395,6 +396,8 @@ _EN: dict[str, str] = {
     "panel.too_few_primaries": "a panel for this purpose needs at least {minimum} primaries, {primaries} asked",
     "panel.even_primaries": "a panel for this purpose needs an odd number of primaries, {primaries} asked",
     "panel.start_outside_half_day": "the start time of the {half} lies outside that half-day",
+    "panel.paper_names_members": "This paper names the panel's members: only its organiser, its supervisor and "
+                                 "bureau admins print it.",
     "panel.own_unit_only": "An organiser acts only on its own unit's projects.",
     "panel.other_unit": "This panel was asked for by another unit.",
     "panel.not_member": "{expert} is not a member of this panel.",

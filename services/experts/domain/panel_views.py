@@ -22,7 +22,6 @@ from services.experts.domain import reroll
 from services.experts.domain import seats as seat_rules
 from services.experts.domain.draws import receipt_of
 from services.experts.domain.panels import (
-    contact_phone_context,
     draws_of,
     is_sealed,
     meeting_ends_at,
@@ -32,7 +31,7 @@ from services.experts.domain.panels import (
     reserve_shortfall,
     sees_sealed_list,
 )
-from services.experts.domain.personal_data import PersonalDataVault
+from services.experts.domain.personal_data import PersonalDataVault, contact_phone_context
 from services.experts.domain.working_days import working_day_after
 from services.experts.models import Draw, Expert, Panel, PanelMember, Project
 from services.experts.schemas import DrawView, HistoryEntry, MemberView, PanelView, ShortfallView

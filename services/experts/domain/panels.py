@@ -23,7 +23,7 @@ from services.experts.domain import seats as seat_rules
 from services.experts.domain.draws import DrawLedger, NewDraw, draw_by_id
 from services.experts.domain.eligibility import Eligibility, EligibilityQuery, find_eligible
 from services.experts.domain.experts import load_expert
-from services.experts.domain.personal_data import PersonalDataVault
+from services.experts.domain.personal_data import PersonalDataVault, contact_phone_context
 from services.experts.domain.seats import SeatDesk
 from services.experts.domain.statuses import CancelPhase
 from services.experts.domain.suspension import ConductCounts, apply_suspension_rules
@@ -429,10 +429,6 @@ def _within_half(half: str, start: dt.time) -> bool:
 
 def _given(data: object, name: str) -> bool:
     return getattr(data, name, None) not in (None, {})
-
-
-def contact_phone_context(panel_id: str) -> str:
-    return f"experts.panel_contact_phone:{panel_id}"
 
 
 def notice_facts(panel: Panel) -> dict[str, object]:

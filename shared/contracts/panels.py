@@ -74,6 +74,7 @@ class SeatRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class UnitAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unit_uscc: Uscc
     reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    unit_name: Annotated[str, Meta(max_length=200, description="for the printed record")] | None = None
 
 
 class ExpertAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -9,6 +9,7 @@ import datetime as dt
 from sqlalchemy import text
 
 from shared.clock import beijing_today
+from shared.demo import demo_units
 from tests.experts.helpers import admin, audit_entries, create_expert, direct_database
 from tests.experts.test_panels import (
     ask_panel,
@@ -112,3 +113,17 @@ async def test_the_fee_sheet_pays_attended_half_days_and_masks_accounts_but_for_
     entry = next(e for e in await audit_entries(experts_client, minter) if e["action"] == "personal_data.unmasked"
                  and e["details"].get("fields") == ["bank_account"])
     assert entry["object_id"] == draw["panel"]["id"] and "6222021234567890123" not in str(entry)
+
+
+async def test_the_record_names_each_avoided_vendor_with_its_reason_in_chinese(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 3)
+    vendor = {"unit_uscc": "91330326MA2CT8U7X5", "unit_name": "浙江鳌江信息技术有限公司",
+              "reason": "vendor: engaged as construction on lot L1; bidder on lot L2"}
+    named = {"unit_uscc": demo_units()[2].uscc, "reason": "与项目承建方同属一个集团"}
+    committed = await ask_panel(experts_client, minter, panel_body(count=1, avoid_units=[vendor, named]))
+    page = (await experts_client.get(f"/api/v1/draws/{committed['id']}/printable", headers=organiser(minter))).text
+    for expected in ("浙江鳌江信息技术有限公司", "供应商：承担本项目建设/集成（标段 L1）；投标人（标段 L2）",
+                     f'<span class="unit" data-uscc="{demo_units()[2].uscc}">', "与项目承建方同属一个集团"):
+        assert expected in page, expected
+    assert "engaged as" not in page and "bidder on" not in page

@@ -93,7 +93,8 @@ class PanelDesk:
         panel = Panel(id=_new_panel_id(), project_code=project.code, purpose=data.purpose,
                       meeting_on=data.meeting_on, halves=",".join(halves), reserves_per_field=data.reserves,
                       seats=json.dumps(quotas), avoidances=json.dumps({
-                          "units": [{"unit_uscc": a.unit_uscc, "reason": a.reason} for a in data.avoid_units],
+                          "units": [{"unit_uscc": a.unit_uscc, "reason": a.reason}
+                                    | ({"unit_name": a.unit_name} if a.unit_name else {}) for a in data.avoid_units],
                           "experts": reroll.stored_expert_avoidances(data.avoid_experts)},
                           ensure_ascii=False),
                       organiser_subject=actor.subject, organiser_name=actor.name, organiser_unit=actor.unit,

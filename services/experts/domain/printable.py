@@ -132,7 +132,8 @@ def render_draw_record(draw: Draw, panel: Panel | None, members: Sequence[PanelM
         exclusion_counts=json.loads(draw.exclusion_counts), excluded_total=len(excluded),
         members=members, changes=changes, by_id=by_id, states=STATES, channels=CHANNELS, reasons=REASONS,
         sealed=not reader.numbers and draw.status == DrawStatus.REVEALED,
-        unit_avoidances=[(a["unit_uscc"], unit_reason(a["reason"])) for a in avoidances.get("units", [])],
+        unit_avoidances=[(unit(a["unit_uscc"], a.get("unit_name")), unit_reason(a["reason"]))
+                         for a in avoidances.get("units", [])],
         participating=[(p["unit_uscc"], DEPARTMENTS.get(p["department"], p["department"]))
                        for p in (json.loads(panel.participating_units or "[]") if panel else [])],
         named_experts=[(a["code"], EXPERT_AVOIDANCE_REASONS.get(a["reason"], a["reason"]), a.get("explanation"))

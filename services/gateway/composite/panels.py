@@ -52,7 +52,7 @@ async def vendors_to_avoid(vendors: VendorsClient, project_code: str) -> list[Un
             "The vendors service cannot say which vendors are engaged on or bidding for the project, and no "
             "panel is drawn without avoiding them. Nothing was committed; try again shortly.",
             code="panel.vendors_unavailable", headers={"Retry-After": "5"}) from None
-    return [UnitAvoidance(unit_uscc=vendor.uscc, reason=_reason(vendor)) for vendor in involved]
+    return [UnitAvoidance(unit_uscc=vendor.uscc, reason=_reason(vendor), unit_name=vendor.name) for vendor in involved]
 
 
 def _reason(vendor: InvolvedVendor) -> str:

@@ -16,7 +16,9 @@ DEMO_EXPERT = "E00001"  # the pool entry the expert user answers invitations for
 DEMO_USERS = [
     ("admin", "大数据局管理员", ["bureau_admin"], 0),
     ("organiser", "教育局评审组织人", ["organiser"], 1),
-    ("supervisor", "大数据局监督人员", ["supervisor"], 0),
+    # Of another unit than the bureau's admin key and the organiser, as a supervisor must be (the
+    # README's Python example asks for a panel with that key and this supervisor).
+    ("supervisor", "财政局监督人员", ["supervisor"], 6),
     ("procurement", "教育局采购经办人", ["procurement_officer"], 1),
     ("rater", "大数据局评价人", ["rater"], 0),
     ("auditor", "审计局审计人员", ["auditor"], 7),

@@ -24,6 +24,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # Keys that services create on first use go to a throwaway folder, never the developer's ./data.
     if "SORTES_DATA_DIR" not in os.environ:
         os.environ["SORTES_DATA_DIR"] = tempfile.mkdtemp(prefix="sortes-test-data-")
+    # Most tests draw small panels to test something else; the panel-size rules of the purposes
+    # (services/experts/settings.py, at least 3 and odd by default) are tested on their own
+    # (tests/experts/test_panel_purposes.py), with the defaults.
+    os.environ.setdefault("SORTES_EXPERTS_PANEL_SIZES", "research=1")
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,8 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
     draw_keys = load_draw_keys(settings.draw_key_file, settings.draw_key_set_file, settings.draw_key_algorithm)
     notices = Notices(vault.keyring, audit, settings.notify, message_provider(settings.notify))
     panels = PanelDesk(ledger=DrawLedger(draw_keys, vault.keyring, audit, OUTBOX),
-                       seats=SeatDesk(audit, OUTBOX, notices), rules=settings.rules)
+                       seats=SeatDesk(audit, OUTBOX, notices), rules=settings.rules,
+                       panel_rules=settings.panel_rules, vault=vault)
     return service_app(
         name="experts", title="sortes experts", database_url=settings.database_url,
         public_keys=settings.identity_public_keys, log_level=settings.log_level,
@@ -65,6 +66,7 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
                         InvitationLinksController, list_outbox],
         background=[notices.background_task],
         state={"draw_keys": draw_keys, "vault": vault, "rules": settings.rules, "panels": panels, "notices": notices,
+               "panel_rules": settings.panel_rules,
                "audit_redaction": redact_audit_page},
         demo_loader=(lambda session, audit: load_demo_data(session, audit, vault)) if settings.load_demo_data
         else None,

@@ -207,6 +207,17 @@ class Panel(Base):
     cancel_phase: Mapped[str | None] = mapped_column(String(20))
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     replaces: Mapped[str | None] = mapped_column(String(36), index=True, unique=True)
+    # JSON: the joint departments taking part (宣传部/网信办, 发改局, 公安局, 财政局), avoided like the owner.
+    participating_units: Mapped[str] = mapped_column(Text, default="[]")
+    # Where and when, whom to call, and the notice: set at request and editable (MeetingNotice).
+    venue: Mapped[str | None] = mapped_column(String(200))
+    starts_at: Mapped[str] = mapped_column(Text, default="{}")  # JSON: half → "HH:MM", Beijing time
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone_token: Mapped[str | None] = mapped_column(Text)  # sealed like an expert's phone
+    notice: Mapped[str | None] = mapped_column(Text)
+    # Unit names as the gateway knew them at the request (the record prints names, not codes).
+    organiser_unit_name: Mapped[str | None] = mapped_column(String(200))
+    supervisor_unit_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class Draw(Base):

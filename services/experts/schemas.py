@@ -387,6 +387,14 @@ class PanelView(msgspec.Struct, frozen=True):
     replaced_by: str | None = None
     replaces_draw: str | None = None  # the first draws of those panels, for links
     replaced_by_draw: str | None = None
+    project_name: str | None = None
+    venue: str | None = None  # 评审地点
+    starts_at: dict[str, str] = {}  # half → "HH:MM" (Beijing time) when set; else 08:30 and 14:00
+    meeting_starts_at: dt.datetime | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None  # whole for those who may see the sealed list, masked for others
+    notice: str | None = None
+    participating_units: list[dict[str, str]] = []  # {"unit_uscc", "department"}
 
 
 class AvoidanceView(msgspec.Struct, frozen=True):
@@ -466,6 +474,12 @@ class Invitation(msgspec.Struct, frozen=True):
     halves: list[str]
     field: str
     state: str
+    project_name: str | None = None
+    venue: str | None = None
+    starts_at: dt.datetime | None = None  # when the meeting starts (its first half-day)
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    notice: str | None = None
 
 
 class SupervisedDraw(msgspec.Struct, frozen=True):

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from services.experts.domain.messaging import AlibabaTemplates, NotifySettings
 from shared.audit import AuditSettings
+from shared.contracts.panels import Purpose
 from shared.crypto import Algorithm, data_algorithm_from_env
 from shared.service_app import identity_public_keys
-from shared.settings import crypto_profile, data_dir, database_url, env_bool, env_int, env_str
+from shared.settings import bureau_units, crypto_profile, data_dir, database_url, env_bool, env_int, env_str
 from shared.signing_keys import profile_algorithm
 
 
@@ -75,6 +76,59 @@ def alibaba_templates_from_env() -> AlibabaTemplates:
 
 
 @dataclass(frozen=True)
+class PanelSize:
+    """The primaries a panel of one purpose must have: at least ``minimum``, and an odd number when ``odd``."""
+
+    minimum: int = 1
+    odd: bool = False
+
+
+# At least 3 primaries and an odd number for 技术审查, 专家论证, 初验 and 终验; 调研 takes any size.
+DEFAULT_PANEL_SIZES = {Purpose.TECHNICAL_REVIEW: PanelSize(3, True), Purpose.EXPERT_REVIEW: PanelSize(3, True),
+                       Purpose.INITIAL_ACCEPTANCE: PanelSize(3, True), Purpose.FINAL_ACCEPTANCE: PanelSize(3, True)}
+# 评审劳务费: yuan per attended half-day, by purpose (SORTES_EXPERTS_FEE_RATES).
+DEFAULT_FEE_RATES = {Purpose.TECHNICAL_REVIEW: 800, Purpose.EXPERT_REVIEW: 1000, Purpose.INITIAL_ACCEPTANCE: 800,
+                     Purpose.FINAL_ACCEPTANCE: 1000, Purpose.RESEARCH: 600}
+
+
+def _purpose_map(variable: str, default: str) -> dict[Purpose, str]:
+    """``purpose=value,purpose=value``; an unknown purpose stops the service at start."""
+    text = env_str(variable, default).strip()
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError(f"{variable}: write purpose=value, comma-separated")
+    return {Purpose(name.strip()): value.strip() for name, value in pairs}
+
+
+def _size(value: str) -> PanelSize:
+    minimum, _, odd = value.partition(":")
+    if odd not in ("", "odd"):
+        raise ValueError(f"panel size {value!r}: write N or N:odd")
+    return PanelSize(int(minimum), odd == "odd")
+
+
+@dataclass(frozen=True)
+class PanelRules:
+    """The bureau's panel settings: sizes per purpose, fee rates, and which units are the bureau's."""
+
+    sizes: dict[Purpose, PanelSize] = field(default_factory=lambda: dict(DEFAULT_PANEL_SIZES))
+    fee_rates: dict[Purpose, int] = field(default_factory=lambda: dict(DEFAULT_FEE_RATES))
+    bureau_units: frozenset[str] = field(default_factory=bureau_units)
+
+    @classmethod
+    def from_env(cls) -> PanelRules:
+        """``SORTES_EXPERTS_PANEL_SIZES`` (``technical_review=3:odd,research=1``; empty: no size rule) and
+        ``SORTES_EXPERTS_FEE_RATES`` (``technical_review=800,…``, yuan per half-day)."""
+        sizes = ",".join(f"{purpose}={size.minimum}{':odd' if size.odd else ''}"
+                         for purpose, size in DEFAULT_PANEL_SIZES.items())
+        rates = ",".join(f"{purpose}={rate}" for purpose, rate in DEFAULT_FEE_RATES.items())
+        return cls(sizes={purpose: _size(value) for purpose, value in _purpose_map(
+                       "SORTES_EXPERTS_PANEL_SIZES", sizes).items()},
+                   fee_rates={purpose: int(value) for purpose, value in _purpose_map(
+                       "SORTES_EXPERTS_FEE_RATES", rates).items()})
+
+
+@dataclass(frozen=True)
 class ExpertsSettings:
     database_url: str
     identity_public_keys: list[str] = field(default_factory=list)
@@ -93,6 +147,7 @@ class ExpertsSettings:
         "SORTES_EXPERTS_BLIND_INDEX_KEY_FILE", "experts-blind-index"))
     rules: PoolRules = field(default_factory=PoolRules.from_env)
     notify: NotifySettings = field(default_factory=notify_settings_from_env)
+    panel_rules: PanelRules = field(default_factory=PanelRules.from_env)
     load_demo_data: bool = False
     log_level: str = "INFO"
 

@@ -9,6 +9,7 @@ units to avoid (回避), and sends the experts service a :class:`PanelRequest`. 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args
 
 import msgspec
@@ -24,7 +25,33 @@ ProjectCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Half = Literal["morning", "afternoon"]
 HALVES: tuple[Half, ...] = get_args(Half)
 Halves = Annotated[list[Half], Meta(min_length=1, max_length=2)]
-Purpose = Literal["technical_review", "expert_review", "acceptance", "research"]
+
+
+class Purpose(StrEnum):
+    """Why a panel meets (《平阳县县级党政机关信息化项目建设管理办法》（平政办〔2021〕59号）, Arts. 10, 18 and 30)."""
+
+    TECHNICAL_REVIEW = "technical_review"  # 技术审查 (Art. 10)
+    EXPERT_REVIEW = "expert_review"  # 专家论证, of a major project (Art. 10)
+    INITIAL_ACCEPTANCE = "initial_acceptance"  # 初验 (Art. 18): the owner unit organises
+    FINAL_ACCEPTANCE = "final_acceptance"  # 终验 (Art. 18): for a major project, the bureau with the joint departments
+    RESEARCH = "research"  # 项目调研 (Art. 30)
+
+
+# For a major project these are organised by the bureau (an organiser of one of SORTES_BUREAU_UNITS).
+BUREAU_ORGANISED: frozenset[Purpose] = frozenset({Purpose.EXPERT_REVIEW, Purpose.FINAL_ACCEPTANCE})
+
+
+class JointDepartment(StrEnum):
+    """The departments that join the bureau for a major project's final acceptance (Art. 18)."""
+
+    PROPAGANDA_CYBERSPACE = "propaganda_cyberspace"  # 宣传部（网信办）
+    DEVELOPMENT_REFORM = "development_reform"  # 发改局
+    PUBLIC_SECURITY = "public_security"  # 公安局
+    FINANCE = "finance"  # 财政局
+
+
+ClockTime = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, Beijing time")]
+Phone = Annotated[str, Meta(pattern=r"^\+?[0-9][0-9 -]{5,19}$", description="mobile or landline")]
 # How a member's answer came in, when the organiser records it (电话, 短信, 当面, 联系不上).
 Channel = Literal["phone", "sms", "in_person", "unreachable"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
@@ -47,6 +74,7 @@ class SeatRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class UnitAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unit_uscc: Uscc
     reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    unit_name: Annotated[str, Meta(max_length=200, description="for the printed record")] | None = None
 
 
 class ExpertAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -56,12 +84,31 @@ class ExpertAvoidance(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         max_length=200, description="why, in at least 10 characters; required with the reason other")] | None = None
 
 
+class ParticipatingUnit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A joint department taking part in the meeting: its staff are avoided like the owner unit's."""
+
+    unit_uscc: Uscc
+    department: JointDepartment
+
+
+class MeetingNotice(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Where and when the panel meets and whom to call (评审地点、时间、联系人), and the notice text.
+    ``starts_at`` gives the start time of each half-day (default 08:30 and 14:00, Beijing time)."""
+
+    venue: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    starts_at: dict[Half, ClockTime] = {}
+    contact_name: Annotated[str, Meta(min_length=1, max_length=50)] | None = None
+    contact_phone: Phone | None = None
+    notice: Annotated[str, Meta(max_length=2000)] | None = None
+
+
 class Person(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A signed-in person as the gateway knows them (the gateway resolves user names to these)."""
 
     subject: Annotated[str, Meta(min_length=1, max_length=100)]
     name: Annotated[str, Meta(min_length=1, max_length=100)]
     unit: Annotated[str, Meta(min_length=1, max_length=64)]
+    unit_name: Annotated[str, Meta(max_length=200)] | None = None
 
 
 class PanelTerms(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -74,6 +121,13 @@ class PanelTerms(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reserves: Annotated[int, Meta(ge=0, le=10)] = 2
     avoid_units: Annotated[list[UnitAvoidance], Meta(max_length=500)] = []
     avoid_experts: Annotated[list[ExpertAvoidance], Meta(max_length=500)] = []
+    participating_units: Annotated[list[ParticipatingUnit], Meta(max_length=10)] = []
+    venue: Annotated[str, Meta(min_length=1, max_length=200, description="评审地点")] | None = None
+    starts_at: Annotated[dict[Half, ClockTime], Meta(
+        description="start time of each half-day, Beijing time (default morning 08:30, afternoon 14:00)")] = {}
+    contact_name: Annotated[str, Meta(min_length=1, max_length=50)] | None = None
+    contact_phone: Annotated[Phone, Meta(description="sealed at rest like an expert's phone")] | None = None
+    notice: Annotated[str, Meta(max_length=2000, description="the notice text the members read")] | None = None
     replaces: Annotated[str, Meta(
         min_length=1, max_length=36,
         description="the panel this one replaces: required (409 otherwise) when a panel of the project and "
@@ -95,9 +149,11 @@ class PanelAsk(PanelTerms, kw_only=True):
 
 
 class PanelRequest(PanelTerms, kw_only=True):
-    """A panel for a project's meeting, as the experts service takes it from the gateway."""
+    """A panel for a project's meeting, as the experts service takes it from the gateway (which adds
+    the organiser's unit name, for the printed record)."""
 
     supervisor: Person
+    organiser_unit_name: Annotated[str, Meta(max_length=200)] | None = None
 
 
 class SupplementaryAsk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -488,7 +488,8 @@ async def test_an_organiser_draws_again_moves_the_meeting_and_cancels(page: Any,
 async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_page(
         page: Any, console: Console, scene: Scene, screenshot: Any) -> None:
     project = scene.project(console, "W")
-    draw = committed_by_api(console, scene, project, scene.draw_field, meeting(26), reserves=0, purpose="acceptance")
+    draw = committed_by_api(console, scene, project, scene.draw_field, meeting(26), reserves=0,
+                            purpose="initial_acceptance")
     draw_id = draw["id"]
     committed_at = dt.datetime.fromisoformat(draw["committed_at"]).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
     # Before the reveal the organiser's call sheet says the draw awaits its witness: its seats are empty
@@ -505,7 +506,7 @@ async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_pa
     assert await page.inner_text("#supervising h2") == "待我见证的抽取"
     waiting = page.locator(f'#supervising-list tr[data-draw="{draw_id}"]')
     assert [await cell.inner_text() for cell in await waiting.locator("td").all()][:4] == [
-        project, "验收", meeting(26), committed_at]
+        project, "初验", meeting(26), committed_at]
     assert await page.locator(f'#witnessed-list tr[data-draw="{draw_id}"]').count() == 0
     assert await page.is_visible("#open-draw")  # typing a number still works, below the list
     await screenshot(page, "home-supervisor")

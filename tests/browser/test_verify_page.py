@@ -86,7 +86,7 @@ def assert_agrees(verdict: dict[str, Any], failed: str | None) -> None:
 def system_record(console: Console) -> dict[str, Any]:
     """A record signed with the running experts service's own draw key, as a real draw is."""
     signer = Signer(load_private_key(console.system.data_dir / "keys" / "experts-draw.pem"))
-    receipt = commit(draw_id="6a1f0e2a-9c3b-4e7d-8a6f-1b2c3d4e5f61", purpose="acceptance",
+    receipt = commit(draw_id="6a1f0e2a-9c3b-4e7d-8a6f-1b2c3d4e5f61", purpose="initial_acceptance",
                      project_code="PY-2026-003", committed_at="2026-12-01T01:00:00Z", quotas={"APP": 2, "SEC": 1},
                      reserves_per_field=1, candidates={"APP": ["E00001", "E00002", "E00003", "E00004"],
                                                        "SEC": ["E00002", "E00005"]},

@@ -173,3 +173,34 @@ async def test_vendors_rotate_the_legal_representatives_id_numbers(
         for uscc, id_number in id_numbers.items():
             shown = (await client.get(f"/api/v1/vendors/{uscc}", headers=headers)).json()
             assert shown["legal_representative"]["id_number"] == id_number
+
+
+async def test_rotation_reseals_the_panels_contact_phones_too(experts: AsyncTestClient[Litestar],
+                                                              minter: AssertionMinter) -> None:
+    from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project
+
+    url = experts.app.state.database.engine.url.render_as_string(hide_password=False)
+    await register_project(experts, minter)
+    await build_pool(experts, minter, 3)
+    committed = await ask_panel(experts, minter, panel_body(count=1, contact_phone="13800138000"))
+    database = Database.from_url(url)
+    try:
+        async with database.reading() as session:
+            [old_token] = (await session.execute(text("SELECT contact_phone_token FROM panels"))).scalars()
+    finally:
+        await database.dispose()
+
+    assert await asyncio.to_thread(sortes, "keys", "rotate-data", "--service", "experts") == 0
+    new_key = load_key_file(Path(experts.app.state.vault.keyring.path)).active.key_id
+    database = Database.from_url(url)
+    try:
+        async with database.reading() as session:
+            [token] = (await session.execute(text("SELECT contact_phone_token FROM panels"))).scalars()
+    finally:
+        await database.dispose()
+    assert key_id_of(token) == new_key != key_id_of(old_token)
+    view = (await experts.get(f"/api/v1/draws/{committed['id']}", headers=organiser(minter))).json()
+    assert view["panel"]["contact_phone"] == "13800138000"
+    entries = await audit_entries(experts, minter, object_type="data_key")
+    assert any(e["details"].get("panels") == [committed["panel"]["id"]] for e in entries)
+    assert await asyncio.to_thread(sortes, "audit", "verify", "--service", "experts") == 0

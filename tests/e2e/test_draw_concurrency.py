@@ -82,7 +82,7 @@ def prepare_pool(system: LocalSystem, caller: Caller) -> None:
 
 
 def panel(day: dt.date) -> dict[str, object]:
-    return {"purpose": "acceptance", "meeting_on": day.isoformat(), "halves": ["morning", "afternoon"],
+    return {"purpose": "initial_acceptance", "meeting_on": day.isoformat(), "halves": ["morning", "afternoon"],
             "seats": [{"field": "SEC", "count": 2}], "reserves": 2,
             "supervisor": {"subject": "user:supervisor", "name": "监督", "unit": EXPERT_UNIT}}
 

@@ -224,7 +224,7 @@ def test_the_typed_client_drives_a_project_from_engagement_to_a_verified_panel(l
         assert verdicts[supervision_vendor] == "barred"
         assert sortes.conflict_check(check.id) == check
         draw = sortes.request_panel(project["code"], PanelAsk(
-            purpose="acceptance", meeting_on=MEETING + dt.timedelta(days=3), halves=["morning", "afternoon"],
+            purpose="initial_acceptance", meeting_on=MEETING + dt.timedelta(days=3), halves=["morning", "afternoon"],
             seats=[SeatRequest(field="DATA", count=2)], supervisor="e2e-supervisor", reserves=0))
         assert draw.status == "committed" and draw.kind == "panel" and draw.result is None
         revealed = call(local_system, "POST", f"/api/v1/draws/{draw.id}/reveal", project["supervisor"],

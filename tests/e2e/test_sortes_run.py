@@ -104,6 +104,8 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
         assert "rating_reviewer" in httpx.get(gateway + "/api/v1/auth/me", headers=signed_in_as("reviewer"),
                                               timeout=10).json()["roles"]
 
+        _run_the_readme_example(gateway, api_key, signed_in_as("supervisor"))
+
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
         for port in ports.values():
@@ -118,6 +120,38 @@ def test_sortes_run_serves_demo_data_and_stops_on_ctrl_c(tmp_path: Path) -> None
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+REVEAL_COMMENT = "# … the supervisor reveals it in the console; then:"
+
+
+def readme_python_example() -> str:
+    """The README's Python example (the lifecycle system), as written."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### From Python"):]
+    start = section.index("```python\n") + len("```python\n")
+    return section[start:section.index("\n```", start) + 1]
+
+
+def _run_the_readme_example(gateway: str, api_key: str, supervisor: dict[str, str]) -> None:
+    """The example runs as written against `sortes run`, with its address and the admin key it prints;
+    where it says the supervisor reveals the draw, the demo supervisor does."""
+    code = readme_python_example().replace("http://127.0.0.1:8000", gateway).replace("sortes_…", api_key)
+    assert REVEAL_COMMENT in code
+    before, after = code.split(REVEAL_COMMENT)
+    names: dict[str, object] = {}
+    body = before.split("\n")
+    header = [line for line in body if not line.startswith(" ")]  # imports and the `with` line
+    assert header[-1].startswith("with SortesClient(")
+    exec(compile(before, "README.md", "exec"), names)
+    draw_id = names["draw"].id  # type: ignore[attr-defined]
+    revealed = httpx.post(f"{gateway}/api/v1/draws/{draw_id}/reveal", headers=supervisor, timeout=30,
+                          json={"witness": "2026年12月4日 上证指数收盘 3401.25", "confirmed_avoidances": []})
+    assert revealed.status_code == 200, revealed.text
+    # The rest of the example, in the same client block, with what the first part left behind.
+    rest = "\n".join([header[-1], *after.split("\n")])
+    exec(compile(rest, "README.md", "exec"), names)
 
 
 def _large_pool_sheet(rows: int) -> bytes:

@@ -158,7 +158,7 @@ def test_a_projects_whole_life_through_the_replicated_system(up: Up) -> None:
     organiser = call.person(admin, "up-organiser", OWNER, "organiser")
     supervisor = call.person(admin, "up-supervisor", SUPERVISOR_UNIT, "supervisor")
     records = [draw_panel(call, code, organiser, supervisor, "technical_review", REVIEW_DAY),
-               draw_panel(call, code, organiser, supervisor, "acceptance", ACCEPTANCE_DAY)]
+               draw_panel(call, code, organiser, supervisor, "initial_acceptance", ACCEPTANCE_DAY)]
 
     # Art. 28: a rater of the project's own unit, rating the supervision engagement.
     rater = call.person(admin, "up-rater", OWNER, "rater")

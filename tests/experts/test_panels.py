@@ -521,7 +521,7 @@ async def test_the_annual_spot_check_draws_ten_percent_with_the_same_protocol(ex
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "submissions[23].project_code"
 
 
-async def test_the_printable_record_is_chinese_html_with_pool_numbers_and_signature_lines(experts_client,
+async def test_the_printable_record_is_chinese_html_with_members_and_signature_lines(experts_client,
                                                                                          minter) -> None:
     await register_project(experts_client, minter)
     await build_pool(experts_client, minter, 4)
@@ -534,10 +534,10 @@ async def test_the_printable_record_is_chinese_html_with_pool_numbers_and_signat
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     page = response.text
     for expected in ("专家抽取记录表", committed["commitment"], draw["result"]["APP"]["primaries"][0],
-                     "身体原因", "电话", "组织人签字", "监督人签字", "@media print"):
+                     "身体原因", "电话", "组织人签字", "监督人签字", "@page", "培训过期"):
         assert expected in page
-    assert "专家APP" not in page  # names never: the record carries pool numbers only
-    assert "应用系统（APP）：" in page  # the field by its name, the code beside
+    assert "专家APP" in page  # the organiser reads the sealed list: names beside pool numbers
+    assert "应用系统（APP）" in page  # the field by its name, the code beside
     assert committed["exclusion_counts"] and all(code not in page for code in committed["exclusion_counts"])
 
 

@@ -181,7 +181,7 @@ async def test_a_cancel_is_recorded_on_the_draw_with_its_phase_and_who(experts_c
 
 @pytest.mark.parametrize(("change", "field"), [
     ({"replaces": "00000000-0000-4000-8000-000000000000"}, "replaces"),
-    ({"purpose": "acceptance", "replaces": "<first>"}, "replaces"),
+    ({"purpose": "initial_acceptance", "replaces": "<first>"}, "replaces"),
     ({"replaces": "<other project>"}, "replaces"),
     ({"replaces": "<cancelled before reveal>"}, "replaces"),
     ({"replaces": "<open>"}, "replaces"),

@@ -72,7 +72,8 @@ async def test_a_panel_ask_reaches_the_experts_service_as_its_request_with_the_p
     sent = msgspec.json.decode(body, type=PanelRequest)  # the experts service's own contract, unknown keys refused
     assert sent.supervisor == SUPERVISOR
     assert sent.avoid_units == [UnitAvoidance(unit_uscc=NAMED, reason="组织人回避：前期咨询"),
-                                UnitAvoidance(unit_uscc=DESIGNER, reason="vendor: engaged: overall_design; bids on L2")]
+                                UnitAvoidance(unit_uscc=DESIGNER, reason="vendor: engaged: overall_design; bids on L2",
+                                              unit_name="乙设计院")]
     assert (sent.purpose, sent.meeting_on, sent.halves, sent.seats, sent.reserves, sent.avoid_experts) == (
         ask.purpose, ask.meeting_on, ask.halves, ask.seats, ask.reserves, ask.avoid_experts)
 

@@ -203,7 +203,7 @@ def sealed_panel(local_system: LocalSystem) -> dict[str, Any]:
     assert refused.status_code == 401
     meeting = beijing_today() + dt.timedelta(days=40 + serial % 30)
     committed = call(local_system, "POST", f"/api/v1/projects/{code}/panels", organiser, json={
-        "purpose": "acceptance", "meeting_on": meeting.isoformat(), "halves": ["morning"],
+        "purpose": "initial_acceptance", "meeting_on": meeting.isoformat(), "halves": ["morning"],
         "seats": [{"field": "SEC", "count": 2}], "reserves": 0, "supervisor": f"sec-supervisor-{serial}"})
     assert committed.status_code == 201, committed.text
     draw_id = committed.json()["id"]

@@ -14,13 +14,15 @@ SUPERVISOR = Person(subject="user:s", name="监督人", unit="11330326002579048M
 
 
 def test_the_gateways_ask_and_the_experts_request_differ_only_in_how_the_supervisor_is_named() -> None:
-    assert set(PanelAsk.__struct_fields__) == set(PanelRequest.__struct_fields__) == {
-        *PanelTerms.__struct_fields__, "supervisor"}
-    ask = PanelAsk(purpose="acceptance", meeting_on=dt.date(2026, 12, 15), halves=["afternoon"],
+    assert set(PanelAsk.__struct_fields__) == {*PanelTerms.__struct_fields__, "supervisor"}
+    # … and in the organiser's unit name, which the gateway adds for the printed record.
+    assert set(PanelRequest.__struct_fields__) == {*PanelTerms.__struct_fields__, "supervisor", "organiser_unit_name"}
+    ask = PanelAsk(purpose="initial_acceptance", meeting_on=dt.date(2026, 12, 15), halves=["afternoon"],
                    seats=[SeatRequest(field="SEC", count=2)], supervisor="s", replaces="p0")
     request = ask.for_experts(SUPERVISOR)
     assert request.supervisor == SUPERVISOR
-    assert {**msgspec.structs.asdict(request), "supervisor": "s"} == msgspec.structs.asdict(ask)
+    assert {**msgspec.structs.asdict(request), "supervisor": "s"} == {**msgspec.structs.asdict(ask),
+                                                                       "organiser_unit_name": None}
 
 
 def test_a_spot_check_ask_keeps_its_year_and_submissions() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
@@ -181,6 +181,17 @@ def _stored_data_rules(query: EligibilityQuery, rules: PoolRules,
             DeclaredConflict.unit_uscc.in_(sorted(avoid_units)),
             or_(DeclaredConflict.until.is_(None), DeclaredConflict.until >= day)))),
     ]
+
+
+async def unavailable_experts(session: AsyncSession, codes: Iterable[str], day: dt.date,
+                              halves: Iterable[str]) -> set[str]:
+    """Of ``codes``, those who declared themselves unavailable on a half-day of the meeting."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return set()
+    rows = await session.execute(select(Expert.code).join(Unavailability, Unavailability.expert_id == Expert.id)
+                                 .where(Expert.code.in_(wanted), _period_overlaps(day, tuple(halves))))
+    return set(rows.scalars())
 
 
 def _period_overlaps(day: dt.date, halves: tuple[str, ...]) -> ColumnElement[bool]:

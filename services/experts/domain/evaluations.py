@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,7 @@ from services.experts.domain.panels import (
 )
 from services.experts.domain.suspension import apply_suspension_rules
 from services.experts.domain.working_days import working_day_after
-from services.experts.models import Draw, Expert, Panel, PanelMember
+from services.experts.models import Draw, Expert, Panel, PanelMember, Project
 from services.experts.schemas import Evaluation, Invitation, TodoItem
 from shared.clock import beijing_today, utc_now
 from shared.contracts.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
@@ -105,7 +106,8 @@ async def todo_list(session: AsyncSession, actor: Identity, evaluation_working_d
     return items
 
 
-async def invitations(session: AsyncSession, actor: Identity) -> list[Invitation]:
+async def invitations(session: AsyncSession, actor: Identity,
+                      contact_phone: Callable[[Panel], str | None] = lambda panel: None) -> list[Invitation]:
     """The signed-in expert's seats (invited, accepted) and answered invitations of the last year."""
     expert = (await session.execute(select(Expert).where(Expert.account_subject == actor.subject))).scalar_one_or_none()
     if expert is None:
@@ -115,7 +117,14 @@ async def invitations(session: AsyncSession, actor: Identity) -> list[Invitation
         .where(PanelMember.expert_code == expert.code, PanelMember.state.in_((*HOLDING, SeatState.DECLINED)),
                Panel.status == PanelStatus.OPEN, Panel.meeting_on >= beijing_today() - dt.timedelta(days=365))
         .order_by(Panel.meeting_on.desc()))
+    found = rows.all()
+    names = dict((await session.execute(select(Project.code, Project.name).where(
+        Project.code.in_({panel.project_code for _, panel in found})))).all()) if found else {}
+    # An invited or accepted member reads where, when and whom to call; a declined one no longer needs to.
     return [Invitation(draw_id=member.draw_id, panel_id=panel.id, project_code=panel.project_code,
                        purpose=panel.purpose, meeting_on=panel.meeting_on, halves=seat_rules.halves_of(panel),
-                       field=member.field_code, state=member.state)
-            for member, panel in rows]
+                       field=member.field_code, state=member.state, project_name=names.get(panel.project_code),
+                       venue=panel.venue, starts_at=meeting_starts_at(panel), contact_name=panel.contact_name,
+                       contact_phone=contact_phone(panel) if member.state in HOLDING else None,
+                       notice=panel.notice)
+            for member, panel in found]

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain import panels as panel_rules
 from services.experts.domain.messaging import SMS, VOICE, Message, MessageProvider, NotifySettings, SendFailed
+from services.experts.domain.personal_data import contact_phone_context
 from services.experts.models import Expert, InvitationLink, Notification, Panel, PanelMember, Project
 from shared.audit import AuditRecorder
 from shared.audit.chain import Actor
@@ -46,7 +47,7 @@ SENDER = Actor(subject="system:experts-notifications", roles=(), unit="")
 TOKEN_BYTES = 24  # 192 bits: guessing one is hopeless, and its digest needs no salt or stretching
 
 PURPOSE_NAMES = {"technical_review": "技术审查", "expert_review": "专家论证", "acceptance": "验收",
-                 "preliminary_acceptance": "初验", "final_acceptance": "终验", "research": "项目调研"}
+                 "initial_acceptance": "初验", "final_acceptance": "终验", "research": "项目调研"}
 HALF_NAMES = {"morning": "上午", "afternoon": "下午"}
 
 
@@ -102,12 +103,16 @@ def invitation_text(meeting: Meeting, link: str | None) -> str:
     return "".join(parts)
 
 
-def meeting_of(panel: Panel, project_name: str, contact_phone: str | None = None) -> Meeting:
-    """The panel's meeting; venue, start time and contact where the panel has them."""
+def meeting_of(panel: Panel, project_name: str, keyring: KeyRing | None = None) -> Meeting:
+    """The panel's meeting: venue, start time of its first half-day and contact where the panel has them
+    (the contact's phone opened with ``keyring``, else left out)."""
+    halves = panel.halves.split(",")
+    starts = json.loads(panel.starts_at or "{}")
+    phone = (keyring.decrypt(panel.contact_phone_token, context=contact_phone_context(panel.id))
+             if keyring is not None and panel.contact_phone_token else None)
     return Meeting(project_name=project_name, purpose=panel.purpose, meeting_on=panel.meeting_on,
-                   halves=panel.halves.split(","), venue=getattr(panel, "venue", None),
-                   starts_at=getattr(panel, "starts_at", None), contact_name=getattr(panel, "contact_name", None),
-                   contact_phone=contact_phone)
+                   halves=halves, venue=panel.venue, starts_at=starts.get(halves[0]),
+                   contact_name=panel.contact_name, contact_phone=phone)
 
 
 # --- links ----------------------------------------------------------------------------------------
@@ -141,7 +146,7 @@ class Notices:
             return
         phone = self.keyring.decrypt(expert.phone_token, context=f"experts.phone:{expert.code}")
         project = await session.get(Project, panel.project_code)
-        meeting = meeting_of(panel, project.name if project is not None else panel.project_code)
+        meeting = meeting_of(panel, project.name if project is not None else panel.project_code, self.keyring)
         token, now = new_token(), utc_now()
         session.add(InvitationLink(member_id=member.id, digest=token_digest(token), created_at=now))
         link = f"{self.settings.link_base}?t={token}"

@@ -32,15 +32,16 @@ from services.experts.domain.panels import (
     reserve_shortfall,
     sees_sealed_list,
 )
-from services.experts.domain.personal_data import PersonalDataVault
+from services.experts.domain.personal_data import PersonalDataVault, contact_phone_context
 from services.experts.domain.working_days import working_day_after
-from services.experts.models import Draw, Expert, Panel, PanelMember
+from services.experts.models import Draw, Expert, Panel, PanelMember, Project
 from services.experts.schemas import DrawView, HistoryEntry, MemberView, PanelView, ShortfallView
 from shared.audit import AuditRecorder
 from shared.audit.store import AuditPage
 from shared.audit.tables import AuditTables
 from shared.clock import as_utc, utc_now
 from shared.contracts.statuses import HOLDING, DrawStatus, PanelStatus
+from shared.crypto import mask_phone
 from shared.draw import FieldSelection, shortfall
 from shared.identity import Identity
 
@@ -126,7 +127,24 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
         cancel_phase=panel.cancel_phase, cancelled_at=as_utc(panel.cancelled_at), replaces=panel.replaces,
         replaced_by=successor,
         replaces_draw=await reroll.first_draw_id(session, panel.replaces),
-        replaced_by_draw=await reroll.first_draw_id(session, successor))
+        replaced_by_draw=await reroll.first_draw_id(session, successor),
+        project_name=await project_name(session, panel.project_code),
+        venue=panel.venue, starts_at=json.loads(panel.starts_at or "{}"), meeting_starts_at=meeting_starts_at(panel),
+        contact_name=panel.contact_name, contact_phone=_contact_phone(vault, panel, whole=named),
+        notice=panel.notice, participating_units=json.loads(panel.participating_units or "[]"))
+
+
+async def project_name(session: AsyncSession, code: str) -> str | None:
+    project = await session.get(Project, code)
+    return None if project is None else project.name
+
+
+def _contact_phone(vault: PersonalDataVault, panel: Panel, *, whole: bool) -> str | None:
+    """The meeting's contact phone: whole for the organiser, supervisor and bureau admins, masked for others."""
+    if panel.contact_phone_token is None:
+        return None
+    phone = vault.keyring.decrypt(panel.contact_phone_token, context=contact_phone_context(panel.id))
+    return phone if whole else mask_phone(phone)
 
 
 def member_view(member: PanelMember, by_id: dict[int, str] | None = None, name: str | None = None,

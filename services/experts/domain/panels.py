@@ -24,15 +24,24 @@ from services.experts.domain import seats as seat_rules
 from services.experts.domain.draws import DrawLedger, NewDraw, draw_by_id
 from services.experts.domain.eligibility import Eligibility, EligibilityQuery, find_eligible
 from services.experts.domain.experts import load_expert
+from services.experts.domain.personal_data import PersonalDataVault, contact_phone_context
 from services.experts.domain.seats import SeatDesk
 from services.experts.domain.statuses import CancelPhase
 from services.experts.domain.suspension import ConductCounts, apply_suspension_rules
 from services.experts.models import Draw, Expert, Field, Panel, PanelMember, Project
 from services.experts.schemas import Answer, LinkInvitation, MeetingMove
-from services.experts.settings import PoolRules
+from services.experts.settings import PanelRules, PoolRules
 from shared.audit import AuditRecorder
 from shared.clock import BEIJING, add_months, beijing_today, utc_now
-from shared.contracts.panels import PanelRequest, SupplementaryRequest, UnitAvoidance
+from shared.contracts.panels import (
+    BUREAU_ORGANISED,
+    MeetingNotice,
+    PanelRequest,
+    Purpose,
+    SeatRequest,
+    SupplementaryRequest,
+    UnitAvoidance,
+)
 from shared.contracts.statuses import HOLDING, DrawStatus, PanelStatus, SeatState
 from shared.db import hold_lock
 from shared.draw import capacity, max_primary_seats
@@ -40,6 +49,7 @@ from shared.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermi
 from shared.identity import Identity
 from shared.outbox import publish
 from shared.permissions import LIFECYCLE_SYSTEM_AND_ADMIN
+from shared.projects import MAJOR_PROJECT_THRESHOLD_FEN
 from shared.roles import Role
 
 # Answers close when the meeting starts (Beijing time) at its first half-day; the sealed list opens
@@ -53,6 +63,8 @@ class PanelDesk:
     ledger: DrawLedger
     seats: SeatDesk
     rules: PoolRules
+    panel_rules: PanelRules
+    vault: PersonalDataVault
 
     @property
     def audit(self) -> AuditRecorder:
@@ -61,8 +73,9 @@ class PanelDesk:
     async def request(self, session: AsyncSession, actor: Identity, project_code: str,
                       data: PanelRequest) -> Draw:
         project = await project_of(session, project_code)
-        may_organise(actor, project)
+        self._may_organise_purpose(actor, project, data.purpose)
         self._check_request(actor, data)
+        self._check_size(data.purpose, data.seats)
         reroll.check_avoidance_reasons(data.avoid_experts)
         quotas = _quotas(data.seats, "seats")
         await _check_fields(session, quotas, "seats")
@@ -73,7 +86,7 @@ class PanelDesk:
         halves = _halves(data.halves)
         same_project = await self._same_project_experts(session, project.code)
         eligibility = await self._eligible(session, project.code, data.meeting_on, halves, quotas,
-                                           avoid_units=data.avoid_units,
+                                           avoid_units=[*data.avoid_units, *_participating(data)],
                                            avoid_experts=frozenset(a.code for a in data.avoid_experts),
                                            same_project=same_project)
         _refuse_unfillable(quotas, eligibility, "seats")
@@ -81,13 +94,18 @@ class PanelDesk:
         panel = Panel(id=_new_panel_id(), project_code=project.code, purpose=data.purpose,
                       meeting_on=data.meeting_on, halves=",".join(halves), reserves_per_field=data.reserves,
                       seats=json.dumps(quotas), avoidances=json.dumps({
-                          "units": [{"unit_uscc": a.unit_uscc, "reason": a.reason} for a in data.avoid_units],
+                          "units": [{"unit_uscc": a.unit_uscc, "reason": a.reason}
+                                    | ({"unit_name": a.unit_name} if a.unit_name else {}) for a in data.avoid_units],
                           "experts": reroll.stored_expert_avoidances(data.avoid_experts)},
                           ensure_ascii=False),
                       organiser_subject=actor.subject, organiser_name=actor.name, organiser_unit=actor.unit,
                       supervisor_subject=data.supervisor.subject, supervisor_name=data.supervisor.name,
                       supervisor_unit=data.supervisor.unit, status=PanelStatus.OPEN, created_at=now, updated_at=now,
-                      replaces=None if replaced is None else replaced.id)
+                      replaces=None if replaced is None else replaced.id,
+                      participating_units=json.dumps([{"unit_uscc": unit.unit_uscc, "department": unit.department}
+                                                      for unit in data.participating_units]),
+                      organiser_unit_name=data.organiser_unit_name, supervisor_unit_name=data.supervisor.unit_name)
+        self._set_notice(panel, data)
         session.add(panel)
         await session.flush()
         await self.audit.record(session, actor=actor, action="panel.requested", object_type="panel",
@@ -97,6 +115,7 @@ class PanelDesk:
                                     "reserves_per_field": data.reserves, "supervisor": data.supervisor.subject,
                                     "avoid_units": len(data.avoid_units), "avoid_experts": len(data.avoid_experts),
                                     "avoid_expert_reasons": sorted(a.reason for a in data.avoid_experts),
+                                    "participating_units": [unit.department for unit in data.participating_units],
                                     "replaces": panel.replaces})
         draw = await self.ledger.commit(session, actor, NewDraw(
             purpose=data.purpose, project_code=project.code, quotas=quotas, reserves_per_field=data.reserves,
@@ -128,7 +147,8 @@ class PanelDesk:
             raise Conflict("Every seat of the panel is held; a supplementary draw needs open seats.",
                            code="panel.full")
         stored = json.loads(panel.avoidances)
-        avoid_units = [UnitAvoidance(**unit) for unit in stored["units"]] + list(data.avoid_units)
+        avoid_units = ([UnitAvoidance(**unit) for unit in stored["units"]] + list(data.avoid_units)
+                       + participating_avoidances(panel))
         eligibility = await self._eligible(
             session, project.code, panel.meeting_on, seat_rules.halves_of(panel), quotas, avoid_units=avoid_units,
             avoid_experts=frozenset(expert["code"] for expert in stored["experts"]),
@@ -192,6 +212,65 @@ class PanelDesk:
                                 details={"meeting_on": panel.meeting_on.isoformat(), "halves": panel.halves})
         await self.seats.rebook_after_move(session, actor, panel)
         return panel
+
+    async def edit_notice(self, session: AsyncSession, actor: Identity, draw: Draw, data: MeetingNotice) -> Panel:
+        """Venue, start times, contact and notice text, as given (a field left out keeps its value)."""
+        panel = await panel_of(session, draw, for_update=True)
+        _must_be_open(panel)
+        may_organise(actor, await project_of(session, panel.project_code), panel)
+        before = notice_facts(panel)
+        self._set_notice(panel, data, keep=True)
+        panel.updated_at = utc_now()
+        await session.flush()
+        await self.audit.record(session, actor=actor, action="panel.notice_changed", object_type="panel",
+                                object_id=panel.id, before=before, after=notice_facts(panel),
+                                details={"changed": sorted(name for name in MeetingNotice.__struct_fields__
+                                                           if _given(data, name))})
+        return panel
+
+    def _set_notice(self, panel: Panel, data: MeetingNotice | PanelRequest, keep: bool = False) -> None:
+        errors = [field_error(f"starts_at.{half}", "panel.start_outside_half_day",
+                              "the start time of the {half} lies outside that half-day", {"half": half})
+                  for half, start in data.starts_at.items() if not _within_half(half, dt.time.fromisoformat(start))]
+        if errors:
+            raise InvalidInput(errors[0].message, code="input.invalid", errors=errors)
+        for name in ("venue", "contact_name", "notice"):
+            if not keep or _given(data, name):
+                setattr(panel, name, getattr(data, name))
+        if not keep or data.starts_at:
+            panel.starts_at = json.dumps(dict(sorted(data.starts_at.items())))
+        if not keep or _given(data, "contact_phone"):
+            panel.contact_phone_token = (None if data.contact_phone is None else self.vault.keyring.encrypt(
+                data.contact_phone, context=contact_phone_context(panel.id)))
+
+    def contact_phone(self, panel: Panel) -> str | None:
+        token = panel.contact_phone_token
+        return None if token is None else self.vault.keyring.decrypt(token, context=contact_phone_context(panel.id))
+
+    def _may_organise_purpose(self, actor: Identity, project: Project, purpose: Purpose) -> None:
+        """For a major project, 专家论证 and 终验 are the bureau's to organise (Arts. 10 and 18): an
+        organiser (or admin) of one of the bureau's units asks for them, whatever unit owns the project."""
+        if is_major_project(project) and purpose in BUREAU_ORGANISED:
+            if actor.unit not in self.panel_rules.bureau_units or not actor.has_any(
+                    [Role.ORGANISER, Role.BUREAU_ADMIN]):
+                raise NotPermitted("For a major project, the {purpose} is organised by the bureau.",
+                                   code="panel.bureau_organises", params={"purpose": str(purpose)})
+            return
+        may_organise(actor, project)
+
+    def _check_size(self, purpose: Purpose, seats: Sequence[SeatRequest]) -> None:
+        rule = self.panel_rules.sizes.get(purpose)
+        primaries = sum(seat.count for seat in seats)
+        if rule is None:
+            return
+        if primaries < rule.minimum:
+            raise InvalidInput.for_field("seats", "panel.too_few_primaries",
+                                         "a panel for this purpose needs at least {minimum} primaries, "
+                                         "{primaries} asked", {"minimum": rule.minimum, "primaries": primaries})
+        if rule.odd and primaries % 2 == 0:
+            raise InvalidInput.for_field("seats", "panel.even_primaries",
+                                         "a panel for this purpose needs an odd number of primaries, "
+                                         "{primaries} asked", {"primaries": primaries})
 
     async def cancel(self, session: AsyncSession, actor: Identity, draw: Draw, reason: str) -> None:
         """Cancelling a panel's first draw cancels the panel; a committed supplementary or spot-check
@@ -316,7 +395,8 @@ class PanelDesk:
         member = await session.get(PanelMember, link.member_id)
         panel = await session.get(Panel, member.panel_id)
         project = await session.get(Project, panel.project_code)
-        meeting = notice_rules.meeting_of(panel, project.name if project is not None else panel.project_code)
+        meeting = notice_rules.meeting_of(panel, project.name if project is not None else panel.project_code,
+                                           self.vault.keyring)
         if member.state in (SeatState.ACCEPTED, SeatState.DECLINED) and member.channel == "link":
             state = member.state
         elif (link.used_at is None and panel.status == PanelStatus.OPEN and member.state == SeatState.INVITED
@@ -381,6 +461,9 @@ def may_organise(actor: Identity, project: Project, panel: Panel | None = None) 
     its own unit's projects (and, for a panel, on one its unit asked for)."""
     if actor.has_any(LIFECYCLE_SYSTEM_AND_ADMIN):
         return
+    if (panel is not None and actor.has_any([Role.ORGANISER]) and panel.organiser_unit == actor.unit
+            and panel.purpose in BUREAU_ORGANISED and is_major_project(project)):
+        return  # the bureau organiser of a major project's 专家论证 or 终验
     if not actor.has_any([Role.ORGANISER]) or project.owner_unit != actor.unit:
         raise NotPermitted("An organiser acts only on its own unit's projects.", code="panel.own_unit_only")
     if panel is not None and panel.organiser_unit != actor.unit:
@@ -389,7 +472,42 @@ def may_organise(actor: Identity, project: Project, panel: Panel | None = None) 
 
 def meeting_starts_at(panel: Panel) -> dt.datetime:
     first_half = "morning" if "morning" in seat_rules.halves_of(panel) else "afternoon"
-    return dt.datetime.combine(panel.meeting_on, HALF_DAY_STARTS[first_half], BEIJING).astimezone(dt.UTC)
+    return dt.datetime.combine(panel.meeting_on, half_day_start(panel, first_half), BEIJING).astimezone(dt.UTC)
+
+
+def half_day_start(panel: Panel, half: str) -> dt.time:
+    """When the panel's ``half`` starts, Beijing time: as the organiser set it, else the default."""
+    stored = json.loads(panel.starts_at or "{}").get(half)
+    return dt.time.fromisoformat(stored) if stored else HALF_DAY_STARTS[half]
+
+
+def _within_half(half: str, start: dt.time) -> bool:
+    return (dt.time(6, 0) if half == "morning" else dt.time(12, 0)) <= start < HALF_DAY_ENDS[half]
+
+
+def _given(data: object, name: str) -> bool:
+    return getattr(data, name, None) not in (None, {})
+
+
+def notice_facts(panel: Panel) -> dict[str, object]:
+    """What the audit keeps of a notice change: never the phone itself, only whether one is set."""
+    return {"venue": panel.venue, "starts_at": json.loads(panel.starts_at or "{}"), "contact_name": panel.contact_name,
+            "contact_phone_set": panel.contact_phone_token is not None, "notice": panel.notice}
+
+
+def is_major_project(project: Project) -> bool:
+    """A construction project of at least 2,000,000 CNY (shared.projects.is_major, from the stored row)."""
+    return project.kind == "construction" and project.investment_fen >= MAJOR_PROJECT_THRESHOLD_FEN
+
+
+def _participating(data: PanelRequest) -> list[UnitAvoidance]:
+    return [UnitAvoidance(unit_uscc=unit.unit_uscc, reason=f"participating:{unit.department}")
+            for unit in data.participating_units]
+
+
+def participating_avoidances(panel: Panel) -> list[UnitAvoidance]:
+    return [UnitAvoidance(unit_uscc=unit["unit_uscc"], reason=f"participating:{unit['department']}")
+            for unit in json.loads(panel.participating_units or "[]")]
 
 
 def meeting_ends_at(panel: Panel) -> dt.datetime:

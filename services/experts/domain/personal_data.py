@@ -15,7 +15,7 @@ import msgspec
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.experts.models import Expert
+from services.experts.models import Expert, Panel
 from shared.audit import AuditRecorder
 from shared.audit.chain import Actor
 from shared.crypto import (
@@ -80,6 +80,11 @@ def _context(field: str, code: str) -> str:
     return f"experts.{field}:{code}"
 
 
+def contact_phone_context(panel_id: str) -> str:
+    """A panel's contact phone is sealed bound to the panel, as an expert's phone is to the expert."""
+    return f"experts.panel_contact_phone:{panel_id}"
+
+
 async def record_unmasking(session: AsyncSession, audit: AuditRecorder, actor: Identity, expert: Expert) -> None:
     """An audit entry naming the personal fields shown whole (never their values); none when none is stored."""
     shown = [field for field in PERSONAL_FIELDS if getattr(expert, f"{field}_token") is not None]
@@ -103,8 +108,8 @@ async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: A
     stale = or_(*(column.is_not(None) & ~column.startswith(current, autoescape=True) for column in columns))
     experts = (await session.execute(select(Expert).where(Expert.id > after_id, stale).order_by(Expert.id)
                                      .limit(batch).with_for_update())).scalars().all()
-    if not experts:
-        return Resealed(after_id, [], 0)
+    if not experts:  # the experts are done: then the panels' contact phones, a batch at a time
+        return await _reseal_panel_contacts(session, audit, actor, keyring, after_id, batch)
     before, after = [], []
     for expert in experts:
         for field in PERSONAL_FIELDS:
@@ -125,3 +130,34 @@ async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: A
                        details={"experts": codes, "values": len(after),
                                 "from_keys": sorted({key_id_of(token) for _, _, token in before})})
     return Resealed(experts[-1].id, codes, len(after))
+
+
+async def _reseal_panel_contacts(session: AsyncSession, audit: AuditRecorder, actor: Actor, keyring: KeyRing,
+                                 after_id: int, batch: int) -> Resealed:
+    """The next ``batch`` panels whose contact phone is sealed under an older key, sealed again (the
+    rotation's caller goes on while a batch changed something; ``after_id`` stays the experts' own)."""
+    current = f"v1.{keyring.active.key_id}."
+    column = Panel.contact_phone_token
+    panels = (await session.execute(select(Panel).where(
+        column.is_not(None), ~column.startswith(current, autoescape=True)).order_by(Panel.id)
+        .limit(batch).with_for_update())).scalars().all()
+    if not panels:
+        return Resealed(after_id, [], 0)
+    before, after = [], []
+    for panel in panels:
+        token = panel.contact_phone_token
+        assert token is not None
+        try:
+            resealed = keyring.reencrypt(token, context=contact_phone_context(panel.id))
+        except DecryptionError as error:
+            raise DecryptionError(f"panel {panel.id}, contact phone: {error}") from None
+        panel.contact_phone_token = resealed
+        before.append((panel.id, "contact_phone", token))
+        after.append((panel.id, "contact_phone", resealed))
+    await session.flush()
+    ids = [panel.id for panel in panels]
+    await audit.record(session, actor=actor, action=RESEALED_ACTION, object_type="data_key",
+                       object_id=keyring.active.key_id, before=before, after=after,
+                       details={"panels": ids, "values": len(after),
+                                "from_keys": sorted({key_id_of(token) for _, _, token in before})})
+    return Resealed(after_id, ids, len(after))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain.eligibility import unavailable_experts
 from services.experts.models import Booking, Draw, Panel, PanelMember
 from shared.audit import AuditRecorder
 from shared.clock import utc_now
@@ -118,9 +119,13 @@ class SeatDesk:
             select(PanelMember).where(PanelMember.panel_id == panel.id, PanelMember.field_code == vacated.field_code,
                                       PanelMember.state == SeatState.RESERVE).order_by(PanelMember.id))).scalars().all()
         for reserve in reserves:
-            if await self._seated_elsewhere(session, panel, reserve.expert_code):
-                reserve.state, reserve.reason, reserve.updated_at = (SeatState.SKIPPED,
-                                                                     "seated on an overlapping panel", utc_now())
+            skipped = ("seated on an overlapping panel"
+                       if await self._seated_elsewhere(session, panel, reserve.expert_code)
+                       else "unavailable on the meeting date"
+                       if await unavailable_experts(session, [reserve.expert_code], panel.meeting_on,
+                                                    halves_of(panel)) else None)
+            if skipped is not None:
+                reserve.state, reserve.reason, reserve.updated_at = SeatState.SKIPPED, skipped, utc_now()
                 await self.log(session, actor, panel, reserve, "reserve_skipped", replacing=vacated.expert_code)
                 continue
             reserve.state, reserve.replaces, reserve.updated_at = SeatState.INVITED, vacated.id, utc_now()
@@ -141,10 +146,16 @@ class SeatDesk:
         return await self.replace(session, actor, panel, member)
 
     async def rebook_after_move(self, session: AsyncSession, actor: Identity, panel: Panel) -> None:
-        """After the meeting moved: every seat books the new half-days; a seat that now clashes is replaced."""
+        """After the meeting moved: every seat books the new half-days; a seat that now clashes, or whose
+        expert declared themself unavailable on a new half-day, is replaced from the reserves — accepted
+        or not: an acceptance was for the old date."""
         await session.execute(delete(Booking).where(Booking.panel_id == panel.id))
-        for member in await seated(session, panel.id):
-            if await self._seated_elsewhere(session, panel, member.expert_code):
+        members = await seated(session, panel.id)
+        away = await unavailable_experts(session, [m.expert_code for m in members], panel.meeting_on, halves_of(panel))
+        for member in members:
+            if member.expert_code in away:
+                await self._unable(session, actor, panel, member, "unavailable on the new date")
+            elif await self._seated_elsewhere(session, panel, member.expert_code):
                 await self._unable(session, actor, panel, member, "seated on an overlapping panel after the move")
             else:
                 await _book(session, panel, member.expert_code)

@@ -9,12 +9,21 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
+from sqlalchemy import select
 
 from services.experts.domain import evaluations, panel_views, reroll
 from services.experts.domain.draws import draw_by_id, excluded_of, record_document
-from services.experts.domain.panels import PanelDesk, panel_of, reads_members
-from services.experts.domain.printable import field_names, render_draw_record
-from services.experts.domain.seats import members_of
+from services.experts.domain.panels import PanelDesk, panel_of, reads_members, sees_sealed_list
+from services.experts.domain.printable import (
+    FeeLine,
+    Reader,
+    RecordFacts,
+    render_draw_record,
+    render_fee_sheet,
+    render_sign_in_sheet,
+)
+from services.experts.domain.seats import halves_of, members_of
+from services.experts.models import Expert, Field, Panel, Project
 from services.experts.schemas import (
     Answer,
     Cancellation,
@@ -26,8 +35,10 @@ from services.experts.schemas import (
     MemberView,
     RevealRequest,
 )
-from shared.contracts.panels import PanelRequest, SupplementaryRequest
+from shared.contracts.panels import MeetingNotice, PanelRequest, SupplementaryRequest
+from shared.crypto import mask_bank_account
 from shared.db import Database
+from shared.errors import NotPermitted
 from shared.identity import Identity, requires_role
 from shared.permissions import DRAW_READERS_AND_LIFECYCLE_SYSTEM, PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM, SEAT_ANSWERERS
 from shared.roles import Role
@@ -139,6 +150,18 @@ class DrawsController(Controller):
             await desk.move_meeting(session, request.user, draw, data)
             return await _view(session, state, request.user, draw)
 
+    @post("/draws/{draw_id:str}/notice", guards=[ORGANISERS_GUARD], status_code=200)
+    async def edit_notice(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
+                          data: JSONBody[MeetingNotice]) -> DrawView:
+        """Set or change the venue (评审地点), the start time of each half-day, the contact person and
+        phone and the notice text; a field left out keeps its value. The members read them in their
+        invitations and on the call sheet."""
+        desk: PanelDesk = state.panels
+        async with _database(state).transaction() as session:
+            draw = await draw_by_id(session, draw_id)
+            await desk.edit_notice(session, request.user, draw, data)
+            return await _view(session, state, request.user, draw)
+
     @post("/draws/{draw_id:str}/cancel", guards=[ORGANISERS_GUARD], status_code=200)
     async def cancel(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
                      data: JSONBody[Cancellation]) -> DrawView:
@@ -161,18 +184,81 @@ class DrawsController(Controller):
     @get("/draws/{draw_id:str}/printable", guards=[READERS_GUARD], media_type="text/html")
     async def printable(self, request: Request[Identity, Any, State], state: State,
                         draw_id: FromPath[str]) -> Response[str]:
-        """抽取记录表: the draw record to print and sign (pool numbers only; while the list is sealed to
-        the reader, the commitment and the counts)."""
+        """抽取记录表 to print on A4 and sign: project, purpose, venue and time, organiser and supervisor,
+        the draw conditions, every avoidance with its reason, the commitment, witness and seed, the
+        result and the replacements. Members' names and units for the panel's organiser, supervisor
+        and bureau admins; pool numbers for other readers, once the meeting is over; before that, the
+        commitment and the counts."""
         async with _database(state).reading() as session:
             draw = await draw_by_id(session, draw_id)
             panel = await panel_of(session, draw) if draw.panel_id else None
-            shown = panel is None or reads_members(request.user, panel)
-            members = await members_of(session, panel.id) if panel and shown else []
+            reader = Reader(numbers=panel is None or reads_members(request.user, panel),
+                            names=panel is not None and sees_sealed_list(request.user, panel))
+            members = await members_of(session, panel.id) if panel and reader.numbers else []
             excluded = await excluded_of(session, draw_id)
-            chain = await reroll.chain_of(session, panel) if panel else None
-            names = await field_names(session, draw)
-            return Response(render_draw_record(draw, panel, members, excluded, sealed=not shown, chain=chain,
-                                               names=names), media_type="text/html")
+            facts = await _facts(session, draw.project_code, [m.expert_code for m in members] if reader.names else [],
+                                 chain=await reroll.chain_of(session, panel) if panel else {})
+            return Response(render_draw_record(draw, panel, members, excluded, reader, facts),
+                            media_type="text/html")
+
+    @get("/draws/{draw_id:str}/sign-in-sheet", guards=[READERS_GUARD], media_type="text/html")
+    async def sign_in_sheet(self, request: Request[Identity, Any, State], state: State,
+                            draw_id: FromPath[str]) -> Response[str]:
+        """专家签到表 to print for the meeting: each seated member's name, unit and field, with a sign-in
+        time and a signature to fill in. It names the members: only for the panel's organiser,
+        supervisor and bureau admins."""
+        async with _database(state).reading() as session:
+            draw, panel = await _named_panel(session, request.user, draw_id)
+            members = await members_of(session, panel.id)
+            facts = await _facts(session, panel.project_code, [m.expert_code for m in members])
+            return Response(render_sign_in_sheet(draw, panel, members, facts), media_type="text/html")
+
+    @get("/draws/{draw_id:str}/fee-sheet", guards=[READERS_GUARD], media_type="text/html")
+    async def fee_sheet(self, request: Request[Identity, Any, State], state: State,
+                        draw_id: FromPath[str]) -> Response[str]:
+        """评审劳务费发放表: each member recorded as attending, the meeting's half-days at the purpose's
+        rate (``SORTES_EXPERTS_FEE_RATES``, yuan per half-day). Bank accounts whole for bureau admins
+        (an audit entry names whose), masked for the organiser and supervisor."""
+        async with _database(state).transaction() as session:
+            draw, panel = await _named_panel(session, request.user, draw_id)
+            attended = [m for m in await members_of(session, panel.id) if m.attended]
+            facts = await _facts(session, panel.project_code, [m.expert_code for m in attended])
+            whole = request.user.has_any([Role.BUREAU_ADMIN])
+            rate = state.panel_rules.fee_rates.get(panel.purpose, 0)  # a former "acceptance" panel: no rate
+            lines = []
+            for member in attended:
+                expert = facts.experts.get(member.expert_code)
+                account = state.vault.open(expert).bank_account if expert is not None else None
+                lines.append(FeeLine(member=member, expert=expert, half_days=len(halves_of(panel)), rate=rate,
+                                     bank_account=account if whole or account is None else mask_bank_account(account)))
+            shown = [line.member.expert_code for line in lines if whole and line.bank_account]
+            if shown:
+                await state.audit.record(session, actor=request.user, action="personal_data.unmasked",
+                                         object_type="panel", object_id=panel.id,
+                                         details={"fields": ["bank_account"], "experts": shown})
+            return Response(render_fee_sheet(draw, panel, lines, facts, accounts_whole=whole),
+                            media_type="text/html")
+
+
+async def _named_panel(session: Any, actor: Identity, draw_id: str) -> tuple[Any, Panel]:
+    draw = await draw_by_id(session, draw_id)
+    panel = await panel_of(session, draw)
+    if not sees_sealed_list(actor, panel):
+        raise NotPermitted("This paper names the panel's members: only its organiser, its supervisor and bureau "
+                           "admins print it.", code="panel.paper_names_members")
+    return draw, panel
+
+
+async def _facts(session: Any, project_code: str, expert_codes: list[str],
+                 chain: dict[str, str | None] | None = None) -> RecordFacts:
+    project = await session.get(Project, project_code)
+    fields = dict((await session.execute(select(Field.code, Field.name_zh))).all())
+    experts = {expert.code: expert for expert in (await session.execute(
+        select(Expert).where(Expert.code.in_(expert_codes)))).scalars()} if expert_codes else {}
+    return RecordFacts(project_name=None if project is None else project.name,
+                       project_owner=None if project is None else project.owner_unit,
+                       field_names={code: f"{name}（{code}）" for code, name in fields.items()},
+                       experts=experts, chain=chain or {})
 
 
 async def _answer(request: Request[Identity, Any, State], state: State, draw_id: str, expert_code: str,

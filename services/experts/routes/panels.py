@@ -41,4 +41,4 @@ class PanelsController(Controller):
         """The signed-in expert's seats and answered invitations (answer them under /api/v1/draws)."""
         database: Database = state.database
         async with database.reading() as session:
-            return await evaluations.invitations(session, request.user)
+            return await evaluations.invitations(session, request.user, state.panels.contact_phone)

@@ -12,7 +12,7 @@ from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.composite.clients import ExpertsClient, VendorsClient
-from services.gateway.models import User
+from services.gateway.models import Unit, User
 from shared.contracts.panels import (
     PanelAsk,
     Person,
@@ -34,7 +34,14 @@ async def supervisor_of(session: AsyncSession, username: str) -> Person:
     if Role.SUPERVISOR not in user.roles.split(","):
         raise InvalidInput.for_field("supervisor", "supervisor.not_supervisor",
                                      "this user does not have the supervisor role")
-    return Person(subject=f"user:{user.username}", name=user.display_name, unit=user.unit_uscc)
+    return Person(subject=f"user:{user.username}", name=user.display_name, unit=user.unit_uscc,
+                  unit_name=await unit_name(session, user.unit_uscc))
+
+
+async def unit_name(session: AsyncSession, uscc: str) -> str | None:
+    """A unit's name for the printed record (抽取记录表 prints names, not codes)."""
+    unit = await session.get(Unit, uscc)
+    return None if unit is None else unit.name
 
 
 async def vendors_to_avoid(vendors: VendorsClient, project_code: str) -> list[UnitAvoidance]:
@@ -45,7 +52,7 @@ async def vendors_to_avoid(vendors: VendorsClient, project_code: str) -> list[Un
             "The vendors service cannot say which vendors are engaged on or bidding for the project, and no "
             "panel is drawn without avoiding them. Nothing was committed; try again shortly.",
             code="panel.vendors_unavailable", headers={"Retry-After": "5"}) from None
-    return [UnitAvoidance(unit_uscc=vendor.uscc, reason=_reason(vendor)) for vendor in involved]
+    return [UnitAvoidance(unit_uscc=vendor.uscc, reason=_reason(vendor), unit_name=vendor.name) for vendor in involved]
 
 
 def _reason(vendor: InvolvedVendor) -> str:
@@ -53,8 +60,8 @@ def _reason(vendor: InvolvedVendor) -> str:
 
 
 async def commit_panel(experts: ExpertsClient, vendors: VendorsClient, project_code: str, ask: PanelAsk,
-                       supervisor: Person) -> httpx.Response:
-    request = ask.for_experts(supervisor)
+                       supervisor: Person, organiser_unit_name: str | None = None) -> httpx.Response:
+    request = replace(ask.for_experts(supervisor), organiser_unit_name=organiser_unit_name)
     named = {unit.unit_uscc for unit in request.avoid_units}
     involved = [unit for unit in await vendors_to_avoid(vendors, project_code) if unit.unit_uscc not in named]
     return await experts.commit_panel(project_code, replace(request, avoid_units=[*request.avoid_units, *involved]))

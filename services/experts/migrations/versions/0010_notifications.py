@@ -1,7 +1,7 @@
 """the notification outbox and one-time invitation links
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-04 16:50:00.000000
 
 Each invited member gets an SMS (and, where configured, a voice call) with a one-time link to accept or
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0010'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

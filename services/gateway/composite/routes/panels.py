@@ -32,7 +32,10 @@ class PanelsController(Controller):
         The answer is the signed commit receipt with the exclusion summary; 503 with nothing committed
         when the vendors service cannot answer."""
         supervisor = await _supervisor(state, data.supervisor)
-        answer = await panels.commit_panel(*_clients(state, request.user), code, data, supervisor)
+        database: Database = state.database
+        async with database.reading() as session:
+            organiser_unit = await panels.unit_name(session, request.user.unit)
+        answer = await panels.commit_panel(*_clients(state, request.user), code, data, supervisor, organiser_unit)
         return _relay(request, answer)
 
     @post("/draws/{draw_id:str}/supplementary", guards=[requires_role(*PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM)],

@@ -76,11 +76,18 @@ async def expert_home(upstreams: Upstreams, identity: Identity) -> dict[str, Any
         return {"entry": None, "entry_unavailable": True}
     code = entry["code"]
     return {"entry": entry, "today": beijing_today().isoformat(),
-            "invitations": await _read_or_none(upstreams, identity, "/panels/invitations"),
+            "invitations": _with_start(await _read_or_none(upstreams, identity, "/panels/invitations")),
             "unavailability": await _read_or_none(upstreams, identity, f"/experts/{code}/unavailability"),
             "conflicts": await _read_or_none(upstreams, identity, f"/experts/{code}/declared-conflicts"),
             "field_names": {field["code"]: field["name_zh"]
                             for field in await _read_or_none(upstreams, identity, "/fields") or []}}
+
+
+def _with_start(invitations: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Each invitation with its start as Beijing wall time (HH:MM)."""
+    if invitations is None:
+        return None
+    return [{**each, "starts_at_text": beijing(each.get("starts_at"))[11:16]} for each in invitations]
 
 
 def beijing(instant: str | None) -> str:

@@ -18,6 +18,7 @@ from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
+from markupsafe import escape
 
 from services.gateway.console.i18n.messages import language
 from services.gateway.console.i18n.panel_messages import PANEL_MESSAGES, panel_context
@@ -32,7 +33,7 @@ from services.gateway.console.pages.panel_reads import (
     read_text,
     reason_rows,
 )
-from services.gateway.identity.api import eligible_supervisors, person_name, subject_names
+from services.gateway.identity.api import eligible_supervisors, person_name, subject_names, unit_names
 from shared.clock import beijing_today
 from shared.contracts.panels import CHANNELS
 from shared.contracts.statuses import DrawStatus, PanelStatus
@@ -42,6 +43,8 @@ from shared.permissions import DRAW_READERS, PANEL_ORGANISERS
 from shared.roles import Role
 
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
+# A unit the experts service printed by its code, for the console to name (services/experts/domain/printable.py).
+_UNIT = re.compile(r'<span class="unit" data-uscc="([0-9A-Z]{18})">\1</span>')
 
 
 def _panel_page(request: Request, template: str, **context: Any) -> Template:
@@ -132,10 +135,34 @@ async def call_sheet(request: Request, state: State, draw_id: FromPath[str]) -> 
 
 @get("/draws/{draw_id:str}/printable", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)
 async def printable(request: Request, state: State, draw_id: FromPath[str]) -> Response[str]:
-    """抽取记录表 from the experts service, under the console's address. Its own inline style is
-    allowed by hash in its content policy (the console's policy allows no inline style); it has
-    no script."""
-    html = await read_text(state.upstreams, request.user, f"/draws/{_draw_id(draw_id)}/printable")
+    """抽取记录表 from the experts service, under the console's address, with the units named."""
+    return await _paper(request, state, f"/draws/{_draw_id(draw_id)}/printable")
+
+
+@get("/draws/{draw_id:str}/sign-in-sheet", guards=[requires_role(*PANEL_ORGANISERS, Role.SUPERVISOR)],
+     include_in_schema=False)
+async def sign_in_sheet(request: Request, state: State, draw_id: FromPath[str]) -> Response[str]:
+    """专家签到表 to print for the meeting."""
+    return await _paper(request, state, f"/draws/{_draw_id(draw_id)}/sign-in-sheet")
+
+
+@get("/draws/{draw_id:str}/fee-sheet", guards=[requires_role(*PANEL_ORGANISERS, Role.SUPERVISOR)],
+     include_in_schema=False)
+async def fee_sheet(request: Request, state: State, draw_id: FromPath[str]) -> Response[str]:
+    """评审劳务费发放表 to print after the meeting."""
+    return await _paper(request, state, f"/draws/{_draw_id(draw_id)}/fee-sheet")
+
+
+async def _paper(request: Request, state: State, path: str) -> Response[str]:
+    """A paper printed by the experts service, each unit it knows only by code named from the gateway's
+    units. Its own inline style is allowed by hash in its content policy (the console's policy allows
+    no inline style); it has no script."""
+    html = await read_text(state.upstreams, request.user, path)
+    codes = set(_UNIT.findall(html))
+    if codes:
+        async with state.database.reading() as session:
+            names = await unit_names(session, codes)
+        html = _UNIT.sub(lambda found: str(escape(names.get(found.group(1), found.group(1)))), html)
     styles = " ".join(f"'{_csp_hash(style)}'" for style in _STYLE.findall(html)) or "'none'"
     policy = (f"default-src 'none'; style-src {styles}; img-src data:; base-uri 'none'; form-action 'none'; "
               f"frame-ancestors 'none'")
@@ -143,4 +170,4 @@ async def printable(request: Request, state: State, draw_id: FromPath[str]) -> R
                     headers={"Content-Security-Policy": policy, "Cache-Control": "no-store"})
 
 
-PANEL_PAGES = [new_panel, open_draw, draw_page, call_sheet, printable]
+PANEL_PAGES = [new_panel, open_draw, draw_page, call_sheet, printable, sign_in_sheet, fee_sheet]

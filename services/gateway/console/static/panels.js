@@ -62,7 +62,27 @@
 
   function reload() { window.location.reload(); }
 
+  // Venue, start time (of the first half-day asked), contact and notice: the request sends those
+  // filled in; the call sheet's notice form sends every field, an empty one clearing it.
+  function noticeFields(form, body, all) {
+    ["venue", "contact_name", "contact_phone", "notice"].forEach(function (name) {
+      var value = field(form, name);
+      if (value !== "" || all) body[name] = orNull(value);
+    });
+    var start = field(form, "starts_at");
+    if (start !== "") {
+      var halves = form.elements.namedItem("halves") ? checked(form, "halves") : (form.dataset.halves || "").split(",");
+      body.starts_at = {};
+      body.starts_at[halves[0] || "morning"] = start;
+    }
+  }
+
   var builders = {
+    notice: function (form) {
+      var body = {};
+      noticeFields(form, body, true);
+      return {method: "POST", path: form.dataset.path, body: body, done: reload};
+    },
     panel: function (form) {
       var rows = {};
       var code = field(form, "project_code");
@@ -71,6 +91,7 @@
         seats: collect(form, "seats", rows, false), reserves: number(field(form, "reserves")),
         supervisor: field(form, "supervisor"), replaces: orNull(field(form, "replaces")),
         avoid_units: collect(form, "avoid_units", rows, true), avoid_experts: avoidedExperts(form, rows)};
+      noticeFields(form, body, false);
       if (code === "") return {invalid: [{field: "project_code", message: api.required}]};
       return {method: "POST", path: "/api/v1/projects/" + encodeURIComponent(code) + "/panels", body: body,
               rows: rows, notFoundField: "project_code",

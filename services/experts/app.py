@@ -12,6 +12,7 @@ from services.experts.domain.panels import PanelDesk
 from services.experts.domain.personal_data import PersonalDataVault
 from services.experts.domain.seats import SeatDesk
 from services.experts.models import AUDIT, AUDITED_ROWS, OUTBOX, Lot, Project
+from services.experts.routes.archive import ArchiveController
 from services.experts.routes.availability import AvailabilityController
 from services.experts.routes.calendar import CalendarController
 from services.experts.routes.draws import DrawsController
@@ -43,8 +44,8 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
         audit=audit, outbox=OUTBOX,
         route_handlers=[project_controller(Project, Lot), FieldsController, ExpertsController,
                         SpreadsheetsController, AvailabilityController, TrainingsController, check_eligibility,
-                        get_key_set, DrawsController, PanelsController, CalendarController, post_spot_check,
-                        get_draw_statistics],
+                        get_key_set, ArchiveController, DrawsController, PanelsController, CalendarController,
+                        post_spot_check, get_draw_statistics],
         state={"draw_keys": draw_keys, "vault": vault, "rules": settings.rules, "panels": panels,
                "audit_redaction": redact_audit_page},
         demo_loader=(lambda session, audit: load_demo_data(session, audit, vault)) if settings.load_demo_data

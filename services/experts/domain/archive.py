@@ -302,7 +302,7 @@ async def bulletin_page(session: AsyncSession, *, names: bool, page: int, size: 
         codes = {code for draw, _ in shown for lists in _result(draw).values() for each in lists.values()
                  for code in each}
         name_of = dict((await session.execute(select(Expert.code, Expert.name)
-                                              .where(Expert.code.in_(codes)))).tuples().all())
+                                              .where(Expert.code.in_(codes)))).all())
     items = []
     for draw, project_name in shown:
         result = _result(draw)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from services.experts.domain import archive, spot_checks
 from services.experts.domain.draw_keys import DrawKeys
@@ -31,7 +31,7 @@ from shared.spreadsheets import attachment, media_type, sheet_bytes
 
 READERS_GUARD = requires_role(*DRAW_READERS_AND_LIFECYCLE_SYSTEM)
 MAX_PAGE = 10_000
-Year = Annotated[int, Parameter(ge=2000, le=2100)]
+Year = Annotated[int, QueryParameter(ge=2000, le=2100)]
 
 
 class ArchiveController(Controller):
@@ -41,16 +41,16 @@ class ArchiveController(Controller):
     @get("/draws", guards=[READERS_GUARD])
     async def list_draws(
         self, request: Request[Identity, Any, State], state: State,
-        project: Annotated[str | None, Parameter(description="project code or name, in part")] = None,
-        purpose: Annotated[str | None, Parameter(description="technical_review, …, spot_check")] = None,
-        status: Annotated[str | None, Parameter(description="committed, revealed or cancelled")] = None,
-        since: Annotated[str | None, Parameter(query="from", description="first Beijing day, YYYY-MM-DD")] = None,
-        until: Annotated[str | None, Parameter(query="to", description="last Beijing day, YYYY-MM-DD")] = None,
-        organiser: Annotated[str | None, Parameter(description="user name, subject or name")] = None,
-        supervisor: Annotated[str | None, Parameter(description="user name, subject or name")] = None,
-        field: Annotated[str | None, Parameter(description="a field code the draw drew in")] = None,
-        page: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 1,
-        size: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        project: Annotated[str | None, QueryParameter(description="project code or name, in part")] = None,
+        purpose: Annotated[str | None, QueryParameter(description="technical_review, …, spot_check")] = None,
+        status: Annotated[str | None, QueryParameter(description="committed, revealed or cancelled")] = None,
+        since: Annotated[str | None, QueryParameter(name="from", description="first Beijing day, YYYY-MM-DD")] = None,
+        until: Annotated[str | None, QueryParameter(name="to", description="last Beijing day, YYYY-MM-DD")] = None,
+        organiser: Annotated[str | None, QueryParameter(description="user name, subject or name")] = None,
+        supervisor: Annotated[str | None, QueryParameter(description="user name, subject or name")] = None,
+        field: Annotated[str | None, QueryParameter(description="a field code the draw drew in")] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
+        size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Page[ArchiveEntry]:
         """The draw archive, newest first: bureau admins, auditors and the lifecycle system every draw, an
         organiser its unit's, a supervisor the draws naming them. Facts only, never a member: the list
@@ -62,7 +62,7 @@ class ArchiveController(Controller):
 
     @get("/draws/export", guards=[READERS_GUARD])
     async def export_draws(self, request: Request[Identity, Any, State], state: State, year: Year,
-                           format: Literal["xlsx", "csv", "zip"] = "xlsx") -> Response[bytes]:
+                           format: FromQuery[Literal["xlsx", "csv", "zip"]] = "xlsx") -> Response[bytes]:
         """A year's draws (committed that Beijing year) the caller may find in the archive: a sheet
         (csv in UTF-8 with a BOM, formula-safe), or a zip of their JSON records with the key set, each
         record checked offline with ``sortes verify``."""
@@ -98,8 +98,8 @@ class ArchiveController(Controller):
             return next(view for view in await spot_checks.register_of(session, row.year) if view.id == row.id)
 
     @get("/bulletin", guards=[requires_role(Role.SERVICE)])
-    async def bulletin(self, state: State, page: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 1,
-                       size: Annotated[int, Parameter(ge=1, le=100)] = 20) -> Page[BulletinEntry]:
+    async def bulletin(self, state: State, page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
+                       size: Annotated[int, QueryParameter(ge=1, le=100)] = 20) -> Page[BulletinEntry]:
         """The public bulletin, which the gateway shows to anyone: every revealed panel draw whose
         meeting has ended, by pool number; names only when SORTES_EXPERTS_BULLETIN_NAMES=1."""
         async with _database(state).reading() as session:

@@ -29,7 +29,7 @@ from services.gateway.edge.proxies import trusted_networks, trusted_proxies
 from services.gateway.edge.rate_limits import api_rate_limit, sign_in_rate_limit
 from services.gateway.edge.routes.docs import api_docs, openapi_json
 from services.gateway.edge.routes.health import healthz, readyz
-from services.gateway.edge.routes.proxy import forward, public_ratings
+from services.gateway.edge.routes.proxy import bulletin, forward, public_ratings
 from services.gateway.edge.security_headers import add_security_headers
 from services.gateway.edge.upstream import Upstreams
 from services.gateway.identity.api_keys import ApiKeyDigester, ensure_admin_key
@@ -104,10 +104,10 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                      middleware=[sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)])
     api = Router(path="/api/v1", route_handlers=[ProjectsController, PanelsController, AccountsController,
                                                  WebhooksController, get_audit, get_audit_verification, public_ratings,
-                                                 forward],
+                                                 bulletin, forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
-    # Only health, the key set, public ratings and the console's sign-in pages are open (docs/architecture.md §6).
+    # Only health, the key set, public ratings, the bulletin and the console's sign-in pages are open (docs/architecture.md §6).
     operator_pages = Router(path="/", route_handlers=[MetricsController, openapi_json, api_docs],
                             middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(

@@ -49,3 +49,14 @@ async def public_ratings(request: Request, state: State) -> Response[bytes]:
                                      params=list(request.query_params.multi_items()))
     return Response(content=upstream.content, status_code=upstream.status_code,
                     media_type=upstream.headers.get("content-type", "application/json"))
+
+
+@get(["/bulletin", "/bulletin/{draw_id:str}/record"], exclude_from_auth=True, include_in_schema=False)
+async def bulletin(request: Request, state: State) -> Response[bytes]:
+    """The public bulletin of panel draws whose meeting has ended, and each one's record: open to anyone
+    (the console's /bulletin page reads it), answered by the experts service to the gateway itself."""
+    upstreams: Upstreams = state.upstreams
+    upstream = await upstreams.relay("experts", "GET", request.url.path, identity=GATEWAY,
+                                     params=list(request.query_params.multi_items()))
+    return Response(content=upstream.content, status_code=upstream.status_code,
+                    media_type=relayed_media_type(upstream.headers.get("content-type", "application/json")))

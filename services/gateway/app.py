@@ -107,7 +107,8 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                                                  bulletin, forward],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
-    # Only health, the key set, public ratings, the bulletin and the console's sign-in pages are open (docs/architecture.md §6).
+    # Only health, the key set, public ratings, the bulletin and the console's sign-in pages are open
+    # (docs/architecture.md §6).
     operator_pages = Router(path="/", route_handlers=[MetricsController, openapi_json, api_docs],
                             middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(

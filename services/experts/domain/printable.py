@@ -22,7 +22,7 @@ _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / 
                          autoescape=select_autoescape(["html"]))
 
 PURPOSES = {"technical_review": "技术评审", "expert_review": "专家论证", "acceptance": "验收",
-            "research": "调研", "spot_check": "自评价抽查"}
+            "research": "调研", "spot_check": "自评报告抽查"}
 HALVES = {"morning": "上午", "afternoon": "下午"}
 STATES = {SeatState.INVITED: "已通知", SeatState.ACCEPTED: "已接受", SeatState.DECLINED: "谢绝",
           SeatState.UNABLE: "无法出席（时间冲突）", SeatState.RESERVE: "候补",

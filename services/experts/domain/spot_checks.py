@@ -57,7 +57,8 @@ async def record_self_evaluation(session: AsyncSession, audit: AuditRecorder, ac
         SelfEvaluation.year == data.year, SelfEvaluation.project_code == data.project_code,
         SelfEvaluation.kind == data.kind))).scalar_one_or_none()
     if existing is not None:
-        raise Conflict("The {year} self-evaluation of this kind for {project} is in the register already.", code="self_evaluation.duplicate",
+        raise Conflict("The {year} self-evaluation of this kind for {project} is in the register already.",
+                       code="self_evaluation.duplicate",
                        params={"project": data.project_code, "year": data.year})
     row = await _add(session, actor, data.year, data.project_code, data.kind, unit, data.submitted_on)
     await audit.record(session, actor=actor, action="self_evaluation.recorded", object_type="self_evaluation",

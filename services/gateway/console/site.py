@@ -12,6 +12,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from services.gateway.console.pages import home
 from services.gateway.console.pages.admin import ADMIN_PAGES
+from services.gateway.console.pages.archive import ARCHIVE_PAGES, OPEN_PAGES
 from services.gateway.console.pages.audit import AUDIT_PAGES
 from services.gateway.console.pages.panels import PANEL_PAGES
 from services.gateway.console.pages.procurement import PROCUREMENT_PAGES
@@ -19,9 +20,10 @@ from services.gateway.console.pages.procurement import PROCUREMENT_PAGES
 # Template names start with "console/" (templates/console/home.html is "console/home.html").
 TEMPLATES = Path(__file__).parent / "templates"
 # The pages behind a session, beside the home pages in pages/home.py.
-PAGES: list[ControllerRouterHandler] = [*PANEL_PAGES, *AUDIT_PAGES, *ADMIN_PAGES, *PROCUREMENT_PAGES]
+PAGES: list[ControllerRouterHandler] = [*PANEL_PAGES, *ARCHIVE_PAGES, *AUDIT_PAGES, *ADMIN_PAGES, *PROCUREMENT_PAGES]
 
 
 def console_routes(sign_in_limit: Middleware) -> list[ControllerRouterHandler]:
-    """The console's routers, with the sign-in form behind ``sign_in_limit`` (the API's sign-in quota)."""
-    return home.console_routes(sign_in_limit, PAGES)
+    """The console's routers, with the sign-in form behind ``sign_in_limit`` (the API's sign-in quota), and
+    the pages open to anyone beside /verify (the public bulletin)."""
+    return [*home.console_routes(sign_in_limit, PAGES), *OPEN_PAGES]

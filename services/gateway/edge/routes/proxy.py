@@ -19,7 +19,7 @@ _FORWARDED_RESPONSE_HEADERS = ("content-disposition", "location", "etag", "retry
 
 # The router does not fall back from a gateway route's static segment (/projects/{code}, the composite
 # /draws/{id}/supplementary) to the catch-all, so the resources beside them get paths of their own.
-@route(["/{path:path}", "/projects/{project_code:str}/{rest:path}", "/draws/{draw_id:str}",
+@route(["/{path:path}", "/projects/{project_code:str}/{rest:path}", "/draws", "/draws/{draw_id:str}",
         "/draws/{draw_id:str}/{rest:path}"], include_in_schema=False,
        http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE])
 async def forward(request: Request, state: State) -> Response[bytes]:

@@ -7,12 +7,15 @@ whatever the other modules drew on the shared system."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import sqlite3
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +23,7 @@ import pytest
 
 from shared.clock import beijing_today
 from shared.demo import bureau_unit, make_uscc
+from sortes_cli.main import main as sortes
 from tests.browser.conftest import ON_SQLITE_SYSTEM, PASSWORD, VIEWPORT, Console, sign_in
 
 pytestmark = ON_SQLITE_SYSTEM
@@ -236,3 +240,32 @@ async def test_the_spot_check_page_speaks_of_self_evaluations(page: Any, console
     await page.wait_for_selector("#self-evaluation-form .form-error:not(.hidden)")
     assert "已登记" in await page.inner_text("#self-evaluation-form .form-error")
     assert "专家" not in await page.inner_text("main")
+
+
+async def test_the_archive_and_a_years_records_through_the_gateway_verify_with_sortes_verify(
+        console: Console, scene: Scene, tmp_path: Path, capsys: Any) -> None:
+    project = scene.project(console, "Z")
+    draw = scene.commit(console, project)
+    scene.reveal(console, draw["id"])
+    listed = call(console, "GET", "/api/v1/draws", scene.organiser, params={"project": project})
+    assert listed.status_code == 200, listed.text
+    assert [item["draw_id"] for item in listed.json()["items"]] == [draw["id"]]
+    refused = call(console, "GET", "/api/v1/draws", scene.organiser, params={"purpose": "banquet"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "purpose"
+    short = call(console, "GET", f"/api/v1/draws/{draw['id'][:6]}", scene.organiser)
+    assert short.status_code == 422 and short.json()["errors"][0]["field"] == "draw_id"
+    assert call(console, "GET", f"/api/v1/draws/{draw['id'][:9]}", scene.organiser).json()["id"] == draw["id"]
+
+    # The organiser asked for it: the sealed list is theirs to read, so its record is in the zip.
+    exported = call(console, "GET", "/api/v1/draws/export", scene.organiser,
+                    params={"year": beijing_today().year, "format": "zip"})
+    assert exported.status_code == 200, exported.text
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as bundle:
+        bundle.extractall(tmp_path)
+    capsys.readouterr()
+    code = sortes(["verify", str(tmp_path / "records" / f"{draw['id']}.json"), "--keys",
+                   str(tmp_path / "sortes-keys.json")])
+    assert code == 0, capsys.readouterr().out
+    sheet = call(console, "GET", "/api/v1/draws/export", scene.organiser,
+                 params={"year": beijing_today().year, "format": "csv"})
+    assert sheet.status_code == 200 and project in sheet.content.decode("utf-8-sig")

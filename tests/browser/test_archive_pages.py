@@ -242,6 +242,33 @@ async def test_the_spot_check_page_speaks_of_self_evaluations(page: Any, console
     assert "专家" not in await page.inner_text("main")
 
 
+async def test_a_bureau_admin_draws_last_years_spot_check_of_self_evaluations(page: Any, console: Console,
+                                                                            scene: Scene) -> None:
+    last_year = beijing_today().year - 1
+    for n in range(3):
+        answer = call(console, "POST", "/api/v1/self-evaluations", json={
+            "year": last_year, "project_code": f"PY-SA-{scene.suffix}-{n}", "kind": "application",
+            "submitted_on": f"{last_year}-04-0{n + 1}", "unit_uscc": bureau_unit().uscc})
+        assert answer.status_code == 201, answer.text
+    await sign_in(page, "console.admin")
+    await page.goto(f"/spot-checks?year={beijing_today().year}")
+    assert "尚未结束" in await page.inner_text("#spot-not-yet")
+    await page.goto(f"/spot-checks?year={last_year}")
+    await page.fill("#spot-supervisor", SUPERVISOR)
+    async with page.expect_navigation():
+        await page.click("#spot-check-form button[type=submit]")
+    assert "/draws/" in page.url
+    assert "申报自评报告" in await page.inner_text("#spot-sample-size")
+    await page.goto(f"/spot-checks?year={last_year}")
+    assert await page.locator("#spot-draw-list tbody tr").count() == 1
+    assert "自评报告抽查" in await page.inner_text("#spot-draw-list")
+    # Once a year: a second draw is refused in Chinese until the first is cancelled with a reason.
+    await page.fill("#spot-supervisor", SUPERVISOR)
+    await page.click("#spot-check-form button[type=submit]")
+    await page.wait_for_selector("#spot-check-form .form-error:not(.hidden)")
+    assert "已抽取" in await page.inner_text("#spot-check-form .form-error")
+
+
 async def test_the_archive_and_a_years_records_through_the_gateway_verify_with_sortes_verify(
         console: Console, scene: Scene, tmp_path: Path, capsys: Any) -> None:
     project = scene.project(console, "Z")

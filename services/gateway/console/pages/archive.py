@@ -89,7 +89,7 @@ async def spot_checks_page(request: Request, state: State) -> Template:
     year = min(max(year, 2000), today.year)
     register = await read(state.upstreams, request.user, "/self-evaluations", {"year": year})
     draws = await read(state.upstreams, request.user, "/draws", {
-        "purpose": "spot_check", "from": f"{year + 1}-01-01", "to": f"{year + 2}-12-31", "size": 50})
+        "purpose": "spot_check", "project": f"SPOT-{year}", "size": 50})
     spot_checks = [item for item in draws["items"] if item["project_code"] == f"SPOT-{year}"]
     samples = {}
     for item in spot_checks:

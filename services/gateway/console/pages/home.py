@@ -142,7 +142,7 @@ def _navigation(request: Request, user: Identity | None, lang: str) -> list[dict
         items.append(("/panels/new", text["nav_new_panel"]))
     if user is not None and user.has_any(DRAW_READERS):
         words = ARCHIVE_MESSAGES[lang]
-        items += [("/archive", words["nav_archive"]), ("/spot-checks", words["nav_spot_checks"])]
+        items.append(("/archive", words["nav_archive"]))  # which links the spot checks and the bulletin
     if user is not None and user.has_any(ADMIN_AND_AUDITOR):
         items.append(("/audit", text["nav_audit"]))
     if user is not None and Role.BUREAU_ADMIN.value in user.roles:
@@ -150,7 +150,8 @@ def _navigation(request: Request, user: Identity | None, lang: str) -> list[dict
         items += admin_navigation(user.roles, lang)
     if user is not None:
         items += vendor_navigation(user.roles, lang)
-    items.append(("/bulletin", ARCHIVE_MESSAGES[lang]["bulletin_title"]))
+    if user is None:  # signed in, the archive page links it
+        items.append(("/bulletin", ARCHIVE_MESSAGES[lang]["bulletin_title"]))
     items.append(("/verify", text["nav_verify"]))
     if user is not None:
         items.append(("/api/docs", text["nav_api_docs"]))

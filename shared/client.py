@@ -123,10 +123,19 @@ class SortesClient:
     def cancel_draw(self, draw_id: str, reason: str) -> Draw:
         return self._call("POST", f"/api/v1/draws/{draw_id}/cancel", Draw, body={"reason": reason})
 
-    def spot_check(self, year: int, submissions: list[SelfEvaluation], supervisor: str) -> Draw:
-        """Commit the year's spot check of self-evaluations (Art. 25) under ``SPOT-<year>``."""
+    def self_evaluation(self, year: int, project_code: str, kind: str, submitted_on: dt.date,
+                        unit_uscc: str) -> dict[str, Any]:
+        """Enter a submitted self-evaluation (``application`` or ``performance``) in the register the
+        year's spot check draws from (Art. 25)."""
+        return self._call("POST", "/api/v1/self-evaluations", dict, body={
+            "year": year, "project_code": project_code, "kind": kind, "submitted_on": submitted_on,
+            "unit_uscc": unit_uscc})
+
+    def spot_check(self, year: int, supervisor: str, submissions: list[SelfEvaluation] | None = None) -> Draw:
+        """Commit the spot check of a year that has ended (Art. 25) under ``SPOT-<year>``: ceil(10%) of each
+        kind in the year's register; ``submissions`` are entered in the register first."""
         return self._call("POST", "/api/v1/spot-checks", Draw,
-                          body=SpotCheckAsk(year=year, submissions=submissions, supervisor=supervisor))
+                          body=SpotCheckAsk(year=year, submissions=submissions or [], supervisor=supervisor))
 
     def record_engagement(self, project_code: str, vendor_uscc: str, role: str, started_on: dt.date,
                           amount_fen: int, lot_code: str | None = None) -> dict[str, Any]:

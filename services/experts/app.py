@@ -26,6 +26,7 @@ from services.experts.routes.applications import (
     OwnChangeRequestsController,
     RecommendationsController,
 )
+from services.experts.routes.archive import ArchiveController
 from services.experts.routes.availability import AvailabilityController
 from services.experts.routes.calendar import CalendarController
 from services.experts.routes.draws import DrawsController
@@ -60,7 +61,8 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
         audit=audit, outbox=OUTBOX,
         route_handlers=[project_controller(Project, Lot), FieldsController, ExpertsController,
                         SpreadsheetsController, AvailabilityController, TrainingsController, check_eligibility,
-                        get_key_set, DrawsController, PanelsController, CalendarController, post_spot_check,
+                        get_key_set, ArchiveController, DrawsController, PanelsController, CalendarController,
+                        post_spot_check,
                         get_draw_statistics, ApplicationsController, RecommendationsController,
                         ChangeRequestsController, OwnChangeRequestsController,
                         InvitationLinksController, list_outbox],

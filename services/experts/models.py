@@ -313,6 +313,24 @@ class SpotCheckSubmission(Base):
     kind: Mapped[str] = mapped_column(String(20))  # application, performance
 
 
+class SelfEvaluation(Base):
+    """A submitted self-evaluation in the register a year's spot check (Art. 25) draws from: an
+    application self-evaluation (申报自评) of the year, or a performance self-evaluation (绩效自评) of a
+    project completed the year before. Entered by the unit or by the lifecycle system; never deleted."""
+
+    __tablename__ = "self_evaluations"
+    __table_args__ = (UniqueConstraint("year", "project_code", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    project_code: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # application, performance
+    unit_uscc: Mapped[str] = mapped_column(String(64))
+    submitted_on: Mapped[dt.date] = mapped_column(Date)  # a Beijing date
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class CalendarDay(Base):
     """An exception to the Monday–Friday working week: a holiday, or a swapped working day (调休)."""
 

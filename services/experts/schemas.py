@@ -671,3 +671,76 @@ class ChangeRequestView(msgspec.Struct, frozen=True):
     decided_at: dt.datetime | None
     decided_by: str | None
     decision_reason: str | None
+# The draw archive, the organiser's desk, the register of self-evaluations and the public bulletin
+
+class ArchiveEntry(msgspec.Struct, frozen=True):
+    """A draw in the archive: its facts, never a member (the archive shows no sealed list, and no list)."""
+
+    draw_id: str
+    kind: Literal["panel", "supplementary", "spot_check"]
+    purpose: str
+    project_code: str
+    project_name: str | None
+    status: str  # committed (awaiting the witness), revealed, cancelled
+    committed_at: dt.datetime
+    commitment: str
+    fields: dict[str, int]  # seats asked by field (a spot check: the sample size)
+    excluded: int  # experts left out at commit
+    panel_id: str | None = None
+    meeting_on: dt.date | None = None
+    organiser: str | None = None  # subject
+    organiser_name: str | None = None
+    organiser_unit: str | None = None
+    supervisor: str | None = None
+    supervisor_name: str | None = None
+    revealed_at: dt.datetime | None = None
+    cancelled_at: dt.datetime | None = None
+    cancel_reason: str | None = None
+
+
+class OrganiserDesk(msgspec.Struct, frozen=True):
+    """The organiser's home: draws awaiting the witness, panels awaiting answers or evaluations, and
+    the latest draws of the organiser's unit."""
+
+    awaiting_witness: list[ArchiveEntry]
+    awaiting_answers: list[ArchiveEntry]
+    awaiting_evaluation: list[ArchiveEntry]
+    recent: list[ArchiveEntry]
+
+
+class SelfEvaluationInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A submitted self-evaluation for the register (Art. 25). ``unit_uscc`` is the submitting unit:
+    an organiser's own unit when left out."""
+
+    year: Annotated[int, Meta(ge=2000, le=2100)]
+    project_code: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    kind: Literal["application", "performance"]
+    submitted_on: dt.date
+    unit_uscc: Uscc | None = None
+
+
+class SelfEvaluationView(msgspec.Struct, frozen=True):
+    id: int
+    year: int
+    project_code: str
+    project_name: str | None
+    kind: str
+    unit_uscc: str
+    submitted_on: dt.date
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class BulletinEntry(msgspec.Struct, frozen=True):
+    """A panel's draw on the public bulletin, once its meeting has ended."""
+
+    draw_id: str
+    kind: Literal["panel", "supplementary"]
+    project_code: str
+    project_name: str | None
+    purpose: str
+    meeting_on: dt.date
+    commitment: str
+    exclusion_counts: dict[str, int]
+    result: dict[str, dict[str, list[str]]]  # field → primaries and reserves, by pool number
+    names: dict[str, str] | None = None  # pool number → name, only where the setting says so

@@ -43,6 +43,8 @@ class PoolRules:
     # A new panel for a project and purpose whose panel was cancelled after its reveal within these
     # days must name that panel (``replaces``): no quiet re-roll.
     replacement_window_days: int = 180
+    # The public bulletin names the members (1) or shows pool numbers only (0, the default).
+    bulletin_names: int = 0
 
     @classmethod
     def from_env(cls) -> PoolRules:

@@ -37,6 +37,7 @@ from services.gateway.edge.routes.docs import api_docs, openapi_json
 from services.gateway.edge.routes.health import healthz, readyz
 from services.gateway.edge.routes.proxy import (
     application_queue,
+    bulletin,
     forward,
     public_application_routes,
     public_ratings,
@@ -115,13 +116,14 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                      middleware=[sign_in_rate_limit(settings.sign_in_rate_limit_per_minute)])
     api = Router(path="/api/v1", route_handlers=[ProjectsController, PanelsController, AccountsController,
                                                  WebhooksController, get_audit, get_audit_verification, public_ratings,
-                                                 application_queue, forward,
+                                                 application_queue, bulletin, forward,
                                                  # open to anyone, with a quota per address
                                                  *public_application_routes(application_rate_limit(
                                                      settings.application_rate_limit_per_minute))],
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
-    # Only health, the key set, public ratings and the console's sign-in pages are open (docs/architecture.md §6).
+    # Only health, the key set, public ratings, the bulletin and the console's sign-in pages are open
+    # (docs/architecture.md §6).
     operator_pages = Router(path="/", route_handlers=[MetricsController, openapi_json, api_docs],
                             middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(

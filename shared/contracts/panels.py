@@ -52,6 +52,9 @@ class JointDepartment(StrEnum):
 
 ClockTime = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, Beijing time")]
 Phone = Annotated[str, Meta(pattern=r"^\+?[0-9][0-9 -]{5,19}$", description="mobile or landline")]
+# What a draw is for, as the archive filters it: a panel's purpose, the annual spot check, or ``acceptance``
+# kept in the signed receipts of draws committed before 初验 and 终验 were told apart.
+DRAW_PURPOSES: tuple[str, ...] = (*(purpose.value for purpose in Purpose), "spot_check", "acceptance")
 # How a member's answer came in, when the organiser records it (电话, 短信, 当面, 联系不上).
 Channel = Literal["phone", "sms", "in_person", "unreachable"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
@@ -174,12 +177,14 @@ class SelfEvaluation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     kind: SpotCheckKind
 
 
-class SpotCheckTerms(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The year's submitted self-evaluations (Art. 25): application self-evaluations, and performance
-    self-evaluations of projects completed the year before; ceil(10%) of them are drawn."""
+class SpotCheckTerms(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The spot check of a year that has ended (Art. 25): ceil(10%) of the self-evaluations in the
+    register for that year are drawn (application self-evaluations, and performance self-evaluations
+    of projects completed the year before). ``submissions``, when given, are entered in the register
+    first (those already there are kept as they are)."""
 
     year: Annotated[int, Meta(ge=2000, le=2100)]
-    submissions: Annotated[list[SelfEvaluation], Meta(min_length=1, max_length=10000)]
+    submissions: Annotated[list[SelfEvaluation], Meta(max_length=10000)] = []
 
 
 class SpotCheckAsk(SpotCheckTerms):

@@ -51,8 +51,8 @@ async def test_an_admin_lands_on_the_admin_home(page: Any, console: Console, scr
 async def test_an_organiser_lands_on_the_organiser_home(page: Any, console: Console, screenshot: Any) -> None:
     await sign_in(page, "console.organiser")
     assert page.url == console.url + "/home/organiser"
-    assert await page.locator(".topbar nav a").all_inner_texts() == ["首页", "申请抽取", "推荐专家", "供应商库",
-                                                                    "校验抽取记录", "接口文档"]
+    assert await page.locator(".topbar nav a").all_inner_texts() == [
+        "首页", "申请抽取", "抽取档案", "推荐专家", "供应商库", "校验抽取记录", "接口文档"]
     await page.click(".topbar nav a:text('申请抽取')")
     assert page.url == console.url + "/panels/new"
     await page.goto("/home/organiser")

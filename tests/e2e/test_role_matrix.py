@@ -123,6 +123,13 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/panels/invitations"): frozenset({Role.EXPERT}),
     ("GET", "/api/v1/panels/supervising"): frozenset({Role.SUPERVISOR}),
     ("POST", "/api/v1/spot-checks"): LIFECYCLE_SYSTEM_AND_ADMIN,
+    # The archive: every reader finds the draws it may (admins and auditors all, organisers their unit's,
+    # supervisors theirs); the organiser's desk; the register of self-evaluations (Art. 25).
+    ("GET", "/api/v1/draws"): DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/draws/export"): DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ("GET", "/api/v1/panels/organising"): PANEL_ORGANISERS,
+    ("GET", "/api/v1/self-evaluations"): DRAW_READERS_AND_LIFECYCLE_SYSTEM,
+    ("POST", "/api/v1/self-evaluations"): PANEL_ORGANISERS_AND_LIFECYCLE_SYSTEM,
     ("GET", "/api/v1/draw-statistics"): ADMIN_AND_AUDITOR,
     ("GET", "/api/v1/calendar"): EVERYONE,
     ("PUT", "/api/v1/calendar/{day}"): ADMIN,
@@ -147,7 +154,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
 }
 SAMPLE_VENDOR = demo_vendors()[0]
 ANONYMOUS = {("POST", "/api/v1/auth/sign-in"), ("GET", "/api/v1/public-ratings"),
-             ("POST", "/api/v1/expert-applications"), ("POST", "/api/v1/expert-applications/status")}
+             ("POST", "/api/v1/expert-applications"), ("POST", "/api/v1/expert-applications/status"),
+             ("GET", "/api/v1/bulletin"), ("GET", "/api/v1/bulletin/{draw_id}/record")}
 SAMPLE_PATH_VALUES = {"code": "PY-2026-001", "username": "nobody", "key_id": "0000000000000000",
                       "webhook_id": "0000000000000000", "check_id": "00000000-0000-0000-0000-000000000000",
                       "rating_id": "1", "lot": "L1", "period_id": "1", "conflict_id": "1", "training_id": "1",
@@ -213,14 +221,15 @@ def test_each_role_is_allowed_or_refused_as_the_policy_says(system_with_role_key
                     wrong.append(f"{role} {method} {path}: refused with {status}")
                 if not allowed and status != 403:
                     wrong.append(f"{role} {method} {path}: expected 403, got {status}")
-    assert wrong == []
+    assert wrong == [], "\n".join(wrong)
 
 
 def test_anonymous_callers_reach_only_what_the_design_leaves_open(system_with_role_keys) -> None:
     system, _ = system_with_role_keys
     with httpx.Client(base_url=system.url(), timeout=10) as client:
         for open_path in ("/healthz", "/readyz", "/.well-known/sortes-keys", "/api/v1/public-ratings", "/sign-in",
-                          "/verify", "/verify/offline", "/static/verify.js", "/apply"):
+                          "/verify", "/verify/offline", "/static/verify.js", "/apply",
+                          "/bulletin", "/api/v1/bulletin"):
             assert client.get(open_path).status_code == 200, open_path
         assert client.get("/").headers["location"] == "/sign-in"  # the console's pages need a session
         assert client.get("/home/auditor").status_code == 303

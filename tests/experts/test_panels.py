@@ -18,6 +18,7 @@ from tests.experts.helpers import OTHER_UNIT, admin, audit_entries, create_exper
 OWNER = "12330326000000001H"  # the project owner: an organiser of this unit may ask for its panels
 SUPERVISOR_UNIT = "11330326862981311N"
 MEETING = beijing_today() + dt.timedelta(days=10)
+LAST_YEAR = beijing_today().year - 1  # a spot check is drawn once its year has ended
 SUPERVISOR = {"subject": "user:supervisor", "name": "李监督", "unit": SUPERVISOR_UNIT}
 
 
@@ -443,7 +444,7 @@ async def test_supervising_lists_the_draws_awaiting_the_callers_witness_then_the
     someone_elses = await ask_panel(experts_client, minter, panel_body(supervisor={
         "subject": "user:other-supervisor", "name": "张监督", "unit": SUPERVISOR_UNIT}), project="P2")
     response = await experts_client.post("/api/v1/spot-checks", headers=admin(minter), json={
-        "year": 2026, "submissions": [{"project_code": "PY-2026-001", "kind": "application"}],
+        "year": LAST_YEAR, "submissions": [{"project_code": "PY-2026-001", "kind": "application"}],
         "supervisor": SUPERVISOR})
     assert response.status_code == 201, response.text
     spot_check = response.json()
@@ -462,7 +463,7 @@ async def test_supervising_lists_the_draws_awaiting_the_callers_witness_then_the
         "revealed_at": None, "cancelled_at": None}
     assert waiting[0]["committed_at"].endswith("Z")
     assert (waiting[1]["kind"], waiting[1]["panel_id"], waiting[1]["meeting_on"], waiting[1]["seats"],
-            waiting[1]["project_code"]) == ("spot_check", None, None, None, "SPOT-2026")
+            waiting[1]["project_code"]) == ("spot_check", None, None, None, f"SPOT-{LAST_YEAR}")
     others = await supervising(experts_client, supervisor(minter, subject="user:other-supervisor"))
     assert [item["draw_id"] for item in others] == [someone_elses["id"]]
 
@@ -504,21 +505,23 @@ async def test_supervising_is_for_supervisors_only(experts_client, minter) -> No
 async def test_the_annual_spot_check_draws_ten_percent_with_the_same_protocol(experts_client, minter) -> None:
     submissions = [{"project_code": f"PY-2026-{n:03d}", "kind": "application" if n % 2 else "performance"}
                    for n in range(1, 24)]
-    body = {"year": 2026, "submissions": submissions, "supervisor": SUPERVISOR}
-    response = await experts_client.post("/api/v1/spot-checks", json=body, headers=admin(minter))
-    assert response.status_code == 201, response.text
-    committed = response.json()
-    assert committed["kind"] == "spot_check" and committed["project_code"] == "SPOT-2026"
-    assert committed["receipt"]["quotas"] == [{"field": "SELF-EVALUATIONS", "count": 3}]  # ceil(2.3)
-    revealed = await reveal(experts_client, minter, committed["id"], witness="监督人见证 0417")
-    sample = revealed["result"]["SELF-EVALUATIONS"]["primaries"]
-    assert len(sample) == 3 and set(sample) <= {s["project_code"] for s in submissions}
-    record = (await experts_client.get(f"/api/v1/draws/{committed['id']}/record", headers=admin(minter))).json()
-    keys = KeySet.from_json((await experts_client.get("/.well-known/sortes-keys", headers=organiser(minter))).json())
-    assert verify_record(record, keys).ok
+    body = {"year": LAST_YEAR, "submissions": submissions, "supervisor": SUPERVISOR}
     duplicate = {**body, "submissions": [*submissions, submissions[0]]}
     response = await experts_client.post("/api/v1/spot-checks", json=duplicate, headers=admin(minter))
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "submissions[23].project_code"
+    response = await experts_client.post("/api/v1/spot-checks", json=body, headers=admin(minter))
+    assert response.status_code == 201, response.text
+    committed = response.json()
+    assert committed["kind"] == "spot_check" and committed["project_code"] == f"SPOT-{LAST_YEAR}"
+    # ceil(10%) of each kind: 12 application self-evaluations and 11 performance ones.
+    assert committed["receipt"]["quotas"] == [{"field": "APPLICATION", "count": 2},
+                                              {"field": "PERFORMANCE", "count": 2}]
+    revealed = await reveal(experts_client, minter, committed["id"], witness="监督人见证 0417")
+    sample = revealed["result"]["APPLICATION"]["primaries"] + revealed["result"]["PERFORMANCE"]["primaries"]
+    assert len(sample) == 4 and set(sample) <= {s["project_code"] for s in submissions}
+    record = (await experts_client.get(f"/api/v1/draws/{committed['id']}/record", headers=admin(minter))).json()
+    keys = KeySet.from_json((await experts_client.get("/.well-known/sortes-keys", headers=organiser(minter))).json())
+    assert verify_record(record, keys).ok
 
 
 async def test_the_printable_record_is_chinese_html_with_members_and_signature_lines(experts_client,

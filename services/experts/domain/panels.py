@@ -282,8 +282,10 @@ class PanelDesk:
             if draw.committed_by != actor.subject and not actor.has_any([Role.BUREAU_ADMIN]):
                 raise NotPermitted("Only who committed the draw or a bureau admin may cancel it.",
                                    code="draw.cancel_not_permitted")
-            if draw.status != DrawStatus.COMMITTED:
-                raise Conflict("The draw is {status}; only a committed draw can be cancelled.",
+            # A revealed spot check can be cancelled too (with its reason, its record kept): the year's
+            # next spot check may only be drawn once the standing one is cancelled.
+            if draw.status == DrawStatus.CANCELLED or draw.cancelled_at is not None:
+                raise Conflict("The draw is {status} and was cancelled already.",
                                code="draw.not_cancellable",
                                params={"status": draw.status})
             await self.ledger.cancel(session, actor, draw, reason)

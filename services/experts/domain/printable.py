@@ -35,7 +35,7 @@ _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / 
 
 # A draw committed before the purposes of Art. 18 were told apart keeps ``acceptance`` in its signed receipt.
 PURPOSES = {"technical_review": "技术审查", "expert_review": "专家论证", "initial_acceptance": "初验",
-            "final_acceptance": "终验", "research": "项目调研", "acceptance": "验收", "spot_check": "自评价抽查"}
+            "final_acceptance": "终验", "research": "项目调研", "acceptance": "验收", "spot_check": "自评报告抽查"}
 HALVES = {"morning": "上午", "afternoon": "下午"}
 STATES = {SeatState.INVITED: "已通知", SeatState.ACCEPTED: "已接受", SeatState.DECLINED: "谢绝",
           SeatState.UNABLE: "无法出席（时间冲突）", SeatState.RESERVE: "备选专家",

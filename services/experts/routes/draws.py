@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
 from services.experts.domain import evaluations, panel_views, reroll
+from services.experts.domain.archive import draw_by_reference
 from services.experts.domain.draws import draw_by_id, excluded_of, record_document
 from services.experts.domain.panels import PanelDesk, panel_of, reads_members, sees_sealed_list
 from services.experts.domain.printable import (
@@ -65,11 +66,13 @@ class DrawsController(Controller):
     @get("/draws/{draw_id:str}", guards=[READERS_GUARD])
     async def get_draw(self, request: Request[Identity, Any, State], state: State,
                        draw_id: FromPath[str]) -> DrawView:
-        """A draw with its panel. Until the meeting's last half-day has ended only the organiser, the
-        supervisor and bureau admins see the members (names and contacts too, each such read logged);
-        others see counts and the commitment, and pool numbers once the meeting is over."""
+        """A draw with its panel, by its full number or a unique prefix of at least 8 characters (a
+        shorter one is a 422, one several draws share a 409). Until the meeting's last half-day has
+        ended only the organiser, the supervisor and bureau admins see the members (names and contacts
+        too, each such read logged); others see counts and the commitment, and pool numbers once the
+        meeting is over."""
         async with _database(state).transaction() as session:
-            return await _view(session, state, request.user, await draw_by_id(session, draw_id))
+            return await _view(session, state, request.user, await draw_by_reference(session, draw_id))
 
     @get("/draws/{draw_id:str}/record", guards=[READERS_GUARD])
     async def get_record(self, request: Request[Identity, Any, State], state: State,
@@ -78,7 +81,7 @@ class DrawsController(Controller):
         receipt. A panel's record is the commit receipt too, until its meeting is over, for every reader
         but its organiser, its supervisor and bureau admins."""
         async with _database(state).reading() as session:
-            draw = await draw_by_id(session, draw_id)
+            draw = await draw_by_reference(session, draw_id)
             if not await _reads_members(session, request.user, draw):
                 return json.loads(draw.receipt)
             return record_document(draw)
@@ -89,9 +92,10 @@ class DrawsController(Controller):
         """Every expert of the asked fields left out at commit, by pool number, with its reason codes;
         without the pool numbers while the panel's list is sealed to the reader."""
         async with _database(state).reading() as session:
-            shown = await _reads_members(session, request.user, await draw_by_id(session, draw_id))
+            draw = await draw_by_reference(session, draw_id)
+            shown = await _reads_members(session, request.user, draw)
             return [ExclusionEntry(expert_code=code if shown else None, reasons=reasons.split(","))
-                    for code, reasons in await excluded_of(session, draw_id)]
+                    for code, reasons in await excluded_of(session, draw.id)]
 
     @post("/draws/{draw_id:str}/reveal", guards=[requires_role(Role.SUPERVISOR)], status_code=200)
     async def reveal(self, request: Request[Identity, Any, State], state: State, draw_id: FromPath[str],
@@ -179,7 +183,7 @@ class DrawsController(Controller):
         numbers redacted while the list is sealed to the reader)."""
         async with _database(state).reading() as session:
             return await panel_views.history(session, state.audit.tables, request.user,
-                                             await draw_by_id(session, draw_id))
+                                             await draw_by_reference(session, draw_id))
 
     @get("/draws/{draw_id:str}/printable", guards=[READERS_GUARD], media_type="text/html")
     async def printable(self, request: Request[Identity, Any, State], state: State,
@@ -190,12 +194,12 @@ class DrawsController(Controller):
         and bureau admins; pool numbers for other readers, once the meeting is over; before that, the
         commitment and the counts."""
         async with _database(state).reading() as session:
-            draw = await draw_by_id(session, draw_id)
+            draw = await draw_by_reference(session, draw_id)
             panel = await panel_of(session, draw) if draw.panel_id else None
             reader = Reader(numbers=panel is None or reads_members(request.user, panel),
                             names=panel is not None and sees_sealed_list(request.user, panel))
             members = await members_of(session, panel.id) if panel and reader.numbers else []
-            excluded = await excluded_of(session, draw_id)
+            excluded = await excluded_of(session, draw.id)
             facts = await _facts(session, draw.project_code, [m.expert_code for m in members] if reader.names else [],
                                  chain=await reroll.chain_of(session, panel) if panel else {})
             return Response(render_draw_record(draw, panel, members, excluded, reader, facts),

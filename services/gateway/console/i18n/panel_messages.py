@@ -13,7 +13,8 @@ from services.gateway.console.i18n.problem_messages import problem_catalogue
 
 PURPOSES = {
     "zh": {"technical_review": "技术审查", "expert_review": "专家论证", "initial_acceptance": "初验",
-           "final_acceptance": "终验", "research": "项目调研", "acceptance": "验收（旧）", "spot_check": "自评价抽查"},
+           "final_acceptance": "终验", "research": "项目调研", "acceptance": "验收（旧）",
+           "spot_check": "自评报告抽查"},
     "en": {"technical_review": "Technical review", "expert_review": "Expert demonstration",
            "initial_acceptance": "Initial acceptance", "final_acceptance": "Final acceptance",
            "research": "Project research", "acceptance": "Acceptance (former)",
@@ -101,7 +102,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "draw_kind": "类型",
         "kind_panel": "首次抽取",
         "kind_supplementary": "补充抽取",
-        "kind_spot_check": "自评价抽查",
+        "kind_spot_check": "自评报告抽查",
         "original_draw": "原抽取",
         "status": "状态",
         "meeting": "会议",
@@ -237,7 +238,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "open": "打开",
         "new_panel_link": "申请抽取评审专家",
         "open_draw_title": "打开抽取",
-        "open_draw_hint": "输入组织人提供的抽取编号，查看承诺并输入见证值。",
+        "open_draw_hint": "输入组织人提供的抽取编号（完整编号，或其前至少 8 位），查看承诺并输入见证值。",
         "supervising_title": "待我见证的抽取",
         "supervising_hint": "您是以下抽取指定的监督人。打开抽取，核对承诺后当场输入见证值。",
         "supervising_empty": "暂无待您见证的抽取。",
@@ -460,7 +461,8 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "open": "Open",
         "new_panel_link": "Ask for a panel",
         "open_draw_title": "Open a draw",
-        "open_draw_hint": "Type the draw number the organiser gives you, to see the commitment and type the witness.",
+        "open_draw_hint": ("Type the draw number the organiser gives you (in full, or at least its first 8 "
+                           "characters), to see the commitment and type the witness."),
         "supervising_title": "Draws awaiting my witness",
         "supervising_hint": "You are the named supervisor of these draws. Open one, check the commitment, then "
                             "type the witness on the spot.",

@@ -32,6 +32,7 @@ from markupsafe import Markup
 
 from services.gateway.composite.clients import client_for
 from services.gateway.console.i18n.admin_messages import admin_navigation
+from services.gateway.console.i18n.archive_messages import ARCHIVE_MESSAGES, archive_words
 from services.gateway.console.i18n.messages import (
     LANG_COOKIE,
     MESSAGES,
@@ -64,7 +65,7 @@ from services.gateway.identity.api import (
 from shared.clock import BEIJING
 from shared.errors import EXCEPTION_HANDLERS, NotAuthenticated, NotFound, NotPermitted, Problem
 from shared.identity import Identity
-from shared.permissions import ADMIN_AND_AUDITOR, APPLICATION_RECOMMENDERS
+from shared.permissions import ADMIN_AND_AUDITOR, APPLICATION_RECOMMENDERS, DRAW_READERS
 from shared.roles import Role
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -139,6 +140,9 @@ def _navigation(request: Request, user: Identity | None, lang: str) -> list[dict
                   for role in homes]
     if user is not None and Role.ORGANISER.value in user.roles:
         items.append(("/panels/new", text["nav_new_panel"]))
+    if user is not None and user.has_any(DRAW_READERS):
+        words = ARCHIVE_MESSAGES[lang]
+        items.append(("/archive", words["nav_archive"]))  # which links the spot checks and the bulletin
     if user is not None and Role.EXPERT.value in user.roles:
         items.append(("/my/changes", text["nav_my_changes"]))
     if user is not None and user.has_any(APPLICATION_RECOMMENDERS - {Role.BUREAU_ADMIN}):
@@ -150,6 +154,8 @@ def _navigation(request: Request, user: Identity | None, lang: str) -> list[dict
         items += admin_navigation(user.roles, lang)
     if user is not None:
         items += vendor_navigation(user.roles, lang)
+    if user is None:  # signed in, the archive page links it
+        items.append(("/bulletin", ARCHIVE_MESSAGES[lang]["bulletin_title"]))
     items.append(("/verify", text["nav_verify"]))
     if user is not None:
         items.append(("/api/docs", text["nav_api_docs"]))
@@ -300,7 +306,7 @@ async def home(request: Request, state: State, role: FromPath[str]) -> Template:
             *(state.upstreams.is_ready(service) for service in SERVICE_NAMES)))
     sections = await home_sections(state.upstreams, identity, Role(role))
     if sections:
-        context.update(sections, **panel_context(lang))
+        context.update(sections, **panel_context(lang), **archive_words(lang))
     return page(request, "console/home.html", user=identity, session_token=_session_token(request), **context)
 
 

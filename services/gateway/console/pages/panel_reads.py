@@ -41,11 +41,16 @@ async def _read_or_none(upstreams: Upstreams, identity: Identity, path: str) -> 
 
 async def home_sections(upstreams: Upstreams, identity: Identity, role: Role) -> dict[str, Any]:
     """The panel part of a role's home page: its template and what it shows."""
-    if role in PANEL_ORGANISERS:  # the /panels/todo they read
+    if role in PANEL_ORGANISERS:  # the /panels/todo and the desk (/panels/organising) they read
+        desk = await _read_or_none(upstreams, identity, "/panels/organising")
         projects = await _read_or_none(upstreams, identity, "/projects") or []
         return {"panel_section": "console/home_organiser.html",
+                "project_names": {project["code"]: project["name"] for project in projects},
                 "todo": await _read_or_none(upstreams, identity, "/panels/todo"),
-                "project_names": {project["code"]: project["name"] for project in projects}}
+                "desk": None if desk is None else {
+                    name: [{**item, "committed_at": beijing(item["committed_at"]),
+                            "fields_text": "、".join(f"{f} {n}" for f, n in item["fields"].items())}
+                           for item in items] for name, items in desk.items()}}
     if role == Role.SUPERVISOR:
         return {"panel_section": "console/home_supervisor.html", **await supervisor_home(upstreams, identity)}
     if role == Role.AUDITOR:  # reads any draw, witnesses none

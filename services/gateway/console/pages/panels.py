@@ -20,6 +20,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from markupsafe import escape
 
+from services.gateway.console.i18n.archive_messages import archive_words
 from services.gateway.console.i18n.messages import language
 from services.gateway.console.i18n.panel_messages import PANEL_MESSAGES, panel_context
 from services.gateway.console.pages.home import _csp_hash, _session_token, page
@@ -49,7 +50,7 @@ _UNIT = re.compile(r'<span class="unit" data-uscc="([0-9A-Z]{18})">\1</span>')
 
 def _panel_page(request: Request, template: str, **context: Any) -> Template:
     return page(request, template, user=request.user, session_token=_session_token(request),
-                **panel_context(language(request)), **context)
+                **panel_context(language(request)), **archive_words(language(request)), **context)
 
 
 def _draw_id(text: str) -> str:
@@ -74,10 +75,20 @@ async def new_panel(request: Request, state: State, project: FromQuery[str | Non
                        default_day=(today + dt.timedelta(days=7)).isoformat())
 
 
+_PREFIX = re.compile(r"^[0-9a-fA-F-]{8,35}$")
+
+
 @get("/draws", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)
-async def open_draw(draw_id: Annotated[str, QueryParameter(name="id")] = "") -> Redirect:
-    """The home pages' "open a draw" form."""
-    return Redirect(f"/draws/{_draw_id(draw_id)}")
+async def open_draw(request: Request, state: State,
+                    draw_id: Annotated[str, QueryParameter(name="id")] = "") -> Redirect:
+    """The home pages' "open a draw" form: the full number, or a unique prefix of at least 8 characters."""
+    wanted = draw_id.strip()
+    if len(wanted) < 8:
+        raise NotFound("Give the draw number or at least its first {min} characters.", code="draw.id_too_short",
+                       params={"min": 8})
+    if _PREFIX.match(wanted):
+        wanted = (await read(state.upstreams, request.user, f"/draws/{wanted.lower()}"))["id"]
+    return Redirect(f"/draws/{_draw_id(wanted)}")
 
 
 @get("/draws/{draw_id:str}", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)

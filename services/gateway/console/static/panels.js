@@ -97,6 +97,17 @@
               rows: rows, notFoundField: "project_code",
               done: function (draw) { window.location.assign("/draws/" + draw.id); }};
     },
+    self_evaluation: function (form) {
+      return {method: "POST", path: "/api/v1/self-evaluations", rows: {}, done: reload,
+              body: {year: number(field(form, "year")), project_code: field(form, "project_code"),
+                     kind: field(form, "kind"), submitted_on: field(form, "submitted_on"),
+                     unit_uscc: orNull(field(form, "unit_uscc"))}};
+    },
+    spot_check: function (form) {
+      return {method: "POST", path: "/api/v1/spot-checks", rows: {},
+              body: {year: number(field(form, "year")), supervisor: field(form, "supervisor")},
+              done: function (draw) { window.location.assign("/draws/" + draw.id); }};
+    },
     reveal: function (form) {
       var witness = form.elements.namedItem("witness").value.normalize("NFC").trim();
       if (witness === "") return {invalid: [{field: "witness", message: api.required}]};

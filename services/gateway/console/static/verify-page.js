@@ -199,4 +199,21 @@
       showUnusable(error instanceof SortesVerifier.Unusable ? unusableReason(error) : error.message);
     }
   });
+
+  /* One click from the public bulletin: /verify?record=/api/v1/bulletin/<draw>/record loads that
+     record (this site's own address, nothing else) and checks it against the published key set. */
+  var asked = new URLSearchParams(window.location.search).get("record");
+  if (asked && /^\/api\/v1\/bulletin\/[0-9a-f-]{36}\/record$/.test(asked)) {
+    (async function () {
+      try {
+        var response = await fetch(asked, {credentials: "omit", cache: "no-store"});
+        if (!response.ok) throw new Error(fill(words.fetch_failed, {detail: detailText("http_status", {status: response.status})}));
+        $("record").value = await response.text();
+      } catch (error) {
+        showUnusable(error.message);
+        return;
+      }
+      verifyButton.click();
+    })();
+  }
 })();

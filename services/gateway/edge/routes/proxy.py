@@ -22,7 +22,7 @@ _FORWARDED_RESPONSE_HEADERS = ("content-disposition", "location", "etag", "retry
 
 # The router does not fall back from a gateway route's static segment (/projects/{code}, the composite
 # /draws/{id}/supplementary) to the catch-all, so the resources beside them get paths of their own.
-@route(["/{path:path}", "/projects/{project_code:str}/{rest:path}", "/draws/{draw_id:str}",
+@route(["/{path:path}", "/projects/{project_code:str}/{rest:path}", "/draws", "/draws/{draw_id:str}",
         "/draws/{draw_id:str}/{rest:path}", "/expert-applications/{rest:path}"], include_in_schema=False,
        http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE])
 async def forward(request: Request, state: State) -> Response[bytes]:
@@ -92,3 +92,14 @@ def public_application_routes(rate_limit: Middleware) -> list[HTTPRouteHandler]:
         return await _relay_public(request, state, "/expert-applications/status")
 
     return [public_application, public_application_status]
+
+
+@get(["/bulletin", "/bulletin/{draw_id:str}/record"], exclude_from_auth=True, include_in_schema=False)
+async def bulletin(request: Request, state: State) -> Response[bytes]:
+    """The public bulletin of panel draws whose meeting has ended, and each one's record: open to anyone
+    (the console's /bulletin page reads it), answered by the experts service to the gateway itself."""
+    upstreams: Upstreams = state.upstreams
+    upstream = await upstreams.relay("experts", "GET", request.url.path, identity=GATEWAY,
+                                     params=list(request.query_params.multi_items()))
+    return Response(content=upstream.content, status_code=upstream.status_code,
+                    media_type=relayed_media_type(upstream.headers.get("content-type", "application/json")))

@@ -131,7 +131,7 @@ async def _two_units_draws(client, minter) -> tuple[dict[str, Any], dict[str, An
     await build_pool(client, minter, 3, field="CLOUD")
     revealed = await ask_panel(client, minter)
     await reveal(client, minter, revealed["id"])
-    committed = await ask_panel(client, minter, panel_body(purpose="acceptance", field="CLOUD", count=1),
+    committed = await ask_panel(client, minter, panel_body(purpose="initial_acceptance", field="CLOUD", count=1),
                                 project="P1B")
     response = await client.post("/api/v1/projects/P2/panels", json=panel_body(supervisor=OTHER_SUPERVISOR),
                                  headers=organiser(minter, subject="user:other-organiser", unit=THIRD_UNIT))
@@ -177,7 +177,7 @@ async def test_the_archive_shows_each_reader_the_draws_it_may_and_never_a_member
 async def test_the_archive_filters_and_pages(experts_client, minter) -> None:
     revealed, committed, other = await _two_units_draws(experts_client, minter)
     headers = auditor(minter)
-    assert ids(await archive(experts_client, headers, purpose="acceptance")) == [committed["id"]]
+    assert ids(await archive(experts_client, headers, purpose="initial_acceptance")) == [committed["id"]]
     assert ids(await archive(experts_client, headers, status="revealed")) == [revealed["id"]]
     assert ids(await archive(experts_client, headers, field="CLOUD")) == [committed["id"]]
     assert ids(await archive(experts_client, headers, project="智慧")) == [other["id"]]

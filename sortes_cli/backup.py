@@ -25,7 +25,16 @@ from sqlalchemy.engine import make_url
 from shared.migrations import SERVICES
 from shared.settings import database_url
 from sortes_cli.audit import verify_service
-from sortes_cli.postgres import create_database_if_missing, is_postgres, libpq_environment, shown, table_names
+from sortes_cli.errors import OperatorError, explain
+from sortes_cli.postgres import (
+    create_database_if_missing,
+    is_postgres,
+    libpq_environment,
+    other_sessions,
+    shown,
+    table_names,
+)
+from sortes_cli.webhooks import resync
 
 PG_DUMP_MAGIC, SQLITE_MAGIC = b"PGDMP", b"SQLite format 3\x00"
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -93,6 +102,7 @@ def restore_service(service: str, source: Path, force: bool) -> None:
             raise _Refused(f"{source} is not a pg_dump file; {service} is on PostgreSQL ({shown(url)})")
         asyncio.run(create_database_if_missing(url))
         _refuse_unless_empty(service, asyncio.run(table_names(url)), force)
+        _refuse_while_in_use(service, asyncio.run(other_sessions(url)))
         clean = ["--clean", "--if-exists"] if force else []
         _pg_tool(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
                   *clean, f"--dbname={make_url(url).database}", str(source)], url)
@@ -101,6 +111,12 @@ def restore_service(service: str, source: Path, force: bool) -> None:
         raise _Refused(f"{source} is not a SQLite backup; {service} is on SQLite ({_sqlite_path(url)})")
     target = _sqlite_path(url)
     _refuse_unless_empty(service, _sqlite_tables(target), force)
+    in_use = [path.name for path in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm"))
+              if path.exists()]
+    if in_use:
+        raise _Refused(f"the {service} database {target} is open ({', '.join(in_use)} beside it): stop every "
+                       f"{service} instance (and the gateway) before restoring; a process that crashed leaves "
+                       "these files too — start and stop the service once to close them", EXIT_FAILED)
     target.parent.mkdir(parents=True, exist_ok=True)
     _sqlite_copy(source, target)
 
@@ -112,13 +128,46 @@ def run_restore(args: argparse.Namespace) -> int:
         print(f"sortes restore: {error}", file=sys.stderr)
         return error.code
     print(f"{args.service}: restored from {args.input}")
+    webhooks_ok = _resync_webhooks(args.service)
     report = asyncio.run(verify_service(args.service, [], []))
     if not report.ok:
         print(f"{args.service}: audit chain FAILED after the restore — {report.problem}")
         return EXIT_FAILED
     print(f"{args.service}: audit chain OK — {report.entries} entries, head {report.head_seq} "
           f"{report.head_hash[:16]}, {report.checkpoints_checked} signed checkpoints matched")
-    return EXIT_OK
+    return EXIT_OK if webhooks_ok else EXIT_FAILED
+
+
+def _resync_webhooks(service: str) -> bool:
+    """The gateway's webhook cursor for the restored service put back to its outbox (sortes_cli/webhooks.py)."""
+    if service == "gateway":
+        print("gateway: webhook cursors restored with it; events the services wrote since the backup are "
+              "delivered again (at least once: subscribers tell repeats by service and seq)")
+        return True
+    try:
+        print(asyncio.run(resync(service)).describe())
+    except OperatorError as error:
+        if "no database at" in str(error):  # no gateway database here: no cursor to rewind
+            print(f"{service}: no gateway database here ({error}); no webhook cursor to rewind")
+            return True
+        print(f"sortes restore: {error}; run sortes webhooks resync --service {service} once it answers",
+              file=sys.stderr)
+        return False
+    except Exception as error:
+        print(f"sortes restore: webhook cursor not rewound ({explain(error)}); run sortes webhooks resync "
+              f"--service {service} once the gateway database answers", file=sys.stderr)
+        return False
+    return True
+
+
+def _refuse_while_in_use(service: str, sessions: int) -> None:
+    """A restore under running services would mix what they write with what is restored, and their
+    cached state (keys, cursors) would no longer match the database: they must be stopped first."""
+    if sessions:
+        raise _Refused(f"the {service} database has {sessions} other connection{'s' if sessions > 1 else ''}: "
+                       f"stop every {service} instance first (systemctl stop 'sortes-{service}@*', "
+                       f"kubectl scale deployment/{service} --replicas=0, or Ctrl-C sortes up), then run again",
+                       EXIT_FAILED)
 
 
 def _refuse_unless_empty(service: str, tables: list[str], force: bool) -> None:

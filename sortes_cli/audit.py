@@ -21,7 +21,6 @@ from shared.db import Database
 from shared.draw.keys import PublicKeyEntry, b64url_encode
 from shared.migrations import SERVICES
 from shared.signing_keys import load_signing_key, public_entry_from_text, signing_public_entry, signing_public_key
-
 from sortes_cli.errors import about, require_database
 
 

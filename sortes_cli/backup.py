@@ -111,12 +111,9 @@ def restore_service(service: str, source: Path, force: bool) -> None:
         raise _Refused(f"{source} is not a SQLite backup; {service} is on SQLite ({_sqlite_path(url)})")
     target = _sqlite_path(url)
     _refuse_unless_empty(service, _sqlite_tables(target), force)
-    in_use = [path.name for path in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm"))
-              if path.exists()]
-    if in_use:
-        raise _Refused(f"the {service} database {target} is open ({', '.join(in_use)} beside it): stop every "
-                       f"{service} instance (and the gateway) before restoring; a process that crashed leaves "
-                       "these files too — start and stop the service once to close them", EXIT_FAILED)
+    if _sqlite_in_use(target):
+        raise _Refused(f"the {service} database {target} is open in another process: stop every {service} "
+                       "instance (and the gateway, or sortes run) before restoring", EXIT_FAILED)
     target.parent.mkdir(parents=True, exist_ok=True)
     _sqlite_copy(source, target)
 
@@ -198,9 +195,27 @@ def _sqlite_path(url: str) -> Path:
 def _sqlite_tables(path: Path) -> list[str]:
     if not path.exists():
         return []
-    with sqlite3.connect(path) as connection:
+    connection = sqlite3.connect(path)
+    try:
         return [row[0] for row in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    finally:
+        connection.close()
+
+
+def _sqlite_in_use(path: Path) -> bool:
+    """Whether another process holds the database open: leaving WAL mode needs the only connection,
+    so the switch fails while any other is open (the restore overwrites the file's mode anyway)."""
+    if not path.exists():
+        return False
+    connection = sqlite3.connect(path, timeout=0.2)
+    try:
+        connection.execute("PRAGMA journal_mode=DELETE").fetchone()
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        connection.close()
+    return False
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:

@@ -36,14 +36,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print(f"sortes {args.command}: interrupted", file=sys.stderr)
+        print(f"{_name(args)}: interrupted", file=sys.stderr)
         return 130
     except Exception as error:
         if debug or args.debug:
             raise
         code = error.code if isinstance(error, OperatorError) else 1
-        print(f"sortes {args.command}: {explain(error)} (--debug for details)", file=sys.stderr)
+        print(f"{_name(args)}: {explain(error)} (--debug for details)", file=sys.stderr)
         return code
+
+
+def _name(args: argparse.Namespace) -> str:
+    """``sortes db upgrade``: the command as typed, for the start of its error line."""
+    action = getattr(args, "action", None)
+    return f"sortes {args.command}{f' {action}' if isinstance(action, str) else ''}"
 
 
 if __name__ == "__main__":

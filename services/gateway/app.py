@@ -53,8 +53,8 @@ from shared.identity import IdentityIssuer
 from shared.json_bodies import refuse_malformed_json
 from shared.logs import answer_errors_here, configure_logging, request_context_middleware
 from shared.nul_characters import refuse_nul_characters
-from shared.signing_keys import ensure_private_key, ensure_secret_file
 from shared.settings import load_env_file
+from shared.signing_keys import ensure_private_key, ensure_secret_file
 
 # The API docs page (edge/routes/docs.py); the console's templates are its own.
 TEMPLATES = Path(__file__).parent / "edge" / "templates"

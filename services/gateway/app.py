@@ -24,7 +24,7 @@ from services.gateway.composite.routes.projects import ProjectsController
 from services.gateway.console.site import TEMPLATES as CONSOLE_TEMPLATES
 from services.gateway.console.site import console_routes
 from services.gateway.edge.idempotency import StoredAnswers, idempotency_middleware
-from services.gateway.edge.metrics import PROMETHEUS, MetricsController
+from services.gateway.edge.metrics import PROMETHEUS, MetricsController, instance_metrics
 from services.gateway.edge.openapi import MergedOpenAPI
 from services.gateway.edge.proxies import trusted_networks, trusted_proxies
 from services.gateway.edge.rate_limits import api_rate_limit, sign_in_rate_limit
@@ -52,6 +52,7 @@ from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES
 from shared.identity import IdentityIssuer
 from shared.json_bodies import refuse_malformed_json
 from shared.logs import answer_errors_here, configure_logging, request_context_middleware
+from shared.metrics import watch_pool
 from shared.nul_characters import refuse_nul_characters
 from shared.settings import load_env_file
 from shared.signing_keys import ensure_private_key, ensure_secret_file
@@ -90,6 +91,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     database = Database.from_url(settings.database_url)
     audit = settings.audit.recorder("gateway", AUDIT, rows=AUDITED_ROWS, outbox=OUTBOX)
     database.session_info["audit_recorder"] = audit
+    watch_pool("gateway", database)
     digester = ApiKeyDigester(ensure_secret_file(settings.api_key_secret_file))
     upstreams = Upstreams(
         {"experts": settings.experts_urls, "vendors": settings.vendors_urls},
@@ -137,7 +139,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                  middleware=[DefineMiddleware(BearerAuthenticationMiddleware),
                              api_rate_limit(settings.rate_limit_per_minute), idempotency_middleware])
     # Only health, the key set, public ratings and the console's sign-in pages are open (docs/architecture.md §6).
-    operator_pages = Router(path="/", route_handlers=[MetricsController, openapi_json, api_docs],
+    operator_pages = Router(path="/", route_handlers=[MetricsController, instance_metrics, openapi_json, api_docs],
                             middleware=[DefineMiddleware(BearerAuthenticationMiddleware)])
     return Litestar.from_config(AppConfig(
         route_handlers=[healthz, readyz, get_key_set,

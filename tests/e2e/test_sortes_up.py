@@ -135,7 +135,8 @@ def draw_panel(call: Caller, code: str, organiser: dict[str, str], supervisor: d
 
 def test_a_projects_whole_life_through_the_replicated_system(up: Up) -> None:
     call, admin = Caller(up.url), {"Authorization": f"Bearer {ADMIN_KEY}"}
-    assert call.http.get("/readyz").json()["checks"] == {"gateway_database": True, "experts": True, "vendors": True}
+    deep = call.http.get("/readyz", params={"deep": "true"}).json()
+    assert deep["checks"] == {"gateway_database": True, "experts": True, "vendors": True}
     code = f"PY-UP-{uuid.uuid4().hex[:6]}"
     supervision, bidder = make_uscc(random.Random(code), "91"), make_uscc(random.Random(code + "b"), "91")
     assert call("PUT", f"/api/v1/projects/{code}", admin, 201, json={

@@ -6,6 +6,7 @@ vendor rated; then every audit chain and both draw records verified with the ``s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
@@ -215,10 +216,8 @@ def test_a_replica_killed_under_traffic_comes_back_and_reads_keep_succeeding(up:
         deadline, back = time.monotonic() + READY_SECONDS, False
         while time.monotonic() < deadline and not back:
             time.sleep(0.5)
-            try:
+            with contextlib.suppress(httpx.TransportError):
                 back = httpx.get(f"http://127.0.0.1:{up.experts_ports[1]}/readyz", timeout=2).status_code == 200
-            except httpx.TransportError:
-                pass
         time.sleep(1)
     finally:
         stop.set()

@@ -6,6 +6,10 @@ the service's own database (``SORTES_<SERVICE>_DATABASE_URL``; on PostgreSQL it 
 missing), refuses a database that already holds tables unless ``--force``, and ends with that
 service's audit chain verification. Key files are not in a backup: they are kept apart
 (deploy/README.md), and without the data keys the personal data in a backup cannot be read.
+
+Backup files are created readable by their owner only (0600). With a backup key file (``--key-file``
+or ``SORTES_BACKUP_KEY_FILE``) each is sealed as well (sortes_cli/backup_files.py: ``….enc``); a
+restore opens a sealed file with the same key file.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -25,6 +30,15 @@ from sqlalchemy.engine import make_url
 from shared.migrations import SERVICES
 from shared.settings import database_url
 from sortes_cli.audit import verify_service
+from sortes_cli.backup_files import (
+    KEY_FILE_VARIABLE,
+    BackupKeyError,
+    is_sealed,
+    private_file,
+    read_backup_key,
+    seal,
+    unseal,
+)
 from sortes_cli.errors import OperatorError, explain
 from sortes_cli.postgres import (
     create_database_if_missing,
@@ -52,30 +66,62 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backup = subparsers.add_parser("backup", help="copy each service's database to a file")
     backup.add_argument("--service", choices=[*SERVICES, "all"], default="all")
     backup.add_argument("--output", type=Path, required=True, help="the folder to write the files to")
+    backup.add_argument("--key-file", type=Path, default=_default_key_file(),
+                        help="seal each file with this backup key (32 bytes in hex); default "
+                             "$SORTES_BACKUP_KEY_FILE, none: files unsealed (still mode 0600)")
     backup.set_defaults(func=run_backup)
     restore = subparsers.add_parser("restore", help="put a backup back into a service's database, then verify "
                                                     "its audit chain")
     restore.add_argument("--service", choices=SERVICES, required=True)
     restore.add_argument("--input", type=Path, required=True, help="a file written by sortes backup")
     restore.add_argument("--force", action="store_true", help="replace what the database holds now")
+    restore.add_argument("--key-file", type=Path, default=_default_key_file(),
+                         help="the backup key a sealed file was sealed with (default $SORTES_BACKUP_KEY_FILE)")
     restore.set_defaults(func=run_restore)
 
 
 # --- backup ----------------------------------------------------------------------------------------
 
-def backup_service(service: str, output: Path, stamp: str) -> Path:
+def _default_key_file() -> Path | None:
+    named = os.environ.get(KEY_FILE_VARIABLE, "").strip()
+    return Path(named) if named else None
+
+
+def backup_service(service: str, output: Path, stamp: str, key_file: Path | None = None) -> Path:
     url = database_url(service)
-    output.mkdir(parents=True, exist_ok=True)
+    key = _backup_key(key_file)
+    if not output.exists():
+        output.mkdir(parents=True, mode=0o700)
     if is_postgres(url):
-        target = output / f"{service}-{stamp}.dump"
-        _pg_tool(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}"], url)
+        target = private_file(output / f"{service}-{stamp}.dump")
+        try:
+            _pg_tool(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}"], url)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+    else:
+        source = _sqlite_path(url)
+        if not source.exists():
+            raise _Refused(f"{service}: no database at {source}")
+        target = private_file(output / f"{service}-{stamp}.sqlite")
+        _sqlite_copy(source, target)
+    if key is None:
         return target
-    source = _sqlite_path(url)
-    if not source.exists():
-        raise _Refused(f"{service}: no database at {source}")
-    target = output / f"{service}-{stamp}.sqlite"
-    _sqlite_copy(source, target)
-    return target
+    sealed = target.with_name(target.name + ".enc")
+    try:
+        seal(target, sealed, key)
+    finally:
+        target.unlink()
+    return sealed
+
+
+def _backup_key(key_file: Path | None) -> bytes | None:
+    if key_file is None:
+        return None
+    try:
+        return read_backup_key(key_file)
+    except BackupKeyError as error:
+        raise _Refused(str(error)) from None
 
 
 def run_backup(args: argparse.Namespace) -> int:
@@ -83,7 +129,7 @@ def run_backup(args: argparse.Namespace) -> int:
     failed = False
     for service in SERVICES if args.service == "all" else (args.service,):
         try:
-            written = backup_service(service, args.output, stamp)
+            written = backup_service(service, args.output, stamp, args.key_file)
         except _Refused as error:
             print(f"sortes backup: {error}", file=sys.stderr)
             failed = True
@@ -94,7 +140,29 @@ def run_backup(args: argparse.Namespace) -> int:
 
 # --- restore ---------------------------------------------------------------------------------------
 
-def restore_service(service: str, source: Path, force: bool) -> None:
+def restore_service(service: str, source: Path, force: bool, key_file: Path | None = None) -> None:
+    _file_head(source)  # readable at all
+    if not is_sealed(source):
+        _restore_plain(service, source, force)
+        return
+    if key_file is None:
+        raise _Refused(f"{source} is sealed: give the backup key with --key-file or SORTES_BACKUP_KEY_FILE")
+    key = _backup_key(key_file)
+    assert key is not None
+    handle, name = tempfile.mkstemp(prefix=f"sortes-restore-{service}-")  # created 0600
+    os.close(handle)
+    opened = Path(name)
+    try:
+        try:
+            unseal(source, opened, key)
+        except BackupKeyError as error:
+            raise _Refused(str(error), EXIT_FAILED) from None
+        _restore_plain(service, opened, force)
+    finally:
+        opened.unlink(missing_ok=True)
+
+
+def _restore_plain(service: str, source: Path, force: bool) -> None:
     url = database_url(service)
     head = _file_head(source)
     if is_postgres(url):
@@ -120,7 +188,7 @@ def restore_service(service: str, source: Path, force: bool) -> None:
 
 def run_restore(args: argparse.Namespace) -> int:
     try:
-        restore_service(args.service, args.input, args.force)
+        restore_service(args.service, args.input, args.force, args.key_file)
     except _Refused as error:
         print(f"sortes restore: {error}", file=sys.stderr)
         return error.code

@@ -99,10 +99,11 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         connect_timeout=settings.connect_timeout_seconds, read_timeout=settings.read_timeout_seconds,
     )
     webhook_targets = WebhookTargets(allow_private=settings.webhook_allow_private)
-    dispatcher = Dispatcher(database, upstreams, OUTBOX, targets=webhook_targets)
+    # The gateway's data key seals the answers kept for Idempotency-Key and the webhooks' signing secrets.
+    data_keys = ensure_key_file(settings.data_key_file)
+    dispatcher = Dispatcher(database, upstreams, OUTBOX, targets=webhook_targets, keys=data_keys)
     proxies = trusted_networks(settings.trusted_proxies)
-    stored_answers = StoredAnswers(ensure_key_file(settings.data_key_file),
-                                   dt.timedelta(hours=settings.idempotency_hours))
+    stored_answers = StoredAnswers(data_keys, dt.timedelta(hours=settings.idempotency_hours))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -157,7 +158,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                                      render_plugins=[JsonRenderPlugin()]),
         template_config=TemplateConfig(directory=[TEMPLATES, CONSOLE_TEMPLATES], engine=JinjaTemplateEngine),
         state=State({"database": database, "upstreams": upstreams, "api_key_digester": digester,
-                     "openapi": MergedOpenAPI(upstreams), "webhook_targets": webhook_targets,
+                     "openapi": MergedOpenAPI(upstreams), "webhook_targets": webhook_targets, "data_keys": data_keys,
                      "audit": audit, "stored_answers": stored_answers, "sign_in_policy": SignInPolicy(
                          max_failures=settings.sign_in_max_failures,
                          lockout=dt.timedelta(minutes=settings.sign_in_lockout_minutes),

@@ -3,6 +3,9 @@ outbox into signed deliveries, retried with backoff until the subscriber acknowl
 
 Each delivery is POSTed as JSON with ``X-Sortes-Event``, ``X-Sortes-Delivery`` and
 ``X-Sortes-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``.
+
+A subscription's signing secret is stored sealed under the gateway's data key (as personal data is in
+the services): neither the database nor a backup of it holds it in clear.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from services.gateway.webhooks.targets import TargetRefused, WebhookTargets
 from shared.audit import AuditRecorder
 from shared.clock import as_utc, utc_now
 from shared.contracts.events import DeliveryView, OutboxEvent, WebhookCreate, WebhookView
+from shared.crypto import KeyRing
 from shared.db import Database
 from shared.errors import InvalidInput, NotFound, Problem
 from shared.identity import Identity
@@ -47,6 +51,11 @@ CLAIM_FOR = dt.timedelta(seconds=30)
 GAP_PATIENCE = dt.timedelta(seconds=30)  # a missing sequence number this old was a rolled-back insert
 GAUGE_EVERY = 10.0  # seconds between counts of the deliveries for /metrics
 CURSOR_CHECK_EVERY = 30.0  # seconds between checks that each outbox still holds the event its cursor is on
+
+
+def secret_context(subscription_id: str) -> str:
+    """What a sealed secret is bound to: it opens for its own subscription only."""
+    return f"webhook_subscriptions.secret:{subscription_id}"
 
 
 def webhook_view(subscription: WebhookSubscription) -> WebhookView:
@@ -65,15 +74,18 @@ def delivery_view(delivery: WebhookDelivery) -> DeliveryView:
 
 
 async def create_subscription(session: AsyncSession, audit: AuditRecorder, actor: Identity,
-                              data: WebhookCreate, targets: WebhookTargets) -> tuple[WebhookSubscription, str]:
+                              data: WebhookCreate, targets: WebhookTargets,
+                              keys: KeyRing) -> tuple[WebhookSubscription, str]:
     try:
         await targets.check(data.url)
     except TargetRefused as refused:
         raise InvalidInput.for_field("url", "webhook.target_refused", "must reach a public address: {reason}",
                                      {"reason": str(refused)}) from None
     secret = secrets.token_urlsafe(32)
-    subscription = WebhookSubscription(id=uuid.uuid4().hex[:16], name=data.name, url=data.url,
-                                       event_types=",".join(data.event_types), secret=secret,
+    subscription_id = uuid.uuid4().hex[:16]
+    subscription = WebhookSubscription(id=subscription_id, name=data.name, url=data.url,
+                                       event_types=",".join(data.event_types),
+                                       secret=keys.encrypt(secret, context=secret_context(subscription_id)),
                                        owner_subject=actor.subject, created_at=utc_now())
     session.add(subscription)
     await session.flush()
@@ -114,8 +126,9 @@ def deliverable_prefix(events: list[OutboxEvent], last_seq: int, now: dt.datetim
 
 class Dispatcher:
     def __init__(self, database: Database, upstreams: Upstreams, outbox: OutboxTables | None = None, *,
-                 timeout: float = 10.0, targets: WebhookTargets | None = None) -> None:
+                 timeout: float = 10.0, targets: WebhookTargets | None = None, keys: KeyRing | None = None) -> None:
         self._database, self._upstreams, self._outbox = database, upstreams, outbox
+        self._keys = keys  # opens the subscriptions' sealed secrets; needed to deliver
         self._targets = targets or WebhookTargets()
         self._client = httpx.AsyncClient(timeout=timeout)
         self._gauged_at = 0.0
@@ -258,7 +271,7 @@ class Dispatcher:
         body = delivery.body.encode()
         headers = {"content-type": "application/json", "x-sortes-event": delivery.event_type,
                    "x-sortes-delivery": str(delivery.id),
-                   "x-sortes-signature": signature(subscription.secret, int(time.time()), body)}
+                   "x-sortes-signature": signature(self._secret(subscription), int(time.time()), body)}
         try:
             # Sent to the address just checked (a name re-pointed since subscribing is caught here), and
             # only the answer's class is kept: its body is never read.
@@ -281,6 +294,11 @@ class Dispatcher:
                 attempts=attempts, last_result=result, status=status,
                 delivered_at=utc_now() if acknowledged else None,
                 next_attempt_at=utc_now() + (dt.timedelta(0) if acknowledged else backoff)))
+
+    def _secret(self, subscription: WebhookSubscription) -> str:
+        if self._keys is None:
+            raise RuntimeError("the dispatcher was given no data key to open the webhook secrets")
+        return self._keys.decrypt(subscription.secret, context=secret_context(subscription.id))
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -58,6 +58,14 @@ def pool_settings() -> PoolSettings:
     return settings
 
 
+def jit_setting() -> str:
+    """``SORTES_DB_JIT``: off (default), on, or server (nothing sent)."""
+    jit = env_str("SORTES_DB_JIT", "off").lower()
+    if jit not in JIT_CHOICES:
+        raise SettingsError(f"SORTES_DB_JIT must be one of {', '.join(JIT_CHOICES)}")
+    return jit
+
+
 def service_metadata() -> MetaData:
     """The metadata of a service's models, under :data:`NAMING_CONVENTION`."""
     return MetaData(naming_convention=NAMING_CONVENTION)
@@ -82,9 +90,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     # on a 100k pool): the services' sessions run without it. A PostgreSQL-compatible database that
     # refuses the setting is told nothing (SORTES_DB_JIT=server).
     connect_args = {**options.pop("connect_args", {})}
-    jit = env_str("SORTES_DB_JIT", "off").lower()
-    if jit not in JIT_CHOICES:
-        raise SettingsError(f"SORTES_DB_JIT must be one of {', '.join(JIT_CHOICES)}")
+    jit = jit_setting()
     if jit != "server":
         connect_args.setdefault("server_settings", {}).setdefault("jit", jit)
     # asyncpg prepares each distinct statement once per connection and keeps 100; a service runs more

@@ -86,6 +86,12 @@ def test_every_setting_the_deploy_files_pass_is_read_by_the_services(monkeypatch
     monkeypatch.setattr(os, "environ", environ)
     for settings in (ExpertsSettings, VendorsSettings, GatewaySettings):
         settings.from_env()
+    # Read where the engine is made, by the settings file's loader, and by the commands (backup, up).
+    from shared.db import jit_setting, pool_settings
+    from shared.settings import env_file_path
+    from sortes_cli.backup import _default_key_file
+
+    pool_settings(), jit_setting(), env_file_path(), _default_key_file(), build_parser()
     environ.get("SORTES_ADMIN_API_KEY")  # read by `sortes run` and the gateway's first start
     assert "SORTES_ADMIN_API_KEY" in Path(run.__file__).read_text(encoding="utf-8")
     unread = sorted(passed - environ.asked)

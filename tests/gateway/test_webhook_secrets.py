@@ -62,3 +62,32 @@ def test_migration_0010_seals_the_secrets_stored_in_clear(tmp_path: Path, monkey
         connection.close()
     assert clear not in stored
     assert load_key_file(key_file).decrypt(stored, context=secret_context("s1")) == clear
+
+
+async def test_of_two_gateways_reading_the_same_due_delivery_one_claims_it(gateway_client) -> None:
+    """Why two gateway pods do not send a delivery twice (deploy/kubernetes/gateway.yaml runs two)."""
+    from services.gateway.models import WebhookDelivery
+    from services.gateway.webhooks.deliveries import Dispatcher
+    from shared.clock import utc_now
+
+    created = await gateway_client.post("/api/v1/webhooks", headers=ADMIN, json={
+        "name": "生命周期", "url": "http://127.0.0.1:9/hooks", "event_types": ["draw.committed"]})
+    webhook_id = created.json()["webhook"]["id"]
+    database = Database.from_url(gateway_client.app.state.database.engine.url.render_as_string(hide_password=False))
+    try:
+        async with database.transaction() as session:
+            session.add(WebhookDelivery(subscription_id=webhook_id, service="experts", event_seq=7,
+                                        event_type="draw.committed", object_id="d7", body="{}", status="pending",
+                                        attempts=0, next_attempt_at=utc_now(), created_at=utc_now()))
+        async with database.reading() as session:
+            read_by_both = (await session.execute(select(WebhookDelivery).where(
+                WebhookDelivery.subscription_id == webhook_id))).scalar_one()
+        first, second = (Dispatcher(database, gateway_client.app.state.upstreams) for _ in range(2))
+        try:
+            assert await first._claim(read_by_both) is True
+            assert await second._claim(read_by_both) is False
+        finally:
+            await first.close()
+            await second.close()
+    finally:
+        await database.dispose()

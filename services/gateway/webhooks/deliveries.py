@@ -259,11 +259,14 @@ class Dispatcher:
                 await self._attempt(delivery, subscription)
 
     async def _claim(self, delivery: WebhookDelivery) -> bool:
-        """Push the next attempt time out first, so a second gateway does not send the same delivery."""
+        """Push the next attempt time out first, so a second gateway does not send the same delivery: the
+        claim holds only if the row is still as this gateway read it (its next attempt time included),
+        so of two gateways that read the same due delivery, one claims it and the other finds it moved."""
         async with self._database.transaction() as session:
             result = await session.execute(
                 update(WebhookDelivery).where(WebhookDelivery.id == delivery.id, WebhookDelivery.status == "pending",
-                                              WebhookDelivery.attempts == delivery.attempts)
+                                              WebhookDelivery.attempts == delivery.attempts,
+                                              WebhookDelivery.next_attempt_at == delivery.next_attempt_at)
                 .values(next_attempt_at=utc_now() + CLAIM_FOR))
         return result.rowcount == 1
 

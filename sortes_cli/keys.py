@@ -115,9 +115,9 @@ async def rotate_service(service: str, batch: int) -> str:
     sealed = _personal_data(service)
     audit = AuditSettings.from_env(service).recorder(service, audit_tables(MetaData()))
     actor, progress = operator_actor(), Progress()
+    ring = load_key_file(sealed.key_file)  # a missing key file first: nothing to do without it
     database = Database.from_url(require_database(service))
     try:
-        ring = load_key_file(sealed.key_file)
         label = f"{service}: sealed again"
         unfinished = await _reseal_all(database, audit, actor, ring, sealed.rotate, batch, progress, label)
         if unfinished.values:

@@ -68,6 +68,8 @@ def test_rotate_data_without_a_database_creates_none_and_says_where_it_looked(
     monkeypatch.delenv("SORTES_EXPERTS_DATABASE_URL", raising=False)
     monkeypatch.setenv("SORTES_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
+    assert main(["keys", "init"]) == 0  # the keys are there; the database is not
+    capsys.readouterr()
     error = one_line_failure(capsys, main(["keys", "rotate-data", "--service", "experts"]))
     assert "no database at" in error and "SORTES_EXPERTS_DATABASE_URL" in error
     assert not (tmp_path / "data" / "experts.db").exists()

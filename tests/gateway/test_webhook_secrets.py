@@ -4,6 +4,7 @@ in clear before it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -78,7 +79,9 @@ async def test_of_two_gateways_reading_the_same_due_delivery_one_claims_it(gatew
         async with database.transaction() as session:
             session.add(WebhookDelivery(subscription_id=webhook_id, service="experts", event_seq=7,
                                         event_type="draw.committed", object_id="d7", body="{}", status="pending",
-                                        attempts=0, next_attempt_at=utc_now(), created_at=utc_now()))
+                                        # not yet due: the app's own dispatcher leaves it to the two below
+                                        attempts=0, next_attempt_at=utc_now() + dt.timedelta(hours=1),
+                                        created_at=utc_now()))
         async with database.reading() as session:
             read_by_both = (await session.execute(select(WebhookDelivery).where(
                 WebhookDelivery.subscription_id == webhook_id))).scalar_one()

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint bench mutate clean
+.PHONY: run test lint bench mutate wheelhouse clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sortes needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -33,5 +33,13 @@ MUTATE_BUDGET ?= 1800
 mutate: $(INSTALLED)
 	$(BIN)/python -m tests.mutation.mutate --budget $(MUTATE_BUDGET)
 
+# Every wheel an installation needs (sortes and its dependencies, not the test tools) into wheelhouse/,
+# for a machine without the package registries: pip install --no-index --find-links wheelhouse/ sortes
+# (README.md). Build it on the target's OS, architecture and Python version.
+wheelhouse: $(INSTALLED)
+	rm -rf wheelhouse
+	$(BIN)/python -m pip wheel --wheel-dir wheelhouse .
+	@ls wheelhouse | wc -l | xargs echo "wheels in wheelhouse/:"
+
 clean:
-	rm -rf $(VENV) data test-output .pytest_cache
+	rm -rf $(VENV) data test-output .pytest_cache wheelhouse

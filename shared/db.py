@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Executable, MetaData, Row, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from shared.settings import SettingsError, env_float, env_int, env_str
 
 # Bounds of numbers a request passes on to SQL: beyond them the driver's integer overflows (an OFFSET
 # past 64 bits, a key past PostgreSQL's 32-bit integer) and the answer would be a 500, not a 422.
@@ -29,6 +32,40 @@ NAMING_CONVENTION = {
 }
 
 
+JIT_CHOICES = ("off", "on", "server")  # server: send nothing, the server's own setting applies
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """Connections one process keeps (``size``) and may open beyond them at a peak (``overflow``), and how
+    long a request waits for one (``timeout``). Each process of each service has its own pool: the sum
+    over processes of size + overflow, plus a few for operator commands and migrations, must stay under
+    PostgreSQL's ``max_connections`` (100 by default; docs/operations.md counts it out)."""
+
+    size: int = 10
+    overflow: int = 5
+    timeout: float = 30.0
+
+
+def pool_settings() -> PoolSettings:
+    """``SORTES_DB_POOL_SIZE`` (default 10), ``SORTES_DB_MAX_OVERFLOW`` (5), ``SORTES_DB_POOL_TIMEOUT`` (30 s)."""
+    settings = PoolSettings(env_int("SORTES_DB_POOL_SIZE", PoolSettings.size),
+                            env_int("SORTES_DB_MAX_OVERFLOW", PoolSettings.overflow),
+                            env_float("SORTES_DB_POOL_TIMEOUT", PoolSettings.timeout))
+    if settings.size < 1 or settings.overflow < 0 or settings.timeout <= 0:
+        raise SettingsError("SORTES_DB_POOL_SIZE must be at least 1, SORTES_DB_MAX_OVERFLOW at least 0 and "
+                            "SORTES_DB_POOL_TIMEOUT above 0")
+    return settings
+
+
+def jit_setting() -> str:
+    """``SORTES_DB_JIT``: off (default), on, or server (nothing sent)."""
+    jit = env_str("SORTES_DB_JIT", "off").lower()
+    if jit not in JIT_CHOICES:
+        raise SettingsError(f"SORTES_DB_JIT must be one of {', '.join(JIT_CHOICES)}")
+    return jit
+
+
 def service_metadata() -> MetaData:
     """The metadata of a service's models, under :data:`NAMING_CONVENTION`."""
     return MetaData(naming_convention=NAMING_CONVENTION)
@@ -44,13 +81,18 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         return engine
     pooled = "poolclass" not in options
     if pooled:
-        options.setdefault("pool_size", 10)
-        options.setdefault("max_overflow", 10)
+        pool = pool_settings()
+        options.setdefault("pool_size", pool.size)
+        options.setdefault("max_overflow", pool.overflow)
+        options.setdefault("pool_timeout", pool.timeout)
     # PostgreSQL's JIT compiles any query its planner prices high, such as the eligibility query over
     # a whole pool, and the compiling costs more than it saves on these short queries (40 ms of 210
-    # on a 100k pool): the services' sessions run without it.
+    # on a 100k pool): the services' sessions run without it. A PostgreSQL-compatible database that
+    # refuses the setting is told nothing (SORTES_DB_JIT=server).
     connect_args = {**options.pop("connect_args", {})}
-    connect_args.setdefault("server_settings", {}).setdefault("jit", "off")
+    jit = jit_setting()
+    if jit != "server":
+        connect_args.setdefault("server_settings", {}).setdefault("jit", jit)
     # asyncpg prepares each distinct statement once per connection and keeps 100; a service runs more
     # than that (an IN list of each length is a statement of its own), and re-preparing costs a round trip.
     connect_args.setdefault("prepared_statement_cache_size", 500)

@@ -20,6 +20,7 @@ from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,13 +28,15 @@ from shared.audit.recorder import AuditRecorder, checkpoint_periodically, take_r
 from shared.audit.routes import get_audit, get_audit_verification
 from shared.db import Database
 from shared.errors import EXCEPTION_HANDLERS, MAX_BODY_BYTES, ServiceUnavailable
-from shared.identity import OPEN_PATHS, AssertionAuthenticationMiddleware, IdentityVerifier
+from shared.identity import OPEN_PATHS, AssertionAuthenticationMiddleware, IdentityVerifier, requires_role
 from shared.json_bodies import refuse_malformed_json
 from shared.logs import answer_errors_here, configure_logging, request_context_middleware
+from shared.metrics import add_route_header, watch_pool
 from shared.nul_characters import refuse_nul_characters
 from shared.openapi import ProblemDeclaringJsonPlugin
 from shared.outbox import OutboxTables
 from shared.outbox.reading import get_events
+from shared.permissions import LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR
 from shared.settings import data_dir, env_list
 from shared.signing_keys import public_key_from_text
 from shared.spreadsheets import import_max_bytes
@@ -53,6 +56,15 @@ async def readyz(state: State) -> Response[dict[str, str]]:
     if not await database.is_reachable():
         raise ServiceUnavailable("The database is not reachable.", code="database.unreachable")
     return Response({"status": "ready"})
+
+
+class ServiceMetrics(PrometheusController):
+    """``/metrics`` of an experts or vendors instance: behind the identity assertion like every route
+    but health, for the monitoring system's key, bureau admins and auditors (through the gateway's
+    ``/metrics/<service>/<n>``)."""
+
+    path = "/metrics"
+    guards = [requires_role(*LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR)]
 
 
 def identity_public_keys() -> list[str]:
@@ -75,6 +87,9 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
             f"for the {name} service.")
     database = Database.from_url(database_url)
     database.session_info["audit_recorder"] = audit
+    watch_pool(name, database)
+    prometheus = PrometheusConfig(app_name=f"sortes_{name}", prefix=f"sortes_{name}", group_path=True,
+                                  exclude=["^/metrics", "^/healthz", "^/readyz", "^/api/v1/internal/"])
     verifier = IdentityVerifier([public_key_from_text(key) for key in public_keys], audience=name)
 
     @asynccontextmanager
@@ -96,11 +111,14 @@ def service_app(*, name: str, title: str, database_url: str, public_keys: Sequen
     auth = DefineMiddleware(AssertionAuthenticationMiddleware,
                             exclude=[f"^{re.escape(path)}" for path in sorted(OPEN_PATHS)])
     config = AppConfig(
-        route_handlers=[healthz, readyz, get_audit, get_audit_verification, get_events, *route_handlers],
+        route_handlers=[healthz, readyz, ServiceMetrics, get_audit, get_audit_verification, get_events,
+                        *route_handlers],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
-        middleware=[request_context_middleware, answer_errors_here, refuse_malformed_json, auth],
+        middleware=[request_context_middleware, prometheus.middleware, answer_errors_here, refuse_malformed_json,
+                    auth],
+        before_send=[add_route_header],
         openapi_config=OpenAPIConfig(title=title, version="1", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin(), ProblemDeclaringJsonPlugin()]),
         state=State({"database": database, "identity_verifier": verifier, "audit": audit, "outbox": outbox,

@@ -11,6 +11,58 @@ class SettingsError(ValueError):
     """A configuration value is present but unusable; the message names the variable."""
 
 
+ENV_FILE_VARIABLE = "SORTES_ENV_FILE"
+DEFAULT_ENV_FILE = Path("/etc/sortes/sortes.env")
+
+
+def env_file_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The deployment's settings file: ``SORTES_ENV_FILE`` when set, else ``/etc/sortes/sortes.env``
+    when it exists; None when there is none (a development checkout)."""
+    environ = os.environ if environ is None else environ
+    named = environ.get(ENV_FILE_VARIABLE, "").strip()
+    if named:
+        return Path(named)
+    return DEFAULT_ENV_FILE if DEFAULT_ENV_FILE.is_file() else None
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """``NAME=value`` lines as systemd's ``EnvironmentFile=`` and Docker's ``--env-file`` read them:
+    blank lines and ``#`` comments skipped, an optional ``export``, a value optionally in quotes."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        line = line.removeprefix("export ").strip()
+        name, equals, value = line.partition("=")
+        name = name.strip()
+        if not equals or not name.replace("_", "").isalnum():
+            raise SettingsError(f"line {number} of the settings file is not NAME=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def load_env_file(environ: dict[str, str] | None = None) -> Path | None:
+    """Put the settings file's values (:func:`env_file_path`) into ``environ`` (the process's by
+    default) where a variable is not already set: what the services read under systemd, operator
+    commands read too, so nothing needs exporting by hand. The file read, or None."""
+    environ = os.environ if environ is None else environ  # type: ignore[assignment]
+    path = env_file_path(environ)
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError(f"{ENV_FILE_VARIABLE}: cannot read {path} ({error.strerror or error})") from None
+    for name, value in parse_env_file(text).items():
+        if not environ.get(name, "").strip():
+            environ[name] = value
+    return path
+
+
 def env_str(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default

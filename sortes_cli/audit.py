@@ -20,8 +20,8 @@ from shared.audit.tables import AuditTables, audit_tables
 from shared.db import Database
 from shared.draw.keys import PublicKeyEntry, b64url_encode
 from shared.migrations import SERVICES
-from shared.settings import database_url
 from shared.signing_keys import load_signing_key, public_entry_from_text, signing_public_entry, signing_public_key
+from sortes_cli.errors import about, require_database
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -99,7 +99,7 @@ def _audited_rows(service: str) -> AuditedRows:
 async def verify_service(service: str, extra_keys: list[PublicKeyEntry], exported: list[SignedCheckpoint],
                          workers: int | None = None) -> ChainReport:
     keys = [*_own_public_keys(service), *extra_keys]
-    return await verify_stored_chain(database_url(service), _tables(), service, {key.key_id: key for key in keys},
+    return await verify_stored_chain(require_database(service), _tables(), service, {key.key_id: key for key in keys},
                                      [c for c in exported if c.service == service], workers)
 
 
@@ -108,7 +108,7 @@ async def verify_service_rows(service: str) -> list[str] | None:
     key_file = AuditSettings.from_env(service).digest_key_file
     if not key_file.exists():
         return None
-    return await verify_stored_rows(database_url(service), _tables(), _audited_rows(service),
+    return await verify_stored_rows(require_database(service), _tables(), _audited_rows(service),
                                     bytes.fromhex(key_file.read_text().strip()))
 
 
@@ -122,8 +122,9 @@ def run_verify(args: argparse.Namespace) -> int:
     services = SERVICES if args.service == "all" else (args.service,)
     failed = False
     for service in services:
-        report = asyncio.run(verify_service(service, extra_keys, exported, args.workers))
-        rows = asyncio.run(verify_service_rows(service))
+        with about(service):
+            report = asyncio.run(verify_service(service, extra_keys, exported, args.workers))
+            rows = asyncio.run(verify_service_rows(service))
         if report.ok:
             print(f"{service}: OK — {report.entries} entries, head {report.head_seq} "
                   f"{report.head_hash[:16]}, {report.checkpoints_checked} signed checkpoints matched")
@@ -147,7 +148,7 @@ async def _sign_head(service: str) -> tuple[list[SignedCheckpoint], str]:
     models = importlib.import_module(f"services.{service}.models")
     # Signed here or in the service, a checkpoint goes out the same way: an outbox event for the webhooks.
     recorder = settings.recorder(service, tables, rows=models.AUDITED_ROWS, outbox=models.OUTBOX)
-    database = Database.from_url(database_url(service))
+    database = Database.from_url(require_database(service))
     try:
         async with database.transaction() as session:
             await recorder.checkpoint(session)
@@ -180,7 +181,7 @@ def run_export(args: argparse.Namespace) -> int:
 async def _take_baseline(service: str) -> int:
     models = importlib.import_module(f"services.{service}.models")
     recorder = AuditSettings.from_env(service).recorder(service, _tables(), rows=models.AUDITED_ROWS)
-    database = Database.from_url(database_url(service))
+    database = Database.from_url(require_database(service))
     try:
         async with database.transaction() as session:
             return await recorder.baseline(session)

@@ -34,8 +34,9 @@ from shared.crypto import (
 from shared.db import Database
 from shared.migrations import SERVICES
 from shared.progress import Progress
-from shared.settings import CRYPTO_PROFILES, database_url
+from shared.settings import CRYPTO_PROFILES
 from sortes_cli import key_files
+from sortes_cli.errors import about, require_database
 
 SEALING_SERVICES = ("experts", "vendors")
 Rotation = Callable[..., Awaitable[Resealed]]  # (session, audit, actor, keyring, *, after_id, batch)
@@ -114,9 +115,9 @@ async def rotate_service(service: str, batch: int) -> str:
     sealed = _personal_data(service)
     audit = AuditSettings.from_env(service).recorder(service, audit_tables(MetaData()))
     actor, progress = operator_actor(), Progress()
-    database = Database.from_url(database_url(service))
+    ring = load_key_file(sealed.key_file)  # a missing key file first: nothing to do without it
+    database = Database.from_url(require_database(service))
     try:
-        ring = load_key_file(sealed.key_file)
         label = f"{service}: sealed again"
         unfinished = await _reseal_all(database, audit, actor, ring, sealed.rotate, batch, progress, label)
         if unfinished.values:
@@ -139,7 +140,8 @@ def run_rotate(args: argparse.Namespace) -> int:
         return 2
     for service in SEALING_SERVICES if args.service == "all" else (args.service,):
         try:
-            print(asyncio.run(rotate_service(service, args.batch)))
+            with about(service, passing=(KeyConfigError, DecryptionError)):
+                print(asyncio.run(rotate_service(service, args.batch)))
         except KeyConfigError as error:
             print(f"sortes keys rotate-data: {service}: {error}", file=sys.stderr)
             return 2

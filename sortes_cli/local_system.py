@@ -11,15 +11,20 @@ supervisor's main thread: Linux's parent-death signal follows the thread that st
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -58,6 +63,11 @@ class LocalSystem:
     extra_env: dict[str, str] = field(default_factory=dict)
     replica_ports: dict[str, list[int]] = field(default_factory=dict)  # further instances of a service
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # With log_dir: rotate each instance's log at log_max_bytes, keeping log_backups earlier files
+    # (0: one file that grows), and with echo copy every line to this process's stderr as well.
+    log_max_bytes: int = 0
+    log_backups: int = 5
+    echo: bool = False
 
     def url(self, service: str = "gateway") -> str:
         return f"http://{self.host}:{self.ports[service]}"
@@ -123,14 +133,25 @@ class LocalSystem:
                    # The gateway alone reads X-Forwarded-For, from SORTES_TRUSTED_PROXIES only.
                    "--no-proxy-headers",
                    "--timeout-graceful-shutdown", "5"]
-        stderr = None
+        stderr: IO[bytes] | int | None = None
+        piped = self.log_dir is not None and (self.log_max_bytes > 0 or self.echo)
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            stderr = (self.log_dir / f"{instance}.log").open("ab")
-        self.processes[instance] = subprocess.Popen(
-            command, env=env or self.environment(), stdout=stderr, stderr=stderr,
+            stderr = subprocess.PIPE if piped else (self.log_dir / f"{instance}.log").open("ab")
+        process = self.processes[instance] = subprocess.Popen(
+            command, env=env or self.environment(), stdout=stderr, stderr=subprocess.STDOUT if piped else stderr,
             start_new_session=True,  # Ctrl-C reaches only the supervisor, which stops children in order
         )
+        if piped:
+            assert self.log_dir is not None and process.stdout is not None
+            threading.Thread(target=_pump, args=(instance, process.stdout, self.log_dir / f"{instance}.log",
+                                                 self.log_max_bytes, self.log_backups, self.echo),
+                             name=f"log-{instance}", daemon=True).start()
+
+    def instance_port(self, instance: str) -> tuple[str, int]:
+        """(service, port) of an instance name (``experts-2``)."""
+        service = instance.split("-", 1)[0]
+        return service, dict(self.instances(service))[instance]
 
     def wait_ready(self, services: tuple[str, ...], timeout: float = READY_SECONDS) -> None:
         """Until each service answers its health check (an exited one fails at once, not at the deadline)."""
@@ -177,6 +198,64 @@ class LocalSystem:
         while not (dead := self.dead_services()):
             time.sleep(poll_seconds)
         return dead
+
+
+def _pump(instance: str, stream: IO[bytes], path: Path, max_bytes: int, backups: int, echo: bool) -> None:
+    """Each line an instance writes: into its rotating log file, and (echo) to the terminal."""
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    try:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            handler.emit(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+            if echo:
+                print(f"{instance:<10}| {line}", file=sys.stderr, flush=True)
+    finally:
+        handler.close()
+        stream.close()
+
+
+@dataclass
+class _Life:
+    """One instance's restarts under :func:`supervise`."""
+
+    started_at: float
+    restarts: int = 0
+    backoff: float = 0.0
+    due: float | None = None  # when the instance, found dead, is started again
+
+
+def supervise(system: LocalSystem, env: dict[str, str], *, poll: float = 0.5, first_backoff: float = 1.0,
+              max_backoff: float = 60.0, stable: float = 60.0, clock: Callable[[], float] = time.monotonic,
+              say: Callable[[str], None] = lambda text: print(text, file=sys.stderr, flush=True),
+              rounds: int | None = None) -> None:
+    """Keep every instance running until stopped (Ctrl-C raises out of it): an instance that exits is
+    started again after a backoff (1 s, doubling up to ``max_backoff``; back to 1 s once it has run for
+    ``stable`` seconds), each restart said and counted, while the others go on serving. ``rounds``
+    bounds the loop (tests). Call it from the thread that started the instances."""
+    lives = {name: _Life(started_at=clock(), backoff=first_backoff) for name in system.processes}
+    done = 0
+    while rounds is None or done < rounds:
+        done += 1
+        now = clock()
+        for name, process in list(system.processes.items()):
+            life = lives.setdefault(name, _Life(started_at=now, backoff=first_backoff))
+            if process.poll() is None:
+                if life.due is None and now - life.started_at >= stable:
+                    life.backoff = first_backoff
+                continue
+            if life.due is None:
+                life.due = now + life.backoff
+                say(f"sortes: {name} exited with code {process.returncode}; starting it again in "
+                    f"{life.backoff:.0f} s (restart {life.restarts + 1})")
+            elif now >= life.due:
+                service, port = system.instance_port(name)
+                system.start_one(service, env, instance=name, port=port)
+                life.restarts, life.started_at, life.due = life.restarts + 1, now, None
+                life.backoff = min(life.backoff * 2, max_backoff)
+                say(f"sortes: {name} started again (restarts of {name}: {life.restarts}; all instances: "
+                    f"{sum(other.restarts for other in lives.values())})")
+        time.sleep(poll)
 
 
 def _stop_all(processes: list[subprocess.Popen[bytes]], timeout: float) -> None:

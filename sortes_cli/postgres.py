@@ -22,8 +22,11 @@ def service_database_url(server_url: str, service: str) -> str:
 
 
 def shown(url: str) -> str:
-    """A URL fit to print: the password masked."""
-    return make_url(url).render_as_string(hide_password=True)
+    """A URL fit to print: the password masked (a string that is no URL is not shown at all)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(not a database URL)"
 
 
 def _connect_options(url: URL, database: str | None = None) -> dict[str, object]:
@@ -86,3 +89,14 @@ def libpq_environment(url: str) -> dict[str, str]:
               "PGPASSWORD": parsed.password, "PGDATABASE": parsed.database,
               "PGSSLMODE": parsed.query.get("sslmode") or parsed.query.get("ssl")}
     return {name: str(value) for name, value in values.items() if value}
+
+
+async def other_sessions(url: str) -> int:
+    """How many sessions other than this one are connected to the database ``url`` names."""
+    target = make_url(normalise_database_url(url))
+    connection = await _maintenance_connection(target)
+    try:
+        return int(await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", target.database))
+    finally:
+        await connection.close()

@@ -125,11 +125,11 @@ async def gateway_client(test_databases: TestDatabases, backend: str, tmp_path: 
     from tests.support.ports import free_port
 
     url = await asyncio.to_thread(test_databases.fresh, "gateway", backend)
-    settings = GatewaySettings(
-        database_url=url, experts_urls=[f"http://127.0.0.1:{free_port()}"],
-        vendors_urls=[f"http://127.0.0.1:{free_port()}"], identity_key_file=tmp_path / "identity.pem",
-        api_key_secret_file=tmp_path / "api-key-secret", admin_api_key=ADMIN_API_KEY, sign_in_max_failures=3,
-        rate_limit_per_minute=40, sign_in_rate_limit_per_minute=12, **gateway_overrides)  # type: ignore[arg-type]
+    settings = GatewaySettings(**{  # type: ignore[arg-type]
+        "database_url": url, "experts_urls": [f"http://127.0.0.1:{free_port()}"],
+        "vendors_urls": [f"http://127.0.0.1:{free_port()}"], "identity_key_file": tmp_path / "identity.pem",
+        "api_key_secret_file": tmp_path / "api-key-secret", "admin_api_key": ADMIN_API_KEY, "sign_in_max_failures": 3,
+        "rate_limit_per_minute": 40, "sign_in_rate_limit_per_minute": 12, **gateway_overrides})
     async with AsyncTestClient(create_app(settings)) as client:
         yield client
 

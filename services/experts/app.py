@@ -43,10 +43,13 @@ from services.experts.routes.trainings import TrainingsController
 from services.experts.settings import ExpertsSettings, alibaba_templates_from_env
 from shared.project_routes import project_controller
 from shared.service_app import service_app
+from shared.settings import load_env_file
 
 
 def create_app(settings: ExpertsSettings | None = None) -> Litestar:
-    settings = settings or ExpertsSettings.from_env()
+    if settings is None:
+        load_env_file()  # the deployment's settings file, as the operator commands read it
+        settings = ExpertsSettings.from_env()
     vault = PersonalDataVault.from_key_files(settings.data_key_file, settings.data_algorithm,
                                              settings.blind_index_key_file)
     audit = settings.audit.recorder("experts", AUDIT, rows=AUDITED_ROWS, outbox=OUTBOX)

@@ -108,7 +108,8 @@ class WebhookSubscription(Base):
     name: Mapped[str] = mapped_column(String(100))
     url: Mapped[str] = mapped_column(String(500))
     event_types: Mapped[str] = mapped_column(String(300))  # comma-separated
-    secret: Mapped[str] = mapped_column(String(100))  # HMAC key shared with the subscriber
+    # HMAC key shared with the subscriber, sealed under the gateway's data key (webhooks/deliveries.py)
+    secret: Mapped[str] = mapped_column(String(400))
     owner_subject: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

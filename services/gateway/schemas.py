@@ -22,8 +22,11 @@ class Reconciliation(msgspec.Struct, frozen=True):
 
 
 class Readiness(msgspec.Struct, frozen=True):
-    status: Literal["ready", "degraded"]
+    """``ready``; ``degraded`` (answering, with a service instance down); ``unavailable`` (503)."""
+
+    status: Literal["ready", "degraded", "unavailable"]
     checks: dict[str, bool]
+    instances: dict[str, bool] = {}
 
 
 Username = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{2,63}$",

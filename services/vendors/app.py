@@ -20,10 +20,13 @@ from services.vendors.routes.vendors import VendorsController
 from services.vendors.settings import VendorsSettings
 from shared.project_routes import project_controller
 from shared.service_app import service_app
+from shared.settings import load_env_file
 
 
 def create_app(settings: VendorsSettings | None = None) -> Litestar:
-    settings = settings or VendorsSettings.from_env()
+    if settings is None:
+        load_env_file()  # the deployment's settings file, as the operator commands read it
+        settings = VendorsSettings.from_env()
     vault = IdNumberVault.from_key_files(settings.data_key_file, settings.blind_index_key_file)
     interval = settings.rating_finaliser_interval_seconds
     return service_app(

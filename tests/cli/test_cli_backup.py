@@ -5,6 +5,7 @@ unless --force."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,3 +118,41 @@ def test_a_file_that_is_no_backup_is_refused(tmp_path: Path, monkeypatch: pytest
     target = f"sqlite+aiosqlite:///{tmp_path / 'target.db'}"
     assert sortes(monkeypatch, target, "restore", "--service", "vendors", "--input", str(not_a_backup)) == 2
     assert "is not a SQLite backup" in capsys.readouterr().err
+
+
+def test_backups_are_private_and_sealed_with_a_key_file_restore_whole(
+        database_urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    source = database_urls["source"]
+    migrate_and_fill(source)
+    assert sortes(monkeypatch, source, "backup", "--service", "vendors", "--output", str(tmp_path / "plain")) == 0
+    [plain] = list((tmp_path / "plain").iterdir())
+    assert plain.stat().st_mode & 0o777 == 0o600
+
+    key_file = tmp_path / "backup.key"
+    key_file.write_text(os.urandom(32).hex() + "\n")
+    assert sortes(monkeypatch, source, "backup", "--service", "vendors", "--output", str(tmp_path / "sealed"),
+                  "--key-file", str(key_file)) == 0
+    [sealed] = list((tmp_path / "sealed").iterdir())
+    assert sealed.name.endswith(".enc") and sealed.stat().st_mode & 0o777 == 0o600
+    assert sealed.read_bytes().startswith(b"SORTESBK1\n")
+    assert b"vendor.created" not in sealed.read_bytes()  # the audit log's actions are in the plain one
+    capsys.readouterr()
+
+    refused = sortes(monkeypatch, database_urls["fresh"], "restore", "--service", "vendors", "--input", str(sealed))
+    assert refused == 2 and "--key-file" in capsys.readouterr().err
+    other_key = tmp_path / "other.key"
+    other_key.write_text(os.urandom(32).hex())
+    wrong = sortes(monkeypatch, database_urls["fresh"], "restore", "--service", "vendors", "--input", str(sealed),
+                   "--key-file", str(other_key))
+    assert wrong == 1 and "another backup key" in capsys.readouterr().err
+    cut = tmp_path / "cut.enc"
+    cut.write_bytes(sealed.read_bytes()[:-20])
+    truncated = sortes(monkeypatch, database_urls["fresh"], "restore", "--service", "vendors", "--input", str(cut),
+                       "--key-file", str(key_file))
+    assert truncated == 1 and "does not open" in capsys.readouterr().err
+
+    monkeypatch.setenv("SORTES_BACKUP_KEY_FILE", str(key_file))
+    assert sortes(monkeypatch, database_urls["fresh"], "restore", "--service", "vendors", "--input", str(sealed),
+                  "--key-file", str(key_file)) == 0
+    assert f"vendors: audit chain OK — {ENTRIES} entries" in capsys.readouterr().out

@@ -45,7 +45,7 @@ def reconcile(system: LocalSystem) -> subprocess.CompletedProcess[str]:
 
 
 def test_gateway_is_ready_when_every_service_is(local_system: LocalSystem) -> None:
-    response = httpx.get(local_system.url() + "/readyz", timeout=10)
+    response = httpx.get(local_system.url() + "/readyz", params={"deep": "true"}, timeout=10)
     assert response.status_code == 200
     assert response.json()["checks"] == {"gateway_database": True, "experts": True, "vendors": True}
 
@@ -114,7 +114,7 @@ def test_with_vendors_down_the_gateway_answers_503_and_a_retry_converges(local_s
         assert "vendors" in failed.json()["detail"]
         listing = httpx.get(url + "/api/v1/vendors", headers=admin(local_system), timeout=10)
         assert listing.status_code == 503
-        ready = httpx.get(url + "/readyz", timeout=10)
+        ready = httpx.get(url + "/readyz", params={"deep": "true"}, timeout=10)
         assert ready.status_code == 503
         assert ready.json()["checks"]["vendors"] is False
     finally:

@@ -6,6 +6,7 @@ vendor rated; then every audit chain and both draw records verified with the ``s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
@@ -13,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -45,6 +47,9 @@ class Up:
     url: str
     database: str
     data_dir: Path
+    process: subprocess.Popen[bytes]
+    output: Path
+    experts_ports: list[int]
 
     def environment(self) -> dict[str, str]:
         """What an operator exports to run ``sortes`` commands against this system's databases and keys."""
@@ -75,12 +80,15 @@ def up(postgres_available: bool, tmp_path_factory: pytest.TempPathFactory) -> It
     database = f"{POSTGRES_DSN.rsplit('/', 1)[0]}/sortes_up{os.getpid()}_{uuid.uuid4().hex[:6]}"
     output = data_dir / "sortes-up.out"
     env = {**os.environ, "SORTES_DATA_DIR": str(data_dir), "SORTES_ADMIN_API_KEY": ADMIN_KEY}
+    experts_ports = [free_port(), free_port()]
     with output.open("wb") as sink:
         process = subprocess.Popen([sys.executable, "-m", "sortes_cli.main", "up", "--database", database,
-                                    "--replicas", "2", "--port", str(free_port())],
+                                    "--replicas", "2", "--port", str(free_port()),
+                                    "--ports", f"experts={experts_ports[0]},{experts_ports[1]}"],
                                    env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        yield Up(url=wait_for_banner(output, process, timeout=READY_SECONDS), database=database, data_dir=data_dir)
+        yield Up(url=wait_for_banner(output, process, timeout=READY_SECONDS), database=database, data_dir=data_dir,
+                 process=process, output=output, experts_ports=experts_ports)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -135,7 +143,8 @@ def draw_panel(call: Caller, code: str, organiser: dict[str, str], supervisor: d
 
 def test_a_projects_whole_life_through_the_replicated_system(up: Up) -> None:
     call, admin = Caller(up.url), {"Authorization": f"Bearer {ADMIN_KEY}"}
-    assert call.http.get("/readyz").json()["checks"] == {"gateway_database": True, "experts": True, "vendors": True}
+    deep = call.http.get("/readyz", params={"deep": "true"}).json()
+    assert deep["checks"] == {"gateway_database": True, "experts": True, "vendors": True}
     code = f"PY-UP-{uuid.uuid4().hex[:6]}"
     supervision, bidder = make_uscc(random.Random(code), "91"), make_uscc(random.Random(code + "b"), "91")
     assert call("PUT", f"/api/v1/projects/{code}", admin, 201, json={
@@ -179,6 +188,46 @@ def test_a_projects_whole_life_through_the_replicated_system(up: Up) -> None:
         path.write_bytes(record)
         verified = up.sortes("verify", str(path), "--url", up.url)
         assert (verified.returncode, verified.stdout) == (0, "OK sortes-draw/1 (Ed25519, SHA-256)\n"), verified.stderr
+
+
+def test_a_replica_killed_under_traffic_comes_back_and_reads_keep_succeeding(up: Up) -> None:
+    """SIGKILL to the second experts instance (on the port --ports gave it) while reads go on: every read
+    succeeds (the gateway tries the other instance), the supervisor starts it again, the rest untouched."""
+    [victim] = [pid for pid in children(up.process.pid) if port_argument(pid) == up.experts_ports[1]]
+    others = [pid for pid in children(up.process.pid) if pid != victim]
+    assert len(others) == 4
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        with httpx.Client(base_url=up.url, timeout=30) as http:
+            while not stop.is_set():
+                answer = http.get("/api/v1/fields", headers=admin)
+                if answer.status_code != 200:
+                    failures.append(f"{answer.status_code} {answer.text[:200]}")
+                time.sleep(0.05)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        time.sleep(1)
+        os.kill(victim, signal.SIGKILL)
+        deadline, back = time.monotonic() + READY_SECONDS, False
+        while time.monotonic() < deadline and not back:
+            time.sleep(0.5)
+            with contextlib.suppress(httpx.TransportError):
+                back = httpx.get(f"http://127.0.0.1:{up.experts_ports[1]}/readyz", timeout=2).status_code == 200
+        time.sleep(1)
+    finally:
+        stop.set()
+        reader.join(60)
+    assert back, up.output.read_text()[-3000:]
+    assert failures == []
+    assert all(is_running(pid) for pid in others)
+    text = up.output.read_text(encoding="utf-8", errors="replace")
+    assert "experts-2 exited with code -9" in text and "experts-2 started again" in text
+    assert (up.data_dir / "logs" / "experts-2.log").stat().st_size > 0
 
 
 def test_killing_sortes_up_outright_stops_every_instance_it_started(postgres_available: bool, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -139,3 +140,57 @@ def test_audit_checkpoints_reach_the_receiver_and_verify_the_chains_from_there(
     capsys.readouterr()
     assert main(["audit", "verify", "--service", "gateway", "--checkpoints", str(kept)]) == 0
     assert "gateway: OK" in capsys.readouterr().out
+
+
+# A restore loses no webhook: restoring experts rewinds the gateway's cursor for it to the restored outbox,
+# so the events written after the restore (under the numbers of the events lost with it) are delivered;
+# and a restore refuses while the service still runs.
+
+def delivered(receiver: Receiver, object_id: str, timeout: float = 40) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(json.loads(body).get("object_id") == object_id for _, body, status in receiver.received
+               if status == 200):
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_restoring_experts_rewinds_the_webhook_cursor_and_the_next_events_are_delivered(
+        local_system: LocalSystem, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for name, value in local_system.environment().items():
+        if name.startswith("SORTES_"):
+            monkeypatch.setenv(name, value)
+    run = uuid.uuid4().hex[:8]
+    receiver.watches = lambda event: str(event.get("object_id", "")).startswith(run)
+    receiver.received.append(({}, b"{}", 0))  # the receiver refuses its first watched delivery: not this one
+    admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
+    created = httpx.post(local_system.url() + "/api/v1/webhooks", headers=admin, timeout=10, json={
+        "name": "恢复后的事件", "url": receiver.url, "event_types": ["draw.committed"]})
+    assert created.status_code == 201, created.text
+
+    asyncio.run(emit_event(local_system, f"{run}-before-backup"))
+    assert delivered(receiver, f"{run}-before-backup")
+    assert main(["backup", "--service", "experts", "--output", str(tmp_path / "backups")]) == 0
+    [backup] = list((tmp_path / "backups").iterdir())
+    for lost in ("lost-1", "lost-2"):  # written after the backup: gone with the restore
+        asyncio.run(emit_event(local_system, f"{run}-{lost}"))
+    assert delivered(receiver, f"{run}-lost-2")
+    capsys.readouterr()
+
+    refused = main(["restore", "--service", "experts", "--input", str(backup), "--force"])
+    assert refused == 1
+    assert "stop every experts instance" in capsys.readouterr().err
+
+    local_system.stop_one("experts")
+    try:
+        assert main(["restore", "--service", "experts", "--input", str(backup), "--force"]) == 0
+        output = capsys.readouterr().out
+        assert "webhook cursor rewound" in output and "audit chain OK" in output
+    finally:
+        local_system.start_one("experts")
+        local_system.wait_ready(("experts",))
+
+    asyncio.run(emit_event(local_system, f"{run}-after-restore"))
+    assert delivered(receiver, f"{run}-after-restore"), "the first event after the restore was never delivered"

@@ -114,7 +114,8 @@ async def deliver(client, database: Database, *, allow_private: bool) -> None:  
         return ["127.0.0.1"]  # re-pointed at loopback after subscribing
 
     dispatcher = Dispatcher(database, client.app.state.upstreams,
-                            targets=WebhookTargets(allow_private=allow_private, resolver=resolver))
+                            targets=WebhookTargets(allow_private=allow_private, resolver=resolver),
+                            keys=client.app.state.data_keys)
     try:
         await dispatcher.deliver_due()
     finally:

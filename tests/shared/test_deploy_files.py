@@ -86,6 +86,12 @@ def test_every_setting_the_deploy_files_pass_is_read_by_the_services(monkeypatch
     monkeypatch.setattr(os, "environ", environ)
     for settings in (ExpertsSettings, VendorsSettings, GatewaySettings):
         settings.from_env()
+    # Read where the engine is made, by the settings file's loader, and by the commands (backup, up).
+    from shared.db import jit_setting, pool_settings
+    from shared.settings import env_file_path
+    from sortes_cli.backup import _default_key_file
+
+    pool_settings(), jit_setting(), env_file_path(), _default_key_file(), build_parser()
     environ.get("SORTES_ADMIN_API_KEY")  # read by `sortes run` and the gateway's first start
     assert "SORTES_ADMIN_API_KEY" in Path(run.__file__).read_text(encoding="utf-8")
     unread = sorted(passed - environ.asked)
@@ -194,3 +200,128 @@ def test_the_gateway_believes_forwarded_headers_from_the_proxy_each_set_up_ships
     for path in DEPLOY.rglob("*"):
         if path.is_file() and path.suffix not in (".crt", ".key"):
             assert "FORWARDED_ALLOW_IPS" not in path.read_text(encoding="utf-8"), path
+
+
+ROOT = DEPLOY.parent
+
+
+def _pod_specs() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every pod template in the Kubernetes files, CronJobs' included."""
+    for document in _kubernetes():
+        spec = document.get("spec", {})
+        if document["kind"] == "CronJob":
+            spec = spec["jobTemplate"]["spec"]
+        template = spec.get("template", {}).get("spec")
+        if template:
+            yield document["metadata"]["name"], template
+
+
+def test_caddy_reloads_as_deploy_readme_says() -> None:
+    """`systemctl reload caddy` goes through Caddy's admin endpoint: the Caddyfile must not turn it off."""
+    caddyfile = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    assert "systemctl reload caddy" in readme
+    assert "admin off" not in caddyfile
+    assert re.search(r"^\s*admin localhost:\d+\s*$", caddyfile, re.MULTILINE)
+
+
+def test_kubernetes_backups_are_a_cronjob_writing_to_a_volume_within_the_restricted_policy() -> None:
+    documents = _kubernetes()
+    namespace = next(d for d in documents if d["kind"] == "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    [cronjob] = [d for d in documents if d["kind"] == "CronJob"]
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert "sortes backup --service all --output /var/backups/sortes" in " ".join(container["command"])
+    mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
+    claims = {volume["name"]: volume["persistentVolumeClaim"]["claimName"] for volume in pod["volumes"]
+              if "persistentVolumeClaim" in volume}
+    assert mounts[next(iter(claims))] == "/var/backups/sortes"
+    assert any(d["kind"] == "PersistentVolumeClaim" and d["metadata"]["name"] in claims.values() for d in documents)
+    listed = set(next(_yaml_documents(DEPLOY / "kubernetes" / "kustomization.yaml"))["resources"])
+    assert "backup-cronjob.yaml" in listed
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    assert "run sortes-backup --rm" not in readme and "cronjob/sortes-backup" in readme
+    # The restricted Pod Security Standard, for every pod the files make.
+    for name, spec in _pod_specs():
+        security = spec["securityContext"]
+        assert security["runAsNonRoot"] is True and security["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert spec.get("hostNetwork") is not True and spec.get("hostPID") is not True, name
+        for volume in spec.get("volumes", []):
+            assert "hostPath" not in volume, name
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"]["drop"] == ["ALL"] and not context["capabilities"].get("add"), name
+            assert context.get("privileged") is not True, name
+
+
+def test_replicas_and_disruption_budgets_match_what_the_code_supports() -> None:
+    """Two gateways are safe (a delivery is claimed before it is sent; tests/gateway/test_webhook_secrets.py):
+    every Deployment runs two pods and a PodDisruptionBudget keeps one of each."""
+    documents = _kubernetes()
+    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+    budgets = {d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]: d for d in documents
+               if d["kind"] == "PodDisruptionBudget"}
+    for name, deployment in deployments.items():
+        assert deployment["spec"]["replicas"] >= 2, name
+        assert 1 <= budgets[name]["spec"]["minAvailable"] < deployment["spec"]["replicas"], name
+    gateway = (DEPLOY / "kubernetes" / "gateway.yaml").read_text(encoding="utf-8")
+    assert "would each deliver" not in gateway
+    from services.gateway.webhooks.deliveries import Dispatcher
+
+    assert "a second gateway does not send the same delivery" in (Dispatcher._claim.__doc__ or "")
+
+
+def test_the_gateways_readiness_does_not_follow_the_other_services() -> None:
+    [gateway] = [container for document in _kubernetes() for container in _containers(document)
+                 if container["name"] == "gateway"]
+    assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"  # its own database (deep=true: all)
+    assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
+
+
+def test_resource_limits_in_compose_kubernetes_and_systemd() -> None:
+    for name, service in _compose()["services"].items():
+        limits = service.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert limits.get("memory") and limits.get("cpus"), name
+    for name, spec in _pod_specs():
+        for container in spec["containers"]:
+            limits = container["resources"]["limits"]
+            assert limits.get("memory") and limits.get("cpu"), name
+            assert container["resources"]["requests"], name
+    for unit in (DEPLOY / "systemd").glob("*.service"):
+        text = unit.read_text(encoding="utf-8")
+        assert re.search(r"^MemoryMax=\d+[MG]$", text, re.MULTILINE), unit.name
+        assert re.search(r"^CPUQuota=\d+%$", text, re.MULTILINE), unit.name
+
+
+def test_the_migration_retries_until_the_database_answers() -> None:
+    unit = (DEPLOY / "systemd" / "sortes-migrate.service").read_text(encoding="utf-8")
+    assert "Restart=on-failure" in unit and "StartLimitIntervalSec=0" in unit
+    assert re.search(r"^ExecStart=.*sortes db upgrade --service all --wait \d+$", unit, re.MULTILINE)
+    job = next(d for d in _kubernetes() if d["kind"] == "Job")
+    assert "--wait" in _containers(job)[0]["command"]
+    assert "--wait" in _compose()["services"]["migrate"]["command"]
+
+
+def test_log_retention_is_stated_with_the_law_quoted_exactly() -> None:
+    operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    quote = ("《中华人民共和国网络安全法》（2016年11月7日第十二届全国人民代表大会常务委员会第二十四次会议通过）"
+             "第二十一条第（三）项：“采取监测、记录网络运行状态、网络安全事件的技术措施，并按照规定留存相关的"
+             "网络日志不少于六个月；”")
+    assert quote in operations
+    assert "six months" in (DEPLOY / "README.md").read_text(encoding="utf-8")
+
+
+def test_an_offline_install_path_and_the_platforms_checked_are_documented() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    target = makefile[makefile.index("\nwheelhouse:"):]
+    assert "pip wheel --wheel-dir wheelhouse ." in target.split("\n\n")[0]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make wheelhouse" in readme and "pip install --no-index --find-links wheelhouse/ sortes" in readme
+    operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert "## 7. What was checked, and how" in operations
+    for named in ("PostgreSQL 15", "Debian 12", "SORTES_DB_JIT=server", "Not checked"):
+        assert named in operations, named
+    assert "SORTES_DB_JIT" in (DEPLOY / "env.example").read_text(encoding="utf-8")
+    assert "SORTES_DB_POOL_SIZE" in (DEPLOY / "env.example").read_text(encoding="utf-8")

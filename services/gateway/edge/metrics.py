@@ -1,5 +1,8 @@
-"""Prometheus metrics at ``/metrics``: requests and latencies by route, plus the business events
-an operator watches — draws committed and revealed, conflict checks made."""
+"""Prometheus metrics at ``/metrics``: requests and latencies by route, plus what an operator watches —
+each service instance up or down, the calls to each instance by route template, requests refused for
+a quota (429), webhook deliveries pending and failing and the oldest one's age, events waiting in the
+outboxes, the database pool in use, and the business events: draws committed and revealed, conflict
+checks made. ``/metrics/<service>/<n>`` passes on instance n's own ``/metrics`` (shared/metrics.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +10,16 @@ import re
 import time
 from typing import Any
 
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.params import FromPath
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController, PrometheusMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter
 
+from services.gateway.edge.gauges import RATE_LIMITED
+from services.gateway.edge.upstream import Upstreams
+from shared.errors import NotFound
 from shared.identity import requires_role
 from shared.permissions import LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR
 
@@ -72,6 +81,8 @@ class RoutePrometheusMiddleware(PrometheusMiddleware):
         finally:
             in_progress.dec()
             count, duration, errors = self._finished(method, path, span[0])
+            if span[0] == 429:
+                RATE_LIMITED.labels(route=path).inc()
             if errors is not None:
                 errors.inc()
             count.inc()
@@ -108,3 +119,19 @@ class MetricsController(PrometheusController):
 
     path = "/metrics"
     guards = [requires_role(*LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR)]
+
+
+@get("/metrics/{service:str}/{number:int}", guards=[requires_role(*LIFECYCLE_SYSTEM_ADMIN_AND_AUDITOR)],
+     include_in_schema=False)
+async def instance_metrics(request: Request, state: State, service: FromPath[str],
+                           number: FromPath[int]) -> Response[bytes]:
+    """Instance ``number`` (1, 2, …, in the order of SORTES_GATEWAY_<SERVICE>_URLS) of experts or vendors:
+    its own ``/metrics``, asked with the caller's identity assertion."""
+    upstreams: Upstreams = state.upstreams
+    balancer = upstreams.balancers.get(service)
+    if balancer is None or not 1 <= number <= len(balancer.instances):
+        raise NotFound("No instance {number} of {service}.", code="metrics.no_instance",
+                       params={"service": service, "number": number})
+    answer = await upstreams.instance_get(service, balancer.instances[number - 1], "/metrics", request.user)
+    return Response(content=answer.content, status_code=answer.status_code,
+                    media_type=answer.headers.get("content-type", "text/plain"))

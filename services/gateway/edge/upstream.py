@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
@@ -23,9 +24,11 @@ import httpcore
 import httpx
 
 from services.gateway.edge.balancer import Balancer, Instance
+from services.gateway.edge.gauges import INSTANCE_UP, UPSTREAM_REQUESTS, UPSTREAM_SECONDS, instance_label
 from shared.errors import BadGateway, GatewayTimeout, Problem, ServiceUnavailable
 from shared.identity import CachingIssuer, Identity, IdentityIssuer
 from shared.logs import request_id_var
+from shared.metrics import ROUTE_HEADER
 from shared.roles import Role
 
 _log = logging.getLogger("sortes.upstream")
@@ -155,13 +158,16 @@ class Upstreams:
         attempts = candidates[:2] if method.upper() in IDEMPOTENT_METHODS else candidates[:1]
         last_problem: Problem | None = None
         for instance in attempts:
+            started = time.perf_counter()
             try:
                 response = await send(instance)
             except _Retryable as retryable:
                 balancer.failed(instance)
                 last_problem = retryable.problem
+                _measure(service, instance, "", retryable.problem.code or str(retryable.problem.status), started)
                 continue
             balancer.succeeded(instance)
+            _measure(service, instance, response.headers.get(ROUTE_HEADER, ""), str(response.status_code), started)
             if response.status_code >= 500:
                 raise upstream_failure(service, response)
             return response
@@ -220,24 +226,52 @@ class Upstreams:
 
     async def is_ready(self, service: str) -> bool:
         """Ready when at least one instance of the service says it is."""
+        return any((await self.instances_ready(service)).values())
+
+    async def instances_ready(self, service: str) -> dict[str, bool]:
+        """Each instance of the service (``host:port``), asked now whether it is ready."""
         instances = self.balancers[service].instances
-        return any(await asyncio.gather(*(self._instance_ready(instance) for instance in instances)))
+        results = await asyncio.gather(*(self._instance_ready(instance) for instance in instances))
+        return {instance_label(instance.url): ready for instance, ready in zip(instances, results, strict=True)}
+
+    def instances_seen(self) -> dict[str, bool]:
+        """Every instance (``service@host:port``) as the health checker last found it: no call made."""
+        return {f"{service}@{instance_label(instance.url)}": instance.healthy
+                for service, balancer in self.balancers.items() for instance in balancer.instances}
+
+    async def instance_get(self, service: str, instance: Instance, path: str, identity: Identity) -> httpx.Response:
+        """A GET of ``path`` at this one instance (not balanced), with ``identity``'s assertion."""
+        try:
+            return await self._client.get(instance.url + path, headers=self._headers(service, identity, None))
+        except httpx.TransportError:
+            raise ServiceUnavailable("The {service} service is not reachable.", code="upstream.unreachable",
+                                     params={"service": service}) from None
 
     async def check_health_forever(self) -> None:
         """Mark instances up or down every few seconds, so traffic avoids a sick one and returns to it."""
         while True:
-            for balancer in self.balancers.values():
+            for service, balancer in self.balancers.items():
                 results = await asyncio.gather(*(self._instance_ready(i) for i in balancer.instances))
                 for instance, ready in zip(balancer.instances, results, strict=True):
                     if ready != instance.healthy:
-                        _log.info("instance %s", "up" if ready else "down",
-                                  extra={"fields": {"instance": instance.url}})
+                        _log.log(logging.INFO if ready else logging.WARNING, "instance %s", "up" if ready else "down",
+                                 extra={"fields": {"instance": instance.url}})
                     balancer.mark_health(instance, ready)
+                    INSTANCE_UP.labels(service=service,
+                                       instance=instance_label(instance.url)).set(1 if ready else 0)
             await asyncio.sleep(self._health_interval)
 
     async def close(self) -> None:
         await self._client.aclose()
         await self._pool.aclose()
+
+
+def _measure(service: str, instance: Instance, route: str, status: str, started: float) -> None:
+    """One call to an instance, by the route template the service named in its answer."""
+    route = route or "(no answer)"
+    UPSTREAM_REQUESTS.labels(service=service, instance=instance_label(instance.url), route=route,
+                             status=status).inc()
+    UPSTREAM_SECONDS.labels(service=service, route=route).observe(time.perf_counter() - started)
 
 
 def upstream_failure(service: str, response: _Answer) -> Problem:

@@ -29,7 +29,7 @@ class WebhooksController(Controller):
         public address (not loopback, link-local, private or multicast), checked again at each delivery."""
         async with state.database.transaction() as session:
             subscription, secret = await webhooks.create_subscription(session, state.audit, request.user, data,
-                                                                      state.webhook_targets)
+                                                                      state.webhook_targets, state.data_keys)
             created = WebhookCreated(webhook=webhooks.webhook_view(subscription), secret=secret)
         return Response(created, status_code=201, headers={"Cache-Control": "no-store"})
 

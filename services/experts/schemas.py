@@ -14,6 +14,7 @@ from shared.contracts.panels import Channel, FieldCode, Half, Halves, PoolNumber
 from shared.contracts.statuses import MemberKind, SeatState
 
 T = TypeVar("T")
+DeclineCategoryName = Literal["illness", "meeting_clash", "unavailable", "other"]
 
 Text50 = Annotated[str, Meta(min_length=1, max_length=50)]
 Text100 = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -276,6 +277,9 @@ class Answer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     channel: Channel | None = None
     reason: Text500 | None = None
+    # A decline's reason category: illness, a clash with a meeting already accepted and declared
+    # unavailability are valid reasons (no suspension counts them); left out it is "other".
+    reason_category: DeclineCategoryName | None = None
 
 
 class MeetingMove(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -304,6 +308,7 @@ class MemberView(msgspec.Struct, frozen=True):
     replaces: str | None = None  # pool number of the member whose seat this one took
     channel: str | None = None
     reason: str | None = None
+    decline_category: str | None = None
     answered_at: dt.datetime | None = None
     attended: bool | None = None
     score: int | None = None

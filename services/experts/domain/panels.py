@@ -24,7 +24,7 @@ from services.experts.domain.draws import DrawLedger, NewDraw, draw_by_id
 from services.experts.domain.eligibility import Eligibility, EligibilityQuery, find_eligible
 from services.experts.domain.experts import load_expert
 from services.experts.domain.seats import SeatDesk
-from services.experts.domain.statuses import CancelPhase
+from services.experts.domain.statuses import VALID_DECLINE_CATEGORIES, CancelPhase, DeclineCategory
 from services.experts.domain.suspension import ConductCounts, apply_suspension_rules
 from services.experts.models import Draw, Expert, Field, Panel, PanelMember, Project
 from services.experts.schemas import Answer, MeetingMove
@@ -274,7 +274,8 @@ class PanelDesk:
                            params={"state": member.state})
         if data.reason is None:
             raise InvalidInput.for_field("reason", "member.decline_reason", "a decline needs a reason")
-        await self.seats.vacate(session, actor, panel, member, SeatState.DECLINED, data.reason, channel)
+        await self.seats.vacate(session, actor, panel, member, SeatState.DECLINED, data.reason, channel,
+                                category=data.reason_category or DeclineCategory.OTHER)
         await self._apply_conduct_rules(session, expert)
         return member
 
@@ -362,14 +363,18 @@ def reads_members(actor: Identity, panel: Panel) -> bool:
 
 
 async def conduct_counts(session: AsyncSession, expert_code: str, rules: PoolRules) -> ConductCounts:
-    """Declines, no-shows and low scores over the look-back, as the suspension rules read them."""
+    """Declines without a valid reason, no-shows and low scores over the look-back, as the suspension
+    rules read them: a decline for illness, a clash with a meeting already accepted or declared
+    unavailability counts toward no suspension."""
     since = dt.datetime.combine(add_months(beijing_today(), -rules.conduct_lookback_months), dt.time(), dt.UTC)
     rows = (await session.execute(
-        select(PanelMember.state, PanelMember.attended, PanelMember.score)
+        select(PanelMember.state, PanelMember.decline_category, PanelMember.attended, PanelMember.score)
         .where(PanelMember.expert_code == expert_code, PanelMember.updated_at >= since))).all()
-    return ConductCounts(declines=sum(state == SeatState.DECLINED for state, _, _ in rows),
-                         no_shows=sum(attended is False for _, attended, _ in rows),
-                         low_scores=sum(score is not None and score < rules.low_score_below for _, _, score in rows))
+    return ConductCounts(declines=sum(state == SeatState.DECLINED and category not in VALID_DECLINE_CATEGORIES
+                                      for state, category, _, _ in rows),
+                         no_shows=sum(attended is False for _, _, attended, _ in rows),
+                         low_scores=sum(score is not None and score < rules.low_score_below
+                                        for _, _, _, score in rows))
 
 
 async def panel_of(session: AsyncSession, draw: Draw, *, for_update: bool = False) -> Panel:

@@ -10,6 +10,7 @@ from services.experts.domain.draws import DrawLedger
 from services.experts.domain.panel_views import redact_audit_page
 from services.experts.domain.panels import PanelDesk
 from services.experts.domain.personal_data import PersonalDataVault
+from services.experts.domain.retirement import retire_periodically
 from services.experts.domain.seats import SeatDesk
 from services.experts.models import AUDIT, AUDITED_ROWS, OUTBOX, Lot, Project
 from services.experts.routes.availability import AvailabilityController
@@ -49,4 +50,5 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
                "audit_redaction": redact_audit_page},
         demo_loader=(lambda session, audit: load_demo_data(session, audit, vault)) if settings.load_demo_data
         else None,
+        background=[retire_periodically],
     )

@@ -12,6 +12,7 @@ from services.experts.domain.personal_data import PersonalData
 from services.experts.domain.statuses import ExpertStatus
 from shared.contracts.panels import Channel, FieldCode, Half, Halves, PoolNumber, Uscc
 from shared.contracts.statuses import MemberKind, SeatState
+from shared.spreadsheets import ImportReport
 
 T = TypeVar("T")
 DeclineCategoryName = Literal["illness", "meeting_clash", "unavailable", "other"]
@@ -167,6 +168,12 @@ class StatusChange(msgspec.Struct, forbid_unknown_fields=True):
     status: ExpertStatus
     reason: Text500
     suspended_until: dt.date | None = None
+
+
+class ExpertImportReport(ImportReport, frozen=True):
+    """``updated`` counts the experts a row changed; a row equal to what is stored is ``unchanged``."""
+
+    unchanged: int = 0
 
 
 # Training (Art. 30)

@@ -185,6 +185,7 @@ class TrainingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 class TrainingView(msgspec.Struct, frozen=True):
     id: int
+    number: str  # the session's own number (T2026-001), what lists show
     title: str
     held_on: dt.date
     attended: int
@@ -204,6 +205,19 @@ class TrainedExpert(msgspec.Struct, frozen=True):
     code: str
     passed: bool
     trained_until: dt.date | None
+
+
+class Attendee(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    unit_name: str
+    passed: bool
+    trained_until: dt.date | None
+
+
+class TrainingAttendanceView(msgspec.Struct, frozen=True):
+    training: TrainingView
+    attendees: list[Attendee]
 
 
 class AttendanceResult(msgspec.Struct, frozen=True):

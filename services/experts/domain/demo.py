@@ -137,8 +137,13 @@ def _snap_to_session(day: dt.date) -> dt.date:
 
 
 async def _training_sessions(session: AsyncSession) -> list[TrainingSession]:
-    created = [TrainingSession(title=f"{held_on.year}年度评审专家业务培训（{held_on:%m月%d日}）",
-                               held_on=held_on, created_at=utc_now()) for held_on in _session_days()]
+    created: list[TrainingSession] = []
+    counters: dict[int, int] = {}
+    for held_on in sorted(_session_days()):
+        counters[held_on.year] = counters.get(held_on.year, 0) + 1
+        created.append(TrainingSession(number=f"T{held_on.year}-{counters[held_on.year]:03d}",
+                                       title=f"{held_on.year}年度评审专家业务培训（{held_on:%m月%d日}）",
+                                       held_on=held_on, created_at=utc_now()))
     session.add_all(created)
     await session.flush()
     return created

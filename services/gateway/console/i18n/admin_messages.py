@@ -73,9 +73,12 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "先检查全部行并列出问题，确认后才导入有效的行；身份证号已在库的人员将更新其信息。",
             "template": "下载导入模板（xlsx）", "template_csv": "下载导入模板（CSV）",
             "export_xlsx": "导出专家库（Excel）", "export_csv": "导出专家库（CSV）",
+            "reimport_xlsx": "导出（可重新导入，Excel）", "reimport_csv": "导出（可重新导入，CSV）",
+            "cells_note": "已在库的专家：可选列留空则保留库中已有的值，填写单个“-”则清空该值。"
+            "普通导出遮蔽了个人信息，不能重新导入；“可重新导入”的导出含完整个人信息，导出记入审计日志，请妥善保管。",
             "file": "文件", "check": "检查文件", "checking": "正在检查……", "confirm": "确认导入 {count} 行",
             "importing": "正在导入……", "rows": "共 {rows} 行：可导入 {valid} 行（新增 {created}，更新 {updated}），"
-            "有问题 {rejected} 行。", "no_errors": "全部行均可导入。", "errors_title": "有问题的行（不会导入）",
+            "无变化 {unchanged} 行，有问题 {rejected} 行。", "no_errors": "全部行均可导入。", "errors_title": "有问题的行（不会导入）",
             "row": "行", "column": "列", "message": "问题", "nothing": "没有可导入的行。",
             "done": "导入完成：新增 {created} 名，更新 {updated} 名，未导入 {rejected} 行。", "to_list": "查看专家库",
             "choose_file": "请先选择文件。", "failed": "导入失败：",
@@ -91,7 +94,10 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
         },
         "trainings": {
             "title": "培训", "intro": "专家须培训合格方可参加抽取；培训合格的有效期为 12 个月（本局设定）。",
-            "sessions": "培训场次", "id": "序号", "session_title": "名称", "held_on": "日期", "attended": "参加人数",
+            "attendees": "参加人员", "show_attendees": "查看参加人员", "attendees_title": "{number} {title}（{held_on}）参加人员",
+            "expert_code": "专家编号", "expert_name": "姓名", "unit": "工作单位", "valid_until": "培训有效期至",
+            "no_attendees": "尚未登记参加人员。",
+            "sessions": "培训场次", "id": "场次编号", "session_title": "名称", "held_on": "日期", "attended": "参加人数",
             "passed_count": "合格人数", "none": "还没有培训场次。", "create": "新建培训场次", "create_button": "新建",
             "attendance": "登记培训结果", "session": "培训场次", "codes": "专家编号（每行一个）", "result": "结果",
             "pass": "合格", "fail": "不合格", "record": "登记",
@@ -156,9 +162,13 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "template": "Download the template (xlsx)", "template_csv": "Download the template (CSV)",
             "export_xlsx": "Export the pool (Excel)",
             "export_csv": "Export the pool (CSV)", "file": "File", "check": "Check the file",
+            "reimport_xlsx": "Export for re-import (Excel)", "reimport_csv": "Export for re-import (CSV)",
+            "cells_note": "For an expert already in the pool an empty optional cell keeps the stored value and a "
+            "single “-” clears it. The ordinary export masks personal data and cannot be imported back; the export "
+            "for re-import holds it in full, is recorded in the audit log and must be kept safe.",
             "checking": "Checking…", "confirm": "Import {count} rows", "importing": "Importing…",
             "rows": "{rows} rows: {valid} can be imported ({created} new, {updated} updated), "
-                    "{rejected} with problems.",
+                    "{unchanged} unchanged, {rejected} with problems.",
             "no_errors": "Every row can be imported.", "errors_title": "Rows with problems (not imported)",
             "row": "Row", "column": "Column", "message": "Problem", "nothing": "No row can be imported.",
             "done": "Imported: {created} new, {updated} updated, {rejected} rows not imported.",
@@ -177,7 +187,10 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
         },
         "trainings": {
             "title": "Training", "intro": "An expert needs a training passed to be drawn; a pass counts for 12 months "
-            "(the bureau's setting).", "sessions": "Sessions", "id": "No.", "session_title": "Title", "held_on": "Date",
+            "(the bureau's setting).", "attendees": "Attendees", "show_attendees": "Show attendees",
+            "attendees_title": "{number} {title} ({held_on}): attendees", "expert_code": "Pool number",
+            "expert_name": "Name", "unit": "Employer", "valid_until": "Training valid until",
+            "no_attendees": "No attendance recorded yet.", "sessions": "Sessions", "id": "Session no.", "session_title": "Title", "held_on": "Date",
             "attended": "Attended", "passed_count": "Passed", "none": "No session yet.",
             "create": "New session", "create_button": "Create", "attendance": "Record results",
             "session": "Session", "codes": "Pool numbers (one a line)", "result": "Result", "pass": "Passed",

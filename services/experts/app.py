@@ -13,6 +13,7 @@ from services.experts.domain.personal_data import PersonalDataVault
 from services.experts.domain.retirement import retire_periodically
 from services.experts.domain.seats import SeatDesk
 from services.experts.models import AUDIT, AUDITED_ROWS, OUTBOX, Lot, Project
+from services.experts.routes.assessments import AssessmentsController
 from services.experts.routes.availability import AvailabilityController
 from services.experts.routes.calendar import CalendarController
 from services.experts.routes.draws import DrawsController
@@ -45,7 +46,7 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
         route_handlers=[project_controller(Project, Lot), FieldsController, ExpertsController,
                         SpreadsheetsController, AvailabilityController, TrainingsController, check_eligibility,
                         get_key_set, DrawsController, PanelsController, CalendarController, post_spot_check,
-                        get_draw_statistics],
+                        get_draw_statistics, AssessmentsController],
         state={"draw_keys": draw_keys, "vault": vault, "rules": settings.rules, "panels": panels,
                "audit_redaction": redact_audit_page},
         demo_loader=(lambda session, audit: load_demo_data(session, audit, vault)) if settings.load_demo_data

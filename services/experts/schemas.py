@@ -176,6 +176,60 @@ class ExpertImportReport(ImportReport, frozen=True):
     unchanged: int = 0
 
 
+# Annual assessment (年度考核)
+
+class AssessmentFigures(msgspec.Struct, frozen=True):
+    """An expert's year: seats offered and what became of them, scores and training at the year's end."""
+
+    invitations: int
+    accepted: int
+    declined_valid: int  # for illness, a clash with a meeting already accepted, declared unavailability
+    declined_unexcused: int
+    attended: int
+    no_shows: int
+    scores: list[int]
+    average_score: float | None
+    training: Literal["valid", "lapsed", "never"]
+    trained_until: dt.date | None
+    trained_in_year: bool
+
+
+class AssessmentConfirmation(msgspec.Struct, frozen=True):
+    grade: Literal["pass", "basic", "fail"]
+    outcome: Literal["none", "suspended", "retired"]
+    reason: str | None
+    confirmed_by: str
+    confirmed_at: dt.datetime
+
+
+class AssessmentRow(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    unit_name: str
+    status: str
+    figures: AssessmentFigures
+    proposed_grade: Literal["pass", "basic", "fail"]
+    proposal_reasons: list[str]  # in Chinese, as printed
+    confirmation: AssessmentConfirmation | None
+
+
+class AssessmentSheet(msgspec.Struct, frozen=True):
+    year: int
+    items: list[AssessmentRow]
+    grade_counts: dict[str, int]  # the confirmed grade, else the proposed one
+    confirmed: int
+    thresholds: dict[str, int]
+
+
+class AssessmentDecision(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An admin's confirmation: the grade, and for 不合格 the outcome (suspended until a date, or retired)."""
+
+    grade: Literal["pass", "basic", "fail"]
+    outcome: Literal["none", "suspended", "retired"] = "none"
+    reason: Text500 | None = None
+    suspended_until: dt.date | None = None
+
+
 # Training (Art. 30)
 
 class TrainingCreate(msgspec.Struct, forbid_unknown_fields=True):

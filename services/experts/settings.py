@@ -41,6 +41,13 @@ class PoolRules:
     # A new panel for a project and purpose whose panel was cancelled after its reveal within these
     # days must name that panel (``replaces``): no quiet re-roll.
     replacement_window_days: int = 180
+    # Annual assessment (年度考核): 不合格 when any of the first three is reached over the year,
+    # 基本合格 when an expert falls short of 合格 (any unexcused decline or no-show, an average score
+    # below assessment_pass_score, or no valid training at the year's end).
+    assessment_fail_declines: int = 3  # declines without a valid reason
+    assessment_fail_no_shows: int = 2
+    assessment_fail_score_below: int = 60  # the year's average evaluation score
+    assessment_pass_score: int = 80
 
     @classmethod
     def from_env(cls) -> PoolRules:

@@ -9,8 +9,8 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/projects/[^/]+/(engagements|lots|barred-list|involved-vendors)(/.*)?$"), "vendors"),
     (re.compile(r"^/projects/[^/]+/panels(/.*)?$"), "experts"),
     (re.compile(r"^/(vendors|conflict-checks|exclusions|ratings|public-ratings)(/.*)?$"), "vendors"),
-    (re.compile(r"^/(fields|experts|trainings|eligibility|draws|draw-statistics|spot-checks|panels|calendar)"
-                r"(/.*)?$"), "experts"),
+    (re.compile(r"^/(fields|experts|trainings|eligibility|draws|draw-statistics|spot-checks|panels|calendar"
+                r"|assessments)(/.*)?$"), "experts"),
 ]
 
 

@@ -39,5 +39,5 @@ def test_the_refusals_are_rendered_by_code_in_the_pages_language() -> None:
 
 def test_only_bureau_admins_get_the_links() -> None:
     assert [href for href, _ in admin_navigation([Role.BUREAU_ADMIN.value], "zh")] == [
-        "/admin/import", "/admin/fields", "/admin/trainings", "/admin/accounts"]
+        "/admin/import", "/admin/fields", "/admin/trainings", "/admin/assessments", "/admin/accounts"]
     assert admin_navigation([Role.ORGANISER.value, Role.AUDITOR.value], "zh") == []

@@ -93,6 +93,26 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "code_hint": "大写字母、数字或下划线；下级领域写作 上级代码.代码，如 NET.BI",
             "retire_confirm": "停用领域 {code} 后不能再给专家选择它，确定吗？",
         },
+        "assessments": {
+            "title_year": "{year}年度专家考核", "intro": "按年度统计每位专家的邀请、接受、谢绝（区分有无正当理由）、"
+            "缺席、评价得分与培训情况，按设定的标准提出建议等次；管理员逐一确认。确认为不合格的，须选择暂停（至某日）或清退，"
+            "原因记入专家状态并写入审计日志。",
+            "year": "年度", "show": "查看", "export_xlsx": "导出考核表（Excel）", "print": "打印",
+            "code": "专家编号", "name": "姓名", "unit": "工作单位", "invitations": "邀请", "accepted": "接受",
+            "declined_valid": "有正当理由谢绝", "declined_unexcused": "无正当理由谢绝", "no_shows": "缺席",
+            "scores": "评价得分", "training": "培训", "proposed": "建议等次", "confirmed": "确认结果",
+            "confirm": "确认",
+            "grade": "等次", "outcome": "处理", "suspended_until": "暂停至", "reason": "说明（与建议不同时必填）",
+            "confirm_button": "确认", "pending": "待确认", "average": "平均", "until": "有效期至",
+            "grades": {"pass": "合格", "basic": "基本合格", "fail": "不合格"},
+            "outcomes": {"none": "不处理", "suspended": "暂停", "retired": "清退"},
+            "training_states": {"valid": "有效", "lapsed": "已过期", "never": "未培训"},
+            "thresholds": "标准：无正当理由谢绝达 {fail_declines} 次、缺席达 {fail_no_shows} 次或平均分低于 "
+            "{fail_score_below} 分为不合格；有谢绝、缺席、平均分低于 {pass_score} 分或年末培训无效为基本合格；"
+            "其余为合格。",
+            "summary": "共 {total} 人，已确认 {confirmed} 人；合格 {pass}，基本合格 {basic}，不合格 {fail}。",
+            "none": "该年度没有在库专家。", "loading": "正在加载……", "load_failed": "加载失败：",
+        },
         "trainings": {
             "title": "培训", "intro": "专家须培训合格方可参加抽取；培训合格的有效期为 12 个月（本局设定）。",
             "attendees": "参加人员", "show_attendees": "查看参加人员",
@@ -188,6 +208,28 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "code_hint": "Capital letters, digits, underscore; a sub-field is PARENT.CODE, e.g. NET.BI",
             "retire_confirm": "Retire {code}? Experts can no longer be given it.",
         },
+        "assessments": {
+            "title_year": "Annual assessment {year}", "intro": "Each expert's year: invitations, acceptances, "
+            "declines with and without a valid reason, no-shows, evaluation scores and training, and the grade the "
+            "bureau's thresholds propose. An admin confirms each; a fail suspends the expert until a date or "
+            "removes them, with the reason on the status and in the audit log.",
+            "year": "Year", "show": "Show", "export_xlsx": "Export (Excel)", "print": "Print",
+            "code": "Pool number", "name": "Name", "unit": "Employer", "invitations": "Invited",
+            "accepted": "Accepted", "declined_valid": "Declined, valid reason",
+            "declined_unexcused": "Declined, no reason",
+            "no_shows": "No-shows", "scores": "Scores", "training": "Training", "proposed": "Proposed",
+            "confirmed": "Confirmed", "confirm": "Confirm", "grade": "Grade", "outcome": "Outcome",
+            "suspended_until": "Suspended until", "reason": "Reason (needed when not as proposed)",
+            "confirm_button": "Confirm", "pending": "Pending", "average": "average", "until": "valid until",
+            "grades": {"pass": "合格 (pass)", "basic": "基本合格 (basic pass)", "fail": "不合格 (fail)"},
+            "outcomes": {"none": "None", "suspended": "Suspend", "retired": "Remove"},
+            "training_states": {"valid": "Valid", "lapsed": "Lapsed", "never": "Never trained"},
+            "thresholds": "Thresholds: fail at {fail_declines} declines without a valid reason, {fail_no_shows} "
+            "no-shows or an average below {fail_score_below}; basic pass with any decline or no-show, an average "
+            "below {pass_score} or no valid training at the year's end; pass otherwise.",
+            "summary": "{total} experts, {confirmed} confirmed; pass {pass}, basic pass {basic}, fail {fail}.",
+            "none": "No expert in the pool that year.", "loading": "Loading…", "load_failed": "Could not load: ",
+        },
         "trainings": {
             "title": "Training", "intro": "An expert needs a training passed to be drawn; a pass counts for 12 months "
             "(the bureau's setting).", "attendees": "Attendees", "show_attendees": "Show attendees",
@@ -239,8 +281,10 @@ def admin_words(lang: str, page: str) -> dict[str, Any]:
 
 _NAVIGATION = {
     "zh": [("/admin/import", "导入专家"), ("/admin/fields", "专业领域"), ("/admin/trainings", "培训"),
+           ("/admin/assessments", "年度考核"),
            ("/admin/accounts", "用户与密钥")],
     "en": [("/admin/import", "Import"), ("/admin/fields", "Fields"), ("/admin/trainings", "Training"),
+           ("/admin/assessments", "Assessment"),
            ("/admin/accounts", "Users & keys")],
 }
 

@@ -206,7 +206,7 @@ async def test_an_admin_imports_a_sheet_after_a_preview(page: Any, console: Cons
     await page.set_input_files("#import-file", str(sheet))
     await page.click("#import-check")
     await expect(page.locator("#import-summary")).to_have_text(
-        "共 3 行：可导入 2 行（新增 2，更新 0），有问题 1 行。")
+        "共 3 行：可导入 2 行（新增 2，更新 0），无变化 0 行，有问题 1 行。")
     rows = page.locator("#import-error-table tbody tr")
     await expect(rows).to_have_count(1)
     await expect(rows.nth(0).locator("td")).to_have_text(["3", "身份证号", "校验码不正确（GB 11643）"])
@@ -236,6 +236,16 @@ async def test_an_admin_imports_a_sheet_after_a_preview(page: Any, console: Cons
     await expect(names).to_have_text([f"导入甲{scene.suffix}", f"导入乙{scene.suffix}"])  # by pool number
     export = await page.request.get("/api/v1/experts/export?format=csv")
     assert export.status == 200 and f"导入乙{scene.suffix}" in (await export.body()).decode("utf-8-sig")
+    # The export for re-import, from the import page's link, imports back with no change.
+    await page.goto("/admin/import")
+    again = await page.request.get(await page.get_attribute("#reimport-link", "href"))
+    assert again.status == 200
+    reimport = tmp_path / "experts-reimport.xlsx"
+    reimport.write_bytes(await again.body())
+    await page.set_input_files("#import-file", str(reimport))
+    await page.click("#import-check")
+    await expect(page.locator("#import-summary")).to_have_text(
+        re.compile(r"可导入 0 行（新增 0，更新 0），无变化 \d+ 行，有问题 0 行"))
 
 
 async def test_an_admin_keeps_the_fields(page: Any, console: Console, scene: Scene,

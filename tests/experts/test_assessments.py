@@ -115,7 +115,8 @@ async def test_an_admin_confirms_and_a_fail_suspends_or_removes_with_a_chinese_r
         "grade": "fail", "outcome": "retired", "reason": "缺席且未说明情况"})
     assert response.status_code == 200, response.text
     expert = (await experts_client.get(f"/api/v1/experts/{codes['absent']}", headers=admin(minter))).json()
-    assert (expert["status"], expert["status_reason"]) == ("retired", f"{YEAR}年度考核不合格，清退出专家库：缺席且未说明情况")
+    assert (expert["status"], expert["status_reason"]) == (
+        "retired", f"{YEAR}年度考核不合格，清退出专家库：缺席且未说明情况")
     response = await experts_client.post(f"{url}/{codes['excused']}", headers=admin(minter), json={"grade": "pass"})
     assert response.status_code == 200 and response.json()["status"] == "suspended"  # untouched by a pass
 

@@ -214,6 +214,7 @@ async def test_an_export_for_reimport_imports_back_with_no_change(experts_client
     await create_expert(experts_client, minter, name="周一", fields=[
         {"code": "APP", "primary": True}, {"code": "SEC", "primary": False}, {"code": "DATA", "primary": False}])
     await create_expert(experts_client, minter, name="=吴二", phone=None, bank_account=None, last_trained_on=None)
+    await create_expert(experts_client, minter, name="无身份证号", id_number=None)  # found by its pool number
     retired = await create_expert(experts_client, minter, name="郑三")
     await experts_client.put(f"/api/v1/experts/{retired['code']}/status", headers=admin(minter),
                              json={"status": "retired", "reason": "本人申请"})
@@ -231,7 +232,7 @@ async def test_an_export_for_reimport_imports_back_with_no_change(experts_client
 
     report = (await upload(experts_client, minter, exported.content, f"pool.{format}")).json()
     assert (report["rows"], report["created"], report["updated"], report["unchanged"], report["errors"]) == (
-        3, 0, 0, 3, [])
+        4, 0, 0, 4, [])
     after = await audit_entries(experts_client, minter)
     assert [e["action"] for e in after[:len(after) - len(before)]] == []  # 0 changes: nothing written
     if format == "csv":

@@ -65,12 +65,14 @@ COLUMNS = {
 }
 REQUIRED = ("name", "id_number", "unit_name", "unit_uscc", "title", "years_in_field", "primary_field")
 REQUIRED_HEADERS = [COLUMNS[name] for name in REQUIRED]
+CODE_HEADER = "专家编号"
+CODE_KEY = "code:"  # a row's key when it names its expert by pool number alone
 # The export shows the birth year where the import takes the date: beside the ID number's last four a
 # full birth date would leave a handful of possible numbers (docs/guarantees.md §7, masking).
 EXPORT_COLUMNS = {"code": "专家编号", **COLUMNS, "birth_date": "出生年份", "status": "状态"}
 # The export for re-import: the import's columns unmasked, the pool number and status beside them
 # (an import reads neither).
-REIMPORT_COLUMNS = {"code": "专家编号", **COLUMNS, "status": "状态"}
+REIMPORT_COLUMNS = {"code": CODE_HEADER, **COLUMNS, "status": "状态"}
 STATUS_NAMES = {ExpertStatus.ACTIVE: "在库", ExpertStatus.SUSPENDED: "暂停", ExpertStatus.RETIRED: "退出"}
 _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
 _MSGSPEC_PATH = re.compile(r"at `\$\.(\w+)")
@@ -118,8 +120,11 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
                                params=params or {}))
 
     cell = {name: cells.get(header, "") for name, header in COLUMNS.items()}
+    # A row of the export for re-import names its expert by pool number too: one entered without an ID
+    # number is found by it (and keeps no ID number); a new expert needs the ID number.
+    code = cells.get(CODE_HEADER, "").strip().upper()
     for name in REQUIRED:
-        if not cell[name]:
+        if not cell[name] and not (name == "id_number" and code):
             error(name, "field.required", "required")
     id_number = normalise_id_number(cell["id_number"]) if cell["id_number"] else ""
     if id_number and (problem := id_number_problem(id_number)):
@@ -159,7 +164,8 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
             error(attribute, code, message, params)
     values: dict[str, Any] = {name: raw[name] for name in ("name", "unit_uscc", "unit_name", "title",
                                                            "years_in_field", "birth_date")}
-    values["id_number"] = id_number
+    if id_number:
+        values["id_number"] = id_number
     values["fields"] = [ExpertFieldInput(code=primary, primary=True),
                         *(ExpertFieldInput(code=code) for code in others or [])]
     for name in ("phone", "bank_account"):
@@ -181,7 +187,8 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
                                    params=problem.params))
     if errors:
         return errors
-    return _Row(number=number, values=values, id_index=vault.id_number_index(id_number), primary=primary,
+    return _Row(number=number, values=values,
+                id_index=vault.id_number_index(id_number) if id_number else CODE_KEY + code, primary=primary,
                 others=others)
 
 
@@ -285,6 +292,10 @@ async def import_experts(session: AsyncSession, audit: AuditRecorder, actor: Ide
     unchanged = 0
     for row in valid:
         expert = existing.get(row.id_index)
+        if expert is None and row.id_index.startswith(CODE_KEY):
+            errors.append(RowError(row=row.number, column=COLUMNS["id_number"], message="required",
+                                   code="field.required"))  # a pool number not in the pool: a new expert
+            continue
         if expert is None and (problems := over_age_errors(row.values, today, rules.max_age)):
             errors += [RowError(row=row.number, column=COLUMNS["birth_date"], message=p.message, code=p.code,
                                 params=p.params) for p in problems]
@@ -318,7 +329,14 @@ def _stored_conflicts(row: _Row, expert: Expert, today: dt.date) -> list[RowErro
 
 
 async def _experts_by_id_index(session: AsyncSession, indexes: list[str]) -> dict[str, Expert]:
+    """The stored experts by the rows' keys: the ID number's blind index, or the pool number."""
     found: dict[str, Expert] = {}
+    codes = [index.removeprefix(CODE_KEY) for index in indexes if index.startswith(CODE_KEY)]
+    indexes = [index for index in indexes if not index.startswith(CODE_KEY)]
+    for start in range(0, len(codes), 5000):
+        rows = await session.execute(select(Expert).where(Expert.code.in_(codes[start:start + 5000]))
+                                     .options(*DETAIL_LOADS))
+        found.update({CODE_KEY + expert.code: expert for expert in rows.scalars()})
     for start in range(0, len(indexes), 5000):  # under every driver's limit on bound parameters
         chunk = indexes[start:start + 5000]
         rows = await session.execute(select(Expert).where(Expert.id_number_index.in_(chunk)).options(*DETAIL_LOADS))

@@ -48,6 +48,7 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
                         get_key_set, DrawsController, PanelsController, CalendarController, post_spot_check,
                         get_draw_statistics, AssessmentsController],
         state={"draw_keys": draw_keys, "vault": vault, "rules": settings.rules, "panels": panels,
+               "retirement_check_seconds": settings.retirement_check_seconds,
                "audit_redaction": redact_audit_page},
         demo_loader=(lambda session, audit: load_demo_data(session, audit, vault)) if settings.load_demo_data
         else None,

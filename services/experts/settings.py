@@ -74,6 +74,9 @@ class ExpertsSettings:
     blind_index_key_file: Path = field(default_factory=lambda: _key_path(
         "SORTES_EXPERTS_BLIND_INDEX_KEY_FILE", "experts-blind-index"))
     rules: PoolRules = field(default_factory=PoolRules.from_env)
+    # How often the age-limit check runs (domain/retirement.py), besides at start-up.
+    retirement_check_seconds: int = field(default_factory=lambda: env_int(
+        "SORTES_EXPERTS_RETIREMENT_CHECK_SECONDS", 3600))
     load_demo_data: bool = False
     log_level: str = "INFO"
 

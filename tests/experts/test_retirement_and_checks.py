@@ -60,13 +60,13 @@ async def test_on_the_day_an_expert_reaches_the_age_limit_the_check_retires_them
                                                                         "retired")]
 
 
-async def test_the_service_runs_the_check_by_itself(experts_client, minter, monkeypatch) -> None:
+async def test_the_service_runs_the_check_by_itself(experts_client, minter) -> None:
     old = await create_expert(experts_client, minter, name="老专家")
     await _set_birth_date(experts_client, old["code"], born(72))
     async with direct_database(experts_client) as database:
         state = experts_client.app.state
-        fake = type("State", (), {"database": database, "audit": state.audit, "rules": state.rules})()
-        monkeypatch.setenv("SORTES_EXPERTS_RETIREMENT_CHECK_SECONDS", "3600")
+        fake = type("State", (), {"database": database, "audit": state.audit, "rules": state.rules,
+                                  "retirement_check_seconds": 3600})()
         task = asyncio.create_task(retire_periodically(fake))
         for _ in range(50):
             await asyncio.sleep(0.05)

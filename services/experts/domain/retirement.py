@@ -24,7 +24,6 @@ from services.experts.schemas import StatusChange
 from services.experts.settings import PoolRules
 from shared.audit import AuditRecorder, system_actor
 from shared.clock import beijing_today
-from shared.settings import env_int
 
 _log = logging.getLogger("sortes.experts.retirement")
 
@@ -59,7 +58,7 @@ async def retire_at_age_limit(session: AsyncSession, audit: AuditRecorder, rules
 async def retire_periodically(state: Any) -> None:
     """The service's background task: the check at start-up, then every
     ``SORTES_EXPERTS_RETIREMENT_CHECK_SECONDS`` (3600 by default); a failure is logged, never fatal."""
-    interval = env_int("SORTES_EXPERTS_RETIREMENT_CHECK_SECONDS", 3600)
+    interval = getattr(state, "retirement_check_seconds", 3600)
     while True:
         try:
             async with state.database.transaction() as session:

@@ -254,3 +254,16 @@ async def test_a_masked_export_says_it_cannot_be_reimported_and_the_import_refus
     problem = response.json()
     assert problem["code"] == "sheet.masked_export"
     assert [(e["field"], e["code"]) for e in problem["errors"]] == [("file", "sheet.masked_export")]
+
+
+async def test_a_row_named_by_pool_number_alone_keeps_what_it_leaves_empty(experts_client, minter) -> None:
+    created = await create_expert(experts_client, minter, name="无身份证号", id_number=None, birth_date="1975-06-01")
+    header = ["专家编号", *HEADERS]
+    cells = dict(zip(HEADERS, row("无身份证号", "", 职称="教授级高工", 从业年限="15", 其他专业领域="", 手机号码="",
+                                  银行账号="", 最近培训日期=""), strict=True))
+    content = csv_sheet(header, [[created["code"], *cells.values()], ["E99999", *cells.values()]])
+    report = (await upload(experts_client, minter, content, "a.csv")).json()
+    assert (report["updated"], [(e["row"], e["column"]) for e in report["errors"]]) == (1, [(3, "身份证号")])
+    detail = (await experts_client.get(f"/api/v1/experts/{created['code']}", headers=admin(minter))).json()
+    assert (detail["title"], detail["birth_date"], detail["personal_data"]["id_number"]) == (
+        "教授级高工", "1975-06-01", None)

@@ -163,7 +163,9 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
         if cell.get(attribute, "x"):  # an empty required cell is reported once, as required
             error(attribute, code, message, params)
     values: dict[str, Any] = {name: raw[name] for name in ("name", "unit_uscc", "unit_name", "title",
-                                                           "years_in_field", "birth_date")}
+                                                           "years_in_field")}
+    if dates["birth_date"] or birth_from_id:  # a row named by pool number alone may leave it to what is stored
+        values["birth_date"] = raw["birth_date"]
     if id_number:
         values["id_number"] = id_number
     values["fields"] = [ExpertFieldInput(code=primary, primary=True),

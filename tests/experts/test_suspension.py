@@ -97,7 +97,7 @@ async def test_a_suspension_past_its_end_reads_as_active_everywhere_without_a_wr
     assert await listed(status="active") == [("甲", "active")]
     assert await listed(status="suspended") == [("乙", "suspended"), ("丙", "suspended")]
     exported = await experts_client.get("/api/v1/experts/export", params={"format": "csv"}, headers=admin(minter))
-    assert [row[-1] for row in csv.reader(io.StringIO(exported.text.lstrip("\ufeff")))][1:] == ["在库", "暂停", "暂停"]
+    assert [row[-2] for row in csv.reader(io.StringIO(exported.text.lstrip("\ufeff")))][1:] == ["在库", "暂停", "暂停"]
 
     # Reading changed nothing: the only new entries are the admin's unmaskings.
     entries = await audit_entries(experts_client, minter)

@@ -47,8 +47,9 @@ def sheet_rows(count: int) -> list[list[str]]:
         first17 = f"330326{birth:%Y%m%d}{number % 1000:03d}"
         unit = rng.choice(units)
         primary, *others = rng.sample(FIELD_NAMES, rng.randint(1, 3))
+        years = min(rng.randint(3, 30), 2026 - birth.year - 17)  # no more than the years since the age of 16
         rows.append([f"专家{number}", first17 + id_number_check_character(first17), birth.isoformat(), unit.name,
-                     unit.uscc, "高级工程师", str(rng.randint(3, 30)), primary, "、".join(others),
+                     unit.uscc, "高级工程师", str(years), primary, "、".join(others),
                      f"139{rng.randint(0, 99_999_999):08d}", f"6222{rng.randint(0, 10**15 - 1):015d}",
                      "2026-03-01"])
     return rows

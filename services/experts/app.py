@@ -18,6 +18,7 @@ from services.experts.domain.notices import Notices
 from services.experts.domain.panel_views import redact_audit_page
 from services.experts.domain.panels import PanelDesk
 from services.experts.domain.personal_data import PersonalDataVault
+from services.experts.domain.retirement import retire_periodically
 from services.experts.domain.seats import SeatDesk
 from services.experts.models import AUDIT, AUDITED_ROWS, OUTBOX, Lot, Project
 from services.experts.routes.applications import (
@@ -27,6 +28,7 @@ from services.experts.routes.applications import (
     RecommendationsController,
 )
 from services.experts.routes.archive import ArchiveController
+from services.experts.routes.assessments import AssessmentsController
 from services.experts.routes.availability import AvailabilityController
 from services.experts.routes.calendar import CalendarController
 from services.experts.routes.draws import DrawsController
@@ -66,12 +68,13 @@ def create_app(settings: ExpertsSettings | None = None) -> Litestar:
                         SpreadsheetsController, AvailabilityController, TrainingsController, check_eligibility,
                         get_key_set, ArchiveController, DrawsController, PanelsController, CalendarController,
                         post_spot_check,
-                        get_draw_statistics, ApplicationsController, RecommendationsController,
+                        get_draw_statistics, AssessmentsController, ApplicationsController, RecommendationsController,
                         ChangeRequestsController, OwnChangeRequestsController,
                         InvitationLinksController, list_outbox],
-        background=[notices.background_task],
+        background=[notices.background_task, retire_periodically],
         state={"draw_keys": draw_keys, "vault": vault, "rules": settings.rules, "panels": panels, "notices": notices,
                "panel_rules": settings.panel_rules,
+               "retirement_check_seconds": settings.retirement_check_seconds,
                "audit_redaction": redact_audit_page},
         demo_loader=(lambda session, audit: load_demo_data(session, audit, vault)) if settings.load_demo_data
         else None,

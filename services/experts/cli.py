@@ -54,7 +54,7 @@ async def import_file(path: Path, *, dry_run: bool, progress: Progress) -> Impor
     try:
         async with database.transaction() as session:
             return await import_experts(session, settings.audit.recorder("experts", AUDIT), operator_actor(), vault,
-                                        rows, dry_run=dry_run,
+                                        rows, dry_run=dry_run, rules=settings.rules,
                                         progress=lambda stage, done, total: progress.show(STAGES[stage], done, total))
     finally:
         progress.end()
@@ -78,6 +78,7 @@ def run_import(args: argparse.Namespace) -> int:
     for problem in report.errors:
         print(f"row {problem.row}, {problem.column}: {problem.message}")
     outcome = "checked, nothing written (dry run)" if report.dry_run else "imported"
+    unchanged = getattr(report, "unchanged", 0)
     print(f"{args.file.name}: {report.rows} rows {outcome}: {report.created} new, {report.updated} updated, "
-          f"{report.rejected} rejected")
+          f"{unchanged} unchanged, {report.rejected} rejected")
     return 1 if report.rejected else 0

@@ -101,6 +101,8 @@ class TrainingSession(Base):
     __tablename__ = "training_sessions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The session's own number (T2026-001 …, by the year it is held), what lists and the console show.
+    number: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
     title: Mapped[str] = mapped_column(String(200))
     held_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -283,6 +285,9 @@ class PanelMember(Base):
     replaces: Mapped[int | None] = mapped_column(ForeignKey("panel_members.id"))
     channel: Mapped[str | None] = mapped_column(String(20))  # phone, sms, in_person, unreachable, self
     reason: Mapped[str | None] = mapped_column(String(500))
+    # A decline's reason category (DeclineCategory); illness, a clash with a meeting already accepted
+    # and declared unavailability are valid reasons and count toward no suspension. None before 0013.
+    decline_category: Mapped[str | None] = mapped_column(String(20))
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     attended: Mapped[bool | None] = mapped_column(Boolean)
     score: Mapped[int | None] = mapped_column(Integer)
@@ -329,6 +334,25 @@ class SelfEvaluation(Base):
     submitted_on: Mapped[dt.date] = mapped_column(Date)  # a Beijing date
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Assessment(Base):
+    """An expert's confirmed annual assessment (年度考核): the year's figures as read, the grade the rules
+    proposed, the grade the admin confirmed and what followed (none, suspended or retired)."""
+
+    __tablename__ = "expert_assessments"
+    __table_args__ = (UniqueConstraint("year", "expert_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    expert_code: Mapped[str] = mapped_column(String(16), index=True)
+    figures: Mapped[str] = mapped_column(Text)  # JSON: the AssessmentFigures confirmed
+    proposed_grade: Mapped[str] = mapped_column(String(10))  # AssessmentGrade
+    grade: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(20))  # AssessmentOutcome
+    reason: Mapped[str | None] = mapped_column(String(500))
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CalendarDay(Base):

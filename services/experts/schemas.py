@@ -12,8 +12,10 @@ from services.experts.domain.personal_data import PersonalData
 from services.experts.domain.statuses import ExpertStatus
 from shared.contracts.panels import Channel, FieldCode, Half, Halves, PoolNumber, Uscc
 from shared.contracts.statuses import MemberKind, NotificationStatus, SeatState
+from shared.spreadsheets import ImportReport
 
 T = TypeVar("T")
+DeclineCategoryName = Literal["illness", "meeting_clash", "unavailable", "other"]
 
 Text50 = Annotated[str, Meta(min_length=1, max_length=50)]
 Text100 = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -169,6 +171,66 @@ class StatusChange(msgspec.Struct, forbid_unknown_fields=True):
     suspended_until: dt.date | None = None
 
 
+class ExpertImportReport(ImportReport, frozen=True):
+    """``updated`` counts the experts a row changed; a row equal to what is stored is ``unchanged``."""
+
+    unchanged: int = 0
+
+
+# Annual assessment (年度考核)
+
+class AssessmentFigures(msgspec.Struct, frozen=True):
+    """An expert's year: seats offered and what became of them, scores and training at the year's end."""
+
+    invitations: int
+    accepted: int
+    declined_valid: int  # for illness, a clash with a meeting already accepted, declared unavailability
+    declined_unexcused: int
+    attended: int
+    no_shows: int
+    scores: list[int]
+    average_score: float | None
+    training: Literal["valid", "lapsed", "never"]
+    trained_until: dt.date | None
+    trained_in_year: bool
+
+
+class AssessmentConfirmation(msgspec.Struct, frozen=True):
+    grade: Literal["pass", "basic", "fail"]
+    outcome: Literal["none", "suspended", "retired"]
+    reason: str | None
+    confirmed_by: str
+    confirmed_at: dt.datetime
+
+
+class AssessmentRow(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    unit_name: str
+    status: str
+    figures: AssessmentFigures
+    proposed_grade: Literal["pass", "basic", "fail"]
+    proposal_reasons: list[str]  # in Chinese, as printed
+    confirmation: AssessmentConfirmation | None
+
+
+class AssessmentSheet(msgspec.Struct, frozen=True):
+    year: int
+    items: list[AssessmentRow]
+    grade_counts: dict[str, int]  # the confirmed grade, else the proposed one
+    confirmed: int
+    thresholds: dict[str, int]
+
+
+class AssessmentDecision(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An admin's confirmation: the grade, and for 不合格 the outcome (suspended until a date, or retired)."""
+
+    grade: Literal["pass", "basic", "fail"]
+    outcome: Literal["none", "suspended", "retired"] = "none"
+    reason: Text500 | None = None
+    suspended_until: dt.date | None = None
+
+
 # Training (Art. 30)
 
 class TrainingCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -178,6 +240,7 @@ class TrainingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 class TrainingView(msgspec.Struct, frozen=True):
     id: int
+    number: str  # the session's own number (T2026-001), what lists show
     title: str
     held_on: dt.date
     attended: int
@@ -197,6 +260,19 @@ class TrainedExpert(msgspec.Struct, frozen=True):
     code: str
     passed: bool
     trained_until: dt.date | None
+
+
+class Attendee(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    unit_name: str
+    passed: bool
+    trained_until: dt.date | None
+
+
+class TrainingAttendanceView(msgspec.Struct, frozen=True):
+    training: TrainingView
+    attendees: list[Attendee]
 
 
 class AttendanceResult(msgspec.Struct, frozen=True):
@@ -277,6 +353,9 @@ class Answer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     channel: Channel | None = None
     reason: Text500 | None = None
+    # A decline's reason category: illness, a clash with a meeting already accepted and declared
+    # unavailability are valid reasons (no suspension counts them); left out it is "other".
+    reason_category: DeclineCategoryName | None = None
 
 
 LinkToken = Annotated[str, Meta(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -292,6 +371,7 @@ class LinkAnswer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token: LinkToken
     accept: bool
     reason: Text500 | None = None  # a decline needs one
+    reason_category: DeclineCategoryName | None = None  # as in Answer; left out it is "other"
 
 
 class LinkInvitation(msgspec.Struct, frozen=True):
@@ -349,6 +429,7 @@ class MemberView(msgspec.Struct, frozen=True):
     replaces: str | None = None  # pool number of the member whose seat this one took
     channel: str | None = None
     reason: str | None = None
+    decline_category: str | None = None
     answered_at: dt.datetime | None = None
     attended: bool | None = None
     score: int | None = None

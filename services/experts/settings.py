@@ -45,6 +45,13 @@ class PoolRules:
     replacement_window_days: int = 180
     # The public bulletin names the members (1) or shows pool numbers only (0, the default).
     bulletin_names: int = 0
+    # Annual assessment (年度考核): 不合格 when any of the first three is reached over the year,
+    # 基本合格 when an expert falls short of 合格 (any unexcused decline or no-show, an average score
+    # below assessment_pass_score, or no valid training at the year's end).
+    assessment_fail_declines: int = 3  # declines without a valid reason
+    assessment_fail_no_shows: int = 2
+    assessment_fail_score_below: int = 60  # the year's average evaluation score
+    assessment_pass_score: int = 80
 
     @classmethod
     def from_env(cls) -> PoolRules:
@@ -150,6 +157,9 @@ class ExpertsSettings:
     rules: PoolRules = field(default_factory=PoolRules.from_env)
     notify: NotifySettings = field(default_factory=notify_settings_from_env)
     panel_rules: PanelRules = field(default_factory=PanelRules.from_env)
+    # How often the age-limit check runs (domain/retirement.py), besides at start-up.
+    retirement_check_seconds: int = field(default_factory=lambda: env_int(
+        "SORTES_EXPERTS_RETIREMENT_CHECK_SECONDS", 3600))
     load_demo_data: bool = False
     log_level: str = "INFO"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from tests.browser.conftest import ON_SQLITE_SYSTEM, Console, sign_in
 pytestmark = ON_SQLITE_SYSTEM
 
 ADMIN_PAGES = ["/admin/experts", "/admin/experts/E00001", "/admin/import", "/admin/fields", "/admin/trainings",
-               "/admin/accounts"]
+               "/admin/assessments", "/admin/accounts"]
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ async def test_an_admin_imports_a_sheet_after_a_preview(page: Any, console: Cons
     await page.set_input_files("#import-file", str(sheet))
     await page.click("#import-check")
     await expect(page.locator("#import-summary")).to_have_text(
-        "共 3 行：可导入 2 行（新增 2，更新 0），有问题 1 行。")
+        "共 3 行：可导入 2 行（新增 2，更新 0），无变化 0 行，有问题 1 行。")
     rows = page.locator("#import-error-table tbody tr")
     await expect(rows).to_have_count(1)
     await expect(rows.nth(0).locator("td")).to_have_text(["3", "身份证号", "校验码不正确（GB 11643）"])
@@ -235,6 +236,16 @@ async def test_an_admin_imports_a_sheet_after_a_preview(page: Any, console: Cons
     await expect(names).to_have_text([f"导入甲{scene.suffix}", f"导入乙{scene.suffix}"])  # by pool number
     export = await page.request.get("/api/v1/experts/export?format=csv")
     assert export.status == 200 and f"导入乙{scene.suffix}" in (await export.body()).decode("utf-8-sig")
+    # The export for re-import, from the import page's link, imports back with no change.
+    await page.goto("/admin/import")
+    again = await page.request.get(await page.get_attribute("#reimport-link", "href"))
+    assert again.status == 200
+    reimport = tmp_path / "experts-reimport.xlsx"
+    reimport.write_bytes(await again.body())
+    await page.set_input_files("#import-file", str(reimport))
+    await page.click("#import-check")
+    await expect(page.locator("#import-summary")).to_have_text(
+        re.compile(r"可导入 0 行（新增 0，更新 0），无变化 \d+ 行，有问题 0 行"))
 
 
 async def test_an_admin_keeps_the_fields(page: Any, console: Console, scene: Scene,
@@ -290,7 +301,9 @@ async def test_an_admin_records_a_training_pass(page: Any, console: Console, sce
     await page.click("#training-form button[type=submit]")
     row = page.locator("#training-table tbody tr", has_text=title)
     await expect(row.locator("td").nth(3)).to_have_text("0")
-    await expect(page.locator("#at-session option:checked")).to_have_text(f"{today} {title}")
+    await expect(row.locator("td").nth(0)).to_have_text(re.compile(rf"^T{beijing_today().year}-\d{{3}}$"))
+    number = await row.locator("td").nth(0).text_content()
+    await expect(page.locator("#at-session option:checked")).to_have_text(f"{number} {today} {title}")
     await page.fill("#at-codes", f"{scene.expert}\nE99999")
     await page.click("#attendance-form button[type=submit]")
     await expect(page.locator('#attendance-form [data-error-for="records"]')).to_have_text("E99999：没有这个编号的专家")
@@ -309,7 +322,57 @@ async def test_an_admin_records_a_training_pass(page: Any, console: Console, sce
     assert until is not None and until > today
     await expect(page.locator("#attendance-result")).to_have_text(f"已登记：{scene.expert} 合格，培训有效至 {until}")
     await expect(row.locator("td").nth(4)).to_have_text("1")
+    await row.locator("button", has_text="查看参加人员").click()
+    await expect(page.locator("#attendees-title")).to_have_text(f"{number} {title}（{today}）参加人员")
+    attendee = page.locator("#attendees-table tbody tr", has_text=scene.expert)
+    await expect(attendee.locator("td").nth(3)).to_have_text("合格")
+    await expect(attendee.locator("td").nth(4)).to_have_text(until)
     await screenshot(page, "admin-trainings")
+
+
+async def test_an_admin_confirms_an_annual_assessment_and_prints_it(page: Any, console: Console, scene: Scene,
+                                                                   admin_cookies: list[Any], screenshot: Any) -> None:
+    answer = call(console, "POST", "/api/v1/experts", json={
+        "name": f"考核测试{scene.suffix}", "birth_date": "1976-05-01", "unit_uscc": make_uscc(random.Random(), "91"),
+        "unit_name": "平阳县考核单位", "title": "工程师", "years_in_field": 10,
+        "fields": [{"code": scene.field, "primary": True}],
+        "last_trained_on": (beijing_today() - dt.timedelta(days=400)).isoformat()})
+    assert answer.status_code == 201, answer.text
+    code = answer.json()["code"]
+    await as_admin(page, admin_cookies)
+    await page.click('nav a[href="/admin/assessments"]')
+    await page.wait_for_url("**/admin/assessments")
+    year = beijing_today().year
+    await expect(page.locator("h1")).to_have_text(f"{year}年度专家考核")
+    row = page.locator("#assessment-table tbody tr", has_text=code)
+    # Trained 400 days ago: no valid training at the year's end, so 基本合格 is proposed.
+    await expect(row.locator("td").nth(9)).to_have_text(re.compile(r"^已过期（有效期至 \d{4}-\d{2}-\d{2}）$"))
+    await expect(row.locator("td").nth(10)).to_have_text("基本合格：年末培训已过期")
+    await expect(row.locator("td").nth(11)).to_have_text("待确认")
+    form = row.locator("form")
+    await form.locator('select[name="grade"]').select_option("fail")
+    await form.locator('select[name="outcome"]').select_option("none")
+    await form.locator("button[type=submit]").click()
+    await expect(form.locator('[data-error-for="outcome"]')).to_have_text("考核不合格须选择暂停或清退")
+    await expect(form.locator('[data-error-for="reason"]')).to_have_text("确认等次与建议等次不同，须填写说明")
+    until = (beijing_today() + dt.timedelta(days=90)).isoformat()
+    await form.locator('select[name="outcome"]').select_option("suspended")
+    await form.locator('input[name="suspended_until"]').fill(until)
+    await form.locator('input[name="reason"]').fill("全年无故不参加培训")
+    await form.locator("button[type=submit]").click()
+    await expect(row.locator("td").nth(11)).to_have_text("不合格（暂停）：全年无故不参加培训")
+    await expect(row.locator("form")).to_have_count(0)
+    expert = call(console, "GET", f"/api/v1/experts/{code}").json()
+    assert (expert["status"], expert["suspended_until"]) == ("suspended", until)
+    assert expert["status_reason"] == f"{year}年度考核不合格，暂停：全年无故不参加培训"
+    # Printed, the sheet keeps its figures and drops the forms and buttons.
+    await page.emulate_media(media="print")
+    await expect(page.locator("#print-button")).to_be_hidden()
+    await expect(row.locator("td").nth(11)).to_be_visible()
+    await page.emulate_media(media="screen")
+    exported = call(console, "GET", f"/api/v1/assessments/{year}/export")
+    assert exported.status_code == 200 and exported.content[:2] == b"PK"
+    await screenshot(page, "admin-assessments")
 
 
 async def test_an_admin_manages_units_users_and_api_keys(page: Any, console: Console, scene: Scene,

@@ -266,9 +266,14 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     assert await row_state(page, reserves[0]) == "备选专家"
     await page.select_option(f"{primary_row} select[name=channel]", "phone")
     await page.fill(f"{primary_row} input[name=reason]", "出差在外")
+    assert await page.inner_text(f"{primary_row} select[name=reason_category] option:checked") == "其他（无正当理由）"
+    await page.select_option(f"{primary_row} select[name=reason_category]", "meeting_clash")
     async with page.expect_navigation():
         await page.click(f'{primary_row} button[value="decline"]')
     assert await row_state(page, primary) == "已谢绝"
+    declined = next(m for m in call(console, "GET", f"/api/v1/draws/{draw_id}", scene.organiser).json()[
+        "panel"]["members"] if m["expert_code"] == primary)
+    assert declined["decline_category"] == "meeting_clash"  # a valid reason: no suspension counts it
     assert await row_state(page, reserves[0]) == "已通知，待答复"
     assert await page.inner_text(f'#members tr[data-code="{reserves[0]}"] .replaces') == f"递补 {primary}"
     assert "由 " + reserves[0] + " 递补" in await page.inner_text(f"{primary_row} td.note")

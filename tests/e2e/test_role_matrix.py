@@ -79,6 +79,10 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/trainings"): TRAINING_READERS,
     ("POST", "/api/v1/trainings"): ADMIN,
     ("POST", "/api/v1/trainings/{training_id}/attendance"): ADMIN,
+    ("GET", "/api/v1/trainings/{training_id}/attendance"): ADMIN_AND_AUDITOR,
+    ("GET", "/api/v1/assessments/{year}"): ADMIN_AND_AUDITOR,
+    ("GET", "/api/v1/assessments/{year}/export"): ADMIN_AND_AUDITOR,
+    ("POST", "/api/v1/assessments/{year}/experts/{code}"): ADMIN,
     ("GET", "/api/v1/vendors"): REGISTRY_READERS_AND_LIFECYCLE_SYSTEM,
     ("POST", "/api/v1/vendors"): ADMIN,
     ("GET", "/api/v1/vendors/{uscc}"): REGISTRY_READERS_AND_LIFECYCLE_SYSTEM,
@@ -160,7 +164,8 @@ SAMPLE_PATH_VALUES = {"code": "PY-2026-001", "username": "nobody", "key_id": "00
                       "webhook_id": "0000000000000000", "check_id": "00000000-0000-0000-0000-000000000000",
                       "rating_id": "1", "lot": "L1", "period_id": "1", "conflict_id": "1", "training_id": "1",
                       "uscc": SAMPLE_VENDOR.uscc, "draw_id": "00000000-0000-4000-8000-000000000000",
-                      "expert_code": "E00001", "day": "2026-12-01", "engagement_id": "1", "number": "SQ000001"}
+                      "expert_code": "E00001", "day": "2026-12-01", "engagement_id": "1", "number": "SQ000001",
+                      "year": "2026"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -33,6 +33,13 @@ def profile(**changes: Any) -> dict[str, Any]:
         "phone": "13912345678", "id_number": valid_id_number(), "bank_account": "6222021234567890123",
         "last_trained_on": (dt.date.today() - dt.timedelta(days=30)).isoformat(),
     }
+    if "birth_date" in changes and "id_number" not in changes and changes["birth_date"]:
+        # The ID number encodes the birth date, and the years in the field fit the age (both checked).
+        birth = dt.date.fromisoformat(str(changes["birth_date"]))
+        body["id_number"] = valid_id_number(birth)
+        if "years_in_field" not in changes:
+            age = dt.date.today().year - birth.year - 1
+            body["years_in_field"] = max(0, min(15, age - 16))
     body.update(changes)
     return body
 

@@ -69,7 +69,7 @@ async def test_a_csv_is_imported_with_progress_a_row_report_and_a_failing_status
 
     assert await asyncio.to_thread(sortes, "experts", "import", str(sheet), "--dry-run") == 1
     dry = capsys.readouterr()
-    assert "6 rows checked, nothing written (dry run): 3 new, 1 updated, 2 rejected" in dry.out
+    assert "6 rows checked, nothing written (dry run): 3 new, 1 updated, 0 unchanged, 2 rejected" in dry.out
     assert (await experts.get("/api/v1/experts", headers=admin(minter))).json()["total"] == 1
 
     assert await asyncio.to_thread(sortes, "experts", "import", str(sheet)) == 1
@@ -77,7 +77,7 @@ async def test_a_csv_is_imported_with_progress_a_row_report_and_a_failing_status
     assert done.out.splitlines() == [
         "row 4, 主专业领域: no such field, or the field is retired",
         "row 6, 从业年限: must be a whole number of years",
-        "专家.csv: 6 rows imported: 3 new, 1 updated, 2 rejected"]
+        "专家.csv: 6 rows imported: 3 new, 1 updated, 0 unchanged, 2 rejected"]
     assert "\r检查 6/6" in done.err and "\r导入 4/4" in done.err
     assert known not in done.out + done.err
 
@@ -96,7 +96,7 @@ async def test_an_xlsx_without_errors_exits_zero(experts: AsyncTestClient[Litest
                                                  tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sheet = write_xlsx(tmp_path / "pool.xlsx", [sheet_row(f"专家{n}", valid_id_number()) for n in range(25)])
     assert await asyncio.to_thread(sortes, "experts", "import", str(sheet)) == 0
-    assert capsys.readouterr().out == "pool.xlsx: 25 rows imported: 25 new, 0 updated, 0 rejected\n"
+    assert capsys.readouterr().out == "pool.xlsx: 25 rows imported: 25 new, 0 updated, 0 unchanged, 0 rejected\n"
     assert (await experts.get("/api/v1/experts", headers=admin(minter))).json()["total"] == 25
 
 

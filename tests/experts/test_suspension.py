@@ -17,6 +17,7 @@ from services.experts.settings import PoolRules
 from shared.audit import system_actor
 from shared.clock import beijing_today
 from tests.experts.helpers import admin, audit_entries, create_expert, direct_database
+from tests.experts.test_panels import MEETING, ask_panel, build_pool, organiser, panel_body, register_project, reveal
 
 RULES = PoolRules(suspension_max_declines=3, suspension_max_no_shows=2, suspension_max_low_scores=2,
                   suspension_months=6)
@@ -25,9 +26,9 @@ RULES = PoolRules(suspension_max_declines=3, suspension_max_no_shows=2, suspensi
 @pytest.mark.parametrize(("counts", "expected"), [
     (ConductCounts(), None),
     (ConductCounts(declines=2, no_shows=1, low_scores=1), None),
-    (ConductCounts(declines=3), "Suspended automatically: 3 declined invitations (threshold 3)"),
-    (ConductCounts(no_shows=2, low_scores=5), "Suspended automatically: 2 no-shows (threshold 2); "
-                                              "5 low evaluation scores (threshold 2)"),
+    (ConductCounts(declines=3), "自动暂停：近12个月内无正当理由拒绝邀请3次（达到3次即暂停）"),
+    (ConductCounts(no_shows=2, low_scores=5), "自动暂停：近12个月内接受邀请后缺席2次（达到2次即暂停）；"
+                                              "评价得分低于60分5次（达到2次即暂停）"),
 ])
 def test_the_rule_names_every_threshold_reached(counts: ConductCounts, expected: str | None) -> None:
     assert suspension_reason(counts, RULES) == expected
@@ -51,7 +52,7 @@ async def test_the_hook_suspends_with_the_reason_and_audits_it(experts_client, m
                                             counts=ConductCounts(no_shows=2), rules=RULES, today=today)
     read = (await experts_client.get(f"/api/v1/experts/{created['code']}", headers=admin(minter))).json()
     assert (read["status"], read["suspended_until"]) == ("suspended", "2027-06-01")
-    assert read["status_reason"] == "Suspended automatically: 2 no-shows (threshold 2)"
+    assert read["status_reason"] == "自动暂停：近12个月内接受邀请后缺席2次（达到2次即暂停）"
     entries = await audit_entries(experts_client, minter, object_id=created["code"])
     assert [(e["actor"], e["details"]["to"]) for e in entries if e["action"] == "expert.status_changed"] == [
         ("system:experts", "suspended")]
@@ -96,7 +97,7 @@ async def test_a_suspension_past_its_end_reads_as_active_everywhere_without_a_wr
     assert await listed(status="active") == [("甲", "active")]
     assert await listed(status="suspended") == [("乙", "suspended"), ("丙", "suspended")]
     exported = await experts_client.get("/api/v1/experts/export", params={"format": "csv"}, headers=admin(minter))
-    assert [row[-1] for row in csv.reader(io.StringIO(exported.text.lstrip("\ufeff")))][1:] == ["在库", "暂停", "暂停"]
+    assert [row[-2] for row in csv.reader(io.StringIO(exported.text.lstrip("\ufeff")))][1:] == ["在库", "暂停", "暂停"]
 
     # Reading changed nothing: the only new entries are the admin's unmaskings.
     entries = await audit_entries(experts_client, minter)
@@ -105,3 +106,48 @@ async def test_a_suspension_past_its_end_reads_as_active_everywhere_without_a_wr
     async with direct_database(experts_client) as database, database.reading() as session:
         assert (await session.execute(select(Expert.status).where(Expert.code == lapsed["code"]))).scalar_one() \
             == "suspended"
+
+
+async def _decline_on_panels(client, minter, expert: str, categories: list[str | None]) -> None:
+    """``expert`` is drawn onto one panel per category and declines it with that category."""
+    for index, category in enumerate(categories):
+        meeting = MEETING + dt.timedelta(days=index)
+        committed = await ask_panel(client, minter, panel_body(count=1, reserves=0, meeting=meeting))
+        await reveal(client, minter, committed["id"])
+        body = {"channel": "phone", "reason": "说明", **({"reason_category": category} if category else {})}
+        response = await client.post(f"/api/v1/draws/{committed['id']}/members/{expert}/decline", json=body,
+                                     headers=organiser(minter))
+        assert response.status_code == 200, response.text
+        assert response.json()["decline_category"] == (category or "other")
+
+
+async def test_declines_with_a_valid_reason_never_suspend_and_those_without_do_in_chinese(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    [excused] = await build_pool(experts_client, minter, 1)
+    await _decline_on_panels(experts_client, minter, excused, ["illness", "meeting_clash", "unavailable"])
+    read = (await experts_client.get(f"/api/v1/experts/{excused}", headers=admin(minter))).json()
+    assert read["status"] == "active"
+
+    await experts_client.put(f"/api/v1/experts/{excused}/status", headers=admin(minter),
+                             json={"status": "retired", "reason": "测试换人"})
+    [unexcused] = await build_pool(experts_client, minter, 1)
+    await _decline_on_panels(experts_client, minter, unexcused, ["other", None, "illness", "other"])
+    read = (await experts_client.get(f"/api/v1/experts/{unexcused}", headers=admin(minter))).json()
+    assert read["status"] == "suspended"
+    assert read["status_reason"] == "自动暂停：近12个月内无正当理由拒绝邀请3次（达到3次即暂停）"
+    entries = await audit_entries(experts_client, minter)
+    assert [e["details"].get("decline_category") for e in entries if e["action"] == "seat.declined"][:4] == [
+        "other", "illness", "other", "other"]
+
+
+async def test_an_unknown_decline_category_is_refused_naming_the_field(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    [expert] = await build_pool(experts_client, minter, 1)
+    committed = await ask_panel(experts_client, minter, panel_body(count=1, reserves=0))
+    await reveal(experts_client, minter, committed["id"])
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/members/{expert}/decline",
+                                         json={"channel": "phone", "reason": "x", "reason_category": "busy"},
+                                         headers=organiser(minter))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "reason_category"

@@ -68,3 +68,30 @@ async def test_only_bureau_admins_record_training(experts_client, minter) -> Non
     bad = await experts_client.post("/api/v1/trainings", json={"title": "", "held_on": "2026-02-30"},
                                     headers=admin(minter))
     assert bad.status_code == 422
+
+
+async def test_sessions_have_their_own_numbers_and_show_who_attended_with_results(experts_client, minter) -> None:
+    passer = await create_expert(experts_client, minter, name="甲", last_trained_on=None)
+    failer = await create_expert(experts_client, minter, name="乙", last_trained_on=None)
+    first = await new_training(experts_client, minter, "2026-03-10")
+    second = await new_training(experts_client, minter, "2026-09-01")
+    next_year = await new_training(experts_client, minter, "2027-01-05")
+    assert [first["number"], second["number"], next_year["number"]] == ["T2026-001", "T2026-002", "T2027-001"]
+    listed = (await experts_client.get("/api/v1/trainings", headers=admin(minter))).json()["items"]
+    assert [item["number"] for item in listed] == ["T2027-001", "T2026-002", "T2026-001"]
+
+    await experts_client.post(f"/api/v1/trainings/{second['id']}/attendance", headers=admin(minter), json={
+        "records": [{"expert_code": failer["code"], "passed": False}, {"expert_code": passer["code"], "passed": True}]})
+    response = await experts_client.get(f"/api/v1/trainings/{second['id']}/attendance",
+                                        headers=minter.headers("experts", "auditor"))
+    assert response.status_code == 200, response.text
+    view = response.json()
+    assert (view["training"]["number"], view["training"]["attended"], view["training"]["passed"]) == (
+        "T2026-002", 2, 1)
+    assert [(a["code"], a["name"], a["passed"], a["trained_until"]) for a in view["attendees"]] == [
+        (passer["code"], "甲", True, "2027-09-01"), (failer["code"], "乙", False, None)]
+    refused = await experts_client.get(f"/api/v1/trainings/{second['id']}/attendance",
+                                       headers=minter.headers("experts", "organiser"))
+    assert refused.status_code == 403
+    missing = await experts_client.get("/api/v1/trainings/999/attendance", headers=admin(minter))
+    assert missing.status_code == 404 and missing.json()["code"] == "training.unknown"

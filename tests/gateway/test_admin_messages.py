@@ -39,5 +39,6 @@ def test_the_refusals_are_rendered_by_code_in_the_pages_language() -> None:
 
 def test_only_bureau_admins_get_the_links() -> None:
     assert [href for href, _ in admin_navigation([Role.BUREAU_ADMIN.value], "zh")] == [
-        "/admin/applications", "/admin/import", "/admin/fields", "/admin/trainings", "/admin/accounts"]
+        "/admin/applications", "/admin/import", "/admin/fields", "/admin/trainings", "/admin/assessments",
+        "/admin/accounts", "/admin/outbox"]
     assert admin_navigation([Role.ORGANISER.value, Role.AUDITOR.value], "zh") == []

@@ -12,6 +12,7 @@ import random
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain.experts import MIN_WORKING_AGE, age_on
 from services.experts.domain.personal_data import PersonalDataVault
 from services.experts.domain.statuses import ExpertStatus
 from services.experts.models import (
@@ -86,7 +87,7 @@ def _demo_expert(rng: random.Random, number: int, employers: list[tuple[str, str
         status, reason = ExpertStatus.SUSPENDED, "连续两次无故缺席评审"
     today = beijing_today()
     trained = today - dt.timedelta(days=rng.choice([40, 40, 100, 100, 200, 300, 420]))
-    return Expert(
+    expert = Expert(
         code=f"E{number:05d}", name=rng.choice(_SURNAMES) + rng.choice(_GIVEN),
         birth_date=dt.date(rng.randint(1957, 1992), rng.randint(1, 12), rng.randint(1, 28)),
         unit_uscc=unit_uscc, unit_name=unit_name, title=rng.choice(_TITLES),
@@ -95,6 +96,9 @@ def _demo_expert(rng: random.Random, number: int, employers: list[tuple[str, str
         last_trained_on=_snap_to_session(trained), created_at=now, updated_at=now,
         fields=[ExpertField(field_code=code, is_primary=index == 0) for index, code in enumerate(chosen)],
     )
+    # No more years in the field than since the age of 16, as the API and the import check.
+    expert.years_in_field = min(expert.years_in_field, max(age_on(expert.birth_date, today) - MIN_WORKING_AGE, 0))
+    return expert
 
 
 def _add_personal_data(rng: random.Random, number: int, expert: Expert, vault: PersonalDataVault) -> None:
@@ -133,8 +137,13 @@ def _snap_to_session(day: dt.date) -> dt.date:
 
 
 async def _training_sessions(session: AsyncSession) -> list[TrainingSession]:
-    created = [TrainingSession(title=f"{held_on.year}年度评审专家业务培训（{held_on:%m月%d日}）",
-                               held_on=held_on, created_at=utc_now()) for held_on in _session_days()]
+    created: list[TrainingSession] = []
+    counters: dict[int, int] = {}
+    for held_on in sorted(_session_days()):
+        counters[held_on.year] = counters.get(held_on.year, 0) + 1
+        created.append(TrainingSession(number=f"T{held_on.year}-{counters[held_on.year]:03d}",
+                                       title=f"{held_on.year}年度评审专家业务培训（{held_on:%m月%d日}）",
+                                       held_on=held_on, created_at=utc_now()))
     session.add_all(created)
     await session.flush()
     return created

@@ -35,7 +35,7 @@ from services.experts.schemas import (
     StatusChange,
 )
 from services.experts.settings import PoolRules
-from shared.audit import AuditRecorder
+from shared.audit import AuditRecorder, system_actor
 from shared.audit.chain import Actor
 from shared.clock import add_months, as_utc, beijing_today, utc_now
 from shared.crypto import normalise_id_number
@@ -171,8 +171,59 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def profile_errors(values: dict[str, Any], today: dt.date) -> list[FieldError]:
-    """Field-level problems with the given profile values (only the keys present are checked).
+MIN_WORKING_AGE = 16  # years in the field count from this age at the earliest
+
+
+def birth_date_in(id_number: str) -> dt.date | None:
+    """The birth date an 18-digit ID number encodes, or None when it encodes none."""
+    try:
+        return dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+
+
+def consistency_errors(values: dict[str, Any], today: dt.date, stored: Expert | None = None,
+                       stored_id_number: str | None = None) -> list[FieldError]:
+    """The ID number, the birth date and the years in the field checked against each other, in the API
+    and the import alike: the birth date must be the one the ID number encodes, and the years in the
+    field no more than the years since the age of 16. On an update the stored values stand in for
+    those not given; only a change to one of them is checked (a stored profile is not refused anew).
+    """
+    errors: list[FieldError] = []
+    birth = values.get("birth_date", stored.birth_date if stored is not None else None)
+    given_id = values.get("id_number")
+    id_number = normalise_id_number(given_id) if given_id is not None else stored_id_number
+    if ("birth_date" in values or given_id is not None) and birth is not None and id_number \
+            and id_number_problem(id_number) is None and birth_date_in(id_number) != birth:
+        errors.append(field_error("birth_date" if "birth_date" in values else "id_number",
+                                  "expert.birth_date_mismatch", "differs from the birth date in the ID number"))
+    years = values.get("years_in_field", stored.years_in_field if stored is not None else None)
+    if ("years_in_field" in values or "birth_date" in values) and birth is not None and years is not None:
+        most = max(age_on(birth, today) - MIN_WORKING_AGE, 0)
+        if years > most:
+            errors.append(field_error("years_in_field", "expert.years_exceed_age",
+                                      "at most {most} years: the years since the age of {age}",
+                                      {"most": most, "age": MIN_WORKING_AGE}))
+    return errors
+
+
+def retirement_reason(rules: PoolRules) -> str:
+    """The reason an expert is retired at the age limit (domain/retirement.py)."""
+    return f"年满{rules.max_age}周岁，达到专家年龄上限，自动退出专家库"
+
+
+def over_age_errors(values: dict[str, Any], today: dt.date, max_age: int) -> list[FieldError]:
+    """A new expert must be under the age limit: at it they would be retired the same day."""
+    if "birth_date" in values and age_on(values["birth_date"], today) >= max_age:
+        return [field_error("birth_date", "expert.over_age_limit", "at or over the age limit of {max_age}",
+                            {"max_age": max_age})]
+    return []
+
+
+def profile_errors(values: dict[str, Any], today: dt.date, stored: Expert | None = None,
+                   stored_id_number: str | None = None) -> list[FieldError]:
+    """Field-level problems with the given profile values (only the keys present are checked, and
+    checked against each other and, on an update, against the ``stored`` expert).
 
     Messages never repeat a value: several of them are personal data.
     """
@@ -200,6 +251,8 @@ def profile_errors(values: dict[str, Any], today: dt.date) -> list[FieldError]:
         refuse("last_trained_on", "date.in_future", "must not be in the future")
     if "fields" in values:
         errors += _field_list_errors(values["fields"])
+    if not any(error.field in ("birth_date", "id_number") for error in errors):
+        errors += consistency_errors(values, today, stored, stored_id_number)
     return errors
 
 
@@ -235,7 +288,9 @@ def format_pool_number(number: int) -> str:
 async def create_expert(session: AsyncSession, audit: AuditRecorder, actor: Identity, vault: PersonalDataVault,
                         rules: PoolRules, profile: ExpertProfile) -> ExpertDetail:
     values = msgspec.structs.asdict(profile)
-    errors = profile_errors(values, beijing_today()) + await unassignable_field_errors(session, profile.fields)
+    today = beijing_today()
+    errors = (profile_errors(values, today) + over_age_errors(values, today, rules.max_age)
+              + await unassignable_field_errors(session, profile.fields))
     if errors:
         raise InvalidInput("The profile has invalid fields.", code="expert.profile_invalid", errors=errors)
     now = utc_now()
@@ -253,7 +308,9 @@ async def update_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
                         rules: PoolRules, code: str, changes: ExpertChanges) -> ExpertDetail:
     expert = await load_expert(session, code)
     values = {name: value for name, value in msgspec.structs.asdict(changes).items() if value is not msgspec.UNSET}
-    errors = profile_errors(values, beijing_today())
+    today = beijing_today()
+    stored_id = vault.open(expert).id_number if "birth_date" in values and "id_number" not in values else None
+    errors = profile_errors(values, today, expert, stored_id)
     if "fields" in values:
         errors += await unassignable_field_errors(session, changes.fields,  # type: ignore[arg-type]
                                                   [f.field_code for f in expert.fields])
@@ -270,6 +327,10 @@ async def update_expert(session: AsyncSession, audit: AuditRecorder, actor: Iden
     await flush_refusing_duplicates(session)
     await audit.record(session, actor=actor, action="expert.updated", object_type="expert", object_id=code,
                        before=before, after=after, details=personal_data_details(values))
+    if expert.status != ExpertStatus.RETIRED and age_on(expert.birth_date, today) >= rules.max_age:
+        # A corrected birth date at or past the age limit retires the expert at once, as the daily check would.
+        await change_status(session, audit, system_actor("experts"), expert, StatusChange(
+            status=ExpertStatus.RETIRED, reason=retirement_reason(rules)), today)
     return expert_detail(expert, rules, vault, birth_date_shown=True)  # bureau admins only
 
 

@@ -154,7 +154,8 @@ def member_view(member: PanelMember, by_id: dict[int, str] | None = None, name: 
         position=member.position, state=member.state, draw_id=member.draw_id,
         replaces=None if member.replaces is None or by_id is None else by_id.get(member.replaces),
         channel=member.channel,
-        reason=member.reason, answered_at=as_utc(member.answered_at), attended=member.attended, score=member.score,
+        reason=member.reason, decline_category=member.decline_category, answered_at=as_utc(member.answered_at),
+        attended=member.attended, score=member.score,
         evaluated_at=as_utc(member.evaluated_at), name=name, phone=phone,
         notices=notices or {})  # type: ignore[arg-type]
 

@@ -26,7 +26,7 @@ from services.experts.domain.eligibility import Eligibility, EligibilityQuery, f
 from services.experts.domain.experts import load_expert
 from services.experts.domain.personal_data import PersonalDataVault, contact_phone_context
 from services.experts.domain.seats import SeatDesk
-from services.experts.domain.statuses import CancelPhase
+from services.experts.domain.statuses import VALID_DECLINE_CATEGORIES, CancelPhase, DeclineCategory
 from services.experts.domain.suspension import ConductCounts, apply_suspension_rules
 from services.experts.models import Draw, Expert, Field, Panel, PanelMember, Project
 from services.experts.schemas import Answer, LinkInvitation, MeetingMove
@@ -341,11 +341,12 @@ class PanelDesk:
         channel = "self" if by_the_expert else data.channel
         if accepted and data.channel == "unreachable":
             raise InvalidInput.for_field("channel", "member.unreachable_accepts", "an unreachable expert cannot accept")
-        return await self._record_answer(session, actor, panel, member, expert, accepted, channel, data.reason)
+        return await self._record_answer(session, actor, panel, member, expert, accepted, channel, data.reason,
+                                         data.reason_category)
 
     async def _record_answer(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember,
                              expert: Expert, accepted: bool, channel: str | None,
-                             reason: str | None) -> PanelMember:
+                             reason: str | None, category: str | None = None) -> PanelMember:
         if accepted:
             if member.state != SeatState.INVITED:
                 raise Conflict("The member is {state}; only an invited member can accept.", code="member.not_invited",
@@ -360,12 +361,13 @@ class PanelDesk:
                            params={"state": member.state})
         if reason is None:
             raise InvalidInput.for_field("reason", "member.decline_reason", "a decline needs a reason")
-        await self.seats.vacate(session, actor, panel, member, SeatState.DECLINED, reason, channel)
+        await self.seats.vacate(session, actor, panel, member, SeatState.DECLINED, reason, channel,
+                                category=category or DeclineCategory.OTHER)
         await self._apply_conduct_rules(session, expert)
         return member
 
     async def answer_by_link(self, session: AsyncSession, actor: Identity, token: str, accepted: bool,
-                             reason: str | None) -> PanelMember:
+                             reason: str | None, category: str | None = None) -> PanelMember:
         """The member answers through the one-time link of their invitation (the gateway's public page
         forwards it): once, while still invited, until the meeting starts. Nothing in a refusal names
         the member, the panel or the token."""
@@ -387,7 +389,7 @@ class PanelDesk:
             raise Conflict("The meeting has started; the link has expired.", code="invitation_link.expired")
         link.used_at = utc_now()
         expert = await load_expert(session, member.expert_code)
-        return await self._record_answer(session, actor, panel, member, expert, accepted, "link", reason)
+        return await self._record_answer(session, actor, panel, member, expert, accepted, "link", reason, category)
 
     async def link_invitation(self, session: AsyncSession, token: str) -> LinkInvitation:
         """What the link's page shows: its own member's invitation, and whether it can still be answered."""
@@ -538,14 +540,18 @@ def reads_members(actor: Identity, panel: Panel) -> bool:
 
 
 async def conduct_counts(session: AsyncSession, expert_code: str, rules: PoolRules) -> ConductCounts:
-    """Declines, no-shows and low scores over the look-back, as the suspension rules read them."""
+    """Declines without a valid reason, no-shows and low scores over the look-back, as the suspension
+    rules read them: a decline for illness, a clash with a meeting already accepted or declared
+    unavailability counts toward no suspension."""
     since = dt.datetime.combine(add_months(beijing_today(), -rules.conduct_lookback_months), dt.time(), dt.UTC)
     rows = (await session.execute(
-        select(PanelMember.state, PanelMember.attended, PanelMember.score)
+        select(PanelMember.state, PanelMember.decline_category, PanelMember.attended, PanelMember.score)
         .where(PanelMember.expert_code == expert_code, PanelMember.updated_at >= since))).all()
-    return ConductCounts(declines=sum(state == SeatState.DECLINED for state, _, _ in rows),
-                         no_shows=sum(attended is False for _, attended, _ in rows),
-                         low_scores=sum(score is not None and score < rules.low_score_below for _, _, score in rows))
+    return ConductCounts(declines=sum(state == SeatState.DECLINED and category not in VALID_DECLINE_CATEGORIES
+                                      for state, category, _, _ in rows),
+                         no_shows=sum(attended is False for _, _, attended, _ in rows),
+                         low_scores=sum(score is not None and score < rules.low_score_below
+                                        for _, _, _, score in rows))
 
 
 async def panel_of(session: AsyncSession, draw: Draw, *, for_update: bool = False) -> Panel:

@@ -33,7 +33,8 @@ from shared.outbox import OutboxTables, publish
 if TYPE_CHECKING:
     from services.experts.domain.notices import Notices
 
-_WHO = ("expert_code", "replacing")  # pool numbers in a seat change's details, kept out of its event
+# Pool numbers in a seat change's details, and why a member declined, kept out of its event.
+_WHO = ("expert_code", "replacing", "decline_category")
 
 
 async def hold_seats_of(session: AsyncSession, panel_id: str, also: dt.date | None = None) -> None:
@@ -137,12 +138,14 @@ class SeatDesk:
         return None
 
     async def vacate(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember, state: str,
-                     reason: str, channel: str | None = None) -> PanelMember | None:
+                     reason: str, channel: str | None = None, category: str | None = None) -> PanelMember | None:
         """``member`` gives up its seat (declined, unable); the next reserve moves up."""
         member.state, member.reason, member.channel = state, reason, channel
+        member.decline_category = category
         member.answered_at = member.updated_at = utc_now()
         await _unbook(session, panel, member.expert_code)
-        await self.log(session, actor, panel, member, state, channel=channel)
+        extra = {"decline_category": category} if category else {}
+        await self.log(session, actor, panel, member, state, channel=channel, **extra)
         return await self.replace(session, actor, panel, member)
 
     async def rebook_after_move(self, session: AsyncSession, actor: Identity, panel: Panel) -> None:

@@ -1,4 +1,4 @@
-"""Automatic suspension: declines, no-shows and low evaluation scores beyond the set thresholds.
+"""Automatic suspension: declines without a valid reason, no-shows and low evaluation scores beyond the set thresholds.
 
 Panels and evaluations count these; :func:`suspension_reason` decides over the counts alone, and
 :func:`apply_suspension_rules` is the hook they call after recording one.
@@ -22,7 +22,8 @@ from shared.clock import add_months, beijing_today
 
 @dataclass(frozen=True)
 class ConductCounts:
-    """An expert's record over the rules' look-back: declined invitations, absences, low scores."""
+    """An expert's record over the rules' look-back: invitations declined without a valid reason,
+    absences, low scores."""
 
     declines: int = 0
     no_shows: int = 0
@@ -30,15 +31,17 @@ class ConductCounts:
 
 
 def suspension_reason(counts: ConductCounts, rules: PoolRules) -> str | None:
-    """Why ``counts`` call for a suspension, or None when they do not."""
+    """Why ``counts`` call for a suspension, or None when they do not: in Chinese, as the console and
+    the expert read it (the reason is stored with the status)."""
+    months = rules.conduct_lookback_months
     thresholds = [
-        (counts.declines, rules.suspension_max_declines, "declined invitations"),
-        (counts.no_shows, rules.suspension_max_no_shows, "no-shows"),
-        (counts.low_scores, rules.suspension_max_low_scores, "low evaluation scores"),
+        (counts.declines, rules.suspension_max_declines, "无正当理由拒绝邀请"),
+        (counts.no_shows, rules.suspension_max_no_shows, "接受邀请后缺席"),
+        (counts.low_scores, rules.suspension_max_low_scores, f"评价得分低于{rules.low_score_below}分"),
     ]
-    reached = [f"{count} {what} (threshold {threshold})" for count, threshold, what in thresholds
+    reached = [f"{what}{count}次（达到{threshold}次即暂停）" for count, threshold, what in thresholds
                if count >= threshold]
-    return "Suspended automatically: " + "; ".join(reached) if reached else None
+    return f"自动暂停：近{months}个月内" + "；".join(reached) if reached else None
 
 
 async def apply_suspension_rules(session: AsyncSession, expert: Expert, audit: AuditRecorder, *,

@@ -12,13 +12,16 @@ from services.experts.models import Expert, TrainingAttendance, TrainingSession
 from services.experts.schemas import (
     AttendanceInput,
     AttendanceResult,
+    Attendee,
     Page,
     TrainedExpert,
+    TrainingAttendanceView,
     TrainingCreate,
     TrainingView,
 )
 from shared.audit import AuditRecorder
 from shared.clock import add_months, utc_now
+from shared.db import hold_lock
 from shared.errors import InvalidInput, NotFound, field_error
 from shared.identity import Identity
 
@@ -29,12 +32,22 @@ def trained_until(last_trained_on: dt.date | None, valid_months: int = TRAINING_
     return add_months(last_trained_on, valid_months) if last_trained_on else None
 
 
+async def next_training_number(session: AsyncSession, year: int) -> str:
+    """The session's own number, T<year>-<nnn> by the year it is held: what lists show, never the row id."""
+    await hold_lock(session, "experts.training_number")  # two admins at once must not take the same number
+    prefix = f"T{year}-"
+    last = (await session.execute(select(func.max(TrainingSession.number)).where(
+        TrainingSession.number.like(prefix + "%")))).scalar_one_or_none()
+    return f"{prefix}{int(last[len(prefix):]) + 1 if last else 1:03d}"
+
+
 async def create_training(session: AsyncSession, audit: AuditRecorder, actor: Identity,
                           new: TrainingCreate) -> TrainingView:
-    training = TrainingSession(title=new.title, held_on=new.held_on, created_at=utc_now())
+    training = TrainingSession(number=await next_training_number(session, new.held_on.year), title=new.title,
+                               held_on=new.held_on, created_at=utc_now())
     session.add(training)
     await session.flush()
-    view = TrainingView(id=training.id, title=training.title, held_on=training.held_on, attended=0, passed=0)
+    view = _view(training, (0, 0))
     await audit.record(session, actor=actor, action="training.created", object_type="training",
                        object_id=str(training.id), after=msgspec.to_builtins(view))
     return view
@@ -119,6 +132,22 @@ async def _attendance_counts(session: AsyncSession, training_ids: list[int]) -> 
 
 
 def _view(training: TrainingSession, counts: tuple[int, int]) -> TrainingView:
-    return TrainingView(id=training.id, title=training.title, held_on=training.held_on,
-                        attended=counts[0], passed=counts[1])
+    return TrainingView(id=training.id, number=training.number or "", title=training.title,
+                        held_on=training.held_on, attended=counts[0], passed=counts[1])
+
+
+async def training_attendance(session: AsyncSession, training_id: int, valid_months: int) -> TrainingAttendanceView:
+    """One session with who attended and each one's result, by pool number."""
+    training = await session.get(TrainingSession, training_id)
+    if training is None:
+        raise NotFound("No training session {training}.", code="training.unknown", params={"training": training_id})
+    rows = (await session.execute(
+        select(Expert.code, Expert.name, Expert.unit_name, Expert.last_trained_on, TrainingAttendance.passed)
+        .join(TrainingAttendance, TrainingAttendance.expert_id == Expert.id)
+        .where(TrainingAttendance.session_id == training.id).order_by(Expert.code))).all()
+    attendees = [Attendee(code=code, name=name, unit_name=unit_name, passed=passed,
+                          trained_until=trained_until(last, valid_months))
+                 for code, name, unit_name, last, passed in rows]
+    return TrainingAttendanceView(training=_view(training, (len(attendees), sum(a.passed for a in attendees))),
+                                  attendees=attendees)
 

@@ -53,7 +53,8 @@ class InvitationLinksController(Controller):
         database: Database = state.database
         desk: PanelDesk = state.panels
         async with database.transaction() as session:
-            await desk.answer_by_link(session, request.user, data.token, data.accept, data.reason)
+            await desk.answer_by_link(session, request.user, data.token, data.accept, data.reason,
+                                          data.reason_category)
         async with database.reading() as session:
             return await desk.link_invitation(session, data.token)
 

@@ -9,10 +9,17 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter
 
 from services.experts.domain import training
-from services.experts.schemas import AttendanceInput, AttendanceResult, Page, TrainingCreate, TrainingView
+from services.experts.schemas import (
+    AttendanceInput,
+    AttendanceResult,
+    Page,
+    TrainingAttendanceView,
+    TrainingCreate,
+    TrainingView,
+)
 from shared.db import MAX_PAGE, MAX_ROW_ID, Database
 from shared.identity import requires_role
-from shared.permissions import TRAINING_READERS
+from shared.permissions import ADMIN_AND_AUDITOR, TRAINING_READERS
 from shared.roles import Role
 
 
@@ -32,6 +39,14 @@ class TrainingsController(Controller):
         database: Database = state.database
         async with database.transaction() as session:
             return await training.create_training(session, state.audit, request.user, data)
+
+    @get("/{training_id:int}/attendance", guards=[requires_role(*ADMIN_AND_AUDITOR)])
+    async def get_attendance(self, state: State, training_id: Annotated[int, Parameter(ge=1, le=MAX_ROW_ID)]
+                             ) -> TrainingAttendanceView:
+        """Who attended the session and each one's result (pass or fail) and training validity."""
+        database: Database = state.database
+        async with database.reading() as session:
+            return await training.training_attendance(session, training_id, state.rules.training_valid_months)
 
     @post("/{training_id:int}/attendance", guards=[requires_role(Role.BUREAU_ADMIN)], status_code=200)
     async def record_attendance(self, state: State, request: Request,

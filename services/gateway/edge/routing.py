@@ -10,7 +10,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/projects/[^/]+/panels(/.*)?$"), "experts"),
     (re.compile(r"^/(vendors|conflict-checks|exclusions|ratings|public-ratings)(/.*)?$"), "vendors"),
     (re.compile(r"^/(fields|experts|trainings|eligibility|draws|draw-statistics|spot-checks|panels|calendar"
-                r"|notifications|self-evaluations|bulletin)(/.*)?$"), "experts"),
+                r"|notifications|self-evaluations|bulletin|assessments)(/.*)?$"), "experts"),
     (re.compile(r"^/(expert-applications|expert-recommendations|expert-change-requests)(/.*)?$"), "experts"),
 ]
 

@@ -76,9 +76,13 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "先检查全部行并列出问题，确认后才导入有效的行；身份证号已在库的人员将更新其信息。",
             "template": "下载导入模板（xlsx）", "template_csv": "下载导入模板（CSV）",
             "export_xlsx": "导出专家库（Excel）", "export_csv": "导出专家库（CSV）",
+            "reimport_xlsx": "导出（可重新导入，Excel）", "reimport_csv": "导出（可重新导入，CSV）",
+            "cells_note": "已在库的专家：可选列留空则保留库中已有的值，填写单个“-”则清空该值。"
+            "普通导出遮蔽了个人信息，不能重新导入；“可重新导入”的导出含完整个人信息，导出记入审计日志，请妥善保管。",
             "file": "文件", "check": "检查文件", "checking": "正在检查……", "confirm": "确认导入 {count} 行",
             "importing": "正在导入……", "rows": "共 {rows} 行：可导入 {valid} 行（新增 {created}，更新 {updated}），"
-            "有问题 {rejected} 行。", "no_errors": "全部行均可导入。", "errors_title": "有问题的行（不会导入）",
+            "无变化 {unchanged} 行，有问题 {rejected} 行。", "no_errors": "全部行均可导入。",
+            "errors_title": "有问题的行（不会导入）",
             "row": "行", "column": "列", "message": "问题", "nothing": "没有可导入的行。",
             "done": "导入完成：新增 {created} 名，更新 {updated} 名，未导入 {rejected} 行。", "to_list": "查看专家库",
             "choose_file": "请先选择文件。", "failed": "导入失败：",
@@ -101,9 +105,34 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "states": {"pending": "待发送", "sent": "已发送", "failed": "失败", "delivered": "已送达"},
             "providers": {"local": "本地发件箱", "alibaba": "阿里云"}, "provider": "发送渠道",
         },
+        "assessments": {
+            "title_year": "{year}年度专家考核", "intro": "按年度统计每位专家的邀请、接受、谢绝（区分有无正当理由）、"
+            "缺席、评价得分与培训情况，按设定的标准提出建议等次；管理员逐一确认。确认为不合格的，须选择暂停（至某日）或清退，"
+            "原因记入专家状态并写入审计日志。",
+            "year": "年度", "show": "查看", "export_xlsx": "导出考核表（Excel）", "print": "打印",
+            "code": "专家编号", "name": "姓名", "unit": "工作单位", "invitations": "邀请", "accepted": "接受",
+            "declined_valid": "有正当理由谢绝", "declined_unexcused": "无正当理由谢绝", "no_shows": "缺席",
+            "scores": "评价得分", "training": "培训", "proposed": "建议等次", "confirmed": "确认结果",
+            "confirm": "确认",
+            "grade": "等次", "outcome": "处理", "suspended_until": "暂停至", "reason": "说明（与建议不同时必填）",
+            "confirm_button": "确认", "pending": "待确认", "average": "平均", "until": "有效期至",
+            "grades": {"pass": "合格", "basic": "基本合格", "fail": "不合格"},
+            "outcomes": {"none": "不处理", "suspended": "暂停", "retired": "清退"},
+            "training_states": {"valid": "有效", "lapsed": "已过期", "never": "未培训"},
+            "thresholds": "标准：无正当理由谢绝达 {fail_declines} 次、缺席达 {fail_no_shows} 次或平均分低于 "
+            "{fail_score_below} 分为不合格；有谢绝、缺席、平均分低于 {pass_score} 分或年末培训无效为基本合格；"
+            "其余为合格。",
+            "summary": "共 {total} 人，已确认 {confirmed} 人；合格 {pass}，基本合格 {basic}，不合格 {fail}。",
+            "none": "该年度没有在库专家。", "loading": "正在加载……", "load_failed": "加载失败：",
+        },
         "trainings": {
             "title": "培训", "intro": "专家须培训合格方可参加抽取；培训合格的有效期为 12 个月（本局设定）。",
-            "sessions": "培训场次", "id": "序号", "session_title": "名称", "held_on": "日期", "attended": "参加人数",
+            "attendees": "参加人员", "show_attendees": "查看参加人员",
+            "attendees_title": "{number} {title}（{held_on}）参加人员",
+            "expert_code": "专家编号", "expert_name": "姓名", "unit": "工作单位", "valid_until": "培训有效期至",
+            "no_attendees": "尚未登记参加人员。",
+            "sessions": "培训场次", "id": "场次编号", "session_title": "名称", "held_on": "日期",
+            "attended": "参加人数",
             "passed_count": "合格人数", "none": "还没有培训场次。", "create": "新建培训场次", "create_button": "新建",
             "attendance": "登记培训结果", "session": "培训场次", "codes": "专家编号（每行一个）", "result": "结果",
             "pass": "合格", "fail": "不合格", "record": "登记",
@@ -172,9 +201,13 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "template": "Download the template (xlsx)", "template_csv": "Download the template (CSV)",
             "export_xlsx": "Export the pool (Excel)",
             "export_csv": "Export the pool (CSV)", "file": "File", "check": "Check the file",
+            "reimport_xlsx": "Export for re-import (Excel)", "reimport_csv": "Export for re-import (CSV)",
+            "cells_note": "For an expert already in the pool an empty optional cell keeps the stored value and a "
+            "single “-” clears it. The ordinary export masks personal data and cannot be imported back; the export "
+            "for re-import holds it in full, is recorded in the audit log and must be kept safe.",
             "checking": "Checking…", "confirm": "Import {count} rows", "importing": "Importing…",
             "rows": "{rows} rows: {valid} can be imported ({created} new, {updated} updated), "
-                    "{rejected} with problems.",
+                    "{unchanged} unchanged, {rejected} with problems.",
             "no_errors": "Every row can be imported.", "errors_title": "Rows with problems (not imported)",
             "row": "Row", "column": "Column", "message": "Problem", "nothing": "No row can be imported.",
             "done": "Imported: {created} new, {updated} updated, {rejected} rows not imported.",
@@ -201,9 +234,35 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "states": {"pending": "Waiting", "sent": "Sent", "failed": "Failed", "delivered": "Delivered"},
             "providers": {"local": "Local outbox", "alibaba": "Alibaba Cloud"}, "provider": "Provider",
         },
+        "assessments": {
+            "title_year": "Annual assessment {year}", "intro": "Each expert's year: invitations, acceptances, "
+            "declines with and without a valid reason, no-shows, evaluation scores and training, and the grade the "
+            "bureau's thresholds propose. An admin confirms each; a fail suspends the expert until a date or "
+            "removes them, with the reason on the status and in the audit log.",
+            "year": "Year", "show": "Show", "export_xlsx": "Export (Excel)", "print": "Print",
+            "code": "Pool number", "name": "Name", "unit": "Employer", "invitations": "Invited",
+            "accepted": "Accepted", "declined_valid": "Declined, valid reason",
+            "declined_unexcused": "Declined, no reason",
+            "no_shows": "No-shows", "scores": "Scores", "training": "Training", "proposed": "Proposed",
+            "confirmed": "Confirmed", "confirm": "Confirm", "grade": "Grade", "outcome": "Outcome",
+            "suspended_until": "Suspended until", "reason": "Reason (needed when not as proposed)",
+            "confirm_button": "Confirm", "pending": "Pending", "average": "average", "until": "valid until",
+            "grades": {"pass": "合格 (pass)", "basic": "基本合格 (basic pass)", "fail": "不合格 (fail)"},
+            "outcomes": {"none": "None", "suspended": "Suspend", "retired": "Remove"},
+            "training_states": {"valid": "Valid", "lapsed": "Lapsed", "never": "Never trained"},
+            "thresholds": "Thresholds: fail at {fail_declines} declines without a valid reason, {fail_no_shows} "
+            "no-shows or an average below {fail_score_below}; basic pass with any decline or no-show, an average "
+            "below {pass_score} or no valid training at the year's end; pass otherwise.",
+            "summary": "{total} experts, {confirmed} confirmed; pass {pass}, basic pass {basic}, fail {fail}.",
+            "none": "No expert in the pool that year.", "loading": "Loading…", "load_failed": "Could not load: ",
+        },
         "trainings": {
             "title": "Training", "intro": "An expert needs a training passed to be drawn; a pass counts for 12 months "
-            "(the bureau's setting).", "sessions": "Sessions", "id": "No.", "session_title": "Title", "held_on": "Date",
+            "(the bureau's setting).", "attendees": "Attendees", "show_attendees": "Show attendees",
+            "attendees_title": "{number} {title} ({held_on}): attendees", "expert_code": "Pool number",
+            "expert_name": "Name", "unit": "Employer", "valid_until": "Training valid until",
+            "no_attendees": "No attendance recorded yet.", "sessions": "Sessions", "id": "Session no.",
+            "session_title": "Title", "held_on": "Date",
             "attended": "Attended", "passed_count": "Passed", "none": "No session yet.",
             "create": "New session", "create_button": "Create", "attendance": "Record results",
             "session": "Session", "codes": "Pool numbers (one a line)", "result": "Result", "pass": "Passed",
@@ -251,9 +310,11 @@ def admin_words(lang: str, page: str) -> dict[str, Any]:
 _NAVIGATION = {
     "zh": [("/admin/applications", "入库审核"),
            ("/admin/import", "导入专家"), ("/admin/fields", "专业领域"), ("/admin/trainings", "培训"),
+           ("/admin/assessments", "年度考核"),
            ("/admin/accounts", "用户与密钥"), ("/admin/outbox", "消息发件箱")],
     "en": [("/admin/applications", "Applications"),
            ("/admin/import", "Import"), ("/admin/fields", "Fields"), ("/admin/trainings", "Training"),
+           ("/admin/assessments", "Assessment"),
            ("/admin/accounts", "Users & keys"), ("/admin/outbox", "Outbox")],
 }
 

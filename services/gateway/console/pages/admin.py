@@ -1,5 +1,5 @@
 """The bureau admin's console pages: the expert pool (list, one expert, import), the field taxonomy,
-training, and units, users and API keys.
+training, the annual assessment, and units, users and API keys.
 
 Each page is a shell rendered on the server with its words; its script (static/admin-*.js, on the
 helpers of static/admin.js) reads and changes through ``/api/v1`` with the session cookie and the
@@ -59,6 +59,14 @@ async def trainings_page(request: Request) -> Template:
     return _admin_page(request, "console/admin_trainings.html", "trainings")
 
 
+@get("/admin/assessments", include_in_schema=False)
+async def assessments_page(request: Request, year: int | None = None) -> Template:
+    """The annual assessment (年度考核) of a year, this year's by default: confirm, print, export."""
+    this_year = beijing_today().year
+    shown = year if year is not None and 2000 <= year <= this_year else this_year
+    return _admin_page(request, "console/admin_assessments.html", "assessments", year=shown, this_year=this_year)
+
+
 @get("/admin/accounts", include_in_schema=False)
 async def accounts_page(request: Request) -> Template:
     return _admin_page(request, "console/admin_accounts.html", "accounts")
@@ -75,4 +83,5 @@ async def outbox_page(request: Request, state: State) -> Template:
     return _admin_page(request, "console/admin_outbox.html", "outbox", messages=messages)
 
 
-ADMIN_PAGES = [experts_page, expert_page, import_page, fields_page, trainings_page, accounts_page, outbox_page]
+ADMIN_PAGES = [experts_page, expert_page, import_page, fields_page, trainings_page, assessments_page, accounts_page,
+               outbox_page]

@@ -38,7 +38,8 @@
   function showReport(body) {
     var valid = body.created + body.updated;
     document.getElementById("import-summary").textContent = A.format(w.rows, {
-      rows: body.rows, valid: valid, created: body.created, updated: body.updated, rejected: body.rejected});
+      rows: body.rows, valid: valid, created: body.created, updated: body.updated, unchanged: body.unchanged || 0,
+      rejected: body.rejected});
     showErrors(body.errors);
     report.classList.remove("hidden");
     return valid;

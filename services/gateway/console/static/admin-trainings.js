@@ -1,4 +1,5 @@
-/* Training sessions: GET /api/v1/trainings lists them, POST creates one, and
+/* Training sessions: GET /api/v1/trainings lists them by their own numbers (T2026-001), POST creates one,
+   GET /api/v1/trainings/{id}/attendance shows who attended and each result, and
    POST /api/v1/trainings/{id}/attendance records one result (pass or fail) for each pool number
    typed. An error on records[i].expert_code is shown with the pool number it is about. */
 "use strict";
@@ -19,13 +20,35 @@
     answer.body.items.forEach(function (training) {
       var row = document.createElement("tr");
       row.dataset.id = training.id;
-      A.cell(row, training.id); A.cell(row, training.title); A.cell(row, training.held_on);
+      A.cell(row, training.number); A.cell(row, training.title); A.cell(row, training.held_on);
       A.cell(row, training.attended); A.cell(row, training.passed);
+      var action = document.createElement("td"), show = document.createElement("button");
+      show.type = "button"; show.className = "small secondary"; show.textContent = w.show_attendees;
+      show.addEventListener("click", function () { showAttendees(training.id); });
+      action.appendChild(show); row.appendChild(action);
       body.appendChild(row);
-      sessions.appendChild(new Option(training.held_on + " " + training.title, String(training.id)));
+      sessions.appendChild(new Option(training.number + " " + training.held_on + " " + training.title,
+                                      String(training.id)));
     });
     if (chosen) sessions.value = String(chosen);
     status.textContent = answer.body.items.length ? "" : w.none;
+  }
+
+  async function showAttendees(id) {
+    var answer = await A.call("GET", "/api/v1/trainings/" + encodeURIComponent(id) + "/attendance");
+    if (!answer.ok) { status.textContent = w.load_failed + A.problemText(answer); return; }
+    var view = answer.body, rows = document.querySelector("#attendees-table tbody");
+    document.getElementById("attendees-title").textContent = A.format(w.attendees_title, {
+      number: view.training.number, title: view.training.title, held_on: view.training.held_on});
+    rows.textContent = "";
+    view.attendees.forEach(function (person) {
+      var row = document.createElement("tr");
+      A.cell(row, person.code); A.cell(row, person.name); A.cell(row, person.unit_name);
+      A.cell(row, person.passed ? w.pass : w.fail); A.cell(row, person.trained_until || "—");
+      rows.appendChild(row);
+    });
+    document.getElementById("attendees-none").classList.toggle("hidden", view.attendees.length > 0);
+    document.getElementById("attendees-panel").classList.remove("hidden");
   }
 
   createForm.addEventListener("submit", async function (event) {

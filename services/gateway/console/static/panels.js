@@ -126,11 +126,13 @@
                 body: {channel: "unreachable", reason: reason || words.unreachable}};
       }
       return {method: "POST", path: form.dataset.path + "/decline", done: reload,
-              body: {channel: field(form, "channel"), reason: orNull(reason)}};
+              body: {channel: field(form, "channel"), reason: orNull(reason),
+                     reason_category: field(form, "reason_category") || "other"}};
     },
     invitation: function (form, submitter) {
       if (submitter && submitter.value === "decline") {
-        return {method: "POST", path: form.dataset.path + "/decline", body: {reason: orNull(field(form, "reason"))},
+        return {method: "POST", path: form.dataset.path + "/decline",
+                body: {reason: orNull(field(form, "reason")), reason_category: field(form, "reason_category") || "other"},
                 done: reload};
       }
       return {method: "POST", path: form.dataset.path + "/accept", body: {}, done: reload};

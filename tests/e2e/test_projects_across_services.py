@@ -122,7 +122,7 @@ def test_with_vendors_down_the_gateway_answers_503_and_a_retry_converges(local_s
         local_system.wait_ready(("vendors",))
     # The gateway gave the failing service a rest (503 with Retry-After); a client that honours it
     # gets through once the gateway has seen the service recover.
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # bounded; a busy machine takes longer
     while httpx.get(url + "/api/v1/vendors", headers=admin(local_system), timeout=10).status_code != 200:
         assert time.monotonic() < deadline, "the gateway did not route to the recovered service"
         time.sleep(0.5)

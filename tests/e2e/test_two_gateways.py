@@ -33,7 +33,7 @@ def gateways(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
                          extra_env={"SORTES_GATEWAY_RATE_LIMIT_PER_MINUTE": str(QUOTA)})
     system.prepare()
     try:
-        system.start(services=("gateway",), ready_timeout=60)  # the gateway's own routes need no upstream
+        system.start(services=("gateway",))  # the gateway's own routes need no upstream
         admin = {"Authorization": f"Bearer {system.admin_api_key}"}
         with httpx.Client(base_url=system.instance_url("gateway"), timeout=10) as first, \
                 httpx.Client(base_url=system.instance_url("gateway-2"), timeout=10) as second:

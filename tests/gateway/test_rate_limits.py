@@ -94,3 +94,40 @@ async def test_lapsed_windows_are_purged(gateway_client, clock: Clock) -> None:
 async def windows(gateway_client) -> list[tuple[str, int]]:
     async with direct_database(gateway_client) as database, database.reading() as session:
         return list((await session.execute(select(RateLimitWindow.caller, RateLimitWindow.requests))).all())
+
+
+
+async def spread(database, quota: int, requests: int) -> tuple[list[bool], int]:  # type: ignore[no-untyped-def]
+    """``requests`` of one caller spread over two gateway processes (two sets of windows on one database):
+    which were granted, and how many writes the windows made."""
+    first, second = rate_limits.FixedWindows(quota), rate_limits.FixedWindows(quota)
+    writes = 0
+    upsert = rate_limits.FixedWindows._upsert
+
+    def counted(self: rate_limits.FixedWindows, dialect: str):  # type: ignore[no-untyped-def]
+        nonlocal writes
+        writes += 1
+        return upsert(self, dialect)
+
+    rate_limits.FixedWindows._upsert = counted  # type: ignore[method-assign]
+    try:
+        granted = [(await (first if number % 3 else second).count(database, f"caller:{quota}"))[0] >= 0
+                   for number in range(requests)]
+    finally:
+        rate_limits.FixedWindows._upsert = upsert  # type: ignore[method-assign]
+    return granted, writes
+
+
+async def test_a_large_quota_is_counted_in_leases_not_a_write_per_request(gateway_client) -> None:
+    async with direct_database(gateway_client) as database:
+        granted, writes = await spread(database, 100_000, 5000)
+    assert granted == [True] * 5000
+    assert writes <= 5000 // rate_limits.MAX_LEASE + 10
+    assert dict(await windows(gateway_client))["caller:100000"] >= 5000  # the database counts them all
+
+
+async def test_two_processes_with_leases_never_grant_more_than_the_quota(gateway_client) -> None:
+    async with direct_database(gateway_client) as database:
+        granted, _ = await spread(database, 1000, 1100)
+    assert 1000 - 2 * (1000 // 100) <= granted.count(True) <= 1000  # at most a lease per process unused
+    assert granted[-50:] == [False] * 50

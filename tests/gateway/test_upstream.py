@@ -155,3 +155,31 @@ async def test_an_idle_connection_is_retired_before_the_service_would_close_it()
         server.close()
         await server.wait_closed()
     assert len(connections) == 2  # the second request reused the first connection; the third did not
+
+
+async def test_the_relay_reuses_its_connections_under_concurrent_calls() -> None:
+    connections: list[int] = []
+
+    async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer.get_extra_info("peername")[1])
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                await asyncio.sleep(0.01)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(keep_alive, "127.0.0.1", 0)
+    upstreams = upstreams_at(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+    try:
+        for _ in range(3):  # three waves of 30 callers at once
+            answers = await asyncio.gather(*(upstreams.relay("experts", "GET", "/api/v1/fields", identity=None)
+                                             for _ in range(30)))
+            assert [answer.content for answer in answers] == [b"{}"] * 30
+    finally:
+        await upstreams.close()
+        server.close()
+        await server.wait_closed()
+    assert len(connections) <= 30  # the later waves went over the first wave's connections

@@ -55,8 +55,7 @@ TARGETS: dict[str, list[str]] = {
     # The gateway's middleware: quotas, stored answers, who the caller is.
     "services/gateway/edge/rate_limits.py": ["tests/gateway/test_rate_limits.py"],
     "services/gateway/edge/idempotency.py": ["tests/gateway/test_idempotency.py"],
-    "services/gateway/edge/security_headers.py": ["tests/gateway/test_honest_status.py",
-                                                  "tests/gateway/test_console_sessions.py"],
+    "services/gateway/edge/security_headers.py": ["tests/gateway/test_security_headers.py"],
     "services/gateway/identity/authentication.py": ["tests/gateway/test_session_revocation.py",
                                                     "tests/gateway/test_console_sessions.py",
                                                     "tests/gateway/test_accounts.py"],

@@ -24,3 +24,12 @@ async def test_answers_and_refusals_carry_the_headers_and_hsts_only_over_https(g
         hsts = answer.headers.get("strict-transport-security")
         assert hsts == ("max-age=31536000" if scheme == "https" else None)
         assert answer.headers.get_list("x-frame-options") == ["DENY"]  # added once, never twice
+
+
+async def test_a_page_with_its_own_policy_keeps_it_alone(gateway_client) -> None:
+    # Two policies would both be enforced, and the general one forbids the offline verifier's inline code.
+    offline = await gateway_client.get("/verify/offline")
+    assert offline.status_code == 200
+    [policy] = offline.headers.get_list("content-security-policy")
+    assert "'sha256-" in policy
+    assert offline.headers["x-content-type-options"] == "nosniff"

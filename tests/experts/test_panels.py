@@ -613,3 +613,74 @@ async def test_reserves_move_up_in_their_drawn_order_and_a_decline_frees_the_hal
     async with direct_database(experts_client) as database, database.reading() as session:
         booked = set((await session.execute(text("SELECT expert_code FROM panel_bookings"))).scalars())
     assert booked == set(reserves[1:])
+
+
+async def test_a_supplementary_draw_beside_an_overlapping_panel_leaves_out_that_panels_experts_as_busy(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    await build_pool(experts_client, minter, 5)
+    beside = await reveal(experts_client, minter, (await ask_panel(experts_client, minter,
+                                                                   panel_body(count=1, reserves=0)))["id"])
+    [busy] = seated(beside)
+    committed = await ask_panel(experts_client, minter, panel_body(count=2, reserves=0), project="P2")
+    draw = await reveal(experts_client, minter, committed["id"])
+    declined, kept = seated(draw)
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/members/{declined}/decline",
+                                         json={"channel": "phone", "reason": "出差"}, headers=organiser(minter))
+    assert response.status_code == 200, response.text
+
+    response = await experts_client.post(f"/api/v1/draws/{committed['id']}/supplementary", json={},
+                                         headers=organiser(minter))
+    assert response.status_code == 201, response.text
+    extra = response.json()
+    assert busy not in extra["receipt"]["candidates"]["APP"]  # seated on the other panel that morning
+    exclusions = (await experts_client.get(f"/api/v1/draws/{extra['id']}/exclusions",
+                                           headers=organiser(minter))).json()
+    # The panel's own members are left out as placed, not as busy elsewhere; the other panel's as busy.
+    assert {e["expert_code"]: e["reasons"] for e in exclusions} == {
+        busy: ["UNAVAILABLE"], declined: ["ALREADY_PLACED"], kept: ["ALREADY_PLACED"]}
+    revealed = await reveal(experts_client, minter, extra["id"])
+    assert busy not in seated(revealed) and len(seated(revealed)) == 2
+
+
+@pytest.fixture
+async def capped_experts_client(monkeypatch, test_databases, backend, minter):
+    """The experts service with a yearly cap of one panel, so the cap is reached with a few draws."""
+    from tests.conftest import _client
+
+    monkeypatch.setenv("SORTES_EXPERTS_YEARLY_PANEL_CAP", "1")
+    async for client in _client(test_databases, "experts", backend, minter):
+        yield client
+
+
+async def test_the_yearly_cap_counts_the_panels_of_the_meetings_calendar_year_first_and_last_day_included(
+        capped_experts_client, minter) -> None:
+    client = capped_experts_client
+    today = beijing_today()
+    year = today.year
+    if today > dt.date(year, 12, 29):
+        pytest.skip("needs 30 December still ahead (training of today is valid up to 2 January)")
+    for code in ("P1", "P2", "P3", "P4"):
+        await register_project(client, minter, code)
+    pool = await build_pool(client, minter, 3, last_trained_on=today.isoformat())
+
+    async def draw(project: str, meeting: dt.date, count: int) -> tuple[dict[str, Any], list[str]]:
+        committed = await ask_panel(client, minter, panel_body(count=count, reserves=0, meeting=meeting),
+                                    project=project)
+        capped = [e["expert_code"] for e in (await client.get(f"/api/v1/draws/{committed['id']}/exclusions",
+                                                              headers=organiser(minter))).json()
+                  if "YEARLY_CAP" in e["reasons"]]
+        return await reveal(client, minter, committed["id"]), sorted(capped)
+
+    last_day, _ = await draw("P1", dt.date(year, 12, 31), 2)
+    # A meeting earlier in the same year: the two seated on 31 December have reached the cap of one.
+    before, capped = await draw("P2", dt.date(year, 12, 30), 1)
+    assert capped == sorted(seated(last_day))
+    assert seated(before) == sorted(set(pool) - set(seated(last_day)))
+    # 1 January of the next year: last year's panels do not count.
+    first_day, capped = await draw("P3", dt.date(year + 1, 1, 1), 2)
+    assert capped == []
+    # Later that year: the panel of its 1 January counts.
+    _, capped = await draw("P4", dt.date(year + 1, 1, 2), 1)
+    assert capped == sorted(seated(first_day))

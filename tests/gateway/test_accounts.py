@@ -151,6 +151,22 @@ async def test_an_expired_api_key_is_refused(gateway_client) -> None:
     assert me.status_code == 401
 
 
+async def test_an_api_key_works_until_the_second_before_it_expires_and_not_at_that_instant(
+        gateway_client, monkeypatch) -> None:
+    from services.gateway.identity import callers
+
+    await add_user(gateway_client, "placeholder", "auditor")  # the unit
+    expires = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
+    value = (await gateway_client.post("/api/v1/api-keys", headers=ADMIN, json={
+        "name": "dated", "roles": ["auditor"], "unit_uscc": EDUCATION, "expires_at": expires.isoformat()}
+    )).json()["value"]
+    key = {"Authorization": f"Bearer {value}"}
+    monkeypatch.setattr(callers, "utc_now", lambda: expires - dt.timedelta(seconds=1))
+    assert (await gateway_client.get("/api/v1/auth/me", headers=key)).status_code == 200
+    monkeypatch.setattr(callers, "utc_now", lambda: expires)
+    assert (await gateway_client.get("/api/v1/auth/me", headers=key)).status_code == 401
+
+
 async def test_every_answer_carries_security_headers(gateway_client) -> None:
     for path in ("/healthz", "/api/v1/units", "/api/docs"):
         response = await gateway_client.get(path, headers=ADMIN)

@@ -9,19 +9,24 @@ module and the test files mapped to it run (SQLite only, stopping at the first f
 run kills the mutant, a green one lets it survive. The module is put back after every mutant, and
 on any exit.
 
-    python -m tests.mutation.mutate [--budget SECONDS] [--module PATH …] [--list] [--survivors-of REPORT]
+    python -m tests.mutation.mutate [--budget SECONDS] [--module PATH …] [--list] [--survivors-of REPORT] [--fresh]
 
 ``make mutate`` runs it with the budget in ``MUTATE_BUDGET`` (seconds). Modules run in the order
 below, every mutant of one before the next; what the budget leaves unrun is counted and printed, so
-a score is never read for more than it covers. docs/testing.md explains the survivors.
+a score is never read for more than it covers. Outcomes are kept in ``test-output/mutation-cache.json``:
+the next run takes the known ones from there and goes on where the budget stopped (a kill is kept
+while the module is unchanged, a survivor while its mapped tests are unchanged too). docs/testing.md
+explains the survivors.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,19 +38,74 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The code that carries the promises, each with the tests that should notice it broken.
 TARGETS: dict[str, list[str]] = {
+    # The audit chain and its rows.
     "shared/audit/chain.py": ["tests/shared/audit/test_chain.py"],
-    "services/gateway/edge/rate_limits.py": ["tests/gateway/test_rate_limits.py"],
-    "services/gateway/edge/idempotency.py": ["tests/gateway/test_idempotency.py"],
-    "services/experts/domain/eligibility.py": ["tests/experts/test_eligibility.py"],
-    "services/vendors/domain/exclusions.py": ["tests/vendors/test_exclusions.py",
-                                              "tests/vendors/test_conflict_checks.py"],
-    "services/gateway/identity/authentication.py": ["tests/gateway/test_session_revocation.py",
-                                            "tests/gateway/test_console_sessions.py", "tests/gateway/test_accounts.py"],
-    "services/experts/domain/seats.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
     "shared/audit/rows.py": ["tests/shared/audit/test_rows_and_checkpoints.py",
                              "tests/shared/audit/test_sm_profile.py"],
+    "shared/audit/recorder.py": ["tests/shared/audit"],
+    "shared/audit/checkpoints.py": ["tests/shared/audit/test_rows_and_checkpoints.py"],
+    "shared/audit/store.py": ["tests/shared/audit"],
+    "shared/audit/tables.py": ["tests/shared/audit"],
+    "shared/audit/settings.py": ["tests/shared/audit"],
+    # The draw.
     "shared/draw/verify.py": ["tests/shared/draw"],
-    "shared/draw/protocol.py": ["tests/shared/draw"],
+    "shared/draw/protocol.py": ["tests/shared/draw/test_draw_vectors.py", "tests/shared/draw/test_draw_properties.py",
+                                "tests/shared/draw/test_draw_verify.py", "tests/shared/draw/test_draw_sm.py"],
+    "shared/draw/keys.py": ["tests/shared/draw/test_draw_sm.py", "tests/shared/draw/test_draw_verify.py"],
+    # The gateway's middleware: quotas, stored answers, who the caller is.
+    "services/gateway/edge/rate_limits.py": ["tests/gateway/test_rate_limits.py"],
+    "services/gateway/edge/idempotency.py": ["tests/gateway/test_idempotency.py"],
+    "services/gateway/edge/security_headers.py": ["tests/gateway/test_security_headers.py"],
+    "services/gateway/identity/authentication.py": ["tests/gateway/test_session_revocation.py",
+                                                    "tests/gateway/test_console_sessions.py",
+                                                    "tests/gateway/test_accounts.py"],
+    "services/gateway/identity/callers.py": ["tests/gateway/test_session_revocation.py",
+                                             "tests/gateway/test_accounts.py"],
+    "services/gateway/identity/api_keys.py": ["tests/gateway/test_accounts.py",
+                                              "tests/gateway/test_session_revocation.py"],
+    "services/gateway/identity/sessions.py": ["tests/gateway/test_session_revocation.py",
+                                              "tests/gateway/test_console_sessions.py"],
+    # The experts service's domain.
+    "services/experts/domain/eligibility.py": ["tests/experts/test_eligibility.py"],
+    "services/experts/domain/seats.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
+    "services/experts/domain/panels.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
+    "services/experts/domain/draws.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
+    "services/experts/domain/panel_views.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
+    "services/experts/domain/reroll.py": ["tests/experts/test_reroll.py"],
+    "services/experts/domain/evaluations.py": ["tests/experts/test_panels.py"],
+    "services/experts/domain/printable.py": ["tests/experts/test_sealed_lists.py", "tests/experts/test_reroll.py"],
+    "services/experts/domain/statistics.py": ["tests/experts/test_panels.py"],
+    "services/experts/domain/availability.py": ["tests/experts/test_availability.py"],
+    "services/experts/domain/training.py": ["tests/experts/test_training.py"],
+    "services/experts/domain/suspension.py": ["tests/experts/test_suspension.py"],
+    "services/experts/domain/experts.py": ["tests/experts/test_experts.py"],
+    "services/experts/domain/fields.py": ["tests/experts/test_fields.py"],
+    "services/experts/domain/personal_data.py": ["tests/experts/test_personal_data.py",
+                                                 "tests/experts/test_masking_holds.py"],
+    "services/experts/domain/draw_keys.py": ["tests/experts/test_draw_key_rotation.py"],
+    "services/experts/domain/spreadsheets.py": ["tests/experts/test_spreadsheets.py",
+                                                "tests/experts/test_cli_import.py"],
+    "services/experts/domain/demo.py": ["tests/experts/test_demo.py"],
+    "services/experts/domain/spot_checks.py": ["tests/experts/test_panels.py"],
+    "services/experts/domain/supervision.py": ["tests/experts/test_panels.py"],
+    "services/experts/domain/working_days.py": ["tests/experts/test_panels.py"],
+    "services/experts/domain/statuses.py": ["tests/experts/test_experts.py"],
+    # The vendors service's domain.
+    "services/vendors/domain/exclusions.py": ["tests/vendors/test_exclusions.py",
+                                              "tests/vendors/test_conflict_checks.py"],
+    "services/vendors/domain/conflicts.py": ["tests/vendors/test_conflict_checks.py"],
+    "services/vendors/domain/involvement.py": ["tests/vendors/test_conflict_checks.py"],
+    "services/vendors/domain/rules.py": ["tests/vendors/test_rules_register.py",
+                                         "tests/vendors/test_conflict_checks.py"],
+    "services/vendors/domain/ratings.py": ["tests/vendors/test_ratings.py", "tests/vendors/test_rating_queue.py"],
+    "services/vendors/domain/engagements.py": ["tests/vendors/test_vendor_registry.py",
+                                               "tests/vendors/test_ratings.py"],
+    "services/vendors/domain/vendors.py": ["tests/vendors/test_vendor_registry.py"],
+    "services/vendors/domain/inputs.py": ["tests/vendors/test_vendor_registry.py"],
+    "services/vendors/domain/personal_data.py": ["tests/vendors/test_vendor_registry.py",
+                                                 "tests/vendors/test_masking_holds.py"],
+    "services/vendors/domain/spreadsheets.py": ["tests/vendors/test_spreadsheets.py"],
+    "services/vendors/domain/demo.py": ["tests/vendors/test_vendor_registry.py"],
 }
 
 _SWAPS: dict[type, type] = {
@@ -71,6 +131,7 @@ class Outcome:
     mutant: Mutant
     killed: bool
     seconds: float
+    cached: bool = False
 
 
 class _Mutator(ast.NodeTransformer):
@@ -177,21 +238,77 @@ def run_tests(tests: list[str], timeout: float) -> bool:
         return False
 
 
-def run_module(module: str, deadline: float,
+def _digest(*texts: str) -> str:
+    return hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:16]
+
+
+def tests_digest(tests: list[str]) -> str:
+    """The mapped test files' text (every .py file under a mapped folder), with the shared fixtures."""
+    files: list[Path] = [ROOT / "tests" / "conftest.py"]
+    for test in tests:
+        path = ROOT / test
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return _digest(*(f"{file.relative_to(ROOT)}\n{file.read_text(encoding='utf-8')}" for file in files))
+
+
+class Cache:
+    """Outcomes already known, so a run resumes where the budget stopped the last one and a rerun is
+    cheap. A kill is kept while the module's text is the same (tests are added, rarely weakened); a
+    survivor only while the module's mapped tests are the same too, so new tests meet it again.
+    ``--fresh`` ignores it."""
+
+    def __init__(self, path: Path, use: bool) -> None:
+        self.path, self.use = path, use
+        self.known: dict[str, bool] = {}
+        if use and path.exists():
+            self.known = json.loads(path.read_text(encoding="utf-8"))
+
+    @staticmethod
+    def keys(mutant: Mutant, source: str, tests: str) -> tuple[str, str]:
+        where = f"{mutant.module}:{mutant.line}:{mutant.change}"
+        return f"killed {_digest(source)} {where}", f"survived {_digest(source, tests)} {where}"
+
+    def get(self, mutant: Mutant, source: str, tests: str) -> bool | None:
+        """True: killed; False: survived these very tests; None: unknown."""
+        killed, survived = self.keys(mutant, source, tests)
+        if not self.use:
+            return None
+        return True if killed in self.known else (False if survived in self.known else None)
+
+    def put(self, mutant: Mutant, source: str, tests: str, killed: bool) -> None:
+        self.known[self.keys(mutant, source, tests)[0 if killed else 1]] = True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.known, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+
+
+def run_module(module: str, deadline: float, cache: Cache,
                only: set[tuple[int, str]] | None = None) -> Iterator[Outcome | Mutant]:
-    """Each mutant's outcome (of those at ``only``'s (line, change) when given); then the mutants the
-    deadline left unrun (as Mutants)."""
+    """Each mutant's outcome (of those at ``only``'s (line, change) when given; from the cache when
+    known there, with 0 seconds); then the mutants the deadline left unrun (as Mutants)."""
     path = ROOT / module
     original = path.read_text(encoding="utf-8")
     tests = TARGETS[module]
+    known_tests = tests_digest(tests)
+    mutants = [mutant for mutant in mutants_of(module) if only is None or (mutant.line, mutant.change) in only]
+    unknown = []
+    for mutant in mutants:
+        known = cache.get(mutant, original, known_tests)
+        if known is None:
+            unknown.append(mutant)
+        else:
+            yield Outcome(mutant, killed=known, seconds=0.0, cached=True)
+    if not unknown:
+        return
+    if time.monotonic() > deadline:
+        yield from unknown
+        return
     started = time.monotonic()
     if not run_tests(tests, timeout=900):
         raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first")
     timeout = max(60.0, 3 * (time.monotonic() - started))
-    mutants = [mutant for mutant in mutants_of(module) if only is None or (mutant.line, mutant.change) in only]
-    for position, mutant in enumerate(mutants):
+    for position, mutant in enumerate(unknown):
         if time.monotonic() > deadline:
-            yield from mutants[position:]
+            yield from unknown[position:]
             return
         began = time.monotonic()
         try:
@@ -199,6 +316,7 @@ def run_module(module: str, deadline: float,
             survived = run_tests(tests, timeout)
         finally:
             path.write_text(original, encoding="utf-8")
+        cache.put(mutant, original, known_tests, killed=not survived)
         yield Outcome(mutant, killed=not survived, seconds=round(time.monotonic() - began, 1))
 
 
@@ -208,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", action="append", choices=sorted(TARGETS), help="only these modules")
     parser.add_argument("--list", action="store_true", help="count the mutants per module and stop")
     parser.add_argument("--report", type=Path, default=ROOT / "test-output" / "mutation.json")
+    parser.add_argument("--cache", type=Path, default=ROOT / "test-output" / "mutation-cache.json")
+    parser.add_argument("--fresh", action="store_true", help="run every mutant again, ignoring the cache")
     parser.add_argument("--survivors-of", type=Path, metavar="REPORT",
                         help="run again only the mutants that survived in an earlier report (after adding tests)")
     args = parser.parse_args(argv)
@@ -224,28 +344,32 @@ def main(argv: list[str] | None = None) -> int:
         for module in modules:
             print(f"{module}: {len(mutants_of(module))} mutants")
         return 0
+    # A stopped run still puts the module back (the ``finally`` in run_module).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     deadline = time.monotonic() + args.budget
+    cache = Cache(args.cache, use=not args.fresh)
     outcomes: list[Outcome] = []
     unrun: list[Mutant] = []
     for module in modules:
-        for item in run_module(module, deadline, only[module] if only is not None else None):
+        for item in run_module(module, deadline, cache, only[module] if only is not None else None):
             if isinstance(item, Outcome):
                 outcomes.append(item)
                 mark = "killed  " if item.killed else "SURVIVED"
-                print(f"{mark} {module}:{item.mutant.line} {item.mutant.change} ({item.seconds}s)", flush=True)
+                took = "cached" if item.cached else f"{item.seconds}s"
+                print(f"{mark} {module}:{item.mutant.line} {item.mutant.change} ({took})", flush=True)
             else:
                 unrun.append(item)
     print()
-    print(f"{'module':50} {'killed':>7} {'run':>5} {'unrun':>6} {'score':>7}")
+    print(f"{'module':50} {'mutants':>7} {'killed':>7} {'run':>5} {'unrun':>6} {'score':>7}")
     for module in modules:
         mine = [outcome for outcome in outcomes if outcome.mutant.module == module]
         killed = sum(outcome.killed for outcome in mine)
         left = sum(mutant.module == module for mutant in unrun)
         score = f"{100 * killed / len(mine):.1f}%" if mine else "-"
-        print(f"{module:50} {killed:>7} {len(mine):>5} {left:>6} {score:>7}")
+        print(f"{module:50} {len(mine) + left:>7} {killed:>7} {len(mine):>5} {left:>6} {score:>7}")
     killed = sum(outcome.killed for outcome in outcomes)
     total = f"{100 * killed / len(outcomes):.1f}%" if outcomes else "-"
-    print(f"{'total':50} {killed:>7} {len(outcomes):>5} {len(unrun):>6} {total:>7}")
+    print(f"{'total':50} {len(outcomes) + len(unrun):>7} {killed:>7} {len(outcomes):>5} {len(unrun):>6} {total:>7}")
     for outcome in outcomes:
         if not outcome.killed:
             print(f"survivor: {outcome.mutant.module}:{outcome.mutant.line} {outcome.mutant.change}")

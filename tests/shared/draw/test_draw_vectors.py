@@ -117,6 +117,9 @@ def test_commit_sorts_lists_and_refuses_duplicates(signer: Signer) -> None:
     ({"reserves_per_field": -1}, "reserves_per_field"),
     ({"candidates": {"A": ["a1"], "B": []}}, "candidate lists"),
     ({"candidates": {"A": ["bad id"]}}, "candidate id"),
+    # A field code is hashed as a line of its own: one holding a newline could forge another line.
+    ({"quotas": {"A\nB": 1}, "candidates": {"A\nB": ["a1"]}}, "field code"),
+    ({"quotas": {"A B": 1}, "candidates": {"A B": ["a1"]}}, "field code"),
     ({"secret": b"short"}, "secret"),
 ])
 def test_commit_refuses_bad_input(signer: Signer, change: dict[str, Any], message: str) -> None:

@@ -92,6 +92,14 @@ def test_every_setting_the_deploy_files_pass_is_read_by_the_services(monkeypatch
     from sortes_cli.backup import _default_key_file
 
     pool_settings(), jit_setting(), env_file_path(), _default_key_file(), build_parser()
+    # Read at start-up when SORTES_EXPERTS_NOTIFY_PROVIDER=alibaba (services/experts/app.py message_provider).
+    from services.experts.domain.messaging import AlibabaCredentials
+    from services.experts.settings import alibaba_templates_from_env
+
+    alibaba_templates_from_env()
+    environ["SORTES_EXPERTS_ALIBABA_ACCESS_KEY_ID"] = "an id"
+    with pytest.raises(RuntimeError):  # no secret set here: refused, after both were asked for
+        AlibabaCredentials.from_env()
     environ.get("SORTES_ADMIN_API_KEY")  # read by `sortes run` and the gateway's first start
     assert "SORTES_ADMIN_API_KEY" in Path(run.__file__).read_text(encoding="utf-8")
     unread = sorted(passed - environ.asked)
@@ -306,8 +314,8 @@ def test_the_migration_retries_until_the_database_answers() -> None:
 
 def test_log_retention_is_stated_with_the_law_quoted_exactly() -> None:
     operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-    quote = ("《中华人民共和国网络安全法》（2016年11月7日第十二届全国人民代表大会常务委员会第二十四次会议通过）"
-             "第二十一条第（三）项：“采取监测、记录网络运行状态、网络安全事件的技术措施，并按照规定留存相关的"
+    quote = ("《中华人民共和国网络安全法》第二十一条第（三）项（2016年11月7日第十二届全国人民代表大会常务委员会"
+             "第二十四次会议通过的文本）：“采取监测、记录网络运行状态、网络安全事件的技术措施，并按照规定留存相关的"
              "网络日志不少于六个月；”")
     assert quote in operations
     assert "six months" in (DEPLOY / "README.md").read_text(encoding="utf-8")

@@ -98,8 +98,23 @@ COUNTY_ART_30 = Rule(
     text=None, applied_in="expert training (the experts service); how long a training counts is the bureau's "
                           "setting (SORTES_EXPERTS_TRAINING_VALID_MONTHS, 12 months), not this article")
 
+NATIONAL_43 = Rule(
+    code="GPL-IR-43", document=REGULATIONS, number=REGULATIONS_NUMBER, article="第四十三条", paragraph=None,
+    text=None, applied_in="the experts service's public bulletin of draws (SORTES_EXPERTS_BULLETIN_NAMES): "
+                          "national procurement result notices list the evaluation experts, the bureau's setting "
+                          "decides whether the bulletin names the members too")
+
+COUNTY_ART_25 = Rule(
+    code="PY-2021-25", document=COUNTY_DOCUMENT, number=COUNTY_NUMBER, article="第二十五条", paragraph=None,
+    text=None, applied_in="the annual spot check of submitted self-evaluations (the experts service's register "
+                          "of self-evaluations and POST /api/v1/spot-checks: ceil(10%) of each kind)")
+CYBERSECURITY_21 = Rule(
+    code="CSL-21", document="中华人民共和国网络安全法", number=None, article="第二十一条", paragraph=None,
+    text=None, applied_in="log retention in operation (docs/operations.md quotes item (三) of the 2016 text: "
+                          "network logs kept at least six months); no code applies it")
+
 REGISTER: tuple[Rule, ...] = (COUNTY_ART_29, NATIONAL_18_1, NATIONAL_18_2, MOF_2015_295, GPL_77, COUNTY_ART_28,
-                              COUNTY_ART_30)
+                              COUNTY_ART_30, COUNTY_ART_25, NATIONAL_43, CYBERSECURITY_21)
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in REGISTER}
 
 # What each verdict reason rests on.

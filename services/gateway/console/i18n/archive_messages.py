@@ -9,7 +9,7 @@ from typing import Any
 # The national rule the bulletin's setting follows. Cited, not quoted: the article has the result notice of a
 # procurement list, among what it contains, the evaluation experts (评审专家名单).
 PROCUREMENT_CITATION = {
-    "zh": "《中华人民共和国政府采购法实施条例》（中华人民共和国国务院令第658号）第四十三条",
+    "zh": "《中华人民共和国政府采购法实施条例》（国务院令第658号）第四十三条",
     "en": ("Art. 43 of the Regulations for the Implementation of the Government Procurement Law of the People's "
            "Republic of China (《中华人民共和国政府采购法实施条例》, State Council Decree No. 658)"),
 }

@@ -93,7 +93,7 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "retire_confirm": "停用领域 {code} 后不能再给专家选择它，确定吗？",
         },
         "outbox": {
-            "title": "消息发件箱", "intro": "最近发给评审专家的邀请短信和语音通知（接收号码已隐去中间四位）。"
+            "title": "消息发件箱", "intro": "发给评审专家的邀请短信和语音通知，最新的在前（接收号码已隐去中间四位）。"
             "本地发件箱（开发与演示用）的消息不离开本机，这里显示全文。",
             "created_at": "生成时间", "channel": "方式", "recipient": "接收号码", "status": "状态",
             "attempts": "尝试次数", "error": "最近错误", "text": "内容", "none": "还没有消息。",

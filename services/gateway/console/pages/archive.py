@@ -69,13 +69,7 @@ async def archive_page(request: Request, state: State) -> Template:
                 **_words(request), filters=filters, errors=errors, rows=rows_of(found["items"]),
                 total=found["total"], page_no=number, pages=pages, purposes=DRAW_PURPOSES,
                 statuses=[status.value for status in DrawStatus], year=beijing_today().year,
-                previous_href=_href(params, number - 1) if number > 1 else None,
-                next_href=_href(params, number + 1) if number < pages else None,
-                organises=request.user.has_any(PANEL_ORGANISERS))
-
-
-def _href(params: dict[str, Any], number: int) -> str:
-    return "/archive?" + urlencode({**params, "page": number})
+                filter_query=params, organises=request.user.has_any(PANEL_ORGANISERS))
 
 
 @get("/spot-checks", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)
@@ -125,8 +119,7 @@ async def bulletin_page(request: Request, state: State) -> Template:
     pages = max(1, math.ceil((shown or {"total": 0})["total"] / PAGE_SIZE))
     return page(request, "console/bulletin.html", user=user, session_token=token, **_words(request),
                 items=items, unavailable=shown is None, names_shown=names, page_no=number, pages=pages,
-                previous_href=f"/bulletin?page={number - 1}" if number > 1 else None,
-                next_href=f"/bulletin?page={number + 1}" if number < pages else None)
+                total=(shown or {"total": 0})["total"])
 
 
 # Behind a session; the bulletin is open (console/site.py mounts it beside /verify).

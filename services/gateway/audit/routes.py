@@ -11,8 +11,7 @@ from litestar.params import Parameter
 
 from services.gateway.audit.logs import audit_page, verify_all
 from shared.audit.routes import ChainVerification, audit_filter
-from shared.audit.store import AuditSort
-from shared.audit.store import AuditPage
+from shared.audit.store import AuditPage, AuditSort
 from shared.db import MAX_PAGE
 from shared.identity import requires_role
 from shared.permissions import ADMIN_AND_AUDITOR

@@ -24,8 +24,7 @@ from shared.identity import Identity, requires_role
 from shared.permissions import ADMIN, REGISTRY_READERS_AND_LIFECYCLE_SYSTEM
 from shared.roles import Role
 
-
-# The registry's list sorts by these columns only ("-" first: descending); anything else is a 400 naming ``sort``.
+# The registry's list sorts by these columns only ("-" first: descending); anything else is a 422 naming ``sort``.
 VendorSort = Literal["uscc", "-uscc", "name", "-name", "status", "-status", "created_at", "-created_at"]
 
 

@@ -75,8 +75,9 @@ async def archive_page(request: Request, state: State) -> Template:
             raise
         errors = {error.field: problem_text(lang, error.code, error.params) for error in refusal.errors}
     pages = max(1, math.ceil(found["total"] / PAGE_SIZE))
+    field_names = await _field_names(request, state)
     return page(request, "console/archive.html", user=request.user, session_token=_session_token(request),
-                **_words(request), filters=filters, errors=errors, rows=rows_of(found["items"], await _field_names(request, state)),
+                **_words(request), filters=filters, errors=errors, rows=rows_of(found["items"], field_names),
                 total=found["total"], page_no=number, pages=pages, purposes=DRAW_PURPOSES,
                 statuses=[status.value for status in DrawStatus], year=beijing_today().year,
                 filter_query=params, organises=request.user.has_any(PANEL_ORGANISERS))

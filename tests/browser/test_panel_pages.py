@@ -524,8 +524,9 @@ async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_pa
     assert page.url.endswith("/home/supervisor")
     assert await page.inner_text("#supervising h2") == "待我见证的抽取"
     waiting = page.locator(f'#supervising-list tr[data-draw="{draw_id}"]')
+    # The project by its name, the code beside it.
     assert [await cell.inner_text() for cell in await waiting.locator("td").all()][:4] == [
-        project, "初验", meeting(26), committed_at]
+        f"控制台测试项目{project.rsplit('-', 1)[1]}\n{project}", "初验", meeting(26), committed_at]
     assert await page.locator(f'#witnessed-list tr[data-draw="{draw_id}"]').count() == 0
     assert await page.is_visible("#open-draw")  # typing a number still works, below the list
     await screenshot(page, "home-supervisor")

@@ -65,7 +65,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "new_title": "申请抽取评审专家",
         "new_intro": "系统按专家库规则筛选符合条件的专家，自动回避项目业主单位以及参与或投标本项目的供应商，"
                      "冻结候选名单并作出承诺；监督人输入见证值后才抽取结果。",
-        "project_code": "项目编号",
+        "project_code": "项目编号", "project": "项目",
         "purpose": "事项",
         "meeting_on": "会议日期",
         "halves_label": "时段",
@@ -293,7 +293,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "new_intro": "The pool's rules pick the eligible experts; the project's owner unit and every vendor engaged "
                      "on or bidding for the project are avoided; the candidate lists are frozen and committed. The "
                      "result is drawn only when the supervisor types the witness.",
-        "project_code": "Project code",
+        "project_code": "Project code", "project": "Project",
         "purpose": "Purpose",
         "meeting_on": "Meeting day",
         "halves_label": "Half-days",

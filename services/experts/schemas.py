@@ -579,6 +579,7 @@ class SupervisedDraw(msgspec.Struct, frozen=True):
     seats: dict[str, int] | None  # the panel's seats by field (a supplementary draw fills some of them)
     revealed_at: dt.datetime | None = None
     cancelled_at: dt.datetime | None = None
+    project_name: str | None = None  # the project's name, when the register knows it
 
 
 class CalendarDayView(msgspec.Struct, frozen=True):

@@ -14,7 +14,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.recorder import AuditRecorder
-from shared.audit.store import AuditFilter, AuditPage, query_entries, verify_stored_chain, verify_stored_rows
+from shared.audit.store import AuditFilter, AuditPage, AuditSort, query_entries, verify_stored_chain, verify_stored_rows
 from shared.clock import OUT_OF_UTC_RANGE, fits_in_utc
 from shared.db import MAX_PAGE, Database
 from shared.errors import InvalidInput
@@ -35,13 +35,15 @@ async def get_audit(
     actor: str | None = Parameter(default=None, max_length=100),
     since: dt.datetime | None = Parameter(default=None),
     until: dt.datetime | None = Parameter(default=None),
+    sort: AuditSort = Parameter(default="-recorded_at"),
     page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
     page_size: int = Parameter(default=50, ge=1, le=500),
 ) -> AuditPage:
-    """This service's audit entries, newest first, filtered by object, actor and time."""
+    """This service's audit entries, newest first (or as ``sort`` says), filtered by object, actor and time."""
     database: Database = state.database
     audit: AuditRecorder = state.audit
-    criteria = audit_filter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
+    criteria = audit_filter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until,
+                            sort=sort)
     redaction: AuditRedaction | None = state.get("audit_redaction")
     async with database.reading() as session:
         entries = await query_entries(session, audit.tables, audit.service, criteria, page, page_size)
@@ -49,14 +51,15 @@ async def get_audit(
 
 
 def audit_filter(*, object_type: str | None, object_id: str | None, actor: str | None, since: dt.datetime | None,
-                 until: dt.datetime | None) -> AuditFilter:
+                 until: dt.datetime | None, sort: AuditSort = "-recorded_at") -> AuditFilter:
     """The query's criteria; an instant outside years 1–9999 in UTC is refused naming the parameter,
     not left to fail in the database."""
     errors = [OUT_OF_UTC_RANGE.at(name, "query")
               for name, instant in (("since", since), ("until", until)) if not fits_in_utc(instant)]
     if errors:
         raise InvalidInput.of(errors)
-    return AuditFilter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until)
+    return AuditFilter(object_type=object_type, object_id=object_id, actor=actor, since=since, until=until,
+                       sort=sort)
 
 
 class ChainVerification(msgspec.Struct, frozen=True):

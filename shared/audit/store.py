@@ -10,7 +10,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from sqlalchemy import Row, Select, and_, func, select, text
@@ -239,12 +239,20 @@ class AuditPage(msgspec.Struct, frozen=True):
     page_size: int
 
 
+# The columns an audit log sorts by ("-" first: descending); ties by the chain's order, newest first.
+AuditSort = Literal["recorded_at", "-recorded_at", "actor", "-actor", "action", "-action",
+                    "object_type", "-object_type"]
+AUDIT_SORT_COLUMNS = {"recorded_at": "seq", "actor": "actor_subject", "action": "action",
+                      "object_type": "object_type"}
+
+
 class AuditFilter(msgspec.Struct, frozen=True):
     object_type: str | None = None
     object_id: str | None = None
     actor: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    sort: AuditSort = "-recorded_at"
 
 
 def _filtered(tables: AuditTables, criteria: AuditFilter) -> Select[Any]:
@@ -265,10 +273,12 @@ def _filtered(tables: AuditTables, criteria: AuditFilter) -> Select[Any]:
 
 async def query_entries(session: AsyncSession, tables: AuditTables, service: str, criteria: AuditFilter,
                         page: int, page_size: int) -> AuditPage:
-    """Newest first."""
+    """Newest first, unless ``criteria.sort`` names another order."""
     query = _filtered(tables, criteria)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = await session.execute(query.order_by(tables.entries.c.seq.desc())
+    column = tables.entries.c[AUDIT_SORT_COLUMNS[criteria.sort.removeprefix("-")]]
+    order = column.desc() if criteria.sort.startswith("-") else column.asc()
+    rows = await session.execute(query.order_by(order, tables.entries.c.seq.desc())
                                  .offset((page - 1) * page_size).limit(page_size))
     items = [view_of(service, entry_from_row(row)) for row in rows]
     return AuditPage(items=items, total=total, page=page, page_size=page_size)

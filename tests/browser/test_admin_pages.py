@@ -307,8 +307,14 @@ async def test_an_admin_records_a_training_pass(page: Any, console: Console, sce
     await page.fill("#at-codes", f"{scene.expert}\nE99999")
     await page.click("#attendance-form button[type=submit]")
     await expect(page.locator('#attendance-form [data-error-for="records"]')).to_have_text("E99999：没有这个编号的专家")
-    # The expert picked by name: the pool is searched as the name is typed, the pool number goes in the list.
+    # A name the pool does not know is refused beside the field, and nothing is added.
     await page.fill("#at-codes", "")
+    await page.fill("#at-pick", "查无此人")
+    await page.click("#at-pick-add")
+    await expect(page.locator("#at-pick-error")).to_have_text("专家库中没有“查无此人”：请输入姓名并从列表中选择。")
+    assert await page.get_attribute("#at-pick", "aria-invalid") == "true"
+    assert await page.input_value("#at-codes") == "" and await page.locator("#at-picked li").count() == 0
+    # The expert picked by name: the pool is searched as the name is typed, the pool number goes in the list.
     await page.fill("#at-pick", scene.expert_name)
     option = page.locator("#at-pick-choices option", has_text=scene.expert)
     await expect(option).to_have_count(1)
@@ -316,6 +322,7 @@ async def test_an_admin_records_a_training_pass(page: Any, console: Console, sce
     await page.click("#at-pick-add")
     await expect(page.locator(f'#at-picked li[data-code="{scene.expert}"]')).to_have_text(
         f"{scene.expert_name}（{scene.expert}）")
+    await expect(page.locator("#at-pick-error")).to_have_text("")
     assert await page.input_value("#at-codes") == scene.expert
     await page.click("#attendance-form button[type=submit]")
     until = call(console, "GET", f"/api/v1/experts/{scene.expert}").json()["trained_until"]

@@ -81,6 +81,10 @@ async def test_a_person_applies_an_admin_reviews_and_the_applicant_sees_the_outc
     row = page.locator(f'#application-table tr[data-number="{number}"]')
     await expect(row).to_contain_text(name)
     await expect(row).to_contain_text("个人申请")
+    # The queue pages like every list: the total and the page numbers under it.
+    await expect(page.locator("#application-total")).to_have_text(re.compile(r"^共 \d+ 份，第 1/\d+ 页$"))
+    await expect(page.locator('#application-pages button[aria-current="page"]')).to_have_text("1")
+    assert await page.is_disabled("#application-previous")
     await screenshot(page, "admin-applications")
     await row.locator("button", has_text="不通过").click()
     await expect(row.locator('[data-error-for="reason"]')).to_have_text("必填")

@@ -161,7 +161,7 @@ async def test_the_archive_finds_draws_by_its_filters_and_opens_one_by_a_prefix(
     rows = page.locator("#archive-list tbody tr")
     assert sorted(await rows.evaluate_all("rows => rows.map(r => r.dataset.draw)")) == sorted(
         [review["id"], research["id"]])
-    assert "共 2 条" in await page.inner_text("#archive-total")
+    assert await page.inner_text("#archive-pager .pager-total") == "共 2 条，第 1/1 页"
     await page.select_option("#f-purpose", "research")
     async with page.expect_navigation():
         await page.click("#archive-search-button")

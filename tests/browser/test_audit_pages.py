@@ -38,6 +38,21 @@ async def test_an_auditor_filters_the_log_and_verifies_the_chains(page: Any, con
     assert "{" not in await created.locator("td.audit-details").inner_text()
     assert await page.locator("#audit-pager .pager-total").inner_text() == await page.inner_text("#audit-total")
 
+    # The column headers sort the filtered log: by action, then the other way, the filters kept.
+    async with page.expect_navigation():
+        await page.click('#audit-entries th a.sort:text-is("操作")')
+    assert "sort=action" in page.url and "object_id=console.auditor" in page.url
+    codes = await page.locator("#audit-entries tbody tr").evaluate_all("rows => rows.map(r => r.dataset.action)")
+    assert codes == sorted(codes) and len(set(codes)) >= 2
+    assert await page.get_attribute('#audit-entries th a.sort:text-is("操作")', "aria-sort") == "ascending"
+    async with page.expect_navigation():
+        await page.click('#audit-entries th a.sort:text-is("操作")')
+    assert "sort=-action" in page.url
+    assert await page.locator("#audit-entries tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.action)") == sorted(codes, reverse=True)
+    await page.goto("/audit?sort=details")  # not a column that sorts: newest first, as without
+    assert await page.get_attribute('#audit-entries th a.sort:text-is("时间（北京）")', "aria-sort") == "descending"
+
     # A draw number that is no draw number is said so; a real one finds that draw's entries.
     await page.goto("/audit?draw=12345")
     assert "抽取编号应为" in await page.inner_text("#audit-error")

@@ -131,7 +131,21 @@ def people(console: Console) -> dict[str, str]:
         if reveal:
             call("POST", f"/api/v1/draws/{draw['id']}/reveal", {"witness": "2468", "confirmed_avoidances": []},
                  supervisor)
+            papers = [f"/draws/{draw['id']}/{paper}" for paper in ("printable", "sign-in-sheet", "fee-sheet")]
+    # Pages a role may not reach by a link from its home in this scene: walked from as well.
+    ALSO_WALKED.update({
+        "bureau_admin": ["/admin/applications", "/admin/experts/new", "/admin/outbox", "/archive", "/spot-checks",
+                         "/bulletin", *papers],
+        "organiser": ["/recommend", "/archive", "/spot-checks", "/bulletin", *papers],
+        "supervisor": [*papers[:1], "/bulletin"], "auditor": ["/archive", *papers[:1]],
+        "expert": ["/my/changes", "/bulletin"]})
     return tokens
+
+
+# role → paths walked from besides its home page (filled in by the ``people`` fixture).
+ALSO_WALKED: dict[str, list[str]] = {}
+# The pages of a visitor who has not signed in: each walked from, as a role's home is.
+PUBLIC_STARTS = ("/sign-in", "/apply", "/bulletin", "/verify", "/answer?t=" + "A" * 43)
 
 
 WALK_LINKS = """() => Array.from(document.querySelectorAll('a[href]'))
@@ -160,13 +174,16 @@ def shape(path: str) -> str:
     return base + ("?" + "&".join(keys) if keys else "")
 
 
-async def walk(page: Any, console: Console, token: str) -> list[str]:
-    """The paths a role reaches from its home page, one of each shape, navigation links first."""
+async def walk(page: Any, console: Console, token: str | None, also: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The paths a role reaches from its home page (and from ``also``), one of each shape, navigation
+    links first; without a token, those a visitor reaches from ``also``."""
     await page.context.clear_cookies()
-    await page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": console.url}])
-    await page.goto("/")
-    start = page.url.removeprefix(console.url)
-    queue, seen, paths = deque([start]), {shape(start), "/"}, []
+    starts = list(also)
+    if token is not None:
+        await page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": console.url}])
+        await page.goto("/")
+        starts.insert(0, page.url.removeprefix(console.url))
+    queue, seen, paths = deque(starts), {shape(start) for start in starts} | {"/"}, []
     while queue and len(paths) < MAX_PAGES_PER_ROLE:
         path = queue.popleft()
         answer = await page.goto(path)
@@ -186,10 +203,25 @@ async def test_every_page_of_a_role_fits_a_phone_and_speaks_chinese(page: Any, c
                                                                     output_dir: Any) -> None:
     folder = output_dir / "screenshots" / "every-page"
     folder.mkdir(parents=True, exist_ok=True)
+    paths = await walk(page, console, people[role], ALSO_WALKED.get(role, ()))
+    assert len(paths) >= 2, paths
+    await scan(page, paths, folder, role)
+
+
+async def test_every_public_page_fits_a_phone_and_speaks_chinese(page: Any, console: Console,
+                                                                 people: dict[str, str], output_dir: Any) -> None:
+    folder = output_dir / "screenshots" / "every-page"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = await walk(page, console, None, PUBLIC_STARTS)
+    assert set(PUBLIC_STARTS) <= set(paths), paths
+    await scan(page, paths, folder, "visitor")
+
+
+async def scan(page: Any, paths: list[str], folder: Any, role: str) -> None:
+    """Each page at a desk and on a phone: English words, sideways scrolling, subjects for names and
+    script errors, written to ``<role>-findings.json``, with a screenshot at each width."""
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    paths = await walk(page, console, people[role])
-    assert len(paths) >= 2, paths
     english: dict[str, list[str]] = {}
     too_wide: dict[str, int] = {}
     codes_for_names: dict[str, list[str]] = {}

@@ -187,14 +187,15 @@ async def test_an_organiser_asks_for_a_panel_the_supervisor_reveals_it_and_a_res
     await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
     await page.fill("#seat-rows input[data-name=count]", "1")
     # The supervisor is picked from the eligible supervisors of other units, by name; the project by name.
-    supervisors = await page.locator("#supervisor-choices option").evaluate_all(
+    supervisors = await page.locator("#supervisor option").evaluate_all(
         "options => options.map(o => [o.value, o.textContent])")
     assert ["console.supervisor", f"赵监督（单位{SUPERVISOR_UNIT[-4:]}）"] in supervisors
     assert "console.organiser" not in [value for value, _ in supervisors]
+    assert await page.evaluate("document.querySelector('#supervisor').tagName") == "SELECT"
     projects = await page.locator("#project-choices option").evaluate_all(
         "options => options.map(o => [o.value, o.textContent])")
     assert [project, f"控制台测试项目{project.rsplit('-', 1)[1]}"] in projects
-    await page.fill("#supervisor", "console.supervisor")
+    await page.select_option("#supervisor", "console.supervisor")
     await page.click("#add-avoid-expert")
     await page.fill("#avoid-expert-rows input[data-name=code]", scene.avoided)
     await page.select_option("#avoid-expert-rows select[data-name=reason]", "prior_project_work")
@@ -336,7 +337,13 @@ async def test_a_refused_request_names_each_field_in_chinese(page: Any, console:
     await page.goto(f"/panels/new?project={project}")
     assert await page.input_value("#project-code") == project
     await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
-    await page.fill("#supervisor", "nobody.here")
+    # Nothing picked: refused in the page, nothing sent.
+    await page.click("#submit-panel")
+    await page.wait_for_selector('[data-error-for="supervisor"]:not(:empty)')
+    assert await page.inner_text('[data-error-for="supervisor"]') == "必填"
+    # A supervisor whose account was closed after the page was loaded: the gateway refuses them.
+    await page.eval_on_selector("#supervisor", "s => { s.add(new Option('离任监督', 'nobody.here')); "
+                                               "s.value = 'nobody.here'; }")
     # While the gateway works (held here), the form says so and cannot be sent twice.
     answer_may_go = asyncio.Event()
 
@@ -361,7 +368,7 @@ async def test_a_refused_request_names_each_field_in_chinese(page: Any, console:
     assert await page.inner_text("#panel-form .form-error") == "操作失败：请按提示修改后重新提交。"
     await screenshot(page, "panel-request-error-supervisor")
 
-    await page.fill("#supervisor", "console.supervisor")
+    await page.select_option("#supervisor", "console.supervisor")
     await page.fill("#seat-rows input[data-name=count]", "9")
     await page.click("#submit-panel")
     count_error = "#seat-rows [data-row] [data-error=count]"
@@ -370,12 +377,24 @@ async def test_a_refused_request_names_each_field_in_chinese(page: Any, console:
     assert await page.inner_text('[data-error-for="supervisor"]') == ""
     await screenshot(page, "panel-request-error-seats")
 
+    # A project not in the register: refused in the page before anything is sent.
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if "/panels" in request.url else None)
     await page.fill("#project-code", f"{project}-NONE")
     await page.fill("#seat-rows input[data-name=count]", "1")
     await page.click("#submit-panel")
     await page.wait_for_selector('[data-error-for="project_code"]:not(:empty)')
     assert await page.inner_text('[data-error-for="project_code"]') == (
-        f"项目 {project}-NONE 尚未登记（由项目全生命周期系统登记）。")
+        "没有这个项目：请输入项目名称或编号，并从列表中选择已登记的项目。")
+    assert sent == []
+    await screenshot(page, "panel-request-error-project")
+    # Its name, typed whole, picks it as well as its code.
+    name = f"控制台测试项目{project.rsplit('-', 1)[1]}"
+    await page.fill("#project-code", name)
+    await page.route("**/api/v1/projects/*/panels", lambda route: route.abort())
+    async with page.expect_request("**/api/v1/projects/*/panels") as asked:
+        await page.click("#submit-panel")
+    assert (await asked.value).url.endswith(f"/api/v1/projects/{project}/panels")
     assert page.url.endswith(f"/panels/new?project={project}")  # nothing was committed
 
 
@@ -510,8 +529,9 @@ async def test_a_supervisor_finds_the_draw_awaiting_their_witness_on_the_home_pa
     assert page.url.endswith("/home/supervisor")
     assert await page.inner_text("#supervising h2") == "待我见证的抽取"
     waiting = page.locator(f'#supervising-list tr[data-draw="{draw_id}"]')
+    # The project by its name, the code beside it.
     assert [await cell.inner_text() for cell in await waiting.locator("td").all()][:4] == [
-        project, "初验", meeting(26), committed_at]
+        f"控制台测试项目{project.rsplit('-', 1)[1]}\n{project}", "初验", meeting(26), committed_at]
     assert await page.locator(f'#witnessed-list tr[data-draw="{draw_id}"]').count() == 0
     assert await page.is_visible("#open-draw")  # typing a number still works, below the list
     await screenshot(page, "home-supervisor")
@@ -546,7 +566,7 @@ async def test_a_panel_cancelled_after_its_reveal_is_asked_again_only_by_naming_
     await page.goto(f"/panels/new?project={project}")
     await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
     await page.fill("#meeting-on", meeting(40))
-    await page.fill("#supervisor", "console.supervisor")
+    await page.select_option("#supervisor", "console.supervisor")
     await page.click("#add-avoid-expert")
     await page.fill("#avoid-expert-rows input[data-name=code]", drawn["primaries"][0])
     await page.select_option("#avoid-expert-rows select[data-name=reason]", "other")
@@ -569,7 +589,7 @@ async def test_a_panel_cancelled_after_its_reveal_is_asked_again_only_by_naming_
     assert await page.input_value("#replaces") == panel_id
     await page.select_option("#seat-rows select[data-name=field]", scene.draw_field)
     await page.fill("#meeting-on", meeting(40))
-    await page.fill("#supervisor", "console.supervisor")
+    await page.select_option("#supervisor", "console.supervisor")
     await page.click("#add-avoid-expert")
     await page.fill("#avoid-expert-rows input[data-name=code]", drawn["primaries"][0])
     await page.select_option("#avoid-expert-rows select[data-name=reason]", "vendor_interest")

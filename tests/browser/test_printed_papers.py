@@ -131,6 +131,21 @@ async def test_the_draw_record_prints_on_a4_with_numbered_pages_and_headings_kep
     assert carried_on and all("回避对象" in squeezed(text) for text in carried_on)
 
 
+@pytest.mark.parametrize("reader", ["console.organiser", "papers.supervisor", "console.auditor", "console.admin"])
+async def test_every_reader_of_the_printed_record_reads_the_units_by_name(page: Any, console: Console,
+                                                                         drawn: dict[str, Any], reader: str) -> None:
+    await sign_in(page, reader)
+    answer = await page.goto(f"/draws/{drawn['id']}/printable")
+    assert answer is not None and answer.status == 200
+    # Every unit the experts service printed by its code is named by the console, whoever reads:
+    # no code is left marked for naming.
+    assert await page.locator("[data-uscc]").count() == 0
+    text = await page.inner_text("body")
+    assert f"项目建设单位{bureau_unit().name}" in re.sub(r"\s+", "", text)
+    assert "钱监督（平阳县纪委监委派驻纪检组）" in text
+    assert SUPERVISOR_UNIT not in text and bureau_unit().uscc not in text
+
+
 async def test_the_sign_in_and_fee_sheets_print_with_numbered_pages(page: Any, console: Console,
                                                                     drawn: dict[str, Any]) -> None:
     await sign_in(page, "console.organiser")

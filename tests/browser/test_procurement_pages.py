@@ -121,6 +121,18 @@ async def test_an_officer_finds_a_vendor_and_reads_its_detail(page: Any, console
     assert await rows.count() == 1
     assert f"浙江数智规划院{project['tag']}有限公司" in await rows.first.inner_text()
     await screenshot(page, "vendors-search")
+    # The column headers sort the whole registry by name, either way, the search kept.
+    await page.goto("/vendors")
+    async with page.expect_navigation():
+        await page.click('#vendors th a.sort:text-is("名称")')
+    assert "sort=name" in page.url
+    names = await page.locator("#vendors tbody tr td:nth-child(2) > a").all_inner_texts()
+    async with page.expect_navigation():
+        await page.click('#vendors th a.sort:text-is("名称")')
+    assert "sort=-name" in page.url and len(names) >= 2
+    assert await page.locator("#vendors tbody tr td:nth-child(2) > a").all_inner_texts() != names
+    assert await page.get_attribute('#vendors th a.sort:text-is("名称")', "aria-sort") == "descending"
+    await page.goto(f"/vendors?q=数智规划院{project['tag']}")
     async with page.expect_navigation():
         await rows.first.locator("a").first.click()
 

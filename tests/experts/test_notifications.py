@@ -136,9 +136,10 @@ async def _draw(client, minter, draw_id: str) -> dict[str, Any]:
 
 
 async def _outbox(client, minter) -> list[dict[str, Any]]:
-    response = await client.get("/api/v1/notifications", headers=admin(minter))
+    response = await client.get("/api/v1/notifications", params={"page_size": 200}, headers=admin(minter))
     assert response.status_code == 200, response.text
-    return response.json()
+    assert response.json()["total"] == len(response.json()["items"])
+    return response.json()["items"]
 
 
 def _token_of(message: dict[str, Any]) -> str:

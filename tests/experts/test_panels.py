@@ -460,10 +460,11 @@ async def test_supervising_lists_the_draws_awaiting_the_callers_witness_then_the
         "draw_id": mine["id"], "kind": "panel", "panel_id": mine["panel"]["id"], "project_code": "P1",
         "purpose": "technical_review", "status": "committed", "committed_at": mine["committed_at"],
         "committed_by": "user:organiser", "meeting_on": MEETING.isoformat(), "seats": {"APP": 2},
-        "revealed_at": None, "cancelled_at": None}
+        "revealed_at": None, "cancelled_at": None, "project_name": "城市大脑"}
     assert waiting[0]["committed_at"].endswith("Z")
     assert (waiting[1]["kind"], waiting[1]["panel_id"], waiting[1]["meeting_on"], waiting[1]["seats"],
-            waiting[1]["project_code"]) == ("spot_check", None, None, None, f"SPOT-{LAST_YEAR}")
+            waiting[1]["project_code"], waiting[1]["project_name"]) == (
+        "spot_check", None, None, None, f"SPOT-{LAST_YEAR}", None)
     others = await supervising(experts_client, supervisor(minter, subject="user:other-supervisor"))
     assert [item["draw_id"] for item in others] == [someone_elses["id"]]
 

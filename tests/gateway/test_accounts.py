@@ -180,3 +180,22 @@ async def test_anything_but_a_bearer_token_is_asked_for_one(gateway_client, auth
     response = await gateway_client.get("/api/v1/units", headers={"Authorization": authorization})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="sortes"'
+
+
+async def test_the_audit_log_sorts_by_an_allowed_column_and_names_sort_for_any_other(gateway_client) -> None:
+    await add_user(gateway_client, "zhao", "supervisor")
+    await sign_in(gateway_client, "zhao", "guess-guess-guess")
+
+    async def actions(**params: str) -> list[str]:
+        answer = await gateway_client.get("/api/v1/audit", params={"service": "gateway", "object_id": "zhao",
+                                                                   **params}, headers=ADMIN)
+        assert answer.status_code == 200, answer.text
+        return [item["action"] for item in answer.json()["items"]]
+
+    newest_first = await actions()
+    assert newest_first == ["user.sign_in_failed", "user.created"]
+    assert await actions(sort="recorded_at") == newest_first[::-1]
+    assert await actions(sort="-action") == sorted(newest_first, reverse=True)
+    refused = await gateway_client.get("/api/v1/audit", params={"sort": "details"}, headers=ADMIN)
+    assert refused.status_code == 422
+    assert [(error["field"], error["code"]) for error in refused.json()["errors"]] == [("sort", "field.choice")]

@@ -271,3 +271,47 @@ async def test_a_vendor_under_an_active_exclusion_shows_as_excluded_in_the_list_
         clean: (False, None)}
     page = (await api.client.get(f"/api/v1/vendors/{excluded}", headers=api.headers("rater"))).json()
     assert (page["excluded"], page["status"]) == (True, "active")  # the registry status is the bureau's own
+
+
+async def test_the_list_sorts_by_an_allowed_column_and_names_sort_for_any_other(api: VendorsApi) -> None:
+    names = ("2号测试科技有限公司", "3号测试科技有限公司", "1号测试科技有限公司")
+    registered = [await api.vendor(name) for name in names]
+
+    async def listed(sort: str) -> list[str]:
+        response = await api.client.get("/api/v1/vendors", params={"sort": sort, "page_size": 500}, headers=api.admin)
+        assert response.status_code == 200, response.text
+        return [item["uscc"] for item in response.json()["items"] if item["uscc"] in registered]
+
+    by_name = [registered[2], registered[0], registered[1]]
+    assert await listed("name") == by_name
+    assert await listed("-name") == by_name[::-1]
+    assert await listed("-uscc") == sorted(registered, reverse=True)
+    assert await listed("uscc") == sorted(registered)
+    refused = await api.client.get("/api/v1/vendors", params={"sort": "legal_representative_id_token"},
+                                   headers=api.admin)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [(error["field"], error["code"], error["source"]) for error in refused.json()["errors"]] == [
+        ("sort", "field.choice", "query")]
+
+
+async def test_the_audit_log_sorts_by_an_allowed_column_and_names_sort_for_any_other(api: VendorsApi) -> None:
+    uscc = await api.vendor()
+    await api.client.get(f"/api/v1/vendors/{uscc}", headers=api.admin)  # personal_data.unmasked, after vendor.created
+
+    async def entries(sort: str | None) -> list[tuple[int, str]]:
+        params = {"page_size": 500, **({"sort": sort} if sort else {})}
+        response = await api.client.get("/api/v1/audit", params=params, headers=api.headers("auditor"))
+        assert response.status_code == 200, response.text
+        return [(item["seq"], item["action"]) for item in response.json()["items"]]
+
+    newest_first = await entries(None)
+    assert [seq for seq, _ in newest_first] == sorted((seq for seq, _ in newest_first), reverse=True)
+    assert await entries("-recorded_at") == newest_first
+    assert await entries("recorded_at") == newest_first[::-1]
+    by_action = await entries("action")
+    assert [action for _, action in by_action] == sorted(action for _, action in newest_first)
+    assert [action for _, action in await entries("-action")] == sorted((a for _, a in newest_first), reverse=True)
+    refused = await api.client.get("/api/v1/audit", params={"sort": "details"}, headers=api.headers("auditor"))
+    assert refused.status_code == 422
+    assert [(error["field"], error["code"]) for error in refused.json()["errors"]] == [("sort", "field.choice")]

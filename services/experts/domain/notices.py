@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain import panels as panel_rules
@@ -335,11 +335,14 @@ async def statuses_by_member(session: AsyncSession, panel_id: str) -> dict[int, 
     return found
 
 
-async def recent_messages(session: AsyncSession, keyring: KeyRing, limit: int) -> list[dict[str, Any]]:
-    """The latest messages, the recipient masked; the text only of the local outbox's (nothing left
-    the machine, so it is shown where the phone would have shown it)."""
-    rows = (await session.execute(select(Notification).order_by(Notification.created_at.desc(),
-                                                                Notification.id).limit(limit))).scalars().all()
+async def recent_messages(session: AsyncSession, keyring: KeyRing, page: int,
+                          page_size: int) -> tuple[list[dict[str, Any]], int]:
+    """A page of the messages, newest first, and how many there are; the recipient masked; the text
+    only of the local outbox's (nothing left the machine, so it is shown where the phone would have
+    shown it)."""
+    total = (await session.execute(select(func.count()).select_from(Notification))).scalar_one()
+    rows = (await session.execute(select(Notification).order_by(Notification.created_at.desc(), Notification.id)
+                                  .offset((page - 1) * page_size).limit(page_size))).scalars().all()
     messages = []
     for row in rows:
         payload = json.loads(keyring.decrypt(row.payload_token, context=_payload_context(row.id)))
@@ -348,7 +351,7 @@ async def recent_messages(session: AsyncSession, keyring: KeyRing, limit: int) -
                          "last_error": row.last_error, "recipient": mask_phone(payload["phone"]),
                          "panel_id": row.panel_id, "sent_at": as_utc(row.sent_at) if row.sent_at else None,
                          "text": payload["text"] if row.provider == "local" else None})
-    return messages
+    return messages, total
 
 
 async def link_of(session: AsyncSession, token: str, *, for_update: bool = False) -> InvitationLink | None:

@@ -9,7 +9,7 @@ import json
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.experts.models import Draw, Panel
+from services.experts.models import Draw, Panel, Project
 from services.experts.schemas import SupervisedDraw
 from shared.clock import as_utc, utc_now
 from shared.contracts.statuses import DrawStatus
@@ -26,8 +26,9 @@ async def supervised_draws(session: AsyncSession, actor: Identity) -> list[Super
     rows = await session.execute(
         select(Draw.id, Draw.panel_id, Draw.supplementary_of, Draw.project_code, Draw.purpose, Draw.status,
                Draw.committed_at, Draw.committed_by, Draw.revealed_at, Draw.cancelled_at, Panel.meeting_on,
-               Panel.seats)
+               Panel.seats, Project.name.label("project_name"))
         .outerjoin(Panel, Panel.id == Draw.panel_id)
+        .outerjoin(Project, Project.code == Draw.project_code)
         .where(Draw.supervisor_subject == actor.subject,
                or_(Draw.status == DrawStatus.COMMITTED, settled_at >= utc_now() - dt.timedelta(days=RECENT_DAYS)))
         .order_by(case((Draw.status == DrawStatus.COMMITTED, 0), else_=1),
@@ -38,4 +39,4 @@ async def supervised_draws(session: AsyncSession, actor: Identity) -> list[Super
         project_code=row.project_code, purpose=row.purpose, status=row.status,
         committed_at=as_utc(row.committed_at), committed_by=row.committed_by, meeting_on=row.meeting_on,
         seats=None if row.seats is None else json.loads(row.seats), revealed_at=as_utc(row.revealed_at),
-        cancelled_at=as_utc(row.cancelled_at)) for row in rows]
+        cancelled_at=as_utc(row.cancelled_at), project_name=row.project_name) for row in rows]

@@ -13,8 +13,8 @@ from litestar.params import JSONBody, Parameter
 
 from services.experts.domain import notices
 from services.experts.domain.panels import PanelDesk
-from services.experts.schemas import LinkAnswer, LinkInvitation, LinkLookup, OutboxMessage
-from shared.db import Database
+from services.experts.schemas import LinkAnswer, LinkInvitation, LinkLookup, OutboxMessage, Page
+from shared.db import MAX_PAGE, Database
 from shared.errors import NotPermitted
 from shared.identity import Identity, requires_role
 from shared.roles import Role
@@ -60,10 +60,12 @@ class InvitationLinksController(Controller):
 
 
 @get("/api/v1/notifications", guards=[requires_role(Role.BUREAU_ADMIN)], tags=["draws"])
-async def list_outbox(state: State, limit: int = Parameter(default=50, ge=1, le=200)) -> list[OutboxMessage]:
-    """The latest SMS and voice messages to panel members, newest first, the recipient masked; the text
-    only of the local outbox (``SORTES_EXPERTS_NOTIFY_PROVIDER=local``), whose messages never left."""
+async def list_outbox(state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
+                      page_size: int = Parameter(default=50, ge=1, le=200)) -> Page[OutboxMessage]:
+    """The SMS and voice messages to panel members, newest first, a page at a time with the total; the
+    recipient masked; the text only of the local outbox (``SORTES_EXPERTS_NOTIFY_PROVIDER=local``),
+    whose messages never left."""
     database: Database = state.database
     async with database.reading() as session:
-        rows = await notices.recent_messages(session, state.vault.keyring, limit)
-    return [OutboxMessage(**row) for row in rows]
+        rows, total = await notices.recent_messages(session, state.vault.keyring, page, page_size)
+    return Page(items=[OutboxMessage(**row) for row in rows], total=total, page=page, page_size=page_size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -11,7 +12,7 @@ from services.gateway.composite.clients import client_for
 from services.gateway.edge.upstream import SERVICE_NAMES, Upstreams
 from shared.audit.recorder import AuditRecorder
 from shared.audit.routes import ChainVerification, verify_own_chain
-from shared.audit.store import AuditFilter, AuditPage, query_entries
+from shared.audit.store import AuditEntryView, AuditFilter, AuditPage, query_entries
 from shared.db import Database
 from shared.errors import InvalidInput
 from shared.identity import Identity
@@ -32,11 +33,20 @@ async def audit_page(database: Database, audit: AuditRecorder, upstreams: Upstre
     pages = await asyncio.gather(*(
         _one_service(database, audit, upstreams, identity, name, criteria, 1, page * page_size)
         for name in AUDITED_SERVICES))
-    merged = sorted((item for part in pages for item in part.items),
-                    key=lambda item: (item.recorded_at, item.service, item.seq), reverse=True)
+    newest_first = sorted((item for part in pages for item in part.items),
+                          key=lambda item: (item.recorded_at, item.service, item.seq), reverse=True)
+    merged = newest_first if criteria.sort == "-recorded_at" else sorted(  # stable: ties stay newest first
+        newest_first, key=_sort_key(criteria.sort.removeprefix("-")), reverse=criteria.sort.startswith("-"))
+    if criteria.sort == "recorded_at":
+        merged = newest_first[::-1]
     start = (page - 1) * page_size
     return AuditPage(items=merged[start:start + page_size], total=sum(part.total for part in pages),
                      page=page, page_size=page_size)
+
+
+def _sort_key(name: str) -> Callable[[AuditEntryView], Any]:
+    attribute = {"recorded_at": "recorded_at", "actor": "actor", "action": "action", "object_type": "object_type"}[name]
+    return lambda item: getattr(item, attribute) or ""
 
 
 async def _one_service(database: Database, audit: AuditRecorder, upstreams: Upstreams, identity: Identity,

@@ -111,9 +111,13 @@ def _representative_content(vault: IdNumberVault, representative: LegalRepresent
     return [representative.name, vault.index(normalise_id_number(representative.id_number))]
 
 
+SORTS = {"uscc": Vendor.uscc, "name": Vendor.name, "status": Vendor.status, "created_at": Vendor.created_at}
+
+
 async def list_vendors(session: AsyncSession, vault: IdNumberVault, *, page: int, page_size: int,
-                       query: str | None = None, status: str | None = None) -> Page[VendorView]:
-    """Always masked: a list is no place to reveal personal data in bulk."""
+                       query: str | None = None, status: str | None = None, sort: str = "uscc") -> Page[VendorView]:
+    """Always masked: a list is no place to reveal personal data in bulk. ``sort`` is one of
+    ``SORTS`` (a leading "-": descending); ties by USCC."""
     statement = select(Vendor)
     if query:
         pattern = f"%{query}%"
@@ -123,7 +127,9 @@ async def list_vendors(session: AsyncSession, vault: IdNumberVault, *, page: int
     if status:
         statement = statement.where(Vendor.status == status)
     total = (await session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
-    rows = await session.execute(_with_details(statement.order_by(Vendor.uscc)
+    column = SORTS[sort.removeprefix("-")]
+    order = [column.desc() if sort.startswith("-") else column.asc(), Vendor.uscc.asc()]
+    rows = await session.execute(_with_details(statement.order_by(*order)
                                                .offset((page - 1) * page_size).limit(page_size)))
     found = list(rows.scalars())
     excluded = await exclusion_states(session, [vendor.uscc for vendor in found])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
@@ -24,6 +24,9 @@ from shared.identity import Identity, requires_role
 from shared.permissions import ADMIN, REGISTRY_READERS_AND_LIFECYCLE_SYSTEM
 from shared.roles import Role
 
+# The registry's list sorts by these columns only ("-" first: descending); anything else is a 422 naming ``sort``.
+VendorSort = Literal["uscc", "-uscc", "name", "-name", "status", "-status", "created_at", "-created_at"]
+
 
 class VendorsController(Controller):
     path = "/api/v1/vendors"
@@ -33,12 +36,14 @@ class VendorsController(Controller):
     async def get_vendors(self, state: State, page: int = Parameter(default=1, ge=1, le=MAX_PAGE),
                           page_size: int = Parameter(default=50, ge=1, le=500),
                           q: Annotated[str | None, QueryParameter(description="name, former name or USCC")] = None,
-                          status: FromQuery[VendorStatus | None] = None) -> Page[VendorView]:
-        """The registry, by USCC; legal representatives' ID numbers are always masked here."""
+                          status: FromQuery[VendorStatus | None] = None,
+                          sort: VendorSort = Parameter(default="uscc")) -> Page[VendorView]:
+        """The registry, by USCC unless ``sort`` names a column; legal representatives' ID numbers are
+        always masked here."""
         database: Database = state.database
         async with database.reading() as session:
             return await vendors.list_vendors(session, state.vault, page=page, page_size=page_size, query=q,
-                                              status=status)
+                                              status=status, sort=sort)
 
     @post("/", guards=[requires_role(*ADMIN)])
     async def post_vendor(self, request: Request[Identity, str, State], state: State,

@@ -97,7 +97,7 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "retire_confirm": "停用领域 {code} 后不能再给专家选择它，确定吗？",
         },
         "outbox": {
-            "title": "消息发件箱", "intro": "最近发给评审专家的邀请短信和语音通知（接收号码已隐去中间四位）。"
+            "title": "消息发件箱", "intro": "发给评审专家的邀请短信和语音通知，最新的在前（接收号码已隐去中间四位）。"
             "本地发件箱（开发与演示用）的消息不离开本机，这里显示全文。",
             "created_at": "生成时间", "channel": "方式", "recipient": "接收号码", "status": "状态",
             "attempts": "尝试次数", "error": "最近错误", "text": "内容", "none": "还没有消息。",
@@ -137,6 +137,8 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "attendance": "登记培训结果", "session": "培训场次", "codes": "专家编号（每行一个）", "result": "结果",
             "pass": "合格", "fail": "不合格", "record": "登记",
             "pick_expert": "按姓名选择专家", "pick_placeholder": "输入姓名、单位或编号", "pick_add": "加入名单",
+            "pick_unknown": "专家库中没有“{text}”：请输入姓名并从列表中选择。",
+            "pick_several": "有 {count} 位专家与“{text}”相符：请从列表中选择一位。",
             "recorded": "已登记：", "result_pass": "{code} 合格，培训有效至 {until}",
             "result_fail": "{code} 不合格", "choose_session": "请先新建或选择培训场次。",
         },
@@ -269,6 +271,8 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "fail": "Failed", "record": "Record", "recorded": "Recorded: ",
             "pick_expert": "Pick experts by name", "pick_placeholder": "Name, unit or pool number",
             "pick_add": "Add to the list",
+            "pick_unknown": "No expert in the pool matches “{text}”: type a name and pick from the list.",
+            "pick_several": "{count} experts match “{text}”: pick one from the list.",
             "result_pass": "{code} passed, valid until {until}", "result_fail": "{code} failed",
             "choose_session": "Create or choose a session first.",
         },

@@ -65,6 +65,7 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "change_labels": {"phone": "手机号码", "unit_name": "工作单位", "unit_uscc": "单位代码", "title": "职称",
                               "fields": "专业领域", "left_on": "离开原单位"},
             "decided": "已审核", "by_unit": "（{unit}）", "valid_until": "（有效期至 {day}）",
+            "total": "共 {total} 份，第 {page}/{pages} 页", "previous": "上一页", "next": "下一页",
         },
         "expert_new": {
             "title": "添加专家", "intro": "逐个添加一名专家，检查与批量导入相同；保存后分配专家编号。",
@@ -122,6 +123,7 @@ _PAGES: dict[str, dict[str, dict[str, Any]]] = {
             "change_labels": {"phone": "Phone", "unit_name": "Employer", "unit_uscc": "Employer's USCC",
                               "title": "Title", "fields": "Fields", "left_on": "Left old employer"},
             "decided": "Decided", "by_unit": " ({unit})", "valid_until": " (valid until {day})",
+            "total": "{total} applications, page {page}/{pages}", "previous": "Previous", "next": "Next",
         },
         "expert_new": {
             "title": "Add an expert", "intro": "One expert at a time, checked as an import is; the pool number is "

@@ -49,7 +49,7 @@ ARCHIVE_MESSAGES: dict[str, dict[str, Any]] = {
         "page_of": "第 {page} 页，共 {pages} 页",
         "export_title": "年度抽取记录导出",
         "export_intro": ("导出某年度的全部抽取记录（表格），或其 JSON 记录压缩包"
-                         "（含公钥集，可用 sortes verify 离线逐一校验）。评审会未结束的名单对无权查看者不导出。"),
+                         "（含公钥集，可用 {command} 离线逐一校验）。评审会未结束的名单对无权查看者不导出。"),
         "year": "年度",
         "export_xlsx": "导出 Excel",
         "export_csv": "导出 CSV",
@@ -151,7 +151,7 @@ ARCHIVE_MESSAGES: dict[str, dict[str, Any]] = {
         "page_of": "Page {page} of {pages}",
         "export_title": "A year's draws",
         "export_intro": "Export a year's draws as a sheet, or their JSON records as a zip with the key set (each "
-                        "checks offline with sortes verify). Lists still sealed to you are left out.",
+                        "checks offline with {command}). Lists still sealed to you are left out.",
         "year": "Year",
         "export_xlsx": "Export Excel",
         "export_csv": "Export CSV",

@@ -65,7 +65,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "new_title": "申请抽取评审专家",
         "new_intro": "系统按专家库规则筛选符合条件的专家，自动回避项目业主单位以及参与或投标本项目的供应商，"
                      "冻结候选名单并作出承诺；监督人输入见证值后才抽取结果。",
-        "project_code": "项目编号",
+        "project_code": "项目编号", "project": "项目",
         "purpose": "事项",
         "meeting_on": "会议日期",
         "halves_label": "时段",
@@ -77,7 +77,10 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "reserves": "每个领域备选专家人数",
         "reserves_hint": "各领域相同，默认 2 人；专家谢绝时由备选专家按顺序递补。",
         "supervisor": "监督人员",
-        "supervisor_hint": "从列表中选择其他单位的监督人员（也可输入其用户名）；不能是您本人。",
+        "supervisor_hint": "从列表中选择其他单位的在职监督人员；不能是您本人。",
+        "supervisor_choose": "请选择监督人员",
+        "supervisor_none": "没有可选的其他单位监督人员，请联系大数据局管理员添加。",
+        "project_unknown": "没有这个项目：请输入项目名称或编号，并从列表中选择已登记的项目。",
         "avoid_title": "另行回避",
         "avoid_hint": "项目业主单位和参与或投标本项目的供应商由系统自动回避，无需填写。"
                       "如还需回避其他单位或专家，请逐条填写原因。",
@@ -293,7 +296,7 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "new_intro": "The pool's rules pick the eligible experts; the project's owner unit and every vendor engaged "
                      "on or bidding for the project are avoided; the candidate lists are frozen and committed. The "
                      "result is drawn only when the supervisor types the witness.",
-        "project_code": "Project code",
+        "project_code": "Project code", "project": "Project",
         "purpose": "Purpose",
         "meeting_on": "Meeting day",
         "halves_label": "Half-days",
@@ -305,7 +308,10 @@ PANEL_MESSAGES: dict[str, dict[str, Any]] = {
         "reserves": "Reserves per field",
         "reserves_hint": "The same for every field, 2 by default; when an expert declines, the next reserve moves up.",
         "supervisor": "Supervisor",
-        "supervisor_hint": "Pick a supervisor of another unit from the list (or type their user name); never yourself.",
+        "supervisor_hint": "Pick an active supervisor of another unit from the list; never yourself.",
+        "supervisor_choose": "Choose a supervisor",
+        "supervisor_none": "No supervisor of another unit to choose: ask the bureau admin to add one.",
+        "project_unknown": "No such project: type its name or code and pick a registered project from the list.",
         "avoid_title": "Further avoidance",
         "avoid_hint": "The project's owner unit and its vendors are avoided without being named here. Name any "
                       "further units or experts to avoid, each with a reason.",
@@ -513,4 +519,5 @@ def panel_context(lang: str) -> dict[str, Any]:
     for its JavaScript."""
     words = PANEL_MESSAGES[lang]
     return {"p": words, "panel_words": {"api": words["api"], "reveal_confirm": words["reveal_confirm"],
-                                        "cancel_confirm": words["cancel_confirm"], "unreachable": words["unreachable"]}}
+                                        "cancel_confirm": words["cancel_confirm"], "unreachable": words["unreachable"],
+                                        "project_unknown": words["project_unknown"]}}

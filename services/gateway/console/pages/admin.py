@@ -17,7 +17,7 @@ from litestar.response import Template
 
 from services.gateway.console.i18n.admin_messages import admin_text, admin_words
 from services.gateway.console.i18n.messages import language
-from services.gateway.console.pages.home import _session_token, page
+from services.gateway.console.pages.home import _session_token, page, page_number
 from services.gateway.console.pages.panel_reads import beijing, read
 from shared.clock import beijing_today
 from shared.errors import NotPermitted
@@ -72,15 +72,21 @@ async def accounts_page(request: Request) -> Template:
     return _admin_page(request, "console/admin_accounts.html", "accounts")
 
 
+OUTBOX_PAGE = 50
+
+
 @get("/admin/outbox", include_in_schema=False)
 async def outbox_page(request: Request, state: State) -> Template:
     """消息发件箱: the latest messages to panel members, as the experts service lists them (masked)."""
     if Role.BUREAU_ADMIN.value not in request.user.roles:
         raise NotPermitted("The expert pool and account pages are for bureau admins.", code="console.admin_only")
-    messages = await read(state.upstreams, request.user, "/notifications", {"limit": 100})
+    number = page_number(request)
+    found = await read(state.upstreams, request.user, "/notifications", {"page": number, "page_size": OUTBOX_PAGE})
+    messages = found["items"]
     for message in messages:
         message["created_at"] = beijing(message["created_at"])
-    return _admin_page(request, "console/admin_outbox.html", "outbox", messages=messages)
+    return _admin_page(request, "console/admin_outbox.html", "outbox", messages=messages, total=found["total"],
+                       page_number=number, pages=max(1, -(-found["total"] // OUTBOX_PAGE)))
 
 
 ADMIN_PAGES = [experts_page, expert_page, import_page, fields_page, trainings_page, assessments_page, accounts_page,

@@ -42,11 +42,21 @@ def _words(request: Request) -> dict[str, Any]:
     return {**panel_context(lang), **archive_words(lang)}
 
 
-def rows_of(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The archive's entries as the tables show them: Beijing times, fields as "APP 2、CLOUD 1"."""
+def rows_of(items: list[dict[str, Any]], field_names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The archive's entries as the tables show them: Beijing times, fields by name as "应用系统 2、云计算 1"
+    (by code where the name is not known)."""
+    names = field_names or {}
     return [{**item, "committed_at": beijing(item["committed_at"]),
-             "fields_text": "、".join(f"{field} {count}" for field, count in item["fields"].items())}
+             "fields_text": "、".join(f"{names.get(field, field)} {count}" for field, count in item["fields"].items())}
             for item in items]
+
+
+async def _field_names(request: Request, state: State) -> dict[str, str]:
+    """Each field's Chinese name by its code; none when the experts service cannot say."""
+    try:
+        return {field["code"]: field["name_zh"] for field in await read(state.upstreams, request.user, "/fields")}
+    except Problem:
+        return {}
 
 
 @get("/archive", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)
@@ -65,17 +75,12 @@ async def archive_page(request: Request, state: State) -> Template:
             raise
         errors = {error.field: problem_text(lang, error.code, error.params) for error in refusal.errors}
     pages = max(1, math.ceil(found["total"] / PAGE_SIZE))
+    field_names = await _field_names(request, state)
     return page(request, "console/archive.html", user=request.user, session_token=_session_token(request),
-                **_words(request), filters=filters, errors=errors, rows=rows_of(found["items"]),
+                **_words(request), filters=filters, errors=errors, rows=rows_of(found["items"], field_names),
                 total=found["total"], page_no=number, pages=pages, purposes=DRAW_PURPOSES,
                 statuses=[status.value for status in DrawStatus], year=beijing_today().year,
-                previous_href=_href(params, number - 1) if number > 1 else None,
-                next_href=_href(params, number + 1) if number < pages else None,
-                organises=request.user.has_any(PANEL_ORGANISERS))
-
-
-def _href(params: dict[str, Any], number: int) -> str:
-    return "/archive?" + urlencode({**params, "page": number})
+                filter_query=params, organises=request.user.has_any(PANEL_ORGANISERS))
 
 
 @get("/spot-checks", guards=[requires_role(*DRAW_READERS)], include_in_schema=False)
@@ -125,8 +130,7 @@ async def bulletin_page(request: Request, state: State) -> Template:
     pages = max(1, math.ceil((shown or {"total": 0})["total"] / PAGE_SIZE))
     return page(request, "console/bulletin.html", user=user, session_token=token, **_words(request),
                 items=items, unavailable=shown is None, names_shown=names, page_no=number, pages=pages,
-                previous_href=f"/bulletin?page={number - 1}" if number > 1 else None,
-                next_href=f"/bulletin?page={number + 1}" if number < pages else None)
+                total=(shown or {"total": 0})["total"])
 
 
 # Behind a session; the bulletin is open (console/site.py mounts it beside /verify).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, get_args
 
 from litestar import Request, get
 from litestar.datastructures import State
@@ -24,7 +24,7 @@ from services.gateway.console.i18n.panel_messages import PURPOSES
 from services.gateway.console.i18n.problem_messages import problem_text
 from services.gateway.console.pages.home import _session_token, page, page_number
 from services.gateway.identity.api import person_name, subject_names, subject_of
-from shared.audit.store import AuditFilter
+from shared.audit.store import AuditFilter, AuditSort
 from shared.clock import BEIJING
 from shared.errors import NotPermitted, Problem
 from shared.identity import Identity
@@ -140,8 +140,10 @@ async def audit_log_page(request: Request, state: State) -> Template:
             error = WORDS[lang]["bad_draw_number"]
     # Who acted, as typed: a name (林管理员), a user name or a subject.
     actor = await subject_of(state.database, query["actor"]) if query["actor"] else None
+    sort = str(request.query_params.get("sort", "") or "-recorded_at")
+    sort = sort if sort in get_args(AuditSort) else "-recorded_at"  # a header's link, or newest first
     criteria = AuditFilter(object_type=object_type, object_id=object_id, actor=actor,
-                           since=_instant(query["since"]), until=_instant(query["until"], end=True))
+                           since=_instant(query["since"]), until=_instant(query["until"], end=True), sort=sort)
     entries: list[dict[str, Any]] = []
     total = 0
     try:
@@ -161,11 +163,11 @@ async def audit_log_page(request: Request, state: State) -> Template:
     except Problem as problem:
         error = problem_text(lang, problem.code, problem.params)
     pages = max(1, -(-total // PAGE_SIZE))
-    base = {k: v for k, v in query.items() if v}
+    base = {k: v for k, v in query.items() if v} | ({} if sort == "-recorded_at" else {"sort": sort})
     stats, stats_error = await _statistics(request, state, identity)
     return page(request, "console/audit.html", user=identity, session_token=_session_token(request),
                 a=text, words=WORDS[lang], query=query, services=SERVICES, entries=entries, total=total,
-                page_number=number, pages=pages, error=error, filter_query=base, stats=stats,
+                page_number=number, pages=pages, error=error, filter_query=base, stats=stats, sort=sort,
                 stats_error=stats_error, object_types=OBJECT_TYPES[lang],
                 stats_since=request.query_params.get("stats_since", ""),
                 stats_until=request.query_params.get("stats_until", ""), purposes=PURPOSES[lang])

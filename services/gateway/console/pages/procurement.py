@@ -44,6 +44,10 @@ PAGE_SIZE = 30
 # --- the registry ---------------------------------------------------------------------------------
 
 
+# The columns the registry's list sorts by (the vendors service's allow-list).
+VENDOR_SORTS = ("uscc", "name", "status")
+
+
 @get("/vendors", guards=[requires_role(*REGISTRY_READERS)], include_in_schema=False)
 async def vendors_list(request: Request, state: State) -> Template:
     query = str(request.query_params.get("q", "")).strip()[:200]
@@ -55,12 +59,16 @@ async def vendors_list(request: Request, state: State) -> Template:
         params["q"] = query
     if status:
         params["status"] = status
+    sort = str(request.query_params.get("sort", "uscc"))
+    if sort.removeprefix("-") not in VENDOR_SORTS:
+        sort = "uscc"
+    params["sort"] = sort
     found = await read(state.upstreams, request.user, "/vendors", params)
     pages = max(1, -(-found["total"] // PAGE_SIZE))
     base = urlencode({k: v for k, v in (("q", query), ("status", status)) if v})
     return vendor_page(request, "console/vendors.html", vendors=found["items"], total=found["total"],
-                       page_number=number, pages=pages, query=query, status=status, base_query=base,
-                       filter_query={k: v for k, v in (("q", query), ("status", status)) if v})
+                       page_number=number, pages=pages, query=query, status=status, base_query=base, sort=sort,
+                       filter_query={k: v for k, v in (("q", query), ("status", status), ("sort", sort)) if v})
 
 
 @get("/vendors/{uscc:str}", guards=[requires_role(*REGISTRY_READERS)], include_in_schema=False)

@@ -54,12 +54,35 @@
     return form;
   }
 
-  async function loadApplications() {
+  // The applications a page at a time, with the total and page numbers, as every list pages.
+  var PAGE_SIZE = 20, current = 1, pages = 1;
+
+  function showPages() {
+    var holder = document.getElementById("application-pages");
+    holder.textContent = "";
+    for (var n = 1; n <= pages; n++) {
+      if (n !== 1 && n !== pages && Math.abs(n - current) > 2) continue;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary small";
+      button.textContent = String(n);
+      if (n === current) button.setAttribute("aria-current", "page");
+      button.addEventListener("click", loadApplications.bind(null, n));
+      holder.appendChild(button);
+    }
+    document.getElementById("application-previous").disabled = current <= 1;
+    document.getElementById("application-next").disabled = current >= pages;
+  }
+
+  async function loadApplications(pageNumber) {
     var status = document.getElementById("applications-status");
     var chosen = filter.elements.status.value;
-    var answer = await A.call("GET", "/api/v1/expert-applications?page_size=200" +
+    var wanted = typeof pageNumber === "number" ? pageNumber : 1;
+    var answer = await A.call("GET", "/api/v1/expert-applications?page_size=" + PAGE_SIZE + "&page=" + wanted +
                               (chosen ? "&status=" + encodeURIComponent(chosen) : ""));
     if (!answer.ok) { status.textContent = w.load_failed + A.problemText(answer); return; }
+    current = answer.body.page;
+    pages = Math.max(1, Math.ceil(answer.body.total / PAGE_SIZE));
     applicationBody.textContent = "";
     answer.body.items.forEach(function (item) {
       var row = document.createElement("tr");
@@ -93,6 +116,9 @@
       applicationBody.appendChild(row);
     });
     status.textContent = answer.body.items.length ? "" : w.none;
+    document.getElementById("application-total").textContent = A.format(w.total, {
+      total: answer.body.total, page: current, pages: pages});
+    showPages();
   }
 
   function describe(changes) {
@@ -132,7 +158,13 @@
     loadChanges();
   }
 
-  filter.elements.status.addEventListener("change", loadApplications);
-  filter.addEventListener("submit", function (event) { event.preventDefault(); loadApplications(); });
+  filter.elements.status.addEventListener("change", function () { loadApplications(1); });
+  filter.addEventListener("submit", function (event) { event.preventDefault(); loadApplications(1); });
+  document.getElementById("application-previous").addEventListener("click", function () {
+    loadApplications(current - 1);
+  });
+  document.getElementById("application-next").addEventListener("click", function () {
+    loadApplications(current + 1);
+  });
   load();
 })();

@@ -105,8 +105,29 @@
       });
     }, 250);
   });
-  function addPicked() {
-    var expert = found[pick.value.trim()];
+  // What was typed and not picked from the list: one expert of exactly that name, pool number or
+  // label is taken; none, or several, is said beside the field and nothing is added.
+  async function resolve(text) {
+    if (found[text]) return found[text];
+    var answer = await A.call("GET", "/api/v1/experts?page_size=20&q=" + encodeURIComponent(text));
+    var items = answer.ok ? answer.body.items : [];
+    var exact = items.filter(function (e) { return e.name === text || e.code === text.toUpperCase(); });
+    if (exact.length === 1) return exact[0];
+    var error = document.getElementById("at-pick-error");
+    error.textContent = A.format(items.length ? w.pick_several : w.pick_unknown,
+                                 {text: text, count: exact.length > 1 ? exact.length : items.length});
+    pick.setAttribute("aria-invalid", "true");
+    return null;
+  }
+
+  async function addPicked(event) {
+    var text = pick.value.trim();
+    var error = document.getElementById("at-pick-error");
+    error.textContent = "";
+    pick.removeAttribute("aria-invalid");
+    if (!text) return;
+    if (event && event.type === "change" && !found[text]) return;  // still typing: the button decides
+    var expert = await resolve(text);
     if (!expert) return;
     var codes = attendanceForm.elements.records;
     var list = codes.value.split(/[\s,，、]+/).filter(Boolean);

@@ -77,6 +77,17 @@
     }
   }
 
+  // The project picked: a listed code as it is, a listed name (exactly, when only one project has it)
+  // as its code; null for anything else, refused before anything is sent.
+  function registeredProject(form, typed) {
+    var options = form.querySelectorAll("#project-choices option"), byName = [];
+    for (var i = 0; i < options.length; i++) {
+      if (options[i].value === typed) return typed;
+      if (options[i].textContent.trim() === typed) byName.push(options[i].value);
+    }
+    return byName.length === 1 ? byName[0] : null;
+  }
+
   var builders = {
     notice: function (form) {
       var body = {};
@@ -93,6 +104,9 @@
         avoid_units: collect(form, "avoid_units", rows, true), avoid_experts: avoidedExperts(form, rows)};
       noticeFields(form, body, false);
       if (code === "") return {invalid: [{field: "project_code", message: api.required}]};
+      code = registeredProject(form, code);
+      if (code === null) return {invalid: [{field: "project_code", message: words.project_unknown}]};
+      if (body.supervisor === "") return {invalid: [{field: "supervisor", message: api.required}]};
       return {method: "POST", path: "/api/v1/projects/" + encodeURIComponent(code) + "/panels", body: body,
               rows: rows, notFoundField: "project_code",
               done: function (draw) { window.location.assign("/draws/" + draw.id); }};

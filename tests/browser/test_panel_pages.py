@@ -12,7 +12,7 @@ import datetime as dt
 import random
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +78,9 @@ def new_expert(console: Console, name: str, field: str, unit: str, **extra: Any)
 
 
 @pytest.fixture(scope="module")
-def scene(console: Console) -> Scene:
+def scene(console: Console) -> Iterator[Scene]:
+    """The people and fields of a module's panels. The console's expert account is linked to this
+    module's 钱专家 and released at the module's end, so another module importing the fixture links it again."""
     suffix = uuid.uuid4().hex[:6].upper()
     fields = [f"B{suffix}", f"X{suffix}"]
     for code in fields:
@@ -96,10 +98,12 @@ def scene(console: Console) -> Scene:
     linked = new_expert(console, "钱专家", fields[1], EXPERT_UNIT)
     linked_answer = call(console, "PATCH", f"/api/v1/experts/{linked}", json={"account_subject": "user:console.expert"})
     assert linked_answer.status_code == 200, linked_answer.text
-    return Scene(suffix=suffix, draw_field=fields[0], expert_field=fields[1], free=free,
-                 owner_staff=new_expert(console, "郑五", fields[0], bureau_unit().uscc),
-                 avoided=new_expert(console, "王六", fields[0], make_uscc(rng, "91")), linked_expert=linked,
-                 organiser=bearer(console, "console.organiser"), supervisor=bearer(console, "console.supervisor"))
+    yield Scene(suffix=suffix, draw_field=fields[0], expert_field=fields[1], free=free,
+                owner_staff=new_expert(console, "郑五", fields[0], bureau_unit().uscc),
+                avoided=new_expert(console, "王六", fields[0], make_uscc(rng, "91")), linked_expert=linked,
+                organiser=bearer(console, "console.organiser"), supervisor=bearer(console, "console.supervisor"))
+    released = call(console, "PATCH", f"/api/v1/experts/{linked}", json={"account_subject": None})
+    assert released.status_code == 200, released.text
 
 
 @asynccontextmanager

@@ -258,11 +258,16 @@ def test_the_gateway_passes_a_text_type_on_with_one_charset(local_system: LocalS
     assert "浙江监理咨询有限公司" in response.content.decode("utf-8-sig")
 
 
-@pytest.mark.parametrize("odd", ["no-such-draw", "a b", "测试", "x?y=1", "..%2F.."])
-def test_an_odd_draw_id_gets_a_clear_404(local_system: LocalSystem, project, odd: str) -> None:
+# A draw is named by its number or a prefix of at least 8 characters: anything shorter is refused as a bad
+# draw_id (422), a longer name no draw has is not found (404); both as problem documents.
+@pytest.mark.parametrize(("odd", "status"), [("no-such-draw", 404), ("a b", 422), ("测试", 422), ("x?y=1", 422),
+                                             ("..%2F..", 404)])
+def test_an_odd_draw_id_gets_a_clear_answer(local_system: LocalSystem, project, odd: str, status: int) -> None:
     from urllib.parse import quote
 
     response = call(local_system, "POST", f"/api/v1/draws/{quote(odd, safe='%')}/supplementary",
                     project["organiser"], json={})
-    assert response.status_code == 404, response.text
+    assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+    if status == 422:
+        assert [error["field"] for error in response.json()["errors"]] == ["draw_id"]

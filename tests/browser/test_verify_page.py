@@ -186,7 +186,7 @@ async def test_a_changed_result_id_fails_the_result_check(page: Any, console: Co
     # Times as the printed record gives them: Beijing time, not the record's UTC.
     summary = await page.inner_text("#summary-rows")
     assert "承诺时间（北京时间）\t2026-03-02 09:30:00" in summary and "Z" not in summary
-    assert "用途\t技术评审" in summary  # the purpose by its name, not technical_review
+    assert "用途\t技术审查" in summary  # the purpose by its name, not technical_review
 
 
 def greedy(record: dict[str, Any]) -> dict[str, Any]:

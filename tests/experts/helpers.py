@@ -26,6 +26,15 @@ def valid_id_number(birth_date: dt.date = dt.date(1980, 1, 1), sequence: int | N
     return first17 + id_number_check_character(first17)
 
 
+def _date_or_none(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def profile(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": "王建国", "birth_date": "1980-01-01", "unit_uscc": EMPLOYER, "unit_name": "平阳县大数据发展管理局",
@@ -33,9 +42,10 @@ def profile(**changes: Any) -> dict[str, Any]:
         "phone": "13912345678", "id_number": valid_id_number(), "bank_account": "6222021234567890123",
         "last_trained_on": (dt.date.today() - dt.timedelta(days=30)).isoformat(),
     }
-    if "birth_date" in changes and "id_number" not in changes and changes["birth_date"]:
-        # The ID number encodes the birth date, and the years in the field fit the age (both checked).
-        birth = dt.date.fromisoformat(str(changes["birth_date"]))
+    birth = _date_or_none(changes.get("birth_date"))
+    if birth is not None and "id_number" not in changes:
+        # The ID number encodes the birth date, and the years in the field fit the age (both checked);
+        # a birth date that is no date is left for the service to refuse.
         body["id_number"] = valid_id_number(birth)
         if "years_in_field" not in changes:
             age = dt.date.today().year - birth.year - 1

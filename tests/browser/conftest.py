@@ -73,6 +73,11 @@ class Console:
 @pytest.fixture(scope="session")
 def console(local_system: LocalSystem) -> Console:
     """The running system with one console user per role the tests need."""
+    return console_on(local_system)
+
+
+def console_on(local_system: LocalSystem) -> Console:
+    """``local_system`` with one console user per role the tests need."""
     admin = {"Authorization": f"Bearer {local_system.admin_api_key}"}
     for username, (display_name, role) in USERS.items():
         response = httpx.post(local_system.url() + "/api/v1/users", headers=admin, timeout=10, json={

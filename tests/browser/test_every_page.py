@@ -14,6 +14,7 @@ import random
 import re
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,9 +23,25 @@ import pytest
 from services.gateway.identity.sessions import SESSION_COOKIE
 from shared.clock import beijing_today
 from shared.demo import bureau_unit, make_uscc
-from tests.browser.conftest import ON_SQLITE_SYSTEM, PASSWORD, Console
+from sortes_cli.local_system import LocalSystem
+from tests.browser.conftest import PASSWORD, Console, console_on
+from tests.support.system import running_system
 
-pytestmark = ON_SQLITE_SYSTEM
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest.fixture(scope="module")
+def own_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    """A system of this module's own (SQLite): its pages show only what this module wrote, not the
+    names other tests give their users and projects in Latin letters, which are data, not the console's
+    words."""
+    with running_system(tmp_path_factory.mktemp("system-every-page"), {}) as system:
+        yield system
+
+
+@pytest.fixture(scope="module")
+def console(own_system: LocalSystem) -> Console:
+    return console_on(own_system)
 
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1366, "height": 768}

@@ -5,6 +5,8 @@ before they end."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +23,14 @@ def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         request.getfixturevalue("postgres_available")
         database_urls = {service: test_databases.fresh(service, "postgresql")
                          for service in ("experts", "vendors", "gateway")}
-    data_dir = tmp_path_factory.mktemp(f"system-{request.param}")
+    with running_system(tmp_path_factory.mktemp(f"system-{request.param}"), database_urls) as system:
+        yield system
+
+
+@contextmanager
+def running_system(data_dir: Path, database_urls: dict[str, str]) -> Iterator[LocalSystem]:
+    """A system started in ``data_dir`` (SQLite there unless ``database_urls`` name other databases),
+    stopped when the block ends."""
     # Every test signs in from 127.0.0.1: the per-address sign-in limit (10 a minute by default, its
     # own tests use an in-process gateway) is raised so that a whole run's sign-ins fit, and so is the
     # public application page's (5 a minute; tests/gateway/test_public_applications.py). Webhooks are

@@ -42,12 +42,17 @@ def _words(request: Request) -> dict[str, Any]:
     return {**panel_context(lang), **archive_words(lang)}
 
 
-def rows_of(items: list[dict[str, Any]], field_names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def rows_of(items: list[dict[str, Any]], field_names: dict[str, str] | None = None,
+            kind_names: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The archive's entries as the tables show them: Beijing times, fields by name as "应用系统 2、云计算 1"
-    (by code where the name is not known)."""
-    names = field_names or {}
+    (by code where the name is not known), a spot check's lists by the kind of self-evaluation."""
+    names, kinds = field_names or {}, kind_names or {}
+
+    def named(item: dict[str, Any], field: str) -> str:
+        return kinds.get(field.lower(), field) if item["kind"] == "spot_check" else names.get(field, field)
+
     return [{**item, "committed_at": beijing(item["committed_at"]),
-             "fields_text": "、".join(f"{names.get(field, field)} {count}" for field, count in item["fields"].items())}
+             "fields_text": "、".join(f"{named(item, field)} {count}" for field, count in item["fields"].items())}
             for item in items]
 
 
@@ -75,9 +80,9 @@ async def archive_page(request: Request, state: State) -> Template:
             raise
         errors = {error.field: problem_text(lang, error.code, error.params) for error in refusal.errors}
     pages = max(1, math.ceil(found["total"] / PAGE_SIZE))
-    field_names = await _field_names(request, state)
+    field_names, kinds = await _field_names(request, state), archive_words(lang)["self_kinds"]
     return page(request, "console/archive.html", user=request.user, session_token=_session_token(request),
-                **_words(request), filters=filters, errors=errors, rows=rows_of(found["items"], field_names),
+                **_words(request), filters=filters, errors=errors, rows=rows_of(found["items"], field_names, kinds),
                 total=found["total"], page_no=number, pages=pages, purposes=DRAW_PURPOSES,
                 statuses=[status.value for status in DrawStatus], year=beijing_today().year,
                 filter_query=params, organises=request.user.has_any(PANEL_ORGANISERS))
@@ -105,7 +110,8 @@ async def spot_checks_page(request: Request, state: State) -> Template:
     user = request.user
     return page(request, "console/spot_checks.html", user=user, session_token=_session_token(request),
                 **_words(request), year=year, years=list(range(today.year, today.year - 6, -1)),
-                register=register, counts=counts, draws=rows_of(spot_checks), samples=samples,
+                register=register, counts=counts, samples=samples,
+                draws=rows_of(spot_checks, kind_names=archive_words(language(request))["self_kinds"]),
                 year_ended=year < today.year, today=today.isoformat(),
                 may_enter=user.has_any(PANEL_ORGANISERS | LIFECYCLE_SYSTEM_AND_ADMIN),
                 may_draw=user.has_any([Role.BUREAU_ADMIN]))

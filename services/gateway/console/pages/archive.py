@@ -80,7 +80,7 @@ async def archive_page(request: Request, state: State) -> Template:
             raise
         errors = {error.field: problem_text(lang, error.code, error.params) for error in refusal.errors}
     pages = max(1, math.ceil(found["total"] / PAGE_SIZE))
-    field_names, kinds = await _field_names(request, state), archive_words(lang)["self_kinds"]
+    field_names, kinds = await _field_names(request, state), archive_words(lang)["a"]["self_kinds"]
     return page(request, "console/archive.html", user=request.user, session_token=_session_token(request),
                 **_words(request), filters=filters, errors=errors, rows=rows_of(found["items"], field_names, kinds),
                 total=found["total"], page_no=number, pages=pages, purposes=DRAW_PURPOSES,
@@ -111,7 +111,7 @@ async def spot_checks_page(request: Request, state: State) -> Template:
     return page(request, "console/spot_checks.html", user=user, session_token=_session_token(request),
                 **_words(request), year=year, years=list(range(today.year, today.year - 6, -1)),
                 register=register, counts=counts, samples=samples,
-                draws=rows_of(spot_checks, kind_names=archive_words(language(request))["self_kinds"]),
+                draws=rows_of(spot_checks, kind_names=archive_words(language(request))["a"]["self_kinds"]),
                 year_ended=year < today.year, today=today.isoformat(),
                 may_enter=user.has_any(PANEL_ORGANISERS | LIFECYCLE_SYSTEM_AND_ADMIN),
                 may_draw=user.has_any([Role.BUREAU_ADMIN]))

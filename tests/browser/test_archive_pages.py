@@ -131,6 +131,7 @@ async def test_the_organisers_home_lists_what_waits_for_the_witness_answers_and_
     witness_row = page.locator(f'#desk-awaiting-witness-list tr[data-draw="{waiting["id"]}"]')
     assert await witness_row.count() == 1
     assert "档案测试项目W" in await witness_row.inner_text()
+    assert f"档案测试{scene.field}（{scene.field}） 1" in await witness_row.inner_text()  # the field by its name
     assert await page.locator(f'#desk-awaiting-answers-list tr[data-draw="{answering["id"]}"]').count() == 1
     assert await page.locator(f'#desk-recent-list tr[data-draw="{answering["id"]}"]').count() == 1
     assert await page.locator(f'#desk-awaiting-witness-list tr[data-draw="{answering["id"]}"]').count() == 0
@@ -254,7 +255,10 @@ async def test_a_bureau_admin_draws_last_years_spot_check_of_self_evaluations(pa
     await page.goto(f"/spot-checks?year={beijing_today().year}")
     assert "尚未结束" in await page.inner_text("#spot-not-yet")
     await page.goto(f"/spot-checks?year={last_year}")
-    await page.fill("#spot-supervisor", SUPERVISOR)
+    # The supervisor is picked from the active supervisors of other units, by name and unit.
+    offered = await page.locator("#spot-supervisor option").evaluate_all("options => options.map(o => o.value)")
+    assert SUPERVISOR in offered and "console.admin" not in offered
+    await page.select_option("#spot-supervisor", SUPERVISOR)
     async with page.expect_navigation():
         await page.click("#spot-check-form button[type=submit]")
     assert "/draws/" in page.url
@@ -263,7 +267,7 @@ async def test_a_bureau_admin_draws_last_years_spot_check_of_self_evaluations(pa
     assert await page.locator("#spot-draw-list tbody tr").count() == 1
     assert "自评报告抽查" in await page.inner_text("#spot-draw-list")
     # Once a year: a second draw is refused in Chinese until the first is cancelled with a reason.
-    await page.fill("#spot-supervisor", SUPERVISOR)
+    await page.select_option("#spot-supervisor", SUPERVISOR)
     await page.click("#spot-check-form button[type=submit]")
     await page.wait_for_selector("#spot-check-form .form-error:not(.hidden)")
     assert "已抽取" in await page.inner_text("#spot-check-form .form-error")

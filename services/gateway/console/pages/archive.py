@@ -24,7 +24,7 @@ from services.gateway.console.i18n.problem_messages import problem_text
 from services.gateway.console.pages.home import _session_token, page, page_number
 from services.gateway.console.pages.panel_reads import beijing, read
 from services.gateway.edge.upstream import GATEWAY
-from services.gateway.identity.api import session_caller
+from services.gateway.identity.api import eligible_supervisors, session_caller
 from shared.clock import beijing_today
 from shared.contracts.panels import DRAW_PURPOSES
 from shared.contracts.statuses import DrawStatus
@@ -114,7 +114,8 @@ async def spot_checks_page(request: Request, state: State) -> Template:
                 draws=rows_of(spot_checks, kind_names=archive_words(language(request))["a"]["self_kinds"]),
                 year_ended=year < today.year, today=today.isoformat(),
                 may_enter=user.has_any(PANEL_ORGANISERS | LIFECYCLE_SYSTEM_AND_ADMIN),
-                may_draw=user.has_any([Role.BUREAU_ADMIN]))
+                may_draw=user.has_any([Role.BUREAU_ADMIN]),
+                supervisors=await eligible_supervisors(state.database, user.unit) if user.unit else [])
 
 
 @get("/bulletin", include_in_schema=False)

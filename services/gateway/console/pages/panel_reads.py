@@ -44,12 +44,14 @@ async def home_sections(upstreams: Upstreams, identity: Identity, role: Role) ->
     if role in PANEL_ORGANISERS:  # the /panels/todo and the desk (/panels/organising) they read
         desk = await _read_or_none(upstreams, identity, "/panels/organising")
         projects = await _read_or_none(upstreams, identity, "/projects") or []
+        field_names = {field["code"]: f"{field['name_zh']}（{field['code']}）"
+                       for field in await _read_or_none(upstreams, identity, "/fields") or []}
         return {"panel_section": "console/home_organiser.html",
                 "project_names": {project["code"]: project["name"] for project in projects},
                 "todo": await _read_or_none(upstreams, identity, "/panels/todo"),
                 "desk": None if desk is None else {
                     name: [{**item, "committed_at": beijing(item["committed_at"]),
-                            "fields_text": "、".join(f"{f} {n}" for f, n in item["fields"].items())}
+                            "fields_text": "、".join(f"{field_names.get(f, f)} {n}" for f, n in item["fields"].items())}
                            for item in items] for name, items in desk.items()}}
     if role == Role.SUPERVISOR:
         return {"panel_section": "console/home_supervisor.html", **await supervisor_home(upstreams, identity)}

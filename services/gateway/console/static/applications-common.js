@@ -1,7 +1,8 @@
 /* What the pages for joining the pool and changing an entry share (apply.js, admin-applications.js,
    admin-expert-new.js, my-changes.js): the chosen fields of the three selects ([data-field-slot]),
    the selects filled from GET /api/v1/fields where the page reads them itself, and a list of fields
-   shown by code with the main one marked. */
+   shown by code with the main one marked, and the person's details as application_fields.html asks them
+   (apply.js, recommend.js). */
 "use strict";
 
 var sortesApplications = (function () {
@@ -14,6 +15,21 @@ var sortesApplications = (function () {
       chosen.push({code: code, primary: select.dataset.fieldSlot === "0"});
     });
     return chosen;
+  }
+
+  // The person's details from the fields of console/application_fields.html, as the API takes them.
+  function personOf(form) {
+    var A = sortesAdmin;
+    var years = A.value(form, "years_in_field");
+    var certificate = A.value(form, "certificate");
+    return {
+      name: A.value(form, "name"), birth_date: A.value(form, "birth_date") || null,
+      id_number: A.value(form, "id_number"), phone: A.value(form, "phone"),
+      unit_name: A.value(form, "unit_name"), unit_uscc: A.value(form, "unit_uscc").toUpperCase(),
+      title: A.value(form, "title"), years_in_field: years === "" ? null : Number(years),
+      fields: chosenFields(form),
+      certificates: certificate ? [{name: certificate, expires_on: A.value(form, "certificate_expires_on") || null}] : []
+    };
   }
 
   function fillFieldOptions(form, fields, words) {
@@ -44,6 +60,6 @@ var sortesApplications = (function () {
     }).join("、");
   }
 
-  return {chosenFields: chosenFields, fillFieldOptions: fillFieldOptions, fieldNames: fieldNames,
-          fieldList: fieldList};
+  return {chosenFields: chosenFields, personOf: personOf, fillFieldOptions: fillFieldOptions,
+          fieldNames: fieldNames, fieldList: fieldList};
 })();

@@ -10,16 +10,7 @@
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
-    var years = A.value(form, "years_in_field");
-    var certificate = A.value(form, "certificate");
-    var body = {
-      name: A.value(form, "name"), birth_date: A.value(form, "birth_date") || null,
-      id_number: A.value(form, "id_number"), phone: A.value(form, "phone"),
-      unit_name: A.value(form, "unit_name"), unit_uscc: A.value(form, "unit_uscc").toUpperCase(),
-      title: A.value(form, "title"), years_in_field: years === "" ? null : Number(years),
-      fields: S.chosenFields(form),
-      certificates: certificate ? [{name: certificate, expires_on: A.value(form, "certificate_expires_on") || null}] : []
-    };
+    var body = S.personOf(form);
     var answer = await A.send(form, "POST", "/api/v1/expert-applications", body);
     if (!answer.ok) return;
     document.getElementById("receipt-text").textContent = A.format(w.submitted, answer.body);

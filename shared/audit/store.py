@@ -9,6 +9,7 @@ import multiprocessing
 import os
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -125,16 +126,24 @@ def _walk_in_process(url: str, after: int, up_to: int | None, pinned: list[Check
     return asyncio.run(_walk(url, after, up_to, pinned))
 
 
-async def _walk_segments(url: str, bounds: list[tuple[int, int | None]], pinned: list[Checkpoint]) -> list[_Segment]:
+async def _walk_segments(url: str, bounds: list[tuple[int, int | None]], pinned: list[Checkpoint],
+                         last: int) -> list[_Segment]:
+    """Each segment walked; the open last one reads no further than ``last``, the highest entry of the
+    check's snapshot (an entry appended since is the next check's), and is held to every checkpoint
+    after its start, so a chain cut short of one still fails."""
     def pins(after: int, up_to: int | None) -> list[Checkpoint]:
         return [c for c in pinned if c.seq > after and (up_to is None or c.seq <= up_to)]
 
+    def reads_to(up_to: int | None) -> int:
+        return last if up_to is None else up_to
+
     if len(bounds) == 1:
-        return [await _walk(url, *bounds[0], pins(*bounds[0]))]
+        after, up_to = bounds[0]
+        return [await _walk(url, after, reads_to(up_to), pins(after, up_to))]
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(max_workers=len(bounds), mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(await asyncio.gather(*(
-            loop.run_in_executor(pool, _walk_in_process, url, after, up_to, pins(after, up_to))
+            loop.run_in_executor(pool, _walk_in_process, url, after, reads_to(up_to), pins(after, up_to))
             for after, up_to in bounds)))
 
 
@@ -177,15 +186,11 @@ async def verify_stored_chain(database_url: str, tables: AuditTables, service: s
     A long chain is cut into segments walked by separate processes (one per core by default);
     each checks its own entries and the stitch checks the link across every cut.
     """
-    engine = create_engine(database_url, poolclass=NullPool)
-    try:
-        async with engine.connect() as connection:
-            signed = await stored_checkpoints(connection, tables, service) + list(external or [])
-            head_seq, head_hash = (await connection.execute(
-                select(tables.head.c.seq, tables.head.c.entry_hash).where(tables.head.c.id == 1))).one()
-            highest = (await connection.execute(select(func.max(tables.entries.c.seq)))).scalar() or 0
-    finally:
-        await engine.dispose()
+    async with snapshot(database_url) as connection:
+        signed = await stored_checkpoints(connection, tables, service) + list(external or [])
+        head_seq, head_hash = (await connection.execute(
+            select(tables.head.c.seq, tables.head.c.entry_hash).where(tables.head.c.id == 1))).one()
+        highest = (await connection.execute(select(func.max(tables.entries.c.seq)))).scalar() or 0
     for checkpoint in signed:
         if checkpoint.service != service or not checkpoint_is_authentic(checkpoint, public_keys):
             return ChainReport(False, 0, 0, "", 0, f"checkpoint {checkpoint.seq} has no valid signature "
@@ -195,7 +200,8 @@ async def verify_stored_chain(database_url: str, tables: AuditTables, service: s
     step = max(highest // workers, 1)
     cuts = [index * step for index in range(workers)] if highest >= workers else [0]
     bounds = [(after, cuts[i + 1] if i + 1 < len(cuts) else None) for i, after in enumerate(cuts)]
-    report = _stitch(await _walk_segments(database_url, bounds, [Checkpoint(c.seq, c.entry_hash) for c in signed]))
+    report = _stitch(await _walk_segments(database_url, bounds, [Checkpoint(c.seq, c.entry_hash) for c in signed],
+                                          highest))
     if report.ok and (head_seq, head_hash) != (report.head_seq, report.head_hash):
         problem = (f"entries after {report.head_seq} were removed (the head records entry {head_seq})"
                    if head_seq > report.head_seq else
@@ -208,10 +214,27 @@ async def verify_stored_chain(database_url: str, tables: AuditTables, service: s
 
 async def verify_stored_rows(database_url: str, tables: AuditTables, rows: AuditedRows, digest_key: bytes) -> list[str]:
     """The audited rows changed, inserted or deleted behind the log (rows.py), each named."""
+    async with snapshot(database_url) as connection:
+        return await verify_rows(connection, tables.rows, tables.entries, rows, digest_key)
+
+
+@asynccontextmanager
+async def snapshot(database_url: str) -> AsyncIterator[AsyncConnection]:
+    """A read-only connection whose every read sees the database as it stood at the first one.
+
+    The service keeps writing while it is verified (the notification sender, a draw, an import): read
+    in PostgreSQL's default READ COMMITTED, a change committed between reading the digests and reading
+    the rows, or between reading the head and walking the entries, would be half-seen and named as a
+    change behind the log. REPEATABLE READ on PostgreSQL, and on SQLite the transaction every
+    connection begins (shared/db.py), keep one snapshot for the whole check.
+    """
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         async with engine.connect() as connection:
-            return await verify_rows(connection, tables.rows, tables.entries, rows, digest_key)
+            if connection.dialect.name == "postgresql":
+                await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            async with connection.begin():
+                yield connection
     finally:
         await engine.dispose()
 

@@ -35,7 +35,7 @@ def two_experts(postgres_available: bool, test_databases: TestDatabases,
     data_dir = tmp_path_factory.mktemp("draw-concurrency")
     system = LocalSystem(
         data_dir=data_dir, log_dir=data_dir / "logs",
-        database_urls={service: test_databases.fresh(service, "postgresql")
+        database_urls={service: test_databases.dedicated(service, "draw_concurrency")
                        for service in ("experts", "vendors", "gateway")},
         ports={"gateway": free_port(), "experts": free_port(), "vendors": free_port()},
         replica_ports={"experts": [free_port()]})

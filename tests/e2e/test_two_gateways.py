@@ -25,7 +25,7 @@ def gateways(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     database_urls: dict[str, str] = {}
     if request.param == "postgresql":
         request.getfixturevalue("postgres_available")
-        database_urls = {"gateway": test_databases.fresh("gateway", "postgresql")}
+        database_urls = {"gateway": test_databases.dedicated("gateway", "two_gateways")}
     data_dir = tmp_path_factory.mktemp(f"two-gateways-{request.param}")
     system = LocalSystem(data_dir=data_dir, database_urls=database_urls, log_dir=data_dir / "logs",
                          ports={name: free_port() for name in ("gateway", "experts", "vendors")},

@@ -3,7 +3,8 @@
 SQLite: the migrated file is the template and each test gets a copy. PostgreSQL: a template
 database is migrated once (``CREATE DATABASE … TEMPLATE`` copies it into one working database per
 service), and between tests the working database is cleaned: every table truncated, then the rows
-the migrations seeded put back.
+the migrations seeded put back. A system of real processes that outlives one test gets a database of
+its own (``dedicated``), never the working one.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class TestDatabases:
     workdir: Path
     _sqlite_templates: dict[str, Path] = field(default_factory=dict)
     _postgres_ready: dict[str, _Snapshot] = field(default_factory=dict)
+    _dedicated: list[str] = field(default_factory=list)
     _copies: int = 0
 
     def fresh(self, service: str, backend: str) -> str:
@@ -80,27 +82,49 @@ class TestDatabases:
         shutil.copyfile(template, copy)
         return f"sqlite+aiosqlite:///{copy}"
 
-    async def _fresh_postgres(self, service: str) -> str:
-        working = f"{RUN_PREFIX}_{service}"
-        snapshot = self._postgres_ready.get(service)
-        if snapshot is None:
-            template = f"{RUN_PREFIX}_{service}_template"
+    def dedicated(self, service: str, owner: str) -> str:
+        """A PostgreSQL database of ``owner``'s own, migrated, for a system of real processes that
+        outlives one test (a session's or a module's). It must not be the working database that
+        ``fresh`` cleans before every test: the system's services go on writing in the background
+        (the notification sender, checkpoints), and a test handed the same database would find their
+        entries in its audit chain, or have its rows cleaned under the running system."""
+        return asyncio.run(self._dedicated_postgres(service, owner))
+
+    async def _template(self, service: str) -> str:
+        template = f"{RUN_PREFIX}_{service}_template"
+        if service not in self._postgres_ready:
             await postgres_admin(f'CREATE DATABASE "{template}"')
             await asyncio.to_thread(upgrade, service, postgres_url(template))
+            working = f"{RUN_PREFIX}_{service}"
             await postgres_admin(f'CREATE DATABASE "{working}" TEMPLATE "{template}"')
-            snapshot = await _take_snapshot(working)
-            self._postgres_ready[service] = snapshot
+            self._postgres_ready[service] = await _take_snapshot(working)
+        return template
+
+    async def _fresh_postgres(self, service: str) -> str:
+        working = f"{RUN_PREFIX}_{service}"
+        if service not in self._postgres_ready:
+            await self._template(service)
             return postgres_url(working)
-        await _restore_snapshot(working, snapshot)
+        await _restore_snapshot(working, self._postgres_ready[service])
         return postgres_url(working)
+
+    async def _dedicated_postgres(self, service: str, owner: str) -> str:
+        template = await self._template(service)
+        name = f"{RUN_PREFIX}_{service}_{owner}"
+        await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self._dedicated.append(name)
+        return postgres_url(name)
 
     def drop_postgres(self) -> None:
         async def drop() -> None:
+            names = [*self._dedicated]
             for service in self._postgres_ready:
-                for name in (f"{RUN_PREFIX}_{service}", f"{RUN_PREFIX}_{service}_template"):
-                    await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                names += [f"{RUN_PREFIX}_{service}", f"{RUN_PREFIX}_{service}_template"]
+            for name in names:
+                await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-        if self._postgres_ready:
+        if self._postgres_ready or self._dedicated:
             asyncio.run(drop())
 
 

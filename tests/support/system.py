@@ -21,7 +21,7 @@ def local_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     database_urls: dict[str, str] = {}
     if request.param == "postgresql":
         request.getfixturevalue("postgres_available")
-        database_urls = {service: test_databases.fresh(service, "postgresql")
+        database_urls = {service: test_databases.dedicated(service, "system")
                          for service in ("experts", "vendors", "gateway")}
     with running_system(tmp_path_factory.mktemp(f"system-{request.param}"), database_urls) as system:
         yield system

@@ -10,31 +10,66 @@ run kills the mutant, a green one lets it survive. The module is put back after 
 on any exit.
 
     python -m tests.mutation.mutate [--budget SECONDS] [--module PATH …] [--list] [--survivors-of REPORT] [--fresh]
+                                    [--cache PATH] [--no-fork]
 
 ``make mutate`` runs it with the budget in ``MUTATE_BUDGET`` (seconds). Modules run in the order
 below, every mutant of one before the next; what the budget leaves unrun is counted and printed, so
-a score is never read for more than it covers. Outcomes are kept in ``test-output/mutation-cache.json``:
-the next run takes the known ones from there and goes on where the budget stopped (a kill is kept
-while the module is unchanged, a survivor while its mapped tests are unchanged too). docs/testing.md
-explains the survivors.
+a score is never read for more than it covers. Outcomes are kept in ``tests/mutation/outcomes.json``,
+which is committed (sorted, one key a line): the next run, in this checkout or another, takes the
+known ones from there and goes on where the budget stopped (a kill is kept while the module is
+unchanged, a survivor while its mapped tests are unchanged too). docs/testing.md explains the
+survivors.
+
+The tests run in a fork of this process: it imports pytest, its plugins and the third-party libraries
+the tests use once (``PRELOAD``), never a module of the project; each mutant's child compiles the
+project from source (no bytecode read or written) and runs ``pytest.main``, so a mutant costs its
+tests and the project's imports, not an interpreter start. ``--no-fork`` starts ``python -m pytest``
+for each mutant instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import hashlib
+import importlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+OUTCOMES = ROOT / "tests" / "mutation" / "outcomes.json"
+# The project's own top-level packages: never imported by the runner's process, which its children share.
+PROJECT = ("shared", "services", "sortes_cli", "tests", "bench")
+# Imported once by the runner before it forks (pytest's own plugins are added to these): the test
+# run's third-party imports, so that a child finds them loaded. A name missing here only costs its
+# import in every child.
+PRELOAD = (
+    "pytest", "pytest_asyncio.plugin", "_hypothesis_pytestplugin", "anyio.pytest_plugin",
+    "faker.contrib.pytest.plugin", "schemathesis.pytest.plugin", "schemathesis", "hypothesis", "hypothesis.strategies",
+    "litestar", "litestar.testing", "litestar._kwargs", "litestar.exceptions.responses",
+    "litestar.middleware._internal.exceptions.middleware", "litestar.middleware.allowed_hosts",
+    "litestar.middleware.csrf", "litestar.middleware.rate_limit", "litestar.middleware.response_cache",
+    "litestar.openapi.plugins", "litestar.plugins.jinja", "litestar.plugins.prometheus", "litestar.static_files",
+    "sqlalchemy", "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "sqlalchemy.dialects.sqlite.aiosqlite",
+    "sqlalchemy.dialects.postgresql.asyncpg", "aiosqlite", "asyncpg", "alembic.config", "alembic.command",
+    "msgspec", "cryptography.hazmat.primitives.asymmetric.ed25519", "cryptography.hazmat.primitives.ciphers.aead",
+    "cryptography.hazmat.primitives.kdf.scrypt", "httpx", "httpcore", "openpyxl", "jinja2", "jwt",
+    "prometheus_client", "gmalg", "gmssl", "uvicorn", "yaml", "requests",
+)
+# The same for both ways of running the tests: SQLite only, stop at the first failure.
+PYTEST_ARGS = ["-q", "-x", "-p", "no:cacheprovider", "-m", "not postgres and not heavy", "--no-header",
+               "--durations=0", "-W", "ignore"]
 
 # The code that carries the promises, each with the tests that should notice it broken.
 TARGETS: dict[str, list[str]] = {
@@ -227,15 +262,93 @@ def mutated_source(mutant: Mutant) -> str:
     return ast.unparse(tree) + "\n"
 
 
-def run_tests(tests: list[str], timeout: float) -> bool:
+def run_tests(tests: list[str], timeout: float, fork: bool = True) -> bool:
     """True when the tests pass (the mutant survives); a timeout counts as caught."""
-    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not postgres and not heavy",
-               "--no-header", "--durations=0", "-W", "ignore", *tests]
+    return (_run_in_fork if fork else _run_in_subprocess)(tests, timeout)
+
+
+def _run_in_subprocess(tests: list[str], timeout: float) -> bool:
+    command = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
     try:
         return subprocess.run(command, cwd=ROOT, capture_output=True, timeout=timeout,
                               env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}).returncode == 0
     except subprocess.TimeoutExpired:
         return False
+
+
+def _project_modules() -> list[str]:
+    return [name for name in sys.modules if name.split(".")[0] in PROJECT]
+
+
+def preload() -> None:
+    """Imports what the children need from outside the project, once, and checks that nothing of the
+    project came along (the runner's own ``tests.mutation`` aside) and that no thread runs: a fork
+    copies only the thread that forks."""
+    from _pytest.config import default_plugins
+
+    for name in (*(f"_pytest.{plugin}" for plugin in default_plugins), *PRELOAD):
+        with contextlib.suppress(ImportError):  # a tool not installed here is imported by no test that runs
+            importlib.import_module(name)
+    stray = [name for name in _project_modules() if name not in ("tests", "tests.mutation", "tests.mutation.mutate")]
+    if stray:
+        raise SystemExit(f"the runner imported modules of the project before forking: {', '.join(sorted(stray))}")
+    _check_fork_safe()
+
+
+def _check_fork_safe() -> None:
+    if threading.active_count() > 1:
+        raise SystemExit(f"{threading.active_count()} threads run in the runner; a fork would copy one "
+                         "(use --no-fork)")
+    import asyncio
+
+    if asyncio._get_running_loop() is not None:
+        raise SystemExit("an event loop runs in the runner; cannot fork (use --no-fork)")
+
+
+def _run_in_fork(tests: list[str], timeout: float) -> bool:
+    """The tests in a child of this process, in a process group of its own (killed whole on timeout),
+    importing the project afresh from source: no bytecode is read or written."""
+    _check_fork_safe()
+    pycache = tempfile.mkdtemp(prefix="mutate-pycache-")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 70
+        try:
+            os.setpgrp()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            sys.dont_write_bytecode = True
+            sys.pycache_prefix = pycache  # empty: no stale bytecode of the unmutated module can be loaded
+            os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            os.chdir(ROOT)
+            importlib.invalidate_caches()
+            for name in _project_modules():  # the runner's own packages: the tests import them afresh
+                del sys.modules[name]
+            import pytest
+
+            code = int(pytest.main([*PYTEST_ARGS, *tests]))
+        finally:
+            os._exit(code)
+    try:
+        with contextlib.suppress(OSError):  # also here, so that a kill right after the fork finds the group
+            os.setpgid(pid, pid)
+        ends = time.monotonic() + timeout
+        while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            if time.monotonic() > ends:
+                break
+            time.sleep(0.05)
+    finally:
+        # Whatever the child started goes with it; the unreaped child keeps the group's id from reuse.
+        for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            with contextlib.suppress(OSError):
+                kill()
+        _, status = os.waitpid(pid, 0)
+        shutil.rmtree(pycache, ignore_errors=True)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def _digest(*texts: str) -> str:
@@ -255,7 +368,8 @@ class Cache:
     """Outcomes already known, so a run resumes where the budget stopped the last one and a rerun is
     cheap. A kill is kept while the module's text is the same (tests are added, rarely weakened); a
     survivor only while the module's mapped tests are the same too, so new tests meet it again.
-    ``--fresh`` ignores it."""
+    ``--fresh`` ignores it. The file is committed (``OUTCOMES``): written with sorted keys, one a line,
+    so that a run's diff shows its new outcomes and two branches' files merge line by line."""
 
     def __init__(self, path: Path, use: bool) -> None:
         self.path, self.use = path, use
@@ -278,11 +392,15 @@ class Cache:
     def put(self, mutant: Mutant, source: str, tests: str, killed: bool) -> None:
         self.known[self.keys(mutant, source, tests)[0 if killed else 1]] = True
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.known, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+        # Whole or not at all: a stopped run never leaves half a file to commit.
+        written = self.path.with_name(self.path.name + ".tmp")
+        written.write_text(json.dumps(self.known, ensure_ascii=False, indent=0, sort_keys=True) + "\n",
+                           encoding="utf-8")
+        os.replace(written, self.path)
 
 
-def run_module(module: str, deadline: float, cache: Cache,
-               only: set[tuple[int, str]] | None = None) -> Iterator[Outcome | Mutant]:
+def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, str]] | None = None,
+               fork: bool = True) -> Iterator[Outcome | Mutant]:
     """Each mutant's outcome (of those at ``only``'s (line, change) when given; from the cache when
     known there, with 0 seconds); then the mutants the deadline left unrun (as Mutants)."""
     path = ROOT / module
@@ -303,8 +421,9 @@ def run_module(module: str, deadline: float, cache: Cache,
         yield from unknown
         return
     started = time.monotonic()
-    if not run_tests(tests, timeout=900):
-        raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first")
+    if not run_tests(tests, timeout=900, fork=fork):
+        hint = " (or the tests cannot run in a fork here: try --no-fork)" if fork else ""
+        raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first{hint}")
     timeout = max(60.0, 3 * (time.monotonic() - started))
     for position, mutant in enumerate(unknown):
         if time.monotonic() > deadline:
@@ -313,7 +432,7 @@ def run_module(module: str, deadline: float, cache: Cache,
         began = time.monotonic()
         try:
             path.write_text(mutated_source(mutant), encoding="utf-8")
-            survived = run_tests(tests, timeout)
+            survived = run_tests(tests, timeout, fork=fork)
         finally:
             path.write_text(original, encoding="utf-8")
         cache.put(mutant, original, known_tests, killed=not survived)
@@ -326,8 +445,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", action="append", choices=sorted(TARGETS), help="only these modules")
     parser.add_argument("--list", action="store_true", help="count the mutants per module and stop")
     parser.add_argument("--report", type=Path, default=ROOT / "test-output" / "mutation.json")
-    parser.add_argument("--cache", type=Path, default=ROOT / "test-output" / "mutation-cache.json")
+    parser.add_argument("--cache", type=Path, default=OUTCOMES,
+                        help="the outcomes known (default tests/mutation/outcomes.json, committed)")
     parser.add_argument("--fresh", action="store_true", help="run every mutant again, ignoring the cache")
+    parser.add_argument("--no-fork", dest="fork", action="store_false",
+                        help="start `python -m pytest` for each mutant instead of forking this process")
     parser.add_argument("--survivors-of", type=Path, metavar="REPORT",
                         help="run again only the mutants that survived in an earlier report (after adding tests)")
     args = parser.parse_args(argv)
@@ -347,11 +469,15 @@ def main(argv: list[str] | None = None) -> int:
     # A stopped run still puts the module back (the ``finally`` in run_module).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     deadline = time.monotonic() + args.budget
+    if args.fork:
+        if not hasattr(os, "fork"):
+            raise SystemExit("this platform cannot fork; use --no-fork")
+        preload()
     cache = Cache(args.cache, use=not args.fresh)
     outcomes: list[Outcome] = []
     unrun: list[Mutant] = []
     for module in modules:
-        for item in run_module(module, deadline, cache, only[module] if only is not None else None):
+        for item in run_module(module, deadline, cache, only[module] if only is not None else None, args.fork):
             if isinstance(item, Outcome):
                 outcomes.append(item)
                 mark = "killed  " if item.killed else "SURVIVED"

@@ -1,0 +1,111 @@
+"""The mutation runner itself, on a throw-away module: the fork server kills a mutant its test catches,
+lets the untested ones survive, puts the module back, keeps the outcomes, and kills a hanging test's
+whole process group at the timeout.
+
+The runner runs in a process of its own, as it does under ``make mutate`` (it forks, and the test
+session's process may have threads and the project imported), pointed at a temporary ``ROOT``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY = '''def is_adult(age):
+    return age >= 18
+
+
+def untested(count):
+    return count + 1
+'''
+TEST_TINY = '''from tiny import is_adult
+
+
+def test_is_adult():
+    assert is_adult(18)
+    assert not is_adult(17)
+'''
+TEST_HANGS = '''import subprocess
+import time
+from pathlib import Path
+
+
+def test_hangs():
+    sleeper = subprocess.Popen(["sleep", "300"])
+    Path("sleeper.pid").write_text(str(sleeper.pid))
+    time.sleep(300)
+'''
+RUNNER = '''import json, sys, time
+from pathlib import Path
+
+from tests.mutation import mutate
+
+mutate.preload()
+mutate.ROOT = Path(sys.argv[1])
+mutate.TARGETS = {"tiny.py": ["test_tiny.py"]}
+runs = []
+for _ in range(2):
+    cache = mutate.Cache(mutate.ROOT / "outcomes.json", use=True)
+    outcomes = mutate.run_module("tiny.py", time.monotonic() + 120, cache)
+    runs.append([[outcome.mutant.change, outcome.killed, outcome.cached] for outcome in outcomes])
+began = time.monotonic()
+hanging = mutate.run_tests(["test_hangs.py"], timeout=8)
+print(json.dumps({"runs": runs, "hanging": hanging, "seconds": time.monotonic() - began}))
+'''
+
+
+def _gone(pid: int) -> bool:
+    """Dead, or a zombie waiting for a parent that no longer runs it."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return True
+    return stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self").exists(), reason="forks; reads /proc")
+def test_the_fork_runner_kills_caught_mutants_lets_untested_ones_survive_and_kills_a_hanging_run(tmp_path: Path):
+    work = tmp_path / "work"
+    (work / "tests").mkdir(parents=True)
+    (work / "tests" / "conftest.py").write_text("")  # part of every survivor's key
+    for name, text in {"tiny.py": TINY, "test_tiny.py": TEST_TINY, "test_hangs.py": TEST_HANGS}.items():
+        (work / name).write_text(text)
+    # The inner pytest's temporary folders go here, never among this session's.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DEBUG_TEMPROOT": str(tmp_path)}
+    ran = subprocess.run([sys.executable, "-c", RUNNER, str(work)], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    result = json.loads(ran.stdout.splitlines()[-1])
+
+    first, second = result["runs"]
+    assert first == [["18 → 19", True, False], [">= → >", True, False],
+                     ["1 → 2", False, False], ["+ → -", False, False]]
+    assert second == [[change, killed, True] for change, killed, _ in first]  # all from the cache
+    assert (work / "tiny.py").read_text() == TINY
+
+    outcomes = (work / "outcomes.json").read_text()
+    lines = outcomes.splitlines()
+    assert len(json.loads(outcomes)) == 4
+    assert lines[0] == "{" and lines[-1] == "}" and len(lines) == 6
+    assert lines[1:-1] == sorted(lines[1:-1])
+    assert sum(line.startswith('"killed ') for line in lines) == 2
+
+    # A timeout counts as killed, and what the tests started dies with them.
+    assert result["hanging"] is False
+    assert result["seconds"] < 60
+    sleeper = int((work / "sleeper.pid").read_text())
+    for _ in range(50):
+        gone = _gone(sleeper)
+        if gone:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(sleeper, signal.SIGKILL)  # not left behind by a failing run
+    assert gone

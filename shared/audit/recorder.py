@@ -23,7 +23,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -250,14 +250,17 @@ class AuditRecorder:
                for audited, key, row in current_rows(session, notes)]
         ledger = self.tables.rows
         latest: dict[tuple[str, str], str | None] = {}
-        for table in {table for table, _, _ in now}:
-            keys = [key for name, key, _ in now if name == table]
-            for start in range(0, len(keys), 500):
-                found = session.execute(
-                    select(ledger.c.row_key, ledger.c.digest).where(
-                        ledger.c.table_name == table, ledger.c.row_key.in_(keys[start:start + 500]))
-                    .order_by(ledger.c.seq))
-                latest.update({(table, key): digest for key, digest in found})
+        # One statement for up to 500 rows of every table the transaction wrote (a reveal writes five).
+        for start in range(0, len(now), 500):
+            keys_by_table: dict[str, list[str]] = {}
+            for table, key, _ in now[start:start + 500]:
+                keys_by_table.setdefault(table, []).append(key)
+            found = session.execute(
+                select(ledger.c.table_name, ledger.c.row_key, ledger.c.digest).where(or_(*(
+                    and_(ledger.c.table_name == table, ledger.c.row_key.in_(keys))
+                    for table, keys in sorted(keys_by_table.items()))))
+                .order_by(ledger.c.seq))
+            latest.update({(table, key): digest for table, key, digest in found})
         return [(table, key, digest) for table, key, digest in now
                 if ((table, key) in latest and latest[(table, key)] != digest)
                 or ((table, key) not in latest and digest is not None)]

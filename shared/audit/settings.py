@@ -20,13 +20,16 @@ from shared.signing_keys import (
     signing_public_entry,
 )
 
+CHECKPOINT_EVERY = 100  # entries: a checkpoint is signed at every hundredth entry
+CHECKPOINT_INTERVAL_SECONDS = 3600  # and at least hourly while entries come
+
 
 @dataclass(frozen=True)
 class AuditSettings:
     digest_key_file: Path  # HMAC key of the before/after digests
     signing_key_file: Path  # Ed25519 or SM2 key that signs checkpoints; keep a copy of its public half apart
-    checkpoint_every: int = 100
-    checkpoint_interval_seconds: float = 3600.0
+    checkpoint_every: int = CHECKPOINT_EVERY
+    checkpoint_interval_seconds: float = CHECKPOINT_INTERVAL_SECONDS
     profile: str = "standard"  # SORTES_CRYPTO_PROFILE: SHA-256 or SM3 chain, Ed25519 or SM2 for a new key
 
     @classmethod
@@ -35,8 +38,8 @@ class AuditSettings:
         return cls(
             digest_key_file=Path(env_str(f"{prefix}_DIGEST_KEY_FILE", str(keys / f"{service}-audit-digest"))),
             signing_key_file=Path(env_str(f"{prefix}_SIGNING_KEY_FILE", str(keys / f"{service}-audit.pem"))),
-            checkpoint_every=env_int(f"{prefix}_CHECKPOINT_EVERY", 100),
-            checkpoint_interval_seconds=env_int(f"{prefix}_CHECKPOINT_INTERVAL_SECONDS", 3600),
+            checkpoint_every=env_int(f"{prefix}_CHECKPOINT_EVERY", CHECKPOINT_EVERY),
+            checkpoint_interval_seconds=env_int(f"{prefix}_CHECKPOINT_INTERVAL_SECONDS", CHECKPOINT_INTERVAL_SECONDS),
             profile=crypto_profile(),
         )
 

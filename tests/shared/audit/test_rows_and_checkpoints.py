@@ -279,6 +279,18 @@ async def test_a_reveal_is_checkpointed_and_a_truncated_chain_fails_against_the_
                 in output), output
 
 
+@pytest.mark.parametrize("service", ["experts", "vendors", "gateway"])
+def test_unless_told_otherwise_a_service_signs_every_hundred_entries_and_at_least_hourly(
+        service: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The defaults docs/audit-log.md states, which a deployment without these settings relies on.
+    for setting in ("CHECKPOINT_EVERY", "CHECKPOINT_INTERVAL_SECONDS"):
+        monkeypatch.delenv(f"SORTES_{service.upper()}_AUDIT_{setting}", raising=False)
+    settings = AuditSettings.from_env(service)
+    assert (settings.checkpoint_every, settings.checkpoint_interval_seconds) == (100, 3600)
+    monkeypatch.setenv(f"SORTES_{service.upper()}_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "600")
+    assert AuditSettings.from_env(service).checkpoint_interval_seconds == 600
+
+
 async def test_every_hundred_entries_are_checkpointed_and_delivered(experts_client, minter) -> None:
     await register_projects(experts_client, minter, 101)
     events = await delivered_checkpoints(experts_client, minter)

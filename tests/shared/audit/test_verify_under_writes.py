@@ -29,6 +29,22 @@ async def service_writes(client: Any, minter: Any) -> None:
         assert response.status_code in (200, 201), response.text
 
 
+def write_before_the_walk(client: Any, minter: Any, monkeypatch: Any) -> list[bool]:
+    """The chain walk starts only after the service committed two audited changes (once); the list
+    says whether it did."""
+    walk = store._walk_segments
+    wrote: list[bool] = []
+
+    async def walk_after_a_write(*args: Any, **kwargs: Any) -> Any:
+        if not wrote:
+            wrote.append(True)
+            await service_writes(client, minter)
+        return await walk(*args, **kwargs)
+
+    monkeypatch.setattr(store, "_walk_segments", walk_after_a_write)
+    return wrote
+
+
 async def test_rows_changed_through_the_service_between_two_reads_of_the_check_are_not_named(
         experts_client, minter, monkeypatch) -> None:
     await register_project(experts_client, minter)
@@ -54,16 +70,7 @@ async def test_rows_changed_through_the_service_between_two_reads_of_the_check_a
 async def test_entries_appended_through_the_service_after_the_head_is_read_are_not_called_inserted(
         experts_client, minter, monkeypatch) -> None:
     await register_project(experts_client, minter)
-    walk = store._walk_segments
-    wrote: list[bool] = []
-
-    async def walk_after_a_write(*args: Any, **kwargs: Any) -> Any:
-        if not wrote:
-            wrote.append(True)
-            await service_writes(experts_client, minter)
-        return await walk(*args, **kwargs)
-
-    monkeypatch.setattr(store, "_walk_segments", walk_after_a_write)
+    wrote = write_before_the_walk(experts_client, minter, monkeypatch)
     url = url_of(experts_client)
     audit = experts_client.app.state.audit
     report = await store.verify_stored_chain(url, audit.tables, audit.service, audit.public_keys, workers=1)
@@ -78,16 +85,7 @@ async def test_a_chain_walked_in_segments_stops_at_the_snapshots_last_entry(
     # check saw, so an entry appended meanwhile is not read past the recorded head.
     await register_project(experts_client, minter)
     monkeypatch.setattr(store, "PARALLEL_FROM", 1)
-    walk = store._walk_segments
-    wrote: list[bool] = []
-
-    async def walk_after_a_write(*args: Any, **kwargs: Any) -> Any:
-        if not wrote:
-            wrote.append(True)
-            await service_writes(experts_client, minter)
-        return await walk(*args, **kwargs)
-
-    monkeypatch.setattr(store, "_walk_segments", walk_after_a_write)
+    wrote = write_before_the_walk(experts_client, minter, monkeypatch)
     audit = experts_client.app.state.audit
     report = await store.verify_stored_chain(url_of(experts_client), audit.tables, audit.service,
                                              audit.public_keys, workers=2)

@@ -86,7 +86,8 @@ TARGETS: dict[str, list[str]] = {
     "shared/draw/verify.py": ["tests/shared/draw"],
     "shared/draw/protocol.py": ["tests/shared/draw/test_draw_vectors.py", "tests/shared/draw/test_draw_properties.py",
                                 "tests/shared/draw/test_draw_verify.py", "tests/shared/draw/test_draw_sm.py"],
-    "shared/draw/keys.py": ["tests/shared/draw/test_draw_sm.py", "tests/shared/draw/test_draw_verify.py"],
+    "shared/draw/keys.py": ["tests/shared/draw/test_draw_vectors.py", "tests/shared/draw/test_draw_sm.py",
+                            "tests/shared/draw/test_draw_verify.py"],
     # The gateway's middleware: quotas, stored answers, who the caller is.
     "services/gateway/edge/rate_limits.py": ["tests/gateway/test_rate_limits.py"],
     "services/gateway/edge/idempotency.py": ["tests/gateway/test_idempotency.py"],

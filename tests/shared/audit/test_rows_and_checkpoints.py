@@ -9,6 +9,7 @@ events and log lines, and `--checkpoints FILE` catches a chain cut shorter than 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import decimal
 import itertools
@@ -25,11 +26,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.audit import AuditSettings, system_actor
+from shared.audit.checkpoints import checkpoint_is_authentic, sign_checkpoint
 from shared.audit.recorder import checkpoint_periodically
 from shared.audit.rows import canonical_row, row_digest, row_key, rows_digest
 from shared.contracts.statuses import SeatState
+from shared.draw.keys import ED25519, SM2
 from shared.outbox.reading import DISPATCHER_SUBJECT
-from shared.signing_keys import ensure_secret_file
+from shared.signing_keys import ensure_secret_file, generate_signing_key, signing_public_entry
 from sortes_cli.main import main
 from tests.experts.helpers import direct_database, valid_id_number
 from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
@@ -190,6 +193,17 @@ async def test_gateway_rows_edited_behind_the_log_are_named(gateway_client, monk
     await run_sql(gateway_client, f"UPDATE api_keys SET roles = 'bureau_admin,auditor' WHERE id = '{key_id}'")
     assert await verify(monkeypatch, urls, "--service", "gateway") == 1
     assert f'gateway: FAILED — row api_keys ["{key_id}"]: changed outside the service' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("algorithm", [ED25519, SM2])
+def test_a_checkpoint_is_authentic_only_under_a_key_the_verifier_knows_and_as_signed(algorithm: str) -> None:
+    key = generate_signing_key(algorithm)
+    signed = sign_checkpoint(key, "experts", 7, "ab" * 32, "2026-12-04T08:00:00Z")
+    known = {signed.key_id: signing_public_entry(key)}
+    assert checkpoint_is_authentic(signed, known)
+    assert not checkpoint_is_authentic(signed, {})  # signed by a key nobody gave the verifier
+    assert not checkpoint_is_authentic(dataclasses.replace(signed, signature="不是签名"), known)  # not base64url
+    assert not checkpoint_is_authentic(dataclasses.replace(signed, seq=8), known)  # another head
 
 
 def test_the_documented_row_digest_example() -> None:

@@ -11,6 +11,7 @@ import re
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from services.gateway.identity.sessions import SIGN_IN_COOKIE
 from shared.demo import bureau_unit
 from tests.conftest import ADMIN_API_KEY
 
@@ -42,6 +43,14 @@ async def csrf_of(client: Client, path: str) -> str:
     match = re.search(r'<meta name="csrf-token" content="([^"]+)">', (await client.get(path)).text)
     assert match
     return match.group(1)
+
+
+async def test_the_sign_in_forms_double_submit_cookie_is_strict_http_only_and_kept_to_the_sign_in_page(
+        gateway_client) -> None:
+    form = await gateway_client.get("/sign-in")
+    cookie = next(c for c in form.headers.get_list("set-cookie") if c.startswith(f"{SIGN_IN_COOKIE}="))
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "samesite=strict", "path=/sign-in"} <= attributes
 
 
 async def test_signing_in_sets_a_strict_http_only_cookie_and_lands_on_the_role_home(gateway_client) -> None:

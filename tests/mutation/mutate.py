@@ -380,7 +380,8 @@ class Cache:
 
     @staticmethod
     def keys(mutant: Mutant, source: str, tests: str) -> tuple[str, str]:
-        where = f"{mutant.module}:{mutant.line}:{mutant.change}"
+        # The mutant's number too: two mutants of one line can make the same change (two constants 0 → 1).
+        where = f"{mutant.module}:{mutant.line}:{mutant.change}#{mutant.index}"
         return f"killed {_digest(source)} {where}", f"survived {_digest(source, tests)} {where}"
 
     def get(self, mutant: Mutant, source: str, tests: str) -> bool | None:

@@ -26,6 +26,7 @@ from shared.draw import (
     ranking,
     reveal,
 )
+from shared.draw.keys import PublicKeyEntry
 from shared.draw.protocol import _sort_keys
 
 VECTORS_PATH = Path(__file__).resolve().parents[3] / "docs" / "draw-vectors.json"
@@ -169,6 +170,17 @@ def test_base64url_round_trip_and_refusals() -> None:
     for text in ("AA==", "A", "AB", "A+B/", "ab c"):  # padded, impossible length, non-canonical, alphabet
         with pytest.raises(ValueError):
             b64url_decode(text)
+    for not_text in (12345, None, b"AAAA"):  # a JSON number or null where the text belongs: a format error
+        with pytest.raises(ValueError, match="not unpadded base64url text"):
+            b64url_decode(not_text)  # type: ignore[arg-type]
+
+
+def test_a_key_of_an_algorithm_the_verifier_does_not_know_verifies_nothing(vectors: dict[str, Any]) -> None:
+    entry = vectors["keys"]["keys"][0]
+    known = PublicKeyEntry(entry["key_id"], "Ed25519", b64url_decode(entry["public_key"]))
+    unknown = PublicKeyEntry(entry["key_id"], "RSA", known.public_key)
+    signature = bytes(64)
+    assert not known.verify(signature, b"message") and not unknown.verify(signature, b"message")
 
 
 def test_keyset_refuses_duplicates_and_mismatched_ids(vectors: dict[str, Any]) -> None:

@@ -157,8 +157,7 @@ def many_clients(targets: dict[str, tuple[str, dict[str, str]]], paths: Callable
 
 def measure(backend: str, server: str | None, requests: int) -> None:
     with demo_system(server, prefix="sortes_bench_path", extra_env={"SORTES_LOG_LEVEL": "INFO"}) as system, \
-            floor_process(system.database_urls.get("experts")
-                          or f"sqlite+aiosqlite:///{system.data_dir / 'experts.db'}") as floor_url:
+            floor_process(system.database_url("experts")) as floor_url:
         direct, through = auditor_headers(system)
         targets = {"floor": (floor_url, {}), "service": (system.url("experts"), direct),
                    "gateway": (system.url(), through)}

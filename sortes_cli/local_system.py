@@ -88,9 +88,10 @@ class LocalSystem:
         if self.admin_api_key is None:
             self.admin_api_key = _read_or_create(keys / "admin-api-key")
         for service in SERVICE_APPS:
-            upgrade(service, self._database_url(service))
+            upgrade(service, self.database_url(service))
 
-    def _database_url(self, service: str) -> str:
+    def database_url(self, service: str) -> str:
+        """The database ``service`` runs on: the one given, else its SQLite file in the data directory."""
         return self.database_urls.get(service) or f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"
 
     def environment(self) -> dict[str, str]:
@@ -110,7 +111,7 @@ class LocalSystem:
             **self.extra_env,
         }
         for service in SERVICE_APPS:
-            env[f"SORTES_{service.upper()}_DATABASE_URL"] = self._database_url(service)
+            env[f"SORTES_{service.upper()}_DATABASE_URL"] = self.database_url(service)
         # The one-time links in the experts' invitations lead to this gateway's answer page.
         env.setdefault("SORTES_EXPERTS_NOTIFY_LINK_BASE", self.url() + "/answer")
         return env

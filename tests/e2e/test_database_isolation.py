@@ -36,7 +36,7 @@ def test_a_clean_database_for_a_test_is_not_the_running_systems_and_cleaning_it_
                            headers=admin(local_system), timeout=10)
     assert registered.status_code in (200, 201), registered.text
     backend = "postgresql" if local_system.database_urls else "sqlite"
-    ours = local_system.database_urls.get("experts") or f"sqlite+aiosqlite:///{local_system.data_dir / 'experts.db'}"
+    ours = local_system.database_url("experts")
     before = asyncio.run(audit_entries(ours))
     handed = test_databases.fresh("experts", backend)
     assert handed != ours

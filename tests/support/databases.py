@@ -90,29 +90,28 @@ class TestDatabases:
         entries in its audit chain, or have its rows cleaned under the running system."""
         return asyncio.run(self._dedicated_postgres(service, owner))
 
-    async def _template(self, service: str) -> str:
-        template = f"{RUN_PREFIX}_{service}_template"
-        if service not in self._postgres_ready:
-            await postgres_admin(f'CREATE DATABASE "{template}"')
-            await asyncio.to_thread(upgrade, service, postgres_url(template))
-            working = f"{RUN_PREFIX}_{service}"
-            await postgres_admin(f'CREATE DATABASE "{working}" TEMPLATE "{template}"')
-            self._postgres_ready[service] = await _take_snapshot(working)
-        return template
+    async def _prepare_postgres(self, service: str) -> bool:
+        """Once per run and service: the template migrated, the working database copied from it and its
+        seeded rows kept for cleaning. True when this call prepared them (the working database is clean)."""
+        if service in self._postgres_ready:
+            return False
+        template = _template_name(service)
+        await postgres_admin(f'CREATE DATABASE "{template}"')
+        await asyncio.to_thread(upgrade, service, postgres_url(template))
+        await postgres_admin(f'CREATE DATABASE "{_working_name(service)}" TEMPLATE "{template}"')
+        self._postgres_ready[service] = await _take_snapshot(_working_name(service))
+        return True
 
     async def _fresh_postgres(self, service: str) -> str:
-        working = f"{RUN_PREFIX}_{service}"
-        if service not in self._postgres_ready:
-            await self._template(service)
-            return postgres_url(working)
-        await _restore_snapshot(working, self._postgres_ready[service])
-        return postgres_url(working)
+        if not await self._prepare_postgres(service):
+            await _restore_snapshot(_working_name(service), self._postgres_ready[service])
+        return postgres_url(_working_name(service))
 
     async def _dedicated_postgres(self, service: str, owner: str) -> str:
-        template = await self._template(service)
+        await self._prepare_postgres(service)
         name = f"{RUN_PREFIX}_{service}_{owner}"
         await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        await postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_template_name(service)}"')
         self._dedicated.append(name)
         return postgres_url(name)
 
@@ -120,12 +119,21 @@ class TestDatabases:
         async def drop() -> None:
             names = [*self._dedicated]
             for service in self._postgres_ready:
-                names += [f"{RUN_PREFIX}_{service}", f"{RUN_PREFIX}_{service}_template"]
+                names += [_working_name(service), _template_name(service)]
             for name in names:
                 await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
         if self._postgres_ready or self._dedicated:
             asyncio.run(drop())
+
+
+def _working_name(service: str) -> str:
+    """The database ``fresh`` hands out and cleans before every test."""
+    return f"{RUN_PREFIX}_{service}"
+
+
+def _template_name(service: str) -> str:
+    return f"{RUN_PREFIX}_{service}_template"
 
 
 async def _connect(database: str) -> asyncpg.Connection:

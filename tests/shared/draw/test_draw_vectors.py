@@ -26,7 +26,7 @@ from shared.draw import (
     ranking,
     reveal,
 )
-from shared.draw.keys import PublicKeyEntry
+from shared.draw.keys import ED25519, PublicKeyEntry
 from shared.draw.protocol import _sort_keys
 
 VECTORS_PATH = Path(__file__).resolve().parents[3] / "docs" / "draw-vectors.json"
@@ -177,7 +177,7 @@ def test_base64url_round_trip_and_refusals() -> None:
 
 def test_a_key_of_an_algorithm_the_verifier_does_not_know_verifies_nothing(vectors: dict[str, Any]) -> None:
     entry = vectors["keys"]["keys"][0]
-    known = PublicKeyEntry(entry["key_id"], "Ed25519", b64url_decode(entry["public_key"]))
+    known = PublicKeyEntry(entry["key_id"], ED25519, b64url_decode(entry["public_key"]))
     unknown = PublicKeyEntry(entry["key_id"], "RSA", known.public_key)
     signature = bytes(64)
     assert not known.verify(signature, b"message") and not unknown.verify(signature, b"message")

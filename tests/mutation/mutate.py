@@ -25,6 +25,16 @@ the tests use once (``PRELOAD``), never a module of the project; each mutant's c
 project from source (no bytecode read or written) and runs ``pytest.main``, so a mutant costs its
 tests and the project's imports, not an interpreter start. ``--no-fork`` starts ``python -m pytest``
 for each mutant instead.
+
+A mutant meets only the mapped tests that reach the statement it changes. The unmutated run that
+every module starts with runs under coverage, switching coverage's context to each test, so each line
+is known by the tests that executed it; a mutant's statement (a simple statement whole, a compound
+one's header) selects those tests, in the order they ran. A statement that also ran at import (a
+module's constant, a default value) or that no test reached as far as coverage saw (a test may reach
+it in a process of its own) meets every mapped test. A test that fails on a mutant is run alone on the
+unmutated module once; when it fails there too (it leans on a test before it), the mutant is run again
+against every mapped test, so a test's own failure never counts as a kill. ``--no-fork`` runs every
+mapped test.
 """
 
 from __future__ import annotations
@@ -168,6 +178,7 @@ class Outcome:
     killed: bool
     seconds: float
     cached: bool = False
+    tests: str = "all"  # the tests run against it: "all" mapped, or "N of M" that reached its statement
 
 
 class _Mutator(ast.NodeTransformer):
@@ -265,7 +276,9 @@ def mutated_source(mutant: Mutant) -> str:
 
 def run_tests(tests: list[str], timeout: float, fork: bool = True) -> bool:
     """True when the tests pass (the mutant survives); a timeout counts as caught."""
-    return (_run_in_fork if fork else _run_in_subprocess)(tests, timeout)
+    if fork:
+        return _run_in_fork(tests, timeout).passed
+    return _run_in_subprocess(tests, timeout)
 
 
 def _run_in_subprocess(tests: list[str], timeout: float) -> bool:
@@ -306,11 +319,65 @@ def _check_fork_safe() -> None:
         raise SystemExit("an event loop runs in the runner; cannot fork (use --no-fork)")
 
 
-def _run_in_fork(tests: list[str], timeout: float) -> bool:
+@dataclass(frozen=True)
+class Run:
+    """One forked test run: whether it passed, the first test that failed (none on a timeout or a
+    crash), and, when asked for, which tests reached which lines of one module."""
+
+    passed: bool
+    failed: str | None = None
+    reach: Reach | None = None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which tests executed each line of a module, from one unmutated run under coverage: ``tests`` in
+    the order they ran, ``lines`` each line's tests (by position in ``tests``), ``at_import`` the
+    lines executed outside any test (imports, collection)."""
+
+    tests: list[str]
+    lines: dict[int, set[int]]
+    at_import: set[int]
+
+
+class _Observer:
+    """A pytest plugin in the child: notes the first test that fails and, with coverage running,
+    switches coverage's context to the test being run, so each line is known by the tests that reach it."""
+
+    def __init__(self, coverage: object | None) -> None:
+        self.coverage, self.failed, self.ran = coverage, None, []
+
+    def pytest_runtest_protocol(self, item: object, nextitem: object) -> None:
+        self.ran.append(item.nodeid)
+        if self.coverage is not None:
+            self.coverage.switch_context(item.nodeid)
+
+    def pytest_runtest_logreport(self, report: object) -> None:
+        if report.failed and self.failed is None:
+            self.failed = report.nodeid
+
+
+def _reach_of(coverage: object, observer: _Observer, module: Path) -> dict:
+    data = coverage.get_data()
+    position = {test: index for index, test in enumerate(observer.ran)}
+    lines: dict[int, list[int]] = {}
+    at_import: list[int] = []
+    for line, contexts in data.contexts_by_lineno(str(module)).items():
+        tests = sorted(position[context] for context in contexts if context in position)
+        if tests:
+            lines[line] = tests
+        if "" in contexts:
+            at_import.append(line)
+    return {"tests": observer.ran, "lines": lines, "at_import": at_import}
+
+
+def _run_in_fork(tests: list[str], timeout: float, reach_of: str | None = None) -> Run:
     """The tests in a child of this process, in a process group of its own (killed whole on timeout),
-    importing the project afresh from source: no bytecode is read or written."""
+    importing the project afresh from source: no bytecode is read or written. With ``reach_of`` (a
+    module's path) the child runs under coverage and reports which tests reach which of its lines."""
     _check_fork_safe()
     pycache = tempfile.mkdtemp(prefix="mutate-pycache-")
+    result = Path(pycache) / "result.json"
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -331,7 +398,19 @@ def _run_in_fork(tests: list[str], timeout: float) -> bool:
                 del sys.modules[name]
             import pytest
 
-            code = int(pytest.main([*PYTEST_ARGS, *tests]))
+            measured = None
+            if reach_of is not None:
+                import coverage
+
+                measured = coverage.Coverage(data_file=None, include=[str(ROOT / reach_of)], config_file=False)
+                measured.start()
+            observer = _Observer(measured)
+            code = int(pytest.main([*PYTEST_ARGS, *tests], plugins=[observer]))
+            answer: dict = {"failed": observer.failed}
+            if measured is not None:
+                measured.stop()
+                answer["reach"] = _reach_of(measured, observer, ROOT / reach_of)
+            result.write_text(json.dumps(answer), encoding="utf-8")
         finally:
             os._exit(code)
     try:
@@ -348,8 +427,42 @@ def _run_in_fork(tests: list[str], timeout: float) -> bool:
             with contextlib.suppress(OSError):
                 kill()
         _, status = os.waitpid(pid, 0)
+        answer = json.loads(result.read_text(encoding="utf-8")) if result.exists() else {}
         shutil.rmtree(pycache, ignore_errors=True)
-    return os.waitstatus_to_exitcode(status) == 0
+    reach = None
+    if "reach" in answer:
+        seen = answer["reach"]
+        reach = Reach(seen["tests"], {int(line): set(tests) for line, tests in seen["lines"].items()},
+                      set(seen["at_import"]))
+    return Run(os.waitstatus_to_exitcode(status) == 0, answer.get("failed"), reach)
+
+
+def statement_lines(source: str) -> dict[int, range]:
+    """For each line, the lines of the innermost statement around it that run with it: a simple
+    statement whole, a compound one's header (``if …:``, ``for …:``, ``def …(…):``) without its body."""
+    around: dict[int, range] = {}
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.stmt):
+            continue
+        body = getattr(node, "body", None)
+        last = body[0].lineno - 1 if isinstance(body, list) and body else node.end_lineno
+        first = min([node.lineno, *(decorator.lineno for decorator in getattr(node, "decorator_list", []))])
+        header = range(first, max(first, last) + 1)
+        for line in header:
+            if line not in around or len(header) < len(around[line]):
+                around[line] = header
+    return around
+
+
+def tests_reaching(mutant: Mutant, reach: Reach, around: dict[int, range]) -> list[str] | None:
+    """The tests to run against a mutant: those that executed its statement, in the order they ran;
+    None (run them all) when the statement also ran at import, or when no test reached it as far as
+    coverage saw (a test may reach it in a process of its own, such as a command-line run)."""
+    lines = around.get(mutant.line, range(mutant.line, mutant.line + 1))
+    if any(line in reach.at_import for line in lines):
+        return None
+    positions = set().union(*(reach.lines.get(line, set()) for line in lines))
+    return [reach.tests[position] for position in sorted(positions)] or None
 
 
 def _digest(*texts: str) -> str:
@@ -423,22 +536,42 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
         yield from unknown
         return
     started = time.monotonic()
-    if not run_tests(tests, timeout=900, fork=fork):
+    baseline = _run_in_fork(tests, timeout=900, reach_of=module) if fork else None
+    if not (baseline.passed if baseline is not None else run_tests(tests, timeout=900, fork=False)):
         hint = " (or the tests cannot run in a fork here: try --no-fork)" if fork else ""
         raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first{hint}")
     timeout = max(60.0, 3 * (time.monotonic() - started))
+    around = statement_lines(original)
+    # A test that fails alone on the unmutated code (it leans on an earlier one) kills nothing.
+    fails_alone: dict[str, bool] = {}
     for position, mutant in enumerate(unknown):
         if time.monotonic() > deadline:
             yield from unknown[position:]
             return
         began = time.monotonic()
+        selected = tests_reaching(mutant, baseline.reach, around) if baseline is not None and baseline.reach else None
         try:
             path.write_text(mutated_source(mutant), encoding="utf-8")
-            survived = run_tests(tests, timeout, fork=fork)
+            if not fork:
+                survived = run_tests(tests, timeout, fork=False)
+            else:
+                run = _run_in_fork(selected or tests, timeout)
+                survived = run.passed
         finally:
             path.write_text(original, encoding="utf-8")
+        if fork and selected and not survived and run.failed is not None:
+            if run.failed not in fails_alone:
+                fails_alone[run.failed] = not _run_in_fork([run.failed], timeout).passed
+            if fails_alone[run.failed]:
+                selected = None
+                try:
+                    path.write_text(mutated_source(mutant), encoding="utf-8")
+                    survived = _run_in_fork(tests, timeout).passed
+                finally:
+                    path.write_text(original, encoding="utf-8")
         cache.put(mutant, original, known_tests, killed=not survived)
-        yield Outcome(mutant, killed=not survived, seconds=round(time.monotonic() - began, 1))
+        ran = f"{len(selected)} of {len(baseline.reach.tests)}" if selected else "all"
+        yield Outcome(mutant, killed=not survived, seconds=round(time.monotonic() - began, 1), tests=ran)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -483,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(item, Outcome):
                 outcomes.append(item)
                 mark = "killed  " if item.killed else "SURVIVED"
-                took = "cached" if item.cached else f"{item.seconds}s"
+                took = "cached" if item.cached else f"{item.seconds}s, {item.tests} tests"
                 print(f"{mark} {module}:{item.mutant.line} {item.mutant.change} ({took})", flush=True)
             else:
                 unrun.append(item)

@@ -109,3 +109,80 @@ def test_the_fork_runner_kills_caught_mutants_lets_untested_ones_survive_and_kil
     else:
         os.kill(sleeper, signal.SIGKILL)  # not left behind by a failing run
     assert gone
+
+
+REACHED = '''LIMIT = 18
+
+
+def is_adult(age):
+    return age >= LIMIT
+
+
+def double(count):
+    return count + count
+
+
+def half(number):
+    if number < 0:
+        return 0
+    return number // 2
+'''
+TEST_REACHED = '''import reached
+
+SEEN = []
+
+
+def test_adult():
+    SEEN.append("adult")
+    assert reached.is_adult(18) and not reached.is_adult(17)
+
+
+def test_double():
+    assert reached.double(2) == 4
+
+
+def test_half_after_adult():
+    assert SEEN, "leans on test_adult having run first"
+    assert reached.half(4) == 2
+'''
+RUN_REACHED = '''import json, sys, time
+from pathlib import Path
+
+from tests.mutation import mutate
+
+mutate.preload()
+mutate.ROOT = Path(sys.argv[1])
+mutate.TARGETS = {"reached.py": ["test_reached.py"]}
+cache = mutate.Cache(mutate.ROOT / "outcomes.json", use=True)
+outcomes = mutate.run_module("reached.py", time.monotonic() + 120, cache)
+print(json.dumps([[outcome.mutant.change, outcome.killed, outcome.tests] for outcome in outcomes]))
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_a_mutant_meets_the_tests_that_reach_its_statement_and_a_test_leaning_on_another_kills_nothing(
+        tmp_path: Path):
+    work = tmp_path / "work"
+    (work / "tests").mkdir(parents=True)
+    (work / "tests" / "conftest.py").write_text("")
+    (work / "reached.py").write_text(REACHED)
+    (work / "test_reached.py").write_text(TEST_REACHED)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DEBUG_TEMPROOT": str(tmp_path)}
+    ran = subprocess.run([sys.executable, "-c", RUN_REACHED, str(work)], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    outcomes = json.loads(ran.stdout.splitlines()[-1])
+    assert outcomes == [
+        # A module's constant runs at import: every mapped test meets it.
+        ["18 → 19", True, "all"],
+        # Reached by one test each: only that one runs.
+        [">= → >", True, "1 of 3"],
+        ["+ → -", True, "1 of 3"],
+        # Reached only by a test that fails alone (it leans on test_adult): run again with every test,
+        # they survive — that test's failure was its own, not the mutants'.
+        ["0 → 1", False, "all"],
+        ["< → <=", False, "all"],
+        ["0 → 1", False, "all"],  # `return 0`: reached by no test, so all of them run
+        ["2 → 3", True, "all"],  # the same test, and every test catches it
+    ]
+    assert (work / "reached.py").read_text() == REACHED

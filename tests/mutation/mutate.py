@@ -30,11 +30,12 @@ A mutant meets only the mapped tests that reach the statement it changes. The un
 every module starts with runs under coverage, switching coverage's context to each test, so each line
 is known by the tests that executed it; a mutant's statement (a simple statement whole, a compound
 one's header) selects those tests, in the order they ran. A statement that also ran at import (a
-module's constant, a default value) or that no test reached as far as coverage saw (a test may reach
-it in a process of its own) meets every mapped test. A test that fails on a mutant is run alone on the
-unmutated module once; when it fails there too (it leans on a test before it), the mutant is run again
-against every mapped test, so a test's own failure never counts as a kill. ``--no-fork`` runs every
-mapped test.
+module's constant, a default value) meets every mapped test; one that no test executed survives
+without a run (``no tests``; a test that reaches it only in a process of its own, such as a
+command-line run, is not seen). Modules mapped to the same tests share one measured run. A test that
+fails on a mutant is run alone on the unmutated module once; when it fails there too (it leans on a
+test before it), the mutant is run again against every mapped test, so a test's own failure never
+counts as a kill. ``--no-fork`` runs every mapped test.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ class Outcome:
     killed: bool
     seconds: float
     cached: bool = False
-    tests: str = "all"  # the tests run against it: "all" mapped, or "N of M" that reached its statement
+    tests: str = "all"  # the tests run against it: "all" mapped, "N of M" that reached its statement, or "no"
 
 
 class _Mutator(ast.NodeTransformer):
@@ -326,7 +327,8 @@ class Run:
 
     passed: bool
     failed: str | None = None
-    reach: Reach | None = None
+    reach: dict[str, Reach] | None = None  # by module
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -371,11 +373,12 @@ def _reach_of(coverage: object, observer: _Observer, module: Path) -> dict:
     return {"tests": observer.ran, "lines": lines, "at_import": at_import}
 
 
-def _run_in_fork(tests: list[str], timeout: float, reach_of: str | None = None) -> Run:
+def _run_in_fork(tests: list[str], timeout: float, reach_of: tuple[str, ...] = ()) -> Run:
     """The tests in a child of this process, in a process group of its own (killed whole on timeout),
-    importing the project afresh from source: no bytecode is read or written. With ``reach_of`` (a
-    module's path) the child runs under coverage and reports which tests reach which of its lines."""
+    importing the project afresh from source: no bytecode is read or written. With ``reach_of`` (modules'
+    paths) the child runs under coverage and reports which tests reach which of their lines."""
     _check_fork_safe()
+    began = time.monotonic()
     pycache = tempfile.mkdtemp(prefix="mutate-pycache-")
     result = Path(pycache) / "result.json"
     sys.stdout.flush()
@@ -399,17 +402,18 @@ def _run_in_fork(tests: list[str], timeout: float, reach_of: str | None = None) 
             import pytest
 
             measured = None
-            if reach_of is not None:
+            if reach_of:
                 import coverage
 
-                measured = coverage.Coverage(data_file=None, include=[str(ROOT / reach_of)], config_file=False)
+                measured = coverage.Coverage(data_file=None, include=[str(ROOT / module) for module in reach_of],
+                                             config_file=False)
                 measured.start()
             observer = _Observer(measured)
             code = int(pytest.main([*PYTEST_ARGS, *tests], plugins=[observer]))
             answer: dict = {"failed": observer.failed}
             if measured is not None:
                 measured.stop()
-                answer["reach"] = _reach_of(measured, observer, ROOT / reach_of)
+                answer["reach"] = {module: _reach_of(measured, observer, ROOT / module) for module in reach_of}
             result.write_text(json.dumps(answer), encoding="utf-8")
         finally:
             os._exit(code)
@@ -429,12 +433,10 @@ def _run_in_fork(tests: list[str], timeout: float, reach_of: str | None = None) 
         _, status = os.waitpid(pid, 0)
         answer = json.loads(result.read_text(encoding="utf-8")) if result.exists() else {}
         shutil.rmtree(pycache, ignore_errors=True)
-    reach = None
-    if "reach" in answer:
-        seen = answer["reach"]
-        reach = Reach(seen["tests"], {int(line): set(tests) for line, tests in seen["lines"].items()},
-                      set(seen["at_import"]))
-    return Run(os.waitstatus_to_exitcode(status) == 0, answer.get("failed"), reach)
+    reach = {module: Reach(seen["tests"], {int(line): set(tests) for line, tests in seen["lines"].items()},
+                           set(seen["at_import"])) for module, seen in answer.get("reach", {}).items()}
+    return Run(os.waitstatus_to_exitcode(status) == 0, answer.get("failed"), reach or None,
+               time.monotonic() - began)
 
 
 def statement_lines(source: str) -> dict[int, range]:
@@ -455,14 +457,26 @@ def statement_lines(source: str) -> dict[int, range]:
 
 
 def tests_reaching(mutant: Mutant, reach: Reach, around: dict[int, range]) -> list[str] | None:
-    """The tests to run against a mutant: those that executed its statement, in the order they ran;
-    None (run them all) when the statement also ran at import, or when no test reached it as far as
-    coverage saw (a test may reach it in a process of its own, such as a command-line run)."""
+    """The tests to run against a mutant: those that executed its statement, in the order they ran
+    (an empty list when none did); None (run them all) when the statement also ran at import."""
     lines = around.get(mutant.line, range(mutant.line, mutant.line + 1))
     if any(line in reach.at_import for line in lines):
         return None
     positions = set().union(*(reach.lines.get(line, set()) for line in lines))
-    return [reach.tests[position] for position in sorted(positions)] or None
+    return [reach.tests[position] for position in sorted(positions)]
+
+
+# The unmutated run of each list of mapped tests, under coverage of every module mapped to that list:
+# modules sharing their tests share one such run.
+_BASELINES: dict[tuple[str, ...], Run] = {}
+
+
+def baseline_of(module: str) -> Run:
+    tests = tuple(TARGETS[module])
+    if tests not in _BASELINES:
+        sharing = tuple(other for other, its in TARGETS.items() if tuple(its) == tests)
+        _BASELINES[tests] = _run_in_fork(list(tests), timeout=1800, reach_of=sharing)
+    return _BASELINES[tests]
 
 
 def _digest(*texts: str) -> str:
@@ -536,11 +550,12 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
         yield from unknown
         return
     started = time.monotonic()
-    baseline = _run_in_fork(tests, timeout=900, reach_of=module) if fork else None
-    if not (baseline.passed if baseline is not None else run_tests(tests, timeout=900, fork=False)):
+    baseline = baseline_of(module) if fork else None
+    if not (baseline.passed if baseline is not None else run_tests(tests, timeout=1800, fork=False)):
         hint = " (or the tests cannot run in a fork here: try --no-fork)" if fork else ""
         raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first{hint}")
-    timeout = max(60.0, 3 * (time.monotonic() - started))
+    timeout = max(60.0, 3 * (baseline.seconds if baseline is not None else time.monotonic() - started))
+    reach = baseline.reach.get(module) if baseline is not None and baseline.reach else None
     around = statement_lines(original)
     # A test that fails alone on the unmutated code (it leans on an earlier one) kills nothing.
     fails_alone: dict[str, bool] = {}
@@ -549,7 +564,11 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
             yield from unknown[position:]
             return
         began = time.monotonic()
-        selected = tests_reaching(mutant, baseline.reach, around) if baseline is not None and baseline.reach else None
+        selected = tests_reaching(mutant, reach, around) if reach is not None else None
+        if selected == []:  # no test executed the statement: nothing to run, it survives
+            cache.put(mutant, original, known_tests, killed=False)
+            yield Outcome(mutant, killed=False, seconds=0.0, tests="no")
+            continue
         try:
             path.write_text(mutated_source(mutant), encoding="utf-8")
             if not fork:
@@ -570,7 +589,7 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
                 finally:
                     path.write_text(original, encoding="utf-8")
         cache.put(mutant, original, known_tests, killed=not survived)
-        ran = f"{len(selected)} of {len(baseline.reach.tests)}" if selected else "all"
+        ran = f"{len(selected)} of {len(reach.tests)}" if selected else "all"
         yield Outcome(mutant, killed=not survived, seconds=round(time.monotonic() - began, 1), tests=ran)
 
 

@@ -182,7 +182,7 @@ def test_a_mutant_meets_the_tests_that_reach_its_statement_and_a_test_leaning_on
         # they survive — that test's failure was its own, not the mutants'.
         ["0 → 1", False, "all"],
         ["< → <=", False, "all"],
-        ["0 → 1", False, "all"],  # `return 0`: reached by no test, so all of them run
+        ["0 → 1", False, "no"],  # `return 0`: reached by no test, so it survives without a run
         ["2 → 3", True, "all"],  # the same test, and every test catches it
     ]
     assert (work / "reached.py").read_text() == REACHED

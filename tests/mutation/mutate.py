@@ -82,14 +82,17 @@ PRELOAD = (
 PYTEST_ARGS = ["-q", "-x", "-p", "no:cacheprovider", "-m", "not postgres and not heavy", "--no-header",
                "--durations=0", "-W", "ignore"]
 
+# The tests of a panel's life: drawn, sealed, invited, declined, re-drawn, printed, assessed, archived.
+PANEL_TESTS = [f"tests/experts/test_{name}.py" for name in (
+    "panels", "sealed_lists", "notifications", "reroll", "panel_papers", "panel_purposes", "assessments", "archive")]
+
 # The code that carries the promises, each with the tests that should notice it broken.
 TARGETS: dict[str, list[str]] = {
     # The audit chain and its rows.
-    "shared/audit/chain.py": ["tests/shared/audit/test_chain.py"],
-    "shared/audit/rows.py": ["tests/shared/audit/test_rows_and_checkpoints.py",
-                             "tests/shared/audit/test_sm_profile.py"],
+    "shared/audit/chain.py": ["tests/shared/audit"],
+    "shared/audit/rows.py": ["tests/shared/audit"],
     "shared/audit/recorder.py": ["tests/shared/audit"],
-    "shared/audit/checkpoints.py": ["tests/shared/audit/test_rows_and_checkpoints.py"],
+    "shared/audit/checkpoints.py": ["tests/shared/audit"],
     "shared/audit/store.py": ["tests/shared/audit"],
     "shared/audit/tables.py": ["tests/shared/audit"],
     "shared/audit/settings.py": ["tests/shared/audit"],
@@ -113,15 +116,15 @@ TARGETS: dict[str, list[str]] = {
     "services/gateway/identity/sessions.py": ["tests/gateway/test_session_revocation.py",
                                               "tests/gateway/test_console_sessions.py"],
     # The experts service's domain.
-    "services/experts/domain/eligibility.py": ["tests/experts/test_eligibility.py"],
-    "services/experts/domain/seats.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
-    "services/experts/domain/panels.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
-    "services/experts/domain/draws.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
-    "services/experts/domain/panel_views.py": ["tests/experts/test_panels.py", "tests/experts/test_sealed_lists.py"],
-    "services/experts/domain/reroll.py": ["tests/experts/test_reroll.py"],
-    "services/experts/domain/evaluations.py": ["tests/experts/test_panels.py"],
-    "services/experts/domain/printable.py": ["tests/experts/test_sealed_lists.py", "tests/experts/test_reroll.py"],
-    "services/experts/domain/statistics.py": ["tests/experts/test_panels.py"],
+    "services/experts/domain/eligibility.py": ["tests/experts/test_eligibility.py", "tests/experts/test_panels.py"],
+    "services/experts/domain/seats.py": PANEL_TESTS,
+    "services/experts/domain/panels.py": PANEL_TESTS,
+    "services/experts/domain/draws.py": PANEL_TESTS,
+    "services/experts/domain/panel_views.py": PANEL_TESTS,
+    "services/experts/domain/reroll.py": PANEL_TESTS,
+    "services/experts/domain/evaluations.py": PANEL_TESTS,
+    "services/experts/domain/printable.py": PANEL_TESTS,
+    "services/experts/domain/statistics.py": PANEL_TESTS,
     "services/experts/domain/availability.py": ["tests/experts/test_availability.py"],
     "services/experts/domain/training.py": ["tests/experts/test_training.py"],
     "services/experts/domain/suspension.py": ["tests/experts/test_suspension.py"],
@@ -133,9 +136,9 @@ TARGETS: dict[str, list[str]] = {
     "services/experts/domain/spreadsheets.py": ["tests/experts/test_spreadsheets.py",
                                                 "tests/experts/test_cli_import.py"],
     "services/experts/domain/demo.py": ["tests/experts/test_demo.py"],
-    "services/experts/domain/spot_checks.py": ["tests/experts/test_panels.py"],
-    "services/experts/domain/supervision.py": ["tests/experts/test_panels.py"],
-    "services/experts/domain/working_days.py": ["tests/experts/test_panels.py"],
+    "services/experts/domain/spot_checks.py": PANEL_TESTS,
+    "services/experts/domain/supervision.py": PANEL_TESTS,
+    "services/experts/domain/working_days.py": PANEL_TESTS,
     "services/experts/domain/statuses.py": ["tests/experts/test_experts.py"],
     # The vendors service's domain.
     "services/vendors/domain/exclusions.py": ["tests/vendors/test_exclusions.py",
@@ -456,11 +459,38 @@ def statement_lines(source: str) -> dict[int, range]:
     return around
 
 
-def tests_reaching(mutant: Mutant, reach: Reach, around: dict[int, range]) -> list[str] | None:
+def import_time_lines(source: str) -> set[int]:
+    """The lines a module runs when it is imported: its own and its classes' statements, and each
+    function's header (decorators, default values), not a function's body. The first test to import
+    the module would otherwise be the only one seen to reach them."""
+    lines: set[int] = set()
+
+    def walk(statements: list[ast.stmt]) -> None:
+        for node in statements:
+            first = min([node.lineno, *(decorator.lineno for decorator in getattr(node, "decorator_list", ()))])
+            body = getattr(node, "body", None)
+            if not isinstance(body, list):  # a simple statement
+                lines.update(range(first, node.end_lineno + 1))
+                continue
+            lines.update(range(first, body[0].lineno))  # the header
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue  # its body runs when it is called
+            walk(body)
+            walk(getattr(node, "orelse", []))
+            walk(getattr(node, "finalbody", []))
+            for handler in getattr(node, "handlers", []):
+                lines.update(range(handler.lineno, handler.body[0].lineno))
+                walk(handler.body)
+
+    walk(ast.parse(source).body)
+    return lines
+
+
+def tests_reaching(mutant: Mutant, reach: Reach, around: dict[int, range], at_import: set[int]) -> list[str] | None:
     """The tests to run against a mutant: those that executed its statement, in the order they ran
-    (an empty list when none did); None (run them all) when the statement also ran at import."""
+    (an empty list when none did); None (run them all) when the statement runs at import."""
     lines = around.get(mutant.line, range(mutant.line, mutant.line + 1))
-    if any(line in reach.at_import for line in lines):
+    if any(line in reach.at_import or line in at_import for line in lines):
         return None
     positions = set().union(*(reach.lines.get(line, set()) for line in lines))
     return [reach.tests[position] for position in sorted(positions)]
@@ -556,7 +586,7 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
         raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first{hint}")
     timeout = max(60.0, 3 * (baseline.seconds if baseline is not None else time.monotonic() - started))
     reach = baseline.reach.get(module) if baseline is not None and baseline.reach else None
-    around = statement_lines(original)
+    around, at_import = statement_lines(original), import_time_lines(original)
     # A test that fails alone on the unmutated code (it leans on an earlier one) kills nothing.
     fails_alone: dict[str, bool] = {}
     for position, mutant in enumerate(unknown):
@@ -564,7 +594,7 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
             yield from unknown[position:]
             return
         began = time.monotonic()
-        selected = tests_reaching(mutant, reach, around) if reach is not None else None
+        selected = tests_reaching(mutant, reach, around, at_import) if reach is not None else None
         if selected == []:  # no test executed the statement: nothing to run, it survives
             cache.put(mutant, original, known_tests, killed=False)
             yield Outcome(mutant, killed=False, seconds=0.0, tests="no")

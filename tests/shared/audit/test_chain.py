@@ -13,6 +13,7 @@ import pytest
 
 from shared.audit.chain import (
     GENESIS_HASH,
+    PROFILE_CHANGED,
     Actor,
     AuditEntry,
     ChainReport,
@@ -210,6 +211,23 @@ def test_stored_rows_verify_like_entries_and_an_edited_row_is_named() -> None:
         report = walker.finish()
         assert (report.ok, report.first_bad_seq, report.entries, report.head_seq) == (False, 3, 2, 2), column
         assert report.head_hash == entries[1].entry_hash
+
+
+def test_a_profile_change_to_an_unknown_profile_is_named_at_its_entry_from_entries_and_stored_rows_alike() -> None:
+    entries = build_chain(3)
+    fields = dict(seq=4, recorded_at=dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC), actor=ADMIN,
+                  action=PROFILE_CHANGED, object_type="audit_chain", object_id="profile", before_digest=None,
+                  after_digest=None, details=canonical_details({"to": "md5"}), prev_hash=entries[-1].entry_hash)
+    entries.append(AuditEntry(**fields, entry_hash=compute_hash(**fields)))
+    walker = ChainWalker()
+    for row in map(stored_row, entries):
+        if not walker.feed_row(row):
+            break
+    from_rows = walker.finish()
+    assert from_rows == verify_chain(entries)
+    assert (from_rows.ok, from_rows.first_bad_seq, from_rows.entries) == (False, 4, 4)
+    assert from_rows.problem == (
+        "entry 4 changes the chain's profile wrongly: a profile change names an unknown profile 'md5'")
 
 
 def test_a_failure_reports_how_far_the_chain_held() -> None:

@@ -302,6 +302,37 @@ async def test_moving_a_meeting_replaces_seats_that_now_clash(experts_client, mi
         (code, MEETING.isoformat()) for code in seated(moved))
 
 
+async def test_moving_a_meeting_onto_a_day_a_member_declared_unavailable_replaces_them_and_skips_such_reserves(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    committed = await ask_panel(experts_client, minter, panel_body(count=1, reserves=3))
+    draw = await reveal(experts_client, minter, committed["id"])
+    [primary] = draw["result"]["APP"]["primaries"]
+    first_reserve, second_reserve, third_reserve = draw["result"]["APP"]["reserves"]
+    new_day = MEETING + dt.timedelta(days=3)
+    # The primary and the first reserve are away on the new day's morning; the third only in the afternoon.
+    for code, half in ((primary, "morning"), (first_reserve, "morning"), (third_reserve, "afternoon")):
+        declared = await experts_client.post(
+            f"/api/v1/experts/{code}/unavailability", headers=admin(minter),
+            json={"starts_on": new_day.isoformat(), "ends_on": new_day.isoformat(), "starts_half": half,
+                  "ends_half": "afternoon"})
+        assert declared.status_code == 201, declared.text
+    moved = await experts_client.post(f"/api/v1/draws/{committed['id']}/meeting", headers=organiser(minter),
+                                      json={"meeting_on": new_day.isoformat(), "halves": ["morning"],
+                                            "reason": "会议室调整"})
+    assert moved.status_code == 200, moved.text
+    view = moved.json()
+    assert {code: state_of(view, code) for code in (primary, first_reserve, second_reserve, third_reserve)} == {
+        primary: "unable", first_reserve: "skipped", second_reserve: "invited", third_reserve: "reserve"}
+    assert next(m for m in view["panel"]["members"] if m["expert_code"] == second_reserve)["replaces"] == primary
+    reasons = {m["expert_code"]: m["reason"] for m in view["panel"]["members"]}
+    assert (reasons[primary], reasons[first_reserve]) == ("unavailable on the new date",
+                                                          "unavailable on the meeting date")
+    changes = [e["action"] for e in await audit_entries(experts_client, minter) if e["action"].startswith("seat.")]
+    assert sorted(changes[:3]) == ["seat.reserve_moved_up", "seat.reserve_skipped", "seat.unable"]
+
+
 async def test_the_sealed_list_shows_names_only_to_organiser_supervisor_and_admins(experts_client, minter) -> None:
     await register_project(experts_client, minter)
     await build_pool(experts_client, minter, 3)

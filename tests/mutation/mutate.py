@@ -27,8 +27,8 @@ tests and the project's imports, not an interpreter start. ``--no-fork`` starts 
 for each mutant instead.
 
 A mutant meets only the mapped tests that reach the statement it changes. The unmutated run that
-every module starts with runs under coverage, switching coverage's context to each test, so each line
-is known by the tests that executed it; a mutant's statement (a simple statement whole, a compound
+every module starts with runs under a line tracer that knows which test runs, so each line is known
+by the tests that executed it; a mutant's statement (a simple statement whole, a compound
 one's header) selects those tests, in the order they ran. A statement that also ran at import (a
 module's constant, a default value) meets every mapped test; one that no test executed survives
 without a run (``no tests``; a test that reaches it only in a process of its own, such as a
@@ -336,7 +336,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Reach:
-    """Which tests executed each line of a module, from one unmutated run under coverage: ``tests`` in
+    """Which tests executed each line of a module, from one unmutated run under a line tracer: ``tests`` in
     the order they ran, ``lines`` each line's tests (by position in ``tests``), ``at_import`` the
     lines executed outside any test (imports, collection)."""
 
@@ -345,41 +345,67 @@ class Reach:
     at_import: set[int]
 
 
-class _Observer:
-    """A pytest plugin in the child: notes the first test that fails and, with coverage running,
-    switches coverage's context to the test being run, so each line is known by the tests that reach it."""
+class _LineTracer:
+    """Notes which test executes each line of the given files. A trace function is given to each
+    frame of those files as it is entered or resumed, and nothing else is kept, so the greenlet
+    switches of SQLAlchemy's async sessions lose no line (coverage.py's tracer keeps a stack per
+    thread, which those switches upset: it missed most of ``seats.py`` after the first flush)."""
 
-    def __init__(self, coverage: object | None) -> None:
-        self.coverage, self.failed, self.ran = coverage, None, []
+    def __init__(self, files: set[str]) -> None:
+        self.files = files
+        self.test = ""  # "": outside any test (imports, collection)
+        self.lines: dict[str, dict[int, set[str]]] = {file: {} for file in files}
+        self._known: dict[str, str | None] = {}
+
+    def _entered(self, frame: object, event: str, arg: object) -> object:
+        name = frame.f_code.co_filename
+        if name not in self._known:
+            absolute = os.path.abspath(name)
+            self._known[name] = absolute if absolute in self.files else None
+        return self._line if self._known[name] is not None else None
+
+    def _line(self, frame: object, event: str, arg: object) -> object:
+        if event == "line":
+            self.lines[self._known[frame.f_code.co_filename]].setdefault(frame.f_lineno, set()).add(self.test)
+        return self._line
+
+    def start(self) -> None:
+        threading.settrace(self._entered)
+        sys.settrace(self._entered)
+
+    def stop(self) -> None:
+        sys.settrace(None)
+        threading.settrace(None)
+
+    def reach_of(self, file: str, ran: list[str]) -> dict:
+        position = {test: index for index, test in enumerate(ran)}
+        lines = {line: sorted(position[test] for test in tests if test in position)
+                 for line, tests in self.lines[file].items()}
+        return {"tests": ran, "lines": {line: tests for line, tests in lines.items() if tests},
+                "at_import": [line for line, tests in self.lines[file].items() if "" in tests]}
+
+
+class _Observer:
+    """A pytest plugin in the child: notes the first test that fails and, with a line tracer running,
+    tells it which test runs, so each line is known by the tests that reach it."""
+
+    def __init__(self, tracer: _LineTracer | None) -> None:
+        self.tracer, self.failed, self.ran = tracer, None, []
 
     def pytest_runtest_protocol(self, item: object, nextitem: object) -> None:
         self.ran.append(item.nodeid)
-        if self.coverage is not None:
-            self.coverage.switch_context(item.nodeid)
+        if self.tracer is not None:
+            self.tracer.test = item.nodeid
 
     def pytest_runtest_logreport(self, report: object) -> None:
         if report.failed and self.failed is None:
             self.failed = report.nodeid
 
 
-def _reach_of(coverage: object, observer: _Observer, module: Path) -> dict:
-    data = coverage.get_data()
-    position = {test: index for index, test in enumerate(observer.ran)}
-    lines: dict[int, list[int]] = {}
-    at_import: list[int] = []
-    for line, contexts in data.contexts_by_lineno(str(module)).items():
-        tests = sorted(position[context] for context in contexts if context in position)
-        if tests:
-            lines[line] = tests
-        if "" in contexts:
-            at_import.append(line)
-    return {"tests": observer.ran, "lines": lines, "at_import": at_import}
-
-
 def _run_in_fork(tests: list[str], timeout: float, reach_of: tuple[str, ...] = ()) -> Run:
     """The tests in a child of this process, in a process group of its own (killed whole on timeout),
     importing the project afresh from source: no bytecode is read or written. With ``reach_of`` (modules'
-    paths) the child runs under coverage and reports which tests reach which of their lines."""
+    paths) the child runs under a line tracer and reports which tests reach which of their lines."""
     _check_fork_safe()
     began = time.monotonic()
     pycache = tempfile.mkdtemp(prefix="mutate-pycache-")
@@ -404,19 +430,15 @@ def _run_in_fork(tests: list[str], timeout: float, reach_of: tuple[str, ...] = (
                 del sys.modules[name]
             import pytest
 
-            measured = None
-            if reach_of:
-                import coverage
-
-                measured = coverage.Coverage(data_file=None, include=[str(ROOT / module) for module in reach_of],
-                                             config_file=False)
-                measured.start()
-            observer = _Observer(measured)
+            tracer = _LineTracer({str(ROOT / module) for module in reach_of}) if reach_of else None
+            if tracer is not None:
+                tracer.start()
+            observer = _Observer(tracer)
             code = int(pytest.main([*PYTEST_ARGS, *tests], plugins=[observer]))
             answer: dict = {"failed": observer.failed}
-            if measured is not None:
-                measured.stop()
-                answer["reach"] = {module: _reach_of(measured, observer, ROOT / module) for module in reach_of}
+            if tracer is not None:
+                tracer.stop()
+                answer["reach"] = {module: tracer.reach_of(str(ROOT / module), observer.ran) for module in reach_of}
             result.write_text(json.dumps(answer), encoding="utf-8")
         finally:
             os._exit(code)
@@ -496,7 +518,7 @@ def tests_reaching(mutant: Mutant, reach: Reach, around: dict[int, range], at_im
     return [reach.tests[position] for position in sorted(positions)]
 
 
-# The unmutated run of each list of mapped tests, under coverage of every module mapped to that list:
+# The unmutated run of each list of mapped tests, tracing every module mapped to that list:
 # modules sharing their tests share one such run.
 _BASELINES: dict[tuple[str, ...], Run] = {}
 

@@ -111,7 +111,11 @@ def test_the_fork_runner_kills_caught_mutants_lets_untested_ones_survive_and_kil
     assert gone
 
 
-REACHED = '''LIMIT = 18
+REACHED = '''import asyncio
+
+from sqlalchemy.util import await_only, greenlet_spawn
+
+LIMIT = 18
 
 
 def is_adult(age):
@@ -126,6 +130,15 @@ def half(number):
     if number < 0:
         return 0
     return number // 2
+
+
+def _in_a_greenlet():
+    await_only(asyncio.sleep(0))
+
+
+async def after_a_flush(number):
+    await greenlet_spawn(_in_a_greenlet)  # as an async SQLAlchemy session's flush does
+    return number * 10 + 1
 '''
 TEST_REACHED = '''import importlib
 
@@ -145,6 +158,12 @@ def test_double():
 def test_half_after_adult():
     assert SEEN, "leans on test_adult having run first"
     assert importlib.import_module("reached").half(4) == 2
+
+
+def test_after_a_flush():
+    import asyncio
+
+    assert asyncio.run(importlib.import_module("reached").after_a_flush(4)) == 41
 '''
 RUN_REACHED = '''import json, sys, time
 from pathlib import Path
@@ -176,14 +195,22 @@ def test_a_mutant_meets_the_tests_that_reach_its_statement_and_a_test_leaning_on
     assert outcomes == [
         # A module's constant runs at import (inside the first test here): every mapped test meets it.
         ["18 → 19", True, "all"],
-        # Reached by one test each: only that one runs.
-        [">= → >", True, "1 of 3"],
-        ["+ → -", True, "1 of 3"],
+        # Reached by one test each: only that one runs (the module imported inside the first test).
+        [">= → >", True, "1 of 4"],
+        ["+ → -", True, "1 of 4"],
         # Reached only by a test that fails alone (it leans on test_adult): run again with every test,
         # they survive — that test's failure was its own, not the mutants'.
         ["0 → 1", False, "all"],
         ["< → <=", False, "all"],
         ["0 → 1", False, "no"],  # `return 0`: reached by no test, so it survives without a run
         ["2 → 3", True, "all"],  # the same test, and every test catches it
+        # Inside the greenlet and after it: reached, so met by that one test (the line after the switch was
+        # lost by coverage.py's tracer). Sleeping a second or not at all, or not switching, changes no result.
+        ["drop `await_only(asyncio.sleep(0))`", False, "1 of 4"],
+        ["0 → 1", False, "1 of 4"],
+        ["drop `await greenlet_spawn(_in_a_greenlet)`", False, "1 of 4"],
+        ["10 → 11", True, "1 of 4"],
+        ["1 → 2", True, "1 of 4"],
+        ["+ → -", True, "1 of 4"],
     ]
     assert (work / "reached.py").read_text() == REACHED

@@ -88,9 +88,8 @@ class AuditChange(NamedTuple):
 
 class AuditRecorder:
     def __init__(self, service: str, tables: AuditTables, digest_key: bytes,
-                 signing_key: SigningKey, checkpoint_every: int = 100, *,
-                 rows: AuditedRows | None = None, outbox: OutboxTables | None = None,
-                 checkpoint_interval: float = 3600.0, profile: str = STANDARD,
+                 signing_key: SigningKey, checkpoint_every: int, *, checkpoint_interval: float,
+                 rows: AuditedRows | None = None, outbox: OutboxTables | None = None, profile: str = STANDARD,
                  retired_keys: Sequence[PublicKeyEntry] = ()) -> None:
         """``profile``: the crypto profile new entries are hashed under (a chain under another one
         moves to it with a profile-change entry at the next write). ``retired_keys``: earlier checkpoint

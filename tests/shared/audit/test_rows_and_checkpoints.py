@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.experts.models import Project
 from shared.audit import AuditSettings, system_actor
 from shared.audit.checkpoints import checkpoint_is_authentic, sign_checkpoint
 from shared.audit.recorder import checkpoint_periodically
@@ -37,7 +38,7 @@ from sortes_cli.main import main
 from tests.experts.helpers import direct_database, valid_id_number
 from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
 from tests.experts.test_spreadsheets import csv_file, row, upload
-from tests.shared.audit.test_audit_storage import register_projects
+from tests.shared.audit.test_audit_storage import reference, register_projects
 from tests.support.identity import AssertionMinter
 from tests.vendors.conftest import VendorsApi
 from tests.vendors.test_ratings import rate
@@ -255,13 +256,15 @@ async def test_a_reveal_is_checkpointed_and_a_truncated_chain_fails_against_the_
         experts_client, minter, monkeypatch, capsys, caplog, tmp_path: Path) -> None:
     caplog.set_level(logging.INFO, logger="sortes.audit")
     draw = await experts_workload(experts_client, minter)
-    [[(revealed,)], [(head,)]] = await run_sql(
+    [[(revealed,)], [(declined,)], [(head,)]] = await run_sql(
         experts_client, f"SELECT seq FROM audit_log WHERE action = 'draw.revealed' AND object_id = '{draw['draw']}'",
-        "SELECT seq FROM audit_head")
+        "SELECT seq FROM audit_log WHERE action = 'seat.declined'", "SELECT seq FROM audit_head")
     events = await delivered_checkpoints(experts_client, minter)
     [checkpoint] = [event["payload"] for event in events]
-    signed = checkpoint["seq"]  # the head of the reveal's transaction (the reveal and the seats it took)
-    assert revealed <= signed < head
+    signed = checkpoint["seq"]
+    # The last entry of the reveal's transaction (the seats it took, the reveal, the sealed list it
+    # showed); the decline's transaction comes next.
+    assert revealed < signed == declined - 1 < head
     assert checkpoint["service"] == "experts" and checkpoint["signature"]
     logged = [record for record in caplog.records if record.getMessage() == "audit checkpoint signed"]
     assert [(r.fields["service"], r.fields["seq"], r.fields["head_hash"]) for r in logged] == [
@@ -311,6 +314,51 @@ async def test_every_hundred_entries_are_checkpointed_and_delivered(experts_clie
     assert [event["payload"]["seq"] for event in events] == [100]
     [[(stored,)]] = await run_sql(experts_client, "SELECT count(*) FROM audit_checkpoints")
     assert stored == 1
+
+
+async def test_rows_a_statement_reaches_but_leaves_as_they_were_are_not_bound_again(experts_client, minter) -> None:
+    # More than one lookup's worth of rows (500), all reached by one statement and none changed: the
+    # transaction wrote nothing, so it writes no entry and binds no row digest.
+    await register_projects(experts_client, minter, 501)
+    counts = ("SELECT count(*) FROM audit_log", "SELECT count(*) FROM audit_row_digests")
+    before = await run_sql(experts_client, *counts)
+    audit = experts_client.app.state.audit
+    async with direct_database(experts_client) as database, database.transaction() as session:
+        await audit.record_many(session, actor=system_actor("experts"), changes=[])
+        await session.execute(update(Project).values(name=Project.name))
+    assert await run_sql(experts_client, *counts) == before
+
+
+async def test_the_head_is_signed_on_demand_once_and_not_while_the_log_is_empty(experts_client, minter) -> None:
+    audit = experts_client.app.state.audit
+    headers = minter.headers("experts", "service", subject="apikey:lifecycle")
+
+    async def sign_on_demand() -> int | None:
+        async with direct_database(experts_client) as database, database.transaction() as session:
+            signed = await audit.checkpoint(session)
+        return None if signed is None else signed.seq
+
+    assert await sign_on_demand() is None  # an empty log: nothing to sign
+    await register_projects(experts_client, minter, 1)
+    assert await sign_on_demand() == 1
+    assert await sign_on_demand() is None  # the head is signed already
+    response = await experts_client.put("/api/v1/projects/PY-9", json=reference("项目9"), headers=headers)
+    assert response.status_code == 201
+    assert await sign_on_demand() == 2
+    assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [1, 2]
+
+
+async def test_told_every_entry_each_is_signed_and_told_zero_none_is_signed_by_count(experts_client, minter,
+                                                                                    monkeypatch) -> None:
+    audit = experts_client.app.state.audit
+    monkeypatch.setattr(audit, "checkpoint_every", 1)
+    await register_projects(experts_client, minter, 2)
+    assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [1, 2]
+    monkeypatch.setattr(audit, "checkpoint_every", 0)
+    response = await experts_client.put("/api/v1/projects/PY-9", json=reference("项目9"),
+                                        headers=minter.headers("experts", "service", subject="apikey:lifecycle"))
+    assert response.status_code == 201
+    assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [1, 2]
 
 
 async def test_new_entries_are_checkpointed_at_least_every_interval(experts_client, minter) -> None:

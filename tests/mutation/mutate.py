@@ -28,9 +28,10 @@ for each mutant instead.
 
 A mutant meets only the mapped tests that reach the statement it changes. The unmutated run that
 every module starts with runs under a line tracer that knows which test runs, so each line is known
-by the tests that executed it; a mutant's statement (a simple statement whole, a compound
-one's header) selects those tests, in the order they ran. A statement that also ran at import (a
-module's constant, a default value) meets every mapped test; one that no test executed survives
+by the tests that executed it; a mutant's statement (a simple statement whole, a compound one's
+header) selects those tests, file by file in the order they ran, the quickest of each file first.
+A module's statements that run at import (constants, classes, function headers and default values)
+meet every mapped test, wherever the first import happened; one that no test executed survives
 without a run (``no tests``; a test that reaches it only in a process of its own, such as a
 command-line run, is not seen). Modules mapped to the same tests share one measured run. A test that
 fails on a mutant is run alone on the unmutated module once; when it fails there too (it leans on a
@@ -343,6 +344,7 @@ class Reach:
     tests: list[str]
     lines: dict[int, set[int]]
     at_import: set[int]
+    seconds: dict[str, float]  # each test's time in that run (setup, call and teardown)
 
 
 class _LineTracer:
@@ -377,11 +379,11 @@ class _LineTracer:
         sys.settrace(None)
         threading.settrace(None)
 
-    def reach_of(self, file: str, ran: list[str]) -> dict:
+    def reach_of(self, file: str, ran: list[str], seconds: dict[str, float]) -> dict:
         position = {test: index for index, test in enumerate(ran)}
         lines = {line: sorted(position[test] for test in tests if test in position)
                  for line, tests in self.lines[file].items()}
-        return {"tests": ran, "lines": {line: tests for line, tests in lines.items() if tests},
+        return {"tests": ran, "seconds": seconds, "lines": {line: tests for line, tests in lines.items() if tests},
                 "at_import": [line for line, tests in self.lines[file].items() if "" in tests]}
 
 
@@ -391,6 +393,7 @@ class _Observer:
 
     def __init__(self, tracer: _LineTracer | None) -> None:
         self.tracer, self.failed, self.ran = tracer, None, []
+        self.seconds: dict[str, float] = {}
 
     def pytest_runtest_protocol(self, item: object, nextitem: object) -> None:
         self.ran.append(item.nodeid)
@@ -398,6 +401,7 @@ class _Observer:
             self.tracer.test = item.nodeid
 
     def pytest_runtest_logreport(self, report: object) -> None:
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
         if report.failed and self.failed is None:
             self.failed = report.nodeid
 
@@ -438,7 +442,8 @@ def _run_in_fork(tests: list[str], timeout: float, reach_of: tuple[str, ...] = (
             answer: dict = {"failed": observer.failed}
             if tracer is not None:
                 tracer.stop()
-                answer["reach"] = {module: tracer.reach_of(str(ROOT / module), observer.ran) for module in reach_of}
+                answer["reach"] = {module: tracer.reach_of(str(ROOT / module), observer.ran, observer.seconds)
+                                   for module in reach_of}
             result.write_text(json.dumps(answer), encoding="utf-8")
         finally:
             os._exit(code)
@@ -459,7 +464,8 @@ def _run_in_fork(tests: list[str], timeout: float, reach_of: tuple[str, ...] = (
         answer = json.loads(result.read_text(encoding="utf-8")) if result.exists() else {}
         shutil.rmtree(pycache, ignore_errors=True)
     reach = {module: Reach(seen["tests"], {int(line): set(tests) for line, tests in seen["lines"].items()},
-                           set(seen["at_import"])) for module, seen in answer.get("reach", {}).items()}
+                           set(seen["at_import"]), seen["seconds"])
+             for module, seen in answer.get("reach", {}).items()}
     return Run(os.waitstatus_to_exitcode(status) == 0, answer.get("failed"), reach or None,
                time.monotonic() - began)
 
@@ -515,7 +521,10 @@ def tests_reaching(mutant: Mutant, reach: Reach, around: dict[int, range], at_im
     if any(line in reach.at_import or line in at_import for line in lines):
         return None
     positions = set().union(*(reach.lines.get(line, set()) for line in lines))
-    return [reach.tests[position] for position in sorted(positions)]
+    # File by file as they ran, the quickest tests of each first: a caught mutant is caught sooner.
+    files = {test.split("::")[0]: index for index, test in reversed(list(enumerate(reach.tests)))}
+    tests = [reach.tests[position] for position in positions]
+    return sorted(tests, key=lambda test: (files[test.split("::")[0]], reach.seconds.get(test, 0.0), test))
 
 
 # The unmutated run of each list of mapped tests, tracing every module mapped to that list:

@@ -333,6 +333,19 @@ async def test_moving_a_meeting_onto_a_day_a_member_declared_unavailable_replace
     assert sorted(changes[:3]) == ["seat.reserve_moved_up", "seat.reserve_skipped", "seat.unable"]
 
 
+async def test_unless_the_organiser_sets_a_time_a_morning_starts_at_half_past_eight_and_an_afternoon_at_two(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 2)
+    starts = {}
+    for half in ("morning", "afternoon"):
+        committed = await ask_panel(experts_client, minter, panel_body(count=1, reserves=0, halves=[half]))
+        view = (await experts_client.get(f"/api/v1/draws/{committed['id']}", headers=organiser(minter))).json()
+        starts[half] = view["panel"]["meeting_starts_at"]
+    # Beijing time, given as the UTC instant.
+    assert starts == {"morning": f"{MEETING.isoformat()}T00:30:00Z", "afternoon": f"{MEETING.isoformat()}T06:00:00Z"}
+
+
 async def test_the_sealed_list_shows_names_only_to_organiser_supervisor_and_admins(experts_client, minter) -> None:
     await register_project(experts_client, minter)
     await build_pool(experts_client, minter, 3)

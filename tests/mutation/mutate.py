@@ -85,7 +85,8 @@ PYTEST_ARGS = ["-q", "-x", "-p", "no:cacheprovider", "-m", "not postgres and not
 
 # The tests of a panel's life: drawn, sealed, invited, declined, re-drawn, printed, assessed, archived.
 PANEL_TESTS = [f"tests/experts/test_{name}.py" for name in (
-    "panels", "sealed_lists", "notifications", "reroll", "panel_papers", "panel_purposes", "assessments", "archive")]
+    "panels", "sealed_lists", "notifications", "reroll", "panel_papers", "panel_purposes", "assessments", "archive",
+    "panel_refusals", "panel_edges")]
 
 # The code that carries the promises, each with the tests that should notice it broken.
 TARGETS: dict[str, list[str]] = {

@@ -143,6 +143,12 @@ def test_reveal_refuses_wrong_secret_witness_time_or_key(vectors: dict[str, Any]
         reveal(receipt, secret, "w\U000e0fff", vector["drawn_at"], signer)
     with pytest.raises(DrawInputError, match="key"):
         reveal(receipt, secret, "w", vector["drawn_at"], Signer.from_seed(bytes(32)))
+    # A draw time not in the record's one form (second precision, UTC, Z) is refused, not signed.
+    for malformed in ("2026-03-02T01:30:00.5Z", "2026-03-02 01:30:00Z", "2026-03-02T09:30:00+08:00"):
+        with pytest.raises(DrawInputError, match="drawn_at"):
+            reveal(receipt, secret, "w", malformed, signer)
+    # The same second as the commitment is not earlier.
+    assert reveal(receipt, secret, "w", receipt.committed_at, signer).drawn_at == receipt.committed_at
 
 
 @pytest.mark.parametrize("witness", [

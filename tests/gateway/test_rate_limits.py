@@ -131,3 +131,31 @@ async def test_two_processes_with_leases_never_grant_more_than_the_quota(gateway
         granted, _ = await spread(database, 1000, 1100)
     assert 1000 - 2 * (1000 // 100) <= granted.count(True) <= 1000  # at most a lease per process unused
     assert granted[-50:] == [False] * 50
+
+
+async def test_one_process_grants_the_whole_quota_and_not_one_more(gateway_client) -> None:
+    async with direct_database(gateway_client) as database:
+        windows_of_one_process = rate_limits.FixedWindows(1000)
+        granted = [(await windows_of_one_process.count(database, "caller:whole"))[0] >= 0 for _ in range(1001)]
+    assert granted == [True] * 1000 + [False]
+
+
+async def test_a_lease_is_not_served_in_the_second_its_window_ends(gateway_client, clock: Clock) -> None:
+    opened = clock.now
+    async with direct_database(gateway_client) as database:
+        windows_of_one_process = rate_limits.FixedWindows(100_000)
+        for _ in range(2):  # the second request reserves a lease of the window
+            await windows_of_one_process.count(database, "caller:lease")
+        clock.now = opened + 60  # the window is over: a new one opens, whatever the lease had left
+        remaining, window_end = await windows_of_one_process.count(database, "caller:lease")
+    assert (remaining, window_end) == (100_000 - 1, opened + 120)
+
+
+async def test_each_answer_counts_down_by_one_across_the_leases_of_a_large_quota(gateway_client) -> None:
+    async with direct_database(gateway_client) as database:
+        windows_of_one_process = rate_limits.FixedWindows(100_000)
+        answers = [await windows_of_one_process.count(database, "caller:large") for _ in range(300)]
+    # RateLimit-Remaining as the caller reads it: one less each time, whichever request renewed the lease;
+    # and one window (RateLimit-Reset counts down to its end) for them all.
+    assert [remaining for remaining, _ in answers] == list(range(100_000 - 1, 100_000 - 301, -1))
+    assert len({window_end for _, window_end in answers}) == 1

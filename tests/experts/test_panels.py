@@ -13,6 +13,7 @@ from sqlalchemy import text, update
 from services.experts.models import Draw
 from shared.clock import beijing_today, utc_now
 from shared.draw import KeySet, verify_record
+from shared.outbox.reading import DISPATCHER_SUBJECT
 from tests.experts.helpers import OTHER_UNIT, admin, audit_entries, create_expert, direct_database
 
 OWNER = "12330326000000001H"  # the project owner: an organiser of this unit may ask for its panels
@@ -84,21 +85,33 @@ async def test_a_panel_is_committed_with_its_exclusions_then_revealed_into_a_rec
     pool = await build_pool(experts_client, minter, 6)
     owner_staff = (await create_expert(experts_client, minter, name="业主员工", unit_uscc=OWNER))["code"]
     untrained = (await create_expert(experts_client, minter, name="未培训", last_trained_on=None))["code"]
+    other_staff = (await create_expert(experts_client, minter, name="业主员工乙", unit_uscc=OWNER))["code"]
 
     committed = await ask_panel(experts_client, minter)
     assert committed["status"] == "committed" and committed["result"] is None
     assert len(committed["commitment"]) == 64
-    assert committed["exclusion_counts"] == {"AVOID_EMPLOYER": 1, "TRAINING": 1}
+    assert committed["exclusion_counts"] == {"AVOID_EMPLOYER": 2, "TRAINING": 1}
     assert committed["receipt"]["candidates"] == {"APP": sorted(pool)}
     assert "secret" not in committed["receipt"]
     exclusions = (await experts_client.get(f"/api/v1/draws/{committed['id']}/exclusions",
                                            headers=organiser(minter))).json()
-    assert {e["expert_code"]: e["reasons"] for e in exclusions} == {owner_staff: ["AVOID_EMPLOYER"],
-                                                                    untrained: ["TRAINING"]}
+    # In pool-number order, whatever the reasons.
+    assert [(e["expert_code"], e["reasons"]) for e in exclusions] == [
+        (owner_staff, ["AVOID_EMPLOYER"]), (untrained, ["TRAINING"]), (other_staff, ["AVOID_EMPLOYER"])]
     entry = next(e for e in await audit_entries(experts_client, minter) if e["action"] == "draw.committed")
     assert entry["details"]["exclusions_digest"] == committed["exclusions_digest"]
     assert entry["details"]["commitment"] == committed["commitment"]
+    # The lifecycle system hears of the commitment: which draw and panel, never who may be drawn.
+    events = (await experts_client.get("/api/v1/internal/events", params={"limit": 1000}, headers=minter.headers(
+        "experts", "service", subject=DISPATCHER_SUBJECT))).json()
+    [event] = [event for event in events if event["event_type"] == "draw.committed"]
+    assert event["payload"] == {"draw_id": committed["id"], "panel_id": committed["panel"]["id"], "project_code": "P1",
+                                "purpose": "technical_review", "commitment": committed["commitment"]}
 
+    # A witness holding an unassigned code point (it could render differently later) is refused.
+    refused = await experts_client.post(f"/api/v1/draws/{committed['id']}/reveal", headers=supervisor(minter),
+                                        json={"witness": "2026年11月29日 \U000e0fff", "confirmed_avoidances": []})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "witness"
     revealed = await reveal(experts_client, minter, committed["id"])
     assert revealed["status"] == "revealed"
     assert len(revealed["result"]["APP"]["primaries"]) == 2 and len(revealed["result"]["APP"]["reserves"]) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from litestar import Litestar
@@ -10,7 +11,10 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.gateway.identity.api_keys import ensure_admin_key
+from shared.demo import bureau_unit
 from tests.conftest import ADMIN_API_KEY
+from tests.experts.helpers import direct_database
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
 EDUCATION = "113303268310770367"  # 平阳县教育局 in the demo county
@@ -133,6 +137,8 @@ async def test_an_api_key_is_shown_once_works_and_can_be_revoked(gateway_client)
     assert created.status_code == 201
     assert created.headers["cache-control"] == "no-store"
     value, key_id = created.json()["value"], created.json()["key"]["id"]
+    # 256 random bits after the prefix (43 base64url characters); the key's id is 16 hex digits.
+    assert re.fullmatch(r"sortes_[A-Za-z0-9_-]{43}", value) and re.fullmatch(r"[0-9a-f]{16}", key_id)
     listed = await gateway_client.get("/api/v1/api-keys", headers=ADMIN)
     assert value not in listed.text
     system = {"Authorization": f"Bearer {value}"}
@@ -140,6 +146,26 @@ async def test_an_api_key_is_shown_once_works_and_can_be_revoked(gateway_client)
     revoked = await gateway_client.post(f"/api/v1/api-keys/{key_id}/revoke", headers=ADMIN)
     assert revoked.json()["revoked_at"] is not None
     assert (await gateway_client.get("/api/v1/auth/me", headers=system)).status_code == 401
+    # Both on the record, the roles and unit with the creation.
+    audit = (await gateway_client.get("/api/v1/audit", params={"service": "gateway", "object_id": key_id},
+                                      headers=ADMIN)).json()["items"]
+    assert sorted(item["action"] for item in audit) == ["api_key.created", "api_key.revoked"]
+    assert next(item for item in audit if item["action"] == "api_key.created")["details"] == {
+        "roles": "service", "unit": EDUCATION}
+
+
+async def test_a_second_gateway_process_starting_keeps_the_one_admin_key(gateway_client) -> None:
+    state = gateway_client.app.state
+    bureau = bureau_unit()
+    async with direct_database(gateway_client) as database:
+        async with database.transaction() as session:  # as another process's start-up does
+            await ensure_admin_key(session, state.api_key_digester, state.audit, ADMIN_API_KEY, bureau.uscc,
+                                   bureau.name)
+        async with database.reading() as session:
+            admin_keys = (await session.execute(text(
+                "SELECT count(*) FROM api_keys WHERE name = 'admin (SORTES_ADMIN_API_KEY)'"))).scalar_one()
+    assert admin_keys == 1
+    assert (await gateway_client.get("/api/v1/auth/me", headers=ADMIN)).status_code == 200
 
 
 async def test_an_expired_api_key_is_refused(gateway_client) -> None:

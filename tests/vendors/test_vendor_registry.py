@@ -315,3 +315,22 @@ async def test_the_audit_log_sorts_by_an_allowed_column_and_names_sort_for_any_o
     refused = await api.client.get("/api/v1/audit", params={"sort": "details"}, headers=api.headers("auditor"))
     assert refused.status_code == 422
     assert [(error["field"], error["code"]) for error in refused.json()["errors"]] == [("sort", "field.choice")]
+
+
+async def test_an_ended_engagement_posted_twice_is_a_409_and_the_first_is_on_the_record(api: VendorsApi) -> None:
+    await api.project()  # PY-2027-001, which ENGAGEMENTS names
+    uscc = await api.vendor()
+    body = {"vendor_uscc": uscc, "role": "supervision", "lot_code": "L3", "started_on": "2026-01-05",
+            "ended_on": "2026-06-30", "amount_fen": 48_000_000}
+    first = await api.client.post(ENGAGEMENTS, json=body, headers=api.admin)
+    assert first.status_code == 201, first.text
+    twice = await api.client.post(ENGAGEMENTS, json=body, headers=api.admin)
+    assert twice.status_code == 409 and twice.json()["engagement_id"] == first.json()["id"]
+    [entry] = await audit_entries(api, "engagement.recorded")
+    assert entry["object_id"] == str(first.json()["id"])
+    # A USCC whose check character is wrong is named as such, not as an unknown vendor.
+    wrong_check = uscc[:-1] + ("0" if uscc[-1] != "0" else "1")
+    malformed = await api.client.post(ENGAGEMENTS, json={**body, "vendor_uscc": wrong_check}, headers=api.admin)
+    assert malformed.status_code == 422
+    [error] = malformed.json()["errors"]
+    assert error["field"] == "vendor_uscc" and error["code"] != "vendor.no_such_uscc"

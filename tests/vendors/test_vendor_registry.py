@@ -334,3 +334,12 @@ async def test_an_ended_engagement_posted_twice_is_a_409_and_the_first_is_on_the
     assert malformed.status_code == 422
     [error] = malformed.json()["errors"]
     assert error["field"] == "vendor_uscc" and error["code"] != "vendor.no_such_uscc"
+
+
+async def test_a_qualification_is_valid_all_of_its_last_day(api: VendorsApi) -> None:
+    today = beijing_today()
+    uscc = await api.vendor(qualifications=[
+        {"name": "今日到期", "certificate_number": "Q-1", "valid_until": today.isoformat()},
+        {"name": "昨日到期", "certificate_number": "Q-2", "valid_until": (today - dt.timedelta(days=1)).isoformat()}])
+    shown = (await api.client.get(f"/api/v1/vendors/{uscc}", headers=api.headers("rater"))).json()
+    assert [(q["name"], q["expired"]) for q in shown["qualifications"]] == [("今日到期", False), ("昨日到期", True)]

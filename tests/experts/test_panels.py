@@ -91,6 +91,7 @@ async def test_a_panel_is_committed_with_its_exclusions_then_revealed_into_a_rec
     assert committed["status"] == "committed" and committed["result"] is None
     assert len(committed["commitment"]) == 64
     assert committed["exclusion_counts"] == {"AVOID_EMPLOYER": 2, "TRAINING": 1}
+    assert committed["reserve_shortfall"] == {}  # six in the pool: two seats and two reserves, none short
     assert committed["receipt"]["candidates"] == {"APP": sorted(pool)}
     assert "secret" not in committed["receipt"]
     exclusions = (await experts_client.get(f"/api/v1/draws/{committed['id']}/exclusions",

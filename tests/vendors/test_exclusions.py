@@ -86,3 +86,24 @@ async def test_the_audit_digest_covers_the_recorded_facts_not_the_computed_activ
     await engine.dispose()
     audit = api.client.app.state.audit
     assert after_digest == change_digest(audit.digest_key, recorded, audit.profile)
+
+
+@pytest.mark.parametrize("open_ended_first", [True, False])
+async def test_a_vendor_under_two_exclusions_is_excluded_until_the_later_end_or_until_lifted(
+        api: VendorsApi, open_ended_first: bool) -> None:
+    today = beijing_today()
+    dated, later = api.new_uscc(), today + dt.timedelta(days=90)
+    for end in (today + dt.timedelta(days=30), later):
+        response = await api.client.post("/api/v1/exclusions", json=exclusion(dated, today, end), headers=api.admin)
+        assert response.status_code == 201, response.text
+    open_ended = api.new_uscc()
+    for end in ((None, today + dt.timedelta(days=30)) if open_ended_first else (today + dt.timedelta(days=30), None)):
+        response = await api.client.post("/api/v1/exclusions", json=exclusion(open_ended, today, end),
+                                          headers=api.admin)
+        assert response.status_code == 201, response.text
+    for uscc in (dated, open_ended):
+        await api.client.post("/api/v1/vendors", headers=api.admin, json={"uscc": uscc, "name": "浙江某公司"})
+    shown = {uscc: (await api.client.get(f"/api/v1/vendors/{uscc}", headers=api.headers("auditor"))).json()
+             for uscc in (dated, open_ended)}
+    assert (shown[dated]["excluded"], shown[dated]["excluded_until"]) == (True, later.isoformat())
+    assert (shown[open_ended]["excluded"], shown[open_ended]["excluded_until"]) == (True, None)

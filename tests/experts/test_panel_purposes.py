@@ -21,6 +21,7 @@ from tests.experts.test_panels import (
     MEETING,
     OWNER,
     ask_panel,
+    move_meeting,
     organiser,
     panel_body,
     register_project,
@@ -244,9 +245,7 @@ async def test_an_accepted_member_unavailable_on_the_new_date_loses_the_seat_to_
             "reason": "出差"})
         assert period.status_code == 201, period.text
 
-    moved = await experts_client.post(f"/api/v1/draws/{committed['id']}/meeting", headers=organiser(minter),
-                                      json={"meeting_on": new_day.isoformat(), "halves": ["morning"],
-                                            "reason": "会议室调整"})
+    moved = await move_meeting(experts_client, minter, committed["id"], new_day)
     assert moved.status_code == 200, moved.text
     view = moved.json()
     assert state_of(view, away) == "unable"

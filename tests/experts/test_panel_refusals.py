@@ -18,6 +18,7 @@ from tests.experts.test_panels import (
     ask_panel,
     build_pool,
     count_rows,
+    move_meeting,
     organiser,
     panel_body,
     register_project,
@@ -119,23 +120,21 @@ async def test_a_meeting_moves_to_today_but_not_to_yesterday(experts_client, min
     await register_project(experts_client, minter)
     await build_pool(experts_client, minter, 3)
     committed = await ask_panel(experts_client, minter, panel_body(count=1, reserves=0))
-    url = f"/api/v1/draws/{committed['id']}/meeting"
     today = beijing_today()  # Beijing date, as the service reads it
-    response = await experts_client.post(url, headers=organiser(minter), json={
-        "meeting_on": (today - dt.timedelta(days=1)).isoformat(), "halves": ["afternoon"], "reason": "提前"})
+    response = await move_meeting(experts_client, minter, committed["id"], today - dt.timedelta(days=1),
+                                  halves=("afternoon",), reason="提前")
     assert response.status_code == 422, response.text
     assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("meeting_on",
                                                                              "panel.meeting_moved_to_past")]
-    response = await experts_client.post(url, headers=organiser(minter), json={
-        "meeting_on": today.isoformat(), "halves": ["afternoon"], "reason": "提前"})
+    response = await move_meeting(experts_client, minter, committed["id"], today, halves=("afternoon",), reason="提前")
     assert response.status_code == 200, response.text
     assert response.json()["panel"]["meeting_on"] == today.isoformat()
 
 
 async def test_a_spot_check_has_no_meeting_to_move_and_no_members_to_answer(experts_client, minter) -> None:
     draw = await spot_check(experts_client, minter)
-    response = await experts_client.post(f"/api/v1/draws/{draw['id']}/meeting", headers=admin(minter), json={
-        "meeting_on": (beijing_today() + dt.timedelta(days=5)).isoformat(), "halves": ["morning"], "reason": "x"})
+    response = await move_meeting(experts_client, minter, draw["id"], beijing_today() + dt.timedelta(days=5),
+                                  reason="x", headers=admin(minter))
     assert (response.status_code, response.json().get("code")) == (404, "draw.not_a_panel")
     response = await experts_client.post(f"/api/v1/draws/{draw['id']}/members/PY-2026-001/decline",
                                          json={"channel": "phone", "reason": "出差"}, headers=admin(minter))

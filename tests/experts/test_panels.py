@@ -66,6 +66,13 @@ async def reveal(client, minter, draw_id: str, witness: str = "2026年11月29日
     return response.json()
 
 
+async def move_meeting(client, minter, draw_id: str, day: dt.date, halves: tuple[str, ...] = ("morning",),
+                       reason: str = "会议室调整", headers: dict[str, str] | None = None):
+    """The organiser moves a panel's meeting (``POST /api/v1/draws/{id}/meeting``); the answer, unchecked."""
+    return await client.post(f"/api/v1/draws/{draw_id}/meeting", headers=headers or organiser(minter),
+                             json={"meeting_on": day.isoformat(), "halves": list(halves), "reason": reason})
+
+
 def seated(draw: dict[str, Any]) -> list[str]:
     return [m["expert_code"] for m in draw["panel"]["members"] if m["state"] in ("invited", "accepted")]
 
@@ -301,9 +308,7 @@ async def test_moving_a_meeting_replaces_seats_that_now_clash(experts_client, mi
                                   project="P2")
     b = await reveal(experts_client, minter, b_committed["id"])
     assert len(seated(b)) == 2
-    response = await experts_client.post(f"/api/v1/draws/{b_committed['id']}/meeting", headers=organiser(minter),
-                                         json={"meeting_on": MEETING.isoformat(), "halves": ["morning"],
-                                               "reason": "会议室调整"})
+    response = await move_meeting(experts_client, minter, b_committed["id"], MEETING)
     assert response.status_code == 200, response.text
     moved = response.json()
     assert moved["panel"]["meeting_on"] == MEETING.isoformat()
@@ -332,9 +337,7 @@ async def test_moving_a_meeting_onto_a_day_a_member_declared_unavailable_replace
             json={"starts_on": new_day.isoformat(), "ends_on": new_day.isoformat(), "starts_half": half,
                   "ends_half": "afternoon"})
         assert declared.status_code == 201, declared.text
-    moved = await experts_client.post(f"/api/v1/draws/{committed['id']}/meeting", headers=organiser(minter),
-                                      json={"meeting_on": new_day.isoformat(), "halves": ["morning"],
-                                            "reason": "会议室调整"})
+    moved = await move_meeting(experts_client, minter, committed["id"], new_day)
     assert moved.status_code == 200, moved.text
     view = moved.json()
     assert {code: state_of(view, code) for code in (primary, first_reserve, second_reserve, third_reserve)} == {

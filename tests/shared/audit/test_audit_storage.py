@@ -26,11 +26,13 @@ def reference(name: str) -> dict[str, object]:
             "planned_completion": "2027-01-31", "lots": []}
 
 
-async def register_projects(client: AsyncTestClient[Litestar], minter: AssertionMinter, count: int) -> None:
+async def register_projects(client: AsyncTestClient[Litestar], minter: AssertionMinter, count: int,
+                            first: int = 1) -> None:
+    """Projects PY-first … PY-(first + count - 1) registered by the lifecycle system: one audit entry each."""
     headers = minter.headers("experts", "service", subject="apikey:lifecycle")
-    for number in range(1, count + 1):
+    for number in range(first, first + count):
         response = await client.put(f"/api/v1/projects/PY-{number}", json=reference(f"项目{number}"), headers=headers)
-        assert response.status_code == 201
+        assert response.status_code == 201, response.text
 
 
 def database_url(client: AsyncTestClient[Litestar]) -> str:

@@ -38,7 +38,7 @@ from sortes_cli.main import main
 from tests.experts.helpers import direct_database, valid_id_number
 from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
 from tests.experts.test_spreadsheets import csv_file, row, upload
-from tests.shared.audit.test_audit_storage import reference, register_projects
+from tests.shared.audit.test_audit_storage import register_projects
 from tests.support.identity import AssertionMinter
 from tests.vendors.conftest import VendorsApi
 from tests.vendors.test_ratings import rate
@@ -331,7 +331,6 @@ async def test_rows_a_statement_reaches_but_leaves_as_they_were_are_not_bound_ag
 
 async def test_the_head_is_signed_on_demand_once_and_not_while_the_log_is_empty(experts_client, minter) -> None:
     audit = experts_client.app.state.audit
-    headers = minter.headers("experts", "service", subject="apikey:lifecycle")
 
     async def sign_on_demand() -> int | None:
         async with direct_database(experts_client) as database, database.transaction() as session:
@@ -342,8 +341,7 @@ async def test_the_head_is_signed_on_demand_once_and_not_while_the_log_is_empty(
     await register_projects(experts_client, minter, 1)
     assert await sign_on_demand() == 1
     assert await sign_on_demand() is None  # the head is signed already
-    response = await experts_client.put("/api/v1/projects/PY-9", json=reference("项目9"), headers=headers)
-    assert response.status_code == 201
+    await register_projects(experts_client, minter, 1, first=9)
     assert await sign_on_demand() == 2
     assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [1, 2]
 
@@ -355,9 +353,7 @@ async def test_told_every_entry_each_is_signed_and_told_zero_none_is_signed_by_c
     await register_projects(experts_client, minter, 2)
     assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [1, 2]
     monkeypatch.setattr(audit, "checkpoint_every", 0)
-    response = await experts_client.put("/api/v1/projects/PY-9", json=reference("项目9"),
-                                        headers=minter.headers("experts", "service", subject="apikey:lifecycle"))
-    assert response.status_code == 201
+    await register_projects(experts_client, minter, 1, first=9)
     assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [1, 2]
 
 

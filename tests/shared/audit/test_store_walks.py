@@ -15,7 +15,6 @@ go unnoticed by the other audit tests.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -27,16 +26,7 @@ from sqlalchemy.pool import NullPool
 import shared.audit.store as store
 from shared.audit.chain import PROFILE_CHANGED, SM, ChainReport, row_hash
 from shared.db import create_engine
-from tests.shared.audit.test_audit_storage import database_url, reference, run_sql
-from tests.support.identity import AssertionMinter
-
-
-async def register(client: AsyncTestClient[Litestar], minter: AssertionMinter, numbers: Iterable[int]) -> None:
-    """One project registered per number: one audit entry each."""
-    headers = minter.headers("experts", "service", subject="apikey:lifecycle")
-    for number in numbers:
-        response = await client.put(f"/api/v1/projects/PY-{number}", json=reference(f"项目{number}"), headers=headers)
-        assert response.status_code == 201, response.text
+from tests.shared.audit.test_audit_storage import database_url, register_projects, run_sql
 
 
 async def streamed(url: str, **bounds: int) -> list[list[tuple[Any, ...]]]:
@@ -70,7 +60,7 @@ async def verify(client: AsyncTestClient[Litestar], workers: int) -> ChainReport
 
 
 async def test_rows_stream_each_once_in_order_across_batches(experts_client, minter) -> None:
-    await register(experts_client, minter, range(1, 6))
+    await register_projects(experts_client, minter, 5)
     url = database_url(experts_client)
     # From the first entry by default; the last batch short.
     assert await streamed_seqs(url, batch=2) == [[1, 2], [3, 4], [5]]
@@ -80,7 +70,7 @@ async def test_rows_stream_each_once_in_order_across_batches(experts_client, min
 
 
 async def test_a_log_longer_than_one_read_batch_is_walked_to_its_end(experts_client, minter, monkeypatch) -> None:
-    await register(experts_client, minter, range(1, 6))
+    await register_projects(experts_client, minter, 5)
     # Read two rows at a time, so five entries span three batches (a real log: 20,000 a batch).
     monkeypatch.setattr(store, "stream_rows", functools.partial(store.stream_rows, batch=2))
     report = await verify(experts_client, workers=1)
@@ -93,11 +83,11 @@ async def test_a_log_longer_than_one_read_batch_is_walked_to_its_end(experts_cli
 
 
 async def test_segments_starting_before_at_and_after_a_profile_change_verify(experts_client, minter) -> None:
-    await register(experts_client, minter, range(1, 4))
+    await register_projects(experts_client, minter, 3)
     # As a restart under SORTES_CRYPTO_PROFILE=sm would: the next write appends the profile change
     # (entry 4, hashed as the entries before it), then entries hashed with SM3.
     experts_client.app.state.audit.profile = SM
-    await register(experts_client, minter, range(4, 8))
+    await register_projects(experts_client, minter, 4, first=4)
     url = database_url(experts_client)
     assert await query(url, f"SELECT seq FROM audit_log WHERE action = '{PROFILE_CHANGED}'") == [(4,)]
     assert await query(url, "SELECT max(seq) FROM audit_log") == [(8,)]
@@ -110,7 +100,7 @@ async def test_segments_starting_before_at_and_after_a_profile_change_verify(exp
 
 async def test_every_checkpoint_is_checked_and_the_totals_add_up_over_segments(experts_client, minter) -> None:
     experts_client.app.state.audit.checkpoint_every = 2
-    await register(experts_client, minter, range(1, 9))
+    await register_projects(experts_client, minter, 8)
     url = database_url(experts_client)
     assert await query(url, "SELECT seq FROM audit_checkpoints ORDER BY seq") == [(2,), (4,), (6,), (8,)]
 
@@ -126,7 +116,7 @@ async def test_every_checkpoint_is_checked_and_the_totals_add_up_over_segments(e
 
 
 async def test_a_link_forged_across_a_segment_cut_names_both_entries(experts_client, minter) -> None:
-    await register(experts_client, minter, range(1, 9))
+    await register_projects(experts_client, minter, 8)
     url = database_url(experts_client)
     # Entry 5 opens the second of two segments: given a forged predecessor and a hash that matches it,
     # it checks on its own; only the link across the cut fails.

@@ -589,6 +589,64 @@ class Cache:
         os.replace(written, self.path)
 
 
+@contextlib.contextmanager
+def planted(path: Path, mutant: Mutant, original: str) -> Iterator[None]:
+    """The mutant written over its module for the block; the module put back however the block ends."""
+    try:
+        path.write_text(mutated_source(mutant), encoding="utf-8")
+        yield
+    finally:
+        path.write_text(original, encoding="utf-8")
+
+
+class _ForkedJudge:
+    """Runs a mutant in a fork of this process against the mapped tests that reach it (see the module's
+    docstring). A test that fails on a mutant is run alone on the unmutated module once; when it fails there
+    too, the mutant is run again against every mapped test."""
+
+    def __init__(self, module: str, tests: list[str], original: str) -> None:
+        self.tests, self.original = tests, original
+        self.baseline = baseline_of(module)
+        self.passed = self.baseline.passed
+        self.timeout = max(60.0, 3 * self.baseline.seconds)
+        self.reach = self.baseline.reach.get(module) if self.baseline.reach else None
+        self.around, self.at_import = statement_lines(original), import_time_lines(original)
+        self.fails_alone: dict[str, bool] = {}
+
+    def selected(self, mutant: Mutant) -> list[str] | None:
+        """The tests to run: those reaching the mutant ([] for none), or None for every mapped test."""
+        return tests_reaching(mutant, self.reach, self.around, self.at_import) if self.reach is not None else None
+
+    def survives(self, path: Path, mutant: Mutant, selected: list[str] | None) -> tuple[bool, str]:
+        """Whether the mutant survives, and which tests it met ("N of M" or "all")."""
+        with planted(path, mutant, self.original):
+            run = _run_in_fork(selected or self.tests, self.timeout)
+        if selected and not run.passed and run.failed is not None:
+            if run.failed not in self.fails_alone:
+                self.fails_alone[run.failed] = not _run_in_fork([run.failed], self.timeout).passed
+            if self.fails_alone[run.failed]:
+                with planted(path, mutant, self.original):
+                    return _run_in_fork(self.tests, self.timeout).passed, "all"
+        return run.passed, (f"{len(selected)} of {len(self.reach.tests)}" if selected else "all")
+
+
+class _SubprocessJudge:
+    """Runs every mapped test in a new ``python -m pytest`` for each mutant (``--no-fork``)."""
+
+    def __init__(self, module: str, tests: list[str], original: str) -> None:
+        self.tests, self.original = tests, original
+        started = time.monotonic()
+        self.passed = run_tests(tests, timeout=1800, fork=False)
+        self.timeout = max(60.0, 3 * (time.monotonic() - started))
+
+    def selected(self, mutant: Mutant) -> list[str] | None:
+        return None
+
+    def survives(self, path: Path, mutant: Mutant, selected: list[str] | None) -> tuple[bool, str]:
+        with planted(path, mutant, self.original):
+            return run_tests(self.tests, self.timeout, fork=False), "all"
+
+
 def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, str]] | None = None,
                fork: bool = True) -> Iterator[Outcome | Mutant]:
     """Each mutant's outcome (of those at ``only``'s (line, change) when given; from the cache when
@@ -610,48 +668,23 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
     if time.monotonic() > deadline:
         yield from unknown
         return
-    started = time.monotonic()
-    baseline = baseline_of(module) if fork else None
-    if not (baseline.passed if baseline is not None else run_tests(tests, timeout=1800, fork=False)):
+    judge = (_ForkedJudge if fork else _SubprocessJudge)(module, tests, original)
+    if not judge.passed:
         hint = " (or the tests cannot run in a fork here: try --no-fork)" if fork else ""
         raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first{hint}")
-    timeout = max(60.0, 3 * (baseline.seconds if baseline is not None else time.monotonic() - started))
-    reach = baseline.reach.get(module) if baseline is not None and baseline.reach else None
-    around, at_import = statement_lines(original), import_time_lines(original)
-    # A test that fails alone on the unmutated code (it leans on an earlier one) kills nothing.
-    fails_alone: dict[str, bool] = {}
     for position, mutant in enumerate(unknown):
         if time.monotonic() > deadline:
             yield from unknown[position:]
             return
         began = time.monotonic()
-        selected = tests_reaching(mutant, reach, around, at_import) if reach is not None else None
+        selected = judge.selected(mutant)
         if selected == []:  # no test executed the statement: nothing to run, it survives
             cache.put(mutant, original, known_tests, killed=False)
             yield Outcome(mutant, killed=False, seconds=0.0, tests="no")
             continue
-        try:
-            path.write_text(mutated_source(mutant), encoding="utf-8")
-            if not fork:
-                survived = run_tests(tests, timeout, fork=False)
-            else:
-                run = _run_in_fork(selected or tests, timeout)
-                survived = run.passed
-        finally:
-            path.write_text(original, encoding="utf-8")
-        if fork and selected and not survived and run.failed is not None:
-            if run.failed not in fails_alone:
-                fails_alone[run.failed] = not _run_in_fork([run.failed], timeout).passed
-            if fails_alone[run.failed]:
-                selected = None
-                try:
-                    path.write_text(mutated_source(mutant), encoding="utf-8")
-                    survived = _run_in_fork(tests, timeout).passed
-                finally:
-                    path.write_text(original, encoding="utf-8")
+        survived, met = judge.survives(path, mutant, selected)
         cache.put(mutant, original, known_tests, killed=not survived)
-        ran = f"{len(selected)} of {len(reach.tests)}" if selected else "all"
-        yield Outcome(mutant, killed=not survived, seconds=round(time.monotonic() - began, 1), tests=ran)
+        yield Outcome(mutant, killed=not survived, seconds=round(time.monotonic() - began, 1), tests=met)
 
 
 def main(argv: list[str] | None = None) -> int:

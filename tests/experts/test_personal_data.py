@@ -62,7 +62,7 @@ async def test_rotate_data_keys_reseals_every_value_under_the_new_key(experts_cl
         async with database.transaction() as session:
             second = await rotate_data_keys(session, audit, actor, new_ring, after_id=first.last_id, batch=1)
         async with database.transaction() as session:
-            assert await rotate_data_keys(session, audit, actor, new_ring) == (0, [], 0)  # nothing left to do
+            assert await rotate_data_keys(session, audit, actor, new_ring, batch=1) == (0, [], 0)  # nothing left
         async with database.reading() as session:
             experts = (await session.execute(select(Expert).order_by(Expert.code))).scalars().all()
     tokens = [t for e in experts for t in (e.phone_token, e.id_number_token, e.bank_account_token) if t]

@@ -25,10 +25,9 @@ from shared.db import hold_lock
 from shared.errors import InvalidInput, NotFound, field_error
 from shared.identity import Identity
 
-TRAINING_VALID_MONTHS = 12  # the bureau's setting: Art. 30 sets no period
 
-
-def trained_until(last_trained_on: dt.date | None, valid_months: int = TRAINING_VALID_MONTHS) -> dt.date | None:
+def trained_until(last_trained_on: dt.date | None, valid_months: int) -> dt.date | None:
+    """The day training stops counting: ``valid_months`` (the bureau's setting; Art. 30 sets no period) on."""
     return add_months(last_trained_on, valid_months) if last_trained_on else None
 
 

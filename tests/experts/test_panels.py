@@ -97,6 +97,7 @@ async def test_a_panel_is_committed_with_its_exclusions_then_revealed_into_a_rec
     committed = await ask_panel(experts_client, minter)
     assert committed["status"] == "committed" and committed["result"] is None
     assert len(committed["commitment"]) == 64
+    assert committed["panel"]["project_name"] == "城市大脑"  # the project's name as the lifecycle system gave it
     assert committed["exclusion_counts"] == {"AVOID_EMPLOYER": 2, "TRAINING": 1}
     assert committed["reserve_shortfall"] == {}  # six in the pool: two seats and two reserves, none short
     assert committed["receipt"]["candidates"] == {"APP": sorted(pool)}

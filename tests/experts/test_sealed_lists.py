@@ -269,3 +269,38 @@ async def test_an_expert_seated_elsewhere_is_excluded_for_the_same_reason_as_one
     exclusions = await get_json(experts_client, f"/api/v1/draws/{second['id']}/exclusions", organiser(minter))
     reasons = {entry["expert_code"]: entry["reasons"] for entry in exclusions}
     assert reasons[sitting] == reasons[away] == ["UNAVAILABLE"]
+
+
+async def test_the_audit_log_read_about_panels_alone_is_sealed_too(experts_client, minter) -> None:
+    _, drawn = await revealed_panel(experts_client, minter)
+    auditor = outsiders(minter)["auditor"]
+    page = await get_json(experts_client, "/api/v1/audit", auditor, object_type="panel", page_size=500)
+    assert {entry["object_type"] for entry in page["items"]} == {"panel"}  # no draw entry on the page
+    assert "seat.declined" in [entry["action"] for entry in page["items"]]
+    assert names_any(json.dumps(page["items"]), drawn) == []
+    whole = await get_json(experts_client, "/api/v1/audit", admin(minter), object_type="panel", page_size=500)
+    assert set(names_any(json.dumps(whole["items"]), drawn)) == set(drawn[:3])  # the seated, the declined, the moved-up
+
+
+async def test_on_one_page_a_past_panels_entries_are_open_while_a_coming_ones_stay_sealed(experts_client,
+                                                                                           minter) -> None:
+    await register_project(experts_client, minter)
+    await register_project(experts_client, minter, "P2")
+    await build_pool(experts_client, minter, 6)
+    past, coming = [await reveal(experts_client, minter, (await ask_panel(
+        experts_client, minter, panel_body(count=2, reserves=0), project=project))["id"]) for project in ("P1", "P2")]
+    declines = {}
+    for draw in (past, coming):  # a decline: an entry on the panel itself naming the member
+        declines[draw["id"]] = seated(draw)[0]
+        response = await experts_client.post(f"/api/v1/draws/{draw['id']}/members/{seated(draw)[0]}/decline",
+                                             json={"channel": "phone", "reason": "出差"}, headers=organiser(minter))
+        assert response.status_code == 200, response.text
+    async with direct_database(experts_client) as database, database.transaction() as session:
+        await session.execute(text("UPDATE panels SET meeting_on = :day WHERE id = :id"),
+                              {"day": beijing_today() - dt.timedelta(days=1), "id": past["panel"]["id"]})
+    entries = await get_json(experts_client, "/api/v1/audit", outsiders(minter)["auditor"], object_type="panel",
+                             page_size=500)
+    declined = {entry["object_id"]: json.dumps(entry["details"]) for entry in entries["items"]
+                if entry["action"] == "seat.declined"}
+    assert names_any(declined[past["panel"]["id"]], [declines[past["id"]]]) == [declines[past["id"]]]
+    assert names_any(declined[coming["panel"]["id"]], [declines[coming["id"]]]) == []

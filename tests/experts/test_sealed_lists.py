@@ -304,3 +304,9 @@ async def test_on_one_page_a_past_panels_entries_are_open_while_a_coming_ones_st
                 if entry["action"] == "seat.declined"}
     assert names_any(declined[past["panel"]["id"]], [declines[past["id"]]]) == [declines[past["id"]]]
     assert names_any(declined[coming["panel"]["id"]], [declines[coming["id"]]]) == []
+    entries = await get_json(experts_client, "/api/v1/audit", outsiders(minter)["auditor"], object_type="draw",
+                             page_size=500)
+    revealed = {entry["object_id"]: json.dumps(entry["details"]) for entry in entries["items"]
+                if entry["action"] == "draw.revealed"}
+    assert set(names_any(revealed[past["id"]], seated(past))) == set(seated(past))
+    assert names_any(revealed[coming["id"]], seated(coming)) == []

@@ -21,7 +21,7 @@ from services.experts.schemas import (
     UnavailabilityView,
 )
 from shared.audit import AuditRecorder
-from shared.clock import utc_now
+from shared.clock import as_utc, utc_now
 from shared.errors import InvalidInput, NotFound
 from shared.identifiers import uscc_problem
 from shared.identity import Identity
@@ -64,7 +64,7 @@ def unavailability_view(period: Unavailability) -> UnavailabilityView:
 
 def conflict_view(conflict: DeclaredConflict) -> DeclaredConflictView:
     return DeclaredConflictView(id=conflict.id, unit_uscc=conflict.unit_uscc, until=conflict.until,
-                                reason=conflict.reason, declared_at=conflict.declared_at)
+                                reason=conflict.reason, declared_at=as_utc(conflict.declared_at))
 
 
 async def list_unavailability(session: AsyncSession, expert: Expert) -> list[UnavailabilityView]:

@@ -15,7 +15,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.experts.app import create_app
+from services.experts.domain.draw_keys import load_draw_keys, rotate_draw_keys
 from services.experts.settings import ExpertsSettings
+from shared.draw import KeySet
 from sortes_cli.main import main
 from tests.experts.test_panels import (
     MEETING,
@@ -76,3 +78,30 @@ async def test_a_rotation_under_a_running_service_keeps_every_draw_verifiable(
     signed_by = [await record_verifies(experts, minter, draw["id"], tmp_path, capsys)
                  for draw in (done, before, after)]
     assert signed_by == [old_key, old_key, published[1]["key_id"]]
+
+
+def test_a_retired_key_reveals_only_while_both_its_file_and_its_published_entry_are_there(tmp_path: Path) -> None:
+    key_file, key_set_file = tmp_path / "keys" / "draw.pem", tmp_path / "keys" / "draw-key-set.json"
+    first = load_draw_keys(key_file, key_set_file).signer.key_id
+    rotation = rotate_draw_keys(key_file, key_set_file)
+    keys = load_draw_keys(key_file, key_set_file)
+    assert keys.signer.key_id == rotation.active_key_id != first
+    assert keys.signer_for(first) is not None and keys.signer_for(first).key_id == first
+    # Its private half gone: nothing reveals with it.
+    saved = rotation.retired_key_file.read_bytes()
+    rotation.retired_key_file.unlink()
+    assert keys.signer_for(first) is None
+    # Its file back but its entry no longer published: nothing reveals with it either.
+    rotation.retired_key_file.write_bytes(saved)
+    published = json.loads(key_set_file.read_text())
+    published["keys"] = [entry for entry in published["keys"] if entry["key_id"] != first]
+    key_set_file.write_text(json.dumps(published))
+    assert load_draw_keys(key_file, key_set_file).signer_for(first) is None
+
+
+def test_the_key_set_may_live_in_a_folder_of_its_own_created_on_first_use(tmp_path: Path) -> None:
+    key_file, key_set_file = tmp_path / "private" / "draw.pem", tmp_path / "public" / "well-known" / "keys.json"
+    keys = load_draw_keys(key_file, key_set_file)
+    assert [entry.key_id for entry in KeySet.from_json_text(key_set_file.read_text()).keys] == [keys.signer.key_id]
+    rotate_draw_keys(key_file, key_set_file)  # the folder exists now: written again in place
+    assert len(KeySet.from_json_text(key_set_file.read_text()).keys) == 2

@@ -202,5 +202,7 @@ async def test_rotation_reseals_the_panels_contact_phones_too(experts: AsyncTest
     view = (await experts.get(f"/api/v1/draws/{committed['id']}", headers=organiser(minter))).json()
     assert view["panel"]["contact_phone"] == "13800138000"
     entries = await audit_entries(experts, minter, object_type="data_key")
-    assert any(e["details"].get("panels") == [committed["panel"]["id"]] for e in entries)
+    # One entry for the panels' batch: which panels, how many values, from which key.
+    assert [e["details"] for e in entries if "panels" in e["details"]] == [
+        {"panels": [committed["panel"]["id"]], "values": 1, "from_keys": [key_id_of(old_token)]}]
     assert await asyncio.to_thread(sortes, "audit", "verify", "--service", "experts") == 0

@@ -173,6 +173,11 @@ async def test_vendors_rotate_the_legal_representatives_id_numbers(
         for uscc, id_number in id_numbers.items():
             shown = (await client.get(f"/api/v1/vendors/{uscc}", headers=headers)).json()
             assert shown["legal_representative"]["id_number"] == id_number
+        # One entry on the record for the batch: which vendors, how many values, from which key.
+        entries = (await client.get("/api/v1/audit", params={"object_type": "data_key"},
+                                    headers=minter.headers("vendors", "auditor"))).json()["items"]
+        assert [(e["action"], e["object_id"], e["details"]) for e in entries] == [
+            ("personal_data.resealed", new_key, {"vendors": list(id_numbers), "values": 3, "from_keys": [old_key]})]
 
 
 async def test_rotation_reseals_the_panels_contact_phones_too(experts: AsyncTestClient[Litestar],

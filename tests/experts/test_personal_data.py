@@ -58,11 +58,11 @@ async def test_rotate_data_keys_reseals_every_value_under_the_new_key(experts_cl
     audit, actor = experts_client.app.state.audit, system_actor("test")
     async with direct_database(experts_client) as database:
         async with database.transaction() as session:
-            first = await rotate_data_keys(session, audit, actor, new_ring, batch=1)
+            first = await rotate_data_keys(session, audit, actor, new_ring, after_id=0, batch=1)
         async with database.transaction() as session:
             second = await rotate_data_keys(session, audit, actor, new_ring, after_id=first.last_id, batch=1)
         async with database.transaction() as session:
-            assert await rotate_data_keys(session, audit, actor, new_ring, batch=1) == (0, [], 0)  # nothing left
+            assert await rotate_data_keys(session, audit, actor, new_ring, after_id=0, batch=1) == (0, [], 0)
         async with database.reading() as session:
             experts = (await session.execute(select(Expert).order_by(Expert.code))).scalars().all()
     tokens = [t for e in experts for t in (e.phone_token, e.id_number_token, e.bank_account_token) if t]

@@ -94,7 +94,7 @@ async def record_unmasking(session: AsyncSession, audit: AuditRecorder, actor: I
 
 
 async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: Actor, keyring: KeyRing, *,
-                           after_id: int = 0, batch: int) -> Resealed:
+                           after_id: int, batch: int) -> Resealed:
     """Seal again under ``keyring``'s active key the values of the next ``batch`` experts (by id, after
     ``after_id``) holding a value sealed under an older key, with one audit entry naming them.
 

@@ -88,6 +88,9 @@ PANEL_TESTS = [f"tests/experts/test_{name}.py" for name in (
     "panels", "sealed_lists", "notifications", "reroll", "panel_papers", "panel_purposes", "assessments", "archive",
     "panel_refusals", "panel_edges")]
 
+# The edges of availability, training and automatic suspension, in one file.
+AVAILABILITY_EDGES = "tests/experts/test_availability_training_edges.py"
+
 # The vendors service's tests: registry, engagements, conflict checks, exclusions, ratings, spreadsheets.
 VENDOR_TESTS = ["tests/vendors"]
 
@@ -131,9 +134,11 @@ TARGETS: dict[str, list[str]] = {
     "services/experts/domain/printable.py": PANEL_TESTS,
     "services/experts/domain/statistics.py": PANEL_TESTS,
     "services/experts/domain/availability.py": ["tests/experts/test_availability.py",
-                                                "tests/experts/test_eligibility.py"],
-    "services/experts/domain/training.py": ["tests/experts/test_training.py", "tests/experts/test_experts.py"],
-    "services/experts/domain/suspension.py": ["tests/experts/test_suspension.py", "tests/experts/test_assessments.py"],
+                                                "tests/experts/test_eligibility.py", AVAILABILITY_EDGES],
+    "services/experts/domain/training.py": ["tests/experts/test_training.py", "tests/experts/test_experts.py",
+                                            AVAILABILITY_EDGES],
+    "services/experts/domain/suspension.py": ["tests/experts/test_suspension.py", "tests/experts/test_assessments.py",
+                                              AVAILABILITY_EDGES],
     "services/experts/domain/experts.py": ["tests/experts/test_experts.py"],
     "services/experts/domain/fields.py": ["tests/experts/test_fields.py"],
     "services/experts/domain/personal_data.py": ["tests/experts/test_personal_data.py",

@@ -149,6 +149,7 @@ TARGETS: dict[str, list[str]] = {
                                              "tests/cli/test_cli_key_files.py",
                                              "tests/shared/audit/test_sm_profile.py"],
     "services/experts/domain/spreadsheets.py": ["tests/experts/test_spreadsheets.py",
+                                                "tests/experts/test_spreadsheet_edges.py",
                                                 "tests/experts/test_cli_import.py"],
     "services/experts/domain/demo.py": ["tests/experts/test_demo.py"],
     "services/experts/domain/spot_checks.py": PANEL_TESTS,

@@ -149,6 +149,8 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
         error("other_fields", "expert.field_unassignable", "no such field, or the field is retired")
     if others and len(others) > 2:
         error("other_fields", "expert.too_many_fields", "an expert holds at most 3 fields")
+    if others and len(set(others)) < len(others):  # by name and by code alike: as the API, not a duplicate row
+        error("other_fields", "field.listed_twice", "a field is listed twice")
     raw: dict[str, Any] = {
         "name": cell["name"], "unit_uscc": cell["unit_uscc"], "unit_name": cell["unit_name"], "title": cell["title"],
         "years_in_field": int(years) if years.isdigit() else 0,
@@ -216,7 +218,9 @@ def _struct_problems(raw: dict[str, Any]) -> list[tuple[str, str, str, dict[str,
     return problems
 
 
-_PLACEHOLDERS: dict[str, Any] = {"name": "x", "unit_uscc": "x", "unit_name": "x", "title": "x", "years_in_field": 0}
+# Values within the API's limits, put in place of a refused one so the rest of the row is checked too.
+_PLACEHOLDERS: dict[str, Any] = {"name": "x", "unit_uscc": "x" * 18, "unit_name": "x", "title": "x",
+                                 "years_in_field": 0}
 
 
 def _changes(expert: Expert | None, row: _Row, vault: PersonalDataVault) -> dict[str, Any]:

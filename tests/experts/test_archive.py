@@ -319,6 +319,7 @@ async def test_units_and_the_lifecycle_system_keep_the_register_of_self_evaluati
                                          headers=organiser(minter))
     assert response.status_code == 201, response.text
     assert (response.json()["unit_uscc"], response.json()["kind"]) == (OWNER, "application")
+    first = response.json()
     response = await experts_client.post("/api/v1/self-evaluations", json=evaluation("PY-1", "performance",
                                                                                      unit_uscc=OTHER_UNIT),
                                          headers=service(minter))
@@ -342,6 +343,7 @@ async def test_units_and_the_lifecycle_system_keep_the_register_of_self_evaluati
                                          headers=auditor(minter))).json()
     assert [(row["project_code"], row["kind"]) for row in register] == [("PY-1", "application"),
                                                                         ("PY-1", "performance")]
+    assert register[0] == first  # read back as recorded, to the instant and its time zone
     assert [e["action"] for e in await audit_entries(experts_client, minter)].count("self_evaluation.recorded") == 2
 
 

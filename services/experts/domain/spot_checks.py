@@ -20,7 +20,7 @@ from services.experts.domain.draws import DrawLedger, NewDraw
 from services.experts.models import Draw, Project, SelfEvaluation, SpotCheckSubmission
 from services.experts.schemas import SelfEvaluationInput, SelfEvaluationView
 from shared.audit import AuditRecorder
-from shared.clock import beijing_today, utc_now
+from shared.clock import as_utc, beijing_today, utc_now
 from shared.contracts.panels import SpotCheckRequest
 from shared.errors import Conflict, FieldError, InvalidInput, NotPermitted, field_error
 from shared.identity import Identity
@@ -87,7 +87,7 @@ async def register_of(session: AsyncSession, year: int) -> list[SelfEvaluationVi
                                  .order_by(SelfEvaluation.kind, SelfEvaluation.project_code))
     return [SelfEvaluationView(id=row.id, year=row.year, project_code=row.project_code, project_name=name,
                                kind=row.kind, unit_uscc=row.unit_uscc, submitted_on=row.submitted_on,
-                               recorded_by=row.recorded_by, recorded_at=row.recorded_at) for row, name in rows]
+                               recorded_by=row.recorded_by, recorded_at=as_utc(row.recorded_at)) for row, name in rows]
 
 
 # --- the draw -----------------------------------------------------------------------------------------

@@ -95,8 +95,9 @@ def unit(uscc: str | None, name: str | None = None) -> Markup:
 def unit_reason(reason: str) -> str:
     """A unit avoidance's reason in Chinese: the gateway's vendor reasons and the joint departments
     have fixed forms; what an organiser typed is printed as typed."""
-    if reason.startswith("participating:"):
-        return "参与单位：" + DEPARTMENTS.get(reason.removeprefix("participating:"), reason)
+    if reason.startswith("participating:"):  # a joint department by its name; one not known, as typed
+        department = reason.removeprefix("participating:")
+        return "参与单位：" + DEPARTMENTS.get(department, department)
     if not reason.startswith("vendor: "):
         return reason
     parts = []

@@ -13,7 +13,7 @@ import uuid
 import zipfile
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from services.experts.models import Draw, Panel
 from shared.clock import beijing_today
@@ -32,6 +32,7 @@ from tests.experts.test_panels import (
     reveal,
     supervisor,
 )
+from tests.support.identity import BUREAU_USCC
 
 OTHER_SUPERVISOR = {"subject": "user:other-supervisor", "name": "张监督", "unit": SUPERVISOR_UNIT}
 
@@ -392,3 +393,42 @@ async def test_a_years_spot_check_draws_from_its_register_once_and_only_after_th
     async with direct_database(experts_client) as database, database.reading() as session:
         row = await session.get(Draw, first["id"])
         assert row is not None and row.cancel_reason == "抽查名单录入有误，重新抽取" and row.record is not None
+
+
+async def test_the_supervisor_of_a_spot_check_is_not_who_asks_for_it(experts_client, minter) -> None:
+    await experts_client.post("/api/v1/self-evaluations", headers=service(minter),
+                              json=evaluation("PY-001", unit_uscc=OWNER))
+    myself = {**SUPERVISOR, "subject": "user:admin"}
+    response = await experts_client.post("/api/v1/spot-checks", headers=admin(minter),
+                                         json={"year": LAST_YEAR, "supervisor": myself})
+    assert response.status_code == 422, response.text
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("supervisor", "spot_check.supervisor_is_asker")]
+    assert await archive(experts_client, auditor(minter), purpose="spot_check") == {
+        "items": [], "total": 0, "page": 1, "page_size": 50}
+
+
+async def test_a_spot_check_keeps_its_population_draws_no_reserves_and_leaves_registered_entries_as_they_were(
+        experts_client, minter) -> None:
+    registered = (await experts_client.post("/api/v1/self-evaluations", headers=service(minter),
+                                            json=evaluation("PY-001", unit_uscc=OWNER))).json()
+    # The request hands over the year's list: one already registered, two new (entered under the asker's unit).
+    response = await experts_client.post("/api/v1/spot-checks", headers=admin(minter), json={
+        "year": LAST_YEAR, "supervisor": SUPERVISOR, "submissions": [
+            {"project_code": "PY-001", "kind": "application"}, {"project_code": "PY-002", "kind": "application"},
+            {"project_code": "PY-002", "kind": "performance"}]})
+    assert response.status_code == 201, response.text
+    assert response.json()["receipt"]["reserves_per_field"] == 0
+    drawn = await reveal(experts_client, minter, response.json()["id"])
+    assert {field: lists["reserves"] for field, lists in drawn["result"].items()} == {
+        "APPLICATION": [], "PERFORMANCE": []}
+    register = (await experts_client.get("/api/v1/self-evaluations", params={"year": LAST_YEAR},
+                                         headers=auditor(minter))).json()
+    assert register[0] == registered
+    assert [(row["project_code"], row["kind"], row["unit_uscc"]) for row in register[1:]] == [
+        ("PY-002", "application", BUREAU_USCC), ("PY-002", "performance", BUREAU_USCC)]
+    async with direct_database(experts_client) as database, database.reading() as session:
+        population = (await session.execute(text(
+            "SELECT project_code FROM spot_check_submissions WHERE draw_id = :draw ORDER BY project_code"),
+            {"draw": drawn["id"]})).scalars().all()
+    assert population == ["PY-001", "PY-002"]  # one row a project, as drawn

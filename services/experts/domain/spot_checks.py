@@ -129,8 +129,8 @@ async def _enter_submissions(session: AsyncSession, actor: Identity, data: SpotC
     over the year's submissions); those already there stay as they are."""
     if not data.submissions:
         return
-    have = set((await session.execute(select(SelfEvaluation.project_code, SelfEvaluation.kind)
-                                      .where(SelfEvaluation.year == data.year))).tuples().all())
+    have = {(code, kind) for code, kind in (await session.execute(select(
+        SelfEvaluation.project_code, SelfEvaluation.kind).where(SelfEvaluation.year == data.year))).all()}
     for submission in data.submissions:
         if (submission.project_code, submission.kind) not in have:
             await _add(session, actor, data.year, submission.project_code, submission.kind,

@@ -93,7 +93,7 @@ async def eligible_supervisors(database: Database, organiser_unit: str) -> list[
             select(User.username, User.display_name, Unit.name, User.roles).join(Unit, Unit.uscc == User.unit_uscc)
             .where(User.disabled_at.is_(None), User.unit_uscc != organiser_unit,
                    User.roles.like(f"%{Role.SUPERVISOR.value}%"))
-            .order_by(User.display_name, User.username))).tuples().all()
+            .order_by(User.display_name, User.username))).all()
     return [(username, name, unit) for username, name, unit, roles in rows
             if Role.SUPERVISOR.value in roles.split(",")]
 

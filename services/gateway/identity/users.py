@@ -56,7 +56,8 @@ async def unit_names(session: AsyncSession, usccs: Iterable[str]) -> dict[str, s
     wanted = sorted(set(usccs))
     if not wanted:
         return {}
-    return dict((await session.execute(select(Unit.uscc, Unit.name).where(Unit.uscc.in_(wanted)))).tuples().all())
+    rows = await session.execute(select(Unit.uscc, Unit.name).where(Unit.uscc.in_(wanted)))
+    return {uscc: name for uscc, name in rows.all()}
 
 
 async def _require_unit(session: AsyncSession, uscc: str) -> None:

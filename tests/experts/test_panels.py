@@ -503,7 +503,7 @@ async def test_supervising_lists_the_draws_awaiting_the_callers_witness_then_the
     await register_project(experts_client, minter, "P2")
     pool = await build_pool(experts_client, minter, 4)
     mine = await ask_panel(experts_client, minter)
-    someone_elses = await ask_panel(experts_client, minter, panel_body(supervisor={
+    someone_elses = await ask_panel(experts_client, minter, panel_body(count=1, supervisor={  # one seat: not mine
         "subject": "user:other-supervisor", "name": "张监督", "unit": SUPERVISOR_UNIT}), project="P2")
     response = await experts_client.post("/api/v1/spot-checks", headers=admin(minter), json={
         "year": LAST_YEAR, "submissions": [{"project_code": "PY-2026-001", "kind": "application"}],

@@ -221,7 +221,10 @@ def parse_date(text: str) -> dt.date | None:
     parts = [int(part) for part in re.split(r"[-/.年月日]", text) if part.isdigit()]
     if len(parts) != 3:
         raise ValueError(text)
-    return dt.date(*parts)
+    try:
+        return dt.date(*parts)
+    except OverflowError:  # a number too large for C: as much not a date as month 13
+        raise ValueError(text) from None
 
 
 # Formula triggers

@@ -134,7 +134,8 @@ def _check_row(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
             error(key, "field.required", "required")
     given: set[str] = set()
     raw: dict[str, Any] = {"uscc": cell["uscc"].upper(), "name": cell["name"]}
-    if raw["uscc"] and (problem := uscc_problem(raw["uscc"])):
+    uscc_refused = bool(raw["uscc"] and (problem := uscc_problem(raw["uscc"])))
+    if uscc_refused:
         error("uscc", problem.code, problem.message, problem.params)
     if cell["status"]:
         given.add("status")
@@ -153,10 +154,12 @@ def _check_row(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
     if any(cell[key] for key in COLUMNS if key.startswith("qualifications.")):
         given.add("qualifications")
         raw["qualifications"] = _qualifications(cell, error)
-    if errors:
+    if len(errors) > uscc_refused:
         return errors
+    # A refused USCC hides none of the row's other problems (as the create endpoint reports them all): the
+    # rest is checked with a stand-in code of the right length, whose own problems are not the row's.
     try:
-        vendor = msgspec.convert(raw, VendorCreate)
+        vendor = msgspec.convert({**raw, "uscc": "0" * 18} if uscc_refused else raw, VendorCreate)
     except msgspec.ValidationError as invalid:
         # The same limits as the API (lengths); msgspec names the first attribute it refuses, never its value.
         found = _MSGSPEC_PATH.search(str(invalid))
@@ -165,7 +168,8 @@ def _check_row(number: int, cells: dict[str, str]) -> _Row | list[RowError]:
         error(found.group(1) if found else "name", code, message, params)
         return errors
     for problem in check_vendor(vendor):
-        error(problem.field, problem.code, problem.message, problem.params)
+        if not (uscc_refused and problem.field == "uscc"):
+            error(problem.field, problem.code, problem.message, problem.params)
     if errors:
         return errors
     return _Row(number=number, vendor=vendor, given=frozenset(given), representative_name=representative_name)

@@ -86,7 +86,7 @@ PYTEST_ARGS = ["-q", "-x", "-p", "no:cacheprovider", "-m", "not postgres and not
 # The tests of a panel's life: drawn, sealed, invited, declined, re-drawn, printed, assessed, archived.
 PANEL_TESTS = [f"tests/experts/test_{name}.py" for name in (
     "panels", "sealed_lists", "notifications", "reroll", "panel_papers", "panel_purposes", "assessments", "archive",
-    "panel_refusals", "panel_edges", "panel_module_edges")]
+    "panel_refusals", "panel_edges", "panel_module_edges", "checks_calendar_statistics")]
 
 # The edges of availability, training and automatic suspension, in one file.
 AVAILABILITY_EDGES = "tests/experts/test_availability_training_edges.py"

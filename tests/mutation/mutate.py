@@ -140,7 +140,7 @@ TARGETS: dict[str, list[str]] = {
     "services/experts/domain/suspension.py": ["tests/experts/test_suspension.py", "tests/experts/test_assessments.py",
                                               AVAILABILITY_EDGES],
     "services/experts/domain/experts.py": ["tests/experts/test_experts.py"],
-    "services/experts/domain/fields.py": ["tests/experts/test_fields.py"],
+    "services/experts/domain/fields.py": ["tests/experts/test_fields.py", "tests/experts/test_field_edges.py"],
     "services/experts/domain/personal_data.py": ["tests/experts/test_personal_data.py",
                                                  "tests/experts/test_masking_holds.py", "tests/experts/test_experts.py",
                                                  "tests/cli/test_cli_keys.py"],

@@ -139,7 +139,7 @@ TARGETS: dict[str, list[str]] = {
                                             AVAILABILITY_EDGES],
     "services/experts/domain/suspension.py": ["tests/experts/test_suspension.py", "tests/experts/test_assessments.py",
                                               AVAILABILITY_EDGES],
-    "services/experts/domain/experts.py": ["tests/experts/test_experts.py"],
+    "services/experts/domain/experts.py": ["tests/experts/test_experts.py", "tests/experts/test_registry_days.py"],
     "services/experts/domain/fields.py": ["tests/experts/test_fields.py", "tests/experts/test_field_edges.py"],
     "services/experts/domain/personal_data.py": ["tests/experts/test_personal_data.py",
                                                  "tests/experts/test_masking_holds.py", "tests/experts/test_experts.py",

@@ -1,0 +1,62 @@
+"""The registry's dated rules on the day itself: a suspension is still running on its last day, the list's
+status and training filters agree with what each expert shows, and an age turns on the birthday (on 1 March
+for someone born on 29 February)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import update
+
+from services.experts.domain.experts import age_on, current_status
+from services.experts.models import Expert
+from shared.clock import add_months, beijing_today
+from tests.experts.helpers import admin, create_expert, direct_database
+
+
+def test_a_suspension_runs_all_of_its_last_day_and_only_a_suspension_ends_by_itself() -> None:
+    today = dt.date(2026, 12, 5)
+    assert current_status(Expert(status="suspended", suspended_until=today), today) == "suspended"
+    assert current_status(Expert(status="suspended", suspended_until=today - dt.timedelta(days=1)), today) == "active"
+    assert current_status(Expert(status="suspended", suspended_until=None), today) == "suspended"  # until lifted
+    assert current_status(Expert(status="retired", suspended_until=today - dt.timedelta(days=1)), today) == "retired"
+
+
+def test_an_age_turns_on_the_birthday_and_a_leap_day_birthday_on_the_first_of_march() -> None:
+    assert [age_on(dt.date(1970, 6, 1), day) for day in (dt.date(2026, 5, 31), dt.date(2026, 6, 1))] == [55, 56]
+    assert [age_on(dt.date(2000, 2, 29), day) for day in (dt.date(2026, 2, 28), dt.date(2026, 3, 1))] == [25, 26]
+
+
+async def listed(client, minter, **params: str) -> list[str]:
+    response = await client.get("/api/v1/experts", params={"page_size": 100, **params}, headers=admin(minter))
+    assert response.status_code == 200, response.text
+    return [expert["name"] for expert in response.json()["items"]]
+
+
+async def test_the_status_filter_reads_a_suspension_as_each_expert_shows_it_on_its_last_day(experts_client,
+                                                                                             minter) -> None:
+    today = beijing_today()
+    ends = {"在职": None, "今日期满": today, "昨日期满": today - dt.timedelta(days=1), "无期限": None, "已退出": None}
+    codes = {name: (await create_expert(experts_client, minter, name=name))["code"] for name in ends}
+    async with direct_database(experts_client) as database, database.transaction() as session:
+        for name, status in (("今日期满", "suspended"), ("昨日期满", "suspended"), ("无期限", "suspended"),
+                             ("已退出", "retired")):
+            await session.execute(update(Expert).where(Expert.code == codes[name]).values(
+                status=status, suspended_until=ends[name]))
+    assert await listed(experts_client, minter, status="active") == ["在职", "昨日期满"]
+    assert await listed(experts_client, minter, status="suspended") == ["今日期满", "无期限"]
+    assert await listed(experts_client, minter, status="retired") == ["已退出"]
+    shown = {name: (await experts_client.get(f"/api/v1/experts/{code}", headers=admin(minter))).json()["status"]
+             for name, code in codes.items()}
+    assert shown == {"在职": "active", "今日期满": "suspended", "昨日期满": "active", "无期限": "suspended",
+                     "已退出": "retired"}
+
+
+async def test_the_training_filter_counts_a_training_valid_all_of_its_last_day(experts_client, minter) -> None:
+    earliest = add_months(beijing_today(), -12)  # trained on this day: valid until today
+    await create_expert(experts_client, minter, name="今日到期", last_trained_on=earliest.isoformat())
+    await create_expert(experts_client, minter, name="昨日到期",
+                        last_trained_on=(earliest - dt.timedelta(days=1)).isoformat())
+    await create_expert(experts_client, minter, name="未培训", last_trained_on=None)
+    assert await listed(experts_client, minter, trained="true") == ["今日到期"]
+    assert await listed(experts_client, minter, trained="false") == ["昨日到期", "未培训"]

@@ -1,6 +1,6 @@
 """The registry's dated rules on the day itself: a suspension is still running on its last day, the list's
-status and training filters agree with what each expert shows, and an age turns on the birthday (on 1 March
-for someone born on 29 February)."""
+status and training filters agree with what each expert shows, an age turns on the birthday (on 1 March
+for someone born on 29 February), and a profile's age of 18 to 99 holds on the birthdays at both ends."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import update
 
-from services.experts.domain.experts import age_on, current_status
+from services.experts.domain.experts import age_on, current_status, profile_errors
 from services.experts.models import Expert
 from shared.clock import add_months, beijing_today
 from tests.experts.helpers import admin, create_expert, direct_database
@@ -25,6 +25,16 @@ def test_a_suspension_runs_all_of_its_last_day_and_only_a_suspension_ends_by_its
 def test_an_age_turns_on_the_birthday_and_a_leap_day_birthday_on_the_first_of_march() -> None:
     assert [age_on(dt.date(1970, 6, 1), day) for day in (dt.date(2026, 5, 31), dt.date(2026, 6, 1))] == [55, 56]
     assert [age_on(dt.date(2000, 2, 29), day) for day in (dt.date(2026, 2, 28), dt.date(2026, 3, 1))] == [25, 26]
+
+
+def test_an_expert_is_18_on_the_eighteenth_birthday_and_100_is_one_year_too_many() -> None:
+    today = dt.date(2026, 12, 5)
+
+    def age_refused(born: dt.date) -> bool:
+        return "expert.age" in [error.code for error in profile_errors({"birth_date": born}, today)]
+
+    assert [age_refused(born) for born in (dt.date(2008, 12, 5), dt.date(2008, 12, 6))] == [False, True]
+    assert [age_refused(born) for born in (dt.date(1926, 12, 6), dt.date(1926, 12, 5))] == [False, True]
 
 
 async def listed(client, minter, **params: str) -> list[str]:

@@ -5,13 +5,10 @@ server error 502 (problem+json), so the caller always gets a clear, typed failur
 run as several instances; calls are balanced across them (balancer.py) and only idempotent calls
 are retried on another instance.
 
-The proxy's pass-through calls (``relay``) go straight to httpcore's connection pool, the layer
-under httpx: a forwarded request needs none of httpx's URL, cookie, redirect, auth or decoding
-machinery, which cost more CPU than the HTTP exchange itself. Nor does it use httpcore's pool, which
-on every request taken or given back scans all its connections, asking each whether the server has
-closed it (a system call per connection): with fifty callers that scan cost more than the forwarding.
-:class:`_RelayConnections` keeps each service instance's idle connections in a stack and asks only the
-one it takes. The gateway's own calls, which read and compose answers, keep the httpx client.
+The proxy's pass-through calls (``relay``) go over connections of the gateway's own
+(relay_connections.py): a forwarded request needs none of httpx's URL, cookie, redirect, auth or
+decoding machinery, which cost more CPU than the HTTP exchange itself. The gateway's own calls, which
+read and compose answers, keep the httpx client.
 """
 
 from __future__ import annotations
@@ -23,11 +20,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
-import httpcore
 import httpx
 
 from services.gateway.edge.balancer import Balancer, Instance
 from services.gateway.edge.gauges import INSTANCE_UP, UPSTREAM_REQUESTS, UPSTREAM_SECONDS, instance_label
+from services.gateway.edge.relay_connections import RelayConnections, RelayTimeout, RelayUnreachable
 from shared.errors import BadGateway, GatewayTimeout, Problem, ServiceUnavailable
 from shared.identity import CachingIssuer, Identity, IdentityIssuer
 from shared.logs import request_id_var
@@ -49,12 +46,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # by default): a request sent on a connection the server is closing at that moment gets no answer,
 # and a POST cannot be sent again, so the caller would see a 503 under a steady load.
 KEEPALIVE_SECONDS = 2.0
-# What httpx itself maps to TimeoutException and TransportError.
-_RELAY_TIMEOUTS = httpcore.TimeoutException
-_RELAY_TRANSPORT_ERRORS = (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol,
-                           httpcore.ProxyError)
-# Methods that carry a body and so always say how long it is (as httpx does).
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
@@ -80,72 +71,16 @@ class Relayed:
         self.status_code, self.headers, self.content = status_code, headers, content
 
 
-class _RelayConnections:
-    """Keep-alive HTTP/1.1 connections to the service instances, at most ``limit`` in use at once: an idle
-    one is reused (the most recent first, once checked it is still open and not past its keep-alive),
-    otherwise a new one is opened; an answer read whole gives its connection back."""
-
-    def __init__(self, limit: int, keepalive_expiry: float) -> None:
-        self._limit, self._expiry = limit, keepalive_expiry
-        self._slots: asyncio.Semaphore | None = None  # made on first use, on the serving event loop
-        self._idle: dict[tuple[bytes, bytes, int | None], list[httpcore.AsyncHTTPConnection]] = {}
-
-    async def request(self, method: str, url: httpcore.URL, headers: list[tuple[bytes, bytes]], content: bytes,
-                      timeouts: dict[str, float]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self._limit)
-        try:
-            async with asyncio.timeout(timeouts["pool"]):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise httpcore.PoolTimeout("no connection to the service came free in time") from None
-        try:
-            idle = self._idle.setdefault((url.scheme, url.host, url.port), [])
-            connection = None
-            while idle:
-                candidate = idle.pop()
-                if candidate.is_idle() and not candidate.has_expired():
-                    connection = candidate
-                    break
-                await candidate.aclose()
-            if connection is None:
-                connection = httpcore.AsyncHTTPConnection(url.origin, keepalive_expiry=self._expiry)
-            try:
-                answer = await connection.handle_async_request(httpcore.Request(
-                    method, url, headers=headers, content=content, extensions={"timeout": timeouts}))
-                try:
-                    body = await answer.aread()
-                finally:
-                    await answer.aclose()
-            except BaseException:
-                await connection.aclose()
-                raise
-            if connection.is_idle():
-                idle.append(connection)
-            else:
-                await connection.aclose()
-            return answer.status, answer.headers, body
-        finally:
-            self._slots.release()
-
-    async def aclose(self) -> None:
-        for idle in self._idle.values():
-            while idle:
-                await idle.pop().aclose()
-
-
 class _Origin:
-    """An instance URL taken apart once: what httpcore needs to address it."""
+    """An instance URL taken apart once: where to connect, the Host header, the path prefix."""
 
-    __slots__ = ("host_header", "prefix", "url")
+    __slots__ = ("address", "host_header", "prefix")
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        scheme = parts.scheme.encode("ascii")
-        port = parts.port or (443 if scheme == b"https" else 80)
+        self.address = (parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
         self.host_header = parts.netloc.encode("ascii")
-        self.prefix = parts.path.rstrip("/")
-        self.url = (scheme, (parts.hostname or "").encode("ascii"), port)
+        self.prefix = parts.path.rstrip("/").encode("ascii")
 
 
 class Upstreams:
@@ -164,9 +99,8 @@ class Upstreams:
                                 keepalive_expiry=KEEPALIVE_SECONDS),
         )
         # The proxy's connections: the same limit and keep-alive expiry as the httpx client's.
-        self._pool = _RelayConnections(200, KEEPALIVE_SECONDS)
-        self._relay_timeouts = {"connect": connect_timeout, "read": read_timeout, "write": read_timeout,
-                                "pool": read_timeout}
+        self._pool = RelayConnections(200, KEEPALIVE_SECONDS)
+        self._connect_timeout, self._read_timeout = connect_timeout, read_timeout
         self._origins: dict[str, _Origin] = {}
 
     async def request(self, service: str, method: str, path: str, *, identity: Identity | None,
@@ -188,8 +122,6 @@ class Upstreams:
         and problems) with the body read whole and nothing decoded or kept (no cookies, no redirects)."""
         sent = [(name.encode("latin-1"), value.encode("latin-1"))
                 for name, value in self._headers(service, identity, headers).items()]
-        if content or method.upper() in _BODY_METHODS:
-            sent.append((b"content-length", str(len(content)).encode("ascii")))
         # The path arrives decoded (as routed): encode it again, '%' included, for the request line.
         target = quote(path, safe=_PATH_SAFE) + ("?" + urlencode(params, quote_via=quote) if params else "")
 
@@ -235,17 +167,17 @@ class Upstreams:
         origin = self._origins.get(instance.url)
         if origin is None:
             origin = self._origins[instance.url] = _Origin(instance.url)
-        scheme, host, port = origin.url
-        url = httpcore.URL(scheme=scheme, host=host, port=port, target=(origin.prefix + target).encode("ascii"))
         try:
             status, answer_headers, body = await self._pool.request(
-                method, url, [(b"host", origin.host_header), *headers], content, self._relay_timeouts)
-        except _RELAY_TIMEOUTS:
+                origin.address, method.upper(), origin.prefix + target.encode("ascii"),
+                [(b"host", origin.host_header), *headers], content, connect_seconds=self._connect_timeout,
+                read_seconds=self._read_timeout, pool_seconds=self._read_timeout)
+        except RelayTimeout:
             _log.warning("upstream timeout", extra={"fields": {"upstream": service, "instance": instance.url,
                                                                "path": target.partition("?")[0]}})
             raise _Retryable(GatewayTimeout("The {service} service did not answer in time.", code="upstream.timeout",
                                             params={"service": service})) from None
-        except _RELAY_TRANSPORT_ERRORS:
+        except RelayUnreachable:
             _log.warning("upstream unreachable", extra={"fields": {"upstream": service, "instance": instance.url,
                                                                    "path": target.partition("?")[0]}})
             raise _Retryable(ServiceUnavailable("The {service} service is not reachable.", code="upstream.unreachable",

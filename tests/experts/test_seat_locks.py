@@ -1,6 +1,6 @@
-"""Seat changes (reveals, answers, moves, cancels) wait for each other only when their panels meet on the
-same day: a reveal for one day never queues behind a reveal for another (PostgreSQL, where transactions
-run side by side; SQLite lets one writer in at a time anyway)."""
+"""Seat changes (reveals, answers, moves, cancels) wait for each other only when their panels meet in a
+shared half-day: a reveal for one day, or for the other half of the same day, never queues behind
+another (PostgreSQL, where transactions run side by side; SQLite lets one writer in at a time anyway)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.postgres
 DAY = dt.date(2027, 3, 1)
 
 
-def panel(panel_id: str, meeting_on: dt.date) -> Panel:
+def panel(panel_id: str, meeting_on: dt.date, halves: str = "morning") -> Panel:
     return Panel(id=panel_id, project_code="LOCKS", purpose="technical_review", meeting_on=meeting_on,
-                 halves="morning", reserves_per_field=1, seats='{"DATA": 2}', avoidances="{}",
+                 halves=halves, reserves_per_field=1, seats='{"DATA": 2}', avoidances="{}",
                  organiser_subject="user:o", organiser_name="o", organiser_unit="u", supervisor_subject="user:s",
                  supervisor_name="s", supervisor_unit="v", status="open", created_at=utc_now(), updated_at=utc_now())
 
@@ -63,7 +63,7 @@ async def test_moving_a_meeting_holds_the_new_day_as_well(postgres_available: bo
 
         async def move() -> None:
             async with database.transaction() as session:
-                await hold_seats_of(session, "moving", also=later)
+                await hold_seats_of(session, "moving", also=(later, ["morning"]))
                 await release.wait()
 
         async def reveal_there() -> None:
@@ -77,5 +77,32 @@ async def test_moving_a_meeting_holds_the_new_day_as_well(postgres_available: bo
         assert not revealing.done(), "a reveal on the day a panel moves to went ahead during the move"
         release.set()
         await asyncio.wait_for(asyncio.gather(mover, revealing), timeout=10)
+    finally:
+        await database.dispose()
+
+
+async def test_the_two_halves_of_a_day_wait_only_for_a_panel_that_meets_in_theirs(
+        postgres_available: bool, test_databases: TestDatabases) -> None:
+    database = Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
+    try:
+        async with database.transaction() as session:
+            session.add_all([panel("morning", DAY), panel("afternoon", DAY, "afternoon"),
+                             panel("whole-day", DAY, "morning,afternoon")])
+
+        async def hold(panel_id: str, release: asyncio.Event | None = None) -> None:
+            async with database.transaction() as session:
+                await hold_seats_of(session, panel_id)
+                if release is not None:
+                    await release.wait()
+
+        release = asyncio.Event()
+        morning = asyncio.create_task(hold("morning", release))
+        await asyncio.sleep(0.5)
+        await asyncio.wait_for(hold("afternoon"), timeout=10)  # the other half of the day: no waiting
+        whole_day = asyncio.create_task(hold("whole-day"))
+        await asyncio.sleep(1.0)
+        assert not whole_day.done(), "a whole-day panel's seats changed while the morning's were held"
+        release.set()
+        await asyncio.wait_for(asyncio.gather(morning, whole_day), timeout=10)
     finally:
         await database.dispose()

@@ -206,7 +206,7 @@ def _period_overlaps(day: dt.date, halves: tuple[str, ...]) -> ColumnElement[boo
 async def _project_owner(session: AsyncSession, project_code: str | None) -> set[str]:
     if project_code is None:
         return set()
-    owner = (await session.execute(select(Project.owner_unit).where(Project.code == project_code))).scalar()
-    if owner is None:
+    project = await session.get(Project, project_code)  # the session's copy when the caller read it already
+    if project is None:
         raise InvalidInput.for_field("project_code", "project.no_such", "no such project")
-    return {owner}
+    return {project.owner_unit}

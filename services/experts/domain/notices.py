@@ -137,30 +137,33 @@ class Notices:
     provider: MessageProvider | None
     instance: str = field(default_factory=lambda: str(uuid.uuid4()))
 
-    async def invite(self, session: AsyncSession, panel: Panel, member: PanelMember) -> None:
-        """``member`` was just invited: a link and its messages, in the caller's transaction."""
+    async def invite(self, session: AsyncSession, panel: Panel, members: Sequence[PanelMember]) -> None:
+        """``members`` were just invited: a link each and its messages, in the caller's transaction."""
         if self.provider is None:
             return
-        expert = (await session.execute(select(Expert).where(Expert.code == member.expert_code))).scalar_one()
-        if expert.phone_token is None:
-            return
-        phone = self.keyring.decrypt(expert.phone_token, context=f"experts.phone:{expert.code}")
-        project = await session.get(Project, panel.project_code)
+        experts = {expert.code: expert for expert in (await session.execute(
+            select(Expert).where(Expert.code.in_([member.expert_code for member in members])))).scalars()}
+        project = panel_rules.kept(session, await session.get(Project, panel.project_code))
         meeting = meeting_of(panel, project.name if project is not None else panel.project_code, self.keyring)
-        token, now = new_token(), utc_now()
-        session.add(InvitationLink(member_id=member.id, digest=token_digest(token), created_at=now))
-        link = f"{self.settings.link_base}?t={token}"
         channels = [SMS, VOICE] if self.settings.voice else [SMS]
-        for channel in channels:
-            with_link = link if channel == SMS else None
-            notice_id = str(uuid.uuid4())
-            payload = json.dumps({"phone": phone, "text": invitation_text(meeting, with_link),
-                                  "params": meeting.params(with_link)}, ensure_ascii=False)
-            session.add(Notification(
-                id=notice_id, panel_id=panel.id, member_id=member.id, expert_code=member.expert_code,
-                channel=channel, provider=self.provider.name, status=NotificationStatus.PENDING,
-                payload_token=self.keyring.encrypt(payload, context=_payload_context(notice_id)), attempts=0,
-                next_attempt_at=now, created_at=now))
+        for member in members:
+            expert = experts[member.expert_code]
+            if expert.phone_token is None:
+                continue
+            phone = self.keyring.decrypt(expert.phone_token, context=f"experts.phone:{expert.code}")
+            token, now = new_token(), utc_now()
+            session.add(InvitationLink(member_id=member.id, digest=token_digest(token), created_at=now))
+            link = f"{self.settings.link_base}?t={token}"
+            for channel in channels:
+                with_link = link if channel == SMS else None
+                notice_id = str(uuid.uuid4())
+                payload = json.dumps({"phone": phone, "text": invitation_text(meeting, with_link),
+                                      "params": meeting.params(with_link)}, ensure_ascii=False)
+                session.add(Notification(
+                    id=notice_id, panel_id=panel.id, member_id=member.id, expert_code=member.expert_code,
+                    channel=channel, provider=self.provider.name, status=NotificationStatus.PENDING,
+                    payload_token=self.keyring.encrypt(payload, context=_payload_context(notice_id)), attempts=0,
+                    next_attempt_at=now, created_at=now))
         await session.flush()
 
     # --- the sender ---

@@ -25,6 +25,7 @@ from services.experts.domain.notices import statuses_by_member as notice_statuse
 from services.experts.domain.panels import (
     draws_of,
     is_sealed,
+    kept,
     meeting_ends_at,
     meeting_starts_at,
     panel_of,
@@ -135,7 +136,7 @@ async def panel_view(session: AsyncSession, audit: AuditRecorder, vault: Persona
 
 
 async def project_name(session: AsyncSession, code: str) -> str | None:
-    project = await session.get(Project, code)
+    project = kept(session, await session.get(Project, code))
     return None if project is None else project.name
 
 

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -197,7 +197,7 @@ class PanelDesk:
 
     async def move_meeting(self, session: AsyncSession, actor: Identity, draw: Draw, data: MeetingMove) -> Panel:
         if draw.panel_id is not None:
-            await seat_rules.hold_seats_of(session, draw.panel_id, also=data.meeting_on)
+            await seat_rules.hold_seats_of(session, draw.panel_id, also=(data.meeting_on, data.halves))
         panel = await panel_of(session, draw, for_update=True)
         _must_be_open(panel)
         may_organise(actor, await project_of(session, panel.project_code), panel)
@@ -557,10 +557,26 @@ async def conduct_counts(session: AsyncSession, expert_code: str, rules: PoolRul
 async def panel_of(session: AsyncSession, draw: Draw, *, for_update: bool = False) -> Panel:
     if draw.panel_id is None:
         raise NotFound("This draw is not a panel's (a spot check has no seats).", code="draw.not_a_panel")
-    statement = select(Panel).where(Panel.id == draw.panel_id)
-    if for_update:  # and read afresh: the session may hold the row as it was before the lock was had
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    return (await session.execute(statement)).scalar_one()
+    if not for_update:  # the session's own copy when it holds one (a SELECT would not refresh it either)
+        panel = await session.get(Panel, draw.panel_id)
+        assert panel is not None  # draws.panel_id references panels.id
+        return kept(session, panel)
+    # Read afresh under the lock: the session may hold the row as it was before the lock was had.
+    statement = select(Panel).where(Panel.id == draw.panel_id).with_for_update()
+    return kept(session, (await session.execute(statement.execution_options(populate_existing=True))).scalar_one())
+
+
+_KEPT = "experts.kept_rows"
+_Row = TypeVar("_Row")
+
+
+def kept(session: AsyncSession, row: _Row) -> _Row:
+    """``row`` kept by the session until it closes. SQLAlchemy's identity map holds a row only while
+    something else refers to it, so the panel or project a request reads at its start would be read
+    again (a SELECT) by each later step that asks the session for it."""
+    if row is not None:
+        session.info.setdefault(_KEPT, []).append(row)
+    return row
 
 
 async def draws_of(session: AsyncSession, panel_id: str) -> list[Draw]:
@@ -584,7 +600,7 @@ async def project_of(session: AsyncSession, code: str) -> Project:
     project = await session.get(Project, code)
     if project is None:
         raise NotFound("No project {project} is registered.", code="project.unknown", params={"project": code})
-    return project
+    return kept(session, project)
 
 
 def _must_be_open(panel: Panel) -> None:

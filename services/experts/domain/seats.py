@@ -5,9 +5,9 @@ bookings' primary key means no expert is ever seated on two panels meeting in th
 Draws committed before an overlapping panel was revealed can name the same expert: at reveal (or
 after a move) a primary already seated elsewhere is ``unable`` and the next free reserve of the
 field, in order, takes the seat; a reserve seated elsewhere is ``skipped``. Reserves book nobody.
-Callers hold the seats of the panel's meeting day first (:func:`hold_seats_of`), so these reads and
-writes never interleave with another transaction, in any process, changing seats on that day; seat
-changes on other days, and every other write, go on beside them.
+Callers hold the seats of the panel's half-days first (:func:`hold_seats_of`), so these reads and
+writes never interleave with another transaction, in any process, changing seats in those half-days;
+seat changes in other half-days, and every other write, go on beside them.
 """
 
 from __future__ import annotations
@@ -37,23 +37,25 @@ if TYPE_CHECKING:
 _WHO = ("expert_code", "replacing", "decline_category")
 
 
-async def hold_seats_of(session: AsyncSession, panel_id: str, also: dt.date | None = None) -> None:
-    """Wait for, then hold until the transaction ends, the seats of the day the panel meets (and of
-    ``also``, the day it moves to): bookings clash only within a day, so only seat changes on the same
-    day need to wait for each other.
+async def hold_seats_of(session: AsyncSession, panel_id: str,
+                        also: tuple[dt.date, Iterable[str]] | None = None) -> None:
+    """Wait for, then hold until the transaction ends, the seats of each half-day the panel meets in
+    (and of ``also``, the day and halves it moves to): bookings clash only within a half-day, so only
+    seat changes on a shared half-day need to wait for each other (a whole-day panel waits for the
+    morning's and the afternoon's).
 
-    The day is read again once held: a move committed meanwhile may have taken the panel to another
-    day, whose seats are then held as well.
+    The day and halves are read again once held: a move committed meanwhile may have taken the panel
+    elsewhere, whose seats are then held as well.
     """
-    held: set[dt.date] = set()
-    wanted = {also} if also is not None else set()
+    held: set[tuple[dt.date, str]] = set()
+    wanted = set() if also is None else {(also[0], half) for half in also[1]}
     while True:
-        day = (await session.execute(select(Panel.meeting_on).where(Panel.id == panel_id))).scalar_one()
-        wanted.add(day)
+        day, halves = (await session.execute(select(Panel.meeting_on, Panel.halves).where(Panel.id == panel_id))).one()
+        wanted |= {(day, half) for half in halves.split(",")}
         if wanted <= held:
             return
-        for each in sorted(wanted - held):  # one order everywhere, so that two holders never wait in a circle
-            await hold_lock(session, f"experts.seats:{each.isoformat()}")
+        for each, half in sorted(wanted - held):  # one order everywhere, so that two holders never wait in a circle
+            await hold_lock(session, f"experts.seats:{each.isoformat()}:{half}")
         held |= wanted
 
 
@@ -69,9 +71,9 @@ class SeatDesk:
     outbox: OutboxTables
     notices: Notices | None = None  # tells each member invited (domain/notices.py)
 
-    async def _invited(self, session: AsyncSession, panel: Panel, member: PanelMember) -> None:
-        if self.notices is not None:
-            await self.notices.invite(session, panel, member)
+    async def _invited(self, session: AsyncSession, panel: Panel, members: Sequence[PanelMember]) -> None:
+        if self.notices is not None and members:
+            await self.notices.invite(session, panel, members)
 
     async def log(self, session: AsyncSession, actor: Identity, panel: Panel, member: PanelMember, change: str,
                   **details: Any) -> None:
@@ -102,16 +104,21 @@ class SeatDesk:
                         for position, code in enumerate(outcome.reserves, start=1)]
         session.add_all(members)
         await session.flush()
+        # Seated elsewhere: read once for all primaries (the seats of the day are held until the commit,
+        # and the bookings this loop adds are this panel's own, which the check leaves out).
+        elsewhere = await busy_experts(session, panel.meeting_on, halves_of(panel), except_panel=panel.id)
+        invited = []
         for member in members:
             if member.kind != MemberKind.PRIMARY:
                 continue
-            if await self._seated_elsewhere(session, panel, member.expert_code):
+            if member.expert_code in elsewhere:
                 await self._unable(session, actor, panel, member,
                                    "seated on an overlapping panel revealed earlier")
             else:
                 await _book(session, panel, member.expert_code)
                 await self.log(session, actor, panel, member, "seated")
-                await self._invited(session, panel, member)
+                invited.append(member)
+        await self._invited(session, panel, invited)
 
     async def replace(self, session: AsyncSession, actor: Identity, panel: Panel,
                       vacated: PanelMember) -> PanelMember | None:
@@ -132,7 +139,7 @@ class SeatDesk:
             reserve.state, reserve.replaces, reserve.updated_at = SeatState.INVITED, vacated.id, utc_now()
             await _book(session, panel, reserve.expert_code)
             await self.log(session, actor, panel, reserve, "reserve_moved_up", replacing=vacated.expert_code)
-            await self._invited(session, panel, reserve)
+            await self._invited(session, panel, [reserve])
             return reserve
         await self.log(session, actor, panel, vacated, "seat_open")
         return None

@@ -26,6 +26,14 @@ def panel(panel_id: str, meeting_on: dt.date, halves: str = "morning") -> Panel:
                  supervisor_name="s", supervisor_unit="v", status="open", created_at=utc_now(), updated_at=utc_now())
 
 
+async def hold(database: Database, panel_id: str, release: asyncio.Event | None = None) -> None:
+    """The seats of ``panel_id``'s half-days held in a transaction, until ``release`` is set."""
+    async with database.transaction() as session:
+        await hold_seats_of(session, panel_id)
+        if release is not None:
+            await release.wait()
+
+
 async def test_a_seat_change_waits_for_one_on_the_same_day_and_not_for_one_on_another(
         postgres_available: bool, test_databases: TestDatabases) -> None:
     database = Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
@@ -33,17 +41,11 @@ async def test_a_seat_change_waits_for_one_on_the_same_day_and_not_for_one_on_an
         async with database.transaction() as session:
             session.add_all([panel("same-1", DAY), panel("same-2", DAY), panel("other", DAY + dt.timedelta(days=1))])
 
-        async def hold(panel_id: str, release: asyncio.Event | None = None) -> None:
-            async with database.transaction() as session:
-                await hold_seats_of(session, panel_id)
-                if release is not None:
-                    await release.wait()
-
         release = asyncio.Event()
-        first = asyncio.create_task(hold("same-1", release))
+        first = asyncio.create_task(hold(database, "same-1", release))
         await asyncio.sleep(0.5)  # the first holds its day
-        await asyncio.wait_for(hold("other"), timeout=10)  # another day: no waiting
-        same_day = asyncio.create_task(hold("same-2"))
+        await asyncio.wait_for(hold(database, "other"), timeout=10)  # another day: no waiting
+        same_day = asyncio.create_task(hold(database, "same-2"))
         await asyncio.sleep(1.0)
         assert not same_day.done(), "a seat change on the same day went ahead while the first held it"
         release.set()
@@ -89,17 +91,11 @@ async def test_the_two_halves_of_a_day_wait_only_for_a_panel_that_meets_in_their
             session.add_all([panel("morning", DAY), panel("afternoon", DAY, "afternoon"),
                              panel("whole-day", DAY, "morning,afternoon")])
 
-        async def hold(panel_id: str, release: asyncio.Event | None = None) -> None:
-            async with database.transaction() as session:
-                await hold_seats_of(session, panel_id)
-                if release is not None:
-                    await release.wait()
-
         release = asyncio.Event()
-        morning = asyncio.create_task(hold("morning", release))
+        morning = asyncio.create_task(hold(database, "morning", release))
         await asyncio.sleep(0.5)
-        await asyncio.wait_for(hold("afternoon"), timeout=10)  # the other half of the day: no waiting
-        whole_day = asyncio.create_task(hold("whole-day"))
+        await asyncio.wait_for(hold(database, "afternoon"), timeout=10)  # the other half of the day: no waiting
+        whole_day = asyncio.create_task(hold(database, "whole-day"))
         await asyncio.sleep(1.0)
         assert not whole_day.done(), "a whole-day panel's seats changed while the morning's were held"
         release.set()

@@ -9,8 +9,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import asyncpg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import JSON, cast, event, func, literal, select, text
 
 from shared.db import Database, pool_settings
 from tests.support.databases import POSTGRES_DSN, postgres_url
@@ -100,3 +101,32 @@ async def test_fifty_readers_at_once_share_the_pools_kept_connections(postgres_a
         await database.dispose()
     assert [answer.n for answer in answers] == list(range(50))
     assert opened == pool_settings().size
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_dropped_is_replaced_and_the_read_answered(postgres_available: bool) -> None:
+    database = Database.from_url(postgres_url(POSTGRES_DSN.rsplit("/", 1)[1] or "postgres"))
+    backend_pid = select(func.pg_backend_pid().label("pid"))
+    try:
+        first = (await database.read_one(backend_pid, {})).pid
+        other = await asyncpg.connect(POSTGRES_DSN)  # the server (an operator, a restart) ends that session
+        try:
+            await other.execute("SELECT pg_terminate_backend($1)", first)
+        finally:
+            await other.close()
+        second = (await database.read_one(backend_pid, {})).pid
+        third = (await database.read_one(backend_pid, {})).pid
+    finally:
+        await database.dispose()
+    assert second != first and third != first
+
+
+@pytest.mark.postgres
+async def test_a_column_sqlalchemy_converts_is_read_as_sqlalchemy_reads_it(postgres_available: bool) -> None:
+    database = Database.from_url(postgres_url(POSTGRES_DSN.rsplit("/", 1)[1] or "postgres"))
+    try:
+        row = await database.read_one(select(cast(literal('{"a": [1, 2]}'), JSON).label("document"),
+                                             literal("text").label("plain")), {})
+    finally:
+        await database.dispose()
+    assert (row.document, row.plain) == ({"a": [1, 2]}, "text")

@@ -34,6 +34,19 @@ async def hold(database: Database, panel_id: str, release: asyncio.Event | None 
             await release.wait()
 
 
+async def while_held(database: Database, holder: str, *, unhindered: str, waiting: str, refusal: str) -> None:
+    """While ``holder``'s seats are held, ``unhindered``'s are had at once and ``waiting``'s only after."""
+    release = asyncio.Event()
+    first = asyncio.create_task(hold(database, holder, release))
+    await asyncio.sleep(0.5)  # the first holds its half-days
+    await asyncio.wait_for(hold(database, unhindered), timeout=10)  # no waiting
+    waiter = asyncio.create_task(hold(database, waiting))
+    await asyncio.sleep(1.0)
+    assert not waiter.done(), refusal
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, waiter), timeout=10)
+
+
 async def test_a_seat_change_waits_for_one_on_the_same_day_and_not_for_one_on_another(
         postgres_available: bool, test_databases: TestDatabases) -> None:
     database = Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
@@ -41,15 +54,8 @@ async def test_a_seat_change_waits_for_one_on_the_same_day_and_not_for_one_on_an
         async with database.transaction() as session:
             session.add_all([panel("same-1", DAY), panel("same-2", DAY), panel("other", DAY + dt.timedelta(days=1))])
 
-        release = asyncio.Event()
-        first = asyncio.create_task(hold(database, "same-1", release))
-        await asyncio.sleep(0.5)  # the first holds its day
-        await asyncio.wait_for(hold(database, "other"), timeout=10)  # another day: no waiting
-        same_day = asyncio.create_task(hold(database, "same-2"))
-        await asyncio.sleep(1.0)
-        assert not same_day.done(), "a seat change on the same day went ahead while the first held it"
-        release.set()
-        await asyncio.wait_for(asyncio.gather(first, same_day), timeout=10)
+        await while_held(database, "same-1", unhindered="other", waiting="same-2",
+                         refusal="a seat change on the same day went ahead while the first held it")
     finally:
         await database.dispose()
 
@@ -91,14 +97,7 @@ async def test_the_two_halves_of_a_day_wait_only_for_a_panel_that_meets_in_their
             session.add_all([panel("morning", DAY), panel("afternoon", DAY, "afternoon"),
                              panel("whole-day", DAY, "morning,afternoon")])
 
-        release = asyncio.Event()
-        morning = asyncio.create_task(hold(database, "morning", release))
-        await asyncio.sleep(0.5)
-        await asyncio.wait_for(hold(database, "afternoon"), timeout=10)  # the other half of the day: no waiting
-        whole_day = asyncio.create_task(hold(database, "whole-day"))
-        await asyncio.sleep(1.0)
-        assert not whole_day.done(), "a whole-day panel's seats changed while the morning's were held"
-        release.set()
-        await asyncio.wait_for(asyncio.gather(morning, whole_day), timeout=10)
+        await while_held(database, "morning", unhindered="afternoon", waiting="whole-day",
+                         refusal="a whole-day panel's seats changed while the morning's were held")
     finally:
         await database.dispose()

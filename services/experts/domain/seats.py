@@ -104,8 +104,8 @@ class SeatDesk:
                         for position, code in enumerate(outcome.reserves, start=1)]
         session.add_all(members)
         await session.flush()
-        # Seated elsewhere: read once for all primaries (the seats of the day are held until the commit,
-        # and the bookings this loop adds are this panel's own, which the check leaves out).
+        # Seated elsewhere: read once for all primaries (the seats of the panel's half-days are held until
+        # the commit, and the bookings this loop adds are this panel's own, which the check leaves out).
         elsewhere = await busy_experts(session, panel.meeting_on, halves_of(panel), except_panel=panel.id)
         invited = []
         for member in members:

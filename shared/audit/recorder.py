@@ -23,10 +23,11 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, Update, and_, event, func, or_, select, update
+from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from shared.audit.appends import HeadAppender, HeadMove, Rows
 from shared.audit.chain import (
     PROFILE_CHANGED,
     STANDARD,
@@ -104,6 +105,7 @@ class AuditRecorder:
         self.checkpoint_interval = checkpoint_interval  # seconds between signings of new entries at least
         self.profile = profile
         self.retired_keys = tuple(retired_keys)
+        self._appender = HeadAppender(tables.head)
 
     async def record(self, session: AsyncSession, *, actor: Actor | Identity, action: str,
                      object_type: str, object_id: str, before: Any = None, after: Any = None,
@@ -146,7 +148,7 @@ class AuditRecorder:
         return seq, entry_hash, chain_profile or STANDARD
 
     def _append(self, noted: list[tuple[Actor, dict[str, Any]]], seq: int, prev_hash: str, chain_profile: str,
-                written: list[tuple[str, str, str | None]]) -> tuple[list[dict[str, Any]], list[_Rows], Update]:
+                written: list[tuple[str, str, str | None]]) -> tuple[list[dict[str, Any]], list[Rows], HeadMove]:
         """The noted entries after the head, locked at (``seq``, ``prev_hash``) under ``chain_profile``, the
         last binding the ``written`` rows (rows.py): the entries, the rows to insert, and the head's move.
         A chain under another profile than the recorder's first moves to it with an entry of its own,
@@ -161,14 +163,11 @@ class AuditRecorder:
             bound = rows_digest(written, self.profile) if written and index == len(noted) else None
             rows.append(self._linked(seq + 1, prev_hash, actor, fields, self.profile, bound))
             seq, prev_hash = rows[-1]["seq"], rows[-1]["entry_hash"]
-        writes = [_Rows(self.tables.entries, rows)]
+        writes = [Rows(self.tables.entries, rows)]
         if written:
-            writes.append(_Rows(self.tables.rows, [{"seq": seq, "table_name": table, "row_key": key, "digest": digest}
-                                                   for table, key, digest in written]))
-        head = self.tables.head
-        moved = update(head).where(head.c.id == 1).values(
-            seq=seq, entry_hash=prev_hash, profile=None if self.profile == STANDARD else self.profile)
-        return rows, writes, moved
+            writes.append(Rows(self.tables.rows, [{"seq": seq, "table_name": table, "row_key": key, "digest": digest}
+                                                  for table, key, digest in written]))
+        return rows, writes, HeadMove(seq, prev_hash, None if self.profile == STANDARD else self.profile)
 
     @staticmethod
     def _linked(seq: int, prev_hash: str, actor: Actor, fields: dict[str, Any], profile: str,
@@ -211,16 +210,16 @@ class AuditRecorder:
             session.execute(table.insert(), rows)
         return signed
 
-    def _checkpoint_rows(self, session: Session, seq: int, entry_hash: str) -> tuple[SignedCheckpoint, list[_Rows]]:
+    def _checkpoint_rows(self, session: Session, seq: int, entry_hash: str) -> tuple[SignedCheckpoint, list[Rows]]:
         """The head at ``seq`` signed: its checkpoint row and the event that announces it, to insert."""
         signed = sign_checkpoint(self._signing_key, self.service, seq, entry_hash,
                                  format_instant(dt.datetime.now(dt.UTC)))
         session.info.setdefault("audit_signed", []).append(signed)
-        writes = [_Rows(self.tables.checkpoints, [{
+        writes = [Rows(self.tables.checkpoints, [{
             "seq": seq, "entry_hash": entry_hash, "signed_at": signed.signed_at, "key_id": signed.key_id,
             "signature": signed.signature}])]
         if self.outbox is not None:
-            writes.append(_Rows(self.outbox.events,
+            writes.append(Rows(self.outbox.events,
                                 [event_row(CHECKPOINT_EVENT, f"{self.service}:{seq}", signed.to_json())]))
         return signed, writes
 
@@ -230,7 +229,7 @@ class AuditRecorder:
         """Append the noted entries, the last binding the rows the transaction wrote, and sign what is
         due (before_commit). Whatever can be worked out before the head is locked is: the rows written
         (a concurrent writer of the same row waited for this one's row lock already) and the entries'
-        digests; under the lock, three statements and the due checkpoints."""
+        digests; under the lock, the entries' links, the due checkpoints and the append (appends.py)."""
         session.flush()  # the rows as they will be committed, changes after the last record included
         notes = session.info.get("audit_touched")
         pending: list[tuple[Actor, dict[str, Any]]] = session.info.pop("audit_pending", [])
@@ -249,7 +248,7 @@ class AuditRecorder:
             due.append(entries[-1])
         for due_seq, entry_hash in dict((entry["seq"], entry["entry_hash"]) for entry in due).items():
             writes += self._checkpoint_rows(session, due_seq, entry_hash)[1]
-        _write_under_head_lock(session, writes, moved_head)
+        self._appender.write(session, writes, moved_head)
 
     def _changed_rows(self, session: Session, notes: Any) -> list[tuple[str, str, str | None]]:
         """(table, key, digest) of each touched row whose digest is not already the ledger's latest."""
@@ -329,33 +328,6 @@ async def checkpoint_periodically(state: Any, retry: float = 5.0) -> None:
                 await audit.checkpoint(session)
         except Exception:  # the next round tries again; a failure is logged, never fatal
             _log.exception("periodic audit checkpoint failed")
-
-
-class _Rows(NamedTuple):
-    table: Table
-    rows: list[dict[str, Any]]
-
-
-# At most this many rows are written in the head's move itself; a larger transaction (an import) writes
-# them a statement a table, as PostgreSQL takes at most 32,767 parameters in one statement.
-_ROWS_IN_ONE_STATEMENT = 200
-
-
-def _write_under_head_lock(session: Session, writes: list[_Rows], moved_head: Update) -> None:
-    """The entries, row digests and checkpoints inserted and the head moved. On PostgreSQL in one
-    statement (the inserts as data-modifying WITH clauses of the head's UPDATE): every other writer
-    waits from the head's lock to the commit, so each round trip spared in between is spared to all
-    of them at once. On SQLite, whose WITH clauses cannot write, a statement each (one writer at a
-    time there anyway)."""
-    if (session.get_bind().dialect.name == "postgresql"
-            and sum(len(write.rows) for write in writes) <= _ROWS_IN_ONE_STATEMENT):
-        for index, write in enumerate(writes):
-            moved_head = moved_head.add_cte(write.table.insert().values(write.rows).cte(f"written_{index}"))
-        session.execute(moved_head)
-        return
-    for write in writes:
-        session.execute(write.table.insert(), write.rows)
-    session.execute(moved_head)
 
 
 @event.listens_for(Session, "before_commit")

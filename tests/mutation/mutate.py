@@ -100,6 +100,7 @@ TARGETS: dict[str, list[str]] = {
     "shared/audit/chain.py": ["tests/shared/audit"],
     "shared/audit/rows.py": ["tests/shared/audit"],
     "shared/audit/recorder.py": ["tests/shared/audit"],
+    "shared/audit/appends.py": ["tests/shared/audit"],
     "shared/audit/checkpoints.py": ["tests/shared/audit"],
     "shared/audit/store.py": ["tests/shared/audit"],
     "shared/audit/tables.py": ["tests/shared/audit", "tests/shared/test_schema_matches_migrations.py"],

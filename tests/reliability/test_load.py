@@ -121,7 +121,9 @@ async def draw(rng: random.Random, context: dict[str, Any], http: httpx.AsyncCli
 
 async def run_load(context: dict[str, Any], seconds: float) -> tuple[Tally, float]:
     tally = Tally()
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    # Idle connections are dropped well before the gateway's uvicorn closes them (5 s): at the same
+    # moment a request sent on one would meet the close (a ReadError, seen under this load).
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=context["gateway"].url, timeout=60, limits=limits) as http:
         started = time.perf_counter()
         until = started + seconds

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import namedtuple
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -152,6 +152,18 @@ async def hold_lock(session: AsyncSession, name: str) -> None:
     """
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
+async def hold_locks(session: AsyncSession, names: Iterable[str]) -> None:
+    """:func:`hold_lock` for each of ``names``, taken at once: in one statement, in the order of the
+    names' hashes, so two transactions taking sets that overlap never each hold what the other waits
+    for. A transaction takes such a set once; any it takes later must be part of it (a lock it already
+    holds is had again at once), or two could still wait for each other in a circle."""
+    ordered = sorted(set(names))
+    if ordered and session.bind.dialect.name == "postgresql":
+        await session.execute(text(
+            "SELECT pg_advisory_xact_lock(key) FROM (SELECT DISTINCT hashtext(name) AS key"
+            " FROM unnest(CAST(:names AS text[])) AS name ORDER BY key) AS in_order"), {"names": ordered})
 
 
 class Database:

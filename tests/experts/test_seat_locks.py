@@ -1,103 +1,153 @@
-"""Seat changes (reveals, answers, moves, cancels) wait for each other only when their panels meet in a
-shared half-day: a reveal for one day, or for the other half of the same day, never queues behind
-another (PostgreSQL, where transactions run side by side; SQLite lets one writer in at a time anyway)."""
+"""Seat changes (reveals, answers, moves) wait for each other only when they may seat one expert in one
+half-day: a reveal of another panel meeting the same morning with other experts never queues behind
+another (PostgreSQL, where transactions run side by side; SQLite lets one writer in at a time anyway).
+A reveal and a move of the same panel take turns on the panel's row, so the result lands on the day the
+panel meets."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.experts.domain.seats import hold_seats_of
-from services.experts.models import Panel
-from shared.clock import utc_now
+from services.experts.domain.seats import hold_seats
+from services.experts.models import Booking, Panel
 from shared.db import Database
+from tests.experts.helpers import direct_database
+from tests.experts.test_panels import MEETING, ask_panel, build_pool, panel_body, register_project, reveal
+from tests.shared.audit.test_rows_and_checkpoints import url_of
 from tests.support.databases import TestDatabases
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2027, 3, 1)
+Seats = tuple[Sequence[str], dt.date, Sequence[str]]  # experts, day, halves
 
 
-def panel(panel_id: str, meeting_on: dt.date, halves: str = "morning") -> Panel:
-    return Panel(id=panel_id, project_code="LOCKS", purpose="technical_review", meeting_on=meeting_on,
-                 halves=halves, reserves_per_field=1, seats='{"DATA": 2}', avoidances="{}",
-                 organiser_subject="user:o", organiser_name="o", organiser_unit="u", supervisor_subject="user:s",
-                 supervisor_name="s", supervisor_unit="v", status="open", created_at=utc_now(), updated_at=utc_now())
-
-
-async def hold(database: Database, panel_id: str, release: asyncio.Event | None = None) -> None:
-    """The seats of ``panel_id``'s half-days held in a transaction, until ``release`` is set."""
+async def hold(database: Database, seats: Seats, release: asyncio.Event | None = None) -> None:
+    """``seats`` held in a transaction, until ``release`` is set."""
     async with database.transaction() as session:
-        await hold_seats_of(session, panel_id)
+        await hold_seats(session, *seats)
         if release is not None:
             await release.wait()
 
 
-async def while_held(database: Database, holder: str, *, unhindered: str, waiting: str, refusal: str) -> None:
-    """While ``holder``'s seats are held, ``unhindered``'s are had at once and ``waiting``'s only after."""
-    release = asyncio.Event()
-    first = asyncio.create_task(hold(database, holder, release))
-    await asyncio.sleep(0.5)  # the first holds its half-days
-    await asyncio.wait_for(hold(database, unhindered), timeout=10)  # no waiting
-    waiter = asyncio.create_task(hold(database, waiting))
-    await asyncio.sleep(1.0)
-    assert not waiter.done(), refusal
-    release.set()
-    await asyncio.wait_for(asyncio.gather(first, waiter), timeout=10)
+async def fresh_database(test_databases: TestDatabases) -> Database:
+    return Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
 
 
-async def test_a_seat_change_waits_for_one_on_the_same_day_and_not_for_one_on_another(
+async def test_seat_changes_wait_for_each_other_only_over_one_expert_in_one_half_day(
         postgres_available: bool, test_databases: TestDatabases) -> None:
-    database = Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
+    database = await fresh_database(test_databases)
     try:
-        async with database.transaction() as session:
-            session.add_all([panel("same-1", DAY), panel("same-2", DAY), panel("other", DAY + dt.timedelta(days=1))])
-
-        await while_held(database, "same-1", unhindered="other", waiting="same-2",
-                         refusal="a seat change on the same day went ahead while the first held it")
-    finally:
-        await database.dispose()
-
-
-async def test_moving_a_meeting_holds_the_new_day_as_well(postgres_available: bool,
-                                                         test_databases: TestDatabases) -> None:
-    database = Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
-    later = DAY + dt.timedelta(days=7)
-    try:
-        async with database.transaction() as session:
-            session.add_all([panel("moving", DAY), panel("there", later)])
         release = asyncio.Event()
-
-        async def move() -> None:
-            async with database.transaction() as session:
-                await hold_seats_of(session, "moving", also=(later, ["morning"]))
-                await release.wait()
-
-        async def reveal_there() -> None:
-            async with database.transaction() as session:
-                await hold_seats_of(session, "there")
-
-        mover = asyncio.create_task(move())
-        await asyncio.sleep(0.5)
-        revealing = asyncio.create_task(reveal_there())
+        first = asyncio.create_task(hold(database, (["E1", "E2"], DAY, ["morning"]), release))
+        await asyncio.sleep(0.5)  # the first holds its seats
+        for unhindered in ((["E3"], DAY, ["morning"]), (["E1"], DAY, ["afternoon"]),
+                           (["E1", "E2"], DAY + dt.timedelta(days=1), ["morning"])):
+            await asyncio.wait_for(hold(database, unhindered), timeout=10)  # no waiting
+        waiter = asyncio.create_task(hold(database, (["E3", "E2"], DAY, ["morning", "afternoon"])))
         await asyncio.sleep(1.0)
-        assert not revealing.done(), "a reveal on the day a panel moves to went ahead during the move"
+        assert not waiter.done(), "a change that may seat E2 that morning went ahead while it was held"
         release.set()
-        await asyncio.wait_for(asyncio.gather(mover, revealing), timeout=10)
+        await asyncio.wait_for(asyncio.gather(first, waiter), timeout=10)
     finally:
         await database.dispose()
 
 
-async def test_the_two_halves_of_a_day_wait_only_for_a_panel_that_meets_in_theirs(
+async def test_seats_are_taken_in_one_order_so_overlapping_sets_never_wait_in_a_circle(
         postgres_available: bool, test_databases: TestDatabases) -> None:
-    database = Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
+    # Two seats whose locks sort A before B. A transaction asking for B and A while A is held must wait
+    # for A before it takes B: were B taken first, it would hold B while waiting for A, and a third
+    # asking for B and then A would wait on it while it waits on the third's — a circle.
+    database = await fresh_database(test_databases)
     try:
-        async with database.transaction() as session:
-            session.add_all([panel("morning", DAY), panel("afternoon", DAY, "afternoon"),
-                             panel("whole-day", DAY, "morning,afternoon")])
-
-        await while_held(database, "morning", unhindered="afternoon", waiting="whole-day",
-                         refusal="a whole-day panel's seats changed while the morning's were held")
+        names = {code: f"experts.seat:{code}:{DAY.isoformat()}:morning" for code in ("E1", "E2")}
+        async with database.reading() as session:
+            keys = {code: (await session.execute(text("SELECT hashtext(:name)"), {"name": name})).scalar_one()
+                    for code, name in names.items()}
+        first, second = sorted(keys, key=keys.__getitem__)
+        release = asyncio.Event()
+        holder = asyncio.create_task(hold(database, ([first], DAY, ["morning"]), release))
+        await asyncio.sleep(0.5)
+        both = asyncio.create_task(hold(database, ([second, first], DAY, ["morning"])))
+        await asyncio.sleep(0.5)
+        await asyncio.wait_for(hold(database, ([second], DAY, ["morning"])), timeout=10)  # not held by `both`
+        assert not both.done()
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holder, both), timeout=10)
     finally:
         await database.dispose()
+
+
+HELD_SECONDS = 3.0
+
+
+def holding(url: str, hold_them: Callable[[AsyncSession], Awaitable[None]]) -> threading.Event:
+    """A transaction of its own thread and event loop (the test client's requests block the test's
+    loop until answered) that does ``hold_them`` and commits ``HELD_SECONDS`` later. Returns once it
+    holds."""
+    held = threading.Event()
+
+    async def transaction() -> None:
+        database = Database.from_url(url)
+        try:
+            async with database.transaction() as session:
+                await hold_them(session)
+                held.set()
+                await asyncio.sleep(HELD_SECONDS)
+        finally:
+            await database.dispose()
+
+    thread = threading.Thread(target=asyncio.run, args=(transaction(),), daemon=True)
+    thread.start()
+    assert held.wait(timeout=30), "the holding transaction did not start"
+    return held
+
+
+async def timed_reveal(client, minter, draw_id: str) -> float:
+    started = time.monotonic()
+    await reveal(client, minter, draw_id)
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_reveal_waits_only_for_the_seats_of_its_pool_in_its_half_days(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    pool = await build_pool(experts_client, minter, 4)
+    others = ["ZJ900001", "ZJ900002"]  # experts of another panel, not in this pool
+    for experts, half, waits in ((others, "morning", False), (pool, "afternoon", False), (pool, "morning", True)):
+        draw = await ask_panel(experts_client, minter, panel_body(count=1, reserves=1))  # meets in the morning
+
+        async def hold_them(session: AsyncSession, experts: list[str] = experts, half: str = half) -> None:
+            await hold_seats(session, experts, MEETING, [half])
+
+        holding(url_of(experts_client), hold_them)
+        waited = await timed_reveal(experts_client, minter, draw["id"]) > HELD_SECONDS / 2
+        assert waited is waits, f"seats of {experts} held in the {half}: the morning's reveal waited={waited}"
+        await asyncio.sleep(HELD_SECONDS)  # the holder is gone
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_reveal_waits_for_a_move_of_its_panel_and_seats_on_the_day_it_moved_to(experts_client,
+                                                                                   minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    draw = await ask_panel(experts_client, minter, panel_body(count=1, reserves=1))
+    panel_id, later = draw["panel"]["id"], MEETING + dt.timedelta(days=7)
+
+    async def move(session: AsyncSession) -> None:  # as a move does: the panel's row locked, its day changed
+        await session.execute(select(Panel.id).where(Panel.id == panel_id).with_for_update())
+        await session.execute(update(Panel).where(Panel.id == panel_id).values(meeting_on=later))
+
+    holding(url_of(experts_client), move)
+    assert await timed_reveal(experts_client, minter, draw["id"]) > HELD_SECONDS / 2, \
+        "a reveal went ahead while a move of its panel was under way"
+    async with direct_database(experts_client) as database, database.reading() as session:
+        days = set((await session.execute(select(Booking.day).where(Booking.panel_id == panel_id))).scalars())
+    assert days == {later}

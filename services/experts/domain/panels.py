@@ -167,19 +167,17 @@ class PanelDesk:
                      confirmed_avoidances: Sequence[str]) -> Draw:
         """The named supervisor confirms the extra avoidances and types the witness; the result is
         placed on the panel at once."""
-        panel_id = (await draw_by_id(session, draw_id)).panel_id
-        if panel_id is not None:
-            await seat_rules.hold_seats_of(session, panel_id)
         draw = await draw_by_id(session, draw_id, for_update=True)
+        # The panel's row too: a move, an answer or a cancel of the panel waits for the reveal, or the
+        # reveal for it (and places its result on the day the move left). The seats come in place().
+        panel = None if draw.panel_id is None else await panel_of(session, draw, for_update=True)
         if actor.subject != draw.supervisor_subject:
             raise NotPermitted("Only the supervisor named for this draw may reveal it.", code="draw.supervisor_only")
         if draw.status == "committed":
-            avoided = await reroll.extra_avoidances(session, draw, await panel_of(session, draw)
-                                                    if draw.panel_id is not None else None)
+            avoided = await reroll.extra_avoidances(session, draw, panel)
             reroll.check_confirmation(avoided, confirmed_avoidances)
         record = await self.ledger.reveal(session, actor, draw, witness)
-        if draw.panel_id is not None:
-            panel = await panel_of(session, draw)
+        if panel is not None:
             await self.seats.place(session, actor, panel, draw, record.result_map)
         details = {"panel_id": draw.panel_id, "project_code": draw.project_code, "seed": record.seed.hex(),
                    "witness_length": len(witness),
@@ -196,8 +194,6 @@ class PanelDesk:
         return draw
 
     async def move_meeting(self, session: AsyncSession, actor: Identity, draw: Draw, data: MeetingMove) -> Panel:
-        if draw.panel_id is not None:
-            await seat_rules.hold_seats_of(session, draw.panel_id, also=(data.meeting_on, data.halves))
         panel = await panel_of(session, draw, for_update=True)
         _must_be_open(panel)
         may_organise(actor, await project_of(session, panel.project_code), panel)
@@ -275,8 +271,6 @@ class PanelDesk:
     async def cancel(self, session: AsyncSession, actor: Identity, draw: Draw, reason: str) -> None:
         """Cancelling a panel's first draw cancels the panel; a committed supplementary or spot-check
         draw is cancelled alone. The draw stays in the log and the statistics, with the reason."""
-        if draw.panel_id is not None:
-            await seat_rules.hold_seats_of(session, draw.panel_id)
         draw = await draw_by_id(session, draw.id, for_update=True)  # as a reveal meanwhile left it
         if draw.panel_id is None:
             if draw.committed_by != actor.subject and not actor.has_any([Role.BUREAU_ADMIN]):
@@ -320,8 +314,6 @@ class PanelDesk:
     async def answer(self, session: AsyncSession, actor: Identity, draw: Draw, expert_code: str, accepted: bool,
                      data: Answer) -> PanelMember:
         """A member accepts or declines: the expert for themself, or the organiser recording the channel."""
-        if draw.panel_id is not None:
-            await seat_rules.hold_seats_of(session, draw.panel_id)
         panel = await panel_of(session, draw, for_update=True)
         _must_be_open(panel)
         member = await _member(session, panel, expert_code)
@@ -375,7 +367,6 @@ class PanelDesk:
         if link is None:
             raise _link_unknown()
         member = await session.get(PanelMember, link.member_id)
-        await seat_rules.hold_seats_of(session, member.panel_id)
         link = await notice_rules.link_of(session, token, for_update=True)
         panel = (await session.execute(select(Panel).where(Panel.id == member.panel_id).with_for_update()
                                        .execution_options(populate_existing=True))).scalar_one()

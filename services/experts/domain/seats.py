@@ -5,9 +5,13 @@ bookings' primary key means no expert is ever seated on two panels meeting in th
 Draws committed before an overlapping panel was revealed can name the same expert: at reveal (or
 after a move) a primary already seated elsewhere is ``unable`` and the next free reserve of the
 field, in order, takes the seat; a reserve seated elsewhere is ``skipped``. Reserves book nobody.
-Callers hold the seats of the panel's half-days first (:func:`hold_seats_of`), so these reads and
-writes never interleave with another transaction, in any process, changing seats in those half-days;
-seat changes in other half-days, and every other write, go on beside them.
+Before these reads and writes the desk holds the seats they may fill — each expert it may seat, in each
+half-day of the meeting (:func:`hold_seats`) — so they never interleave with another transaction, in
+any process, that may seat one of those experts in one of those half-days; every other seat change
+goes on beside them, on the same half-day too. Callers lock the panel's row first (a reveal its draw's
+row, then the panel's), so a reveal, an answer, a move and a cancel of one panel take turns, and the
+seats come after every row lock: a transaction never waits for a row while holding seats another
+transaction that holds that row waits for.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from services.experts.models import Booking, Draw, Panel, PanelMember
 from shared.audit import AuditRecorder
 from shared.clock import utc_now
 from shared.contracts.statuses import HOLDING, MemberKind, PanelStatus, SeatState
-from shared.db import hold_lock
+from shared.db import hold_locks
 from shared.draw import FieldSelection
 from shared.identity import Identity
 from shared.outbox import OutboxTables, publish
@@ -37,26 +41,12 @@ if TYPE_CHECKING:
 _WHO = ("expert_code", "replacing", "decline_category")
 
 
-async def hold_seats_of(session: AsyncSession, panel_id: str,
-                        also: tuple[dt.date, Iterable[str]] | None = None) -> None:
-    """Wait for, then hold until the transaction ends, the seats of each half-day the panel meets in
-    (and of ``also``, the day and halves it moves to): bookings clash only within a half-day, so only
-    seat changes on a shared half-day need to wait for each other (a whole-day panel waits for the
-    morning's and the afternoon's).
-
-    The day and halves are read again once held: a move committed meanwhile may have taken the panel
-    elsewhere, whose seats are then held as well.
-    """
-    held: set[tuple[dt.date, str]] = set()
-    wanted = set() if also is None else {(also[0], half) for half in also[1]}
-    while True:
-        day, halves = (await session.execute(select(Panel.meeting_on, Panel.halves).where(Panel.id == panel_id))).one()
-        wanted |= {(day, half) for half in halves.split(",")}
-        if wanted <= held:
-            return
-        for each, half in sorted(wanted - held):  # one order everywhere, so that two holders never wait in a circle
-            await hold_lock(session, f"experts.seats:{each.isoformat()}:{half}")
-        held |= wanted
+async def hold_seats(session: AsyncSession, experts: Iterable[str], day: dt.date, halves: Iterable[str]) -> None:
+    """Wait for, then hold until the transaction ends, the seats of ``experts`` in these half-days of
+    ``day``: only transactions that may seat one expert in one half-day wait for each other. All of a
+    transaction's seats are taken by its first call (later calls ask for seats it already holds)."""
+    halves = list(halves)
+    await hold_locks(session, (f"experts.seat:{code}:{day.isoformat()}:{half}" for code in experts for half in halves))
 
 
 def halves_of(panel: Panel) -> list[str]:
@@ -102,10 +92,16 @@ class SeatDesk:
             members += [PanelMember(panel_id=panel.id, draw_id=draw.id, expert_code=code, field_code=field,
                                     kind=MemberKind.RESERVE, position=position, state=SeatState.RESERVE, updated_at=now)
                         for position, code in enumerate(outcome.reserves, start=1)]
+        # Every expert this reveal may seat: its primaries, and the reserves that may move up for one
+        # unable (a supplementary draw's queue holds earlier draws' reserves too).
+        queued = [] if draw.supplementary_of is None else (await session.execute(select(PanelMember.expert_code).where(
+            PanelMember.panel_id == panel.id, PanelMember.state == SeatState.RESERVE))).scalars().all()
+        await hold_seats(session, [member.expert_code for member in members] + list(queued), panel.meeting_on,
+                         halves_of(panel))
         session.add_all(members)
         await session.flush()
-        # Seated elsewhere: read once for all primaries (the seats of the panel's half-days are held until
-        # the commit, and the bookings this loop adds are this panel's own, which the check leaves out).
+        # Seated elsewhere: read once for all primaries (their seats are held until the commit, and the
+        # bookings this loop adds are this panel's own, which the check leaves out).
         elsewhere = await busy_experts(session, panel.meeting_on, halves_of(panel), except_panel=panel.id)
         invited = []
         for member in members:
@@ -126,6 +122,7 @@ class SeatDesk:
         reserves = (await session.execute(
             select(PanelMember).where(PanelMember.panel_id == panel.id, PanelMember.field_code == vacated.field_code,
                                       PanelMember.state == SeatState.RESERVE).order_by(PanelMember.id))).scalars().all()
+        await hold_seats(session, [reserve.expert_code for reserve in reserves], panel.meeting_on, halves_of(panel))
         for reserve in reserves:
             skipped = ("seated on an overlapping panel"
                        if await self._seated_elsewhere(session, panel, reserve.expert_code)
@@ -161,6 +158,11 @@ class SeatDesk:
         or not: an acceptance was for the old date."""
         await session.execute(delete(Booking).where(Booking.panel_id == panel.id))
         members = await seated(session, panel.id)
+        reserves = (await session.execute(select(PanelMember.expert_code).where(
+            PanelMember.panel_id == panel.id, PanelMember.state == SeatState.RESERVE))).scalars().all()
+        # The new half-days' seats of every member, and of the reserves that may move up for one unable.
+        await hold_seats(session, [member.expert_code for member in members] + list(reserves), panel.meeting_on,
+                         halves_of(panel))
         away = await unavailable_experts(session, [m.expert_code for m in members], panel.meeting_on, halves_of(panel))
         for member in members:
             if member.expert_code in away:

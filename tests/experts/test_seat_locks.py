@@ -20,7 +20,17 @@ from services.experts.domain.seats import hold_seats
 from services.experts.models import Booking, Panel
 from shared.db import Database
 from tests.experts.helpers import direct_database
-from tests.experts.test_panels import MEETING, ask_panel, build_pool, panel_body, register_project, reveal
+from tests.experts.test_panels import (
+    MEETING,
+    ask_panel,
+    build_pool,
+    move_meeting,
+    organiser,
+    panel_body,
+    register_project,
+    reveal,
+    seated,
+)
 from tests.shared.audit.test_rows_and_checkpoints import url_of
 from tests.support.databases import TestDatabases
 
@@ -151,3 +161,52 @@ async def test_a_reveal_waits_for_a_move_of_its_panel_and_seats_on_the_day_it_mo
     async with direct_database(experts_client) as database, database.reading() as session:
         days = set((await session.execute(select(Booking.day).where(Booking.panel_id == panel_id))).scalars())
     assert days == {later}
+
+
+async def decline(client, minter, draw_id: str, expert: str) -> None:
+    response = await client.post(f"/api/v1/draws/{draw_id}/members/{expert}/decline", headers=organiser(minter),
+                                 json={"channel": "phone", "reason": "出差"})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_decline_waits_for_the_seats_of_the_reserves_that_may_move_up(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 6)
+    for held_reserves, waits in ((False, False), (True, True)):
+        drawn = await reveal(experts_client, minter, (await ask_panel(
+            experts_client, minter, panel_body(count=1, reserves=2)))["id"])
+        [primary] = seated(drawn)
+        reserves = [code for lists in drawn["result"].values() for code in lists["reserves"]]
+        experts = reserves if held_reserves else ["ZJ900001"]
+
+        async def hold_them(session: AsyncSession, experts: list[str] = experts) -> None:
+            await hold_seats(session, experts, MEETING, ["morning"])
+
+        holding(url_of(experts_client), hold_them)
+        started = time.monotonic()
+        await decline(experts_client, minter, drawn["id"], primary)
+        waited = time.monotonic() - started > HELD_SECONDS / 2
+        assert waited is waits, f"seats of {experts} held: the decline's replacement waited={waited}"
+        await asyncio.sleep(HELD_SECONDS)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_move_waits_for_its_members_seats_on_the_new_day(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    drawn = await reveal(experts_client, minter, (await ask_panel(
+        experts_client, minter, panel_body(count=1, reserves=1)))["id"])
+    later = MEETING + dt.timedelta(days=7)
+    for day, waits in ((MEETING + dt.timedelta(days=8), False), (later, True)):
+
+        async def hold_members(session: AsyncSession, day: dt.date = day) -> None:
+            await hold_seats(session, seated(drawn), day, ["morning"])
+
+        holding(url_of(experts_client), hold_members)
+        started = time.monotonic()
+        moved = await move_meeting(experts_client, minter, drawn["id"], later if waits else day + dt.timedelta(days=1))
+        assert moved.status_code == 200, moved.text
+        waited = time.monotonic() - started > HELD_SECONDS / 2
+        assert waited is waits, f"the members' seats held on {day}: the move waited={waited}"
+        await asyncio.sleep(HELD_SECONDS)

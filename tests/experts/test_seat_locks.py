@@ -192,21 +192,23 @@ async def test_a_decline_waits_for_the_seats_of_the_reserves_that_may_move_up(ex
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-async def test_a_move_waits_for_its_members_seats_on_the_new_day(experts_client, minter) -> None:
+async def test_a_move_waits_for_its_members_and_reserves_seats_on_the_new_day(experts_client, minter) -> None:
     await register_project(experts_client, minter)
     await build_pool(experts_client, minter, 4)
     drawn = await reveal(experts_client, minter, (await ask_panel(
         experts_client, minter, panel_body(count=1, reserves=1)))["id"])
     later = MEETING + dt.timedelta(days=7)
-    for day, waits in ((MEETING + dt.timedelta(days=8), False), (later, True)):
+    reserve = [code for lists in drawn["result"].values() for code in lists["reserves"]]
+    for day, experts, waits in ((MEETING + dt.timedelta(days=8), seated(drawn), False), (later, seated(drawn), True),
+                                (later + dt.timedelta(days=7), reserve, True)):
 
-        async def hold_members(session: AsyncSession, day: dt.date = day) -> None:
-            await hold_seats(session, seated(drawn), day, ["morning"])
+        async def hold_members(session: AsyncSession, day: dt.date = day, experts: list[str] = experts) -> None:
+            await hold_seats(session, experts, day, ["morning"])
 
         holding(url_of(experts_client), hold_members)
         started = time.monotonic()
-        moved = await move_meeting(experts_client, minter, drawn["id"], later if waits else day + dt.timedelta(days=1))
+        moved = await move_meeting(experts_client, minter, drawn["id"], day if waits else day + dt.timedelta(days=1))
         assert moved.status_code == 200, moved.text
         waited = time.monotonic() - started > HELD_SECONDS / 2
-        assert waited is waits, f"the members' seats held on {day}: the move waited={waited}"
+        assert waited is waits, f"the seats of {experts} held on {day}: the move waited={waited}"
         await asyncio.sleep(HELD_SECONDS)

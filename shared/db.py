@@ -150,8 +150,7 @@ async def hold_lock(session: AsyncSession, name: str) -> None:
     wait for each other needlessly); on SQLite a write transaction holds the database's one write lock
     from its BEGIN, so there is nothing more to take.
     """
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+    await hold_locks(session, [name])
 
 
 async def hold_locks(session: AsyncSession, names: Iterable[str]) -> None:

@@ -37,7 +37,6 @@ class HeadAppender:
     """Writes an append for one service's head table; keeps the statements it built."""
 
     def __init__(self, head: Table) -> None:
-        self.head = head
         self.move = update(head).where(head.c.id == 1).values(
             seq=bindparam("head_seq"), entry_hash=bindparam("head_hash"), profile=bindparam("head_profile"))
         self._statements: dict[tuple[tuple[Table, tuple[str, ...]], ...], Update] = {}

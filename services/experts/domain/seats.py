@@ -94,9 +94,8 @@ class SeatDesk:
                         for position, code in enumerate(outcome.reserves, start=1)]
         # Every expert this reveal may seat: its primaries, and the reserves that may move up for one
         # unable (a supplementary draw's queue holds earlier draws' reserves too).
-        queued = [] if draw.supplementary_of is None else (await session.execute(select(PanelMember.expert_code).where(
-            PanelMember.panel_id == panel.id, PanelMember.state == SeatState.RESERVE))).scalars().all()
-        await hold_seats(session, [member.expert_code for member in members] + list(queued), panel.meeting_on,
+        queued = [] if draw.supplementary_of is None else await queued_reserves(session, panel.id)
+        await hold_seats(session, [member.expert_code for member in members] + queued, panel.meeting_on,
                          halves_of(panel))
         session.add_all(members)
         await session.flush()
@@ -158,11 +157,9 @@ class SeatDesk:
         or not: an acceptance was for the old date."""
         await session.execute(delete(Booking).where(Booking.panel_id == panel.id))
         members = await seated(session, panel.id)
-        reserves = (await session.execute(select(PanelMember.expert_code).where(
-            PanelMember.panel_id == panel.id, PanelMember.state == SeatState.RESERVE))).scalars().all()
         # The new half-days' seats of every member, and of the reserves that may move up for one unable.
-        await hold_seats(session, [member.expert_code for member in members] + list(reserves), panel.meeting_on,
-                         halves_of(panel))
+        await hold_seats(session, [member.expert_code for member in members] + await queued_reserves(session, panel.id),
+                         panel.meeting_on, halves_of(panel))
         away = await unavailable_experts(session, [m.expert_code for m in members], panel.meeting_on, halves_of(panel))
         for member in members:
             if member.expert_code in away:
@@ -210,6 +207,12 @@ async def _unbook(session: AsyncSession, panel: Panel, code: str) -> None:
 async def seated(session: AsyncSession, panel_id: str) -> Sequence[PanelMember]:
     return (await session.execute(select(PanelMember).where(
         PanelMember.panel_id == panel_id, PanelMember.state.in_(HOLDING)).order_by(PanelMember.id))).scalars().all()
+
+
+async def queued_reserves(session: AsyncSession, panel_id: str) -> list[str]:
+    """Pool numbers of the panel's reserves still waiting to move up."""
+    return list((await session.execute(select(PanelMember.expert_code).where(
+        PanelMember.panel_id == panel_id, PanelMember.state == SeatState.RESERVE))).scalars())
 
 
 async def members_of(session: AsyncSession, panel_id: str) -> Sequence[PanelMember]:

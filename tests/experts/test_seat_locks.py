@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select, text, update
@@ -37,6 +38,7 @@ from tests.support.databases import TestDatabases
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2027, 3, 1)
 Seats = tuple[Sequence[str], dt.date, Sequence[str]]  # experts, day, halves
+T = TypeVar("T")
 
 
 async def hold(database: Database, seats: Seats, release: asyncio.Event | None = None) -> None:
@@ -98,7 +100,7 @@ async def test_seats_are_taken_in_one_order_so_overlapping_sets_never_wait_in_a_
 HELD_SECONDS = 3.0
 
 
-def holding(url: str, hold_them: Callable[[AsyncSession], Awaitable[None]]) -> threading.Event:
+def holding(url: str, hold_them: Callable[[AsyncSession], Awaitable[None]]) -> None:
     """A transaction of its own thread and event loop (the test client's requests block the test's
     loop until answered) that does ``hold_them`` and commits ``HELD_SECONDS`` later. Returns once it
     holds."""
@@ -117,13 +119,22 @@ def holding(url: str, hold_them: Callable[[AsyncSession], Awaitable[None]]) -> t
     thread = threading.Thread(target=asyncio.run, args=(transaction(),), daemon=True)
     thread.start()
     assert held.wait(timeout=30), "the holding transaction did not start"
-    return held
 
 
-async def timed_reveal(client, minter, draw_id: str) -> float:
+def holding_seats(url: str, experts: Sequence[str], day: dt.date, halves: Sequence[str]) -> None:
+    """:func:`holding` the seats of ``experts`` in these half-days."""
+
+    async def hold_them(session: AsyncSession) -> None:
+        await hold_seats(session, experts, day, halves)
+
+    holding(url, hold_them)
+
+
+async def waited(answer: Awaitable[T]) -> tuple[bool, T]:
+    """Whether ``answer`` waited for the holder (took more than half of ``HELD_SECONDS``), and the answer."""
     started = time.monotonic()
-    await reveal(client, minter, draw_id)
-    return time.monotonic() - started
+    answered = await answer
+    return time.monotonic() - started > HELD_SECONDS / 2, answered
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -133,13 +144,10 @@ async def test_a_reveal_waits_only_for_the_seats_of_its_pool_in_its_half_days(ex
     others = ["ZJ900001", "ZJ900002"]  # experts of another panel, not in this pool
     for experts, half, waits in ((others, "morning", False), (pool, "afternoon", False), (pool, "morning", True)):
         draw = await ask_panel(experts_client, minter, panel_body(count=1, reserves=1))  # meets in the morning
-
-        async def hold_them(session: AsyncSession, experts: list[str] = experts, half: str = half) -> None:
-            await hold_seats(session, experts, MEETING, [half])
-
-        holding(url_of(experts_client), hold_them)
-        waited = await timed_reveal(experts_client, minter, draw["id"]) > HELD_SECONDS / 2
-        assert waited is waits, f"seats of {experts} held in the {half}: the morning's reveal waited={waited}"
+        holding_seats(url_of(experts_client), experts, MEETING, [half])
+        revealed_late, _ = await waited(reveal(experts_client, minter, draw["id"]))
+        assert revealed_late is waits, \
+            f"seats of {experts} held in the {half}: the morning's reveal waited={revealed_late}"
         await asyncio.sleep(HELD_SECONDS)  # the holder is gone
 
 
@@ -156,8 +164,8 @@ async def test_a_reveal_waits_for_a_move_of_its_panel_and_seats_on_the_day_it_mo
         await session.execute(update(Panel).where(Panel.id == panel_id).values(meeting_on=later))
 
     holding(url_of(experts_client), move)
-    assert await timed_reveal(experts_client, minter, draw["id"]) > HELD_SECONDS / 2, \
-        "a reveal went ahead while a move of its panel was under way"
+    revealed_late, _ = await waited(reveal(experts_client, minter, draw["id"]))
+    assert revealed_late, "a reveal went ahead while a move of its panel was under way"
     async with direct_database(experts_client) as database, database.reading() as session:
         days = set((await session.execute(select(Booking.day).where(Booking.panel_id == panel_id))).scalars())
     assert days == {later}
@@ -179,15 +187,9 @@ async def test_a_decline_waits_for_the_seats_of_the_reserves_that_may_move_up(ex
         [primary] = seated(drawn)
         reserves = [code for lists in drawn["result"].values() for code in lists["reserves"]]
         experts = reserves if held_reserves else ["ZJ900001"]
-
-        async def hold_them(session: AsyncSession, experts: list[str] = experts) -> None:
-            await hold_seats(session, experts, MEETING, ["morning"])
-
-        holding(url_of(experts_client), hold_them)
-        started = time.monotonic()
-        await decline(experts_client, minter, drawn["id"], primary)
-        waited = time.monotonic() - started > HELD_SECONDS / 2
-        assert waited is waits, f"seats of {experts} held: the decline's replacement waited={waited}"
+        holding_seats(url_of(experts_client), experts, MEETING, ["morning"])
+        declined_late, _ = await waited(decline(experts_client, minter, drawn["id"], primary))
+        assert declined_late is waits, f"seats of {experts} held: the decline's replacement waited={declined_late}"
         await asyncio.sleep(HELD_SECONDS)
 
 
@@ -201,14 +203,9 @@ async def test_a_move_waits_for_its_members_and_reserves_seats_on_the_new_day(ex
     reserve = [code for lists in drawn["result"].values() for code in lists["reserves"]]
     for day, experts, waits in ((MEETING + dt.timedelta(days=8), seated(drawn), False), (later, seated(drawn), True),
                                 (later + dt.timedelta(days=7), reserve, True)):
-
-        async def hold_members(session: AsyncSession, day: dt.date = day, experts: list[str] = experts) -> None:
-            await hold_seats(session, experts, day, ["morning"])
-
-        holding(url_of(experts_client), hold_members)
-        started = time.monotonic()
-        moved = await move_meeting(experts_client, minter, drawn["id"], day if waits else day + dt.timedelta(days=1))
+        holding_seats(url_of(experts_client), experts, day, ["morning"])
+        moved_late, moved = await waited(move_meeting(experts_client, minter, drawn["id"],
+                                                      day if waits else day + dt.timedelta(days=1)))
         assert moved.status_code == 200, moved.text
-        waited = time.monotonic() - started > HELD_SECONDS / 2
-        assert waited is waits, f"the seats of {experts} held on {day}: the move waited={waited}"
+        assert moved_late is waits, f"the seats of {experts} held on {day}: the move waited={moved_late}"
         await asyncio.sleep(HELD_SECONDS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Litestar
 
-from services.experts.domain.demo import load_demo_data
+from services.experts.demo import load_demo_data
 from services.experts.domain.draw_keys import load_draw_keys
 from services.experts.domain.draws import DrawLedger
 from services.experts.domain.messaging import (

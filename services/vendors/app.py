@@ -7,7 +7,7 @@ from functools import partial
 from litestar import Litestar
 from litestar.datastructures import State
 
-from services.vendors.domain.demo import load_demo_data
+from services.vendors.demo import load_demo_data
 from services.vendors.domain.personal_data import IdNumberVault
 from services.vendors.domain.ratings import finalise_ratings_periodically
 from services.vendors.domain.rules import policy_name

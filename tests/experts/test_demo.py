@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from services.experts.domain.demo import load_demo_data
+from services.experts.demo import load_demo_data
 from services.experts.domain.personal_data import PersonalDataVault
 from services.experts.models import AUDIT, DeclaredConflict, Expert, FormerEmployer, Unavailability
 from shared.audit import AuditRecorder, AuditSettings

@@ -5,12 +5,14 @@ Each module below is parsed and mutated one small change at a time — a compari
 ↔ ``or``, ``+`` ↔ ``-``, ``not x`` → ``x``, ``True`` ↔ ``False``, an integer constant plus one, a
 called statement dropped (``await audit.record(…)`` → ``pass``); annotations and decorators are left
 alone. Each mutant is written over the
-module and the test files mapped to it run (SQLite only, stopping at the first failure); a failing
+module and the test files mapped to it run on SQLite, stopping at the first failure; a mutant that
+survives there meets their PostgreSQL cases too (when PostgreSQL answers at 127.0.0.1:5432, unless
+``--sqlite-only``): the locks and the branches written for PostgreSQL do nothing on SQLite. A failing
 run kills the mutant, a green one lets it survive. The module is put back after every mutant, and
 on any exit.
 
     python -m tests.mutation.mutate [--budget SECONDS] [--module PATH …] [--list] [--survivors-of REPORT] [--fresh]
-                                    [--cache PATH] [--no-fork]
+                                    [--cache PATH] [--no-fork] [--sqlite-only]
 
 ``make mutate`` runs it with the budget in ``MUTATE_BUDGET`` (seconds). Modules run in the order
 below, every mutant of one before the next; what the budget leaves unrun is counted and printed, so
@@ -50,6 +52,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -79,14 +82,19 @@ PRELOAD = (
     "cryptography.hazmat.primitives.kdf.scrypt", "httpx", "httpcore", "openpyxl", "jinja2", "jwt",
     "prometheus_client", "gmalg", "gmssl", "uvicorn", "yaml", "requests",
 )
-# The same for both ways of running the tests: SQLite only, stop at the first failure.
-PYTEST_ARGS = ["-q", "-x", "-p", "no:cacheprovider", "-m", "not postgres and not heavy", "--no-header",
-               "--durations=0", "-W", "ignore"]
+# The same for both ways of running the tests: stop at the first failure.
+PYTEST_ARGS = ["-q", "-x", "-p", "no:cacheprovider", "--no-header", "--durations=0", "-W", "ignore"]
+# The two stages a mutant meets, each the mapped tests on one database (their pytest markers): SQLite first;
+# a survivor there meets the PostgreSQL cases too (locks, and branches written for PostgreSQL alone).
+ON_SQLITE = "not postgres and not heavy"
+ON_POSTGRES = "postgres and not heavy"
+POSTGRES_ADDRESS = ("127.0.0.1", 5432)
 
 # The tests of a panel's life: drawn, sealed, invited, declined, re-drawn, printed, assessed, archived.
 PANEL_TESTS = [f"tests/experts/test_{name}.py" for name in (
     "panels", "sealed_lists", "notifications", "reroll", "panel_papers", "panel_purposes", "assessments", "archive",
-    "panel_refusals", "panel_edges", "panel_module_edges", "checks_calendar_statistics")]
+    "panel_refusals", "panel_edges", "panel_module_edges", "checks_calendar_statistics",
+    "seat_locks")]  # the last on PostgreSQL only: who waits for whose seats
 
 # The edges of availability, training and automatic suspension, in one file.
 AVAILABILITY_EDGES = "tests/experts/test_availability_training_edges.py"
@@ -94,7 +102,9 @@ AVAILABILITY_EDGES = "tests/experts/test_availability_training_edges.py"
 # The vendors service's tests: registry, engagements, conflict checks, exclusions, ratings, spreadsheets.
 VENDOR_TESTS = ["tests/vendors"]
 
-# The code that carries the promises, each with the tests that should notice it broken.
+# The code that carries the promises, each with the tests that should notice it broken. Not the demo data
+# that `make run` loads (services/*/demo.py, beside the app that loads it): its numbers are invented, any in
+# range serves, and what it promises (loads once, valid IDs, drawable) is tested in tests/experts/test_demo.py.
 TARGETS: dict[str, list[str]] = {
     # The audit chain and its rows.
     "shared/audit/chain.py": ["tests/shared/audit"],
@@ -153,7 +163,6 @@ TARGETS: dict[str, list[str]] = {
     "services/experts/domain/spreadsheets.py": ["tests/experts/test_spreadsheets.py",
                                                 "tests/experts/test_spreadsheet_edges.py",
                                                 "tests/experts/test_cli_import.py"],
-    "services/experts/domain/demo.py": ["tests/experts/test_demo.py"],
     "services/experts/domain/spot_checks.py": PANEL_TESTS,
     "services/experts/domain/supervision.py": PANEL_TESTS,
     "services/experts/domain/working_days.py": PANEL_TESTS,
@@ -169,7 +178,6 @@ TARGETS: dict[str, list[str]] = {
     "services/vendors/domain/inputs.py": VENDOR_TESTS,
     "services/vendors/domain/personal_data.py": [*VENDOR_TESTS, "tests/cli/test_cli_keys.py"],
     "services/vendors/domain/spreadsheets.py": VENDOR_TESTS,
-    "services/vendors/domain/demo.py": VENDOR_TESTS,
 }
 
 _SWAPS: dict[type, type] = {
@@ -292,15 +300,25 @@ def mutated_source(mutant: Mutant) -> str:
     return ast.unparse(tree) + "\n"
 
 
-def run_tests(tests: list[str], timeout: float, fork: bool = True) -> bool:
+def run_tests(tests: list[str], timeout: float, fork: bool = True, marks: str = ON_SQLITE) -> bool:
     """True when the tests pass (the mutant survives); a timeout counts as caught."""
     if fork:
-        return _run_in_fork(tests, timeout).passed
-    return _run_in_subprocess(tests, timeout)
+        return _run_in_fork(tests, timeout, marks=marks).passed
+    return _run_in_subprocess(tests, timeout, marks)
 
 
-def _run_in_subprocess(tests: list[str], timeout: float) -> bool:
-    command = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
+def postgres_reachable() -> bool:
+    """Whether the PostgreSQL the tests use answers at its address (a connection only: no event loop
+    may run in the process that forks)."""
+    try:
+        socket.create_connection(POSTGRES_ADDRESS, timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def _run_in_subprocess(tests: list[str], timeout: float, marks: str) -> bool:
+    command = [sys.executable, "-m", "pytest", *PYTEST_ARGS, "-m", marks, *tests]
     try:
         return subprocess.run(command, cwd=ROOT, capture_output=True, timeout=timeout,
                               env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}).returncode == 0
@@ -419,7 +437,7 @@ class _Observer:
             self.failed = report.nodeid
 
 
-def _run_in_fork(tests: list[str], timeout: float, reach_of: tuple[str, ...] = ()) -> Run:
+def _run_in_fork(tests: list[str], timeout: float, reach_of: tuple[str, ...] = (), marks: str = ON_SQLITE) -> Run:
     """The tests in a child of this process, in a process group of its own (killed whole on timeout),
     importing the project afresh from source: no bytecode is read or written. With ``reach_of`` (modules'
     paths) the child runs under a line tracer and reports which tests reach which of their lines."""
@@ -451,7 +469,7 @@ def _run_in_fork(tests: list[str], timeout: float, reach_of: tuple[str, ...] = (
             if tracer is not None:
                 tracer.start()
             observer = _Observer(tracer)
-            code = int(pytest.main([*PYTEST_ARGS, *tests], plugins=[observer]))
+            code = int(pytest.main([*PYTEST_ARGS, "-m", marks, *tests], plugins=[observer]))
             answer: dict = {"failed": observer.failed}
             if tracer is not None:
                 tracer.stop()
@@ -540,30 +558,32 @@ def tests_reaching(mutant: Mutant, reach: Reach, around: dict[int, range], at_im
     return sorted(tests, key=lambda test: (files[test.split("::")[0]], reach.seconds.get(test, 0.0), test))
 
 
-# The unmutated run of each list of mapped tests, tracing every module mapped to that list:
-# modules sharing their tests share one such run.
-_BASELINES: dict[tuple[str, ...], Run] = {}
+# The unmutated run of each list of mapped tests on each database, tracing every module mapped to that
+# list: modules sharing their tests share one such run.
+_BASELINES: dict[tuple[tuple[str, ...], str], Run] = {}
 
 
-def baseline_of(module: str) -> Run:
+def baseline_of(module: str, marks: str = ON_SQLITE) -> Run:
     tests = tuple(TARGETS[module])
-    if tests not in _BASELINES:
+    if (tests, marks) not in _BASELINES:
         sharing = tuple(other for other, its in TARGETS.items() if tuple(its) == tests)
-        _BASELINES[tests] = _run_in_fork(list(tests), timeout=1800, reach_of=sharing)
-    return _BASELINES[tests]
+        _BASELINES[tests, marks] = _run_in_fork(list(tests), timeout=1800, reach_of=sharing, marks=marks)
+    return _BASELINES[tests, marks]
 
 
 def _digest(*texts: str) -> str:
     return hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:16]
 
 
-def tests_digest(tests: list[str]) -> str:
-    """The mapped test files' text (every .py file under a mapped folder), with the shared fixtures."""
+def tests_digest(tests: list[str], postgres: bool = False) -> str:
+    """The mapped test files' text (every .py file under a mapped folder), with the shared fixtures, and
+    whether their PostgreSQL cases run too: a survivor of SQLite alone meets them when they can."""
     files: list[Path] = [ROOT / "tests" / "conftest.py"]
     for test in tests:
         path = ROOT / test
         files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
-    return _digest(*(f"{file.relative_to(ROOT)}\n{file.read_text(encoding='utf-8')}" for file in files))
+    return _digest(*(f"{file.relative_to(ROOT)}\n{file.read_text(encoding='utf-8')}" for file in files),
+                   *(["on PostgreSQL too"] if postgres else []))
 
 
 class Cache:
@@ -612,62 +632,98 @@ def planted(path: Path, mutant: Mutant, original: str) -> Iterator[None]:
         path.write_text(original, encoding="utf-8")
 
 
-class _ForkedJudge:
-    """Runs a mutant in a fork of this process against the mapped tests that reach it (see the module's
-    docstring). A test that fails on a mutant is run alone on the unmutated module once; when it fails there
-    too, the mutant is run again against every mapped test."""
+class _Stage:
+    """The mapped tests on one database, forked: their unmutated run (which tests reach which line) and
+    how a mutant meets them. A test that fails on a mutant is run alone on the unmutated module once;
+    when it fails there too, the mutant is run again against every mapped test."""
 
-    def __init__(self, module: str, tests: list[str], original: str) -> None:
-        self.tests, self.original = tests, original
-        self.baseline = baseline_of(module)
+    def __init__(self, module: str, tests: list[str], original: str, marks: str) -> None:
+        self.tests, self.original, self.marks = tests, original, marks
+        self.baseline = baseline_of(module, marks)
         self.passed = self.baseline.passed
         self.timeout = max(60.0, 3 * self.baseline.seconds)
         self.reach = self.baseline.reach.get(module) if self.baseline.reach else None
         self.around, self.at_import = statement_lines(original), import_time_lines(original)
         self.fails_alone: dict[str, bool] = {}
 
-    def selected(self, mutant: Mutant) -> list[str] | None:
-        """The tests to run: those reaching the mutant ([] for none), or None for every mapped test."""
-        return tests_reaching(mutant, self.reach, self.around, self.at_import) if self.reach is not None else None
-
-    def survives(self, path: Path, mutant: Mutant, selected: list[str] | None) -> tuple[bool, str]:
-        """Whether the mutant survives, and which tests it met ("N of M" or "all")."""
+    def survives(self, path: Path, mutant: Mutant) -> tuple[bool, str]:
+        """Whether the mutant survives, and which tests it met ("N of M", "all", or "no": none reached it)."""
+        # The tests reaching the mutant ([] for none), or None for every mapped test.
+        selected = tests_reaching(mutant, self.reach, self.around, self.at_import) if self.reach is not None else None
+        if selected == []:  # no test executed the statement: nothing to run, it survives
+            return True, "no"
         with planted(path, mutant, self.original):
-            run = _run_in_fork(selected or self.tests, self.timeout)
+            run = _run_in_fork(selected or self.tests, self.timeout, marks=self.marks)
         if selected and not run.passed and run.failed is not None:
             if run.failed not in self.fails_alone:
-                self.fails_alone[run.failed] = not _run_in_fork([run.failed], self.timeout).passed
+                self.fails_alone[run.failed] = not _run_in_fork([run.failed], self.timeout, marks=self.marks).passed
             if self.fails_alone[run.failed]:
                 with planted(path, mutant, self.original):
-                    return _run_in_fork(self.tests, self.timeout).passed, "all"
+                    return _run_in_fork(self.tests, self.timeout, marks=self.marks).passed, "all"
         return run.passed, (f"{len(selected)} of {len(self.reach.tests)}" if selected else "all")
 
 
+class _ForkedJudge:
+    """Runs a mutant in a fork of this process against the mapped tests that reach it (see the module's
+    docstring): on SQLite, then — when it survives there and PostgreSQL is reachable — on PostgreSQL."""
+
+    def __init__(self, module: str, tests: list[str], original: str, postgres: bool) -> None:
+        self.module, self.tests, self.original, self.postgres = module, tests, original, postgres
+        self.sqlite = _Stage(module, tests, original, ON_SQLITE)
+        self.failing = [] if self.sqlite.passed else ["SQLite"]
+        self._on_postgres: _Stage | None = None
+
+    def on_postgres(self) -> _Stage:
+        """The PostgreSQL stage, measured when the first mutant survives SQLite (most never do)."""
+        if self._on_postgres is None:
+            self._on_postgres = _Stage(self.module, self.tests, self.original, ON_POSTGRES)
+            if not self._on_postgres.passed:
+                raise SystemExit(f"{self.module}: its tests fail on the unmutated code on PostgreSQL; fix them "
+                                 "first (or run with --sqlite-only)")
+        return self._on_postgres
+
+    def survives(self, path: Path, mutant: Mutant) -> tuple[bool, str]:
+        survived, met = self.sqlite.survives(path, mutant)
+        if survived and self.postgres:
+            survived, on_postgres = self.on_postgres().survives(path, mutant)
+            met += f", then {on_postgres} on PostgreSQL"
+        return survived, met
+
+
 class _SubprocessJudge:
-    """Runs every mapped test in a new ``python -m pytest`` for each mutant (``--no-fork``)."""
+    """Runs every mapped test in a new ``python -m pytest`` for each mutant (``--no-fork``), on SQLite,
+    then on PostgreSQL when it survives there and PostgreSQL is reachable."""
 
-    def __init__(self, module: str, tests: list[str], original: str) -> None:
+    def __init__(self, module: str, tests: list[str], original: str, postgres: bool) -> None:
         self.tests, self.original = tests, original
-        started = time.monotonic()
-        self.passed = run_tests(tests, timeout=1800, fork=False)
-        self.timeout = max(60.0, 3 * (time.monotonic() - started))
+        self.stages: list[tuple[str, float]] = []
+        self.failing = []
+        for marks, where in ((ON_SQLITE, "SQLite"), (ON_POSTGRES, "PostgreSQL"))[:2 if postgres else 1]:
+            started = time.monotonic()
+            if not run_tests(tests, timeout=1800, fork=False, marks=marks):
+                self.failing.append(where)
+            self.stages.append((marks, max(60.0, 3 * (time.monotonic() - started))))
 
-    def selected(self, mutant: Mutant) -> list[str] | None:
-        return None
-
-    def survives(self, path: Path, mutant: Mutant, selected: list[str] | None) -> tuple[bool, str]:
-        with planted(path, mutant, self.original):
-            return run_tests(self.tests, self.timeout, fork=False), "all"
+    def survives(self, path: Path, mutant: Mutant) -> tuple[bool, str]:
+        met = []
+        for marks, timeout in self.stages:
+            with planted(path, mutant, self.original):
+                survived = run_tests(self.tests, timeout, fork=False, marks=marks)
+            met.append("all" + ("" if marks == ON_SQLITE else " on PostgreSQL"))
+            if not survived:
+                break
+        return survived, ", then ".join(met)
 
 
 def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, str]] | None = None,
-               fork: bool = True) -> Iterator[Outcome | Mutant]:
+               fork: bool = True, postgres: bool = False) -> Iterator[Outcome | Mutant]:
     """Each mutant's outcome (of those at ``only``'s (line, change) when given; from the cache when
-    known there, with 0 seconds); then the mutants the deadline left unrun (as Mutants)."""
+    known there, with 0 seconds); then the mutants the deadline left unrun (as Mutants). With
+    ``postgres``, a survivor of the SQLite stage meets the mapped tests' PostgreSQL cases too."""
     path = ROOT / module
     original = path.read_text(encoding="utf-8")
     tests = TARGETS[module]
-    known_tests = tests_digest(tests)
+    known_tests = tests_digest(tests, postgres)
     mutants = [mutant for mutant in mutants_of(module) if only is None or (mutant.line, mutant.change) in only]
     unknown = []
     for mutant in mutants:
@@ -681,21 +737,17 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
     if time.monotonic() > deadline:
         yield from unknown
         return
-    judge = (_ForkedJudge if fork else _SubprocessJudge)(module, tests, original)
-    if not judge.passed:
+    judge = (_ForkedJudge if fork else _SubprocessJudge)(module, tests, original, postgres)
+    if judge.failing:
+        where = " and ".join(judge.failing)
         hint = " (or the tests cannot run in a fork here: try --no-fork)" if fork else ""
-        raise SystemExit(f"{module}: its tests fail on the unmutated code; fix them first{hint}")
+        raise SystemExit(f"{module}: its tests fail on the unmutated code on {where}; fix them first{hint}")
     for position, mutant in enumerate(unknown):
         if time.monotonic() > deadline:
             yield from unknown[position:]
             return
         began = time.monotonic()
-        selected = judge.selected(mutant)
-        if selected == []:  # no test executed the statement: nothing to run, it survives
-            cache.put(mutant, original, known_tests, killed=False)
-            yield Outcome(mutant, killed=False, seconds=0.0, tests="no")
-            continue
-        survived, met = judge.survives(path, mutant, selected)
+        survived, met = judge.survives(path, mutant)
         cache.put(mutant, original, known_tests, killed=not survived)
         yield Outcome(mutant, killed=not survived, seconds=round(time.monotonic() - began, 1), tests=met)
 
@@ -711,6 +763,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="run every mutant again, ignoring the cache")
     parser.add_argument("--no-fork", dest="fork", action="store_false",
                         help="start `python -m pytest` for each mutant instead of forking this process")
+    parser.add_argument("--sqlite-only", dest="postgres", action="store_false",
+                        help="never run the PostgreSQL cases (by default a survivor of SQLite meets them when "
+                             "PostgreSQL answers at 127.0.0.1:5432)")
     parser.add_argument("--survivors-of", type=Path, metavar="REPORT",
                         help="run again only the mutants that survived in an earlier report (after adding tests)")
     args = parser.parse_args(argv)
@@ -735,10 +790,15 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("this platform cannot fork; use --no-fork")
         preload()
     cache = Cache(args.cache, use=not args.fresh)
+    postgres = args.postgres and postgres_reachable()
+    print("Survivors of SQLite meet the PostgreSQL cases too." if postgres else
+          "SQLite only: " + ("--sqlite-only." if not args.postgres
+                             else f"no PostgreSQL answers at {POSTGRES_ADDRESS[0]}:{POSTGRES_ADDRESS[1]}."), flush=True)
     outcomes: list[Outcome] = []
     unrun: list[Mutant] = []
     for module in modules:
-        for item in run_module(module, deadline, cache, only[module] if only is not None else None, args.fork):
+        for item in run_module(module, deadline, cache, only[module] if only is not None else None, args.fork,
+                               postgres):
             if isinstance(item, Outcome):
                 outcomes.append(item)
                 mark = "killed  " if item.killed else "SURVIVED"

@@ -214,3 +214,57 @@ def test_a_mutant_meets_the_tests_that_reach_its_statement_and_a_test_leaning_on
         ["+ → -", True, "1 of 4"],
     ]
     assert (work / "reached.py").read_text() == REACHED
+
+
+EDGE = '''def is_adult(age):
+    return age >= 18
+'''
+TEST_EDGE = '''import pytest
+
+from edge import is_adult
+
+
+def test_adult():
+    assert is_adult(30)
+
+
+@pytest.mark.postgres
+def test_adult_at_the_edge():  # as a lock's test: a case only PostgreSQL runs
+    assert is_adult(18) and not is_adult(17)
+'''
+RUN_EDGE = '''import json, sys, time
+from pathlib import Path
+
+from tests.mutation import mutate
+
+mutate.preload()
+mutate.ROOT = Path(sys.argv[1])
+mutate.TARGETS = {"edge.py": ["test_edge.py"]}
+runs = []
+for postgres in (False, True, True):
+    cache = mutate.Cache(mutate.ROOT / "outcomes.json", use=True)
+    outcomes = mutate.run_module("edge.py", time.monotonic() + 120, cache, postgres=postgres)
+    runs.append([[outcome.mutant.change, outcome.killed, outcome.cached, outcome.tests] for outcome in outcomes])
+print(json.dumps(runs))
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_a_survivor_of_sqlite_meets_the_postgresql_cases_and_a_survivor_of_sqlite_alone_is_judged_again(
+        tmp_path: Path):
+    work = tmp_path / "work"
+    (work / "tests").mkdir(parents=True)
+    (work / "tests" / "conftest.py").write_text("")
+    (work / "edge.py").write_text(EDGE)
+    (work / "test_edge.py").write_text(TEST_EDGE)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DEBUG_TEMPROOT": str(tmp_path)}
+    ran = subprocess.run([sys.executable, "-c", RUN_EDGE, str(work)], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    sqlite_only, with_postgres, again = json.loads(ran.stdout.splitlines()[-1])
+    # The edge is tested only in a case marked for PostgreSQL: SQLite alone lets both mutants through.
+    assert sqlite_only == [["18 → 19", False, False, "1 of 1"], [">= → >", False, False, "1 of 1"]]
+    # With PostgreSQL those survivors are not taken from the cache: they meet its case, which kills them.
+    assert with_postgres == [[change, True, False, "1 of 1, then 1 of 1 on PostgreSQL"] for change, *_ in sqlite_only]
+    assert again == [[change, True, True, "all"] for change, *_ in sqlite_only]
+    assert (work / "edge.py").read_text() == EDGE

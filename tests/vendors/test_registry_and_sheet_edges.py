@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import false, select
 
 import services.vendors.domain.vendors as registry
-from services.vendors.domain.demo import load_demo_data
+from services.vendors.demo import load_demo_data
 from services.vendors.domain.spreadsheets import MASKED_ID_HEADER
 from services.vendors.models import Vendor
 from shared.audit.chain import change_digest

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+
+import pytest
+
+from services.experts.domain.training import next_training_number
+from services.experts.models import TrainingSession
+from shared.clock import utc_now
+from shared.db import Database
 from tests.experts.helpers import admin, audit_entries, create_expert
+from tests.support.databases import TestDatabases
 
 
 async def new_training(client, minter, held_on: str = "2026-03-10") -> dict:
@@ -95,3 +105,32 @@ async def test_sessions_have_their_own_numbers_and_show_who_attended_with_result
     assert refused.status_code == 403
     missing = await experts_client.get("/api/v1/trainings/999/attendance", headers=admin(minter))
     assert missing.status_code == 404 and missing.json()["code"] == "training.unknown"
+
+
+@pytest.mark.postgres
+async def test_two_sessions_created_at_once_take_two_numbers(postgres_available: bool,
+                                                               test_databases: TestDatabases) -> None:
+    # PostgreSQL runs both transactions side by side (SQLite lets one writer in at a time): the second
+    # must wait for the first's number instead of reading the same last number and failing on it.
+    database = Database.from_url(await asyncio.to_thread(test_databases.fresh, "experts", "postgresql"))
+    release = asyncio.Event()
+
+    async def create(title: str, hold: bool) -> str:
+        async with database.transaction() as session:
+            number = await next_training_number(session, 2027)
+            session.add(TrainingSession(number=number, title=title, held_on=dt.date(2027, 3, 1), created_at=utc_now()))
+            await session.flush()
+            if hold:
+                await release.wait()
+            return number
+
+    try:
+        first = asyncio.create_task(create("上午场", hold=True))
+        await asyncio.sleep(0.5)
+        second = asyncio.create_task(create("下午场", hold=False))
+        await asyncio.sleep(1.0)
+        assert not second.done(), "the second session took a number while the first was still taking its own"
+        release.set()
+        assert await asyncio.wait_for(asyncio.gather(first, second), timeout=10) == ["T2027-001", "T2027-002"]
+    finally:
+        await database.dispose()

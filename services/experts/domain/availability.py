@@ -29,9 +29,9 @@ from shared.identity import Identity
 HALVES = ("morning", "afternoon")
 
 
-def half_day_slot(day: dt.date, half: str) -> int:
-    """Half-days numbered in order, so periods compare as integer ranges."""
-    return day.toordinal() * 2 + HALVES.index(half)
+def half_day(day: dt.date, half: str) -> tuple[dt.date, int]:
+    """A half-day as what orders it: the day, then morning before afternoon."""
+    return day, HALVES.index(half)
 
 
 async def is_account_of(session: AsyncSession, subject: str, code: str) -> bool:
@@ -75,7 +75,7 @@ async def list_unavailability(session: AsyncSession, expert: Expert) -> list[Una
 
 async def add_unavailability(session: AsyncSession, audit: AuditRecorder, actor: Identity, expert: Expert,
                              new: UnavailabilityInput) -> UnavailabilityView:
-    if half_day_slot(new.ends_on, new.ends_half) < half_day_slot(new.starts_on, new.starts_half):
+    if half_day(new.ends_on, new.ends_half) < half_day(new.starts_on, new.starts_half):
         raise InvalidInput.for_field("ends_on", "period.ends_before_start", "the period ends before it starts")
     period = Unavailability(expert_id=expert.id, starts_on=new.starts_on, starts_half=new.starts_half,
                             ends_on=new.ends_on, ends_half=new.ends_half, reason=new.reason, created_at=utc_now())

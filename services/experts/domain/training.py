@@ -102,7 +102,7 @@ async def record_attendance(session: AsyncSession, audit: AuditRecorder, actor: 
                              trained_until=trained_until(experts[record.expert_code].last_trained_on, valid_months))
                for record in attendance.records]
     counts = await _attendance_counts(session, [training.id])
-    view = _view(training, counts.get(training.id, (0, 0)))
+    view = _view(training, counts[training.id])  # at least one record (the schema's min_length)
     await audit.record(session, actor=actor, action="training.attendance_recorded", object_type="training",
                        object_id=str(training.id), after=msgspec.to_builtins(trained),
                        details={"experts": codes, "passed": sum(record.passed for record in attendance.records)})

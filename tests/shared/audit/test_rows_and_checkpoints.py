@@ -15,6 +15,7 @@ import decimal
 import itertools
 import json
 import logging
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,19 +24,20 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from services.experts.models import Project
+from services.experts.models import AUDIT, AUDITED_ROWS, Project
 from shared.audit import AuditSettings, system_actor
 from shared.audit.checkpoints import checkpoint_is_authentic, sign_checkpoint
 from shared.audit.recorder import checkpoint_periodically
 from shared.audit.rows import canonical_row, row_digest, row_key, rows_digest
 from shared.contracts.statuses import SeatState
+from shared.db import Database
 from shared.draw.keys import ED25519, SM2
 from shared.outbox.reading import DISPATCHER_SUBJECT
 from shared.signing_keys import ensure_secret_file, generate_signing_key, signing_public_entry
 from sortes_cli.main import main
-from tests.experts.helpers import direct_database, valid_id_number
+from tests.experts.helpers import audit_entries, direct_database, valid_id_number
 from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
 from tests.experts.test_spreadsheets import csv_file, row, upload
 from tests.shared.audit.test_audit_storage import register_projects
@@ -386,3 +388,79 @@ async def test_an_upgraded_database_verifies_once_its_baseline_is_taken(test_dat
     assert await verify(monkeypatch, urls, "--service", "experts") == 0, capsys.readouterr().out
     assert await asyncio.to_thread(main, ["audit", "baseline", "--service", "experts"]) == 0
     assert "taken before" in capsys.readouterr().out
+
+
+class _Unreachable:
+    """A database whose first ``failures`` transactions cannot start (a server not up yet, a dropped
+    connection); each attempt's time noted."""
+
+    def __init__(self, database: Database, failures: set[int]) -> None:
+        self.database, self.failures, self.attempts = database, failures, []
+
+    def transaction(self):
+        self.attempts.append(time.monotonic())
+        if len(self.attempts) in self.failures:
+            raise OSError("connection refused")
+        return self.database.transaction()
+
+
+def logged(caplog: pytest.LogCaptureFixture, message: str) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.getMessage() == message]
+
+
+async def test_a_baseline_the_start_could_not_take_is_tried_again_at_its_pace_and_logged(
+        test_databases, backend, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="sortes.audit")
+    url = await asyncio.to_thread(test_databases.fresh, "experts", backend)  # rows seeded, no baseline yet
+    database = Database.from_url(url)
+    audit = AuditSettings.from_env("experts").recorder("experts", AUDIT, rows=AUDITED_ROWS)
+    audit.checkpoint_interval = 3600
+    unreachable = _Unreachable(database, failures={1, 2})
+    task = asyncio.create_task(checkpoint_periodically(SimpleNamespace(audit=audit, database=unreachable), retry=0.3))
+    try:
+        for _ in range(200):
+            if logged(caplog, "audit row baseline taken"):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await database.dispose()
+    assert len(unreachable.attempts) == 3, "taken at the third attempt, then not tried again"
+    assert unreachable.attempts[2] - unreachable.attempts[0] >= 0.6, "tried again without waiting"
+    failed = logged(caplog, "audit row baseline not taken yet; tried again shortly")
+    assert [record.levelno for record in failed] == [logging.WARNING, logging.WARNING]
+    taken = logged(caplog, "audit row baseline taken")
+    assert len(taken) == 1 and taken[0].fields["service"] == "experts" and taken[0].fields["rows"] > 0
+
+
+async def test_a_periodic_checkpoint_that_fails_is_logged_and_the_next_round_signs(experts_client, minter,
+                                                                                  caplog) -> None:
+    caplog.set_level(logging.INFO, logger="sortes.audit")
+    audit = experts_client.app.state.audit
+    await register_projects(experts_client, minter, 3)
+    audit.checkpoint_interval = 0.05
+    async with direct_database(experts_client) as database:
+        flaky = _Unreachable(database, failures={2})  # the first is the baseline's; the second the first round's
+        task = asyncio.create_task(checkpoint_periodically(SimpleNamespace(audit=audit, database=flaky)))
+        try:
+            await asyncio.sleep(0.5)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    failed = logged(caplog, "periodic audit checkpoint failed")
+    assert len(failed) == 1 and failed[0].levelno == logging.ERROR and failed[0].exc_info is not None
+    assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [3]
+
+
+async def test_entries_noted_in_a_transaction_rolled_back_are_never_appended(experts_client, minter) -> None:
+    audit = experts_client.app.state.audit
+    actor = system_actor("experts")
+    async with direct_database(experts_client) as database, AsyncSession(database.engine) as session:
+        await session.execute(text("SELECT 1"))  # a transaction has begun
+        await audit.record(session, actor=actor, action="test.rolled_back", object_type="test", object_id="1")
+        await session.rollback()
+        await audit.record(session, actor=actor, action="test.committed", object_type="test", object_id="2")
+        await session.commit()
+    entries = await audit_entries(experts_client, minter, object_type="test")
+    assert [entry["action"] for entry in entries] == ["test.committed"]

@@ -4,6 +4,7 @@ and the content policy of the console's pages (the browser tests drive the same 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import html
 import re
@@ -11,7 +12,8 @@ import re
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from services.gateway.identity.sessions import SIGN_IN_COOKIE
+from services.gateway.identity.sessions import SIGN_IN_COOKIE, session_cookie
+from shared.clock import utc_now
 from shared.demo import bureau_unit
 from tests.conftest import ADMIN_API_KEY
 
@@ -66,6 +68,12 @@ async def test_signing_in_sets_a_strict_http_only_cookie_and_lands_on_the_role_h
     assert home.status_code == 200 and "大数据局管理员工作台" in home.text
     assert home.headers["cache-control"] == "no-store"
     assert (await gateway_client.get("/", follow_redirects=False)).headers["location"] == "/home/bureau_admin"
+
+
+def test_the_session_cookie_lives_no_longer_than_its_token() -> None:
+    now = utc_now()
+    assert session_cookie("t", now + dt.timedelta(hours=2, seconds=30), secure=True).max_age in (7229, 7230)
+    assert session_cookie("t", now - dt.timedelta(minutes=5), secure=True).max_age == 0  # lapsed: gone at once
 
 
 async def test_a_wrong_password_is_answered_on_the_form_in_chinese(gateway_client) -> None:
@@ -135,6 +143,10 @@ async def test_signing_out_needs_the_csrf_token_revokes_the_token_and_clears_the
     signed_out = await gateway_client.post("/sign-out", data={"_csrf": token}, follow_redirects=False)
     assert signed_out.status_code == 303 and signed_out.headers["location"] == "/sign-in?signed_out=1"
     assert "sortes_session" not in gateway_client.cookies
+    # Cleared for every browser, not only this client: empty, expired now, and as guarded as it was set.
+    cleared = next(c for c in signed_out.headers.get_list("set-cookie") if c.startswith("sortes_session="))
+    attributes = {part.strip().lower() for part in cleared.split(";")}
+    assert {'sortes_session=""', "max-age=0", "httponly", "samesite=strict", "path=/"} <= attributes, cleared
     after = await gateway_client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {session}"})
     assert after.status_code == 401
     assert "您已安全退出" in (await gateway_client.get("/sign-in?signed_out=1")).text

@@ -192,3 +192,33 @@ async def test_a_server_error_is_not_kept_so_a_retry_runs_again(gateway_client, 
     monkeypatch.setattr(users, "create_unit", real)
     retried = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
     assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers
+
+
+async def test_the_gateway_purges_at_most_once_a_minute(gateway_client, monkeypatch) -> None:
+    clock = {"now": time.monotonic() + 61}
+    monkeypatch.setattr(idempotency, "time", types.SimpleNamespace(monotonic=lambda: clock["now"]))
+    kept = []
+    for key, unit in (("first", UNIT), ("second", {"uscc": "11330326420147886F", "name": "平阳县卫生健康局"}),
+                      ("third", {"uscc": "11330326002576002G", "name": "平阳县教育局"})):
+        await gateway_client.post("/api/v1/units", json=unit, headers={**ADMIN, "Idempotency-Key": key})
+        kept.append(sorted(record.key for record in await _records(gateway_client)))
+        await _age(gateway_client, key, 24.5)
+        clock["now"] += 30  # each request half a minute after the one before
+    # Purged at the first request and again a minute later, not in between: expired answers wait for it.
+    assert kept == [["first"], ["first", "second"], ["third"]]
+
+
+async def test_an_answer_is_kept_until_its_lifetime_has_passed_to_the_microsecond(gateway_client,
+                                                                                  monkeypatch) -> None:
+    headers = {**ADMIN, "Idempotency-Key": "at-the-edge"}
+    first = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
+    lifetime = gateway_client.app.state.stored_answers.lifetime
+    now = utc_now()
+    monkeypatch.setattr(idempotency, "utc_now", lambda: now)
+    async with direct_database(gateway_client) as database:
+        async with database.transaction() as session:
+            await session.execute(update(IdempotencyRecord).where(IdempotencyRecord.key == "at-the-edge").values(
+                created_at=now - lifetime))
+        await gateway_client.app.state.stored_answers.purge(database)
+    again = await gateway_client.post("/api/v1/units", json=UNIT, headers=headers)
+    assert again.headers.get("idempotent-replayed") == "true" and again.json() == first.json()

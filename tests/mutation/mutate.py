@@ -94,7 +94,7 @@ POSTGRES_ADDRESS = ("127.0.0.1", 5432)
 PANEL_TESTS = [f"tests/experts/test_{name}.py" for name in (
     "panels", "sealed_lists", "notifications", "reroll", "panel_papers", "panel_purposes", "assessments", "archive",
     "panel_refusals", "panel_edges", "panel_module_edges", "checks_calendar_statistics",
-    "seat_locks")]  # the last on PostgreSQL only: who waits for whose seats
+    "seat_locks", "panel_locks")]  # the last two on PostgreSQL only: who waits for whose seats and panel
 
 # The edges of availability, training and automatic suspension, in one file.
 AVAILABILITY_EDGES = "tests/experts/test_availability_training_edges.py"

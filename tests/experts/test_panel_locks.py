@@ -1,0 +1,85 @@
+"""Changes of one panel take turns on its row, and each sees the one before it (PostgreSQL, where
+transactions run side by side; SQLite lets one writer in at a time anyway): a move, a notice change, an
+answer or a cancel asked while the panel is being cancelled waits, then finds it cancelled — never acts
+on the panel as it was read before the wait. A replacement of a cancelled panel waits for another
+replacement of the same panel under way."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.experts.domain.statuses import CancelPhase
+from services.experts.models import Panel
+from shared.clock import utc_now
+from shared.contracts.statuses import PanelStatus
+from shared.db import hold_lock
+from tests.experts.test_panels import (
+    MEETING,
+    ask_panel,
+    build_pool,
+    move_meeting,
+    organiser,
+    panel_body,
+    register_project,
+    reveal,
+    seated,
+)
+from tests.experts.test_reroll import cancel
+from tests.experts.test_seat_locks import holding, waited
+from tests.shared.audit.test_rows_and_checkpoints import url_of
+
+pytestmark = pytest.mark.postgres
+CHANGES: dict[str, Callable[[Any, Any, dict[str, Any]], Awaitable[Any]]] = {
+    "move": lambda client, minter, draw: move_meeting(client, minter, draw["id"], MEETING.replace(day=MEETING.day + 1)),
+    "notice": lambda client, minter, draw: client.post(f"/api/v1/draws/{draw['id']}/notice", headers=organiser(minter),
+                                                       json={"starts_at": {"morning": "09:15"}}),
+    "answer": lambda client, minter, draw: client.post(
+        f"/api/v1/draws/{draw['id']}/members/{seated(draw)[0]}/accept", headers=organiser(minter),
+        json={"channel": "phone"}),
+    "cancel": lambda client, minter, draw: client.post(f"/api/v1/draws/{draw['id']}/cancel",
+                                                       headers=organiser(minter), json={"reason": "项目暂停"}),
+}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("change", list(CHANGES))
+async def test_a_change_of_a_panel_being_cancelled_waits_and_finds_it_cancelled(experts_client, minter,
+                                                                               change: str) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    drawn = await reveal(experts_client, minter, (await ask_panel(
+        experts_client, minter, panel_body(count=1, reserves=1)))["id"])
+    panel_id = drawn["panel"]["id"]
+
+    async def cancelling(session: AsyncSession) -> None:  # as a cancel does: the panel's row locked, then closed
+        await session.execute(select(Panel.id).where(Panel.id == panel_id).with_for_update())
+        await session.execute(update(Panel).where(Panel.id == panel_id).values(
+            status=PanelStatus.CANCELLED, cancel_reason="项目暂停", cancelled_at=utc_now(),
+            cancel_phase=CancelPhase.AFTER_REVEAL))
+
+    holding(url_of(experts_client), cancelling)
+    late, answered = await waited(CHANGES[change](experts_client, minter, drawn))
+    assert late, f"the {change} went ahead while the panel was being cancelled"
+    assert answered.status_code == 409 and answered.json()["code"] == "panel.cancelled", answered.text
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_replacement_waits_for_another_replacement_of_the_same_panel(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 10)
+    first = await reveal(experts_client, minter, (await ask_panel(experts_client, minter))["id"])
+    await cancel(experts_client, minter, first["id"])
+    replaced = first["panel"]["id"]
+
+    async def replacing(session: AsyncSession) -> None:
+        await hold_lock(session, f"experts.replacing:{replaced}")
+
+    holding(url_of(experts_client), replacing)
+    late, second = await waited(ask_panel(experts_client, minter, panel_body(replaces=replaced)))
+    assert late, "a replacement went ahead while another replacement of the same panel was under way"
+    assert second["panel"]["replaces"] == replaced

@@ -14,10 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.statuses import CancelPhase
-from services.experts.models import Panel
+from services.experts.models import Panel, PanelMember
 from shared.clock import utc_now
-from shared.contracts.statuses import PanelStatus
+from shared.contracts.statuses import PanelStatus, SeatState
 from shared.db import hold_lock
+from tests.experts.test_notifications import _gateway, _outbox, _token_of
 from tests.experts.test_panels import (
     MEETING,
     ask_panel,
@@ -43,7 +44,16 @@ CHANGES: dict[str, Callable[[Any, Any, dict[str, Any]], Awaitable[Any]]] = {
         json={"channel": "phone"}),
     "cancel": lambda client, minter, draw: client.post(f"/api/v1/draws/{draw['id']}/cancel",
                                                        headers=organiser(minter), json={"reason": "项目暂停"}),
+    "link": lambda client, minter, draw: answer_by_link(client, minter),
 }
+REFUSED = {"link": "invitation_link.closed"}  # the others: panel.cancelled
+
+
+async def answer_by_link(client, minter) -> Any:
+    """The first invited member accepts through the link of their invitation, as the gateway's page forwards it."""
+    token = _token_of((await _outbox(client, minter))[0])
+    return await client.post("/api/v1/invitation-links/answer", json={"token": token, "accept": True},
+                             headers=_gateway(minter))
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -65,7 +75,8 @@ async def test_a_change_of_a_panel_being_cancelled_waits_and_finds_it_cancelled(
     holding(url_of(experts_client), cancelling)
     late, answered = await waited(CHANGES[change](experts_client, minter, drawn))
     assert late, f"the {change} went ahead while the panel was being cancelled"
-    assert answered.status_code == 409 and answered.json()["code"] == "panel.cancelled", answered.text
+    assert answered.status_code == 409 and answered.json()["code"] == REFUSED.get(change, "panel.cancelled"), \
+        answered.text
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -83,3 +94,24 @@ async def test_a_replacement_waits_for_another_replacement_of_the_same_panel(exp
     late, second = await waited(ask_panel(experts_client, minter, panel_body(replaces=replaced)))
     assert late, "a replacement went ahead while another replacement of the same panel was under way"
     assert second["panel"]["replaces"] == replaced
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_an_answer_by_link_while_the_organiser_records_the_members_answer_sees_that_answer(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    drawn = await reveal(experts_client, minter, (await ask_panel(
+        experts_client, minter, panel_body(count=1, reserves=1)))["id"])
+    panel_id, [member] = drawn["panel"]["id"], seated(drawn)
+
+    async def declining(session: AsyncSession) -> None:  # as the organiser's answer does: the panel's row first
+        await session.execute(select(Panel.id).where(Panel.id == panel_id).with_for_update())
+        await session.execute(update(PanelMember).where(PanelMember.panel_id == panel_id,
+                                                        PanelMember.expert_code == member).values(
+            state=SeatState.DECLINED))
+
+    holding(url_of(experts_client), declining)
+    late, answered = await waited(answer_by_link(experts_client, minter))
+    assert late, "the link's answer went ahead while the organiser was recording the member's answer"
+    assert answered.status_code == 409 and answered.json()["code"] == "invitation_link.closed", answered.text

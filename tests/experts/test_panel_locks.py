@@ -14,21 +14,23 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.experts.domain.statuses import CancelPhase
-from services.experts.models import Panel, PanelMember
+from services.experts.models import Draw, Panel, PanelMember
 from shared.clock import utc_now
-from shared.contracts.statuses import PanelStatus, SeatState
+from shared.contracts.statuses import DrawStatus, PanelStatus, SeatState
 from shared.db import hold_lock
 from tests.experts.test_notifications import _gateway, _outbox, _token_of
 from tests.experts.test_panels import (
     MEETING,
     ask_panel,
     build_pool,
+    count_rows,
     move_meeting,
     organiser,
     panel_body,
     register_project,
     reveal,
     seated,
+    supervisor,
 )
 from tests.experts.test_reroll import cancel
 from tests.experts.test_seat_locks import holding, waited
@@ -115,3 +117,23 @@ async def test_an_answer_by_link_while_the_organiser_records_the_members_answer_
     late, answered = await waited(answer_by_link(experts_client, minter))
     assert late, "the link's answer went ahead while the organiser was recording the member's answer"
     assert answered.status_code == 409 and answered.json()["code"] == "invitation_link.closed", answered.text
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_reveal_while_its_draw_is_being_cancelled_waits_and_reveals_nothing(experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    committed = await ask_panel(experts_client, minter, panel_body(count=1, reserves=1))
+
+    async def cancelling(session: AsyncSession) -> None:  # as a cancel does: the draw's row locked, then cancelled
+        await session.execute(select(Draw.id).where(Draw.id == committed["id"]).with_for_update())
+        await session.execute(update(Draw).where(Draw.id == committed["id"]).values(
+            status=DrawStatus.CANCELLED, cancelled_at=utc_now(), cancel_reason="项目暂停"))
+
+    holding(url_of(experts_client), cancelling)
+    late, answered = await waited(experts_client.post(
+        f"/api/v1/draws/{committed['id']}/reveal", headers=supervisor(minter),
+        json={"witness": "2026年11月29日 上证指数 3401.25", "confirmed_avoidances": []}))
+    assert late, "the reveal went ahead while its draw was being cancelled"
+    assert answered.status_code == 409, answered.text
+    assert await count_rows(experts_client, "panel_bookings") == 0

@@ -91,6 +91,20 @@ async def test_lapsed_windows_are_purged(gateway_client, clock: Clock) -> None:
     assert [caller for caller, _ in await windows(gateway_client)] == [f"caller:apikey:{created.json()['key']['id']}"]
 
 
+async def test_lapsed_windows_wait_for_the_housekeeping_every_five_minutes(gateway_client, clock: Clock) -> None:
+    created = await gateway_client.post("/api/v1/api-keys", headers=ADMIN, json={
+        "name": "other", "roles": ["auditor"], "unit_uscc": "11330326862981311N"})
+    other = {"Authorization": f"Bearer {created.json()['value']}"}
+    opened, started = clock.now, clock.monotonic_now  # the first request above did the housekeeping
+    assert (await gateway_client.get("/api/v1/units", headers=other)).status_code == 200
+    callers = []
+    for monotonic in (started + 299, started + 300):  # both windows lapsed: purged at the five minutes, not before
+        clock.now, clock.monotonic_now = opened + 60, monotonic
+        assert (await gateway_client.get("/api/v1/units", headers=other)).status_code == 200
+        callers.append(len(await windows(gateway_client)))
+    assert callers == [2, 1]
+
+
 async def windows(gateway_client) -> list[tuple[str, int]]:
     async with direct_database(gateway_client) as database, database.reading() as session:
         return list((await session.execute(select(RateLimitWindow.caller, RateLimitWindow.requests))).all())
@@ -159,3 +173,15 @@ async def test_each_answer_counts_down_by_one_across_the_leases_of_a_large_quota
     # and one window (RateLimit-Reset counts down to its end) for them all.
     assert [remaining for remaining, _ in answers] == list(range(100_000 - 1, 100_000 - 301, -1))
     assert len({window_end for _, window_end in answers}) == 1
+
+
+@pytest.mark.parametrize(("quota", "lease"), [(4901, 49), (100_001, 50)])
+async def test_another_process_sees_what_a_lease_reserved_a_hundredth_of_what_is_left_at_most_fifty(
+        gateway_client, quota: int, lease: int) -> None:
+    # A second request reserves a lease: a hundredth of the quota left (4,900 left: 49), never more than 50.
+    async with direct_database(gateway_client) as database:
+        first, second = rate_limits.FixedWindows(quota), rate_limits.FixedWindows(quota)
+        for _ in range(2):
+            await first.count(database, "caller:shared")
+        remaining, _ = await second.count(database, "caller:shared")
+    assert remaining == quota - (1 + lease + 1)  # the first's request and lease, and this request

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from services.experts.domain.experts import birth_date_in, consistency_errors
 from services.experts.domain.retirement import retire_at_age_limit, retire_periodically
 from services.experts.models import Expert
 from services.experts.settings import PoolRules
@@ -127,3 +128,26 @@ async def test_an_update_is_checked_against_what_is_stored(experts_client, minte
         (born(0).month, born(0).day) < (1, 1)), "age": 16}
     read = (await experts_client.get(url, headers=admin(minter))).json()
     assert (read["birth_date"], read["years_in_field"]) == ("1980-01-01", 15)
+
+
+@pytest.mark.parametrize(("id_number", "born"), [("33032619901231001X", dt.date(1990, 12, 31)),
+                                                  ("330326198510150015", dt.date(1985, 10, 15)),
+                                                  ("330326200002290010", dt.date(2000, 2, 29))])
+def test_the_birth_date_is_read_from_the_id_numbers_digits_7_to_14(id_number: str, born: dt.date) -> None:
+    assert birth_date_in(id_number) == born
+    assert birth_date_in(id_number[:10] + "1332" + id_number[14:]) is None  # no such day: no birth date
+
+
+TODAY = dt.date(2026, 12, 4)
+
+
+@pytest.mark.parametrize(("values", "stored_years", "errors"), [
+    ({"years_in_field": 30}, 30, []),  # born 1 January 1980: 30 years since the age of 16, not one more
+    ({"years_in_field": 31}, 30, ["years_in_field"]),
+    ({"birth_date": dt.date(1990, 1, 1)}, 30, ["years_in_field"]),  # born later: the stored 30 years are too many
+    ({"title": "教授"}, 40, []),  # neither changed: a stored profile is not refused anew
+])
+def test_the_years_in_the_field_are_checked_when_they_or_the_birth_date_change(values, stored_years: int,
+                                                                                errors: list[str]) -> None:
+    stored = Expert(birth_date=dt.date(1980, 1, 1), years_in_field=stored_years)
+    assert [error.field for error in consistency_errors(values, TODAY, stored)] == errors

@@ -8,8 +8,9 @@ import datetime as dt
 
 from sqlalchemy import update
 
-from services.experts.domain.experts import age_on, current_status, profile_errors
+from services.experts.domain.experts import age_on, current_status, expert_view, profile_errors
 from services.experts.models import Expert
+from services.experts.settings import PoolRules
 from shared.clock import add_months, beijing_today
 from tests.experts.helpers import admin, create_expert, direct_database
 
@@ -20,6 +21,15 @@ def test_a_suspension_runs_all_of_its_last_day_and_only_a_suspension_ends_by_its
     assert current_status(Expert(status="suspended", suspended_until=today - dt.timedelta(days=1)), today) == "active"
     assert current_status(Expert(status="suspended", suspended_until=None), today) == "suspended"  # until lifted
     assert current_status(Expert(status="retired", suspended_until=today - dt.timedelta(days=1)), today) == "retired"
+
+
+def test_the_list_shows_each_expert_as_on_the_day_it_is_asked_for() -> None:
+    ends = beijing_today() + dt.timedelta(days=30)  # a suspension that runs past today
+    expert = Expert(code="E1", name="周一", unit_uscc="11330326862981311N", unit_name="平阳县教育局", title="工程师",
+                    years_in_field=5, status="suspended", suspended_until=ends, fields=[], last_trained_on=None)
+    assert expert_view(expert, PoolRules(), ends).status == "suspended"
+    after = expert_view(expert, PoolRules(), ends + dt.timedelta(days=1))
+    assert (after.status, after.suspended_until) == ("active", None)
 
 
 def test_an_age_turns_on_the_birthday_and_a_leap_day_birthday_on_the_first_of_march() -> None:

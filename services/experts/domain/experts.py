@@ -89,8 +89,7 @@ def expert_view(expert: Expert, rules: PoolRules, today: dt.date | None = None) 
 
 
 def expert_detail(expert: Expert, rules: PoolRules, vault: PersonalDataVault, *,
-                  unmasked: bool = False, today: dt.date | None = None,
-                  birth_date_shown: bool = False) -> ExpertDetail:
+                  unmasked: bool = False, birth_date_shown: bool) -> ExpertDetail:
     """One expert in full; after a suspension's end ``status`` is active again, while ``status_reason``
     and ``suspended_until`` still tell of the last change made. The birth date only for bureau admins
     (``birth_date_shown``): beside the masked ID number it would leave a handful of possible numbers."""
@@ -104,7 +103,7 @@ def expert_detail(expert: Expert, rules: PoolRules, vault: PersonalDataVault, *,
         certificates=[CertificateView(name=c.name, expires_on=c.expires_on) for c in expert.certificates],
         bad_conduct_records=[BadConductView(occurred_on=b.occurred_on, description=b.description)
                              for b in expert.bad_conduct_records],
-        status=current_status(expert, today or beijing_today()), status_reason=expert.status_reason,
+        status=current_status(expert, beijing_today()), status_reason=expert.status_reason,
         status_changed_on=expert.status_changed_on,
         suspended_until=expert.suspended_until, last_trained_on=expert.last_trained_on,
         trained_until=trained_until(expert.last_trained_on, rules.training_valid_months),

@@ -464,3 +464,18 @@ async def test_entries_noted_in_a_transaction_rolled_back_are_never_appended(exp
         await session.commit()
     entries = await audit_entries(experts_client, minter, object_type="test")
     assert [entry["action"] for entry in entries] == ["test.committed"]
+
+
+async def test_rows_written_with_no_entry_of_their_own_are_named_in_one_entry(experts_client, minter) -> None:
+    await register_projects(experts_client, minter, 1)
+    async with direct_database(experts_client) as database:
+        database.session_info["audit_recorder"] = experts_client.app.state.audit  # as the service's own database
+        async with database.transaction() as session:  # a bookkeeping change with no entry recorded for it
+            await session.execute(update(Project).values(name="城市大脑（二期）"))
+        async with database.transaction() as session:  # a transaction that changes nothing adds nothing
+            await session.execute(text("SELECT 1"))
+    entries = await audit_entries(experts_client, minter)
+    assert [(e["action"], e["object_id"]) for e in entries] == [("rows.written", "projects"),
+                                                                 ("project.created", "PY-1")]
+    assert (entries[0]["object_type"], entries[0]["actor"], entries[0]["details"]) == (
+        "rows", "system:experts", {"rows": 1})

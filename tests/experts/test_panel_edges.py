@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from services.experts.domain import panel_views
 from services.experts.domain import panels as panel_rules
 from services.experts.domain.panels import conduct_counts
 from services.experts.models import PanelMember
@@ -20,6 +21,7 @@ from shared.audit.chain import change_digest
 from shared.clock import BEIJING, add_months, beijing_today
 from shared.demo import demo_units
 from tests.experts.helpers import admin, audit_entries, create_expert, direct_database
+from tests.experts.test_notifications import _gateway, _outbox, _token_of
 from tests.experts.test_panels import (
     MEETING,
     OWNER,
@@ -35,10 +37,6 @@ from tests.experts.test_reroll import cancel
 
 PUBLIC_SECURITY = demo_units()[3].uscc  # 平阳县公安局
 PHONE_DECLINE = {"channel": "phone", "reason": "出差"}
-
-
-def _gateway(minter) -> dict[str, str]:
-    return minter.headers("experts", "service", subject="gateway", unit="")
 
 
 def _set_rules(client, **changes: int) -> None:
@@ -300,3 +298,41 @@ async def test_conduct_counts_from_the_first_instant_of_the_look_back_and_low_sc
     assert await counts_with(updated_at=since, score=rules.low_score_below) == (1, 0)
     assert await counts_with(score=rules.low_score_below - 1) == (1, 1)
     assert await counts_with(updated_at=since - dt.timedelta(seconds=1)) == (0, 0)
+
+
+async def test_answers_are_open_until_the_very_instant_the_meeting_starts(experts_client, minter, monkeypatch) -> None:
+    draw, _ = await _one_member_panel(experts_client, minter)
+    url = f"/api/v1/draws/{draw['id']}"
+    starts = dt.datetime.fromisoformat(
+        (await experts_client.get(url, headers=organiser(minter))).json()["panel"]["meeting_starts_at"])
+    for now, still_open in ((starts - dt.timedelta(microseconds=1), True), (starts, False)):
+        monkeypatch.setattr(panel_views, "utc_now", lambda now=now: now)
+        view = (await experts_client.get(url, headers=organiser(minter))).json()
+        assert view["panel"]["answers_open"] is still_open, now
+
+
+async def test_an_answer_is_taken_until_the_very_instant_the_meeting_starts(experts_client, minter,
+                                                                           monkeypatch) -> None:
+    draw, member = await _one_member_panel(experts_client, minter)
+    starts = dt.datetime.fromisoformat(draw["panel"]["meeting_starts_at"])
+    token = _token_of((await _outbox(experts_client, minter))[0])
+    accept = f"/api/v1/draws/{draw['id']}/members/{member}/accept"
+
+    async def link_state() -> str:
+        looked = await experts_client.post("/api/v1/invitation-links/lookup", json={"token": token},
+                                           headers=_gateway(minter))
+        return looked.json()["state"]
+
+    monkeypatch.setattr(panel_rules, "utc_now", lambda: starts)
+    assert await link_state() == "closed"
+    by_link = await experts_client.post("/api/v1/invitation-links/answer", json={"token": token, "accept": True},
+                                        headers=_gateway(minter))
+    assert by_link.status_code == 409 and by_link.json()["code"] == "invitation_link.expired"
+    recorded = await experts_client.post(accept, json={"channel": "phone"}, headers=organiser(minter))
+    assert recorded.status_code == 409 and recorded.json()["code"] == "panel.meeting_started"
+
+    monkeypatch.setattr(panel_rules, "utc_now", lambda: starts - dt.timedelta(microseconds=1))
+    assert await link_state() == "open"
+    by_link = await experts_client.post("/api/v1/invitation-links/answer", json={"token": token, "accept": True},
+                                        headers=_gateway(minter))
+    assert by_link.status_code == 200, by_link.text

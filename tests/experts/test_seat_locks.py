@@ -209,3 +209,23 @@ async def test_a_move_waits_for_its_members_and_reserves_seats_on_the_new_day(ex
         assert moved.status_code == 200, moved.text
         assert moved_late is waits, f"the seats of {experts} held on {day}: the move waited={moved_late}"
         await asyncio.sleep(HELD_SECONDS)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_supplementary_reveal_waits_for_the_seats_of_reserves_still_queued_from_earlier_draws(
+        experts_client, minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    await build_pool(experts_client, minter, 3, field="SEC")
+    body = panel_body(count=1, reserves=1)
+    body["seats"] = [{"field": "APP", "count": 1}, {"field": "SEC", "count": 1}]
+    drawn = await reveal(experts_client, minter, (await ask_panel(experts_client, minter, body))["id"])
+    app, sec = (drawn["result"][field] for field in ("APP", "SEC"))
+    await decline(experts_client, minter, drawn["id"], app["primaries"][0])
+    await decline(experts_client, minter, drawn["id"], app["reserves"][0])  # moved up, then declined: APP short
+    extra = await experts_client.post(f"/api/v1/draws/{drawn['id']}/supplementary", json={},
+                                      headers=organiser(minter))
+    assert extra.status_code == 201, extra.text
+    holding_seats(url_of(experts_client), sec["reserves"], MEETING, ["morning"])  # SEC's reserve, still queued
+    revealed_late, _ = await waited(reveal(experts_client, minter, extra.json()["id"]))
+    assert revealed_late, "a supplementary reveal went ahead while a reserve queued on its panel was being seated"

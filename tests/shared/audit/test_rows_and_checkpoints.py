@@ -479,3 +479,9 @@ async def test_rows_written_with_no_entry_of_their_own_are_named_in_one_entry(ex
                                                                  ("project.created", "PY-1")]
     assert (entries[0]["object_type"], entries[0]["actor"], entries[0]["details"]) == (
         "rows", "system:experts", {"rows": 1})
+
+
+async def test_a_recorder_without_audited_tables_takes_no_baseline(experts_client) -> None:
+    audit = AuditSettings.from_env("experts").recorder("experts", AUDIT)  # no rows= : no table to digest
+    async with direct_database(experts_client) as database, database.transaction() as session:
+        assert await audit.baseline(session) == 0

@@ -33,8 +33,8 @@ from tests.experts.test_panels import (
     supervisor,
 )
 from tests.experts.test_reroll import cancel
-from tests.experts.test_seat_locks import holding, waited
 from tests.shared.audit.test_rows_and_checkpoints import url_of
+from tests.support.held import holding, waited
 
 pytestmark = pytest.mark.postgres
 CHANGES: dict[str, Callable[[Any, Any, dict[str, Any]], Awaitable[Any]]] = {

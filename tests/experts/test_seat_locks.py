@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import threading
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import select, text, update
@@ -34,11 +31,11 @@ from tests.experts.test_panels import (
 )
 from tests.shared.audit.test_rows_and_checkpoints import url_of
 from tests.support.databases import TestDatabases
+from tests.support.held import HELD_SECONDS, holding, waited
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2027, 3, 1)
 Seats = tuple[Sequence[str], dt.date, Sequence[str]]  # experts, day, halves
-T = TypeVar("T")
 
 
 async def hold(database: Database, seats: Seats, release: asyncio.Event | None = None) -> None:
@@ -97,30 +94,6 @@ async def test_seats_are_taken_in_one_order_so_overlapping_sets_never_wait_in_a_
         await database.dispose()
 
 
-HELD_SECONDS = 3.0
-
-
-def holding(url: str, hold_them: Callable[[AsyncSession], Awaitable[None]]) -> None:
-    """A transaction of its own thread and event loop (the test client's requests block the test's
-    loop until answered) that does ``hold_them`` and commits ``HELD_SECONDS`` later. Returns once it
-    holds."""
-    held = threading.Event()
-
-    async def transaction() -> None:
-        database = Database.from_url(url)
-        try:
-            async with database.transaction() as session:
-                await hold_them(session)
-                held.set()
-                await asyncio.sleep(HELD_SECONDS)
-        finally:
-            await database.dispose()
-
-    thread = threading.Thread(target=asyncio.run, args=(transaction(),), daemon=True)
-    thread.start()
-    assert held.wait(timeout=30), "the holding transaction did not start"
-
-
 def holding_seats(url: str, experts: Sequence[str], day: dt.date, halves: Sequence[str]) -> None:
     """:func:`holding` the seats of ``experts`` in these half-days."""
 
@@ -128,13 +101,6 @@ def holding_seats(url: str, experts: Sequence[str], day: dt.date, halves: Sequen
         await hold_seats(session, experts, day, halves)
 
     holding(url, hold_them)
-
-
-async def waited(answer: Awaitable[T]) -> tuple[bool, T]:
-    """Whether ``answer`` waited for the holder (took more than half of ``HELD_SECONDS``), and the answer."""
-    started = time.monotonic()
-    answered = await answer
-    return time.monotonic() - started > HELD_SECONDS / 2, answered
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from services.experts.models import AUDIT, AUDITED_ROWS, Project
@@ -41,6 +41,7 @@ from tests.experts.helpers import audit_entries, direct_database, valid_id_numbe
 from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
 from tests.experts.test_spreadsheets import csv_file, row, upload
 from tests.shared.audit.test_audit_storage import register_projects
+from tests.support.held import holding, waited
 from tests.support.identity import AssertionMinter
 from tests.vendors.conftest import VendorsApi
 from tests.vendors.test_ratings import rate
@@ -485,3 +486,28 @@ async def test_a_recorder_without_audited_tables_takes_no_baseline(experts_clien
     audit = AuditSettings.from_env("experts").recorder("experts", AUDIT)  # no rows= : no table to digest
     async with direct_database(experts_client) as database, database.transaction() as session:
         assert await audit.baseline(session) == 0
+
+
+@pytest.mark.postgres
+async def test_the_row_baseline_waits_for_a_write_to_the_chain_under_way(postgres_available, test_databases) -> None:
+    # PostgreSQL runs transactions side by side: a baseline taken while a change holds the chain's head
+    # would digest rows that change is still writing (SQLite lets one writer in at a time anyway).
+    url = await asyncio.to_thread(test_databases.fresh, "experts", "postgresql")
+    audit = AuditSettings.from_env("experts").recorder("experts", AUDIT, rows=AUDITED_ROWS)
+    head = audit.tables.head
+
+    async def writing(session) -> None:
+        await session.execute(select(head.c.seq).where(head.c.id == 1).with_for_update())
+
+    holding(url, writing)
+    database = Database.from_url(url)
+    try:
+        async def baseline() -> int:
+            async with database.transaction() as session:
+                return await audit.baseline(session)
+
+        late, rows = await waited(baseline())
+    finally:
+        await database.dispose()
+    assert late, "the baseline was taken while a write held the chain's head"
+    assert rows > 0

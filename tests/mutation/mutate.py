@@ -802,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(item, Outcome):
                 outcomes.append(item)
                 mark = "killed  " if item.killed else "SURVIVED"
-                took = "cached" if item.cached else f"{item.seconds}s, {item.tests} tests"
+                took = "cached" if item.cached else f"{item.seconds}s, tests met: {item.tests}"
                 print(f"{mark} {module}:{item.mutant.line} {item.mutant.change} ({took})", flush=True)
             else:
                 unrun.append(item)

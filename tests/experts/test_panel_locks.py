@@ -1,11 +1,12 @@
 """Changes of one panel take turns on its row, and each sees the one before it (PostgreSQL, where
 transactions run side by side; SQLite lets one writer in at a time anyway): a move, a notice change, an
-answer or a cancel asked while the panel is being cancelled waits, then finds it cancelled — never acts
-on the panel as it was read before the wait. A replacement of a cancelled panel waits for another
-replacement of the same panel under way."""
+answer, an evaluation or a cancel asked while the panel is being cancelled waits, then finds it
+cancelled — never acts on the panel as it was read before the wait. A replacement of a cancelled panel
+waits for another replacement of the same panel under way."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain import evaluations
 from services.experts.domain.statuses import CancelPhase
 from services.experts.models import Draw, Panel, PanelMember
 from shared.clock import utc_now
@@ -47,6 +49,9 @@ CHANGES: dict[str, Callable[[Any, Any, dict[str, Any]], Awaitable[Any]]] = {
     "cancel": lambda client, minter, draw: client.post(f"/api/v1/draws/{draw['id']}/cancel",
                                                        headers=organiser(minter), json={"reason": "项目暂停"}),
     "link": lambda client, minter, draw: answer_by_link(client, minter),
+    "evaluate": lambda client, minter, draw: client.post(  # after the meeting (the test moves the clock there)
+        f"/api/v1/draws/{draw['id']}/members/{seated(draw)[0]}/evaluation", headers=organiser(minter),
+        json={"attended": True, "score": 85}),
 }
 REFUSED = {"link": "invitation_link.closed"}  # the others: panel.cancelled
 
@@ -60,13 +65,16 @@ async def answer_by_link(client, minter) -> Any:
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("change", list(CHANGES))
-async def test_a_change_of_a_panel_being_cancelled_waits_and_finds_it_cancelled(experts_client, minter,
+async def test_a_change_of_a_panel_being_cancelled_waits_and_finds_it_cancelled(experts_client, minter, monkeypatch,
                                                                                change: str) -> None:
     await register_project(experts_client, minter)
     await build_pool(experts_client, minter, 4)
     drawn = await reveal(experts_client, minter, (await ask_panel(
         experts_client, minter, panel_body(count=1, reserves=1)))["id"])
     panel_id = drawn["panel"]["id"]
+    if change == "evaluate":
+        started = dt.datetime.fromisoformat(drawn["panel"]["meeting_starts_at"])
+        monkeypatch.setattr(evaluations, "utc_now", lambda: started)
 
     async def cancelling(session: AsyncSession) -> None:  # as a cancel does: the panel's row locked, then closed
         await session.execute(select(Panel.id).where(Panel.id == panel_id).with_for_update())

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from services.experts.domain import panel_views
+from services.experts.domain import panel_views, supervision
 from services.experts.domain import panels as panel_rules
 from services.experts.domain.panels import conduct_counts
 from services.experts.models import PanelMember
@@ -32,6 +32,8 @@ from tests.experts.test_panels import (
     register_project,
     reveal,
     seated,
+    supervising,
+    supervisor,
 )
 from tests.experts.test_reroll import cancel
 
@@ -336,3 +338,15 @@ async def test_an_answer_is_taken_until_the_very_instant_the_meeting_starts(expe
     by_link = await experts_client.post("/api/v1/invitation-links/answer", json={"token": token, "accept": True},
                                         headers=_gateway(minter))
     assert by_link.status_code == 200, by_link.text
+
+
+async def test_a_supervisor_sees_a_settled_draw_for_exactly_90_days(experts_client, minter, monkeypatch) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 4)
+    drawn = await reveal(experts_client, minter, (await ask_panel(experts_client, minter))["id"])
+    revealed = dt.datetime.fromisoformat(drawn["revealed_at"])
+    listed = []
+    for after in (dt.timedelta(days=90), dt.timedelta(days=90, microseconds=1)):
+        monkeypatch.setattr(supervision, "utc_now", lambda after=after: revealed + after)
+        listed.append([item["draw_id"] for item in await supervising(experts_client, supervisor(minter))])
+    assert listed == [[drawn["id"]], []]

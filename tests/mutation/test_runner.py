@@ -70,19 +70,26 @@ def _gone(pid: int) -> bool:
     return stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
-@pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self").exists(), reason="forks; reads /proc")
-def test_the_fork_runner_kills_caught_mutants_lets_untested_ones_survive_and_kills_a_hanging_run(tmp_path: Path):
+def run_runner(tmp_path: Path, script: str, files: dict[str, str]) -> str:
+    """``script`` run in a process of its own against a throw-away tree of ``files`` (its last line printed)."""
     work = tmp_path / "work"
     (work / "tests").mkdir(parents=True)
     (work / "tests" / "conftest.py").write_text("")  # part of every survivor's key
-    for name, text in {"tiny.py": TINY, "test_tiny.py": TEST_TINY, "test_hangs.py": TEST_HANGS}.items():
+    for name, text in files.items():
         (work / name).write_text(text)
     # The inner pytest's temporary folders go here, never among this session's.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DEBUG_TEMPROOT": str(tmp_path)}
-    ran = subprocess.run([sys.executable, "-c", RUNNER, str(work)], cwd=ROOT, env=env, capture_output=True,
+    ran = subprocess.run([sys.executable, "-c", script, str(work)], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
-    result = json.loads(ran.stdout.splitlines()[-1])
+    return ran.stdout.splitlines()[-1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self").exists(), reason="forks; reads /proc")
+def test_the_fork_runner_kills_caught_mutants_lets_untested_ones_survive_and_kills_a_hanging_run(tmp_path: Path):
+    result = json.loads(run_runner(tmp_path, RUNNER, {"tiny.py": TINY, "test_tiny.py": TEST_TINY,
+                                                      "test_hangs.py": TEST_HANGS}))
+    work = tmp_path / "work"
 
     first, second = result["runs"]
     assert first == [["18 → 19", True, False], [">= → >", True, False],
@@ -182,16 +189,8 @@ print(json.dumps([[outcome.mutant.change, outcome.killed, outcome.tests] for out
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
 def test_a_mutant_meets_the_tests_that_reach_its_statement_and_a_test_leaning_on_another_kills_nothing(
         tmp_path: Path):
+    outcomes = json.loads(run_runner(tmp_path, RUN_REACHED, {"reached.py": REACHED, "test_reached.py": TEST_REACHED}))
     work = tmp_path / "work"
-    (work / "tests").mkdir(parents=True)
-    (work / "tests" / "conftest.py").write_text("")
-    (work / "reached.py").write_text(REACHED)
-    (work / "test_reached.py").write_text(TEST_REACHED)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DEBUG_TEMPROOT": str(tmp_path)}
-    ran = subprocess.run([sys.executable, "-c", RUN_REACHED, str(work)], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=300)
-    assert ran.returncode == 0, ran.stderr
-    outcomes = json.loads(ran.stdout.splitlines()[-1])
     assert outcomes == [
         # A module's constant runs at import (inside the first test here): every mapped test meets it.
         ["18 → 19", True, "all"],
@@ -252,16 +251,9 @@ print(json.dumps(runs))
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
 def test_a_survivor_of_sqlite_meets_the_postgresql_cases_and_a_survivor_of_sqlite_alone_is_judged_again(
         tmp_path: Path):
+    sqlite_only, with_postgres, again = json.loads(run_runner(tmp_path, RUN_EDGE, {"edge.py": EDGE,
+                                                                                "test_edge.py": TEST_EDGE}))
     work = tmp_path / "work"
-    (work / "tests").mkdir(parents=True)
-    (work / "tests" / "conftest.py").write_text("")
-    (work / "edge.py").write_text(EDGE)
-    (work / "test_edge.py").write_text(TEST_EDGE)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DEBUG_TEMPROOT": str(tmp_path)}
-    ran = subprocess.run([sys.executable, "-c", RUN_EDGE, str(work)], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=300)
-    assert ran.returncode == 0, ran.stderr
-    sqlite_only, with_postgres, again = json.loads(ran.stdout.splitlines()[-1])
     # The edge is tested only in a case marked for PostgreSQL: SQLite alone lets both mutants through.
     assert sqlite_only == [["18 → 19", False, False, "1 of 1"], [">= → >", False, False, "1 of 1"]]
     # With PostgreSQL those survivors are not taken from the cache: they meet its case, which kills them.

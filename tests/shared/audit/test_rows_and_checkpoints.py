@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -360,17 +361,26 @@ async def test_told_every_entry_each_is_signed_and_told_zero_none_is_signed_by_c
     assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [1, 2]
 
 
+async def checkpointing(audit: Any, database: Any, *, seconds: float = 0.5, retry: float = 5.0,
+                        until: Callable[[], bool] = lambda: False) -> None:
+    """The periodic checkpoint task as a service runs it, for ``seconds`` or until ``until()``, then stopped."""
+    task = asyncio.create_task(checkpoint_periodically(SimpleNamespace(audit=audit, database=database), retry=retry))
+    try:
+        for _ in range(round(seconds / 0.05)):
+            if until():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def test_new_entries_are_checkpointed_at_least_every_interval(experts_client, minter) -> None:
     audit = experts_client.app.state.audit
     await register_projects(experts_client, minter, 3)
     audit.checkpoint_interval = 0.05
     async with direct_database(experts_client) as database:
-        task = asyncio.create_task(checkpoint_periodically(SimpleNamespace(audit=audit, database=database)))
-        try:
-            await asyncio.sleep(0.5)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await checkpointing(audit, database)
     # Signed once for the new entries, not again while nothing new came.
     assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [3]
 
@@ -417,15 +427,10 @@ async def test_a_baseline_the_start_could_not_take_is_tried_again_at_its_pace_an
     audit = AuditSettings.from_env("experts").recorder("experts", AUDIT, rows=AUDITED_ROWS)
     audit.checkpoint_interval = 3600
     unreachable = _Unreachable(database, failures={1, 2})
-    task = asyncio.create_task(checkpoint_periodically(SimpleNamespace(audit=audit, database=unreachable), retry=0.3))
     try:
-        for _ in range(200):
-            if logged(caplog, "audit row baseline taken"):
-                break
-            await asyncio.sleep(0.05)
+        await checkpointing(audit, unreachable, seconds=10, retry=0.3,
+                            until=lambda: bool(logged(caplog, "audit row baseline taken")))
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
         await database.dispose()
     assert len(unreachable.attempts) == 3, "taken at the third attempt, then not tried again"
     assert unreachable.attempts[2] - unreachable.attempts[0] >= 0.6, "tried again without waiting"
@@ -443,12 +448,7 @@ async def test_a_periodic_checkpoint_that_fails_is_logged_and_the_next_round_sig
     audit.checkpoint_interval = 0.05
     async with direct_database(experts_client) as database:
         flaky = _Unreachable(database, failures={2})  # the first is the baseline's; the second the first round's
-        task = asyncio.create_task(checkpoint_periodically(SimpleNamespace(audit=audit, database=flaky)))
-        try:
-            await asyncio.sleep(0.5)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await checkpointing(audit, flaky)
     failed = logged(caplog, "periodic audit checkpoint failed")
     assert len(failed) == 1 and failed[0].levelno == logging.ERROR and failed[0].exc_info is not None
     assert [event["payload"]["seq"] for event in await delivered_checkpoints(experts_client, minter)] == [3]

@@ -645,6 +645,7 @@ class _Stage:
         self.reach = self.baseline.reach.get(module) if self.baseline.reach else None
         self.around, self.at_import = statement_lines(original), import_time_lines(original)
         self.fails_alone: dict[str, bool] = {}
+        self.first_files: frozenset[str] = frozenset()  # files whose tests run first (see _ForkedJudge)
 
     def survives(self, path: Path, mutant: Mutant) -> tuple[bool, str]:
         """Whether the mutant survives, and which tests it met ("N of M", "all", or "no": none reached it)."""
@@ -652,6 +653,8 @@ class _Stage:
         selected = tests_reaching(mutant, self.reach, self.around, self.at_import) if self.reach is not None else None
         if selected == []:  # no test executed the statement: nothing to run, it survives
             return True, "no"
+        if selected and self.first_files:
+            selected.sort(key=lambda test: test.split("::")[0] not in self.first_files)  # stable: order kept within
         with planted(path, mutant, self.original):
             run = _run_in_fork(selected or self.tests, self.timeout, marks=self.marks)
         if selected and not run.passed and run.failed is not None:
@@ -674,12 +677,17 @@ class _ForkedJudge:
         self._on_postgres: _Stage | None = None
 
     def on_postgres(self) -> _Stage:
-        """The PostgreSQL stage, measured when the first mutant survives SQLite (most never do)."""
+        """The PostgreSQL stage, measured when the first mutant survives SQLite (most never do). Its files
+        with no SQLite case (the lock tests) run first: they are what a survivor of SQLite most often fails,
+        and a run stops at the first failure."""
         if self._on_postgres is None:
-            self._on_postgres = _Stage(self.module, self.tests, self.original, ON_POSTGRES)
-            if not self._on_postgres.passed:
+            self._on_postgres = stage = _Stage(self.module, self.tests, self.original, ON_POSTGRES)
+            if not stage.passed:
                 raise SystemExit(f"{self.module}: its tests fail on the unmutated code on PostgreSQL; fix them "
                                  "first (or run with --sqlite-only)")
+            if stage.reach is not None and self.sqlite.reach is not None:
+                on_sqlite = {test.split("::")[0] for test in self.sqlite.reach.tests}
+                stage.first_files = frozenset(test.split("::")[0] for test in stage.reach.tests) - on_sqlite
         return self._on_postgres
 
     def survives(self, path: Path, mutant: Mutant) -> tuple[bool, str]:

@@ -219,3 +219,13 @@ async def test_the_verification_endpoint_walks_the_chain_and_names_a_tampered_en
     assert report["ok"] is False and report["first_bad_seq"] == 3 and "entry 3 was edited" in report["problem"]
     refused = await experts_client.get("/api/v1/audit/verification", headers=minter.headers("experts", "organiser"))
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(("kind", "first_bad"), [("deleted at the end", 5), ("appended", 6)])
+async def test_a_chain_that_disagrees_with_its_recorded_head_names_the_first_entry_past_the_shorter(
+        experts_client, minter, kind: str, first_bad: int) -> None:
+    await register_projects(experts_client, minter, 5)
+    await run_sql(database_url(experts_client), *TAMPERING[kind][0])
+    report = (await experts_client.get("/api/v1/audit/verification",
+                                       headers=minter.headers("experts", "auditor"))).json()
+    assert (report["ok"], report["first_bad_seq"]) == (False, first_bad), report

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.audit.chain import Actor, compute_hash
 from sortes_cli.main import main
+from tests.experts.helpers import create_expert
 from tests.support.identity import AssertionMinter
 
 OWNER = "11330326862981311N"
@@ -229,3 +230,23 @@ async def test_a_chain_that_disagrees_with_its_recorded_head_names_the_first_ent
     report = (await experts_client.get("/api/v1/audit/verification",
                                        headers=minter.headers("experts", "auditor"))).json()
     assert (report["ok"], report["first_bad_seq"]) == (False, first_bad), report
+
+
+async def test_each_filter_narrows_the_log_and_a_period_holds_its_first_instant_not_its_last(experts_client,
+                                                                                            minter) -> None:
+    await register_projects(experts_client, minter, 3)  # by the lifecycle system, on projects
+    await create_expert(experts_client, minter)  # by an admin, on an expert
+    headers = minter.headers("experts", "bureau_admin")
+
+    async def listed(**params: str) -> list[int]:
+        page = (await experts_client.get("/api/v1/audit", params={"page_size": 200, **params}, headers=headers)).json()
+        return [item["seq"] for item in page["items"]]
+
+    everything = (await experts_client.get("/api/v1/audit", params={"page_size": 200}, headers=headers)).json()["items"]
+    assert {item["object_type"] for item in everything} >= {"project", "expert"}
+    assert len({item["actor"] for item in everything}) > 1
+    assert await listed(object_type="project") == [e["seq"] for e in everything if e["object_type"] == "project"]
+    assert await listed(actor="apikey:lifecycle") == [e["seq"] for e in everything if e["actor"] == "apikey:lifecycle"]
+    middle = sorted(everything, key=lambda e: e["seq"])[len(everything) // 2]["recorded_at"]
+    assert await listed(since=middle) == [e["seq"] for e in everything if e["recorded_at"] >= middle]
+    assert await listed(until=middle) == [e["seq"] for e in everything if e["recorded_at"] < middle]

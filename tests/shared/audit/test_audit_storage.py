@@ -222,14 +222,25 @@ async def test_the_verification_endpoint_walks_the_chain_and_names_a_tampered_en
     assert refused.status_code == 403
 
 
-@pytest.mark.parametrize(("kind", "first_bad"), [("deleted at the end", 5), ("appended", 6)])
-async def test_a_chain_that_disagrees_with_its_recorded_head_names_the_first_entry_past_the_shorter(
-        experts_client, minter, kind: str, first_bad: int) -> None:
+HEAD_DISAGREES = {
+    "deleted at the end": (TAMPERING["deleted at the end"][0], 5,
+                           "entries after 4 were removed (the head records entry 5)"),
+    "head set back": (["UPDATE audit_head SET seq = 4, entry_hash = (SELECT entry_hash FROM audit_log WHERE seq = 4)"
+                       " WHERE id = 1"], 5, "entry 5 was inserted after the recorded head 4"),
+    "head rewritten": (["UPDATE audit_head SET entry_hash = 'x' WHERE id = 1"], 6,
+                       "entry 5 does not match the recorded head"),
+}
+
+
+@pytest.mark.parametrize("kind", list(HEAD_DISAGREES))
+async def test_a_chain_that_disagrees_with_its_recorded_head_says_how_and_from_which_entry(
+        experts_client, minter, kind: str) -> None:
     await register_projects(experts_client, minter, 5)
-    await run_sql(database_url(experts_client), *TAMPERING[kind][0])
+    statements, first_bad, problem = HEAD_DISAGREES[kind]
+    await run_sql(database_url(experts_client), *statements)
     report = (await experts_client.get("/api/v1/audit/verification",
                                        headers=minter.headers("experts", "auditor"))).json()
-    assert (report["ok"], report["first_bad_seq"]) == (False, first_bad), report
+    assert (report["ok"], report["first_bad_seq"], report["problem"]) == (False, first_bad, problem), report
 
 
 async def test_each_filter_narrows_the_log_and_a_period_holds_its_first_instant_not_its_last(experts_client,

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from services.experts.domain import panel_views, supervision
 from services.experts.domain import panels as panel_rules
 from services.experts.domain.panels import conduct_counts
-from services.experts.models import PanelMember
+from services.experts.models import Booking, PanelMember
 from shared.audit.chain import change_digest
 from shared.clock import BEIJING, add_months, beijing_today
 from shared.demo import demo_units
@@ -27,6 +27,7 @@ from tests.experts.test_panels import (
     OWNER,
     ask_panel,
     build_pool,
+    move_meeting,
     organiser,
     panel_body,
     register_project,
@@ -350,3 +351,24 @@ async def test_a_supervisor_sees_a_settled_draw_for_exactly_90_days(experts_clie
         monkeypatch.setattr(supervision, "utc_now", lambda after=after: revealed + after)
         listed.append([item["draw_id"] for item in await supervising(experts_client, supervisor(minter))])
     assert listed == [[drawn["id"]], []]
+
+
+async def test_a_member_seated_on_another_panel_on_the_day_moved_to_is_unable_not_seated_twice(experts_client,
+                                                                                               minter) -> None:
+    await register_project(experts_client, minter)
+    await build_pool(experts_client, minter, 2)
+    moved = await reveal(experts_client, minter, (await ask_panel(
+        experts_client, minter, panel_body(count=1, reserves=0)))["id"])
+    [member] = seated(moved)
+    later = MEETING + dt.timedelta(days=7)
+    other = await reveal(experts_client, minter, (await ask_panel(  # both experts of the pool, a week later
+        experts_client, minter, panel_body(count=2, reserves=0, meeting=later)))["id"])
+    assert member in seated(other)
+    assert (await move_meeting(experts_client, minter, moved["id"], later)).status_code == 200
+    after = (await experts_client.get(f"/api/v1/draws/{moved['id']}", headers=organiser(minter))).json()
+    unable = next(m for m in after["panel"]["members"] if m["expert_code"] == member)
+    assert (unable["state"], unable["reason"]) == ("unable", "seated on an overlapping panel after the move")
+    async with direct_database(experts_client) as database, database.reading() as session:
+        bookings = (await session.execute(select(Booking.panel_id).where(
+            Booking.expert_code == member, Booking.day == later))).scalars().all()
+    assert bookings == [other["panel"]["id"]]

@@ -469,3 +469,21 @@ async def test_the_demo_registry_is_loaded_once_with_its_people_relations_debarm
     [loaded] = await audit_entries(api, "demo.loaded")
     assert (loaded["object_type"], loaded["object_id"], loaded["details"]) == ("registry", "demo", {"vendors": 50})
     assert len(await audit_entries(api, "project.created")) == 5
+
+
+async def test_a_relation_to_a_malformed_uscc_is_refused_on_its_field(api: VendorsApi) -> None:
+    parent, valid = await api.vendor(), api.new_uscc()
+    wrong = valid[:17] + ("0" if valid[17] != "0" else "1")  # the check character off
+    response = await api.client.post(f"/api/v1/vendors/{parent}/relations", headers=api.admin, json={
+        "related_uscc": wrong, "kind": "controlling", "source": "股权登记", "valid_from": "2024-01-01"})
+    assert response.status_code == 422, response.text
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("related_uscc", "uscc.check_character")]
+
+
+async def test_a_relation_flags_bidders_on_its_first_and_on_its_last_day(api: VendorsApi) -> None:
+    project, today = await api.project(), beijing_today().isoformat()
+    parent, child = await api.vendor(name="母"), await api.vendor(name="子")
+    response = await api.client.post(f"/api/v1/vendors/{parent}/relations", headers=api.admin, json={
+        "related_uscc": child, "kind": "controlling", "source": "股权登记", "valid_from": today, "valid_until": today})
+    assert response.status_code == 201, response.text
+    assert {v["verdict"] for v in (await api.check(project, "L2", [parent, child]))["verdicts"]} == {"flagged"}

@@ -100,6 +100,7 @@ async def test_valid_rows_are_imported_and_the_others_reported_row_by_row(api: V
         (8, "资质证书编号"), (9, "资质有效期至"), (10, "统一社会信用代码"), (11, "供应商名称"), (12, "资质名称"),
         (14, "法定代表人身份证号")]
     assert "row 2" in report["errors"][7]["message"]
+    assert (report["errors"][8]["code"], report["errors"][8]["params"]) == ("field.too_long", {"max": 200})  # row 11
     assert id_number not in response.text and bad_id not in response.text  # personal data is never echoed
 
     vendors = {v["uscc"]: v for v in (await listed(api))["items"]}

@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from shared.db import Database
 from shared.identifiers import id_number_check_character
+from tests.support.databases import url_of
 from tests.support.identity import AssertionMinter
 
 EMPLOYER = "11330326862981311N"  # the demo bureau
@@ -73,7 +74,7 @@ async def audit_entries(client: AsyncTestClient[Litestar], minter: AssertionMint
 @contextlib.asynccontextmanager
 async def direct_database(client: AsyncTestClient[Litestar]) -> AsyncIterator[Database]:
     """The service's database on an engine of the test's own event loop, to read and write rows directly."""
-    database = Database.from_url(client.app.state.database.engine.url.render_as_string(hide_password=False))
+    database = Database.from_url(url_of(client))
     try:
         yield database
     finally:

@@ -35,12 +35,12 @@ from tests.experts.test_panels import (
     supervisor,
 )
 from tests.experts.test_reroll import cancel
-from tests.shared.audit.test_rows_and_checkpoints import url_of
+from tests.support.databases import url_of
 from tests.support.held import holding, waited
 
 pytestmark = pytest.mark.postgres
 CHANGES: dict[str, Callable[[Any, Any, dict[str, Any]], Awaitable[Any]]] = {
-    "move": lambda client, minter, draw: move_meeting(client, minter, draw["id"], MEETING.replace(day=MEETING.day + 1)),
+    "move": lambda client, minter, draw: move_meeting(client, minter, draw["id"], MEETING + dt.timedelta(days=1)),
     "notice": lambda client, minter, draw: client.post(f"/api/v1/draws/{draw['id']}/notice", headers=organiser(minter),
                                                        json={"starts_at": {"morning": "09:15"}}),
     "answer": lambda client, minter, draw: client.post(

@@ -29,8 +29,7 @@ from tests.experts.test_panels import (
     reveal,
     seated,
 )
-from tests.shared.audit.test_rows_and_checkpoints import url_of
-from tests.support.databases import TestDatabases
+from tests.support.databases import TestDatabases, url_of
 from tests.support.held import HELD_SECONDS, holding, waited
 
 pytestmark = pytest.mark.postgres

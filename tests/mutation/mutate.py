@@ -706,7 +706,7 @@ class _SubprocessJudge:
         self.tests, self.original = tests, original
         self.stages: list[tuple[str, float]] = []
         self.failing = []
-        for marks, where in ((ON_SQLITE, "SQLite"), (ON_POSTGRES, "PostgreSQL"))[:2 if postgres else 1]:
+        for marks, where in [(ON_SQLITE, "SQLite"), *([(ON_POSTGRES, "PostgreSQL")] if postgres else [])]:
             started = time.monotonic()
             if not run_tests(tests, timeout=1800, fork=False, marks=marks):
                 self.failing.append(where)

@@ -167,3 +167,8 @@ async def _restore_snapshot(database: str, snapshot: _Snapshot) -> None:
                 await connection.copy_records_to_table(table, records=records, columns=columns)
     finally:
         await connection.close()
+
+
+def url_of(client: Any) -> str:
+    """The database URL a test client's service runs on (password included), to reach it directly."""
+    return client.app.state.database.engine.url.render_as_string(hide_password=False)

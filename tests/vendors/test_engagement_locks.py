@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.vendors.models import Engagement, Vendor
 from shared.clock import utc_now
-from tests.shared.audit.test_rows_and_checkpoints import url_of
+from tests.support.databases import url_of
 from tests.support.held import holding, waited
 from tests.vendors.conftest import VendorsApi
 

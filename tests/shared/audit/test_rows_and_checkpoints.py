@@ -42,14 +42,11 @@ from tests.experts.helpers import audit_entries, direct_database, valid_id_numbe
 from tests.experts.test_panels import ask_panel, build_pool, organiser, panel_body, register_project, reveal
 from tests.experts.test_spreadsheets import csv_file, row, upload
 from tests.shared.audit.test_audit_storage import register_projects
+from tests.support.databases import url_of
 from tests.support.held import holding, waited
 from tests.support.identity import AssertionMinter
 from tests.vendors.conftest import VendorsApi
 from tests.vendors.test_ratings import rate
-
-
-def url_of(client: AsyncTestClient[Litestar]) -> str:
-    return client.app.state.database.engine.url.render_as_string(hide_password=False)
 
 
 async def run_sql(client: AsyncTestClient[Litestar], *statements: str) -> list[Any]:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import shared.audit.store as store
 from shared.audit.routes import verify_own_chain
 from tests.experts.test_panels import OWNER, register_project
-from tests.shared.audit.test_rows_and_checkpoints import url_of
+from tests.support.databases import url_of
 
 
 async def service_writes(client: Any, minter: Any) -> None:

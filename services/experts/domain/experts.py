@@ -400,7 +400,6 @@ async def add_bad_conduct(session: AsyncSession, audit: AuditRecorder, actor: Id
     expert = await load_expert(session, code)
     expert.bad_conduct_records.append(BadConductRecord(occurred_on=record.occurred_on, description=record.description))
     expert.updated_at = utc_now()
-    await session.flush()
     await audit.record(session, actor=actor, action="expert.bad_conduct_recorded", object_type="expert",
                        object_id=code, after=msgspec.to_builtins(record),
                        details={"occurred_on": record.occurred_on.isoformat()})
@@ -419,7 +418,6 @@ async def change_status(session: AsyncSession, audit: AuditRecorder, actor: Iden
     expert.status, expert.status_reason = change.status, change.reason
     expert.suspended_until, expert.status_changed_on = change.suspended_until, today
     expert.updated_at = utc_now()
-    await session.flush()
     await audit.record(session, actor=actor, action="expert.status_changed", object_type="expert",
                        object_id=expert.code, before=before,
                        after={"status": expert.status, "suspended_until": expert.suspended_until,

@@ -54,7 +54,6 @@ async def set_day(session: AsyncSession, audit: AuditRecorder, actor: Identity, 
         session.add(entry)
     else:
         entry.is_working, entry.note = is_working, note
-    await session.flush()
     await audit.record(session, actor=actor, action="calendar.day_set", object_type="calendar_day",
                        object_id=day.isoformat(), before=before, after={"is_working": is_working, "note": note},
                        details={"is_working": is_working})

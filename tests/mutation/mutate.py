@@ -11,6 +11,12 @@ survives there meets their PostgreSQL cases too (when PostgreSQL answers at 127.
 run kills the mutant, a green one lets it survive. The module is put back after every mutant, and
 on any exit.
 
+A mutant no test could tell from the code (a chunk size under every driver's limit, say) is marked in
+the module beside it, with why: ``# equivalent mutant: <change> — <why>`` on its line or in the comment
+lines right above. It is not run, and the score leaves it out (killed of those run and not marked); the
+table counts the marked ones apart and every mark is printed with its reason. A mark that names no
+mutant of its line stops the run.
+
     python -m tests.mutation.mutate [--budget SECONDS] [--module PATH …] [--list] [--survivors-of REPORT] [--fresh]
                                     [--cache PATH] [--no-fork] [--sqlite-only]
 
@@ -18,9 +24,9 @@ on any exit.
 below, every mutant of one before the next; what the budget leaves unrun is counted and printed, so
 a score is never read for more than it covers. Outcomes are kept in ``tests/mutation/outcomes.json``,
 which is committed (sorted, one key a line): the next run, in this checkout or another, takes the
-known ones from there and goes on where the budget stopped (a kill is kept while the module is
-unchanged, a survivor while its mapped tests are unchanged too). docs/testing.md explains the
-survivors.
+known ones from there and goes on where the budget stopped (a kill is kept while the module's code is
+unchanged — comments and layout aside —, a survivor while its mapped tests are unchanged too).
+docs/testing.md explains the survivors.
 
 The tests run in a fork of this process: it imports pytest, its plugins and the third-party libraries
 the tests use once (``PRELOAD``), never a module of the project; each mutant's child compiles the
@@ -48,6 +54,7 @@ import ast
 import contextlib
 import hashlib
 import importlib
+import io
 import json
 import os
 import shutil
@@ -58,6 +65,7 @@ import sys
 import tempfile
 import threading
 import time
+import tokenize
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -205,6 +213,7 @@ class Outcome:
     seconds: float
     cached: bool = False
     tests: str = "all"  # the tests run against it: "all" mapped, "N of M" that reached its statement, or "no"
+    equivalent: str = ""  # why it cannot be told apart from the code (marked in the module): not run, not scored
 
 
 class _Mutator(ast.NodeTransformer):
@@ -291,6 +300,48 @@ def mutants_of(module: str) -> list[Mutant]:
     counter = _Mutator()
     counter.visit(ast.parse((ROOT / module).read_text(encoding="utf-8")))
     return [Mutant(module, index, line, change) for index, (line, change) in enumerate(counter.points)]
+
+
+EQUIVALENT_MARK = "equivalent mutant:"
+
+
+def equivalence_marks(source: str) -> dict[tuple[int, str], str]:
+    """The mutants a module marks as equivalent — no test could tell them from the code — with why:
+    ``# equivalent mutant: <change> — <why>``, written on the mutant's line or in the comment lines
+    right above it. (line, change) → why."""
+    marks: dict[tuple[int, str], str] = {}
+    lines = source.splitlines()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type != tokenize.COMMENT or EQUIVALENT_MARK not in token.string:
+            continue
+        row = token.start[0]
+        change, _, why = token.string.split(EQUIVALENT_MARK, 1)[1].partition(" — ")
+        if not why.strip():
+            raise ValueError(f"line {row}: a mark says which change and why: {token.string.lstrip('# ')}")
+        if not lines[row - 1][:token.start[1]].strip():  # a comment line: the mark is for the code below the block
+            while row < len(lines) and lines[row].lstrip().startswith("#"):
+                row += 1
+            if row >= len(lines) or not lines[row].strip():
+                raise ValueError(f"line {token.start[0]}: no code right below: {token.string.lstrip('# ')}")
+            row += 1
+        marks[row, change.strip()] = why.strip()
+    return marks
+
+
+def equivalents_of(module: str, source: str) -> dict[int, str]:
+    """The module's marked mutants by number, with why; a mark naming no mutant of its line (the code
+    changed under it) stops the run."""
+    try:
+        marks = equivalence_marks(source)
+    except ValueError as error:
+        raise SystemExit(f"{module}: {error}") from None
+    found: dict[tuple[int, str], list[int]] = {}
+    for mutant in mutants_of(module):
+        found.setdefault((mutant.line, mutant.change), []).append(mutant.index)  # two `0 → 1` on a line: both
+    for line, change in marks:
+        if (line, change) not in found:
+            raise SystemExit(f"{module}:{line}: no mutant `{change}` here; mend or drop the mark")
+    return {index: why for place, why in marks.items() for index in found[place]}
 
 
 def mutated_source(mutant: Mutant) -> str:
@@ -575,6 +626,11 @@ def _digest(*texts: str) -> str:
     return hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:16]
 
 
+def code_of(source: str) -> str:
+    """A module's code without its comments and layout: a comment (an equivalence mark) changes no outcome."""
+    return ast.dump(ast.parse(source))
+
+
 def tests_digest(tests: list[str], postgres: bool = False) -> str:
     """The mapped test files' text (every .py file under a mapped folder), with the shared fixtures, and
     whether their PostgreSQL cases run too: a survivor of SQLite alone meets them when they can."""
@@ -588,7 +644,7 @@ def tests_digest(tests: list[str], postgres: bool = False) -> str:
 
 class Cache:
     """Outcomes already known, so a run resumes where the budget stopped the last one and a rerun is
-    cheap. A kill is kept while the module's text is the same (tests are added, rarely weakened); a
+    cheap. A kill is kept while the module's code is the same (tests are added, rarely weakened); a
     survivor only while the module's mapped tests are the same too, so new tests meet it again.
     ``--fresh`` ignores it. The file is committed (``OUTCOMES``): written with sorted keys, one a line,
     so that a run's diff shows its new outcomes and two branches' files merge line by line."""
@@ -601,9 +657,11 @@ class Cache:
 
     @staticmethod
     def keys(mutant: Mutant, source: str, tests: str) -> tuple[str, str]:
-        # The mutant's number too: two mutants of one line can make the same change (two constants 0 → 1).
-        where = f"{mutant.module}:{mutant.line}:{mutant.change}#{mutant.index}"
-        return f"killed {_digest(source)} {where}", f"survived {_digest(source, tests)} {where}"
+        # By the mutant's number, not its line: a comment added above it moves the line, not the mutant. The
+        # code without comments or layout (``code_of``): its numbering is the same while that is.
+        where = f"{mutant.module}:{mutant.change}#{mutant.index}"
+        code = code_of(source)
+        return f"killed {_digest(code)} {where}", f"survived {_digest(code, tests)} {where}"
 
     def get(self, mutant: Mutant, source: str, tests: str) -> bool | None:
         """True: killed; False: survived these very tests; None: unknown."""
@@ -733,8 +791,12 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
     tests = TARGETS[module]
     known_tests = tests_digest(tests, postgres)
     mutants = [mutant for mutant in mutants_of(module) if only is None or (mutant.line, mutant.change) in only]
+    equivalent = equivalents_of(module, original)
     unknown = []
     for mutant in mutants:
+        if mutant.index in equivalent:
+            yield Outcome(mutant, killed=False, seconds=0.0, equivalent=equivalent[mutant.index])
+            continue
         known = cache.get(mutant, original, known_tests)
         if known is None:
             unknown.append(mutant)
@@ -809,24 +871,29 @@ def main(argv: list[str] | None = None) -> int:
                                postgres):
             if isinstance(item, Outcome):
                 outcomes.append(item)
-                mark = "killed  " if item.killed else "SURVIVED"
-                took = "cached" if item.cached else f"{item.seconds}s, tests met: {item.tests}"
+                mark = "killed  " if item.killed else ("equiv.  " if item.equivalent else "SURVIVED")
+                took = ("marked" if item.equivalent else "cached" if item.cached
+                        else f"{item.seconds}s, tests met: {item.tests}")
                 print(f"{mark} {module}:{item.mutant.line} {item.mutant.change} ({took})", flush=True)
             else:
                 unrun.append(item)
     print()
-    print(f"{'module':50} {'mutants':>7} {'killed':>7} {'run':>5} {'unrun':>6} {'score':>7}")
-    for module in modules:
-        mine = [outcome for outcome in outcomes if outcome.mutant.module == module]
+    print(f"{'module':50} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} {'unrun':>6} {'score':>7}")
+    for module in [*modules, None]:  # None: the total
+        mine = [outcome for outcome in outcomes if module in (None, outcome.mutant.module)]
         killed = sum(outcome.killed for outcome in mine)
-        left = sum(mutant.module == module for mutant in unrun)
-        score = f"{100 * killed / len(mine):.1f}%" if mine else "-"
-        print(f"{module:50} {len(mine) + left:>7} {killed:>7} {len(mine):>5} {left:>6} {score:>7}")
-    killed = sum(outcome.killed for outcome in outcomes)
-    total = f"{100 * killed / len(outcomes):.1f}%" if outcomes else "-"
-    print(f"{'total':50} {len(outcomes) + len(unrun):>7} {killed:>7} {len(outcomes):>5} {len(unrun):>6} {total:>7}")
+        equivalent = sum(bool(outcome.equivalent) for outcome in mine)
+        left = sum(module in (None, mutant.module) for mutant in unrun)
+        # The score: of the mutants run, those killed (the equivalent ones, marked in the module, are not run).
+        score = f"{100 * killed / (len(mine) - equivalent):.1f}%" if len(mine) > equivalent else "-"
+        print(f"{module or 'total':50} {len(mine) + left:>7} {killed:>7} {len(mine) - killed - equivalent:>8} "
+              f"{equivalent:>6} {left:>6} {score:>7}")
     for outcome in outcomes:
-        if not outcome.killed:
+        if outcome.equivalent:
+            print(f"equivalent: {outcome.mutant.module}:{outcome.mutant.line} {outcome.mutant.change} — "
+                  f"{outcome.equivalent}")
+    for outcome in outcomes:
+        if not outcome.killed and not outcome.equivalent:
             print(f"survivor: {outcome.mutant.module}:{outcome.mutant.line} {outcome.mutant.change}")
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps({"outcomes": [asdict(outcome) for outcome in outcomes],

@@ -260,3 +260,71 @@ def test_a_survivor_of_sqlite_meets_the_postgresql_cases_and_a_survivor_of_sqlit
     assert with_postgres == [[change, True, False, "1 of 1, then 1 of 1 on PostgreSQL"] for change, *_ in sqlite_only]
     assert again == [[change, True, True, "all"] for change, *_ in sqlite_only]
     assert (work / "edge.py").read_text() == EDGE
+
+
+MARKED = '''def is_adult(age):
+    return age >= 18
+
+
+def untested(count):
+    # equivalent mutant: 1 → 2 — a stand-in reason: the runner takes it as written
+    return count + 1
+'''
+RUN_MARKED = '''import json, sys, time
+from pathlib import Path
+
+from tests.mutation import mutate
+
+mutate.preload()
+mutate.ROOT = Path(sys.argv[1])
+mutate.TARGETS = {"tiny.py": ["test_tiny.py"]}
+runs = []
+added = "# A comment and a blank line added: the code is the same.\\n\\n"
+for text in (None, added + (mutate.ROOT / "tiny.py").read_text()):
+    if text is not None:
+        (mutate.ROOT / "tiny.py").write_text(text)
+    cache = mutate.Cache(mutate.ROOT / "outcomes.json", use=True)
+    outcomes = mutate.run_module("tiny.py", time.monotonic() + 120, cache)
+    runs.append([[outcome.mutant.line, outcome.mutant.change, outcome.killed, outcome.cached, outcome.equivalent]
+                 for outcome in outcomes])
+print(json.dumps(runs))
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_a_mutant_marked_equivalent_is_not_run_and_comments_keep_the_known_outcomes(tmp_path: Path):
+    first, after_comment = json.loads(run_runner(tmp_path, RUN_MARKED, {"tiny.py": MARKED,
+                                                                        "test_tiny.py": TEST_TINY}))
+    reason = "a stand-in reason: the runner takes it as written"
+    # The marked one is not run (nor kept: its mark is its outcome); the others are, as before.
+    assert sorted(first) == [[2, "18 → 19", True, False, ""], [2, ">= → >", True, False, ""],
+                             [7, "+ → -", False, False, ""], [7, "1 → 2", False, False, reason]]
+    # Two lines added above: the same mutants two lines down, every outcome known.
+    assert sorted(after_comment) == sorted([line + 2, change, killed, not equivalent, equivalent]
+                                           for line, change, killed, _, equivalent in first)
+
+
+def test_equivalence_marks_name_a_change_on_their_line_or_the_line_below_their_comment_block():
+    from tests.mutation import mutate
+
+    source = ("def chunks(items, size=500):  # equivalent mutant: 500 → 501 — any size\n"
+              "    # why this call may go:\n"
+              "    # equivalent mutant: drop `flush()` — flushed at commit\n"
+              "    flush()\n"
+              "    return [items]\n")
+    assert mutate.equivalence_marks(source) == {(1, "500 → 501"): "any size",
+                                                (4, "drop `flush()`"): "flushed at commit"}
+    with pytest.raises(ValueError, match=r"line 2: no code right below: equivalent mutant: 1 → 2 — no reason"):
+        mutate.equivalence_marks("x = 1\n# equivalent mutant: 1 → 2 — no reason\n")  # nothing below the block
+    with pytest.raises(ValueError, match="line 1: a mark says which change and why"):
+        mutate.equivalence_marks("x = 1  # equivalent mutant: 1 → 2\n")
+
+
+def test_an_equivalence_mark_naming_no_mutant_of_its_line_stops_the_run(tmp_path: Path, monkeypatch):
+    from tests.mutation import mutate
+
+    (tmp_path / "tiny.py").write_text("def untested(count):\n"
+                                      "    return count + 1  # equivalent mutant: 2 → 3 — a stale mark\n")
+    monkeypatch.setattr(mutate, "ROOT", tmp_path)
+    with pytest.raises(SystemExit, match=r"tiny\.py:2: no mutant `2 → 3` here"):
+        mutate.equivalents_of("tiny.py", (tmp_path / "tiny.py").read_text())

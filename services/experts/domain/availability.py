@@ -95,7 +95,6 @@ async def remove_unavailability(session: AsyncSession, audit: AuditRecorder, act
                        params={"period": period_id, "expert": expert.code})
     before = msgspec.to_builtins(unavailability_view(period))
     await session.delete(period)
-    await session.flush()
     await audit.record(session, actor=actor, action="expert.unavailability_removed", object_type="expert",
                        object_id=expert.code, before=before, details={"period_id": period_id})
 
@@ -129,6 +128,5 @@ async def withdraw_conflict(session: AsyncSession, audit: AuditRecorder, actor: 
                        params={"conflict": conflict_id, "expert": expert.code})
     before = msgspec.to_builtins(conflict_view(conflict))
     await session.delete(conflict)
-    await session.flush()
     await audit.record(session, actor=actor, action="expert.conflict_withdrawn", object_type="expert",
                        object_id=expert.code, before=before, details={"conflict_id": conflict_id})

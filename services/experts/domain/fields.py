@@ -38,7 +38,6 @@ async def create_field(session: AsyncSession, audit: AuditRecorder, actor: Ident
             raise InvalidInput.for_field("parent_code", "field_taxonomy.parent_retired", "the parent field is retired")
     field = Field(code=new.code, parent_code=new.parent_code, name_zh=new.name_zh, name_en=new.name_en)
     session.add(field)
-    await session.flush()
     view = field_view(field)
     await audit.record(session, actor=actor, action="field.created", object_type="field", object_id=field.code,
                        after=msgspec.to_builtins(view))

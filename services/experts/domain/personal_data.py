@@ -123,7 +123,6 @@ async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: A
             setattr(expert, f"{field}_token", resealed)
             before.append((expert.code, field, token))
             after.append((expert.code, field, resealed))
-    await session.flush()
     codes = [expert.code for expert in experts]
     await audit.record(session, actor=actor, action=RESEALED_ACTION, object_type="data_key",
                        object_id=keyring.active.key_id, before=before, after=after,
@@ -154,7 +153,6 @@ async def _reseal_panel_contacts(session: AsyncSession, audit: AuditRecorder, ac
         panel.contact_phone_token = resealed
         before.append((panel.id, "contact_phone", token))
         after.append((panel.id, "contact_phone", resealed))
-    await session.flush()
     ids = [panel.id for panel in panels]
     await audit.record(session, actor=actor, action=RESEALED_ACTION, object_type="data_key",
                        object_id=keyring.active.key_id, before=before, after=after,

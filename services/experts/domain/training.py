@@ -96,7 +96,6 @@ async def record_attendance(session: AsyncSession, audit: AuditRecorder, actor: 
             row.passed = record.passed
         if record.passed and (expert.last_trained_on is None or training.held_on > expert.last_trained_on):
             expert.last_trained_on = training.held_on
-    await session.flush()
     await _fall_back_to_earlier_passes(session, withdrawn)
     trained = [TrainedExpert(code=record.expert_code, passed=record.passed,
                              trained_until=trained_until(experts[record.expert_code].last_trained_on, valid_months))

@@ -60,7 +60,6 @@ async def create_api_key(session: AsyncSession, digester: ApiKeyDigester, audit:
                  roles=",".join(roles), unit_uscc=unit_uscc, created_at=utc_now(),
                  expires_at=expires_at)
     session.add(key)
-    await session.flush()
     await audit.record(session, actor=actor, action="api_key.created", object_type="api_key",
                        object_id=key.id, after={"name": name, "roles": roles, "unit": unit_uscc},
                        details={"roles": ",".join(roles), "unit": unit_uscc})

@@ -91,7 +91,6 @@ async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: A
         vendor.legal_representative_id_token = resealed
         before.append((vendor.uscc, token))
         after.append((vendor.uscc, resealed))
-    await session.flush()
     codes = [vendor.uscc for vendor in vendors]
     await audit.record(session, actor=actor, action=RESEALED_ACTION, object_type="data_key",
                        object_id=keyring.active.key_id, before=before, after=after,

@@ -259,6 +259,7 @@ class AuditRecorder:
         # One statement for up to 500 rows of every table the transaction wrote (a reveal writes five).
         for start in range(0, len(now), 500):
             keys_by_table: dict[str, list[str]] = {}
+            # equivalent mutant: 500 → 501 — the chunk only splits the ledger lookup: any size reads the same digests
             for table, key, _ in now[start:start + 500]:
                 keys_by_table.setdefault(table, []).append(key)
             found = session.execute(

@@ -96,6 +96,7 @@ def tracked(table: Any) -> AuditedTable | None:
         return None
     count = sum(len(rows.metadata.tables) for rows in _REGISTERED)
     if count != _SEEN_TABLES[0]:  # a model defined since: look again
+        # equivalent mutant: drop `_TRACKED.clear()` — schemas only gain tables: the update rewrites every entry
         _TRACKED.clear()
         for rows in _REGISTERED:
             _TRACKED.update({audited.table: audited for audited in rows.tables})
@@ -225,7 +226,10 @@ def current_rows(session: Session, notes: Touched) -> Iterator[tuple[AuditedTabl
         ordered = list(keys)
         for start in range(0, len(ordered), 200):
             chunk = ordered[start:start + 200]
+            # equivalent mutant: == → != — either match finds every touched row; each is then taken by its whole key
+            # equivalent mutant: 1 → 2 — either match finds every touched row; each is then taken by its whole key
             match = (columns[0].in_([key[0] for key in chunk]) if len(columns) == 1 else
+                     # equivalent mutant: True → False — strict only checks lengths: a key has a value a key column
                      or_(*(and_(*(column == value for column, value in zip(columns, key, strict=True)))
                            for key in chunk)))
             found = {row_key(row[column.name] for column in columns): row

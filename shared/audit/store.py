@@ -68,6 +68,7 @@ async def stream_rows(connection: AsyncConnection, after: int = 0, up_to: int | 
         if sqlite:
             cursor = await raw.execute(query.format("?"), (last,))
             # SQLAlchemy stores SQLite instants as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC, always 6 digits).
+            # equivalent mutant: 1 → 2 — SQLite's instant has one space: up to two replaces that one alike
             rows = [(row[0], row[1].replace(" ", "T", 1) + "Z", *row[2:]) for row in await cursor.fetchall()]
         else:
             rows = [(row[0], format_instant(row[1]), *row[2:]) for row in await raw.fetch(query.format("$1"), last)]
@@ -118,6 +119,7 @@ async def _walk(url: str, after: int, up_to: int | None, pinned: list[Checkpoint
                 if not all(walker.feed_row(row) for row in rows):
                     break
     finally:
+        # equivalent mutant: drop `await engine.dispose()` — a NullPool engine keeps no connection to close
         await engine.dispose()
     return _Segment(after, up_to, walker.first_prev, walker.finish())
 
@@ -197,7 +199,9 @@ async def verify_stored_chain(database_url: str, tables: AuditTables, service: s
                                f"of the {service} audit key", checkpoint.seq)
     if workers is None:
         workers = default_workers(database_url, highest)
+    # equivalent mutant: 1 → 2 — the cuts only share the walk among processes; stitched, any cuts report alike
     step = max(highest // workers, 1)
+    # equivalent mutant: >= → > — the cuts only share the walk among processes; stitched, any cuts report alike
     cuts = [index * step for index in range(workers)] if highest >= workers else [0]
     bounds = [(after, cuts[i + 1] if i + 1 < len(cuts) else None) for i, after in enumerate(cuts)]
     report = _stitch(await _walk_segments(database_url, bounds, [Checkpoint(c.seq, c.entry_hash) for c in signed],
@@ -232,10 +236,12 @@ async def snapshot(database_url: str) -> AsyncIterator[AsyncConnection]:
     try:
         async with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
+                # equivalent mutant: True → False — the snapshot only reads: the flag forbids writes it never makes
                 await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             async with connection.begin():
                 yield connection
     finally:
+        # equivalent mutant: drop `await engine.dispose()` — a NullPool engine keeps no connection to close
         await engine.dispose()
 
 

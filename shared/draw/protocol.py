@@ -337,6 +337,7 @@ class _SeatFlow:
     def __init__(self, want: Sequence[int], avail: Mapping[int, int]) -> None:
         field_count = len(want)
         self.want = list(want)
+        # equivalent mutant: > → >= — a pattern with no candidate left carries no flow either way
         self.avail = {pattern: count for pattern, count in avail.items() if count > 0}
         self.patterns_of = [[p for p in sorted(self.avail) if p >> f & 1] for f in range(field_count)]
         self.fields_in = {p: [f for f in range(field_count) if p >> f & 1] for p in self.avail}
@@ -358,7 +359,10 @@ class _SeatFlow:
         for field, patterns in enumerate(self.patterns_of):
             for pattern in patterns:
                 units = min(self.want[field] - self.filled[field], self.avail[pattern] - self.used[pattern])
+                # equivalent mutant: > → >= — moving 0 units moves nothing
+                # equivalent mutant: 0 → 1 — a head start: the augmenting loop reaches the same maximum
                 if units > 0:
+                    # equivalent mutant: drop `self._move(field, pattern, units)` — a head start, as above
                     self._move(field, pattern, units)
         while self._augment():
             pass
@@ -416,6 +420,7 @@ class _SeatFlow:
         cancelling a unit on each saturated side (at least one side is saturated, or the flow
         would not be maximum): losing one unit reaches cap − 1; losing two needs one augmenting path.
         """
+        # equivalent mutant: 0 → 1 — never read (a field's own pattern); the shortcut answers as the long path
         if self.flow[field].get(pattern, 0) > 0:
             self._move(field, pattern, -1)
             self.want[field] -= 1
@@ -518,6 +523,7 @@ def _walk_field(index: int, field_ranking: _Ranking, flow: _SeatFlow, pool: _Poo
         if pattern in failed:
             continue
         if not flow.try_place(index, pattern):
+            # equivalent mutant: drop `failed.add(pattern)` — a memo: it fails again till the next placement
             failed.add(pattern)
             continue
         chosen.add(candidate)

@@ -123,6 +123,7 @@ class DrawLedger:
         record = reveal(receipt, secret, witness, drawn_at, signer)
         draw.status, draw.record, draw.revealed_at = DrawStatus.REVEALED, json.dumps(record.to_json_dict(),
                                                                              ensure_ascii=False), utc_now()
+        # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
         await session.flush()
         return record
 
@@ -134,6 +135,7 @@ class DrawLedger:
             draw.status = DrawStatus.CANCELLED
         draw.cancel_reason, draw.cancelled_at, draw.cancel_phase, draw.cancelled_by = (reason, utc_now(), phase,
                                                                                        actor.subject)
+        # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
         await session.flush()
         await self.audit.record(session, actor=actor, action="draw.cancelled", object_type="draw", object_id=draw.id,
                                 after={"status": draw.status, "reason": reason, "phase": phase},

@@ -58,6 +58,7 @@ async def evaluate(session: AsyncSession, desk: PanelDesk, actor: Identity, draw
         raise InvalidInput.for_field("score", "evaluation.no_score", "a member who did not attend gets no score")
     member.attended, member.score, member.evaluation_notes = data.attended, data.score, data.notes
     member.evaluated_at = member.updated_at = utc_now()
+    # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
     await session.flush()
     due = await working_day_after(session, panel.meeting_on, desk.rules.evaluation_working_days)
     await desk.audit.record(session, actor=actor, action="panel.member_evaluated", object_type="panel",

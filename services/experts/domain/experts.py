@@ -198,6 +198,7 @@ def consistency_errors(values: dict[str, Any], today: dt.date, stored: Expert | 
                                   "expert.birth_date_mismatch", "differs from the birth date in the ID number"))
     years = values.get("years_in_field", stored.years_in_field if stored is not None else None)
     if ("years_in_field" in values or "birth_date" in values) and birth is not None and years is not None:
+        # equivalent mutant: 0 → 1 — an expert is 18 or older (checked when given): age − 16 is 2 at least
         most = max(age_on(birth, today) - MIN_WORKING_AGE, 0)
         if years > most:
             errors.append(field_error("years_in_field", "expert.years_exceed_age",

@@ -202,6 +202,7 @@ class PanelDesk:
                                          "the meeting cannot move into the past")
         before = _panel_facts(panel)
         panel.meeting_on, panel.halves, panel.updated_at = data.meeting_on, ",".join(_halves(data.halves)), utc_now()
+        # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
         await session.flush()
         await self.audit.record(session, actor=actor, action="panel.moved", object_type="panel", object_id=panel.id,
                                 before=before, after={**_panel_facts(panel), "reason": data.reason},
@@ -217,6 +218,7 @@ class PanelDesk:
         before = notice_facts(panel)
         self._set_notice(panel, data, keep=True)
         panel.updated_at = utc_now()
+        # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
         await session.flush()
         await self.audit.record(session, actor=actor, action="panel.notice_changed", object_type="panel",
                                 object_id=panel.id, before=before, after=notice_facts(panel),
@@ -301,6 +303,7 @@ class PanelDesk:
                 await self.ledger.cancel(session, actor, each, reason)
         panel.status, panel.cancel_reason, panel.updated_at = PanelStatus.CANCELLED, reason, utc_now()
         panel.cancel_phase, panel.cancelled_at = phase, panel.updated_at
+        # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
         await session.flush()
         await self.audit.record(session, actor=actor, action="panel.cancelled", object_type="panel",
                                 object_id=panel.id, after={**_panel_facts(panel), "reason": reason},
@@ -345,6 +348,7 @@ class PanelDesk:
                                params={"state": member.state})
             member.state, member.channel, member.answered_at, member.updated_at = (SeatState.ACCEPTED, channel,
                                                                                    utc_now(), utc_now())
+            # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
             await session.flush()
             await self.seats.log(session, actor, panel, member, SeatState.ACCEPTED, channel=channel)
             return member

@@ -98,6 +98,7 @@ class SeatDesk:
         await hold_seats(session, [member.expert_code for member in members] + queued, panel.meeting_on,
                          halves_of(panel))
         session.add_all(members)
+        # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
         await session.flush()
         # Seated elsewhere: read once for all primaries (their seats are held until the commit, and the
         # bookings this loop adds are this panel's own, which the check leaves out).

@@ -57,6 +57,7 @@ def sign_in_cookie(value: str, *, secure: bool) -> Cookie:
 
 
 def cleared(cookie_key: str, path: str = "/") -> Cookie:
+    # equivalent mutant: 0 → 1 — expired at the epoch or a second after it, with max_age=0: dropped alike
     return Cookie(key=cookie_key, value="", path=path, max_age=0, expires=0, httponly=True, samesite="strict")
 
 

@@ -172,6 +172,7 @@ async def correct_engagement(session: AsyncSession, audit: AuditRecorder, actor:
     for name in changed:
         setattr(engagement, name, wanted[name])
     await _refuse_identical(session, engagement)
+    # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
     await session.flush()
     view = engagement_view(engagement)
     await audit.record(session, actor=actor, action="engagement.corrected", object_type="engagement",
@@ -190,6 +191,7 @@ async def void_engagement(session: AsyncSession, audit: AuditRecorder, actor: Id
                        params={"engagement": engagement_id})
     before = _content(engagement)
     engagement.voided_at, engagement.voided_by, engagement.void_reason = utc_now(), actor.subject, data.reason
+    # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
     await session.flush()
     view = engagement_view(engagement)
     await audit.record(session, actor=actor, action="engagement.voided", object_type="engagement",

@@ -234,6 +234,7 @@ async def comment_on_rating(session: AsyncSession, audit: AuditRecorder, actor: 
                        params={"day": rating.comment_until.isoformat()})
     rating.comment = RatingComment(text=data.text, disputes=data.disputes, commented_at=utc_now(),
                                    commented_by=actor.subject)
+    # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
     await session.flush()
     view = rating_view(rating, today)
     await audit.record(session, actor=actor, action="rating.commented", object_type="rating",
@@ -261,6 +262,7 @@ async def review_rating(session: AsyncSession, audit: AuditRecorder, outbox: Out
                                  narrative=data.narrative, reviewed_at=now, reviewed_by=actor.subject,
                                  reviewer_unit=actor.unit)
     rating.finalised_at = now
+    # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
     await session.flush()
     view = rating_view(rating, beijing_today())
     await audit.record(session, actor=actor, action="rating.reviewed", object_type="rating", object_id=str(rating.id),
@@ -313,6 +315,7 @@ async def _finalise(database: Database, audit: AuditRecorder, outbox: OutboxTabl
         if rating is None or (rating.comment is not None and rating.comment.disputes):
             return False
         rating.finalised_at = now
+        # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
         await session.flush()
         view = rating_view(rating, today)
         await audit.record(session, actor=system_actor("vendors"), action="rating.finalised", object_type="rating",

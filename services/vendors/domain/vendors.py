@@ -259,6 +259,7 @@ async def update_vendor(session: AsyncSession, vault: IdNumberVault, audit: Audi
     changed = apply_patch(vendor, vault, patch)
     if not changed:
         return await vendor_view(session, vendor, vault)
+    # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
     await session.flush()
     await audit.record(session, actor=actor, action="vendor.updated", object_type="vendor", object_id=uscc,
                        before=before, after=vendor_content(vendor), details={"changed": changed})

@@ -120,6 +120,7 @@ async def commit_spot_check(session: AsyncSession, ledger: DrawLedger, actor: Id
     population = {row.project_code: row.kind for row in register}
     session.add_all(SpotCheckSubmission(draw_id=draw.id, project_code=project, kind=kind)
                     for project, kind in sorted(population.items()))
+    # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
     await session.flush()
     return draw
 

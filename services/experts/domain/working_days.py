@@ -14,11 +14,13 @@ from shared.identity import Identity
 
 # The longest run of days off a calendar can hold (Spring Festival with weekends is 9): searching
 # this far past the last needed working day always finds it.
+# equivalent mutant: 40 → 41 — a search window: a longer one finds the same day
 _SEARCH_SLACK_DAYS = 40
 
 
 async def exceptions_between(session: AsyncSession, first: dt.date, last: dt.date) -> dict[dt.date, bool]:
     rows = await session.execute(select(CalendarDay.day, CalendarDay.is_working)
+                                 # equivalent mutant: >= → > — the start day itself is never looked up (not counted)
                                  .where(CalendarDay.day >= first, CalendarDay.day <= last))
     return dict(rows.all())
 
@@ -29,6 +31,7 @@ def is_working_day(day: dt.date, exceptions: dict[dt.date, bool]) -> bool:
 
 async def working_day_after(session: AsyncSession, start: dt.date, count: int) -> dt.date:
     """The ``count``-th working day after ``start`` (``start`` itself not counted)."""
+    # equivalent mutant: 2 → 3 — a search window: a longer one finds the same day
     exceptions = await exceptions_between(session, start, start + dt.timedelta(days=2 * count + _SEARCH_SLACK_DAYS))
     day, found = start, 0
     while found < count:

@@ -215,3 +215,14 @@ async def test_the_periodic_finaliser_logs_each_run_survives_a_failure_and_waits
     assert [(record.levelname, record.getMessage(), getattr(record, "fields", None))
             for record in caplog.records if record.name == "sortes.ratings"] == [
         ("ERROR", "finalising lapsed ratings failed", None), ("INFO", "ratings finalised", {"ratings": [7]})]
+
+
+async def test_a_rating_stays_open_through_its_last_comment_day_and_is_final_the_day_after(
+        api: VendorsApi, database: Database) -> None:
+    uscc = await api.vendor()
+    created = await rate(api, uscc)
+    last_day = dt.date.fromisoformat(created["comment_until"])
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    assert await finalise(api, database, dt.datetime.combine(last_day, dt.time(23, 59), beijing)) == []
+    assert await finalise(api, database, dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0, 0),
+                                                             beijing)) == [created["id"]]

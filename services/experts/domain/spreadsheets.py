@@ -340,10 +340,12 @@ async def _experts_by_id_index(session: AsyncSession, indexes: list[str]) -> dic
     codes = [index.removeprefix(CODE_KEY) for index in indexes if index.startswith(CODE_KEY)]
     indexes = [index for index in indexes if not index.startswith(CODE_KEY)]
     for start in range(0, len(codes), 5000):
+        # equivalent mutant: 5000 → 5001 — chunks overlapping by one look up the same rows
         rows = await session.execute(select(Expert).where(Expert.code.in_(codes[start:start + 5000]))
                                      .options(*DETAIL_LOADS))
         found.update({CODE_KEY + expert.code: expert for expert in rows.scalars()})
     for start in range(0, len(indexes), 5000):  # under every driver's limit on bound parameters
+        # equivalent mutant: 5000 → 5001 — chunks overlapping by one look up the same rows
         chunk = indexes[start:start + 5000]
         rows = await session.execute(select(Expert).where(Expert.id_number_index.in_(chunk)).options(*DETAIL_LOADS))
         found.update({expert.id_number_index: expert for expert in rows.scalars()})  # type: ignore[misc]
@@ -404,6 +406,7 @@ async def _insert_in_bulk(session: AsyncSession, experts: list[Expert]) -> None:
         await session.execute(insert(ExpertField), field_rows)
 
 
+# equivalent mutant: 2000 → 2001 — the size only splits the inserts into statements
 def _chunks(items: list[Expert], size: int = 2000) -> list[list[Expert]]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
@@ -421,6 +424,7 @@ def template(format: SheetFormat) -> bytes:
         "应用系统", "信息安全、数据资源", "13900000000", "6222000000000000000", "2026-03-01", TEMPLATE_NOTE]])
 
 
+# equivalent mutant: 1000 → 1001 — the batch only splits the reading: the same rows in order
 async def export_rows(session: AsyncSession, vault: PersonalDataVault, batch: int = 1000, *,
                       for_reimport: bool = False) -> AsyncIterator[list[str]]:
     """Each expert as a row (the header first), fetched in batches by pool number.

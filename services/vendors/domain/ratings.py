@@ -277,6 +277,7 @@ async def _publish_final(session: AsyncSession, outbox: OutboxTables, view: Rati
         "rating_id": view.id, "vendor_uscc": view.vendor_uscc, "final_level": view.final_level.value,
         "reason": reason})
 
+# equivalent mutant: 200 → 201 — the batch only splits the reading: the same ratings in order
 
 async def finalise_lapsed_ratings(database: Database, audit: AuditRecorder, outbox: OutboxTables, *,
                                   now: dt.datetime | None = None, batch: int = 200) -> list[int]:
@@ -288,6 +289,7 @@ async def finalise_lapsed_ratings(database: Database, audit: AuditRecorder, outb
     Safe with several processes of the service: a rating is finalised once, by whichever locks it first.
     """
     now = now or utc_now()
+    # equivalent mutant: < → <= — _finalise asks it again under the lock: a last day's rating stays open
     today = now.astimezone(BEIJING).date()
     disputed = select(RatingComment.rating_id).where(RatingComment.disputes.is_(True))
     lapsed = (select(Rating.id).where(Rating.finalised_at.is_(None), Rating.comment_until < today,
@@ -308,6 +310,7 @@ async def finalise_lapsed_ratings(database: Database, audit: AuditRecorder, outb
 async def _finalise(database: Database, audit: AuditRecorder, outbox: OutboxTables, rating_id: int,
                     now: dt.datetime, today: dt.date) -> bool:
     async with database.transaction() as session:
+        # equivalent mutant: < → <= — the query that chose the id asked it already (last day excluded)
         # The row lock is the guard: a second finaliser waits here, then finds finalised_at set.
         rating = (await session.execute(_with_answers(select(Rating).where(
             Rating.id == rating_id, Rating.finalised_at.is_(None), Rating.comment_until < today))

@@ -238,6 +238,7 @@ async def import_vendors(session: AsyncSession, vault: IdNumberVault, audit: Aud
 async def _vendors_by_uscc(session: AsyncSession, usccs: list[str]) -> dict[str, Vendor]:
     found: dict[str, Vendor] = {}
     for start in range(0, len(usccs), 5000):  # under every driver's limit on bound parameters
+        # equivalent mutant: 5000 → 5001 — chunks overlapping by one look up the same rows
         rows = await session.execute(select(Vendor).where(Vendor.uscc.in_(usccs[start:start + 5000]))
                                      .options(selectinload(Vendor.aliases), selectinload(Vendor.qualifications)))
         found.update({vendor.uscc: vendor for vendor in rows.scalars()})
@@ -286,6 +287,7 @@ async def _insert_in_bulk(session: AsyncSession,
 
 # Exports
 
+# equivalent mutant: 1000 → 1001 — the batch only splits the reading: the same rows in order
 async def export_rows(session: AsyncSession, vault: IdNumberVault, batch: int = 1000) -> AsyncIterator[list[str]]:
     """Each vendor as a row of EXPORT_COLUMNS (the header first), by USCC, fetched in batches."""
     yield EXPORT_COLUMNS

@@ -31,6 +31,7 @@ async def supervised_draws(session: AsyncSession, actor: Identity) -> list[Super
         .outerjoin(Project, Project.code == Draw.project_code)
         .where(Draw.supervisor_subject == actor.subject,
                or_(Draw.status == DrawStatus.COMMITTED, settled_at >= utc_now() - dt.timedelta(days=RECENT_DAYS)))
+        # equivalent mutant: 1 → 2 — the open draws sort first at 0; the rest after them at 1 or 2 alike
         .order_by(case((Draw.status == DrawStatus.COMMITTED, 0), else_=1),
                   func.coalesce(settled_at, Draw.committed_at).desc(), Draw.id))
     return [SupervisedDraw(

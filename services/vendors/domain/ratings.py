@@ -277,9 +277,9 @@ async def _publish_final(session: AsyncSession, outbox: OutboxTables, view: Rati
         "rating_id": view.id, "vendor_uscc": view.vendor_uscc, "final_level": view.final_level.value,
         "reason": reason})
 
-# equivalent mutant: 200 → 201 — the batch only splits the reading: the same ratings in order
 
 async def finalise_lapsed_ratings(database: Database, audit: AuditRecorder, outbox: OutboxTables, *,
+                                  # equivalent mutant: 200 → 201 — the batch only splits the reading
                                   now: dt.datetime | None = None, batch: int = 200) -> list[int]:
     """Make final every rating whose comment window lapsed before ``now`` (an aware instant; the
     current one by default) undisputed: with no comment, or a comment that does not dispute it. A
@@ -289,9 +289,9 @@ async def finalise_lapsed_ratings(database: Database, audit: AuditRecorder, outb
     Safe with several processes of the service: a rating is finalised once, by whichever locks it first.
     """
     now = now or utc_now()
-    # equivalent mutant: < → <= — _finalise asks it again under the lock: a last day's rating stays open
     today = now.astimezone(BEIJING).date()
     disputed = select(RatingComment.rating_id).where(RatingComment.disputes.is_(True))
+    # equivalent mutant: < → <= — _finalise asks it again under the lock: a last day's rating stays open
     lapsed = (select(Rating.id).where(Rating.finalised_at.is_(None), Rating.comment_until < today,
                                       Rating.id.not_in(disputed)).order_by(Rating.id).limit(batch))
     finalised: list[int] = []
@@ -310,9 +310,9 @@ async def finalise_lapsed_ratings(database: Database, audit: AuditRecorder, outb
 async def _finalise(database: Database, audit: AuditRecorder, outbox: OutboxTables, rating_id: int,
                     now: dt.datetime, today: dt.date) -> bool:
     async with database.transaction() as session:
-        # equivalent mutant: < → <= — the query that chose the id asked it already (last day excluded)
         # The row lock is the guard: a second finaliser waits here, then finds finalised_at set.
         rating = (await session.execute(_with_answers(select(Rating).where(
+            # equivalent mutant: < → <= — the query that chose the id asked it already (last day excluded)
             Rating.id == rating_id, Rating.finalised_at.is_(None), Rating.comment_until < today))
             .with_for_update(of=Rating))).scalar_one_or_none()
         if rating is None or (rating.comment is not None and rating.comment.disputes):

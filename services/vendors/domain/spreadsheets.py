@@ -115,6 +115,7 @@ def _qualifications(cell: dict[str, str], error: Callable[..., None]) -> list[di
         except ValueError:
             error("qualifications.valid_until", "sheet.not_a_date", "not a date (use 2027-12-31)")
             return []
+    # equivalent mutant: - → + — zip stops at the names: a longer tail of None is never read
     dates += [None] * (len(names) - len(dates))
     return [{"name": name, "certificate_number": number, "valid_until": day}
             for name, number, day in zip(names, numbers, dates, strict=False)]

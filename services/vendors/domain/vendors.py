@@ -58,6 +58,7 @@ async def exclusion_states(session: AsyncSession, usccs: Sequence[str]) -> dict[
     """Who of ``usccs`` is under an active exclusion today (Beijing date), from the exclusion register."""
     states: dict[str, Excluded] = {}
     for exclusion in await active_exclusions(session, beijing_today(), usccs):
+        # equivalent mutant: True → False — the first value is thrown away (_)
         _, until = states.get(exclusion.uscc, (True, exclusion.ends_on))
         lifted = None if until is None or exclusion.ends_on is None else max(until, exclusion.ends_on)
         states[exclusion.uscc] = (True, lifted)

@@ -128,3 +128,21 @@ async def test_the_next_pool_number_follows_the_highest_whole_number(experts_cli
         expert = (await session.execute(select(Expert).where(Expert.code == first["code"]))).scalar_one()
         expert.code = "E12345"  # as a pool of years holds them
     assert (await create_expert(experts_client, minter, name="李敏"))["code"] == "E12346"
+
+
+async def test_an_id_number_cleared_with_a_new_birth_date_is_not_held_to_the_old_number(experts_client,
+                                                                                        minter) -> None:
+    created = await create_expert(experts_client, minter)
+    changed = await experts_client.patch(f"/api/v1/experts/{created['code']}", headers=admin(minter),
+                                         json={"birth_date": "1981-02-03", "id_number": None})
+    assert changed.status_code == 200, changed.text
+    read = (await experts_client.get(f"/api/v1/experts/{created['code']}", headers=admin(minter))).json()
+    assert (read["birth_date"], read["personal_data"]["id_number"]) == ("1981-02-03", None)
+
+
+async def test_an_id_number_ending_in_a_small_x_is_kept_with_a_capital_x(experts_client, minter) -> None:
+    with_x = next(number for sequence in range(1, 1000)
+                  if (number := valid_id_number(dt.date(1980, 1, 1), sequence)).endswith("X"))
+    created = await create_expert(experts_client, minter, id_number=with_x.lower())
+    read = (await experts_client.get(f"/api/v1/experts/{created['code']}", headers=admin(minter))).json()
+    assert read["personal_data"]["id_number"] == with_x

@@ -98,6 +98,7 @@ async def find_eligible(session: AsyncSession, query: EligibilityQuery, rules: P
     # Bits below FIRST_FIELD_BIT flag the rules that exclude the expert; the bits above say which
     # requested fields the expert holds (a seat for NET takes NET.BI too), found in one pass over the
     # holders' field rows: per requested field, the largest of its bit or 0 over the expert's rows.
+    # equivalent mutant: 1 → 2 — each field's bit one higher: still apart, and above the rules' bits
     field_bits = {requested: 1 << (FIRST_FIELD_BIT + index) for index, requested in enumerate(seats)}
     holders = (select(ExpertField.expert_id, sum((
         func.max(case((ExpertField.field_code.in_(codes), field_bits[requested]), else_=0))

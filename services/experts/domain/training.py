@@ -94,6 +94,7 @@ async def record_attendance(session: AsyncSession, audit: AuditRecorder, actor: 
             withdrawn.append(expert)
         if row is not None:
             row.passed = record.passed
+        # equivalent mutant: > → >= — on an equal day the same date is set again
         if record.passed and (expert.last_trained_on is None or training.held_on > expert.last_trained_on):
             expert.last_trained_on = training.held_on
     await _fall_back_to_earlier_passes(session, withdrawn)

@@ -7,7 +7,9 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.experts.domain.experts import next_pool_number
 from services.experts.models import Expert
 from shared.clock import beijing_today
 from tests.experts.helpers import (
@@ -19,6 +21,8 @@ from tests.experts.helpers import (
     profile,
     valid_id_number,
 )
+from tests.support.databases import url_of
+from tests.support.held import holding, waited
 
 
 def _born(years_ago: int, days: int = 0) -> dt.date:
@@ -146,3 +150,23 @@ async def test_an_id_number_ending_in_a_small_x_is_kept_with_a_capital_x(experts
     created = await create_expert(experts_client, minter, id_number=with_x.lower())
     read = (await experts_client.get(f"/api/v1/experts/{created['code']}", headers=admin(minter))).json()
     assert read["personal_data"]["id_number"] == with_x
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_an_expert_added_while_another_admin_takes_a_pool_number_waits_and_takes_the_next(
+        experts_client, minter) -> None:
+    # PostgreSQL runs both transactions side by side (SQLite lets one writer in at a time): without the
+    # lock both would read E00001 as the last number and the second insert would fail on it.
+    first = await create_expert(experts_client, minter)
+
+    async def taking_a_number(session: AsyncSession) -> None:
+        expert = (await session.execute(select(Expert).where(Expert.code == first["code"]))).scalar_one()
+        expert.code = await next_pool_number(session)  # E00002, held until the holder commits
+        await session.flush()
+
+    holding(url_of(experts_client), taking_a_number)
+    waits, added = await waited(experts_client.post("/api/v1/experts", json=profile(name="李敏"),
+                                                    headers=admin(minter)))
+    assert waits, "the new expert took a pool number while another admin was taking one"
+    assert (added.status_code, added.json()["code"]) == (201, "E00003")

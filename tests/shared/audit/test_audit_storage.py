@@ -222,6 +222,23 @@ async def test_the_verification_endpoint_walks_the_chain_and_names_a_tampered_en
     assert refused.status_code == 403
 
 
+async def test_a_stored_checkpoint_not_signed_by_the_service_stops_the_check_before_any_entry(
+        experts_client, minter, monkeypatch, tmp_path: Path) -> None:
+    await register_projects(experts_client, minter, 2)
+    url = database_url(experts_client)
+    await sortes(monkeypatch, url, "audit", "export-checkpoints", "--service", "experts", "--output",
+                 str(tmp_path / "cp.json"))  # signs the head, entry 2, and stores that checkpoint
+    await run_sql(url, "UPDATE audit_checkpoints SET entry_hash = '" + "e" * 64 + "' WHERE seq = 2")
+    report = (await experts_client.get("/api/v1/audit/verification",
+                                       headers=minter.headers("experts", "auditor"))).json()
+    # Nothing is walked, so nothing is counted: no entry, no head, no checkpoint matched.
+    assert {name: report[name] for name in ("ok", "entries", "head_seq", "head_hash", "checkpoints_checked",
+                                            "first_bad_seq")} == {"ok": False, "entries": 0, "head_seq": 0,
+                                                                  "head_hash": "", "checkpoints_checked": 0,
+                                                                  "first_bad_seq": 2}
+    assert report["problem"] == "checkpoint 2 has no valid signature of the experts audit key"
+
+
 HEAD_DISAGREES = {
     "deleted at the end": (TAMPERING["deleted at the end"][0], 5,
                            "entries after 4 were removed (the head records entry 5)"),

@@ -106,6 +106,7 @@ async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: A
     current = f"v1.{keyring.active.key_id}."
     columns = [getattr(Expert, f"{field}_token") for field in PERSONAL_FIELDS]
     stale = or_(*(column.is_not(None) & ~column.startswith(current, autoescape=True) for column in columns))
+    # equivalent mutant: > → >= — the batch before's last expert is sealed anew now, so not stale
     experts = (await session.execute(select(Expert).where(Expert.id > after_id, stale).order_by(Expert.id)
                                      .limit(batch).with_for_update())).scalars().all()
     if not experts:  # the experts are done: then the panels' contact phones, a batch at a time

@@ -77,6 +77,7 @@ async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: A
     """
     token_column = Vendor.legal_representative_id_token
     stale = token_column.is_not(None) & ~token_column.startswith(f"v1.{keyring.active.key_id}.", autoescape=True)
+    # equivalent mutant: > → >= — the batch before's last vendor is sealed anew now, so not stale
     vendors = (await session.execute(select(Vendor).where(Vendor.id > after_id, stale).order_by(Vendor.id)
                                      .limit(batch).with_for_update())).scalars().all()
     if not vendors:

@@ -81,12 +81,14 @@ class DrawKeys:
         stamps = (_stamp(self.key_file), _stamp(self.key_set_file))
         if stamps == self._stamps:
             return
+        # equivalent mutant: 0 → 1 — either side turned compares two files' stamps: the key is read again, the same key
         if stamps[0] != self._stamps[0]:
             self._signer = draw_signer(load_signing_key(self.key_file))
         key_set = _read_key_set(self.key_set_file)
         if key_set.get(self._signer.key_id) is None:  # a new key is published the first time it is used
             key_set = KeySet(keys=(*key_set.keys, self._signer.public_entry(not_before=key_set_instant())))
             _write_key_set(self.key_set_file, key_set)
+            # equivalent mutant: 0 → 1 — a stale key stamp only reads the same key once more next time
             stamps = (stamps[0], _stamp(self.key_set_file))
         self._key_set, self._stamps = key_set, stamps
 
@@ -140,6 +142,7 @@ def _read_key_set(path: Path) -> KeySet:
 def _write_key_set(path: Path, key_set: KeySet) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # equivalent mutant: 1 → 2 — layout only: the set is read as JSON
     temporary.write_text(json.dumps(key_set.to_json_dict(), indent=1) + "\n")
     os.replace(temporary, path)
 

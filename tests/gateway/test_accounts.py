@@ -12,9 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.gateway.identity.api_keys import ensure_admin_key
+from shared.db import hold_lock
 from shared.demo import bureau_unit
 from tests.conftest import ADMIN_API_KEY
 from tests.experts.helpers import direct_database
+from tests.support.databases import url_of
+from tests.support.held import holding, waited
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
 EDUCATION = "113303268310770367"  # 平阳县教育局 in the demo county
@@ -166,6 +169,23 @@ async def test_a_second_gateway_process_starting_keeps_the_one_admin_key(gateway
                 "SELECT count(*) FROM api_keys WHERE name = 'admin (SORTES_ADMIN_API_KEY)'"))).scalar_one()
     assert admin_keys == 1
     assert (await gateway_client.get("/api/v1/auth/me", headers=ADMIN)).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_gateway_starting_while_another_sets_up_the_admin_key_waits_for_it(gateway_client) -> None:
+    # PostgreSQL runs both start-ups side by side: without the lock the second would not find the first's
+    # key (uncommitted) and fail on the bureau unit's primary key.
+    state = gateway_client.app.state
+    bureau = bureau_unit()
+    holding(url_of(gateway_client), lambda session: hold_lock(session, "gateway:admin-key"))
+    async with direct_database(gateway_client) as database:
+        async def starting() -> None:
+            async with database.transaction() as session:
+                await ensure_admin_key(session, state.api_key_digester, state.audit, ADMIN_API_KEY, bureau.uscc,
+                                       bureau.name)
+        waits, _ = await waited(starting())
+    assert waits, "the admin key was set up while another gateway process held its lock"
 
 
 async def test_an_expired_api_key_is_refused(gateway_client) -> None:

@@ -84,6 +84,7 @@ class DrawLedger:
         draw = Draw(id=draw_id, panel_id=new.panel_id, supplementary_of=new.supplementary_of, purpose=new.purpose,
                     project_code=new.project_code, status=DrawStatus.COMMITTED,
                     supervisor_subject=new.supervisor_subject,
+                    # equivalent mutant: False → True — every code in a receipt is ASCII, and every reader parses it
                     receipt=json.dumps(receipt.to_json_dict(), ensure_ascii=False),
                     secret_token=self.keyring.encrypt(secret.hex(), context=_secret_context(draw_id)),
                     exclusions_digest=digest, exclusion_counts=json.dumps(counts), committed_by=actor.subject,
@@ -122,6 +123,7 @@ class DrawLedger:
         drawn_at = max(protocol_time(utc_now()), receipt.committed_at)
         record = reveal(receipt, secret, witness, drawn_at, signer)
         draw.status, draw.record, draw.revealed_at = DrawStatus.REVEALED, json.dumps(record.to_json_dict(),
+        # equivalent mutant: False → True — every reader of the record parses it: either spelling, the same value
                                                                              ensure_ascii=False), utc_now()
         # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
         await session.flush()

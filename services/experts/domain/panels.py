@@ -97,6 +97,7 @@ class PanelDesk:
                           "units": [{"unit_uscc": a.unit_uscc, "reason": a.reason}
                                     | ({"unit_name": a.unit_name} if a.unit_name else {}) for a in data.avoid_units],
                           "experts": reroll.stored_expert_avoidances(data.avoid_experts)},
+                          # equivalent mutant: False → True — every reader parses it: either spelling, the same value
                           ensure_ascii=False),
                       organiser_subject=actor.subject, organiser_name=actor.name, organiser_unit=actor.unit,
                       supervisor_subject=data.supervisor.subject, supervisor_name=data.supervisor.name,

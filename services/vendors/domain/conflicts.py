@@ -78,6 +78,7 @@ async def _bids(session: AsyncSession, project: Project, bidders: list[str] | No
     single-source ones."""
     wanted = set(bidders) if bidders is not None else None
     found: dict[str, set[str]] = defaultdict(set)
+    # equivalent mutant: and → or — a pre-filter: both readers of the bids drop those lots again
     counted = [lot.code for lot in project.lots if lot.role not in rules.SERVICE_ROLES
                and lot.procurement_method != ProcurementMethod.SINGLE_SOURCE]
     if not counted:
@@ -110,6 +111,7 @@ async def load_evidence(session: AsyncSession, project: Project, bidders: list[s
         if active_on(day, relation.valid_from, relation.valid_until)]
     return Evidence(vendors=vendors, engagements=engagements, exclusions=await active_exclusions(session, day, bidders),
                     relations=relations, bids=await _bids(session, project, bidders)
+                    # equivalent mutant: is → is not — bids count only against a service lot; a lot is always given
                     if lot is None or lot.role in rules.SERVICE_ROLES else {})  # bids matter for service lots only
 
 

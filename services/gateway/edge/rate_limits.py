@@ -82,6 +82,7 @@ class FixedWindows:
             if time.monotonic() >= self._next_purge:
                 self._next_purge = time.monotonic() + _PURGE_EVERY_SECONDS
                 await session.execute(delete(RateLimitWindow).where(RateLimitWindow.window_end <= now))
+                # equivalent mutant: > → >= — a lease ending now is never served again: count() asks lease[0] > now
                 self._leases = {held: kept for held, kept in self._leases.items() if kept[0] > now}
             window_end, requests = (await session.execute(
                 statement, {"caller": caller, "now": now, "new_end": now + WINDOW_SECONDS, "size": size})).one()

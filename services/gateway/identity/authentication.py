@@ -41,6 +41,7 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            # equivalent mutant: drop `_receive.reset(token)` — every request sets it anew before it is read
             _receive.reset(token)
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:

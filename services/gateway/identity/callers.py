@@ -27,7 +27,7 @@ _EITHER: CompoundSelect = union_all(_KEYS, _USER_TOKENS)
 
 
 async def identity_for_token(database: Database, digester: ApiKeyDigester, presented: str, *,
-                             users_only: bool = False) -> Identity | None:
+                             users_only: bool) -> Identity | None:
     """The identity behind an API key or user token (only a user token when ``users_only``); None when
     unknown, revoked, expired or its user disabled."""
     row = await database.read_one(_USER_TOKENS if users_only else _EITHER, {"digest": digester.digest(presented)})

@@ -185,3 +185,21 @@ async def test_another_process_sees_what_a_lease_reserved_a_hundredth_of_what_is
             await first.count(database, "caller:shared")
         remaining, _ = await second.count(database, "caller:shared")
     assert remaining == quota - (1 + lease + 1)  # the first's request and lease, and this request
+
+
+async def test_a_scope_other_than_http_passes_the_quota_untouched() -> None:
+    # Only HTTP requests are counted; a websocket (or any other) scope goes on to the app as it came.
+    seen = []
+
+    async def app(scope, receive, send) -> None:
+        seen.append((scope, receive, send))
+
+    async def receive() -> dict:
+        return {}
+
+    async def send(message: dict) -> None:
+        return None
+
+    scope = {"type": "websocket", "path": "/api/v1/anything"}
+    await rate_limits.CallerRateLimitMiddleware(app, rate_limits.FixedWindows(limit=1))(scope, receive, send)
+    assert seen == [(scope, receive, send)]

@@ -152,6 +152,7 @@ async def _handle(app: ASGIApp, scope: Scope, receive: Receive, send: Send, key:
     if stored is not None:
         await _replay(answers, stored, identity, send)
         return
+    # equivalent mutant: 500 → 501 — _settle treats every status from 500 alike: the claim is dropped
     captured: dict[str, Any] = {"status": 500, "content_type": None, "body": []}
 
     async def replay_body() -> Message:

@@ -7,7 +7,8 @@ called statement dropped (``await audit.record(…)`` → ``pass``); annotations
 alone. Each mutant is written over the
 module and the test files mapped to it run on SQLite, stopping at the first failure; a mutant that
 survives there meets their PostgreSQL cases too (when PostgreSQL answers at 127.0.0.1:5432, unless
-``--sqlite-only``): the locks and the branches written for PostgreSQL do nothing on SQLite. A failing
+``--sqlite-only``; one known to survive SQLite from such a run meets PostgreSQL straight away): the
+locks and the branches written for PostgreSQL do nothing on SQLite. A failing
 run kills the mutant, a green one lets it survive. The module is put back after every mutant, and
 on any exit.
 
@@ -749,8 +750,13 @@ class _ForkedJudge:
                 stage.first_files = frozenset(test.split("::")[0] for test in stage.reach.tests) - on_sqlite
         return self._on_postgres
 
-    def survives(self, path: Path, mutant: Mutant) -> tuple[bool, str]:
-        survived, met = self.sqlite.survives(path, mutant)
+    def survives(self, path: Path, mutant: Mutant, survived_sqlite: bool = False) -> tuple[bool, str]:
+        """``survived_sqlite``: known to survive the SQLite stage from an earlier run (``--sqlite-only``),
+        so it meets the PostgreSQL stage straight away."""
+        if survived_sqlite and self.postgres:
+            survived, met = True, "survived SQLite before"
+        else:
+            survived, met = self.sqlite.survives(path, mutant)
         if survived and self.postgres:
             survived, on_postgres = self.on_postgres().survives(path, mutant)
             met += f", then {on_postgres} on PostgreSQL"
@@ -771,9 +777,9 @@ class _SubprocessJudge:
                 self.failing.append(where)
             self.stages.append((marks, max(60.0, 3 * (time.monotonic() - started))))
 
-    def survives(self, path: Path, mutant: Mutant) -> tuple[bool, str]:
+    def survives(self, path: Path, mutant: Mutant, survived_sqlite: bool = False) -> tuple[bool, str]:
         met = []
-        for marks, timeout in self.stages:
+        for marks, timeout in self.stages[1:] if survived_sqlite and len(self.stages) > 1 else self.stages:
             with planted(path, mutant, self.original):
                 survived = run_tests(self.tests, timeout, fork=False, marks=marks)
             met.append("all" + ("" if marks == ON_SQLITE else " on PostgreSQL"))
@@ -791,6 +797,7 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
     original = path.read_text(encoding="utf-8")
     tests = TARGETS[module]
     known_tests = tests_digest(tests, postgres)
+    on_sqlite_alone = tests_digest(tests, False)  # a survivor of --sqlite-only skips SQLite with PostgreSQL
     mutants = [mutant for mutant in mutants_of(module) if only is None or (mutant.line, mutant.change) in only]
     equivalent = equivalents_of(module, original)
     unknown = []
@@ -818,7 +825,8 @@ def run_module(module: str, deadline: float, cache: Cache, only: set[tuple[int, 
             yield from unknown[position:]
             return
         began = time.monotonic()
-        survived, met = judge.survives(path, mutant)
+        survived_sqlite = postgres and cache.get(mutant, original, on_sqlite_alone) is False
+        survived, met = judge.survives(path, mutant, survived_sqlite)
         cache.put(mutant, original, known_tests, killed=not survived)
         yield Outcome(mutant, killed=not survived, seconds=round(time.monotonic() - began, 1), tests=met)
 

@@ -256,8 +256,10 @@ def test_a_survivor_of_sqlite_meets_the_postgresql_cases_and_a_survivor_of_sqlit
     work = tmp_path / "work"
     # The edge is tested only in a case marked for PostgreSQL: SQLite alone lets both mutants through.
     assert sqlite_only == [["18 → 19", False, False, "1 of 1"], [">= → >", False, False, "1 of 1"]]
-    # With PostgreSQL those survivors are not taken from the cache: they meet its case, which kills them.
-    assert with_postgres == [[change, True, False, "1 of 1, then 1 of 1 on PostgreSQL"] for change, *_ in sqlite_only]
+    # With PostgreSQL those survivors are not taken from the cache: they meet its case, which kills them,
+    # straight away (their SQLite stage is known).
+    assert with_postgres == [[change, True, False, "survived SQLite before, then 1 of 1 on PostgreSQL"]
+                             for change, *_ in sqlite_only]
     assert again == [[change, True, True, "all"] for change, *_ in sqlite_only]
     assert (work / "edge.py").read_text() == EDGE
 

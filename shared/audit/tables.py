@@ -18,6 +18,7 @@ class AuditTables:
 def audit_tables(metadata: MetaData) -> AuditTables:
     entries = Table(
         "audit_log", metadata,
+        # equivalent mutant: False → True — every insert gives the seq; the migrations make the table
         Column("seq", BigInteger, primary_key=True, autoincrement=False),
         Column("recorded_at", DateTime(timezone=True), nullable=False, index=True),
         Column("actor_subject", String(100), nullable=False, index=True),
@@ -36,6 +37,7 @@ def audit_tables(metadata: MetaData) -> AuditTables:
     Index("ix_audit_log_object", entries.c.object_type, entries.c.object_id)
     checkpoints = Table(
         "audit_checkpoints", metadata,
+        # equivalent mutant: False → True — every insert gives the seq; the migrations make the table
         Column("seq", BigInteger, primary_key=True, autoincrement=False),
         Column("entry_hash", String(64), nullable=False),
         Column("signed_at", String(40), nullable=False),
@@ -45,6 +47,7 @@ def audit_tables(metadata: MetaData) -> AuditTables:
     # One row, locked by every writer, so concurrent writers line up instead of forking the chain.
     head = Table(
         "audit_head", metadata,
+        # equivalent mutant: False → True — the one row's id is 1, written by the migrations
         Column("id", Integer, primary_key=True, autoincrement=False),
         Column("seq", BigInteger, nullable=False),
         Column("entry_hash", String(64), nullable=False),

@@ -298,6 +298,7 @@ async def finalise_lapsed_ratings(database: Database, audit: AuditRecorder, outb
     last = 0
     while True:
         async with database.reading() as session:
+            # equivalent mutant: > → >= — the batch before's last rating is final or disputed now, so not read again
             ids = list((await session.execute(lapsed.where(Rating.id > last))).scalars())
         for rating_id in ids:
             if await _finalise(database, audit, outbox, rating_id, now, today):

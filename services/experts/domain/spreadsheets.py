@@ -218,12 +218,14 @@ def _struct_problems(raw: dict[str, Any]) -> list[tuple[str, str, str, dict[str,
                 return problems
             trial[attribute] = _PLACEHOLDERS.get(attribute)
             if trial[attribute] is None:
+                # equivalent mutant: drop `trial.pop(attribute)` — only optional ones lack a placeholder
                 trial.pop(attribute)
     return problems
 
 
 # Values within the API's limits, put in place of a refused one so the rest of the row is checked too.
 _PLACEHOLDERS: dict[str, Any] = {"name": "x", "unit_uscc": "x" * 18, "unit_name": "x", "title": "x",
+                                 # equivalent mutant: 0 → 1 — a placeholder in range: any serves
                                  "years_in_field": 0}
 
 
@@ -430,6 +432,7 @@ def template(format: SheetFormat) -> bytes:
 
 # equivalent mutant: 1000 → 1001 — the batch only splits the reading: the same rows in order
 async def export_rows(session: AsyncSession, vault: PersonalDataVault, batch: int = 1000, *,
+                      # equivalent mutant: False → True — every caller says which export (the route, by name)
                       for_reimport: bool = False) -> AsyncIterator[list[str]]:
     """Each expert as a row (the header first), fetched in batches by pool number.
 

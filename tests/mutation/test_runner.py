@@ -340,3 +340,24 @@ def test_every_equivalence_mark_in_the_map_names_a_mutant_of_its_line():
     marked = {module: mutate.equivalents_of(module, (mutate.ROOT / module).read_text(encoding="utf-8"))
               for module in mutate.TARGETS}  # a stale mark stops with SystemExit
     assert all(why for marks in marked.values() for why in marks.values())
+
+
+RUN_NO_POSTGRES_CASE = '''import json, sys, time
+from pathlib import Path
+
+from tests.mutation import mutate
+
+mutate.preload()
+mutate.ROOT = Path(sys.argv[1])
+mutate.TARGETS = {"tiny.py": ["test_tiny.py"]}
+cache = mutate.Cache(mutate.ROOT / "outcomes.json", use=True)
+outcomes = mutate.run_module("tiny.py", time.monotonic() + 120, cache, postgres=True)
+print(json.dumps([[outcome.mutant.change, outcome.killed, outcome.tests] for outcome in outcomes]))
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_a_module_whose_tests_have_no_postgresql_case_meets_an_empty_postgresql_stage(tmp_path: Path):
+    outcomes = json.loads(run_runner(tmp_path, RUN_NO_POSTGRES_CASE, {"tiny.py": TINY, "test_tiny.py": TEST_TINY}))
+    assert outcomes == [["18 → 19", True, "1 of 1"], [">= → >", True, "1 of 1"],
+                        ["1 → 2", False, "no, then no on PostgreSQL"], ["+ → -", False, "no, then no on PostgreSQL"]]

@@ -54,6 +54,7 @@ async def draw_statistics(session: AsyncSession, since: dt.date, until: dt.date,
             for code in (*lists["primaries"], *lists["reserves"]):
                 tally = tallies.setdefault(code, _Tally())
                 tally.draws += 1
+                # equivalent mutant: > → >= — an equal instant sets the same latest one
                 if tally.last_drawn_at is None or (revealed_at is not None and revealed_at > tally.last_drawn_at):
                     tally.last_drawn_at = revealed_at
     members = await session.execute(select(PanelMember.expert_code, PanelMember.state, PanelMember.kind,

@@ -277,3 +277,12 @@ async def test_a_unit_code_of_the_wrong_length_hides_none_of_the_rows_other_prob
     assert refusals(report) == [
         (2, "姓名", "field.too_long", {"max": 50}), (2, "统一社会信用代码", "field.too_short", {"min": 18}),
         (2, "职称", "field.too_long", {"max": 50})]
+
+
+async def test_a_stored_id_number_given_with_a_small_x_is_no_change(experts_client, minter) -> None:
+    with_x = next(number for sequence in range(1, 1000)
+                  if (number := valid_id_number(dt.date(1980, 1, 1), sequence)).endswith("X"))
+    first = (await upload(experts_client, minter, csv_file([row("周一", with_x)]), "a.csv")).json()
+    assert (first["created"], first["errors"]) == (1, [])
+    again = (await upload(experts_client, minter, csv_file([row("周一", with_x.lower())]), "a.csv")).json()
+    assert (again["created"], again["updated"], again["errors"]) == (0, 0, [])

@@ -572,6 +572,7 @@ def kept(session: AsyncSession, row: _Row) -> _Row:
     again (a SELECT) by each later step that asks the session for it."""
     # equivalent mutant: is not → is — keeping a row only saves a later SELECT of the same row
     if row is not None:
+        # equivalent mutant: drop `session.info.setdefault(_KEPT, []).append(row)` — as above
         session.info.setdefault(_KEPT, []).append(row)
     return row
 

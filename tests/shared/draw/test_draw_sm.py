@@ -69,6 +69,15 @@ def test_every_vector_verifies_and_says_its_profile(sm_vector: dict[str, Any], s
     assert outcome.profile is SM and sm_vector["protocol"] == "sortes-draw/1-sm"
 
 
+@pytest.mark.parametrize("name", SIGNATURES)
+def test_an_sm2_signature_of_the_wrong_length_is_named_malformed(name: str, sm_keys: KeySet) -> None:
+    record = copy.deepcopy(RECORDS[0])
+    record[name] = b64url_encode(b64url_decode(record[name])[:-1])
+    outcome = verify_record(record, sm_keys)
+    assert (outcome.ok, outcome.check) == (False, name)
+    assert outcome.message == f"{name} is malformed: an SM2 signature is r ‖ s, {sm_crypto.SIGNATURE_SIZE} bytes"
+
+
 @pytest.mark.parametrize("sm_vector", RECORDS, ids=[record["purpose"] for record in RECORDS])
 def test_every_vector_is_reproduced_but_its_fresh_signatures(sm_vector: dict[str, Any], sm_signer: SM2Signer,
                                                              sm_keys: KeySet) -> None:

@@ -68,7 +68,7 @@ class VerificationResult:
 
 class _Failed(Exception):
     def __init__(self, check: str, message: str) -> None:
-        # equivalent mutant: drop `super().__init__(message)` — a private exception read only by its .message (line 116)
+        # equivalent mutant: drop `super().__init__(message)` — caught in verify_record, read by .message
         super().__init__(message)
         self.check = check
         self.message = message

@@ -170,6 +170,7 @@ def touched(session: Session) -> Touched:
 
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session: Session, _context: UOWTransaction) -> None:
+    # equivalent mutant: False → True — a row changed only in a collection is unchanged: its digest matches
     dirty = (obj for obj in session.dirty if session.is_modified(obj, include_collections=False))
     for obj in chain(session.new, dirty, session.deleted):
         mapper = orm_inspect(obj).mapper
@@ -219,6 +220,7 @@ def current_rows(session: Session, notes: Touched) -> Iterator[tuple[AuditedTabl
     """Each touched row as it stands now (None when it was deleted), read back from the database."""
     for audited, above in notes.above.items():
         column = audited.key_columns[0]
+        # equivalent mutant: > → >= — the row at the old highest id is unchanged: its digest matches, not bound again
         for row in session.execute(select(*audited.table.columns).where(column > above)).mappings():
             notes.add(audited, (row[column.name],))
     for audited, keys in notes.keys.items():

@@ -260,7 +260,9 @@ class AuditRecorder:
         for start in range(0, len(now), 500):
             keys_by_table: dict[str, list[str]] = {}
             # equivalent mutant: 500 → 501 — the chunk only splits the ledger lookup: any size reads the same digests
+            # equivalent mutant: + → - — no keys leave or_() empty: the whole ledger is read, the same latest digests
             for table, key, _ in now[start:start + 500]:
+                # equivalent mutant: drop `keys_by_table.setdefault(table, []).append(key)` — as above
                 keys_by_table.setdefault(table, []).append(key)
             found = session.execute(
                 select(ledger.c.table_name, ledger.c.row_key, ledger.c.digest).where(or_(*(

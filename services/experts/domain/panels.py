@@ -227,6 +227,7 @@ class PanelDesk:
                                                            if _given(data, name))})
         return panel
 
+    # equivalent mutant: False → True — on a new panel an empty value kept is the column's empty default
     def _set_notice(self, panel: Panel, data: MeetingNotice | PanelRequest, keep: bool = False) -> None:
         errors = [field_error(f"starts_at.{half}", "panel.start_outside_half_day",
                               "the start time of the {half} lies outside that half-day", {"half": half})

@@ -185,3 +185,8 @@ def test_different_secret_or_witness_gives_different_seed(secrets: list[bytes], 
     assert seed == compute_seed(secrets[0], BODY, witnesses[0])
     assert seed != compute_seed(secrets[1], BODY, witnesses[0])
     assert seed != compute_seed(secrets[0], BODY, witnesses[1])
+
+
+def test_no_place_asked_has_a_capacity_of_none() -> None:
+    assert capacity({}, {"APP": ["E00"]}) == 0
+    assert max_primary_seats({}, {"APP": ["E00"]}) == 0

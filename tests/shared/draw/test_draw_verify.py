@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.draw import CHECKS, KeySet, RecordFormatError, Signer, b64url_encode, verify_record
+from shared.draw import CHECKS, KeySet, RecordFormatError, Signer, b64url_decode, b64url_encode, verify_record
 from shared.draw.protocol import (
     FieldSelection,
     commit_body,
@@ -264,3 +264,10 @@ def test_unknown_key_set_entry_algorithm_fails_key(vectors: dict[str, Any]) -> N
 
 def test_every_check_name_is_reachable() -> None:
     assert {case[0] for case in CASES} == set(CHECKS)
+
+
+def test_base64url_text_of_every_length_decodes_to_its_bytes() -> None:
+    # Unpadded text of each length a value can have: the padding put back is right for every one.
+    for size in range(70):
+        data = bytes(range(size))
+        assert b64url_decode(b64url_encode(data)) == data, size

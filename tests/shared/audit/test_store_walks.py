@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 import shared.audit.store as store
-from shared.audit.chain import PROFILE_CHANGED, SM, ChainReport, row_hash
+from shared.audit.chain import PROFILE_CHANGED, SM, STANDARD, ChainReport, row_hash
 from shared.db import create_engine
 from tests.shared.audit.test_audit_storage import database_url, register_projects, run_sql
 
@@ -96,6 +96,21 @@ async def test_segments_starting_before_at_and_after_a_profile_change_verify(exp
     # change, the third right after it, the fourth after SM3 entries.
     report = await verify(experts_client, workers=4)
     assert (report.ok, report.entries, report.head_seq, report.problem) == (True, 8, 8, None)
+
+
+async def test_a_segment_starts_under_the_profile_in_force_after_the_entry_before_it(experts_client, minter) -> None:
+    # What each walker process asks first, asked here in this process: the profile after entry n is the
+    # last change up to n (entry 4 switched to SM3), the standard one before any change.
+    await register_projects(experts_client, minter, 3)
+    experts_client.app.state.audit.profile = SM
+    await register_projects(experts_client, minter, 2, first=4)
+    engine = create_engine(database_url(experts_client), poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            assert [await store._profile_after(connection, after) for after in (0, 3, 4, 5)] == [
+                STANDARD, STANDARD, SM, SM]
+    finally:
+        await engine.dispose()
 
 
 async def test_every_checkpoint_is_checked_and_the_totals_add_up_over_segments(experts_client, minter) -> None:

@@ -81,6 +81,7 @@ async def rotate_data_keys(session: AsyncSession, audit: AuditRecorder, actor: A
     vendors = (await session.execute(select(Vendor).where(Vendor.id > after_id, stale).order_by(Vendor.id)
                                      .limit(batch).with_for_update())).scalars().all()
     if not vendors:
+        # equivalent mutant: 0 → 1 — an empty batch ends the caller's loop before its count is read
         return Resealed(after_id, [], 0)
     before, after = [], []
     for vendor in vendors:

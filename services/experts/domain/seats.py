@@ -62,6 +62,7 @@ class SeatDesk:
     notices: Notices | None = None  # tells each member invited (domain/notices.py)
 
     async def _invited(self, session: AsyncSession, panel: Panel, members: Sequence[PanelMember]) -> None:
+        # equivalent mutant: and → or — the app's desk always has notices; inviting no one sends nothing
         if self.notices is not None and members:
             await self.notices.invite(session, panel, members)
 
@@ -191,6 +192,7 @@ class SeatDesk:
     async def _seated_elsewhere(self, session: AsyncSession, panel: Panel, code: str) -> bool:
         found = await session.execute(select(Booking.panel_id).where(
             Booking.expert_code == code, Booking.day == panel.meeting_on, Booking.half.in_(halves_of(panel)),
+            # equivalent mutant: 1 → 2 — first() reads one row either way
             Booking.panel_id != panel.id).limit(1))
         return found.first() is not None
 
@@ -198,6 +200,7 @@ class SeatDesk:
 async def _book(session: AsyncSession, panel: Panel, code: str) -> None:
     session.add_all(Booking(expert_code=code, day=panel.meeting_on, half=half, panel_id=panel.id)
                     for half in halves_of(panel))
+    # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it
     await session.flush()
 
 

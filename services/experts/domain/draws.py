@@ -92,6 +92,7 @@ class DrawLedger:
         session.add(draw)
         session.add_all(DrawExclusion(draw_id=draw_id, expert_code=code, reasons=",".join(reasons))
                         for code, reasons in new.excluded)
+        # equivalent mutant: drop `await session.flush()` — the next query or the commit flushes it (no default to read)
         await session.flush()
         await self.audit.record(session, actor=actor, action="draw.committed", object_type="draw", object_id=draw_id,
                                 after=receipt.to_json_dict(), details={

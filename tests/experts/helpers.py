@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from shared.clock import beijing_today
 from shared.db import Database
 from shared.identifiers import id_number_check_character
 from tests.support.databases import url_of
@@ -25,6 +26,18 @@ _sequence = itertools.count(1)
 def valid_id_number(birth_date: dt.date = dt.date(1980, 1, 1), sequence: int | None = None) -> str:
     first17 = f"330326{birth_date:%Y%m%d}{(sequence or next(_sequence)) % 1000:03d}"
     return first17 + id_number_check_character(first17)
+
+
+def id_number_ending_in_x(birth_date: dt.date = dt.date(1980, 1, 1)) -> str:
+    """A valid ID number whose check character is X (one sequence in eleven has it)."""
+    return next(number for sequence in range(1, 1000)
+                if (number := valid_id_number(birth_date, sequence)).endswith("X"))
+
+
+def born(years_ago: int, days: int = 0) -> dt.date:
+    """The birth date of someone ``years_ago`` years old today (Beijing), ``days`` later."""
+    today = beijing_today()
+    return today.replace(year=today.year - years_ago) + dt.timedelta(days=days)
 
 
 def _date_or_none(value: Any) -> dt.date | None:

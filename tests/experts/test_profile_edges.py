@@ -16,18 +16,15 @@ from tests.experts.helpers import (
     OTHER_UNIT,
     admin,
     audit_entries,
+    born,
     create_expert,
     direct_database,
+    id_number_ending_in_x,
     profile,
     valid_id_number,
 )
 from tests.support.databases import url_of
 from tests.support.held import holding, waited
-
-
-def _born(years_ago: int, days: int = 0) -> dt.date:
-    today = beijing_today()
-    return today.replace(year=today.year - years_ago) + dt.timedelta(days=days)
 
 
 def _employer(started_on: str, ended_on: str, unit_uscc: str = OTHER_UNIT) -> dict[str, str]:
@@ -119,7 +116,7 @@ async def test_changing_an_id_number_to_one_already_in_the_pool_is_a_409_and_wri
 async def test_a_birth_date_corrected_to_the_age_limit_retires_on_the_very_day(experts_client, minter, days,
                                                                             status) -> None:
     created = await create_expert(experts_client, minter)
-    birth = _born(70, days=days)  # 70 today, or tomorrow
+    birth = born(70, days=days)  # 70 today, or tomorrow
     corrected = await experts_client.patch(f"/api/v1/experts/{created['code']}", headers=admin(minter),
                                            json={"birth_date": birth.isoformat(), "id_number": valid_id_number(birth)})
     assert corrected.status_code == 200, corrected.text
@@ -145,8 +142,7 @@ async def test_an_id_number_cleared_with_a_new_birth_date_is_not_held_to_the_old
 
 
 async def test_an_id_number_ending_in_a_small_x_is_kept_with_a_capital_x(experts_client, minter) -> None:
-    with_x = next(number for sequence in range(1, 1000)
-                  if (number := valid_id_number(dt.date(1980, 1, 1), sequence)).endswith("X"))
+    with_x = id_number_ending_in_x()
     created = await create_expert(experts_client, minter, id_number=with_x.lower())
     read = (await experts_client.get(f"/api/v1/experts/{created['code']}", headers=admin(minter))).json()
     assert read["personal_data"]["id_number"] == with_x

@@ -14,14 +14,17 @@ from services.experts.domain.retirement import retire_at_age_limit, retire_perio
 from services.experts.models import Expert
 from services.experts.settings import PoolRules
 from shared.clock import beijing_today
-from tests.experts.helpers import admin, audit_entries, create_expert, direct_database, profile, valid_id_number
+from tests.experts.helpers import (
+    admin,
+    audit_entries,
+    born,
+    create_expert,
+    direct_database,
+    profile,
+    valid_id_number,
+)
 
 REASON = "年满70周岁，达到专家年龄上限，自动退出专家库"
-
-
-def born(years_ago: int, days: int = 0) -> dt.date:
-    today = beijing_today()
-    return today.replace(year=today.year - years_ago) + dt.timedelta(days=days)
 
 
 async def _set_birth_date(client, code: str, birth: dt.date) -> None:

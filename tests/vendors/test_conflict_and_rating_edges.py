@@ -20,7 +20,7 @@ from sqlalchemy import update
 
 from services.vendors.domain import ratings as ratings_domain
 from services.vendors.models import Rating
-from shared.clock import add_months, beijing_today, utc_now
+from shared.clock import BEIJING, add_months, beijing_today, utc_now
 from shared.db import Database
 from shared.outbox.reading import DISPATCHER_SUBJECT
 from tests.vendors.conftest import VendorsApi
@@ -222,7 +222,6 @@ async def test_a_rating_stays_open_through_its_last_comment_day_and_is_final_the
     uscc = await api.vendor()
     created = await rate(api, uscc)
     last_day = dt.date.fromisoformat(created["comment_until"])
-    beijing = dt.timezone(dt.timedelta(hours=8))
-    assert await finalise(api, database, dt.datetime.combine(last_day, dt.time(23, 59), beijing)) == []
+    assert await finalise(api, database, dt.datetime.combine(last_day, dt.time(23, 59), BEIJING)) == []
     assert await finalise(api, database, dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0, 0),
-                                                             beijing)) == [created["id"]]
+                                                             BEIJING)) == [created["id"]]
